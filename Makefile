@@ -1,0 +1,75 @@
+# hearth — build, test, bench.  `make run` and `make test` install what is
+# missing (Debian packages) through `make deps` first.
+
+CC       ?= cc
+SAN      ?=
+BUILD    ?= build
+CFLAGS   ?= -O2 -g
+WARN      = -Wall -Wextra -Werror -Wno-unused-parameter
+CPPFLAGS += -Iinclude -Ilib -D_GNU_SOURCE
+LDLIBS   += -ldeflate -lz -lpcre2-8 -lm -lpthread
+
+ifeq ($(SAN),1)
+  BUILD   := build-san
+  CFLAGS  := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+  LDFLAGS += -fsanitize=address,undefined
+endif
+
+DEB_PKGS = gcc make pkg-config libdeflate-dev zlib1g-dev libpcre2-dev libcmocka-dev \
+           golang-go golang-github-google-pprof-dev python3 time clang libclang-rt-14-dev gzip
+
+LIB_SRC  = $(wildcard lib/*.c lib/report/*.c)
+CLI_SRC  = $(wildcard src/*.c src/cmd/*.c)
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+HEARTH   = $(BUILD)/hearth
+SAMPLE   = tests/data/leaky.cpu.pb.gz
+
+.PHONY: all deps run test unit cli conformance bench fuzz fuzz-long clean format
+
+all: $(HEARTH)
+
+deps:
+	@./tests/deps.sh $(DEB_PKGS)
+
+$(BUILD)/libhearth.a: $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+$(HEARTH): $(CLI_OBJ) $(BUILD)/libhearth.a
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libhearth.a $(LDLIBS)
+
+$(BUILD)/%.o: %.c $(wildcard include/hearth/*.h lib/*.h src/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libhearth.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< $(BUILD)/libhearth.a -lcmocka $(LDLIBS)
+
+run: deps $(HEARTH)
+	$(HEARTH) top $(SAMPLE)
+
+# Every suite prints its own "N passed, M failed"; tests/sum.sh adds them up
+# into the last line.
+test: deps $(HEARTH) $(UNIT_BIN)
+	@./tests/run.sh $(BUILD)
+
+bench: deps $(HEARTH)
+	@./bench/run.sh $(HEARTH)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory -f tests/fuzz/Makefile fuzz-build
+
+fuzz-long: fuzz
+	@./tests/fuzz/run.sh long
+
+format:
+	clang-format -i include/hearth/*.h lib/*.c lib/*.h lib/report/*.c src/*.c src/*.h src/cmd/*.c
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

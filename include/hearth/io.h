@@ -1,0 +1,42 @@
+/* Reading and writing profiles: profile.proto (gzipped or not) and every
+ * legacy format pprof reads.  Readers treat their input as hostile. */
+#ifndef HEARTH_IO_H
+#define HEARTH_IO_H
+
+#include <stdint.h>
+
+#include "hearth/buf.h"
+#include "hearth/profile.h"
+
+/* Default cap on the decompressed size of one profile; -max_size raises it. */
+#define HEARTH_DEFAULT_MAX_SIZE ((size_t)2 << 30)
+
+typedef struct {
+	size_t max_size; /* cap on decompressed bytes; 0 means the default */
+} hearth_read_opts;
+
+/* Reads a file (or "-" for stdin) in any supported format. */
+hearth_err hearth_read_file(const char *path, const hearth_read_opts *o, hearth_profile **out,
+			    hearth_errbuf *eb);
+/* Detects gzip and the format of data[0..n) and parses it. */
+hearth_err hearth_parse(const uint8_t *data, size_t n, const hearth_read_opts *o,
+			hearth_profile **out, hearth_errbuf *eb);
+
+/* gzip: whole-buffer decompression with a cap on the output size. */
+hearth_err hearth_gunzip(const uint8_t *in, size_t n, size_t max_out, uint8_t **out,
+			 size_t *outn, hearth_errbuf *eb);
+hearth_err hearth_gzip(const uint8_t *in, size_t n, uint8_t **out, size_t *outn);
+
+/* profile.proto, uncompressed bytes. */
+hearth_err hearth_proto_decode(const uint8_t *buf, size_t n, hearth_profile **out,
+			       hearth_errbuf *eb);
+hearth_err hearth_proto_encode(const hearth_profile *p, hearth_buf *out);
+/* Writes p gzipped to path atomically (a temporary file renamed into place). */
+hearth_err hearth_write_file(const hearth_profile *p, const char *path, hearth_errbuf *eb);
+
+/* Every legacy text and binary format pprof reads (see lib/legacy.c).
+ * Returns HEARTH_EFORMAT when the data is in none of them. */
+hearth_err hearth_legacy_parse(const uint8_t *buf, size_t n, hearth_profile **out,
+			       hearth_errbuf *eb);
+
+#endif

@@ -1,0 +1,2 @@
+/* Placeholder until the measurement port lands. */
+#include "hearth/measure.h"

@@ -1,0 +1,23 @@
+/* Small internal helpers of libhearth (not part of the public API). */
+#ifndef HEARTH_UTIL_H
+#define HEARTH_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+/* Grows an array so that n + more elements fit; doubles the capacity.
+ * Returns false on overflow or OOM, leaving the array as it was. */
+bool hearth_grow(void **arr, size_t elem, size_t n, size_t *cap, size_t more);
+
+#define HEARTH_GROW(arr, n, cap, more)                                                   \
+	({                                                                               \
+		size_t cap_ = (cap);                                                     \
+		bool ok_ = hearth_grow((void **)&(arr), sizeof(*(arr)), (n), &cap_, (more)); \
+		if (ok_)                                                                 \
+			(cap) = (__typeof__(cap))cap_;                                   \
+		ok_;                                                                     \
+	})
+
+#endif
