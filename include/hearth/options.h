@@ -1,0 +1,63 @@
+/* pprof's report options, with its names and defaults.  The CLI fills one
+ * from -opt=value arguments, the web API from query parameters; both go
+ * through hearth_opts_set so the spelling and validation live in one place. */
+#ifndef HEARTH_OPTIONS_H
+#define HEARTH_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "hearth/error.h"
+
+typedef enum {
+	HEARTH_GRAN_FUNCTIONS,
+	HEARTH_GRAN_FILEFUNCTIONS,
+	HEARTH_GRAN_FILES,
+	HEARTH_GRAN_LINES,
+	HEARTH_GRAN_ADDRESSES,
+} hearth_granularity;
+
+typedef struct {
+	/* Sample value selection. */
+	const char *sample_index; /* NULL: the default sample type, else index or name */
+	bool mean;
+	double divide_by; /* 1 by default */
+	const char *unit; /* "minimum" by default */
+	bool relative_percentages;
+	bool drop_negative;
+	bool normalize;
+
+	/* Comparison. */
+	const char *base[16], *diff_base[16];
+	int nbase, ndiff_base;
+
+	/* Filters (regexps in pprof's RE2 syntax; NULL when unset). */
+	const char *focus, *ignore, *hide, *show, *show_from, *prune_from;
+	const char *tagfocus, *tagignore, *tagshow, *taghide;
+
+	/* Graph shaping. */
+	hearth_granularity granularity;
+	bool noinlines;
+	bool cum_sort; /* -cum: sort by cum instead of flat */
+	int nodecount; /* -1: the report's default (0 for top, 80 otherwise) */
+	double nodefraction, edgefraction;
+	bool trim;
+	bool call_tree;
+
+	/* Reading and writing. */
+	const char *output;
+	size_t max_size; /* cap on decompressed input; 0 is the library default */
+} hearth_opts;
+
+void hearth_opts_init(hearth_opts *o);
+
+/* Sets one option by its pprof name ("focus", "nodecount", "inuse_space",
+ * "lines", "cum" ...).  value is NULL for a flag given without "=value".
+ * Returns HEARTH_EINVAL with a message for an unknown name or bad value. */
+hearth_err hearth_opts_set(hearth_opts *o, const char *name, const char *value,
+			   hearth_errbuf *eb);
+
+/* True when name is an option that takes no value (a boolean or a shortcut). */
+bool hearth_opts_is_flag(const char *name);
+
+#endif

@@ -1,0 +1,832 @@
+/* profile.proto decoding.
+ *
+ * The decoder makes two passes over the top-level message.  The first records
+ * where each repeated field lies and reads the scalars; the second decodes
+ * the tables in dependency order (strings, functions, mappings, locations,
+ * samples), so ids can be remapped to indices as each table is read, whatever
+ * order the writer put the fields in.  Every length and count is checked
+ * against the bytes that remain before anything is allocated.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "hearth/io.h"
+#include "util.h"
+
+typedef struct {
+	const uint8_t *base; /* start of the whole input, for offsets in errors */
+	const uint32_t *strmap; /* input string index -> interned index */
+	uint64_t nstrs;
+	const uint8_t *p, *end;
+	hearth_errbuf *eb;
+	hearth_err err;
+} rd;
+
+static hearth_err fail(rd *r, const uint8_t *at, const char *what)
+{
+	if (r->err == HEARTH_OK)
+		r->err = hearth_seterr(r->eb, HEARTH_ECORRUPT, "offset %zu: %s",
+				       (size_t)(at - r->base), what);
+	return r->err;
+}
+
+static inline bool varint(rd *r, uint64_t *v)
+{
+	const uint8_t *p = r->p;
+	if (p < r->end && *p < 0x80) { /* the common one-byte case */
+		*v = *p;
+		r->p = p + 1;
+		return true;
+	}
+	uint64_t x = 0;
+	for (unsigned shift = 0; shift < 64; shift += 7) {
+		if (p >= r->end) {
+			fail(r, r->p, "truncated varint");
+			return false;
+		}
+		uint8_t b = *p++;
+		if (shift == 63 && b > 1)
+			break;
+		x |= (uint64_t)(b & 0x7f) << shift;
+		if (b < 0x80) {
+			*v = x;
+			r->p = p;
+			return true;
+		}
+	}
+	fail(r, r->p, "varint longer than 10 bytes");
+	return false;
+}
+
+/* Reads a field key; wire types 0 (varint), 1 (fixed64), 2 (bytes), 5 (fixed32). */
+static bool key(rd *r, uint32_t *field, uint32_t *wire)
+{
+	const uint8_t *at = r->p;
+	uint64_t k;
+	if (!varint(r, &k))
+		return false;
+	*field = (uint32_t)(k >> 3);
+	*wire = k & 7;
+	if (k >> 3 == 0 || k >> 3 > UINT32_MAX)
+		return fail(r, at, "bad field number"), false;
+	if (*wire != 0 && *wire != 1 && *wire != 2 && *wire != 5)
+		return fail(r, at, "bad wire type"), false;
+	return true;
+}
+
+static bool bytes(rd *r, const uint8_t **b, size_t *n)
+{
+	const uint8_t *at = r->p;
+	uint64_t len;
+	if (!varint(r, &len))
+		return false;
+	if (len > (uint64_t)(r->end - r->p))
+		return fail(r, at, "length past the end of the data"), false;
+	*b = r->p;
+	*n = (size_t)len;
+	r->p += len;
+	return true;
+}
+
+static bool skip(rd *r, uint32_t wire)
+{
+	uint64_t v;
+	const uint8_t *b;
+	size_t n;
+	switch (wire) {
+	case 0:
+		return varint(r, &v);
+	case 1:
+	case 5: {
+		size_t w = wire == 1 ? 8 : 4;
+		if ((size_t)(r->end - r->p) < w)
+			return fail(r, r->p, "truncated fixed-width field"), false;
+		r->p += w;
+		return true;
+	}
+	default:
+		return bytes(r, &b, &n);
+	}
+}
+
+/* A scalar field that must be a varint; anything else is corrupt. */
+static bool scalar(rd *r, uint32_t wire, uint64_t *v)
+{
+	if (wire != 0)
+		return fail(r, r->p, "expected a varint field"), false;
+	return varint(r, v);
+}
+
+static rd sub(const rd *r, const uint8_t *b, size_t n)
+{
+	rd s = {r->base, r->strmap, r->nstrs, b, b + n, r->eb, HEARTH_OK};
+	return s;
+}
+
+/* Maps proto ids (uint64, any values) to indices: a direct table when the ids
+ * are small, as every writer we know makes them, else a hash table. */
+typedef struct {
+	uint32_t *direct;
+	uint64_t ndirect;
+	uint64_t *hkeys;
+	uint32_t *hvals;
+	size_t hcap;
+} idmap;
+
+static bool idmap_init(idmap *m, uint64_t maxid, size_t count)
+{
+	memset(m, 0, sizeof(*m));
+	if (maxid <= 4 * (uint64_t)count + 1024) {
+		m->ndirect = maxid + 1;
+		m->direct = malloc(sizeof(uint32_t) * m->ndirect);
+		if (!m->direct)
+			return false;
+		memset(m->direct, 0xff, sizeof(uint32_t) * m->ndirect);
+		return true;
+	}
+	m->hcap = 64;
+	while (m->hcap < count * 2)
+		m->hcap *= 2;
+	m->hkeys = calloc(m->hcap, sizeof(uint64_t));
+	m->hvals = malloc(sizeof(uint32_t) * m->hcap);
+	return m->hkeys && m->hvals;
+}
+
+static inline size_t idhash(uint64_t id, size_t cap)
+{
+	id *= 0x9e3779b97f4a7c15ull;
+	return (size_t)(id >> 17) & (cap - 1);
+}
+
+/* Returns false when the id is already present. id 0 is never stored. */
+static bool idmap_put(idmap *m, uint64_t id, uint32_t idx)
+{
+	if (m->direct) {
+		if (m->direct[id] != HEARTH_NONE)
+			return false;
+		m->direct[id] = idx;
+		return true;
+	}
+	size_t h = idhash(id, m->hcap);
+	while (m->hkeys[h]) {
+		if (m->hkeys[h] == id)
+			return false;
+		h = (h + 1) & (m->hcap - 1);
+	}
+	m->hkeys[h] = id;
+	m->hvals[h] = idx;
+	return true;
+}
+
+static inline uint32_t idmap_get(const idmap *m, uint64_t id)
+{
+	if (m->direct)
+		return id < m->ndirect ? m->direct[id] : HEARTH_NONE;
+	if (!m->hkeys || id == 0)
+		return HEARTH_NONE;
+	size_t h = idhash(id, m->hcap);
+	while (m->hkeys[h]) {
+		if (m->hkeys[h] == id)
+			return m->hvals[h];
+		h = (h + 1) & (m->hcap - 1);
+	}
+	return HEARTH_NONE;
+}
+
+static void idmap_free(idmap *m)
+{
+	free(m->direct);
+	free(m->hkeys);
+	free(m->hvals);
+}
+
+enum {
+	F_SAMPLE_TYPE = 1,
+	F_SAMPLE = 2,
+	F_MAPPING = 3,
+	F_LOCATION = 4,
+	F_FUNCTION = 5,
+	F_STRING = 6,
+	F_DROP = 7,
+	F_KEEP = 8,
+	F_TIME = 9,
+	F_DURATION = 10,
+	F_PERIOD_TYPE = 11,
+	F_PERIOD = 12,
+	F_COMMENT = 13,
+	F_DEFAULT_TYPE = 14,
+	F_DOC_URL = 15,
+	F_MAX = 16,
+};
+
+typedef struct {
+	const uint8_t *at; /* start of the field's payload */
+	size_t len;
+} span;
+
+typedef struct {
+	span *v;
+	size_t n, cap;
+} spanvec;
+
+static bool push(spanvec *sv, const uint8_t *at, size_t len)
+{
+	if (!HEARTH_GROW(sv->v, sv->n, sv->cap, 1))
+		return false;
+	sv->v[sv->n].at = at;
+	sv->v[sv->n].len = len;
+	sv->n++;
+	return true;
+}
+
+/* A string index read from the input must fall inside the string table. */
+static bool stridx(rd *r, const hearth_profile *p, const uint8_t *at, uint64_t v, uint32_t *out)
+{
+	(void)p;
+	if (v >= r->nstrs)
+		return fail(r, at, "string index out of range"), false;
+	*out = r->strmap[v];
+	return true;
+}
+
+static bool value_type(rd *r, const hearth_profile *p, hearth_value_type *vt)
+{
+	uint32_t f, w;
+	uint64_t v;
+	while (r->p < r->end) {
+		const uint8_t *at = r->p;
+		if (!key(r, &f, &w))
+			return false;
+		if (f == 1 || f == 2) {
+			if (!scalar(r, w, &v) || !stridx(r, p, at, v, f == 1 ? &vt->type : &vt->unit))
+				return false;
+		} else if (!skip(r, w)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool decode_function(rd *r, hearth_profile *p, idmap *ids, uint32_t idx)
+{
+	uint32_t f, w;
+	uint64_t v, id = 0;
+	hearth_function *fn = &p->functions[idx];
+	memset(fn, 0, sizeof(*fn));
+	while (r->p < r->end) {
+		const uint8_t *at = r->p;
+		if (!key(r, &f, &w))
+			return false;
+		switch (f) {
+		case 1:
+			if (!scalar(r, w, &id))
+				return false;
+			break;
+		case 2:
+		case 3:
+		case 4:
+			if (!scalar(r, w, &v) ||
+			    !stridx(r, p, at, v,
+				    f == 2 ? &fn->name : f == 3 ? &fn->system_name : &fn->file))
+				return false;
+			break;
+		case 5:
+			if (!scalar(r, w, &v))
+				return false;
+			fn->start_line = (int64_t)v;
+			break;
+		default:
+			if (!skip(r, w))
+				return false;
+		}
+	}
+	if (id == 0)
+		return fail(r, r->end, "function with id 0"), false;
+	if (!idmap_put(ids, id, idx))
+		return fail(r, r->end, "duplicate function id"), false;
+	return true;
+}
+
+static bool decode_mapping(rd *r, hearth_profile *p, idmap *ids, uint32_t idx)
+{
+	uint32_t f, w;
+	uint64_t v, id = 0;
+	hearth_mapping *m = &p->mappings[idx];
+	memset(m, 0, sizeof(*m));
+	while (r->p < r->end) {
+		const uint8_t *at = r->p;
+		if (!key(r, &f, &w))
+			return false;
+		if (f > 10) {
+			if (!skip(r, w))
+				return false;
+			continue;
+		}
+		if (!scalar(r, w, &v))
+			return false;
+		switch (f) {
+		case 1: id = v; break;
+		case 2: m->start = v; break;
+		case 3: m->limit = v; break;
+		case 4: m->offset = v; break;
+		case 5: if (!stridx(r, p, at, v, &m->file)) return false; break;
+		case 6: if (!stridx(r, p, at, v, &m->build_id)) return false; break;
+		case 7: m->has_functions = v != 0; break;
+		case 8: m->has_filenames = v != 0; break;
+		case 9: m->has_line_numbers = v != 0; break;
+		case 10: m->has_inline_frames = v != 0; break;
+		}
+	}
+	if (id == 0)
+		return fail(r, r->end, "mapping with id 0"), false;
+	if (!idmap_put(ids, id, idx))
+		return fail(r, r->end, "duplicate mapping id"), false;
+	return true;
+}
+
+static bool decode_line(rd *r, const idmap *fids, hearth_line *ln)
+{
+	uint32_t f, w;
+	uint64_t v;
+	memset(ln, 0, sizeof(*ln));
+	ln->function = HEARTH_NONE;
+	while (r->p < r->end) {
+		const uint8_t *at = r->p;
+		if (!key(r, &f, &w))
+			return false;
+		if (f > 3) {
+			if (!skip(r, w))
+				return false;
+			continue;
+		}
+		if (!scalar(r, w, &v))
+			return false;
+		if (f == 1) {
+			if (v != 0 && (ln->function = idmap_get(fids, v)) == HEARTH_NONE)
+				return fail(r, at, "line refers to an unknown function id"), false;
+		} else if (f == 2) {
+			ln->line = (int64_t)v;
+		} else {
+			ln->column = (int64_t)v;
+		}
+	}
+	return true;
+}
+
+static bool decode_location(rd *r, hearth_profile *p, idmap *ids, const idmap *mids,
+			    const idmap *fids, uint32_t idx)
+{
+	uint32_t f, w;
+	uint64_t v, id = 0;
+	hearth_location *l = &p->locations[idx];
+	l->mapping = HEARTH_NONE;
+	l->address = 0;
+	l->is_folded = false;
+	l->line0 = (uint32_t)p->nlines;
+	l->nlines = 0;
+	while (r->p < r->end) {
+		const uint8_t *at = r->p;
+		if (!key(r, &f, &w))
+			return false;
+		switch (f) {
+		case 1:
+			if (!scalar(r, w, &id))
+				return false;
+			break;
+		case 2:
+			if (!scalar(r, w, &v))
+				return false;
+			if (v != 0 && (l->mapping = idmap_get(mids, v)) == HEARTH_NONE)
+				return fail(r, at, "location refers to an unknown mapping id"), false;
+			break;
+		case 3:
+			if (!scalar(r, w, &l->address))
+				return false;
+			break;
+		case 4: {
+			const uint8_t *b;
+			size_t n;
+			if (w != 2)
+				return fail(r, at, "line is not a message"), false;
+			if (!bytes(r, &b, &n))
+				return false;
+			if (!HEARTH_GROW(p->lines, p->nlines, p->caplines, 1))
+				return r->err = HEARTH_ENOMEM, false;
+			rd s = sub(r, b, n);
+			if (!decode_line(&s, fids, &p->lines[p->nlines]))
+				return r->err = s.err, false;
+			p->nlines++;
+			l->nlines++;
+			break;
+		}
+		case 5:
+			if (!scalar(r, w, &v))
+				return false;
+			l->is_folded = v != 0;
+			break;
+		default:
+			if (!skip(r, w))
+				return false;
+		}
+	}
+	if (p->nlines > UINT32_MAX)
+		return r->err = hearth_seterr(r->eb, HEARTH_ETOOBIG, "too many lines"), false;
+	if (id == 0)
+		return fail(r, r->end, "location with id 0"), false;
+	if (!idmap_put(ids, id, idx))
+		return fail(r, r->end, "duplicate location id"), false;
+	return true;
+}
+
+/* Reads a repeated integer field, packed (wire type 2) or not (wire type 0),
+ * calling put() for each value. */
+#define REPEATED(r, w, at, v, ...)                                                       \
+	do {                                                                             \
+		if ((w) == 0) {                                                          \
+			if (!varint((r), &(v)))                                          \
+				return false;                                            \
+			__VA_ARGS__;                                                     \
+		} else if ((w) == 2) {                                                   \
+			const uint8_t *pb_;                                              \
+			size_t pn_;                                                      \
+			if (!bytes((r), &pb_, &pn_))                                     \
+				return false;                                            \
+			rd ps_ = sub((r), pb_, pn_);                                     \
+			while (ps_.p < ps_.end) {                                        \
+				(at) = ps_.p;                                            \
+				if (!varint(&ps_, &(v)))                                 \
+					return (r)->err = ps_.err, false;                \
+				__VA_ARGS__;                                             \
+			}                                                                \
+		} else {                                                                 \
+			return fail((r), (at), "bad wire type for a repeated integer"), false; \
+		}                                                                        \
+	} while (0)
+
+static bool decode_label(rd *r, hearth_profile *p, hearth_label *lb)
+{
+	uint32_t f, w;
+	uint64_t v;
+	memset(lb, 0, sizeof(*lb));
+	while (r->p < r->end) {
+		const uint8_t *at = r->p;
+		if (!key(r, &f, &w))
+			return false;
+		if (f > 4) {
+			if (!skip(r, w))
+				return false;
+			continue;
+		}
+		if (!scalar(r, w, &v))
+			return false;
+		if (f == 1 && !stridx(r, p, at, v, &lb->key))
+			return false;
+		if (f == 2 && !stridx(r, p, at, v, &lb->str))
+			return false;
+		if (f == 3)
+			lb->num = (int64_t)v;
+		if (f == 4 && !stridx(r, p, at, v, &lb->unit))
+			return false;
+	}
+	return true;
+}
+
+static bool decode_sample(rd *r, hearth_profile *p, const idmap *lids, size_t si)
+{
+	uint32_t f, w;
+	uint64_t v;
+	hearth_sample *s = &p->samples[si];
+	int64_t *vals = p->values + si * p->nsample_types;
+	uint32_t nvals = 0;
+	s->loc0 = (uint32_t)p->nlocs;
+	s->nlocs = 0;
+	s->label0 = (uint32_t)p->nlabels;
+	s->nlabels = 0;
+	while (r->p < r->end) {
+		const uint8_t *at = r->p;
+		if (!key(r, &f, &w))
+			return false;
+		switch (f) {
+		case 1:
+			REPEATED(r, w, at, v, {
+				uint32_t li = idmap_get(lids, v);
+				if (li == HEARTH_NONE)
+					return fail(r, at, "sample refers to an unknown location id"),
+					       false;
+				if (p->nlocs == p->caplocs &&
+				    !HEARTH_GROW(p->locs, p->nlocs, p->caplocs, 1))
+					return r->err = HEARTH_ENOMEM, false;
+				p->locs[p->nlocs++] = li;
+				s->nlocs++;
+			});
+			break;
+		case 2:
+			REPEATED(r, w, at, v, {
+				if (nvals >= p->nsample_types)
+					return fail(r, at, "sample has more values than sample types"),
+					       false;
+				vals[nvals++] = (int64_t)v;
+			});
+			break;
+		case 3: {
+			const uint8_t *b;
+			size_t n;
+			if (w != 2)
+				return fail(r, at, "label is not a message"), false;
+			if (!bytes(r, &b, &n))
+				return false;
+			if (!HEARTH_GROW(p->labels, p->nlabels, p->caplabels, 1))
+				return r->err = HEARTH_ENOMEM, false;
+			rd ls = sub(r, b, n);
+			if (!decode_label(&ls, p, &p->labels[p->nlabels]))
+				return r->err = ls.err, false;
+			p->nlabels++;
+			s->nlabels++;
+			break;
+		}
+		default:
+			if (!skip(r, w))
+				return false;
+		}
+	}
+	if (nvals != p->nsample_types)
+		return fail(r, r->end, "sample has fewer values than sample types"), false;
+	if (p->nlocs > UINT32_MAX || p->nlabels > UINT32_MAX)
+		return r->err = hearth_seterr(r->eb, HEARTH_ETOOBIG, "too many frames"), false;
+	return true;
+}
+
+/* Reads the id (field 1) of a table entry without decoding the rest, to size
+ * the id map before the entries are decoded. */
+static bool peek_id(rd *r, uint64_t *id)
+{
+	uint32_t f, w;
+	*id = 0;
+	while (r->p < r->end) {
+		if (!key(r, &f, &w))
+			return false;
+		if (f == 1 && w == 0)
+			return varint(r, id);
+		if (!skip(r, w))
+			return false;
+	}
+	return true;
+}
+
+static bool build_ids(rd *r, const spanvec *sv, idmap *m)
+{
+	uint64_t maxid = 0, id;
+	for (size_t i = 0; i < sv->n; i++) {
+		rd s = sub(r, sv->v[i].at, sv->v[i].len);
+		if (!peek_id(&s, &id))
+			return r->err = s.err, false;
+		if (id > maxid)
+			maxid = id;
+	}
+	if (!idmap_init(m, maxid, sv->n))
+		return r->err = HEARTH_ENOMEM, false;
+	return true;
+}
+
+hearth_err hearth_proto_decode(const uint8_t *buf, size_t n, hearth_profile **out,
+			       hearth_errbuf *eb)
+{
+	rd r = {buf, NULL, 0, buf, buf + n, eb, HEARTH_OK};
+	uint32_t *strmap = NULL;
+	spanvec f[F_MAX] = {0};
+	idmap fids = {0}, mids = {0}, lids = {0};
+	uint64_t scal[F_MAX] = {0};
+	span period_type = {0};
+	hearth_profile *p = hearth_profile_new();
+	*out = NULL;
+	if (!p)
+		return HEARTH_ENOMEM;
+
+	/* Pass one: where is everything. */
+	while (r.p < r.end) {
+		const uint8_t *at = r.p;
+		uint32_t fn, w;
+		if (!key(&r, &fn, &w))
+			goto out;
+		bool msg = fn == F_SAMPLE_TYPE || fn == F_SAMPLE || fn == F_MAPPING ||
+			   fn == F_LOCATION || fn == F_FUNCTION || fn == F_STRING ||
+			   fn == F_PERIOD_TYPE;
+		if (msg) {
+			const uint8_t *b;
+			size_t len;
+			if (w != 2) {
+				fail(&r, at, "expected a length-delimited field");
+				goto out;
+			}
+			if (!bytes(&r, &b, &len))
+				goto out;
+			if (fn == F_PERIOD_TYPE) {
+				period_type.at = b;
+				period_type.len = len;
+			} else if (!push(&f[fn], b, len)) {
+				r.err = HEARTH_ENOMEM;
+				goto out;
+			}
+		} else if (fn == F_COMMENT) {
+			uint64_t v;
+			if (w == 0) {
+				if (!varint(&r, &v))
+					goto out;
+				if (!push(&f[fn], NULL, v)) {
+					r.err = HEARTH_ENOMEM;
+					goto out;
+				}
+			} else if (w == 2) {
+				const uint8_t *b;
+				size_t len;
+				if (!bytes(&r, &b, &len))
+					goto out;
+				rd ps = sub(&r, b, len);
+				while (ps.p < ps.end) {
+					if (!varint(&ps, &v)) {
+						r.err = ps.err;
+						goto out;
+					}
+					if (!push(&f[fn], NULL, v)) {
+						r.err = HEARTH_ENOMEM;
+						goto out;
+					}
+				}
+			} else {
+				fail(&r, at, "bad wire type for comments");
+				goto out;
+			}
+		} else if (fn < F_MAX) {
+			if (w != 0) {
+				fail(&r, at, "expected a varint field");
+				goto out;
+			}
+			if (!varint(&r, &scal[fn]))
+				goto out;
+		} else if (!skip(&r, w)) {
+			goto out;
+		}
+	}
+
+	/* Strings.  The table is kept as is, so indices in the input stay valid. */
+	if (f[F_STRING].n == 0 || f[F_STRING].v[0].len != 0) {
+		fail(&r, f[F_STRING].n ? f[F_STRING].v[0].at : buf,
+		     "string table does not start with the empty string");
+		goto out;
+	}
+	if (f[F_STRING].n > UINT32_MAX - 1) {
+		r.err = hearth_seterr(eb, HEARTH_ETOOBIG, "too many strings");
+		goto out;
+	}
+	if (!HEARTH_GROW(p->strs, p->nstrs, p->capstrs, f[F_STRING].n)) {
+		r.err = HEARTH_ENOMEM;
+		goto out;
+	}
+	/* Equal strings get one index, so that later stages can compare
+	 * names by index; writers are allowed to repeat strings. */
+	strmap = malloc(sizeof(*strmap) * f[F_STRING].n);
+	if (!strmap) {
+		r.err = HEARTH_ENOMEM;
+		goto out;
+	}
+	strmap[0] = 0;
+	for (size_t i = 1; i < f[F_STRING].n; i++) {
+		strmap[i] = hearth_intern(p, (const char *)f[F_STRING].v[i].at,
+					  f[F_STRING].v[i].len);
+		if (strmap[i] == HEARTH_NONE) {
+			r.err = HEARTH_ENOMEM;
+			goto out;
+		}
+	}
+	r.strmap = strmap;
+	r.nstrs = f[F_STRING].n;
+
+	/* Sample types and the scalars that refer to strings. */
+	p->nsample_types = 0;
+	if (f[F_SAMPLE_TYPE].n > 1024) {
+		fail(&r, f[F_SAMPLE_TYPE].v[1024].at, "too many sample types");
+		goto out;
+	}
+	p->sample_types = calloc(f[F_SAMPLE_TYPE].n + 1, sizeof(*p->sample_types));
+	if (!p->sample_types) {
+		r.err = HEARTH_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < f[F_SAMPLE_TYPE].n; i++) {
+		rd s = sub(&r, f[F_SAMPLE_TYPE].v[i].at, f[F_SAMPLE_TYPE].v[i].len);
+		if (!value_type(&s, p, &p->sample_types[i])) {
+			r.err = s.err;
+			goto out;
+		}
+		p->nsample_types++;
+	}
+	if (period_type.at) {
+		rd s = sub(&r, period_type.at, period_type.len);
+		if (!value_type(&s, p, &p->period_type)) {
+			r.err = s.err;
+			goto out;
+		}
+	}
+	{
+		static const int sfields[] = {F_DROP, F_KEEP, F_DEFAULT_TYPE, F_DOC_URL};
+		uint32_t *dst[] = {&p->drop_frames, &p->keep_frames, &p->default_sample_type,
+				   &p->doc_url};
+		for (int i = 0; i < 4; i++)
+			if (!stridx(&r, p, buf, scal[sfields[i]], dst[i]))
+				goto out;
+	}
+	p->time_nanos = (int64_t)scal[F_TIME];
+	p->duration_nanos = (int64_t)scal[F_DURATION];
+	p->period = (int64_t)scal[F_PERIOD];
+	for (size_t i = 0; i < f[F_COMMENT].n; i++) {
+		uint32_t si;
+		if (!stridx(&r, p, buf, f[F_COMMENT].v[i].len, &si))
+			goto out;
+		if (!HEARTH_GROW(p->comments, p->ncomments, p->capcomments, 1)) {
+			r.err = HEARTH_ENOMEM;
+			goto out;
+		}
+		p->comments[p->ncomments++] = si;
+	}
+
+	/* Functions, mappings, locations: each table sized exactly once. */
+	if (f[F_FUNCTION].n > UINT32_MAX - 1 || f[F_MAPPING].n > UINT32_MAX - 1 ||
+	    f[F_LOCATION].n > UINT32_MAX - 1 || f[F_SAMPLE].n > UINT32_MAX - 1) {
+		r.err = hearth_seterr(eb, HEARTH_ETOOBIG, "too many entries");
+		goto out;
+	}
+	if (!build_ids(&r, &f[F_FUNCTION], &fids) || !build_ids(&r, &f[F_MAPPING], &mids) ||
+	    !build_ids(&r, &f[F_LOCATION], &lids))
+		goto out;
+	if (!HEARTH_GROW(p->functions, 0, p->capfunctions, f[F_FUNCTION].n) ||
+	    !HEARTH_GROW(p->mappings, 0, p->capmappings, f[F_MAPPING].n) ||
+	    !HEARTH_GROW(p->locations, 0, p->caplocations, f[F_LOCATION].n)) {
+		r.err = HEARTH_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < f[F_FUNCTION].n; i++) {
+		rd s = sub(&r, f[F_FUNCTION].v[i].at, f[F_FUNCTION].v[i].len);
+		if (!decode_function(&s, p, &fids, (uint32_t)i)) {
+			r.err = s.err;
+			goto out;
+		}
+		p->nfunctions++;
+	}
+	for (size_t i = 0; i < f[F_MAPPING].n; i++) {
+		rd s = sub(&r, f[F_MAPPING].v[i].at, f[F_MAPPING].v[i].len);
+		if (!decode_mapping(&s, p, &mids, (uint32_t)i)) {
+			r.err = s.err;
+			goto out;
+		}
+		p->nmappings++;
+	}
+	for (size_t i = 0; i < f[F_LOCATION].n; i++) {
+		rd s = sub(&r, f[F_LOCATION].v[i].at, f[F_LOCATION].v[i].len);
+		if (!decode_location(&s, p, &lids, &mids, &fids, (uint32_t)i)) {
+			r.err = s.err ? s.err : HEARTH_ENOMEM;
+			goto out;
+		}
+		p->nlocations++;
+	}
+
+	/* Samples, into arrays sized from the byte counts: a sample's location
+	 * ids take at least one byte each, so the sum of sample sizes bounds
+	 * the number of frames. */
+	size_t ns = f[F_SAMPLE].n, bytes_total = 0;
+	for (size_t i = 0; i < ns; i++)
+		bytes_total += f[F_SAMPLE].v[i].len;
+	if (ns && p->nsample_types == 0) {
+		fail(&r, f[F_SAMPLE].v[0].at, "samples without sample types");
+		goto out;
+	}
+	if (!HEARTH_GROW(p->samples, 0, p->capsamples, ns) ||
+	    !HEARTH_GROW(p->values, 0, p->capvalues, ns * p->nsample_types) ||
+	    !HEARTH_GROW(p->locs, 0, p->caplocs, bytes_total / 2 + 16)) {
+		r.err = HEARTH_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < ns; i++) {
+		rd s = sub(&r, f[F_SAMPLE].v[i].at, f[F_SAMPLE].v[i].len);
+		if (!decode_sample(&s, p, &lids, i)) {
+			r.err = s.err ? s.err : HEARTH_ENOMEM;
+			goto out;
+		}
+		p->nsamples++;
+	}
+
+out:
+	free(strmap);
+	for (int i = 0; i < F_MAX; i++)
+		free(f[i].v);
+	idmap_free(&fids);
+	idmap_free(&mids);
+	idmap_free(&lids);
+	if (r.err != HEARTH_OK) {
+		if (r.err == HEARTH_ENOMEM)
+			hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		hearth_profile_free(p);
+		return r.err;
+	}
+	*out = p;
+	return HEARTH_OK;
+}
