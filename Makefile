@@ -41,7 +41,7 @@ $(BUILD)/libhearth.a: $(LIB_OBJ)
 $(HEARTH): $(CLI_OBJ) $(BUILD)/libhearth.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libhearth.a $(LDLIBS)
 
-$(BUILD)/%.o: %.c $(wildcard include/hearth/*.h lib/*.h src/*.h)
+$(BUILD)/%.o: %.c $(wildcard include/hearth/*.h lib/*.h lib/report/*.h src/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -c -o $@ $<
 

@@ -1,2 +1,29 @@
+/* hearth: a thin dispatcher; each command lives in src/cmd/<command>.c. */
 #include <stdio.h>
-int main(void) { puts("hearth: under construction"); return 0; }
+#include <string.h>
+
+#include "cli.h"
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+} commands[] = {
+	{"top", cmd_top},     {"text", cmd_top},  {"traces", cmd_traces},
+	{"proto", cmd_proto}, {"help", cmd_help},
+};
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		cmd_help(0, NULL);
+		return EXIT_USAGE;
+	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "-help"))
+		return cmd_help(0, NULL);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(cmd, commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	cli_error("unknown command \"%s\" (see hearth help)", cmd);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,35 @@
+/* Reports: one prepared state (filters applied, the sample value chosen, the
+ * total computed, as pprof's generateRawReport does), then one function per
+ * output.  The CLI, the web API and the server call these same functions. */
+#ifndef HEARTH_REPORT_H
+#define HEARTH_REPORT_H
+
+#include "hearth/buf.h"
+#include "hearth/options.h"
+#include "hearth/profile.h"
+
+typedef enum {
+	HEARTH_CMD_TOP,
+	HEARTH_CMD_TRACES,
+	HEARTH_CMD_PROTO,
+	HEARTH_CMD_GRAPH, /* any report that draws the call graph (default nodecount 80) */
+} hearth_cmd;
+
+typedef struct hearth_report hearth_report;
+
+/* Takes ownership of p (the report edits it as pprof edits its copy). */
+hearth_err hearth_report_new(hearth_profile *p, const hearth_opts *o, hearth_cmd cmd,
+			     hearth_report **out, hearth_errbuf *eb);
+void hearth_report_free(hearth_report *r);
+
+/* Warnings the filters produced ("Focus expression matched no samples"),
+ * one per line; empty when there were none. */
+const char *hearth_report_warnings(const hearth_report *r);
+hearth_profile *hearth_report_profile(hearth_report *r);
+
+hearth_err hearth_report_top(hearth_report *r, hearth_buf *out, hearth_errbuf *eb);
+hearth_err hearth_report_traces(hearth_report *r, hearth_buf *out, hearth_errbuf *eb);
+/* The profile as it stands after filters, scaled by -divide_by. */
+hearth_err hearth_report_proto(hearth_report *r, hearth_errbuf *eb);
+
+#endif

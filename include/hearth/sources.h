@@ -1,0 +1,21 @@
+/* Loading what the command line names: one or more profiles merged into one
+ * (pprof's rules for compatible sample types), minus -base profiles, with
+ * -diff_base profiles marked, and the profile's drop_frames applied. */
+#ifndef HEARTH_SOURCES_H
+#define HEARTH_SOURCES_H
+
+#include "hearth/buf.h"
+#include "hearth/options.h"
+#include "hearth/profile.h"
+
+hearth_err hearth_load_sources(const char *const *paths, int n, const hearth_opts *o,
+			       hearth_profile **out, hearth_errbuf *eb);
+
+/* Merges ps[0..n) into a new profile (pprof's profile.Merge): samples with
+ * the same stack and labels are summed. The inputs are left as they were. */
+hearth_err hearth_merge(hearth_profile *const *ps, int n, hearth_profile **out,
+			hearth_errbuf *eb);
+/* Multiplies every sample value by ratio and drops samples left all zero. */
+void hearth_profile_scale(hearth_profile *p, double ratio);
+
+#endif

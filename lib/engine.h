@@ -1,0 +1,114 @@
+/* The steps between a loaded profile and a report, shared by every report:
+ * pprof's filters, aggregation by granularity, and the call graph.
+ * Internal to libhearth; front ends use hearth/report.h. */
+#ifndef HEARTH_ENGINE_H
+#define HEARTH_ENGINE_H
+
+#include "hearth/buf.h"
+#include "hearth/options.h"
+#include "hearth/profile.h"
+
+/* A label as pprof's model sees it: string labels have str != 0; numeric
+ * ones have str == 0 and a number or a unit; the rest do not exist. */
+static inline bool hearth_label_is_str(const hearth_label *l)
+{
+	return l->str != 0;
+}
+static inline bool hearth_label_is_num(const hearth_label *l)
+{
+	return l->str == 0 && (l->num != 0 || l->unit != 0);
+}
+
+/* Per label key (string index), the unit its numeric values carry, as
+ * pprof's NumLabelUnits infers it; returns a table of nstrs entries holding
+ * string indices (0 where the key has no numeric label), or NULL on OOM.
+ * Keys whose unit is inferred from their name get that name interned. */
+uint32_t *hearth_num_label_units(hearth_profile *p);
+
+/* focus, ignore, hide, show, show_from, tagfocus, tagignore, tagshow,
+ * taghide, prune_from, in pprof's order.  Warnings ("Focus expression
+ * matched no samples") are appended to warn, one per line. */
+hearth_err hearth_apply_filters(hearth_profile *p, const hearth_opts *o, const uint32_t *units,
+				hearth_buf *warn, hearth_errbuf *eb);
+/* The profile's own drop_frames / keep_frames (pprof's RemoveUninteresting). */
+hearth_err hearth_remove_uninteresting(hearth_profile *p, hearth_errbuf *eb);
+/* Forgets what the granularity does not show (pprof's Aggregate). */
+void hearth_aggregate(hearth_profile *p, hearth_granularity g, bool inlines);
+
+/* ---- the call graph ---- */
+
+typedef struct {
+	uint32_t name, orig_name, file, objfile; /* string indices */
+	uint64_t address;
+	int64_t start_line, line;
+} hearth_nodeinfo;
+
+typedef struct {
+	hearth_nodeinfo info;
+	uint32_t id; /* index in the nodeset */
+	int64_t flat, flat_div, cum, cum_div;
+	uint32_t in0, nin; /* edges into the node: in_edges[in0 .. in0+nin) */
+	uint32_t out0, nout;
+} hearth_node;
+
+typedef struct {
+	uint32_t src, dst; /* nodeset indices */
+	int64_t weight, weight_div;
+	bool residual, inl;
+	bool trimmed; /* removed by TrimLowFrequencyEdges */
+} hearth_edge;
+
+/* All nodes a profile can produce (pprof's CreateNodes): one per distinct
+ * NodeInfo, and for each location the nodes of its lines, innermost first. */
+typedef struct {
+	hearth_nodeinfo *infos;
+	uint32_t ninfos;
+	uint32_t *loc0;   /* per location: first entry in locnodes */
+	uint32_t *locn;   /* per location: how many */
+	uint32_t *locnodes;
+} hearth_nodeset;
+
+hearth_err hearth_nodeset_build(hearth_profile *p, bool objnames, hearth_nodeset *ns);
+void hearth_nodeset_free(hearth_nodeset *ns);
+/* pprof's PrintableName. */
+void hearth_node_name(const hearth_profile *p, const hearth_nodeinfo *ni, hearth_buf *out);
+
+typedef struct {
+	int vi;	    /* sample value index */
+	int mean_i; /* value index of the divisor for -mean, or -1 */
+	bool drop_negative;
+} hearth_valuesel;
+
+typedef struct {
+	hearth_node *nodes; /* in report order once sorted */
+	uint32_t nnodes;
+	char **names;	  /* printable name of each node, parallel to nodes */
+	hearth_edge *edges;
+	size_t nedges;
+	uint32_t *in_edges, *out_edges; /* edge indices grouped per node */
+} hearth_graph;
+
+/* Builds the graph over the nodes of ns for which kept[] is true (all when
+ * kept is NULL), as pprof's newGraph. */
+hearth_err hearth_graph_build(const hearth_profile *p, const hearth_nodeset *ns,
+			      const hearth_valuesel *vs, const bool *kept, bool edges,
+			      hearth_graph *g);
+void hearth_graph_free(hearth_graph *g);
+
+static inline int64_t hearth_node_flat(const hearth_node *n)
+{
+	return n->flat_div ? n->flat / n->flat_div : n->flat;
+}
+static inline int64_t hearth_node_cum(const hearth_node *n)
+{
+	return n->cum_div ? n->cum / n->cum_div : n->cum;
+}
+
+/* pprof's node orders. */
+typedef enum { HEARTH_ORDER_FLAT, HEARTH_ORDER_CUM } hearth_order;
+void hearth_graph_sort(const hearth_profile *p, hearth_graph *g, hearth_order o);
+
+/* Path cleanup as Go's filepath.Clean, into out (n >= strlen(in) + 2). */
+void hearth_path_clean(const char *in, char *out, size_t n);
+
+#endif

@@ -1,0 +1,455 @@
+/* The call graph, with the semantics of pprof's internal/graph: nodes keyed
+ * by what the granularity leaves of a frame, cum counted once per sample
+ * however often a node recurs in it, flat on the leaf, edges between
+ * consecutive kept frames (residual when frames in between were dropped). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "util.h"
+
+void hearth_path_clean(const char *in, char *out, size_t n)
+{
+	/* Go's filepath.Clean: collapse "//", drop ".", resolve ".." lexically. */
+	size_t len = strlen(in), w = 0, r = 0, dotdot = 0;
+	bool rooted = len > 0 && in[0] == '/';
+	if (n < len + 2) {
+		snprintf(out, n, "%s", in);
+		return;
+	}
+	if (len == 0) {
+		strcpy(out, ".");
+		return;
+	}
+	if (rooted) {
+		out[w++] = '/';
+		r = 1;
+		dotdot = 1;
+	}
+	while (r < len) {
+		if (in[r] == '/') {
+			r++;
+		} else if (in[r] == '.' && (r + 1 == len || in[r + 1] == '/')) {
+			r++;
+		} else if (in[r] == '.' && in[r + 1] == '.' && (r + 2 == len || in[r + 2] == '/')) {
+			r += 2;
+			if (w > dotdot) {
+				w--;
+				while (w > dotdot && out[w] != '/')
+					w--;
+			} else if (!rooted) {
+				if (w > 0)
+					out[w++] = '/';
+				out[w++] = '.';
+				out[w++] = '.';
+				dotdot = w;
+			}
+		} else {
+			if ((rooted && w != 1) || (!rooted && w != 0))
+				out[w++] = '/';
+			for (; r < len && in[r] != '/'; r++)
+				out[w++] = in[r];
+		}
+	}
+	if (w == 0)
+		out[w++] = '.';
+	out[w] = 0;
+}
+
+static uint64_t info_hash(const hearth_nodeinfo *k)
+{
+	uint64_t h = k->name * 0x9e3779b97f4a7c15ull;
+	h ^= (k->file + 0x51ed27u) * 0xc2b2ae3d27d4eb4full;
+	h ^= k->address * 0x165667b19e3779f9ull;
+	h ^= (uint64_t)k->line * 0x27d4eb2f165667c5ull;
+	h ^= ((uint64_t)k->objfile << 32 | k->orig_name) * 0x94d049bb133111ebull;
+	h ^= (uint64_t)k->start_line;
+	return h ^ (h >> 29);
+}
+
+static bool info_eq(const hearth_nodeinfo *a, const hearth_nodeinfo *b)
+{
+	return a->name == b->name && a->file == b->file && a->address == b->address &&
+	       a->line == b->line && a->objfile == b->objfile && a->orig_name == b->orig_name &&
+	       a->start_line == b->start_line;
+}
+
+hearth_err hearth_nodeset_build(hearth_profile *p, bool objnames, hearth_nodeset *ns)
+{
+	hearth_err err = HEARTH_ENOMEM;
+	uint32_t *clean = NULL, *table = NULL;
+	size_t cap = 0, nn = 0, tcap = 64;
+	memset(ns, 0, sizeof(*ns));
+	size_t total = 0;
+	for (uint32_t i = 0; i < p->nlocations; i++)
+		total += p->locations[i].nlines ? p->locations[i].nlines : 1;
+	ns->loc0 = malloc(sizeof(uint32_t) * (p->nlocations + 1));
+	ns->locn = malloc(sizeof(uint32_t) * (p->nlocations + 1));
+	ns->locnodes = malloc(sizeof(uint32_t) * (total + 1));
+	clean = malloc(sizeof(uint32_t) * (p->nfunctions + 1));
+	while (tcap < total * 2)
+		tcap *= 2;
+	table = malloc(sizeof(uint32_t) * tcap);
+	if (!ns->loc0 || !ns->locn || !ns->locnodes || !clean || !table)
+		goto out;
+	memset(table, 0xff, sizeof(uint32_t) * tcap);
+
+	/* File names as filepath.Clean leaves them, once per function. */
+	for (uint32_t i = 0; i < p->nfunctions; i++) {
+		uint32_t f = p->functions[i].file;
+		clean[i] = f;
+		if (f == 0)
+			continue;
+		const char *s = hearth_s(p, f);
+		size_t len = strlen(s);
+		char *c = malloc(len + 3);
+		if (!c)
+			goto out;
+		hearth_path_clean(s, c, len + 3);
+		if (strcmp(c, s) != 0)
+			clean[i] = hearth_intern(p, c, strlen(c));
+		free(c);
+		if (clean[i] == HEARTH_NONE)
+			goto out;
+	}
+
+	size_t k = 0;
+	for (uint32_t li = 0; li < p->nlocations; li++) {
+		const hearth_location *l = &p->locations[li];
+		uint32_t obj = l->mapping != HEARTH_NONE ? p->mappings[l->mapping].file : 0;
+		uint32_t nl = l->nlines ? l->nlines : 1;
+		ns->loc0[li] = (uint32_t)k;
+		ns->locn[li] = nl;
+		for (uint32_t j = 0; j < nl; j++) {
+			hearth_nodeinfo ni = {0};
+			const hearth_line *ln = l->nlines ? &p->lines[l->line0 + j] : NULL;
+			ni.address = l->address;
+			if (!ln || ln->function == HEARTH_NONE) {
+				ni.objfile = obj;
+			} else {
+				const hearth_function *f = &p->functions[ln->function];
+				ni.line = ln->line;
+				ni.name = f->name;
+				ni.file = clean[ln->function];
+				if (objnames || ni.name == 0) {
+					ni.objfile = obj;
+					ni.start_line = f->start_line;
+				}
+			}
+			size_t h = info_hash(&ni) & (tcap - 1);
+			while (table[h] != HEARTH_NONE && !info_eq(&ns->infos[table[h]], &ni))
+				h = (h + 1) & (tcap - 1);
+			if (table[h] == HEARTH_NONE) {
+				if (!HEARTH_GROW(ns->infos, nn, cap, 1))
+					goto out;
+				ns->infos[nn] = ni;
+				table[h] = (uint32_t)nn++;
+			}
+			ns->locnodes[k++] = table[h];
+		}
+	}
+	ns->ninfos = (uint32_t)nn;
+	err = HEARTH_OK;
+out:
+	free(clean);
+	free(table);
+	if (err)
+		hearth_nodeset_free(ns);
+	return err;
+}
+
+void hearth_nodeset_free(hearth_nodeset *ns)
+{
+	free(ns->infos);
+	free(ns->loc0);
+	free(ns->locn);
+	free(ns->locnodes);
+	memset(ns, 0, sizeof(*ns));
+}
+
+void hearth_node_name(const hearth_profile *p, const hearth_nodeinfo *ni, hearth_buf *out)
+{
+	bool sp = false;
+	if (ni->address) {
+		hearth_buf_printf(out, "%016" PRIx64, ni->address);
+		sp = true;
+	}
+	if (ni->name) {
+		if (sp)
+			hearth_buf_put(out, " ", 1);
+		hearth_buf_puts(out, hearth_s(p, ni->name));
+		sp = true;
+	}
+	if (sp && (ni->line || ni->file || (!ni->name && ni->objfile) || !ni->name))
+		hearth_buf_put(out, " ", 1);
+	if (ni->line) {
+		hearth_buf_printf(out, "%s:%" PRId64, hearth_s(p, ni->file), ni->line);
+	} else if (ni->file) {
+		hearth_buf_puts(out, hearth_s(p, ni->file));
+	} else if (ni->name) {
+		/* the name says it all */
+	} else if (ni->objfile) {
+		const char *o = hearth_s(p, ni->objfile);
+		size_t len = strlen(o);
+		while (len > 1 && o[len - 1] == '/')
+			len--;
+		const char *b = o + len;
+		while (b > o && b[-1] != '/')
+			b--;
+		hearth_buf_printf(out, "[%.*s]", (int)(o + len - b), b);
+	} else {
+		hearth_buf_puts(out, "<unknown>");
+	}
+}
+
+/* Edge table: (src, dst) -> edge index, open addressing. */
+typedef struct {
+	uint64_t *keys;
+	uint32_t *vals;
+	size_t cap, n;
+} edgemap;
+
+static inline uint64_t ekey(uint32_t a, uint32_t b)
+{
+	return ((uint64_t)a << 32 | b) + 1; /* never 0, the empty slot */
+}
+
+static bool edgemap_grow(edgemap *m)
+{
+	size_t cap = m->cap ? m->cap * 2 : 1024;
+	uint64_t *k = calloc(cap, sizeof(*k));
+	uint32_t *v = malloc(sizeof(*v) * cap);
+	if (!k || !v) {
+		free(k);
+		free(v);
+		return false;
+	}
+	for (size_t i = 0; i < m->cap; i++) {
+		if (!m->keys[i])
+			continue;
+		size_t h = (m->keys[i] * 0x9e3779b97f4a7c15ull) >> 20 & (cap - 1);
+		while (k[h])
+			h = (h + 1) & (cap - 1);
+		k[h] = m->keys[i];
+		v[h] = m->vals[i];
+	}
+	free(m->keys);
+	free(m->vals);
+	m->keys = k;
+	m->vals = v;
+	m->cap = cap;
+	return true;
+}
+
+hearth_err hearth_graph_build(const hearth_profile *p, const hearth_nodeset *ns,
+			      const hearth_valuesel *vs, const bool *kept, bool want_edges,
+			      hearth_graph *g)
+{
+	hearth_err err = HEARTH_ENOMEM;
+	uint32_t nn = ns->ninfos;
+	hearth_node *acc = calloc(nn + 1, sizeof(*acc));
+	uint32_t *stamp = calloc(nn + 1, sizeof(*stamp));
+	uint32_t *estamp = NULL;
+	size_t ecap = 0;
+	edgemap em = {0};
+	memset(g, 0, sizeof(*g));
+	if (!acc || !stamp)
+		goto out;
+	uint32_t nt = p->nsample_types;
+	for (size_t si = 0; si < p->nsamples; si++) {
+		const hearth_sample *s = &p->samples[si];
+		const int64_t *v = p->values + si * nt;
+		int64_t w = v[vs->vi], dw = vs->mean_i >= 0 ? v[vs->mean_i] : 0;
+		if (w == 0 && dw == 0)
+			continue;
+		uint32_t sid = (uint32_t)si + 1;
+		uint32_t parent = HEARTH_NONE;
+		bool residual = false;
+		for (uint32_t i = s->nlocs; i-- > 0;) {
+			uint32_t loc = p->locs[s->loc0 + i];
+			const uint32_t *nodes = ns->locnodes + ns->loc0[loc];
+			uint32_t cnt = ns->locn[loc];
+			for (uint32_t j = cnt; j-- > 0;) {
+				uint32_t n = nodes[j];
+				if (kept && !kept[n]) {
+					residual = true;
+					continue;
+				}
+				if (stamp[n] != sid) {
+					stamp[n] = sid;
+					acc[n].cum += w;
+					acc[n].cum_div += dw;
+				}
+				if (want_edges && parent != HEARTH_NONE && n != parent) {
+					if (em.n * 2 >= em.cap && !edgemap_grow(&em))
+						goto out;
+					uint64_t key = ekey(parent, n);
+					size_t h = (key * 0x9e3779b97f4a7c15ull) >> 20 & (em.cap - 1);
+					while (em.keys[h] && em.keys[h] != key)
+						h = (h + 1) & (em.cap - 1);
+					bool inl = j != cnt - 1;
+					if (!em.keys[h]) {
+						if (g->nedges == ecap) {
+							if (!HEARTH_GROW(g->edges, g->nedges, ecap, 1))
+								goto out;
+							uint32_t *ne = realloc(estamp, sizeof(*ne) * ecap);
+							if (!ne)
+								goto out;
+							estamp = ne;
+						}
+						hearth_edge *e = &g->edges[g->nedges];
+						memset(e, 0, sizeof(*e));
+						e->src = parent;
+						e->dst = n;
+						e->inl = inl;
+						estamp[g->nedges] = 0;
+						em.keys[h] = key;
+						em.vals[h] = (uint32_t)g->nedges++;
+						em.n++;
+					}
+					uint32_t ei = em.vals[h];
+					if (estamp[ei] != sid) {
+						hearth_edge *e = &g->edges[ei];
+						estamp[ei] = sid;
+						e->weight += w;
+						e->weight_div += dw;
+						if (residual)
+							e->residual = true;
+						if (!inl)
+							e->inl = false;
+					}
+				}
+				parent = n;
+				residual = false;
+			}
+		}
+		if (parent != HEARTH_NONE && !residual) {
+			acc[parent].flat += w;
+			acc[parent].flat_div += dw;
+		}
+	}
+
+	/* Keep the nodes that saw any weight (pprof's selectNodesForGraph). */
+	g->nodes = malloc(sizeof(*g->nodes) * (nn + 1));
+	if (!g->nodes)
+		goto out;
+	for (uint32_t n = 0; n < nn; n++) {
+		hearth_node *a = &acc[n];
+		if (a->cum == 0 && a->flat == 0)
+			continue;
+		if (vs->drop_negative && (a->flat < 0 || (a->flat == 0 && a->cum < 0)))
+			continue;
+		a->info = ns->infos[n];
+		a->id = n;
+		g->nodes[g->nnodes++] = *a;
+	}
+	err = HEARTH_OK;
+out:
+	free(acc);
+	free(stamp);
+	free(estamp);
+	free(em.keys);
+	free(em.vals);
+	if (err)
+		hearth_graph_free(g);
+	return err;
+}
+
+void hearth_graph_free(hearth_graph *g)
+{
+	if (g->names)
+		for (uint32_t i = 0; i < g->nnodes; i++)
+			free(g->names[i]);
+	free(g->names);
+	free(g->nodes);
+	free(g->edges);
+	free(g->in_edges);
+	free(g->out_edges);
+	memset(g, 0, sizeof(*g));
+}
+
+typedef struct {
+	const hearth_profile *p;
+	hearth_order order;
+	char **names; /* indexed by node id */
+} sortctx;
+
+static int64_t abs64(int64_t v)
+{
+	return v < 0 ? -v : v;
+}
+
+/* Go's fmt.Sprint of a NodeInfo, the last tie-breaker of pprof's orders. */
+static char *info_string(const hearth_profile *p, const hearth_nodeinfo *i)
+{
+	char *s = NULL;
+	if (asprintf(&s, "{%s %s %" PRIu64 " %s %" PRId64 " %" PRId64 " %s}", hearth_s(p, i->name),
+		     hearth_s(p, i->orig_name), i->address, hearth_s(p, i->file), i->start_line,
+		     i->line, hearth_s(p, i->objfile)) < 0)
+		return NULL;
+	return s;
+}
+
+static int cmp_nodes(const void *a, const void *b, void *arg)
+{
+	const sortctx *c = arg;
+	const hearth_node *l = a, *r = b;
+	int64_t lv, rv;
+	int k;
+	if (c->order == HEARTH_ORDER_FLAT) {
+		lv = abs64(l->flat), rv = abs64(r->flat);
+		if (lv != rv)
+			return lv > rv ? -1 : 1;
+		if ((k = strcmp(c->names[l->id], c->names[r->id])) != 0)
+			return k;
+		lv = abs64(l->cum), rv = abs64(r->cum);
+		if (lv != rv)
+			return lv > rv ? -1 : 1;
+	} else {
+		lv = abs64(l->cum), rv = abs64(r->cum);
+		if (lv != rv)
+			return lv > rv ? -1 : 1;
+		if ((k = strcmp(c->names[l->id], c->names[r->id])) != 0)
+			return k;
+		lv = abs64(l->flat), rv = abs64(r->flat);
+		if (lv != rv)
+			return lv > rv ? -1 : 1;
+	}
+	char *ls = info_string(c->p, &l->info), *rs = info_string(c->p, &r->info);
+	k = ls && rs ? strcmp(ls, rs) : 0;
+	free(ls);
+	free(rs);
+	return k;
+}
+
+void hearth_graph_sort(const hearth_profile *p, hearth_graph *g, hearth_order o)
+{
+	uint32_t maxid = 0;
+	for (uint32_t i = 0; i < g->nnodes; i++)
+		if (g->nodes[i].id > maxid)
+			maxid = g->nodes[i].id;
+	char **byid = calloc((size_t)maxid + 1, sizeof(char *));
+	if (!byid)
+		return;
+	if (!g->names)
+		g->names = calloc(g->nnodes + 1, sizeof(char *));
+	if (!g->names) {
+		free(byid);
+		return;
+	}
+	for (uint32_t i = 0; i < g->nnodes; i++) {
+		if (!g->names[i]) {
+			hearth_buf b = {0};
+			hearth_node_name(p, &g->nodes[i].info, &b);
+			g->names[i] = b.data ? b.data : strdup("");
+		}
+		byid[g->nodes[i].id] = g->names[i];
+	}
+	sortctx c = {p, o, byid};
+	qsort_r(g->nodes, g->nnodes, sizeof(*g->nodes), cmp_nodes, &c);
+	for (uint32_t i = 0; i < g->nnodes; i++)
+		g->names[i] = byid[g->nodes[i].id];
+	free(byid);
+}

@@ -1,0 +1,576 @@
+/* Merging profiles with pprof's rules (profile/merge.go): functions,
+ * mappings and locations are deduplicated by what they say, not by their
+ * ids; samples with the same stack and labels are summed; samples whose
+ * values are all zero are dropped.  Also -base (subtract) and -diff_base
+ * (subtract, marked so totals come from the base). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hearth/io.h"
+#include "hearth/sources.h"
+#include "engine.h"
+#include "util.h"
+
+/* A hash set of byte keys, each mapping to a uint32 index. */
+typedef struct {
+	uint64_t *hash;
+	uint32_t *val;
+	uint32_t *koff, *klen; /* key bytes in keys */
+	uint8_t *keys;
+	size_t nkeys, capkeys;
+	size_t cap, n;
+} keyset;
+
+static uint64_t hash64(const uint8_t *b, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, b + i, 8);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+		h ^= h >> 31;
+	}
+	for (; i < n; i++)
+		h = (h ^ b[i]) * 0x94d049bb133111ebull;
+	h ^= h >> 29;
+	return h | 1;
+}
+
+static bool ks_grow(keyset *s)
+{
+	size_t cap = s->cap ? s->cap * 2 : 1024;
+	uint64_t *h = calloc(cap, sizeof(*h));
+	uint32_t *v = malloc(cap * sizeof(*v)), *o = malloc(cap * sizeof(*o)),
+		 *l = malloc(cap * sizeof(*l));
+	if (!h || !v || !o || !l) {
+		free(h), free(v), free(o), free(l);
+		return false;
+	}
+	for (size_t i = 0; i < s->cap; i++) {
+		if (!s->hash[i])
+			continue;
+		size_t j = s->hash[i] & (cap - 1);
+		while (h[j])
+			j = (j + 1) & (cap - 1);
+		h[j] = s->hash[i], v[j] = s->val[i], o[j] = s->koff[i], l[j] = s->klen[i];
+	}
+	free(s->hash), free(s->val), free(s->koff), free(s->klen);
+	s->hash = h, s->val = v, s->koff = o, s->klen = l, s->cap = cap;
+	return true;
+}
+
+/* Returns the index stored for key, or stores val and returns it.
+ * HEARTH_NONE on OOM. */
+static uint32_t ks_get_or_put(keyset *s, const void *key, size_t n, uint32_t val)
+{
+	if ((s->n + 1) * 2 > s->cap && !ks_grow(s))
+		return HEARTH_NONE;
+	uint64_t h = hash64(key, n);
+	size_t j = h & (s->cap - 1);
+	while (s->hash[j]) {
+		if (s->hash[j] == h && s->klen[j] == n && !memcmp(s->keys + s->koff[j], key, n))
+			return s->val[j];
+		j = (j + 1) & (s->cap - 1);
+	}
+	if (s->nkeys + n > UINT32_MAX || !HEARTH_GROW(s->keys, s->nkeys, s->capkeys, n))
+		return HEARTH_NONE;
+	memcpy(s->keys + s->nkeys, key, n);
+	s->hash[j] = h, s->val[j] = val, s->koff[j] = (uint32_t)s->nkeys, s->klen[j] = (uint32_t)n;
+	s->nkeys += n;
+	s->n++;
+	return val;
+}
+
+static void ks_free(keyset *s)
+{
+	free(s->hash), free(s->val), free(s->koff), free(s->klen), free(s->keys);
+	memset(s, 0, sizeof(*s));
+}
+
+/* A growable scratch array of 64-bit words, to build keys in. */
+typedef struct {
+	uint64_t *w;
+	size_t n, cap;
+	bool oom;
+} words;
+
+static void w_put(words *k, uint64_t v)
+{
+	if (k->oom || !HEARTH_GROW(k->w, k->n, k->cap, 1)) {
+		k->oom = true;
+		return;
+	}
+	k->w[k->n++] = v;
+}
+
+typedef struct {
+	hearth_profile *d;
+	keyset fn, map, loc, smp;
+	words key;
+	/* per source, reset for each */
+	uint32_t *strmap, *fnmap, *locmap;
+	uint32_t *mapmap;
+	int64_t *mapoff;
+	hearth_label *lbuf;
+	size_t lcap;
+	uint32_t *lstack;
+	size_t lscap;
+} merger;
+
+static uint32_t m_str(merger *m, const hearth_profile *s, uint32_t i)
+{
+	if (m->strmap[i] == HEARTH_NONE)
+		m->strmap[i] = hearth_intern(m->d, s->strs[i].s, s->strs[i].len);
+	return m->strmap[i];
+}
+
+static uint32_t m_mapping(merger *m, const hearth_profile *s, uint32_t mi)
+{
+	if (mi == HEARTH_NONE)
+		return HEARTH_NONE;
+	if (m->mapmap[mi] != HEARTH_NONE)
+		return m->mapmap[mi];
+	const hearth_mapping *sm = &s->mappings[mi];
+	/* pprof's mapping key: size rounded up to 4 KiB, offset, build id or file. */
+	uint64_t size = sm->limit - sm->start;
+	size = size + 0xfff;
+	size -= size % 0x1000;
+	uint32_t who = sm->build_id ? m_str(m, s, sm->build_id) : sm->file ? m_str(m, s, sm->file) : 0;
+	uint64_t key[4] = {size, sm->offset, who, sm->build_id ? 1 : sm->file ? 2 : 0};
+	uint32_t idx = ks_get_or_put(&m->map, key, sizeof(key), m->d->nmappings);
+	if (idx == HEARTH_NONE)
+		return HEARTH_NONE;
+	if (idx == m->d->nmappings) {
+		hearth_mapping nm = *sm;
+		nm.file = m_str(m, s, sm->file);
+		nm.build_id = m_str(m, s, sm->build_id);
+		if (hearth_add_mapping(m->d, &nm) == HEARTH_NONE)
+			return HEARTH_NONE;
+		m->mapoff[mi] = 0;
+	} else {
+		m->mapoff[mi] = (int64_t)(m->d->mappings[idx].start - sm->start);
+	}
+	m->mapmap[mi] = idx;
+	return idx;
+}
+
+static uint32_t m_function(merger *m, const hearth_profile *s, uint32_t fi)
+{
+	if (fi == HEARTH_NONE)
+		return HEARTH_NONE;
+	if (m->fnmap[fi] != HEARTH_NONE)
+		return m->fnmap[fi];
+	const hearth_function *f = &s->functions[fi];
+	uint64_t key[4] = {(uint64_t)f->start_line, m_str(m, s, f->name), m_str(m, s, f->system_name),
+			   m_str(m, s, f->file)};
+	uint32_t idx = ks_get_or_put(&m->fn, key, sizeof(key), m->d->nfunctions);
+	if (idx == m->d->nfunctions &&
+	    hearth_add_function(m->d, (uint32_t)key[1], (uint32_t)key[2], (uint32_t)key[3],
+				f->start_line) == HEARTH_NONE)
+		return HEARTH_NONE;
+	m->fnmap[fi] = idx;
+	return idx;
+}
+
+static uint32_t m_location(merger *m, const hearth_profile *s, uint32_t li)
+{
+	if (m->locmap[li] != HEARTH_NONE)
+		return m->locmap[li];
+	const hearth_location *l = &s->locations[li];
+	uint32_t mi = m_mapping(m, s, l->mapping);
+	if (l->mapping != HEARTH_NONE && mi == HEARTH_NONE)
+		return HEARTH_NONE;
+	uint64_t addr = l->address + (uint64_t)(l->mapping != HEARTH_NONE ? m->mapoff[l->mapping] : 0);
+	hearth_line lines[64], *lp = lines;
+	if (l->nlines > 64 && !(lp = malloc(sizeof(*lp) * l->nlines)))
+		return HEARTH_NONE;
+	m->key.n = 0;
+	w_put(&m->key, mi != HEARTH_NONE ? addr - m->d->mappings[mi].start : addr);
+	w_put(&m->key, mi);
+	w_put(&m->key, l->is_folded);
+	for (uint32_t i = 0; i < l->nlines; i++) {
+		const hearth_line *ln = &s->lines[l->line0 + i];
+		lp[i] = *ln;
+		lp[i].function = m_function(m, s, ln->function);
+		if (ln->function != HEARTH_NONE && lp[i].function == HEARTH_NONE)
+			m->key.oom = true;
+		w_put(&m->key, lp[i].function);
+		w_put(&m->key, (uint64_t)ln->line);
+	}
+	uint32_t idx = HEARTH_NONE;
+	if (!m->key.oom)
+		idx = ks_get_or_put(&m->loc, m->key.w, m->key.n * 8, m->d->nlocations);
+	if (idx != HEARTH_NONE && idx == m->d->nlocations &&
+	    hearth_add_location(m->d, mi, addr, lp, l->nlines, l->is_folded) == HEARTH_NONE)
+		idx = HEARTH_NONE;
+	if (lp != lines)
+		free(lp);
+	m->locmap[li] = idx;
+	return idx;
+}
+
+static int cmp_label(const void *a, const void *b)
+{
+	const hearth_label *x = a, *y = b;
+	bool nx = x->str == 0, ny = y->str == 0;
+	if (nx != ny)
+		return nx ? 1 : -1;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return 0;
+}
+
+/* Labels sorted by kind and key, keeping the order of values within a key,
+ * so that equal label maps give equal keys (a stable sort by hand: labels
+ * are few). */
+static void sort_labels(hearth_label *l, uint32_t n)
+{
+	for (uint32_t i = 1; i < n; i++) {
+		hearth_label x = l[i];
+		uint32_t j = i;
+		while (j > 0 && cmp_label(&l[j - 1], &x) > 0) {
+			l[j] = l[j - 1];
+			j--;
+		}
+		l[j] = x;
+	}
+}
+
+static hearth_err merge_one(merger *m, const hearth_profile *s, hearth_errbuf *eb)
+{
+	hearth_profile *d = m->d;
+	free(m->strmap), free(m->fnmap), free(m->locmap), free(m->mapmap), free(m->mapoff);
+	m->strmap = malloc(sizeof(uint32_t) * (s->nstrs + 1));
+	m->fnmap = malloc(sizeof(uint32_t) * (s->nfunctions + 1));
+	m->locmap = malloc(sizeof(uint32_t) * (s->nlocations + 1));
+	m->mapmap = malloc(sizeof(uint32_t) * (s->nmappings + 1));
+	m->mapoff = calloc(s->nmappings + 1, sizeof(int64_t));
+	if (!m->strmap || !m->fnmap || !m->locmap || !m->mapmap || !m->mapoff)
+		return HEARTH_ENOMEM;
+	memset(m->strmap, 0xff, sizeof(uint32_t) * (s->nstrs + 1));
+	memset(m->fnmap, 0xff, sizeof(uint32_t) * (s->nfunctions + 1));
+	memset(m->locmap, 0xff, sizeof(uint32_t) * (s->nlocations + 1));
+	memset(m->mapmap, 0xff, sizeof(uint32_t) * (s->nmappings + 1));
+	m->strmap[0] = 0;
+	/* The first mapping is the main binary: it must stay first. */
+	if (d->nmappings == 0 && s->nmappings > 0 && m_mapping(m, s, 0) == HEARTH_NONE)
+		return HEARTH_ENOMEM;
+	uint32_t nt = s->nsample_types;
+	for (size_t si = 0; si < s->nsamples; si++) {
+		const hearth_sample *sm = &s->samples[si];
+		const int64_t *v = s->values + si * nt;
+		bool zero = true;
+		for (uint32_t i = 0; i < nt && zero; i++)
+			zero = v[i] == 0;
+		if (zero)
+			continue;
+		if (!HEARTH_GROW(m->lstack, 0, m->lscap, sm->nlocs) ||
+		    !HEARTH_GROW(m->lbuf, 0, m->lcap, sm->nlabels))
+			return HEARTH_ENOMEM;
+		for (uint32_t i = 0; i < sm->nlocs; i++)
+			if ((m->lstack[i] = m_location(m, s, s->locs[sm->loc0 + i])) == HEARTH_NONE)
+				return HEARTH_ENOMEM;
+		uint32_t nl = 0;
+		for (uint32_t i = 0; i < sm->nlabels; i++) {
+			const hearth_label *lb = &s->labels[sm->label0 + i];
+			if (!hearth_label_is_str(lb) && !hearth_label_is_num(lb))
+				continue;
+			hearth_label x = *lb;
+			x.key = m_str(m, s, lb->key);
+			x.str = m_str(m, s, lb->str);
+			x.unit = m_str(m, s, lb->unit);
+			m->lbuf[nl++] = x;
+		}
+		sort_labels(m->lbuf, nl);
+		m->key.n = 0;
+		w_put(&m->key, sm->nlocs);
+		for (uint32_t i = 0; i < sm->nlocs; i++)
+			w_put(&m->key, m->lstack[i]);
+		for (uint32_t i = 0; i < nl; i++) {
+			w_put(&m->key, (uint64_t)m->lbuf[i].key << 32 | m->lbuf[i].str);
+			w_put(&m->key, (uint64_t)m->lbuf[i].num);
+			w_put(&m->key, m->lbuf[i].unit);
+		}
+		if (m->key.oom)
+			return HEARTH_ENOMEM;
+		uint32_t idx = ks_get_or_put(&m->smp, m->key.w, m->key.n * 8, (uint32_t)d->nsamples);
+		if (idx == HEARTH_NONE)
+			return HEARTH_ENOMEM;
+		if (idx == d->nsamples) {
+			hearth_err e = hearth_add_sample(d, m->lstack, sm->nlocs, v, m->lbuf, nl);
+			if (e)
+				return hearth_seterr(eb, e, "%s", hearth_strerror(e));
+		} else {
+			int64_t *dv = d->values + (size_t)idx * nt;
+			for (uint32_t i = 0; i < nt; i++)
+				dv[i] += v[i];
+		}
+	}
+	return HEARTH_OK;
+}
+
+static bool same_vt(const hearth_profile *a, hearth_value_type x, const hearth_profile *b,
+		    hearth_value_type y)
+{
+	return !strcmp(hearth_s(a, x.type), hearth_s(b, y.type)) &&
+	       !strcmp(hearth_s(a, x.unit), hearth_s(b, y.unit));
+}
+
+static void vt_string(const hearth_profile *p, const hearth_value_type *v, uint32_t n, char *out,
+		      size_t len)
+{
+	size_t w = 0;
+	out[0] = 0;
+	for (uint32_t i = 0; i < n && w < len; i++)
+		w += (size_t)snprintf(out + w, len - w, "%s%s/%s", i ? " " : "",
+				      hearth_s(p, v[i].type), hearth_s(p, v[i].unit));
+}
+
+hearth_err hearth_merge(hearth_profile *const *ps, int n, hearth_profile **out, hearth_errbuf *eb)
+{
+	hearth_err err = HEARTH_ENOMEM;
+	merger m;
+	memset(&m, 0, sizeof(m));
+	*out = NULL;
+	const hearth_profile *p0 = ps[0];
+	for (int i = 1; i < n; i++) {
+		const hearth_profile *q = ps[i];
+		if (!same_vt(p0, p0->period_type, q, q->period_type)) {
+			return hearth_seterr(eb, HEARTH_EINCOMPAT,
+					     "incompatible period types %s/%s and %s/%s",
+					     hearth_s(p0, p0->period_type.type),
+					     hearth_s(p0, p0->period_type.unit),
+					     hearth_s(q, q->period_type.type),
+					     hearth_s(q, q->period_type.unit));
+		}
+		bool ok = p0->nsample_types == q->nsample_types;
+		for (uint32_t k = 0; ok && k < p0->nsample_types; k++)
+			ok = same_vt(p0, p0->sample_types[k], q, q->sample_types[k]);
+		if (!ok) {
+			char a[200], b[200];
+			vt_string(p0, p0->sample_types, p0->nsample_types, a, sizeof(a));
+			vt_string(q, q->sample_types, q->nsample_types, b, sizeof(b));
+			return hearth_seterr(eb, HEARTH_EINCOMPAT,
+					     "incompatible sample types [%s] and [%s]", a, b);
+		}
+	}
+	hearth_profile *d = hearth_profile_new();
+	if (!d)
+		return HEARTH_ENOMEM;
+	m.d = d;
+	for (uint32_t k = 0; k < p0->nsample_types; k++)
+		if (hearth_add_sample_type(d, hearth_s(p0, p0->sample_types[k].type),
+					   hearth_s(p0, p0->sample_types[k].unit)) == HEARTH_NONE)
+			goto out;
+	d->period_type.type = hearth_intern_cstr(d, hearth_s(p0, p0->period_type.type));
+	d->period_type.unit = hearth_intern_cstr(d, hearth_s(p0, p0->period_type.unit));
+	d->drop_frames = hearth_intern_cstr(d, hearth_s(p0, p0->drop_frames));
+	d->keep_frames = hearth_intern_cstr(d, hearth_s(p0, p0->keep_frames));
+	d->doc_url = hearth_intern_cstr(d, hearth_s(p0, p0->doc_url));
+	for (int i = 0; i < n; i++) {
+		const hearth_profile *q = ps[i];
+		if (d->time_nanos == 0 || q->time_nanos < d->time_nanos)
+			d->time_nanos = q->time_nanos;
+		d->duration_nanos += q->duration_nanos;
+		if (d->period == 0 || d->period < q->period)
+			d->period = q->period;
+		for (uint32_t c = 0; c < q->ncomments; c++) {
+			const char *cs = hearth_s(q, q->comments[c]);
+			bool seen = false;
+			for (uint32_t k = 0; k < d->ncomments && !seen; k++)
+				seen = !strcmp(hearth_s(d, d->comments[k]), cs);
+			if (!seen && hearth_add_comment(d, cs, strlen(cs)))
+				goto out;
+		}
+		if (!d->default_sample_type && q->default_sample_type)
+			d->default_sample_type =
+				hearth_intern_cstr(d, hearth_s(q, q->default_sample_type));
+	}
+	for (int i = 0; i < n; i++)
+		if ((err = merge_one(&m, ps[i], eb)))
+			goto out;
+	/* Sums that cancelled out (a base subtracted) leave zero samples; pprof
+	 * merges again to drop them. */
+	bool zeros = false;
+	for (size_t i = 0; i < d->nsamples && !zeros; i++) {
+		bool z = true;
+		for (uint32_t k = 0; k < d->nsample_types && z; k++)
+			z = d->values[i * d->nsample_types + k] == 0;
+		zeros = z;
+	}
+	err = HEARTH_OK;
+	if (zeros) {
+		hearth_profile *again;
+		hearth_profile *one[1] = {d};
+		err = hearth_merge(one, 1, &again, eb);
+		if (!err) {
+			hearth_profile_free(d);
+			d = again;
+		}
+	}
+out:
+	ks_free(&m.fn), ks_free(&m.map), ks_free(&m.loc), ks_free(&m.smp);
+	free(m.key.w), free(m.strmap), free(m.fnmap), free(m.locmap), free(m.mapmap);
+	free(m.mapoff), free(m.lbuf), free(m.lstack);
+	if (err) {
+		if (err == HEARTH_ENOMEM)
+			hearth_seterr(eb, err, "out of memory");
+		if (d != m.d)
+			hearth_profile_free(m.d);
+		hearth_profile_free(d);
+		return err;
+	}
+	*out = d;
+	return HEARTH_OK;
+}
+
+void hearth_profile_scale(hearth_profile *p, double ratio)
+{
+	if (ratio == 1)
+		return;
+	size_t w = 0, nt = p->nsample_types;
+	for (size_t i = 0; i < p->nsamples; i++) {
+		int64_t *v = p->values + i * nt;
+		bool keep = false;
+		for (size_t k = 0; k < nt; k++) {
+			v[k] = (int64_t)llround((double)v[k] * ratio);
+			keep |= v[k] != 0;
+		}
+		if (!keep)
+			continue;
+		if (w != i) {
+			p->samples[w] = p->samples[i];
+			memmove(p->values + w * nt, v, nt * sizeof(int64_t));
+		}
+		w++;
+	}
+	p->nsamples = w;
+}
+
+/* pprof's Normalize: scale p so each sample type totals what the base does. */
+static void normalize(hearth_profile *p, const hearth_profile *base)
+{
+	uint32_t nt = p->nsample_types;
+	for (uint32_t k = 0; k < nt; k++) {
+		int64_t bs = 0, ss = 0;
+		for (size_t i = 0; i < base->nsamples; i++)
+			bs += base->values[i * base->nsample_types + k];
+		for (size_t i = 0; i < p->nsamples; i++)
+			ss += p->values[i * nt + k];
+		double r = ss == 0 ? 0.0 : (double)bs / (double)ss;
+		if (r == 1)
+			continue;
+		for (size_t i = 0; i < p->nsamples; i++)
+			p->values[i * nt + k] = (int64_t)llround((double)p->values[i * nt + k] * r);
+	}
+	/* ScaleN keeps samples with a nonzero scaled value. */
+	size_t w = 0;
+	for (size_t i = 0; i < p->nsamples; i++) {
+		bool keep = false;
+		for (uint32_t k = 0; k < nt; k++)
+			keep |= p->values[i * nt + k] != 0;
+		if (!keep)
+			continue;
+		if (w != i) {
+			p->samples[w] = p->samples[i];
+			memmove(p->values + w * nt, p->values + i * nt, nt * sizeof(int64_t));
+		}
+		w++;
+	}
+	p->nsamples = w;
+}
+
+static hearth_err load_set(const char *const *paths, int n, const hearth_opts *o,
+			   hearth_profile **out, hearth_errbuf *eb)
+{
+	hearth_read_opts ro = {o->max_size};
+	hearth_err err = HEARTH_OK;
+	hearth_profile **ps = calloc((size_t)n, sizeof(*ps));
+	*out = NULL;
+	if (!ps)
+		return HEARTH_ENOMEM;
+	for (int i = 0; i < n && !err; i++) {
+		hearth_errbuf e = {{0}};
+		err = hearth_read_file(paths[i], &ro, &ps[i], &e);
+		if (err)
+			hearth_seterr(eb, err, "%s: %s", paths[i], e.msg[0] ? e.msg : hearth_strerror(err));
+	}
+	if (!err)
+		err = hearth_merge(ps, n, out, eb);
+	for (int i = 0; i < n; i++)
+		hearth_profile_free(ps[i]);
+	free(ps);
+	return err;
+}
+
+hearth_err hearth_load_sources(const char *const *paths, int n, const hearth_opts *o,
+			       hearth_profile **out, hearth_errbuf *eb)
+{
+	hearth_profile *p = NULL, *base = NULL;
+	hearth_err err;
+	*out = NULL;
+	if (o->nbase && o->ndiff_base)
+		return hearth_seterr(eb, HEARTH_EINVAL,
+				     "-base and -diff_base flags cannot both be specified");
+	if ((err = load_set(paths, n, o, &p, eb)))
+		return err;
+	int nb = o->nbase ? o->nbase : o->ndiff_base;
+	if (nb) {
+		const char *const *bp = o->nbase ? o->base : o->diff_base;
+		if ((err = load_set(bp, nb, o, &base, eb)))
+			goto out;
+		if (o->ndiff_base) {
+			uint32_t k = hearth_intern_cstr(base, "pprof::base");
+			uint32_t t = hearth_intern_cstr(base, "true");
+			if (k == HEARTH_NONE || t == HEARTH_NONE) {
+				err = HEARTH_ENOMEM;
+				goto out;
+			}
+			/* SetLabel replaces the key's values in every sample. */
+			size_t nl = 0;
+			hearth_label *all = malloc(sizeof(*all) * (base->nlabels + base->nsamples + 1));
+			if (!all) {
+				err = HEARTH_ENOMEM;
+				goto out;
+			}
+			for (size_t i = 0; i < base->nsamples; i++) {
+				hearth_sample *s = &base->samples[i];
+				uint32_t l0 = (uint32_t)nl;
+				for (uint32_t j = 0; j < s->nlabels; j++) {
+					hearth_label *lb = &base->labels[s->label0 + j];
+					if (lb->key == k && lb->str)
+						continue;
+					all[nl++] = *lb;
+				}
+				hearth_label x = {k, t, 0, 0};
+				all[nl++] = x;
+				s->label0 = l0;
+				s->nlabels = (uint32_t)nl - l0;
+			}
+			free(base->labels);
+			base->labels = all;
+			base->nlabels = nl;
+			base->caplabels = base->nlabels + base->nsamples + 1;
+		}
+		if (o->normalize)
+			normalize(p, base);
+		hearth_profile_scale(base, -1);
+		hearth_profile *two[2] = {p, base}, *m;
+		if ((err = hearth_merge(two, 2, &m, eb)))
+			goto out;
+		hearth_profile_free(p);
+		p = m;
+	}
+	err = hearth_remove_uninteresting(p, eb);
+out:
+	hearth_profile_free(base);
+	if (err) {
+		hearth_profile_free(p);
+		return err;
+	}
+	*out = p;
+	return HEARTH_OK;
+}

@@ -1,0 +1,40 @@
+/* State shared by the report writers in lib/report/. */
+#ifndef HEARTH_REPORT_INTERNAL_H
+#define HEARTH_REPORT_INTERNAL_H
+
+#include "engine.h"
+#include "hearth/report.h"
+
+struct hearth_report {
+	hearth_profile *p;
+	hearth_opts o; /* after the command's overrides */
+	hearth_cmd cmd;
+	hearth_valuesel vs;
+	char sample_type[128]; /* "cpu", "mean_delay" ... */
+	const char *sample_unit;
+	char output_unit[32];
+	double ratio; /* 1 / divide_by */
+	int64_t total;
+	uint32_t *units; /* numeric label units per key */
+	hearth_buf warn;
+};
+
+/* pprof's formatValue: the value scaled by ratio, in the output unit. */
+void hearth_rpt_value(const hearth_report *r, int64_t v, char *out, size_t n);
+/* The header lines every report starts with (File, Type, Time, Duration). */
+void hearth_rpt_profile_labels(const hearth_report *r, hearth_buf *out);
+
+/* pprof's newTrimmedGraph: the graph after nodefraction, nodecount and
+ * edgefraction, sorted; also what was dropped, for the header. */
+typedef struct {
+	hearth_graph g;
+	hearth_nodeset ns;
+	int orig_count, dropped_nodes, dropped_edges;
+} hearth_trimmed;
+
+hearth_err hearth_rpt_trimmed_graph(hearth_report *r, bool visual, hearth_trimmed *t);
+void hearth_trimmed_free(hearth_trimmed *t);
+/* pprof's selectOutputUnit, from the nodes of g. */
+void hearth_rpt_select_unit(hearth_report *r, const hearth_graph *g);
+
+#endif

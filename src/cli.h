@@ -1,0 +1,35 @@
+/* Shared by the subcommands of the hearth CLI. */
+#ifndef HEARTH_CLI_H
+#define HEARTH_CLI_H
+
+#include "hearth/buf.h"
+#include "hearth/options.h"
+#include "hearth/profile.h"
+
+enum { EXIT_OK = 0, EXIT_BAD_INPUT = 1, EXIT_USAGE = 2 };
+
+typedef struct {
+	const char *command;
+	hearth_opts opts;
+	const char **sources;
+	int nsources;
+	bool help;
+} cli_args;
+
+/* Parses "[options] source..." (options may also follow sources; "--" ends
+ * them).  Prints the error and returns EXIT_USAGE on a bad option. */
+int cli_parse(int argc, char **argv, cli_args *a);
+void cli_args_free(cli_args *a);
+/* Loads and merges the sources; prints the error and returns EXIT_BAD_INPUT. */
+int cli_load(const cli_args *a, hearth_profile **out);
+/* Writes b to stdout; a write error is reported. */
+int cli_write_stdout(const hearth_buf *b);
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Subcommands: each returns the process exit code. */
+int cmd_top(int argc, char **argv);
+int cmd_traces(int argc, char **argv);
+int cmd_proto(int argc, char **argv);
+int cmd_help(int argc, char **argv);
+
+#endif

@@ -1,0 +1,29 @@
+/* hearth help: the commands and where to read more. */
+#include <stdio.h>
+
+#include "../cli.h"
+
+static const char text[] =
+	"hearth — profiling toolkit for Go programs\n"
+	"\n"
+	"usage: hearth <command> [options] <source>...\n"
+	"\n"
+	"A source is a profile file: profile.proto (gzipped or not) or any legacy\n"
+	"format `go tool pprof` reads. Several sources are merged. Options keep\n"
+	"pprof's names and may be written -opt=value or --opt=value.\n"
+	"\n"
+	"Report commands:\n"
+	"  top, text   the heaviest functions, flat and cumulative\n"
+	"  traces      every sample with its stack and labels\n"
+	"  proto       write the (filtered, merged) profile as profile.proto\n"
+	"  help        this text; `hearth <command> -h` tells more of each\n"
+	"\n"
+	"Exit status: 0 on success, 1 on bad input, 2 on bad usage.\n";
+
+int cmd_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fputs(text, stdout);
+	return EXIT_OK;
+}
