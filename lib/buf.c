@@ -5,6 +5,21 @@
 #include "hearth/buf.h"
 #include "util.h"
 
+void hearth_buf_flush(hearth_buf *b)
+{
+	if (b->flush && !b->oom && b->len) {
+		if (b->flush(b->ctx, b->data, b->len) != 0)
+			b->oom = true;
+		b->len = 0;
+	}
+}
+
+static void maybe_flush(hearth_buf *b)
+{
+	if (b->flush && b->len >= (1u << 20))
+		hearth_buf_flush(b);
+}
+
 void hearth_buf_put(hearth_buf *b, const char *s, size_t n)
 {
 	if (b->oom || !HEARTH_GROW(b->data, b->len, b->cap, n + 1)) {
@@ -14,6 +29,7 @@ void hearth_buf_put(hearth_buf *b, const char *s, size_t n)
 	memcpy(b->data + b->len, s, n);
 	b->len += n;
 	b->data[b->len] = 0;
+	maybe_flush(b);
 }
 
 void hearth_buf_puts(hearth_buf *b, const char *s)
@@ -44,6 +60,7 @@ void hearth_buf_printf(hearth_buf *b, const char *fmt, ...)
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	b->len += (size_t)n;
+	maybe_flush(b);
 }
 
 void hearth_buf_free(hearth_buf *b)

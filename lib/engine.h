@@ -26,10 +26,12 @@ static inline bool hearth_label_is_num(const hearth_label *l)
 uint32_t *hearth_num_label_units(hearth_profile *p);
 
 /* focus, ignore, hide, show, show_from, tagfocus, tagignore, tagshow,
- * taghide, prune_from, in pprof's order.  Warnings ("Focus expression
+ * taghide, prune_from, in pprof's order.  pprof's name filter also drops
+ * samples without frames even when no name option is set; lossless skips
+ * that step then (for `proto`, which must keep every sample).  Warnings ("Focus expression
  * matched no samples") are appended to warn, one per line. */
 hearth_err hearth_apply_filters(hearth_profile *p, const hearth_opts *o, const uint32_t *units,
-				hearth_buf *warn, hearth_errbuf *eb);
+				bool lossless, hearth_buf *warn, hearth_errbuf *eb);
 /* The profile's own drop_frames / keep_frames (pprof's RemoveUninteresting). */
 hearth_err hearth_remove_uninteresting(hearth_profile *p, hearth_errbuf *eb);
 /* Forgets what the granularity does not show (pprof's Aggregate). */

@@ -656,7 +656,7 @@ hearth_err hearth_remove_uninteresting(hearth_profile *p, hearth_errbuf *eb)
 }
 
 hearth_err hearth_apply_filters(hearth_profile *p, const hearth_opts *o, const uint32_t *units,
-				hearth_buf *warn, hearth_errbuf *eb)
+				bool lossless, hearth_buf *warn, hearth_errbuf *eb)
 {
 	hearth_regex *rx[9] = {0};
 	tagfilter tf[2];
@@ -681,7 +681,8 @@ hearth_err hearth_apply_filters(hearth_profile *p, const hearth_opts *o, const u
 		goto out;
 
 	bool found[4] = {false, false, false, false};
-	if ((err = by_name(p, rx[0], rx[1], rx[2], rx[3], found)))
+	bool any_name = rx[0] || rx[1] || rx[2] || rx[3];
+	if ((any_name || !lossless) && (err = by_name(p, rx[0], rx[1], rx[2], rx[3], found)))
 		goto out;
 	static const char *const what[] = {"Focus", "Ignore", "Hide", "Show"};
 	for (int i = 0; i < 4; i++)

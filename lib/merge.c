@@ -239,6 +239,64 @@ static void sort_labels(hearth_label *l, uint32_t n)
 	}
 }
 
+/* Samples are found by a hash of their stack and labels and compared with
+ * the merged sample itself, so no key bytes are stored: a 1M-sample merge
+ * would otherwise keep hundreds of megabytes of keys. */
+static uint64_t sample_hash(const uint32_t *locs, uint32_t nlocs, const hearth_label *lb,
+			    uint32_t nl)
+{
+	uint64_t h = 0x84222325cbf29ce4ull ^ nlocs;
+	for (uint32_t i = 0; i < nlocs; i++) {
+		h = (h ^ locs[i]) * 0xbf58476d1ce4e5b9ull;
+		h ^= h >> 31;
+	}
+	for (uint32_t i = 0; i < nl; i++) {
+		h = (h ^ ((uint64_t)lb[i].key << 32 | lb[i].str)) * 0x94d049bb133111ebull;
+		h = (h ^ (uint64_t)lb[i].num ^ (uint64_t)lb[i].unit << 40) * 0xbf58476d1ce4e5b9ull;
+		h ^= h >> 29;
+	}
+	return h | 1;
+}
+
+static bool sample_equal(const hearth_profile *d, uint32_t si, const uint32_t *locs,
+			 uint32_t nlocs, const hearth_label *lb, uint32_t nl)
+{
+	const hearth_sample *s = &d->samples[si];
+	if (s->nlocs != nlocs || s->nlabels != nl)
+		return false;
+	if (memcmp(d->locs + s->loc0, locs, sizeof(*locs) * nlocs) != 0)
+		return false;
+	for (uint32_t i = 0; i < nl; i++) {
+		const hearth_label *a = &d->labels[s->label0 + i];
+		if (a->key != lb[i].key || a->str != lb[i].str || a->num != lb[i].num ||
+		    a->unit != lb[i].unit)
+			return false;
+	}
+	return true;
+}
+
+/* Returns the merged sample equal to m->lstack/m->lbuf, or d->nsamples when
+ * there is none (the caller adds it), or HEARTH_NONE on OOM. */
+static uint32_t find_sample(merger *m, uint32_t nlocs, uint32_t nl)
+{
+	keyset *t = &m->smp;
+	const hearth_profile *d = m->d;
+	if ((t->n + 1) * 2 > t->cap && !ks_grow(t))
+		return HEARTH_NONE;
+	uint64_t h = sample_hash(m->lstack, nlocs, m->lbuf, nl);
+	size_t j = h & (t->cap - 1);
+	while (t->hash[j]) {
+		if (t->hash[j] == h && sample_equal(d, t->val[j], m->lstack, nlocs, m->lbuf, nl))
+			return t->val[j];
+		j = (j + 1) & (t->cap - 1);
+	}
+	t->hash[j] = h;
+	t->val[j] = (uint32_t)d->nsamples;
+	t->koff[j] = t->klen[j] = 0;
+	t->n++;
+	return (uint32_t)d->nsamples;
+}
+
 static hearth_err merge_one(merger *m, const hearth_profile *s, hearth_errbuf *eb)
 {
 	hearth_profile *d = m->d;
@@ -285,18 +343,7 @@ static hearth_err merge_one(merger *m, const hearth_profile *s, hearth_errbuf *e
 			m->lbuf[nl++] = x;
 		}
 		sort_labels(m->lbuf, nl);
-		m->key.n = 0;
-		w_put(&m->key, sm->nlocs);
-		for (uint32_t i = 0; i < sm->nlocs; i++)
-			w_put(&m->key, m->lstack[i]);
-		for (uint32_t i = 0; i < nl; i++) {
-			w_put(&m->key, (uint64_t)m->lbuf[i].key << 32 | m->lbuf[i].str);
-			w_put(&m->key, (uint64_t)m->lbuf[i].num);
-			w_put(&m->key, m->lbuf[i].unit);
-		}
-		if (m->key.oom)
-			return HEARTH_ENOMEM;
-		uint32_t idx = ks_get_or_put(&m->smp, m->key.w, m->key.n * 8, (uint32_t)d->nsamples);
+		uint32_t idx = find_sample(m, sm->nlocs, nl);
 		if (idx == HEARTH_NONE)
 			return HEARTH_ENOMEM;
 		if (idx == d->nsamples) {
@@ -498,8 +545,14 @@ static hearth_err load_set(const char *const *paths, int n, const hearth_opts *o
 		if (err)
 			hearth_seterr(eb, err, "%s: %s", paths[i], e.msg[0] ? e.msg : hearth_strerror(err));
 	}
-	if (!err)
+	if (!err && n == 1 && !o->merge_single) {
+		/* One profile stays as it was read: lossless for `proto`, and
+		 * merging it would change no number of `top`. */
+		*out = ps[0];
+		ps[0] = NULL;
+	} else if (!err) {
 		err = hearth_merge(ps, n, out, eb);
+	}
 	for (int i = 0; i < n; i++)
 		hearth_profile_free(ps[i]);
 	free(ps);

@@ -97,10 +97,16 @@ int cli_load(const cli_args *a, hearth_profile **out)
 	return EXIT_OK;
 }
 
+int cli_stdout_sink(void *ctx, const char *data, size_t n)
+{
+	(void)ctx;
+	return fwrite(data, 1, n, stdout) == n ? 0 : -1;
+}
+
 int cli_write_stdout(const hearth_buf *b)
 {
 	if (b->oom) {
-		cli_error("out of memory");
+		cli_error(b->flush ? "writing output: %s" : "out of memory", strerror(errno));
 		return EXIT_BAD_INPUT;
 	}
 	if (b->len && fwrite(b->data, 1, b->len, stdout) != b->len) {

@@ -22,6 +22,8 @@ int cli_parse(int argc, char **argv, cli_args *a);
 void cli_args_free(cli_args *a);
 /* Loads and merges the sources; prints the error and returns EXIT_BAD_INPUT. */
 int cli_load(const cli_args *a, hearth_profile **out);
+/* A hearth_buf sink that streams to stdout. */
+int cli_stdout_sink(void *ctx, const char *data, size_t n);
 /* Writes b to stdout; a write error is reported. */
 int cli_write_stdout(const hearth_buf *b);
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

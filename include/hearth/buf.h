@@ -10,7 +10,15 @@ typedef struct {
 	char *data; /* NUL-terminated when len > 0 */
 	size_t len, cap;
 	bool oom; /* set once an append failed; later appends do nothing */
+	/* Optional sink: when set, the buffer hands its bytes over whenever it
+	 * holds more than a megabyte, so a huge report is streamed, not kept.
+	 * A nonzero return marks the buffer failed (oom). */
+	int (*flush)(void *ctx, const char *data, size_t n);
+	void *ctx;
 } hearth_buf;
+
+/* Hands what is left to the sink, if there is one. */
+void hearth_buf_flush(hearth_buf *b);
 
 void hearth_buf_put(hearth_buf *b, const char *s, size_t n);
 void hearth_buf_puts(hearth_buf *b, const char *s);

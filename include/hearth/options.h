@@ -45,6 +45,7 @@ typedef struct {
 	bool call_tree;
 
 	/* Reading and writing. */
+	bool merge_single; /* pass even one profile through merge (pprof does; traces shows it) */
 	const char *output;
 	size_t max_size; /* cap on decompressed input; 0 is the library default */
 } hearth_opts;

@@ -126,7 +126,7 @@ hearth_err hearth_report_new(hearth_profile *p, const hearth_opts *o, hearth_cmd
 	if (!(r->units = hearth_num_label_units(p)))
 		goto fail;
 	if (r->o.relative_percentages &&
-	    (err = hearth_apply_filters(p, &r->o, r->units, &r->warn, eb)))
+	    (err = hearth_apply_filters(p, &r->o, r->units, cmd == HEARTH_CMD_PROTO, &r->warn, eb)))
 		goto fail;
 	int vi;
 	if ((err = sample_index(p, r->o.sample_index, &vi, eb)))
@@ -145,7 +145,7 @@ hearth_err hearth_report_new(hearth_profile *p, const hearth_opts *o, hearth_cmd
 	r->ratio = 1 / r->o.divide_by;
 	r->total = compute_total(p, &r->vs);
 	if (!r->o.relative_percentages &&
-	    (err = hearth_apply_filters(p, &r->o, r->units, &r->warn, eb)))
+	    (err = hearth_apply_filters(p, &r->o, r->units, cmd == HEARTH_CMD_PROTO, &r->warn, eb)))
 		goto fail;
 	hearth_aggregate(p, r->o.granularity, !r->o.noinlines);
 	*out = r;

@@ -9,7 +9,7 @@ int run_text_report(int argc, char **argv, hearth_cmd cmd, report_fn fn, const c
 	hearth_profile *p = NULL;
 	hearth_report *r = NULL;
 	hearth_errbuf eb = {{0}};
-	hearth_buf out = {0};
+	hearth_buf out = {.flush = cli_stdout_sink};
 	int rc = cli_parse(argc, argv, &a);
 	if (rc != EXIT_OK)
 		goto done;
@@ -17,6 +17,9 @@ int run_text_report(int argc, char **argv, hearth_cmd cmd, report_fn fn, const c
 		fputs(usage, stdout);
 		goto done;
 	}
+	/* pprof merges even a single profile (equal samples summed, zero ones
+	 * dropped); only traces shows the difference. */
+	a.opts.merge_single = cmd == HEARTH_CMD_TRACES;
 	if ((rc = cli_load(&a, &p)) != EXIT_OK)
 		goto done;
 	hearth_err err = hearth_report_new(p, &a.opts, cmd, &r, &eb);
@@ -30,6 +33,7 @@ int run_text_report(int argc, char **argv, hearth_cmd cmd, report_fn fn, const c
 		rc = err == HEARTH_EINVAL ? EXIT_USAGE : EXIT_BAD_INPUT;
 		goto done;
 	}
+	hearth_buf_flush(&out);
 	rc = cli_write_stdout(&out);
 done:
 	hearth_report_free(r);
