@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "hearth/io.h"
+#include "hearth/measure.h"
 #include "hearth/sources.h"
 #include "engine.h"
 #include "util.h"
@@ -551,7 +552,10 @@ static hearth_err load_set(const char *const *paths, int n, const hearth_opts *o
 		*out = ps[0];
 		ps[0] = NULL;
 	} else if (!err) {
-		err = hearth_merge(ps, n, out, eb);
+		/* Profiles in different units (ms and ns) are brought to one. */
+		err = hearth_scale_profiles(ps, n, eb);
+		if (!err)
+			err = hearth_merge(ps, n, out, eb);
 	}
 	for (int i = 0; i < n; i++)
 		hearth_profile_free(ps[i]);
@@ -612,7 +616,7 @@ hearth_err hearth_load_sources(const char *const *paths, int n, const hearth_opt
 			normalize(p, base);
 		hearth_profile_scale(base, -1);
 		hearth_profile *two[2] = {p, base}, *m;
-		if ((err = hearth_merge(two, 2, &m, eb)))
+		if ((err = hearth_scale_profiles(two, 2, eb)) || (err = hearth_merge(two, 2, &m, eb)))
 			goto out;
 		hearth_profile_free(p);
 		p = m;
