@@ -243,44 +243,104 @@ static bool edgemap_grow(edgemap *m)
 	return true;
 }
 
+/* A location's frames as one graph build sees them: the kept nodes, outer
+ * first, each saying whether dropped frames came just before it; and
+ * whether dropped frames end the location (which leaves a residual). */
+typedef struct {
+	uint32_t node;
+	uint8_t dropped_before, inl;
+} frame;
+
+typedef struct {
+	uint32_t first, n;
+	bool dropped_after;
+} locframes;
+
+static hearth_err frames_build(const hearth_profile *p, const hearth_nodeset *ns,
+			       const bool *kept, frame **fout, locframes **lout)
+{
+	size_t total = 0;
+	for (uint32_t l = 0; l < p->nlocations; l++)
+		total += ns->locn[l];
+	frame *f = malloc(sizeof(*f) * (total + 1));
+	locframes *lf = malloc(sizeof(*lf) * (p->nlocations + 1));
+	if (!f || !lf) {
+		free(f);
+		free(lf);
+		return HEARTH_ENOMEM;
+	}
+	size_t k = 0;
+	for (uint32_t l = 0; l < p->nlocations; l++) {
+		const uint32_t *nodes = ns->locnodes + ns->loc0[l];
+		uint32_t cnt = ns->locn[l];
+		bool dropped = false;
+		lf[l].first = (uint32_t)k;
+		for (uint32_t j = cnt; j-- > 0;) {
+			if (kept && !kept[nodes[j]]) {
+				dropped = true;
+				continue;
+			}
+			f[k].node = nodes[j];
+			f[k].dropped_before = dropped;
+			f[k].inl = j != cnt - 1;
+			dropped = false;
+			k++;
+		}
+		lf[l].n = (uint32_t)k - lf[l].first;
+		lf[l].dropped_after = dropped;
+	}
+	*fout = f;
+	*lout = lf;
+	return HEARTH_OK;
+}
+
 hearth_err hearth_graph_build(const hearth_profile *p, const hearth_nodeset *ns,
 			      const hearth_valuesel *vs, const bool *kept, bool want_edges,
 			      hearth_graph *g)
 {
 	hearth_err err = HEARTH_ENOMEM;
 	uint32_t nn = ns->ninfos;
-	hearth_node *acc = calloc(nn + 1, sizeof(*acc));
+	/* Accumulators as separate arrays: the inner loop touches only the
+	 * stamp and cum of each frame's node, so they stay in cache. */
 	uint32_t *stamp = calloc(nn + 1, sizeof(*stamp));
+	int64_t *cum = calloc(nn + 1, sizeof(*cum)), *flat = calloc(nn + 1, sizeof(*flat));
+	int64_t *cumdiv = NULL, *flatdiv = NULL;
 	uint32_t *estamp = NULL;
+	frame *fr = NULL;
+	locframes *lf = NULL;
 	size_t ecap = 0;
 	edgemap em = {0};
+	bool mean = vs->mean_i >= 0;
 	memset(g, 0, sizeof(*g));
-	if (!acc || !stamp)
+	if (!stamp || !cum || !flat)
+		goto out;
+	if (mean && (!(cumdiv = calloc(nn + 1, sizeof(int64_t))) ||
+		     !(flatdiv = calloc(nn + 1, sizeof(int64_t)))))
+		goto out;
+	if (frames_build(p, ns, kept, &fr, &lf))
 		goto out;
 	uint32_t nt = p->nsample_types;
 	for (size_t si = 0; si < p->nsamples; si++) {
 		const hearth_sample *s = &p->samples[si];
 		const int64_t *v = p->values + si * nt;
-		int64_t w = v[vs->vi], dw = vs->mean_i >= 0 ? v[vs->mean_i] : 0;
+		int64_t w = v[vs->vi], dw = mean ? v[vs->mean_i] : 0;
 		if (w == 0 && dw == 0)
 			continue;
 		uint32_t sid = (uint32_t)si + 1;
 		uint32_t parent = HEARTH_NONE;
 		bool residual = false;
+		const uint32_t *locs = p->locs + s->loc0;
 		for (uint32_t i = s->nlocs; i-- > 0;) {
-			uint32_t loc = p->locs[s->loc0 + i];
-			const uint32_t *nodes = ns->locnodes + ns->loc0[loc];
-			uint32_t cnt = ns->locn[loc];
-			for (uint32_t j = cnt; j-- > 0;) {
-				uint32_t n = nodes[j];
-				if (kept && !kept[n]) {
-					residual = true;
-					continue;
-				}
+			const locframes *L = &lf[locs[i]];
+			const frame *f = fr + L->first;
+			for (uint32_t j = 0; j < L->n; j++) {
+				uint32_t n = f[j].node;
+				residual |= f[j].dropped_before;
 				if (stamp[n] != sid) {
 					stamp[n] = sid;
-					acc[n].cum += w;
-					acc[n].cum_div += dw;
+					cum[n] += w;
+					if (mean)
+						cumdiv[n] += dw;
 				}
 				if (want_edges && parent != HEARTH_NONE && n != parent) {
 					if (em.n * 2 >= em.cap && !edgemap_grow(&em))
@@ -289,7 +349,6 @@ hearth_err hearth_graph_build(const hearth_profile *p, const hearth_nodeset *ns,
 					size_t h = (key * 0x9e3779b97f4a7c15ull) >> 20 & (em.cap - 1);
 					while (em.keys[h] && em.keys[h] != key)
 						h = (h + 1) & (em.cap - 1);
-					bool inl = j != cnt - 1;
 					if (!em.keys[h]) {
 						if (g->nedges == ecap) {
 							if (!HEARTH_GROW(g->edges, g->nedges, ecap, 1))
@@ -303,7 +362,7 @@ hearth_err hearth_graph_build(const hearth_profile *p, const hearth_nodeset *ns,
 						memset(e, 0, sizeof(*e));
 						e->src = parent;
 						e->dst = n;
-						e->inl = inl;
+						e->inl = f[j].inl;
 						estamp[g->nedges] = 0;
 						em.keys[h] = key;
 						em.vals[h] = (uint32_t)g->nedges++;
@@ -317,17 +376,20 @@ hearth_err hearth_graph_build(const hearth_profile *p, const hearth_nodeset *ns,
 						e->weight_div += dw;
 						if (residual)
 							e->residual = true;
-						if (!inl)
+						if (!f[j].inl)
 							e->inl = false;
 					}
 				}
 				parent = n;
 				residual = false;
 			}
+			if (L->dropped_after)
+				residual = true;
 		}
 		if (parent != HEARTH_NONE && !residual) {
-			acc[parent].flat += w;
-			acc[parent].flat_div += dw;
+			flat[parent] += w;
+			if (mean)
+				flatdiv[parent] += dw;
 		}
 	}
 
@@ -336,19 +398,30 @@ hearth_err hearth_graph_build(const hearth_profile *p, const hearth_nodeset *ns,
 	if (!g->nodes)
 		goto out;
 	for (uint32_t n = 0; n < nn; n++) {
-		hearth_node *a = &acc[n];
-		if (a->cum == 0 && a->flat == 0)
+		if (cum[n] == 0 && flat[n] == 0)
 			continue;
-		if (vs->drop_negative && (a->flat < 0 || (a->flat == 0 && a->cum < 0)))
+		if (vs->drop_negative && (flat[n] < 0 || (flat[n] == 0 && cum[n] < 0)))
 			continue;
+		hearth_node *a = &g->nodes[g->nnodes++];
+		memset(a, 0, sizeof(*a));
 		a->info = ns->infos[n];
 		a->id = n;
-		g->nodes[g->nnodes++] = *a;
+		a->flat = flat[n];
+		a->cum = cum[n];
+		if (mean) {
+			a->flat_div = flatdiv[n];
+			a->cum_div = cumdiv[n];
+		}
 	}
 	err = HEARTH_OK;
 out:
-	free(acc);
 	free(stamp);
+	free(cum);
+	free(flat);
+	free(cumdiv);
+	free(flatdiv);
+	free(fr);
+	free(lf);
 	free(estamp);
 	free(em.keys);
 	free(em.vals);
