@@ -377,69 +377,112 @@ static void vt_string(const hearth_profile *p, const hearth_value_type *v, uint3
 				      hearth_s(p, v[i].type), hearth_s(p, v[i].unit));
 }
 
-hearth_err hearth_merge(hearth_profile *const *ps, int n, hearth_profile **out, hearth_errbuf *eb)
-{
-	hearth_err err = HEARTH_ENOMEM;
+struct hearth_merger {
 	merger m;
-	memset(&m, 0, sizeof(m));
-	*out = NULL;
-	const hearth_profile *p0 = ps[0];
-	for (int i = 1; i < n; i++) {
-		const hearth_profile *q = ps[i];
-		if (!same_vt(p0, p0->period_type, q, q->period_type)) {
-			return hearth_seterr(eb, HEARTH_EINCOMPAT,
-					     "incompatible period types %s/%s and %s/%s",
-					     hearth_s(p0, p0->period_type.type),
-					     hearth_s(p0, p0->period_type.unit),
-					     hearth_s(q, q->period_type.type),
-					     hearth_s(q, q->period_type.unit));
-		}
-		bool ok = p0->nsample_types == q->nsample_types;
-		for (uint32_t k = 0; ok && k < p0->nsample_types; k++)
-			ok = same_vt(p0, p0->sample_types[k], q, q->sample_types[k]);
-		if (!ok) {
-			char a[200], b[200];
-			vt_string(p0, p0->sample_types, p0->nsample_types, a, sizeof(a));
-			vt_string(q, q->sample_types, q->nsample_types, b, sizeof(b));
-			return hearth_seterr(eb, HEARTH_EINCOMPAT,
-					     "incompatible sample types [%s] and [%s]", a, b);
-		}
-	}
+	int added;
+};
+
+hearth_err hearth_merger_new(hearth_merger **out)
+{
+	hearth_merger *mg = calloc(1, sizeof(*mg));
+	*out = mg;
+	return mg ? HEARTH_OK : HEARTH_ENOMEM;
+}
+
+void hearth_merger_free(hearth_merger *mg)
+{
+	if (!mg)
+		return;
+	merger *m = &mg->m;
+	ks_free(&m->fn), ks_free(&m->map), ks_free(&m->loc), ks_free(&m->smp);
+	free(m->key.w), free(m->strmap), free(m->fnmap), free(m->locmap), free(m->mapmap);
+	free(m->mapoff), free(m->lbuf), free(m->lstack);
+	hearth_profile_free(m->d);
+	free(mg);
+}
+
+/* The header of the first profile, as pprof's combineHeaders takes it. */
+static hearth_err begin(merger *m, const hearth_profile *p0)
+{
 	hearth_profile *d = hearth_profile_new();
 	if (!d)
 		return HEARTH_ENOMEM;
-	m.d = d;
+	m->d = d;
 	for (uint32_t k = 0; k < p0->nsample_types; k++)
 		if (hearth_add_sample_type(d, hearth_s(p0, p0->sample_types[k].type),
 					   hearth_s(p0, p0->sample_types[k].unit)) == HEARTH_NONE)
-			goto out;
+			return HEARTH_ENOMEM;
 	d->period_type.type = hearth_intern_cstr(d, hearth_s(p0, p0->period_type.type));
 	d->period_type.unit = hearth_intern_cstr(d, hearth_s(p0, p0->period_type.unit));
 	d->drop_frames = hearth_intern_cstr(d, hearth_s(p0, p0->drop_frames));
 	d->keep_frames = hearth_intern_cstr(d, hearth_s(p0, p0->keep_frames));
 	d->doc_url = hearth_intern_cstr(d, hearth_s(p0, p0->doc_url));
-	for (int i = 0; i < n; i++) {
-		const hearth_profile *q = ps[i];
-		if (d->time_nanos == 0 || q->time_nanos < d->time_nanos)
-			d->time_nanos = q->time_nanos;
-		d->duration_nanos += q->duration_nanos;
-		if (d->period == 0 || d->period < q->period)
-			d->period = q->period;
-		for (uint32_t c = 0; c < q->ncomments; c++) {
-			const char *cs = hearth_s(q, q->comments[c]);
-			bool seen = false;
-			for (uint32_t k = 0; k < d->ncomments && !seen; k++)
-				seen = !strcmp(hearth_s(d, d->comments[k]), cs);
-			if (!seen && hearth_add_comment(d, cs, strlen(cs)))
-				goto out;
-		}
-		if (!d->default_sample_type && q->default_sample_type)
-			d->default_sample_type =
-				hearth_intern_cstr(d, hearth_s(q, q->default_sample_type));
+	return HEARTH_OK;
+}
+
+static hearth_err check_compatible(const hearth_profile *d, const hearth_profile *q,
+				   hearth_errbuf *eb)
+{
+	if (!same_vt(d, d->period_type, q, q->period_type))
+		return hearth_seterr(eb, HEARTH_EINCOMPAT, "incompatible period types %s/%s and %s/%s",
+				     hearth_s(d, d->period_type.type), hearth_s(d, d->period_type.unit),
+				     hearth_s(q, q->period_type.type), hearth_s(q, q->period_type.unit));
+	bool ok = d->nsample_types == q->nsample_types;
+	for (uint32_t k = 0; ok && k < d->nsample_types; k++)
+		ok = same_vt(d, d->sample_types[k], q, q->sample_types[k]);
+	if (!ok) {
+		char a[200], b[200];
+		vt_string(d, d->sample_types, d->nsample_types, a, sizeof(a));
+		vt_string(q, q->sample_types, q->nsample_types, b, sizeof(b));
+		return hearth_seterr(eb, HEARTH_EINCOMPAT, "incompatible sample types [%s] and [%s]", a,
+				     b);
 	}
-	for (int i = 0; i < n; i++)
-		if ((err = merge_one(&m, ps[i], eb)))
-			goto out;
+	return HEARTH_OK;
+}
+
+hearth_err hearth_merger_add(hearth_merger *mg, const hearth_profile *q, hearth_errbuf *eb)
+{
+	merger *m = &mg->m;
+	hearth_err err;
+	if (!m->d && (err = begin(m, q)))
+		return hearth_seterr(eb, err, "out of memory");
+	if ((err = check_compatible(m->d, q, eb)))
+		return err;
+	hearth_profile *d = m->d;
+	if (mg->added == 0 || d->time_nanos == 0 || q->time_nanos < d->time_nanos)
+		d->time_nanos = q->time_nanos;
+	d->duration_nanos += q->duration_nanos;
+	if (d->period == 0 || d->period < q->period)
+		d->period = q->period;
+	for (uint32_t c = 0; c < q->ncomments; c++) {
+		const char *cs = hearth_s(q, q->comments[c]);
+		bool seen = false;
+		for (uint32_t k = 0; k < d->ncomments && !seen; k++)
+			seen = !strcmp(hearth_s(d, d->comments[k]), cs);
+		if (!seen && hearth_add_comment(d, cs, strlen(cs)))
+			return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	}
+	if (!d->default_sample_type && q->default_sample_type)
+		d->default_sample_type = hearth_intern_cstr(d, hearth_s(q, q->default_sample_type));
+	mg->added++;
+	err = merge_one(m, q, eb);
+	if (err == HEARTH_ENOMEM)
+		hearth_seterr(eb, err, "out of memory");
+	return err;
+}
+
+hearth_profile *hearth_merger_profile(hearth_merger *mg)
+{
+	return mg->m.d;
+}
+
+/* The merged profile; the merger is spent. */
+hearth_err hearth_merger_finish(hearth_merger *mg, hearth_profile **out, hearth_errbuf *eb)
+{
+	hearth_profile *d = mg->m.d;
+	*out = NULL;
+	if (!d)
+		return hearth_seterr(eb, HEARTH_EINVAL, "no profiles to merge");
 	/* Sums that cancelled out (a base subtracted) leave zero samples; pprof
 	 * merges again to drop them. */
 	bool zeros = false;
@@ -449,30 +492,31 @@ hearth_err hearth_merge(hearth_profile *const *ps, int n, hearth_profile **out, 
 			z = d->values[i * d->nsample_types + k] == 0;
 		zeros = z;
 	}
-	err = HEARTH_OK;
 	if (zeros) {
-		hearth_profile *again;
 		hearth_profile *one[1] = {d};
-		err = hearth_merge(one, 1, &again, eb);
-		if (!err) {
-			hearth_profile_free(d);
-			d = again;
-		}
+		hearth_err err = hearth_merge(one, 1, out, eb);
+		if (err)
+			return err;
+		return HEARTH_OK;
 	}
-out:
-	ks_free(&m.fn), ks_free(&m.map), ks_free(&m.loc), ks_free(&m.smp);
-	free(m.key.w), free(m.strmap), free(m.fnmap), free(m.locmap), free(m.mapmap);
-	free(m.mapoff), free(m.lbuf), free(m.lstack);
-	if (err) {
-		if (err == HEARTH_ENOMEM)
-			hearth_seterr(eb, err, "out of memory");
-		if (d != m.d)
-			hearth_profile_free(m.d);
-		hearth_profile_free(d);
-		return err;
-	}
+	mg->m.d = NULL;
 	*out = d;
 	return HEARTH_OK;
+}
+
+hearth_err hearth_merge(hearth_profile *const *ps, int n, hearth_profile **out, hearth_errbuf *eb)
+{
+	hearth_merger *mg;
+	hearth_err err = hearth_merger_new(&mg);
+	*out = NULL;
+	if (err)
+		return hearth_seterr(eb, err, "out of memory");
+	for (int i = 0; i < n && !err; i++)
+		err = hearth_merger_add(mg, ps[i], eb);
+	if (!err)
+		err = hearth_merger_finish(mg, out, eb);
+	hearth_merger_free(mg);
+	return err;
 }
 
 void hearth_profile_scale(hearth_profile *p, double ratio)
@@ -531,35 +575,42 @@ static void normalize(hearth_profile *p, const hearth_profile *base)
 	p->nsamples = w;
 }
 
+/* Reads the files one at a time into a running merge, so memory holds the
+ * merged profile and one input, not every input at once. */
 static hearth_err load_set(const char *const *paths, int n, const hearth_opts *o,
 			   hearth_profile **out, hearth_errbuf *eb)
 {
 	hearth_read_opts ro = {o->max_size};
+	hearth_merger *mg = NULL;
+	hearth_profile *p = NULL;
 	hearth_err err = HEARTH_OK;
-	hearth_profile **ps = calloc((size_t)n, sizeof(*ps));
 	*out = NULL;
-	if (!ps)
-		return HEARTH_ENOMEM;
 	for (int i = 0; i < n && !err; i++) {
 		hearth_errbuf e = {{0}};
-		err = hearth_read_file(paths[i], &ro, &ps[i], &e);
-		if (err)
-			hearth_seterr(eb, err, "%s: %s", paths[i], e.msg[0] ? e.msg : hearth_strerror(err));
-	}
-	if (!err && n == 1 && !o->merge_single) {
-		/* One profile stays as it was read: lossless for `proto`, and
-		 * merging it would change no number of `top`. */
-		*out = ps[0];
-		ps[0] = NULL;
-	} else if (!err) {
+		err = hearth_read_file(paths[i], &ro, &p, &e);
+		if (!err && n == 1 && !o->merge_single) {
+			/* One profile stays as it was read: lossless for `proto`,
+			 * and merging it would change no number of `top`. */
+			*out = p;
+			return HEARTH_OK;
+		}
+		if (!err && !mg)
+			err = hearth_merger_new(&mg);
 		/* Profiles in different units (ms and ns) are brought to one. */
-		err = hearth_scale_profiles(ps, n, eb);
+		hearth_profile *pair[2] = {mg ? hearth_merger_profile(mg) : NULL, p};
+		if (!err && pair[0])
+			err = hearth_scale_profiles(pair, 2, &e);
 		if (!err)
-			err = hearth_merge(ps, n, out, eb);
+			err = hearth_merger_add(mg, p, &e);
+		if (err)
+			hearth_seterr(eb, err, "%s: %s", paths[i],
+				      e.msg[0] ? e.msg : hearth_strerror(err));
+		hearth_profile_free(p);
+		p = NULL;
 	}
-	for (int i = 0; i < n; i++)
-		hearth_profile_free(ps[i]);
-	free(ps);
+	if (!err)
+		err = hearth_merger_finish(mg, out, eb);
+	hearth_merger_free(mg);
 	return err;
 }
 

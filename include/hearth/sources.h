@@ -15,6 +15,16 @@ hearth_err hearth_load_sources(const char *const *paths, int n, const hearth_opt
  * the same stack and labels are summed. The inputs are left as they were. */
 hearth_err hearth_merge(hearth_profile *const *ps, int n, hearth_profile **out,
 			hearth_errbuf *eb);
+/* An incremental merge: add profiles one by one (each may be freed right
+ * after), then finish.  hearth_merge is new + add each + finish. */
+typedef struct hearth_merger hearth_merger;
+hearth_err hearth_merger_new(hearth_merger **out);
+hearth_err hearth_merger_add(hearth_merger *mg, const hearth_profile *p, hearth_errbuf *eb);
+/* The profile merged so far (NULL before the first add). */
+hearth_profile *hearth_merger_profile(hearth_merger *mg);
+hearth_err hearth_merger_finish(hearth_merger *mg, hearth_profile **out, hearth_errbuf *eb);
+void hearth_merger_free(hearth_merger *mg);
+
 /* Multiplies every sample value by ratio and drops samples left all zero. */
 void hearth_profile_scale(hearth_profile *p, double ratio);
 
