@@ -4,6 +4,7 @@
  * values are all zero are dropped.  Also -base (subtract) and -diff_base
  * (subtract, marked so totals come from the base). */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,7 @@ typedef struct {
 	size_t lcap;
 	uint32_t *lstack;
 	size_t lscap;
+	bool concat; /* append samples without looking for equal ones */
 } merger;
 
 static uint32_t m_str(merger *m, const hearth_profile *s, uint32_t i)
@@ -344,7 +346,7 @@ static hearth_err merge_one(merger *m, const hearth_profile *s, hearth_errbuf *e
 			m->lbuf[nl++] = x;
 		}
 		sort_labels(m->lbuf, nl);
-		uint32_t idx = find_sample(m, sm->nlocs, nl);
+		uint32_t idx = m->concat ? (uint32_t)d->nsamples : find_sample(m, sm->nlocs, nl);
 		if (idx == HEARTH_NONE)
 			return HEARTH_ENOMEM;
 		if (idx == d->nsamples) {
@@ -387,6 +389,11 @@ hearth_err hearth_merger_new(hearth_merger **out)
 	hearth_merger *mg = calloc(1, sizeof(*mg));
 	*out = mg;
 	return mg ? HEARTH_OK : HEARTH_ENOMEM;
+}
+
+void hearth_merger_concat(hearth_merger *mg)
+{
+	mg->m.concat = true;
 }
 
 void hearth_merger_free(hearth_merger *mg)
@@ -486,7 +493,7 @@ hearth_err hearth_merger_finish(hearth_merger *mg, hearth_profile **out, hearth_
 	/* Sums that cancelled out (a base subtracted) leave zero samples; pprof
 	 * merges again to drop them. */
 	bool zeros = false;
-	for (size_t i = 0; i < d->nsamples && !zeros; i++) {
+	for (size_t i = 0; i < d->nsamples && !zeros && !mg->m.concat; i++) {
 		bool z = true;
 		for (uint32_t k = 0; k < d->nsample_types && z; k++)
 			z = d->values[i * d->nsample_types + k] == 0;
@@ -575,39 +582,120 @@ static void normalize(hearth_profile *p, const hearth_profile *base)
 	p->nsamples = w;
 }
 
-/* Reads the files one at a time into a running merge, so memory holds the
- * merged profile and one input, not every input at once. */
+/* Reading runs one file ahead of merging, on a second thread: decoding
+ * (gunzip, varints, interning) is about half the work of a long series, and
+ * it needs nothing from the merge.  A small ring bounds the memory to a few
+ * decoded inputs. */
+#define RING 3
+
+typedef struct {
+	hearth_profile *p;
+	hearth_err err;
+	hearth_errbuf eb;
+} slot;
+
+typedef struct {
+	const char *const *paths;
+	int n;
+	hearth_read_opts ro;
+	slot ring[RING];
+	int produced, consumed; /* counts; slot i % RING */
+	bool stop;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+} reader;
+
+static void *reader_main(void *arg)
+{
+	reader *r = arg;
+	for (int i = 0; i < r->n; i++) {
+		pthread_mutex_lock(&r->mu);
+		while (r->produced - r->consumed >= RING && !r->stop)
+			pthread_cond_wait(&r->cv, &r->mu);
+		bool stop = r->stop;
+		pthread_mutex_unlock(&r->mu);
+		if (stop)
+			break;
+		slot s = {0};
+		s.err = hearth_read_file(r->paths[i], &r->ro, &s.p, &s.eb);
+		pthread_mutex_lock(&r->mu);
+		r->ring[i % RING] = s;
+		r->produced++;
+		pthread_cond_broadcast(&r->cv);
+		pthread_mutex_unlock(&r->mu);
+		if (s.err)
+			break;
+	}
+	return NULL;
+}
+
+static slot reader_next(reader *r)
+{
+	pthread_mutex_lock(&r->mu);
+	while (r->produced == r->consumed)
+		pthread_cond_wait(&r->cv, &r->mu);
+	slot s = r->ring[r->consumed % RING];
+	r->ring[r->consumed % RING].p = NULL;
+	r->consumed++;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	return s;
+}
+
+/* Reads the files into a running merge, so memory holds the merged profile
+ * and a few inputs, not every input at once. */
 static hearth_err load_set(const char *const *paths, int n, const hearth_opts *o,
 			   hearth_profile **out, hearth_errbuf *eb)
 {
 	hearth_read_opts ro = {o->max_size};
 	hearth_merger *mg = NULL;
-	hearth_profile *p = NULL;
 	hearth_err err = HEARTH_OK;
 	*out = NULL;
-	for (int i = 0; i < n && !err; i++) {
+	if (n == 1 && !o->merge_single) {
+		/* One profile stays as it was read: lossless for `proto`, and
+		 * merging it would change no number of `top`. */
 		hearth_errbuf e = {{0}};
-		err = hearth_read_file(paths[i], &ro, &p, &e);
-		if (!err && n == 1 && !o->merge_single) {
-			/* One profile stays as it was read: lossless for `proto`,
-			 * and merging it would change no number of `top`. */
-			*out = p;
-			return HEARTH_OK;
-		}
-		if (!err && !mg)
-			err = hearth_merger_new(&mg);
+		err = hearth_read_file(paths[0], &ro, out, &e);
+		if (err)
+			hearth_seterr(eb, err, "%s: %s", paths[0], e.msg[0] ? e.msg : hearth_strerror(err));
+		return err;
+	}
+	reader r = {.paths = paths, .n = n, .ro = ro};
+	pthread_t th;
+	pthread_mutex_init(&r.mu, NULL);
+	pthread_cond_init(&r.cv, NULL);
+	if (pthread_create(&th, NULL, reader_main, &r) != 0) {
+		pthread_mutex_destroy(&r.mu);
+		pthread_cond_destroy(&r.cv);
+		return hearth_seterr(eb, HEARTH_ENOMEM, "cannot start a reader thread");
+	}
+	int i;
+	for (i = 0; i < n && !err; i++) {
+		slot s = reader_next(&r);
+		hearth_errbuf e = s.eb;
+		err = s.err;
+		if (!err && !mg && !(err = hearth_merger_new(&mg)) && o->sums_only)
+			hearth_merger_concat(mg);
 		/* Profiles in different units (ms and ns) are brought to one. */
-		hearth_profile *pair[2] = {mg ? hearth_merger_profile(mg) : NULL, p};
+		hearth_profile *pair[2] = {mg ? hearth_merger_profile(mg) : NULL, s.p};
 		if (!err && pair[0])
 			err = hearth_scale_profiles(pair, 2, &e);
 		if (!err)
-			err = hearth_merger_add(mg, p, &e);
+			err = hearth_merger_add(mg, s.p, &e);
 		if (err)
 			hearth_seterr(eb, err, "%s: %s", paths[i],
 				      e.msg[0] ? e.msg : hearth_strerror(err));
-		hearth_profile_free(p);
-		p = NULL;
+		hearth_profile_free(s.p);
 	}
+	pthread_mutex_lock(&r.mu);
+	r.stop = true;
+	pthread_cond_broadcast(&r.cv);
+	pthread_mutex_unlock(&r.mu);
+	pthread_join(th, NULL);
+	for (; r.consumed < r.produced; r.consumed++)
+		hearth_profile_free(r.ring[r.consumed % RING].p);
+	pthread_mutex_destroy(&r.mu);
+	pthread_cond_destroy(&r.cv);
 	if (!err)
 		err = hearth_merger_finish(mg, out, eb);
 	hearth_merger_free(mg);

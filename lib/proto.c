@@ -678,7 +678,7 @@ hearth_err hearth_proto_decode(const uint8_t *buf, size_t n, hearth_profile **ou
 		r.err = hearth_seterr(eb, HEARTH_ETOOBIG, "too many strings");
 		goto out;
 	}
-	if (!HEARTH_GROW(p->strs, p->nstrs, p->capstrs, f[F_STRING].n)) {
+	if (!hearth_reserve_strings(p, (uint32_t)f[F_STRING].n)) {
 		r.err = HEARTH_ENOMEM;
 		goto out;
 	}

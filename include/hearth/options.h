@@ -45,7 +45,11 @@ typedef struct {
 	bool call_tree;
 
 	/* Reading and writing. */
-	bool merge_single; /* pass even one profile through merge (pprof does; traces shows it) */
+	/* Set by the command, not the user: whether the report shows samples
+	 * (traces, proto), so they must be merged exactly as pprof merges them,
+	 * a single profile included; top only needs the sums. */
+	bool merge_single;
+	bool sums_only; /* the report needs only sums: merged samples may repeat */
 	const char *output;
 	size_t max_size; /* cap on decompressed input; 0 is the library default */
 } hearth_opts;

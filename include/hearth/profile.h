@@ -117,6 +117,9 @@ static inline uint32_t hearth_intern_cstr(hearth_profile *p, const char *s);
  * whose string table is kept as is). Returns its index or HEARTH_NONE. */
 uint32_t hearth_add_string(hearth_profile *p, const char *s, size_t n);
 
+/* Makes room for n more strings, and for interning them without rehashing. */
+bool hearth_reserve_strings(hearth_profile *p, uint32_t n);
+
 static inline const char *hearth_s(const hearth_profile *p, uint32_t i)
 {
 	return i < p->nstrs ? p->strs[i].s : "";

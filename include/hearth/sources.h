@@ -20,6 +20,10 @@ hearth_err hearth_merge(hearth_profile *const *ps, int n, hearth_profile **out,
 typedef struct hearth_merger hearth_merger;
 hearth_err hearth_merger_new(hearth_merger **out);
 hearth_err hearth_merger_add(hearth_merger *mg, const hearth_profile *p, hearth_errbuf *eb);
+/* Samples are appended, not summed with equal ones: every flat and cum
+ * stays the same, and a 1440-profile merge for `top` skips a hash table of
+ * millions of stacks.  Reports that show samples (traces, proto) do not. */
+void hearth_merger_concat(hearth_merger *mg);
 /* The profile merged so far (NULL before the first add). */
 hearth_profile *hearth_merger_profile(hearth_merger *mg);
 hearth_err hearth_merger_finish(hearth_merger *mg, hearth_profile **out, hearth_errbuf *eb);

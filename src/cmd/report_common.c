@@ -20,6 +20,7 @@ int run_text_report(int argc, char **argv, hearth_cmd cmd, report_fn fn, const c
 	/* pprof merges even a single profile (equal samples summed, zero ones
 	 * dropped); only traces shows the difference. */
 	a.opts.merge_single = cmd == HEARTH_CMD_TRACES;
+	a.opts.sums_only = cmd == HEARTH_CMD_TOP;
 	if ((rc = cli_load(&a, &p)) != EXIT_OK)
 		goto done;
 	hearth_err err = hearth_report_new(p, &a.opts, cmd, &r, &eb);
