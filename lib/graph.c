@@ -3,6 +3,7 @@
  * however often a node recurs in it, flat on the leaf, edges between
  * consecutive kept frames (residual when frames in between were dropped). */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,36 +295,75 @@ static hearth_err frames_build(const hearth_profile *p, const hearth_nodeset *ns
 	return HEARTH_OK;
 }
 
-hearth_err hearth_graph_build(const hearth_profile *p, const hearth_nodeset *ns,
-			      const hearth_valuesel *vs, const bool *kept, bool want_edges,
-			      hearth_graph *g)
+/* What one worker accumulates over its share of the samples. */
+typedef struct {
+	const hearth_profile *p;
+	const hearth_valuesel *vs;
+	const frame *fr;
+	const locframes *lf;
+	size_t lo, hi; /* samples [lo, hi) */
+	bool want_edges, mean;
+	uint32_t nn;
+	uint32_t *stamp;
+	int64_t *cum, *flat, *cumdiv, *flatdiv;
+	hearth_edge *edges;
+	size_t nedges, ecap;
+	uint32_t *estamp;
+	edgemap em;
+	hearth_err err;
+} acc;
+
+static void acc_free(acc *a)
 {
-	hearth_err err = HEARTH_ENOMEM;
-	uint32_t nn = ns->ninfos;
-	/* Accumulators as separate arrays: the inner loop touches only the
-	 * stamp and cum of each frame's node, so they stay in cache. */
-	uint32_t *stamp = calloc(nn + 1, sizeof(*stamp));
-	int64_t *cum = calloc(nn + 1, sizeof(*cum)), *flat = calloc(nn + 1, sizeof(*flat));
-	int64_t *cumdiv = NULL, *flatdiv = NULL;
-	uint32_t *estamp = NULL;
-	frame *fr = NULL;
-	locframes *lf = NULL;
-	size_t ecap = 0;
-	edgemap em = {0};
-	bool mean = vs->mean_i >= 0;
-	memset(g, 0, sizeof(*g));
-	if (!stamp || !cum || !flat)
-		goto out;
-	if (mean && (!(cumdiv = calloc(nn + 1, sizeof(int64_t))) ||
-		     !(flatdiv = calloc(nn + 1, sizeof(int64_t)))))
-		goto out;
-	if (frames_build(p, ns, kept, &fr, &lf))
-		goto out;
+	free(a->stamp), free(a->cum), free(a->flat), free(a->cumdiv), free(a->flatdiv);
+	free(a->edges), free(a->estamp), free(a->em.keys), free(a->em.vals);
+}
+
+/* Finds or adds the edge src -> dst; returns its index or HEARTH_NONE. */
+static uint32_t acc_edge(acc *a, uint32_t src, uint32_t dst, bool inl)
+{
+	edgemap *em = &a->em;
+	if (em->n * 2 >= em->cap && !edgemap_grow(em))
+		return HEARTH_NONE;
+	uint64_t key = ekey(src, dst);
+	size_t h = (key * 0x9e3779b97f4a7c15ull) >> 20 & (em->cap - 1);
+	while (em->keys[h] && em->keys[h] != key)
+		h = (h + 1) & (em->cap - 1);
+	if (em->keys[h])
+		return em->vals[h];
+	if (a->nedges == a->ecap) {
+		if (!HEARTH_GROW(a->edges, a->nedges, a->ecap, 1))
+			return HEARTH_NONE;
+		uint32_t *ne = realloc(a->estamp, sizeof(*ne) * a->ecap);
+		if (!ne)
+			return HEARTH_NONE;
+		a->estamp = ne;
+	}
+	hearth_edge *e = &a->edges[a->nedges];
+	memset(e, 0, sizeof(*e));
+	e->src = src;
+	e->dst = dst;
+	e->inl = inl;
+	a->estamp[a->nedges] = 0;
+	em->keys[h] = key;
+	em->vals[h] = (uint32_t)a->nedges;
+	em->n++;
+	return (uint32_t)a->nedges++;
+}
+
+static void *acc_run(void *arg)
+{
+	acc *a = arg;
+	const hearth_profile *p = a->p;
 	uint32_t nt = p->nsample_types;
-	for (size_t si = 0; si < p->nsamples; si++) {
+	int vi = a->vs->vi, mi = a->vs->mean_i;
+	bool mean = a->mean, want_edges = a->want_edges;
+	uint32_t *stamp = a->stamp;
+	int64_t *cum = a->cum;
+	for (size_t si = a->lo; si < a->hi; si++) {
 		const hearth_sample *s = &p->samples[si];
 		const int64_t *v = p->values + si * nt;
-		int64_t w = v[vs->vi], dw = mean ? v[vs->mean_i] : 0;
+		int64_t w = v[vi], dw = mean ? v[mi] : 0;
 		if (w == 0 && dw == 0)
 			continue;
 		uint32_t sid = (uint32_t)si + 1;
@@ -331,8 +371,8 @@ hearth_err hearth_graph_build(const hearth_profile *p, const hearth_nodeset *ns,
 		bool residual = false;
 		const uint32_t *locs = p->locs + s->loc0;
 		for (uint32_t i = s->nlocs; i-- > 0;) {
-			const locframes *L = &lf[locs[i]];
-			const frame *f = fr + L->first;
+			const locframes *L = &a->lf[locs[i]];
+			const frame *f = a->fr + L->first;
 			for (uint32_t j = 0; j < L->n; j++) {
 				uint32_t n = f[j].node;
 				residual |= f[j].dropped_before;
@@ -340,38 +380,18 @@ hearth_err hearth_graph_build(const hearth_profile *p, const hearth_nodeset *ns,
 					stamp[n] = sid;
 					cum[n] += w;
 					if (mean)
-						cumdiv[n] += dw;
+						a->cumdiv[n] += dw;
 				}
 				if (want_edges && parent != HEARTH_NONE && n != parent) {
-					if (em.n * 2 >= em.cap && !edgemap_grow(&em))
-						goto out;
-					uint64_t key = ekey(parent, n);
-					size_t h = (key * 0x9e3779b97f4a7c15ull) >> 20 & (em.cap - 1);
-					while (em.keys[h] && em.keys[h] != key)
-						h = (h + 1) & (em.cap - 1);
-					if (!em.keys[h]) {
-						if (g->nedges == ecap) {
-							if (!HEARTH_GROW(g->edges, g->nedges, ecap, 1))
-								goto out;
-							uint32_t *ne = realloc(estamp, sizeof(*ne) * ecap);
-							if (!ne)
-								goto out;
-							estamp = ne;
-						}
-						hearth_edge *e = &g->edges[g->nedges];
-						memset(e, 0, sizeof(*e));
-						e->src = parent;
-						e->dst = n;
-						e->inl = f[j].inl;
-						estamp[g->nedges] = 0;
-						em.keys[h] = key;
-						em.vals[h] = (uint32_t)g->nedges++;
-						em.n++;
+					uint32_t ei = acc_edge(a, parent, n, f[j].inl);
+					if (ei == HEARTH_NONE) {
+						a->err = HEARTH_ENOMEM;
+						return NULL;
 					}
-					uint32_t ei = em.vals[h];
-					if (estamp[ei] != sid) {
-						hearth_edge *e = &g->edges[ei];
-						estamp[ei] = sid;
+					/* Once per sample, as pprof's seenEdge. */
+					if (a->estamp[ei] != sid) {
+						hearth_edge *e = &a->edges[ei];
+						a->estamp[ei] = sid;
 						e->weight += w;
 						e->weight_div += dw;
 						if (residual)
@@ -387,16 +407,98 @@ hearth_err hearth_graph_build(const hearth_profile *p, const hearth_nodeset *ns,
 				residual = true;
 		}
 		if (parent != HEARTH_NONE && !residual) {
-			flat[parent] += w;
+			a->flat[parent] += w;
 			if (mean)
-				flatdiv[parent] += dw;
+				a->flatdiv[parent] += dw;
 		}
 	}
+	return NULL;
+}
+
+static bool acc_init(acc *a, uint32_t nn, bool mean)
+{
+	a->nn = nn;
+	a->mean = mean;
+	a->stamp = calloc(nn + 1, sizeof(uint32_t));
+	a->cum = calloc(nn + 1, sizeof(int64_t));
+	a->flat = calloc(nn + 1, sizeof(int64_t));
+	if (mean) {
+		a->cumdiv = calloc(nn + 1, sizeof(int64_t));
+		a->flatdiv = calloc(nn + 1, sizeof(int64_t));
+	}
+	return a->stamp && a->cum && a->flat && (!mean || (a->cumdiv && a->flatdiv));
+}
+
+/* Adds b's sums into a; an edge's inline flag holds only if it held in both. */
+static hearth_err acc_join(acc *a, const acc *b)
+{
+	for (uint32_t n = 0; n < a->nn; n++) {
+		a->cum[n] += b->cum[n];
+		a->flat[n] += b->flat[n];
+		if (a->mean) {
+			a->cumdiv[n] += b->cumdiv[n];
+			a->flatdiv[n] += b->flatdiv[n];
+		}
+	}
+	for (size_t i = 0; i < b->nedges; i++) {
+		const hearth_edge *be = &b->edges[i];
+		uint32_t ei = acc_edge(a, be->src, be->dst, be->inl);
+		if (ei == HEARTH_NONE)
+			return HEARTH_ENOMEM;
+		hearth_edge *e = &a->edges[ei];
+		e->weight += be->weight;
+		e->weight_div += be->weight_div;
+		e->residual |= be->residual;
+		e->inl &= be->inl;
+	}
+	return HEARTH_OK;
+}
+
+/* Below this many frames a second thread costs more than it saves. */
+#define PARALLEL_FRAMES (1u << 20)
+
+hearth_err hearth_graph_build(const hearth_profile *p, const hearth_nodeset *ns,
+			      const hearth_valuesel *vs, const bool *kept, bool want_edges,
+			      hearth_graph *g)
+{
+	hearth_err err = HEARTH_ENOMEM;
+	uint32_t nn = ns->ninfos;
+	frame *fr = NULL;
+	locframes *lf = NULL;
+	bool mean = vs->mean_i >= 0;
+	acc w[2];
+	memset(w, 0, sizeof(w));
+	memset(g, 0, sizeof(*g));
+	if (frames_build(p, ns, kept, &fr, &lf))
+		goto out;
+	/* Two workers over the two halves of the samples (the machine this
+	 * targets has two cores); sample ids stay global so the once-per-sample
+	 * stamps work the same in both. */
+	int nw = p->nlocs >= PARALLEL_FRAMES && p->nsamples >= 2 ? 2 : 1;
+	for (int i = 0; i < nw; i++) {
+		if (!acc_init(&w[i], nn, mean))
+			goto out;
+		w[i].p = p, w[i].vs = vs, w[i].fr = fr, w[i].lf = lf, w[i].want_edges = want_edges;
+		w[i].lo = p->nsamples * (size_t)i / (size_t)nw;
+		w[i].hi = p->nsamples * (size_t)(i + 1) / (size_t)nw;
+	}
+	pthread_t th;
+	bool threaded = nw == 2 && pthread_create(&th, NULL, acc_run, &w[1]) == 0;
+	acc_run(&w[0]);
+	if (threaded)
+		pthread_join(th, NULL);
+	else if (nw == 2)
+		acc_run(&w[1]);
+	if (w[0].err || w[1].err)
+		goto out;
+	if (nw == 2 && acc_join(&w[0], &w[1]))
+		goto out;
 
 	/* Keep the nodes that saw any weight (pprof's selectNodesForGraph). */
 	g->nodes = malloc(sizeof(*g->nodes) * (nn + 1));
 	if (!g->nodes)
 		goto out;
+	const int64_t *cum = w[0].cum, *flat = w[0].flat;
 	for (uint32_t n = 0; n < nn; n++) {
 		if (cum[n] == 0 && flat[n] == 0)
 			continue;
@@ -409,22 +511,19 @@ hearth_err hearth_graph_build(const hearth_profile *p, const hearth_nodeset *ns,
 		a->flat = flat[n];
 		a->cum = cum[n];
 		if (mean) {
-			a->flat_div = flatdiv[n];
-			a->cum_div = cumdiv[n];
+			a->flat_div = w[0].flatdiv[n];
+			a->cum_div = w[0].cumdiv[n];
 		}
 	}
+	g->edges = w[0].edges;
+	g->nedges = w[0].nedges;
+	w[0].edges = NULL;
 	err = HEARTH_OK;
 out:
-	free(stamp);
-	free(cum);
-	free(flat);
-	free(cumdiv);
-	free(flatdiv);
+	acc_free(&w[0]);
+	acc_free(&w[1]);
 	free(fr);
 	free(lf);
-	free(estamp);
-	free(em.keys);
-	free(em.vals);
 	if (err)
 		hearth_graph_free(g);
 	return err;
