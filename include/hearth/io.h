@@ -9,7 +9,7 @@
 #include "hearth/profile.h"
 
 /* Default cap on the decompressed size of one profile; -max_size raises it. */
-#define HEARTH_DEFAULT_MAX_SIZE ((size_t)2 << 30)
+#define HEARTH_DEFAULT_MAX_SIZE ((size_t)1 << 30)
 
 typedef struct {
 	size_t max_size; /* cap on decompressed bytes; 0 means the default */
