@@ -123,12 +123,31 @@ hearth_err hearth_gunzip(const uint8_t *in, size_t n, size_t max_out, uint8_t **
 	return gunzip_stream(in, n, max_out, out, outn, eb);
 }
 
+/* Text is ASCII or UTF-8 without control characters.  Bytes >= 0x80 must
+ * form UTF-8 sequences: a damaged profile.proto often starts with printable
+ * bytes followed by high ones, and its decoder error (with the offset) says
+ * more than "not a profile". */
 static bool looks_like_text(const uint8_t *d, size_t n)
 {
 	size_t m = n < 256 ? n : 256;
-	for (size_t i = 0; i < m; i++)
+	for (size_t i = 0; i < m; i++) {
 		if (d[i] < 0x09 || (d[i] > 0x0d && d[i] < 0x20 && d[i] != 0x1b))
 			return false;
+		if (d[i] < 0x80)
+			continue;
+		size_t more = d[i] >= 0xc2 && d[i] <= 0xdf   ? 1
+			      : d[i] >= 0xe0 && d[i] <= 0xef ? 2
+			      : d[i] >= 0xf0 && d[i] <= 0xf4 ? 3
+							     : 0;
+		if (more == 0)
+			return false;
+		/* A sequence cut by the end of the window is given the benefit
+		 * of the doubt. */
+		for (size_t k = 1; k <= more && i + k < m; k++)
+			if ((d[i + k] & 0xc0) != 0x80)
+				return false;
+		i += more;
+	}
 	return true;
 }
 
