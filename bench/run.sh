@@ -1,0 +1,350 @@
+#!/bin/bash
+# make bench: hearth against `go tool pprof` on the same inputs, as ratios.
+#
+# usage: bench/run.sh HEARTH
+#
+# Measures the wall time, CPU time and peak RSS (GNU time's %e, %U + %S, %M)
+# of every command, prints a table and writes docs/BENCHMARKS.md with the
+# figures of this run.  A benchmark, not a test: a missed target is
+# reported, not an error; the exit status is 1 only when a command failed
+# or hearth's report differs from pprof's where the two are compared.
+#
+# Environment:
+#   BENCH_RUNS=3           runs of each hearth and gunzip command; the median
+#                          wall and CPU times and the largest RSS are reported
+#   BENCH_PPROF_BIG=1      also run pprof on big.cpu.pb.gz (~200 s, ~8 GB)
+#   BENCH_PPROF_SERIES=1   also run pprof on the first 240 series files
+#                          (~170 s, ~5 GB)
+#   BENCH_CACHE=DIR        where gen-profile and the series live
+#                          (default: bench-cache next to HEARTH)
+#   BENCH_SHARED=DIR       the shared material (default: ../shared)
+#   BENCH_DOC=FILE         the page to write (default: docs/BENCHMARKS.md;
+#                          "-" writes none)
+set -u
+
+if [ $# -ne 1 ]; then
+	echo "usage: $0 HEARTH" >&2
+	exit 2
+fi
+cd "$(dirname "$0")/.." || exit 1
+ROOT=$PWD
+HEARTH=$1
+case $HEARTH in /*) ;; *) HEARTH=$ROOT/$HEARTH ;; esac
+SHARED=${BENCH_SHARED:-$ROOT/../shared}
+BENCHDIR=$SHARED/bench
+GEN_SRC=$SHARED/tools/gen-profile
+CACHE=${BENCH_CACHE:-$(dirname "$HEARTH")/bench-cache}
+RUNS=${BENCH_RUNS:-3}
+DOC=${BENCH_DOC:-docs/BENCHMARKS.md}
+TIME=/usr/bin/time
+
+# The series: gen-profile's flags (see its main.go), and how many of its
+# files pprof is given (all 1440 would take it far too long).
+SERIES_ARGS="-funcs 3000 -samples 3000 -depth 32 -series 1440"
+SERIES_DIR=$CACHE/series-f3000-s3000-d32-n1440
+SERIES_PPROF_N=240
+# Figures quoted when pprof is not run on the large inputs: seconds and KB.
+REF_PPROF_BIG="194 8178893"    # 7.8 GB, ../shared/bench/README.md
+REF_PPROF_SERIES="166 5138022" # 4.9 GB, Go 1.19.8's pprof, 2 cores, 24 GiB
+
+# Targets.
+TARGET_BIG_RATIO=2 # hearth top big / gunzip -c big, wall time
+TARGET_BIG_RSS_KB=1048576
+TARGET_SERIES_S=5
+TARGET_SERIES_RSS_KB=1048576
+
+for f in "$HEARTH" "$TIME"; do
+	[ -x "$f" ] || { echo "bench: $f is not an executable (make deps builds it)" >&2; exit 1; }
+done
+for f in big.cpu.pb.gz mid.cpu.pb.gz mid.heap.pb.gz; do
+	[ -r "$BENCHDIR/$f" ] || { echo "bench: $BENCHDIR/$f is missing" >&2; exit 1; }
+done
+mkdir -p "$CACHE" || exit 1
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/hearth-bench.XXXXXX") || exit 1
+trap 'rm -rf "$WORK"' EXIT
+failed=0
+
+# Arithmetic and formatting with awk (the shell has no floats).
+isnan() { [ "$1" = NaN ]; }
+calc() { awk "BEGIN { printf \"%.${2:-2}f\", $1 }"; }
+mb() { isnan "$1" && echo NaN || calc "$1 / 1024" 0; }
+ratio() { { isnan "$1" || isnan "$2"; } && echo NaN || calc "($1) / ($2)" "${3:-1}"; }
+le() { awk "BEGIN { exit !(($1) <= ($2)) }"; }
+median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+# measure NAME RUNS OUTFILE CMD...: runs CMD RUNS times with stdout to
+# OUTFILE; sets M_WALL (median wall seconds), M_CPU (median user + system
+# seconds: what the command itself used, whatever else ran on the machine)
+# and M_RSS (largest peak RSS, KB).
+measure() {
+	local name=$1 runs=$2 out=$3 i w r u s rss=0 walls=() cpus=()
+	shift 3
+	for ((i = 0; i < runs; i++)); do
+		if ! "$TIME" -f '%e %M %U %S' -o "$WORK/time" "$@" >"$out" 2>"$WORK/stderr" </dev/null; then
+			echo "bench: $name failed: $*" >&2
+			tail -n 5 "$WORK/stderr" | sed 's/^/  /' >&2
+			failed=1
+			M_WALL=NaN M_CPU=NaN M_RSS=NaN
+			return 1
+		fi
+		read -r w r u s < <(tail -n 1 "$WORK/time")
+		walls+=("$w")
+		cpus+=("$(calc "$u + $s")")
+		[ "$r" -gt "$rss" ] && rss=$r
+	done
+	M_WALL=$(median "${walls[@]}")
+	M_CPU=$(median "${cpus[@]}")
+	M_RSS=$rss
+}
+
+# warm FILE...: reads files once so every command starts with them cached.
+warm() { cat "$@" >/dev/null; }
+
+# Rows of the result, "command|wall|cpu|rss_kb|note|ref", printed and
+# written at the end; ref is set for a quoted figure this run did not measure.
+ROWS=()
+row() { ROWS+=("$1|$2|$3|$4|${5:-}|${6:-}"); }
+# mrow COMMAND [NOTE]: a row with the figures of the last measure.
+mrow() { row "$1" "$M_WALL" "$M_CPU" "$M_RSS" "${2:-}"; }
+
+# same HEARTH_OUT PPROF_OUT: sets SAME to yes when the reports are byte for
+# byte the same; a difference fails the run (a fast wrong answer is no
+# result).
+same() {
+	if cmp -s "$1" "$2"; then
+		SAME=yes
+	else
+		SAME=NO
+		failed=1
+		echo "bench: hearth's output differs from pprof's:" >&2
+		diff "$2" "$1" | head -n 10 >&2
+	fi
+}
+
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "bench: $HEARTH, $RUNS run(s) of each hearth command; load average $LOAD_START"
+
+# ---- mid inputs: hearth top against go tool pprof -top ---------------------
+declare -A MID
+for kind in cpu heap; do
+	f=$BENCHDIR/mid.$kind.pb.gz
+	warm "$f"
+	echo "bench: mid.$kind.pb.gz ..."
+	measure "hearth top mid.$kind" "$RUNS" "$WORK/h.mid.$kind" "$HEARTH" top "$f"
+	hw=$M_WALL hr=$M_RSS
+	mrow "hearth top mid.$kind.pb.gz"
+	measure "pprof -top mid.$kind" 1 "$WORK/p.mid.$kind" go tool pprof -top "$f"
+	same "$WORK/h.mid.$kind" "$WORK/p.mid.$kind"
+	mrow "go tool pprof -top mid.$kind.pb.gz" "output identical to hearth's: $SAME"
+	MID[$kind]="$(ratio "$M_WALL" "$hw" 0) $(ratio "$M_RSS" "$hr" 1) $SAME"
+done
+
+# ---- big input: hearth against the gunzip floor ----------------------------
+big=$BENCHDIR/big.cpu.pb.gz
+warm "$big"
+echo "bench: big.cpu.pb.gz ..."
+measure "gunzip big" "$RUNS" /dev/null gunzip -c "$big"
+gw=$M_WALL
+mrow "gunzip -c big.cpu.pb.gz" "the floor: decompression alone"
+measure "hearth top big" "$RUNS" "$WORK/h.big" "$HEARTH" top "$big"
+bw=$M_WALL bc=$M_CPU br=$M_RSS
+mrow "hearth top big.cpu.pb.gz" "$(ratio "$bw" "$gw" 2)x gunzip"
+measure "hearth traces big" "$RUNS" /dev/null "$HEARTH" traces "$big"
+mrow "hearth traces big.cpu.pb.gz" "1.1 GB of text, to /dev/null"
+measure "hearth proto big" "$RUNS" /dev/null "$HEARTH" proto -output="$WORK/big.out.pb.gz" "$big"
+mrow "hearth proto -output=F big.cpu.pb.gz" "gzipped profile.proto, to a file"
+if [ "${BENCH_PPROF_BIG:-0}" = 1 ]; then
+	echo "bench: go tool pprof -top big.cpu.pb.gz (minutes) ..."
+	measure "pprof -top big" 1 "$WORK/p.big" go tool pprof -top "$big"
+	pbw=$M_WALL pbr=$M_RSS pbsrc="measured in this run"
+	same "$WORK/h.big" "$WORK/p.big"
+	pbmatch=$SAME
+	mrow "go tool pprof -top big.cpu.pb.gz" "output identical to hearth's: $SAME"
+else
+	read -r pbw pbr <<<"$REF_PPROF_BIG"
+	pbsrc="reference figure (../shared/bench/README.md)"
+	pbmatch="not compared"
+	row "go tool pprof -top big.cpu.pb.gz" "$pbw" "" "$pbr" \
+		"$pbsrc; BENCH_PPROF_BIG=1 measures it" ref
+fi
+
+# ---- continuous profiling: a day of one-a-minute profiles merged -----------
+GEN=$CACHE/gen-profile
+if [ ! -x "$GEN" ] || [ "$GEN_SRC/main.go" -nt "$GEN" ]; then
+	echo "bench: building gen-profile ..."
+	"$GEN_SRC/build.sh" "$GEN" || { echo "bench: cannot build gen-profile (make deps)" >&2; exit 1; }
+fi
+if [ ! -e "$SERIES_DIR/.complete" ]; then
+	echo "bench: generating the series once into $SERIES_DIR (about a minute, ~230 MB) ..."
+	rm -rf "$SERIES_DIR.tmp" "$SERIES_DIR"
+	{ mkdir -p "$SERIES_DIR.tmp" &&
+		"$GEN" $SERIES_ARGS -o "$SERIES_DIR.tmp" &&
+		touch "$SERIES_DIR.tmp/.complete" &&
+		mv "$SERIES_DIR.tmp" "$SERIES_DIR"; } || { echo "bench: gen-profile failed" >&2; exit 1; }
+fi
+mapfile -t series < <(ls "$SERIES_DIR"/*.pb.gz)
+nseries=${#series[@]}
+first=("${series[@]:0:$SERIES_PPROF_N}")
+series_mb=$(du -sm "$SERIES_DIR" | cut -f1)
+warm "${series[@]}"
+echo "bench: series of $nseries profiles ..."
+measure "hearth top series" "$RUNS" "$WORK/h.series" "$HEARTH" top "${series[@]}"
+sw=$M_WALL sc=$M_CPU sr=$M_RSS
+mrow "hearth top series/*.pb.gz" "all $nseries files merged"
+measure "hearth top series[:$SERIES_PPROF_N]" "$RUNS" "$WORK/h.series240" "$HEARTH" top "${first[@]}"
+s2w=$M_WALL s2r=$M_RSS
+mrow "hearth top <first $SERIES_PPROF_N of series/>" "to compare with pprof"
+if [ "${BENCH_PPROF_SERIES:-0}" = 1 ]; then
+	echo "bench: go tool pprof -top on $SERIES_PPROF_N series files (minutes) ..."
+	measure "pprof -top series[:$SERIES_PPROF_N]" 1 "$WORK/p.series240" go tool pprof -top "${first[@]}"
+	psw=$M_WALL psr=$M_RSS pssrc="measured in this run"
+	same "$WORK/h.series240" "$WORK/p.series240"
+	psmatch=$SAME
+	mrow "go tool pprof -top <first $SERIES_PPROF_N of series/>" "output identical to hearth's: $SAME"
+else
+	read -r psw psr <<<"$REF_PPROF_SERIES"
+	pssrc="reference figure (Go 1.19.8, 2 cores, 24 GiB)"
+	psmatch="not compared"
+	row "go tool pprof -top <first $SERIES_PPROF_N of series/>" "$psw" "" "$psr" \
+		"$pssrc; BENCH_PPROF_SERIES=1 measures it" ref
+fi
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---- verdicts ---------------------------------------------------------------
+big_ratio=$(ratio "$bw" "$gw" 2)
+verdict() {
+	if isnan "$1"; then
+		echo "not measured"
+	elif le "$1" "$2"; then
+		echo met
+	else
+		echo "**missed**"
+	fi
+}
+v_big_time=$(verdict "$big_ratio" "$TARGET_BIG_RATIO")
+v_big_rss=$(verdict "$br" "$TARGET_BIG_RSS_KB")
+v_series_time=$(verdict "$sw" "$TARGET_SERIES_S")
+v_series_rss=$(verdict "$sr" "$TARGET_SERIES_RSS_KB")
+ratio_lines=()
+for kind in cpu heap; do
+	read -r rt rr m <<<"${MID[$kind]}"
+	ratio_lines+=("mid.$kind|${rt}x|${rr}x|measured in this run; same output: $m")
+done
+ratio_lines+=("big.cpu|$(ratio "$pbw" "$bw" 0)x|$(ratio "$pbr" "$br" 1)x|$pbsrc; same output: $pbmatch")
+ratio_lines+=("series, first $SERIES_PPROF_N files|$(ratio "$psw" "$s2w" 0)x|$(ratio "$psr" "$s2r" 1)x|$pssrc; same output: $psmatch")
+
+# ---- the table on the terminal -----------------------------------------------
+echo
+printf '%-46s %8s %8s %8s  %s\n' command "wall s" "cpu s" "RSS MB" note
+for r in "${ROWS[@]}"; do
+	IFS='|' read -r l w c k n ref <<<"$r"
+	k=$(mb "$k")
+	[ -n "$ref" ] && w="($w)" && k="($k)"
+	printf '%-46s %8s %8s %8s  %s\n' "$l" "$w" "$c" "$k" "$n"
+done
+echo "(figures in parentheses were not measured in this run)"
+echo
+printf '%-26s %14s %14s\n' "pprof / hearth" time RSS
+for r in "${ratio_lines[@]}"; do
+	IFS='|' read -r l t k n <<<"$r"
+	printf '%-26s %14s %14s  %s\n' "$l" "$t" "$k" "${n%%;*}"
+done
+echo
+echo "target: hearth top big.cpu within ${TARGET_BIG_RATIO}x of gunzip: ${big_ratio}x, $v_big_time"
+echo "target: hearth top big.cpu under 1 GB: $(mb "$br") MB, $v_big_rss"
+echo "target: hearth top series under ${TARGET_SERIES_S} s: ${sw} s, $v_series_time"
+echo "target: hearth top series under 1 GB: $(mb "$sr") MB, $v_series_rss"
+
+# ---- docs/BENCHMARKS.md ------------------------------------------------------
+if [ "$DOC" != - ]; then
+	commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+	# Several people build in one tree: name the sources that differ from
+	# the commit, since the binary was built from the working tree.
+	dirty=$(git status --porcelain -- lib src include Makefile 2>/dev/null |
+		awk '{ print $2 }' | paste -sd, - | sed 's/,/, /g')
+	[ -n "$dirty" ] && dirty=", plus uncommitted changes to $dirty"
+	mem=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+	cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+	flags="make bench"
+	[ "${BENCH_PPROF_SERIES:-0}" = 1 ] && flags="BENCH_PPROF_SERIES=1 $flags"
+	[ "${BENCH_PPROF_BIG:-0}" = 1 ] && flags="BENCH_PPROF_BIG=1 $flags"
+	{
+		echo "# Benchmarks"
+		echo
+		echo "Figures of one run of \`make bench\` (\`bench/run.sh\`), which rewrites this page."
+		echo "Every figure was measured in that run unless it is in *italics*."
+		echo
+		echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+		echo "- machine: $(nproc) cores ($cpu), $mem of memory, $(uname -sr)"
+		echo "- hearth: commit $commit$dirty; \`-O2 -g\`"
+		echo "- pprof: \`go tool pprof\` of $(go version 2>/dev/null | awk '{ print $3 }')"
+		echo "- invocation: \`$flags\`; each hearth and gunzip command ran $RUNS time(s), pprof"
+		echo "  once; inputs were read once beforehand, so they came from the page cache"
+		echo "- load average (1, 5, 15 min) at the start: $LOAD_START; at the end: $LOAD_END."
+		echo "  Other work on the machine lengthens wall times; CPU times (user + system)"
+		echo "  are less affected"
+		echo "- GNU time: wall clock (\`%e\`), CPU (\`%U\` + \`%S\`), peak resident set size (\`%M\`);"
+		echo "  the median wall and CPU times of the runs, the largest RSS"
+		echo
+		echo "## Results"
+		echo
+		echo "| command | wall (s) | CPU (s) | peak RSS (MB) | note |"
+		echo "|---|---:|---:|---:|---|"
+		for r in "${ROWS[@]}"; do
+			IFS='|' read -r l w c k n ref <<<"$r"
+			k=$(mb "$k")
+			[ -n "$ref" ] && w="*$w*" && k="*$k*"
+			echo "| \`$l\` | $w | $c | $k | $n |"
+		done
+		echo
+		echo "Inputs, in \`../shared/bench/\` (see its README): mid.cpu and mid.heap have 100,000"
+		echo "samples over 5,000 functions (mid.heap has four sample types), big.cpu has"
+		echo "1,000,000 samples over 20,000 functions (50 MB gzipped, 75 MB raw). The series is"
+		echo "a day of one-a-minute CPU profiles, \`gen-profile $SERIES_ARGS\`:"
+		echo "$nseries files, $series_mb MB, 3,000 samples each; \`hearth top\` merges all of them into"
+		echo "one report."
+		echo
+		echo "## Ratios"
+		echo
+		echo "| input | pprof time / hearth time | pprof RSS / hearth RSS | pprof figures |"
+		echo "|---|---:|---:|---|"
+		for r in "${ratio_lines[@]}"; do
+			IFS='|' read -r l t k n <<<"$r"
+			echo "| $l | $t | $k | $n |"
+		done
+		echo
+		echo "## Targets"
+		echo
+		echo "| target | measured | verdict |"
+		echo "|---|---|---|"
+		echo "| \`hearth top big.cpu\` within ${TARGET_BIG_RATIO}x of \`gunzip -c big.cpu\` (wall) | ${big_ratio}x (${bw} s against ${gw} s; hearth CPU ${bc} s) | $v_big_time |"
+		echo "| \`hearth top big.cpu\` under 1 GB | $(mb "$br") MB | $v_big_rss |"
+		echo "| \`hearth top\` of the $nseries-file series under ${TARGET_SERIES_S} s | ${sw} s (CPU ${sc} s) | $v_series_time |"
+		echo "| \`hearth top\` of the $nseries-file series under 1 GB | $(mb "$sr") MB | $v_series_rss |"
+		echo
+		echo "\`gunzip -c\` is the floor for big.cpu: any reader has to inflate the 75 MB"
+		echo "before it can decode them, and \`gunzip -c >/dev/null\` does nothing else."
+		# A hand-written analysis between these markers survives the
+		# rewrite; it says which commit it was made at.
+		if [ -f "$DOC" ] && grep -q '^<!-- analysis -->' "$DOC"; then
+			echo
+			sed -n '/^<!-- analysis -->/,/^<!-- \/analysis -->/p' "$DOC"
+		fi
+		echo
+		echo "## Reproducing"
+		echo
+		echo '```'
+		echo "make bench                       # this page, in a few minutes"
+		echo "BENCH_PPROF_BIG=1 make bench     # also pprof on big.cpu (~200 s, ~8 GB)"
+		echo "BENCH_PPROF_SERIES=1 make bench  # also pprof on $SERIES_PPROF_N series files (~170 s, ~5 GB)"
+		echo '```'
+		echo
+		echo "\`make bench\` installs what is missing (\`make deps\`: Go, Debian's copy of pprof's"
+		echo "Go package, GNU time), builds hearth, then runs \`bench/run.sh\`. The first run"
+		echo "also builds \`../shared/tools/gen-profile\` and generates the series into"
+		echo "\`bench-cache/\` next to the hearth binary (about a minute, 230 MB); later runs"
+		echo "reuse it. \`BENCH_RUNS=N\` sets the runs per hearth command, \`BENCH_DOC=-\` leaves"
+		echo "this page alone, \`BENCH_SHARED=DIR\` points to another copy of \`../shared\`."
+	} >"$DOC.tmp" && mv "$DOC.tmp" "$DOC" && echo && echo "bench: wrote $DOC"
+fi
+exit $failed
