@@ -460,14 +460,64 @@ static int open_tmp(const char *path, char *tmp, size_t tmpn)
 	return -1;
 }
 
+hearth_err hearth_write_bytes(const char *path, const void *data, size_t n, hearth_errbuf *eb)
+{
+	char *tmp = NULL;
+	char ebuf[128];
+	int fd = -1;
+	hearth_err e = HEARTH_OK;
+	if (strcmp(path, "-") == 0) {
+		if (write_all(STDOUT_FILENO, data, n) != HEARTH_OK)
+			e = hearth_seterr(eb, HEARTH_EIO, "writing to standard output: %s",
+					  strerror_r(errno, ebuf, sizeof(ebuf)));
+		return e;
+	}
+	size_t tmpn = strlen(path) + sizeof(".tmpXXXXXX");
+	if (!(tmp = malloc(tmpn)))
+		return hearth_seterr(eb, HEARTH_ENOMEM, "%s: %s", path,
+				     hearth_strerror(HEARTH_ENOMEM));
+	/* Errors name the file the user asked for, not the temporary one. */
+	fd = open_tmp(path, tmp, tmpn);
+	if (fd < 0) {
+		e = hearth_seterr(eb, HEARTH_EIO, "cannot create %s: %s", path,
+				  strerror_r(errno, ebuf, sizeof(ebuf)));
+		goto out;
+	}
+	if (write_all(fd, data, n) != HEARTH_OK) {
+		e = hearth_seterr(eb, HEARTH_EIO, "writing %s: %s", path,
+				  strerror_r(errno, ebuf, sizeof(ebuf)));
+		goto out_unlink;
+	}
+	int rc = close(fd);
+	fd = -1;
+	if (rc != 0) { /* delayed write errors (NFS, quotas) surface here */
+		e = hearth_seterr(eb, HEARTH_EIO, "writing %s: %s", path,
+				  strerror_r(errno, ebuf, sizeof(ebuf)));
+		goto out_unlink;
+	}
+	if (rename(tmp, path) != 0) {
+		e = hearth_seterr(eb, HEARTH_EIO, "cannot write %s: %s", path,
+				  strerror_r(errno, ebuf, sizeof(ebuf)));
+		goto out_unlink;
+	}
+	goto out;
+out_unlink:
+	if (fd >= 0)
+		close(fd);
+	fd = -1;
+	unlink(tmp);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(tmp);
+	return e;
+}
+
 hearth_err hearth_write_file(const hearth_profile *p, const char *path, hearth_errbuf *eb)
 {
 	hearth_buf raw = {0};
 	uint8_t *gz = NULL;
 	size_t gzn = 0;
-	char *tmp = NULL;
-	char ebuf[128];
-	int fd = -1;
 	hearth_err e = hearth_proto_encode(p, &raw);
 	if (e != HEARTH_OK) {
 		hearth_seterr(eb, e, "%s: encoding profile: %s", path, hearth_strerror(e));
@@ -479,54 +529,8 @@ hearth_err hearth_write_file(const hearth_profile *p, const char *path, hearth_e
 		hearth_seterr(eb, e, "%s: compressing profile: %s", path, hearth_strerror(e));
 		goto out;
 	}
-
-	if (strcmp(path, "-") == 0) {
-		if (write_all(STDOUT_FILENO, gz, gzn) != HEARTH_OK)
-			e = hearth_seterr(eb, HEARTH_EIO, "writing to standard output: %s",
-					  strerror_r(errno, ebuf, sizeof(ebuf)));
-		goto out;
-	}
-
-	size_t tmpn = strlen(path) + sizeof(".tmpXXXXXX");
-	if (!(tmp = malloc(tmpn))) {
-		e = hearth_seterr(eb, HEARTH_ENOMEM, "%s: %s", path,
-				  hearth_strerror(HEARTH_ENOMEM));
-		goto out;
-	}
-	fd = open_tmp(path, tmp, tmpn);
-	if (fd < 0) {
-		e = hearth_seterr(eb, HEARTH_EIO, "cannot create %s: %s", tmp,
-				  strerror_r(errno, ebuf, sizeof(ebuf)));
-		goto out;
-	}
-	if (write_all(fd, gz, gzn) != HEARTH_OK) {
-		e = hearth_seterr(eb, HEARTH_EIO, "writing %s: %s", tmp,
-				  strerror_r(errno, ebuf, sizeof(ebuf)));
-		goto out_unlink;
-	}
-	int rc = close(fd);
-	fd = -1;
-	if (rc != 0) { /* delayed write errors (NFS, quotas) surface here */
-		e = hearth_seterr(eb, HEARTH_EIO, "writing %s: %s", tmp,
-				  strerror_r(errno, ebuf, sizeof(ebuf)));
-		goto out_unlink;
-	}
-	if (rename(tmp, path) != 0) {
-		e = hearth_seterr(eb, HEARTH_EIO, "cannot rename %s to %s: %s", tmp, path,
-				  strerror_r(errno, ebuf, sizeof(ebuf)));
-		goto out_unlink;
-	}
-	goto out;
-
-out_unlink:
-	if (fd >= 0)
-		close(fd);
-	fd = -1;
-	unlink(tmp);
+	e = hearth_write_bytes(path, gz, gzn, eb);
 out:
-	if (fd >= 0)
-		close(fd);
-	free(tmp);
 	free(gz);
 	hearth_buf_free(&raw);
 	return e;

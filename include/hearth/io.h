@@ -31,6 +31,10 @@ hearth_err hearth_gzip(const uint8_t *in, size_t n, uint8_t **out, size_t *outn)
 hearth_err hearth_proto_decode(const uint8_t *buf, size_t n, hearth_profile **out,
 			       hearth_errbuf *eb);
 hearth_err hearth_proto_encode(const hearth_profile *p, hearth_buf *out);
+/* Writes n bytes to path atomically: a temporary file in the same directory,
+ * renamed into place, so a failure never leaves a partial file; "-" is
+ * standard output.  Errors name path. */
+hearth_err hearth_write_bytes(const char *path, const void *data, size_t n, hearth_errbuf *eb);
 /* Writes p gzipped to path atomically (a temporary file renamed into place). */
 hearth_err hearth_write_file(const hearth_profile *p, const char *path, hearth_errbuf *eb);
 
