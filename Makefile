@@ -20,7 +20,7 @@ endif
 
 DEB_PKGS = gcc make pkg-config libdeflate-dev zlib1g-dev libpcre2-dev libcmocka-dev \
            golang-go golang-github-google-pprof-dev python3 time clang libclang-rt-14-dev gzip \
-           libgraphviz-dev libgvc6 libcgraph6 graphviz poppler-utils
+           libgraphviz-dev libgvc6 libcgraph6 graphviz fonts-liberation2 poppler-utils valgrind
 
 LIB_SRC  = $(wildcard lib/*.c lib/report/*.c)
 CLI_SRC  = $(wildcard src/*.c src/cmd/*.c)
