@@ -25,6 +25,15 @@ hearth_profile *hearth_profile_new(void)
 		hearth_profile_free(p);
 		return NULL;
 	}
+	/* The per-sample arrays are never NULL, even when empty: code takes
+	 * p->labels + s->label0 for a sample without labels, and NULL + 0 is
+	 * undefined behaviour (clang's UBSan reports it). */
+	if (!HEARTH_GROW(p->samples, 0, p->capsamples, 1) ||
+	    !HEARTH_GROW(p->values, 0, p->capvalues, 1) || !HEARTH_GROW(p->locs, 0, p->caplocs, 1) ||
+	    !HEARTH_GROW(p->labels, 0, p->caplabels, 1) || !HEARTH_GROW(p->lines, 0, p->caplines, 1)) {
+		hearth_profile_free(p);
+		return NULL;
+	}
 	return p;
 }
 
