@@ -110,6 +110,91 @@ static inline int64_t hearth_node_cum(const hearth_node *n)
 typedef enum { HEARTH_ORDER_FLAT, HEARTH_ORDER_CUM } hearth_order;
 void hearth_graph_sort(const hearth_profile *p, hearth_graph *g, hearth_order o);
 
+/* ---- what the visual reports add (lib/graph_visual.c) ---- */
+
+/* A tag of a node (pprof's LabelTags and NumericTags): the weight of the
+ * samples through the node that carry a label set, or a "bytes" value.
+ * Built only for dot, where they become nodelets. */
+typedef struct {
+	uint32_t node;	/* node id */
+	uint32_t set;	/* string index of the sample's joined labels ("" for none) */
+	uint32_t name;	/* numeric tag: string index of its formatted value;
+			 * label tag: HEARTH_NONE (its name is the set) */
+	uint32_t unit;	/* numeric tag: string index of the unit */
+	int64_t value;	/* numeric tag: the first value that gave this name */
+	int64_t flat, flat_div, cum, cum_div;
+	bool trimmed;	/* removed by TrimLowFrequencyTags */
+} hearth_tag;
+
+typedef struct {
+	hearth_tag *tags; /* grouped by node id */
+	size_t ntags;
+	uint32_t *first, *count; /* per node id: tags[first .. first+count) */
+	uint32_t nids;
+} hearth_tags;
+
+/* Where numeric tags get their names: the unit of the "bytes" label key and
+ * the report's output unit at graph time (pprof's formatTag). */
+typedef struct {
+	const uint32_t *units; /* hearth_num_label_units */
+	const char *output_unit;
+} hearth_tagfmt;
+
+/* pprof's addSample tags over a graph built by hearth_graph_build with the
+ * same kept set. */
+hearth_err hearth_tags_collect(hearth_profile *p, const hearth_nodeset *ns,
+			       const hearth_valuesel *vs, const bool *kept,
+			       const hearth_tagfmt *tf, hearth_tags *t);
+void hearth_tags_free(hearth_tags *t);
+/* TrimLowFrequencyTags over the nodes of g. */
+void hearth_tags_trim(hearth_tags *t, const hearth_graph *g, int64_t cut);
+
+/* pprof's call tree (newTree, -call_tree): a node per distinct path from
+ * the root.  Node ids are tree node indices; infos[id] and parent[id]
+ * (HEARTH_NONE for roots) describe them. */
+typedef struct {
+	hearth_nodeinfo *infos;
+	uint32_t *parent;
+	uint32_t n;
+} hearth_tree;
+
+hearth_err hearth_tree_build(hearth_profile *p, const hearth_nodeset *ns,
+			     const hearth_valuesel *vs, const hearth_tagfmt *tf, hearth_tree *tr,
+			     hearth_graph *g, hearth_tags *t);
+void hearth_tree_free(hearth_tree *tr);
+/* TrimTree: keeps the nodes whose id is marked in kept, linking each to its
+ * nearest kept ancestor with a residual edge. */
+hearth_err hearth_tree_trim(const hearth_profile *p, const hearth_nodeinfo *infos, uint32_t nids,
+			    hearth_graph *g, const bool *kept);
+
+/* Edges removed from the graph (trimmed) are skipped by everything below.
+ * Groups the live edges of g's nodes (in0/nin, out0/nout); ids < nids. */
+hearth_err hearth_graph_index(hearth_graph *g, uint32_t nids);
+/* TrimLowFrequencyEdges: removes the in-edges of g's nodes lighter than
+ * cut; returns how many it removed now. */
+int hearth_graph_trim_edges(hearth_graph *g, int64_t cut);
+/* Sorts by pprof's EntropyOrder (needs an index). */
+hearth_err hearth_graph_sort_entropy(const hearth_profile *p, hearth_graph *g, uint32_t nids);
+/* The visual selectTopNodes: how many of the first nodes to keep when
+ * every node also costs its tags (at most 4). */
+uint32_t hearth_graph_visual_top(const hearth_graph *g, const hearth_tags *t, int max);
+/* RemoveRedundantEdges (needs an index; re-indexes). */
+hearth_err hearth_graph_remove_redundant(const hearth_profile *p, const hearth_nodeinfo *infos,
+					 uint32_t nids, hearth_graph *g);
+/* The live in- or out-edges of g->nodes[i], in pprof's edge order (weight,
+ * then source and destination names); returns how many, *out malloc'ed. */
+hearth_err hearth_graph_sorted_edges(const hearth_profile *p, const hearth_nodeinfo *infos,
+				     const hearth_graph *g, uint32_t i, bool in, uint32_t **out,
+				     uint32_t *n);
+/* Sorts edge indices idx[0..n) in pprof's edge order. */
+hearth_err hearth_edges_sort(const hearth_profile *p, const hearth_nodeinfo *infos,
+			     const hearth_graph *g, uint32_t *idx, size_t n);
+/* Sorts g->nodes by score[id] as pprof's score orders (abs score, name,
+ * abs flat, NodeInfo). */
+void hearth_graph_sort_scores(const hearth_profile *p, hearth_graph *g, const int64_t *score);
+/* Go's math.Log2, bit for bit (pprof's entropy scores depend on it). */
+double hearth_go_log2(double x);
+
 /* Path cleanup as Go's filepath.Clean, into out (n >= strlen(in) + 2). */
 void hearth_path_clean(const char *in, char *out, size_t n);
 

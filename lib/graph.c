@@ -546,7 +546,14 @@ typedef struct {
 	const hearth_profile *p;
 	hearth_order order;
 	char **names; /* indexed by node id */
+	const int64_t *score; /* indexed by node id, for the score orders */
 } sortctx;
+
+/* Go's abs64: INT64_MIN stays negative. */
+static int64_t go_abs64(int64_t v)
+{
+	return v < 0 ? (int64_t)(0 - (uint64_t)v) : v;
+}
 
 static int64_t abs64(int64_t v)
 {
@@ -570,7 +577,16 @@ static int cmp_nodes(const void *a, const void *b, void *arg)
 	const hearth_node *l = a, *r = b;
 	int64_t lv, rv;
 	int k;
-	if (c->order == HEARTH_ORDER_FLAT) {
+	if (c->score) {
+		lv = go_abs64(c->score[l->id]), rv = go_abs64(c->score[r->id]);
+		if (lv != rv)
+			return lv > rv ? -1 : 1;
+		if ((k = strcmp(c->names[l->id], c->names[r->id])) != 0)
+			return k;
+		lv = abs64(l->flat), rv = abs64(r->flat);
+		if (lv != rv)
+			return lv > rv ? -1 : 1;
+	} else if (c->order == HEARTH_ORDER_FLAT) {
 		lv = abs64(l->flat), rv = abs64(r->flat);
 		if (lv != rv)
 			return lv > rv ? -1 : 1;
@@ -596,7 +612,8 @@ static int cmp_nodes(const void *a, const void *b, void *arg)
 	return k;
 }
 
-void hearth_graph_sort(const hearth_profile *p, hearth_graph *g, hearth_order o)
+static void sort_nodes(const hearth_profile *p, hearth_graph *g, hearth_order o,
+		       const int64_t *score)
 {
 	uint32_t maxid = 0;
 	for (uint32_t i = 0; i < g->nnodes; i++)
@@ -619,9 +636,19 @@ void hearth_graph_sort(const hearth_profile *p, hearth_graph *g, hearth_order o)
 		}
 		byid[g->nodes[i].id] = g->names[i];
 	}
-	sortctx c = {p, o, byid};
+	sortctx c = {p, o, byid, score};
 	qsort_r(g->nodes, g->nnodes, sizeof(*g->nodes), cmp_nodes, &c);
 	for (uint32_t i = 0; i < g->nnodes; i++)
 		g->names[i] = byid[g->nodes[i].id];
 	free(byid);
+}
+
+void hearth_graph_sort(const hearth_profile *p, hearth_graph *g, hearth_order o)
+{
+	sort_nodes(p, g, o, NULL);
+}
+
+void hearth_graph_sort_scores(const hearth_profile *p, hearth_graph *g, const int64_t *score)
+{
+	sort_nodes(p, g, HEARTH_ORDER_CUM, score);
 }

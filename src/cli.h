@@ -33,5 +33,14 @@ int cmd_top(int argc, char **argv);
 int cmd_traces(int argc, char **argv);
 int cmd_proto(int argc, char **argv);
 int cmd_help(int argc, char **argv);
+int cmd_tree(int argc, char **argv);
+int cmd_peek(int argc, char **argv);
+int cmd_tags(int argc, char **argv);
+int cmd_raw(int argc, char **argv);
+int cmd_comments(int argc, char **argv);
+int cmd_callgrind(int argc, char **argv);
+int cmd_dot(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_topproto(int argc, char **argv);
 
 #endif

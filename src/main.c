@@ -10,6 +10,9 @@ static const struct {
 } commands[] = {
 	{"top", cmd_top},     {"text", cmd_top},  {"traces", cmd_traces},
 	{"proto", cmd_proto}, {"help", cmd_help},
+	{"tree", cmd_tree},   {"peek", cmd_peek}, {"tags", cmd_tags},
+	{"raw", cmd_raw},     {"comments", cmd_comments}, {"callgrind", cmd_callgrind},
+	{"dot", cmd_dot},     {"list", cmd_list}, {"topproto", cmd_topproto},
 };
 
 int main(int argc, char **argv)

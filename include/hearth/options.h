@@ -44,6 +44,16 @@ typedef struct {
 	bool trim;
 	bool call_tree;
 
+	/* Source listings (list): where to look for files, and prefixes to
+	 * strip from the profile's file names first (pprof's -source_path and
+	 * -trim_path, both lists separated by ':'). */
+	const char *source_path, *trim_path;
+	/* The regexp argument of peek and list (pprof's -peek=, -list=). */
+	const char *symbol;
+	/* Set by the command: where the Go standard library's sources are
+	 * (list looks there last; pprof does not). NULL: nowhere. */
+	const char *goroot;
+
 	/* Reading and writing. */
 	/* Set by the command, not the user: whether the report shows samples
 	 * (traces, proto), so they must be merged exactly as pprof merges them,

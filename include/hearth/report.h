@@ -13,6 +13,15 @@ typedef enum {
 	HEARTH_CMD_TRACES,
 	HEARTH_CMD_PROTO,
 	HEARTH_CMD_GRAPH, /* any report that draws the call graph (default nodecount 80) */
+	HEARTH_CMD_TREE,
+	HEARTH_CMD_PEEK,
+	HEARTH_CMD_TAGS,
+	HEARTH_CMD_RAW,
+	HEARTH_CMD_COMMENTS,
+	HEARTH_CMD_CALLGRIND,
+	HEARTH_CMD_DOT,
+	HEARTH_CMD_LIST,
+	HEARTH_CMD_TOPPROTO,
 } hearth_cmd;
 
 typedef struct hearth_report hearth_report;
@@ -29,6 +38,26 @@ hearth_profile *hearth_report_profile(hearth_report *r);
 
 hearth_err hearth_report_top(hearth_report *r, hearth_buf *out, hearth_errbuf *eb);
 hearth_err hearth_report_traces(hearth_report *r, hearth_buf *out, hearth_errbuf *eb);
+/* pprof's tree: each node with its callers and callees.  peek is the same
+ * limited to the nodes whose name matches o->symbol. */
+hearth_err hearth_report_tree(hearth_report *r, hearth_buf *out, hearth_errbuf *eb);
+hearth_err hearth_report_peek(hearth_report *r, hearth_buf *out, hearth_errbuf *eb);
+/* Every label and numeric label with the weight of its samples. */
+hearth_err hearth_report_tags(hearth_report *r, hearth_buf *out, hearth_errbuf *eb);
+/* The profile's comments, one per line. */
+hearth_err hearth_report_comments(hearth_report *r, hearth_buf *out, hearth_errbuf *eb);
+/* The call graph in callgrind's format (callgrind_annotate, KCachegrind). */
+hearth_err hearth_report_callgrind(hearth_report *r, hearth_buf *out, hearth_errbuf *eb);
+/* The call graph in Graphviz's DOT language, as `go tool pprof -dot`. */
+hearth_err hearth_report_dot(hearth_report *r, hearth_buf *out, hearth_errbuf *eb);
+/* Annotated source of the functions matching o->symbol. */
+hearth_err hearth_report_list(hearth_report *r, hearth_buf *out, hearth_errbuf *eb);
+/* pprof's -raw: the profile as text (needs lib/report/raw.c). */
+hearth_err hearth_report_rawtext(hearth_report *r, hearth_buf *out, hearth_errbuf *eb);
+/* The rows of top as a profile (sample types cum and flat); *out is a new
+ * profile the caller frees. */
+hearth_err hearth_report_topproto(hearth_report *r, hearth_profile **out, hearth_errbuf *eb);
+
 /* The profile as it stands after filters, scaled by -divide_by. */
 hearth_err hearth_report_proto(hearth_report *r, hearth_errbuf *eb);
 

@@ -15,13 +15,20 @@
 static void apply_overrides(hearth_opts *o, hearth_cmd cmd)
 {
 	bool trim = o->trim;
-	if (cmd == HEARTH_CMD_TOP) {
+	if (cmd == HEARTH_CMD_TOP || cmd == HEARTH_CMD_TOPPROTO) {
 		if (o->nodecount == -1)
 			o->nodecount = 0;
 	} else if (o->nodecount == -1) {
 		o->nodecount = 80;
 	}
-	if (cmd == HEARTH_CMD_PROTO) {
+	if (cmd == HEARTH_CMD_PEEK)
+		trim = false;
+	if (cmd == HEARTH_CMD_LIST) {
+		/* -noinlines is left to the user, as pprof does. */
+		trim = false;
+		o->granularity = HEARTH_GRAN_LINES;
+	}
+	if (cmd == HEARTH_CMD_PROTO || cmd == HEARTH_CMD_RAW || cmd == HEARTH_CMD_CALLGRIND) {
 		trim = false;
 		o->granularity = HEARTH_GRAN_ADDRESSES;
 		o->noinlines = false;
@@ -256,93 +263,170 @@ void hearth_trimmed_free(hearth_trimmed *t)
 {
 	hearth_graph_free(&t->g);
 	hearth_nodeset_free(&t->ns);
+	hearth_tree_free(&t->tree);
+	hearth_tags_free(&t->tags);
 }
 
-/* Groups edge indices per destination and per source. */
-static hearth_err index_edges(hearth_graph *g, uint32_t nids)
+/* Go's filepath.Base. */
+static const char *path_base(const char *s, size_t n, size_t *len)
 {
-	uint32_t *pos = calloc((size_t)nids + 1, sizeof(uint32_t));
-	uint32_t *cnt_in = calloc((size_t)nids + 1, sizeof(uint32_t));
-	uint32_t *cnt_out = calloc((size_t)nids + 1, sizeof(uint32_t));
-	g->in_edges = malloc(sizeof(uint32_t) * (g->nedges + 1));
-	g->out_edges = malloc(sizeof(uint32_t) * (g->nedges + 1));
-	if (!pos || !cnt_in || !cnt_out || !g->in_edges || !g->out_edges) {
-		free(pos);
-		free(cnt_in);
-		free(cnt_out);
-		return HEARTH_ENOMEM;
+	if (n == 0) {
+		*len = 1;
+		return ".";
 	}
-	for (size_t e = 0; e < g->nedges; e++) {
-		cnt_in[g->edges[e].dst]++;
-		cnt_out[g->edges[e].src]++;
+	while (n > 1 && s[n - 1] == '/')
+		n--;
+	if (n == 1 && s[0] == '/') {
+		*len = 1;
+		return s;
 	}
-	/* in_edges: prefix sums by node id, then fill. */
-	uint32_t *start_in = pos;
-	uint32_t acc = 0;
-	for (uint32_t i = 0; i < nids; i++) {
-		start_in[i] = acc;
-		acc += cnt_in[i];
+	size_t b = n;
+	while (b > 0 && s[b - 1] != '/')
+		b--;
+	*len = n - b;
+	return s + b;
+}
+
+/* pprof's trimPath: strips the part of a file name before the base name
+ * of a -source_path directory, or a -trim_path prefix, or /proc/self/cwd;
+ * returns the offset where the kept name starts. */
+size_t hearth_rpt_trim_path(const char *path, const char *trim, const char *search)
+{
+	if (!trim || !*trim) {
+		for (const char *d = search; d && *d;) {
+			const char *e = strchr(d, ':');
+			size_t n = e ? (size_t)(e - d) : strlen(d), bl;
+			const char *b = path_base(d, n, &bl);
+			char want[4096];
+			if (bl + 3 <= sizeof(want)) {
+				snprintf(want, sizeof(want), "/%.*s/", (int)bl, b);
+				const char *f = strstr(path, want);
+				if (f)
+					return (size_t)(f - path) + strlen(want);
+			}
+			if (!e)
+				break;
+			d = e + 1;
+		}
 	}
-	uint32_t *fill = calloc((size_t)nids + 1, sizeof(uint32_t));
-	uint32_t *start_out = calloc((size_t)nids + 1, sizeof(uint32_t));
-	if (!fill || !start_out) {
-		free(fill);
-		free(start_out);
-		free(pos);
-		free(cnt_in);
-		free(cnt_out);
-		return HEARTH_ENOMEM;
+	const char *fixed[] = {"/proc/self/cwd/./", "/proc/self/cwd/"};
+	for (const char *d = trim && *trim ? trim : NULL;;) {
+		size_t n;
+		const char *e = NULL;
+		if (d) {
+			e = strchr(d, ':');
+			n = e ? (size_t)(e - d) : strlen(d);
+			if (n == 0 || d[n - 1] != '/') {
+				if (!strncmp(path, d, n) && path[n] == '/')
+					return n + 1;
+			} else if (!strncmp(path, d, n)) {
+				return n;
+			}
+		}
+		if (!d || !e)
+			break;
+		d = e + 1;
 	}
-	acc = 0;
-	for (uint32_t i = 0; i < nids; i++) {
-		start_out[i] = acc;
-		acc += cnt_out[i];
+	for (int i = 0; i < 2; i++)
+		if (!strncmp(path, fixed[i], strlen(fixed[i])))
+			return strlen(fixed[i]);
+	return 0;
+}
+
+/* newGraph rewrites the profile's file names with trimPath first. */
+static hearth_err trim_paths(hearth_report *r)
+{
+	hearth_profile *p = r->p;
+	for (uint32_t i = 0; i < p->nfunctions; i++) {
+		uint32_t f = p->functions[i].file;
+		if (f == 0)
+			continue;
+		const char *s = hearth_s(p, f);
+		size_t k = hearth_rpt_trim_path(s, r->o.trim_path, r->o.source_path);
+		if (k == 0)
+			continue;
+		uint32_t nf = hearth_intern(p, s + k, strlen(s + k));
+		if (nf == HEARTH_NONE)
+			return HEARTH_ENOMEM;
+		p->functions[i].file = nf;
 	}
-	for (size_t e = 0; e < g->nedges; e++) {
-		uint32_t d = g->edges[e].dst;
-		g->in_edges[start_in[d] + fill[d]++] = (uint32_t)e;
-	}
-	memset(fill, 0, sizeof(uint32_t) * nids);
-	for (size_t e = 0; e < g->nedges; e++) {
-		uint32_t s = g->edges[e].src;
-		g->out_edges[start_out[s] + fill[s]++] = (uint32_t)e;
-	}
-	for (uint32_t i = 0; i < g->nnodes; i++) {
-		hearth_node *n = &g->nodes[i];
-		n->in0 = start_in[n->id];
-		n->nin = cnt_in[n->id];
-		n->out0 = start_out[n->id];
-		n->nout = cnt_out[n->id];
-	}
-	free(fill);
-	free(start_out);
-	free(pos);
-	free(cnt_in);
-	free(cnt_out);
 	return HEARTH_OK;
+}
+
+static bool objnames(hearth_cmd c)
+{
+	return c == HEARTH_CMD_RAW || c == HEARTH_CMD_LIST || c == HEARTH_CMD_CALLGRIND;
 }
 
 static hearth_err rebuild(hearth_report *r, hearth_trimmed *t, const bool *kept, bool edges)
 {
 	hearth_graph_free(&t->g);
-	return hearth_graph_build(r->p, &t->ns, &r->vs, kept, edges, &t->g);
+	hearth_tags_free(&t->tags);
+	hearth_err err = hearth_graph_build(r->p, &t->ns, &r->vs, kept, edges, &t->g);
+	/* Only dot shows tags, and only the final graph, which has edges. */
+	if (!err && edges && r->cmd == HEARTH_CMD_DOT) {
+		hearth_tagfmt tf = {r->units, r->o.unit};
+		err = hearth_tags_collect(r->p, &t->ns, &r->vs, kept, &tf, &t->tags);
+	}
+	if (!err && edges && r->cmd != HEARTH_CMD_TOP)
+		err = hearth_graph_index(&t->g, t->nids);
+	return err;
+}
+
+/* The first graph: pprof's newGraph(nil), or newTree with -call_tree. */
+static hearth_err first_graph(hearth_report *r, hearth_trimmed *t, bool edges)
+{
+	hearth_err err;
+	memset(t, 0, sizeof(*t));
+	if ((err = trim_paths(r)))
+		return err;
+	if ((err = hearth_nodeset_build(r->p, objnames(r->cmd), &t->ns)))
+		return err;
+	t->infos = t->ns.infos;
+	t->nids = t->ns.ninfos;
+	t->call_tree = r->o.call_tree && (r->cmd == HEARTH_CMD_DOT || r->cmd == HEARTH_CMD_CALLGRIND);
+	if (!t->call_tree)
+		return rebuild(r, t, NULL, edges);
+	hearth_tagfmt tf = {r->units, r->o.unit};
+	err = hearth_tree_build(r->p, &t->ns, &r->vs, &tf, &t->tree, &t->g,
+				r->cmd == HEARTH_CMD_DOT ? &t->tags : NULL);
+	if (err)
+		return err;
+	t->infos = t->tree.infos;
+	t->nids = t->tree.n;
+	return hearth_graph_index(&t->g, t->nids);
+}
+
+hearth_err hearth_rpt_full_graph(hearth_report *r, hearth_trimmed *t)
+{
+	hearth_err err = first_graph(r, t, true);
+	if (err)
+		hearth_trimmed_free(t);
+	return err;
+}
+
+/* pprof's SortNodes. */
+static hearth_err sort_graph(hearth_report *r, hearth_trimmed *t, bool visual)
+{
+	if (visual)
+		return hearth_graph_sort_entropy(r->p, &t->g, t->nids);
+	hearth_graph_sort(r->p, &t->g, r->o.cum_sort ? HEARTH_ORDER_CUM : HEARTH_ORDER_FLAT);
+	return HEARTH_OK;
 }
 
 hearth_err hearth_rpt_trimmed_graph(hearth_report *r, bool visual, hearth_trimmed *t)
 {
 	hearth_err err;
 	bool *kept = NULL;
-	memset(t, 0, sizeof(*t));
-	(void)visual;
-	bool objnames = false;
-	if ((err = hearth_nodeset_build(r->p, objnames, &t->ns)))
-		return err;
-	uint32_t nids = t->ns.ninfos;
 	/* The first graph is only used for its cum values when nodes will be
 	 * dropped, so its edges are built only when it is the final graph. */
-	int64_t total = 0;
-	if ((err = rebuild(r, t, NULL, r->o.nodefraction <= 0)))
+	bool have_edges = r->o.nodefraction <= 0;
+	if ((err = first_graph(r, t, have_edges)))
 		goto out;
+	if (t->call_tree)
+		have_edges = true;
+	uint32_t nids = t->nids;
+	int64_t total = 0;
 	for (uint32_t i = 0; i < t->g.nnodes; i++)
 		total += t->g.nodes[i].flat;
 	int64_t node_cut = abs64((int64_t)((double)total * r->o.nodefraction));
@@ -352,7 +436,6 @@ hearth_err hearth_rpt_trimmed_graph(hearth_report *r, bool visual, hearth_trimme
 		err = HEARTH_ENOMEM;
 		goto out;
 	}
-	bool have_edges = r->o.nodefraction <= 0;
 	if (node_cut > 0) {
 		uint32_t nk = 0;
 		for (uint32_t i = 0; i < t->g.nnodes; i++)
@@ -362,7 +445,11 @@ hearth_err hearth_rpt_trimmed_graph(hearth_report *r, bool visual, hearth_trimme
 			}
 		if (nk != t->g.nnodes) {
 			t->dropped_nodes = (int)(t->g.nnodes - nk);
-			if ((err = rebuild(r, t, kept, true)))
+			if (t->call_tree)
+				err = hearth_tree_trim(r->p, t->infos, nids, &t->g, kept);
+			else
+				err = rebuild(r, t, kept, true);
+			if (err)
 				goto out;
 			have_edges = true;
 		}
@@ -370,29 +457,47 @@ hearth_err hearth_rpt_trimmed_graph(hearth_report *r, bool visual, hearth_trimme
 	if (!have_edges && (err = rebuild(r, t, NULL, true)))
 		goto out;
 	t->orig_count = (int)t->g.nnodes;
-	hearth_order ord = r->o.cum_sort ? HEARTH_ORDER_CUM : HEARTH_ORDER_FLAT;
-	hearth_graph_sort(r->p, &t->g, ord);
-	if (r->o.nodecount > 0 && (uint32_t)r->o.nodecount < t->g.nnodes) {
-		memset(kept, 0, (size_t)nids + 1);
-		for (int i = 0; i < r->o.nodecount; i++)
-			kept[t->g.nodes[i].id] = true;
-		if ((err = rebuild(r, t, kept, true)))
-			goto out;
-		hearth_graph_sort(r->p, &t->g, ord);
-	}
-	if ((err = index_edges(&t->g, nids)))
+	if ((err = sort_graph(r, t, visual)))
 		goto out;
-	/* TrimLowFrequencyEdges: in-edges of the shown nodes below the cut. */
-	for (uint32_t i = 0; i < t->g.nnodes; i++) {
-		const hearth_node *n = &t->g.nodes[i];
-		for (uint32_t k = 0; k < n->nin; k++) {
-			hearth_edge *e = &t->g.edges[t->g.in_edges[n->in0 + k]];
-			if (abs64(e->weight) < edge_cut) {
-				e->trimmed = true;
-				t->dropped_edges++;
-			}
+	if (r->o.nodecount > 0) {
+		uint32_t keep = (uint32_t)r->o.nodecount < t->g.nnodes ? (uint32_t)r->o.nodecount
+									: t->g.nnodes;
+		if (visual || t->call_tree) {
+			/* Low-frequency tags and edges go before the selection,
+			 * which counts tags (pprof trims them twice; the second
+			 * time finds no edge to drop unless the graph was rebuilt). */
+			hearth_tags_trim(&t->tags, &t->g, node_cut);
+			hearth_graph_trim_edges(&t->g, edge_cut);
+			if (visual)
+				keep = hearth_graph_visual_top(&t->g, &t->tags, r->o.nodecount);
+		}
+		if (keep < t->g.nnodes) {
+			memset(kept, 0, (size_t)nids + 1);
+			for (uint32_t i = 0; i < keep; i++)
+				kept[t->g.nodes[i].id] = true;
+			if (t->call_tree)
+				err = hearth_tree_trim(r->p, t->infos, nids, &t->g, kept);
+			else
+				err = rebuild(r, t, kept, true);
+			if (err || (err = sort_graph(r, t, visual)))
+				goto out;
+		} else if (!visual && !t->call_tree) {
+			/* As above: what the first trim dropped is not counted. */
+			if (r->cmd != HEARTH_CMD_TOP && (err = hearth_graph_index(&t->g, nids)))
+				goto out;
+			if (r->cmd != HEARTH_CMD_TOP)
+				hearth_graph_trim_edges(&t->g, edge_cut);
 		}
 	}
+	if (r->cmd == HEARTH_CMD_TOP) {
+		/* top needs the in-edges of its rows for the inline marks. */
+		if ((err = hearth_graph_index(&t->g, nids)))
+			goto out;
+	}
+	hearth_tags_trim(&t->tags, &t->g, node_cut);
+	t->dropped_edges = hearth_graph_trim_edges(&t->g, edge_cut);
+	if (visual && (err = hearth_graph_remove_redundant(r->p, t->infos, nids, &t->g)))
+		goto out;
 out:
 	free(kept);
 	if (err)
@@ -422,7 +527,8 @@ void hearth_rpt_select_unit(hearth_report *r, const hearth_graph *g)
 	hearth_scale(minv, r->sample_unit, "minimum", &minu);
 	hearth_scale(maxv, r->sample_unit, "minimum", &maxu);
 	unit = minu;
-	if (strcmp(minu, maxu) != 0 && minv * 100 < maxv)
+	/* callgrind shows integers only: no scaling down to 0.01. */
+	if (strcmp(minu, maxu) != 0 && minv * 100 < maxv && r->cmd != HEARTH_CMD_CALLGRIND)
 		hearth_scale(100 * minv, r->sample_unit, "minimum", &unit);
 	snprintf(r->output_unit, sizeof(r->output_unit), "%s", *unit ? unit : r->sample_unit);
 }

@@ -30,10 +30,26 @@ typedef struct {
 	hearth_graph g;
 	hearth_nodeset ns;
 	int orig_count, dropped_nodes, dropped_edges;
+	/* Node ids index infos[0 .. nids): the nodeset's, or with -call_tree
+	 * (dot, callgrind) the tree's. */
+	const hearth_nodeinfo *infos;
+	uint32_t nids;
+	hearth_tree tree; /* with -call_tree */
+	bool call_tree;
+	hearth_tags tags; /* dot only */
 } hearth_trimmed;
 
 hearth_err hearth_rpt_trimmed_graph(hearth_report *r, bool visual, hearth_trimmed *t);
 void hearth_trimmed_free(hearth_trimmed *t);
+/* The graph exactly as pprof's newGraph(nil) builds it (no trimming, in no
+ * particular order), indexed. */
+hearth_err hearth_rpt_full_graph(hearth_report *r, hearth_trimmed *t);
+/* pprof's reportLabels (text.c); edges_line adds "Dropped N edges". */
+void hearth_rpt_graph_labels(const hearth_report *r, const hearth_trimmed *t, hearth_buf *out,
+			     bool edges_line);
+/* pprof's trimPath: the offset in path where the name to keep starts (0:
+ * all of it), given -trim_path and the source search path. */
+size_t hearth_rpt_trim_path(const char *path, const char *trim, const char *search);
 /* pprof's selectOutputUnit, from the nodes of g. */
 void hearth_rpt_select_unit(hearth_report *r, const hearth_graph *g);
 

@@ -8,4 +8,18 @@ typedef hearth_err (*report_fn)(hearth_report *r, hearth_buf *out, hearth_errbuf
 
 int run_text_report(int argc, char **argv, hearth_cmd cmd, report_fn fn, const char *usage);
 
+/* A text report command with pprof's extras: a regexp argument (peek and
+ * list take `hearth peek REGEX source...` as well as -peek=REGEX), and
+ * -output=FILE instead of stdout. */
+typedef struct {
+	const char *name; /* the command, and the option that may carry the regexp */
+	hearth_cmd cmd;
+	report_fn fn;
+	const char *usage;
+	bool takes_regexp;
+	void (*prepare)(hearth_opts *o); /* last settings before the report, or NULL */
+} report_cmd;
+
+int run_report(int argc, char **argv, const report_cmd *c);
+
 #endif

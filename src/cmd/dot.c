@@ -1,0 +1,23 @@
+/* hearth dot: `go tool pprof -dot`. */
+#include "../cli.h"
+#include "report_common.h"
+
+static const char usage[] =
+	"usage: hearth dot [options] <source>... > graph.dot\n"
+	"\n"
+	"Writes the call graph in Graphviz's DOT language, as\n"
+	"`go tool pprof -dot` (render it with `dot -Tsvg`, or use hearth svg).\n"
+	"-nodecount=N (default 80), -nodefraction=F (0.005), -edgefraction=F\n"
+	"(0.001) trim it; -call_tree separates the contexts of each function.\n"
+	"\n"
+	"Options (pprof's names; -opt=value or --opt=value): the filters\n"
+	"(-focus, -ignore, -hide, -show, -show_from, -prune_from, -tag*), the\n"
+	"sample selection (-sample_index, -mean, -base, -diff_base ...) and the\n"
+	"granularity (-functions, -files, -lines, -addresses, -noinlines) of\n"
+	"hearth top (see hearth top -h), and -output=FILE.\n";
+
+int cmd_dot(int argc, char **argv)
+{
+	static const report_cmd c = {"dot", HEARTH_CMD_DOT, hearth_report_dot, usage, false, NULL};
+	return run_report(argc, argv, &c);
+}
