@@ -10,6 +10,7 @@ static const struct {
 } commands[] = {
 	{"top", cmd_top},     {"text", cmd_top},  {"traces", cmd_traces},
 	{"proto", cmd_proto}, {"help", cmd_help},
+	{"svg", cmd_svg},     {"pdf", cmd_pdf},   {"png", cmd_png},
 	{"tree", cmd_tree},   {"peek", cmd_peek}, {"tags", cmd_tags},
 	{"raw", cmd_raw},     {"comments", cmd_comments}, {"callgrind", cmd_callgrind},
 	{"dot", cmd_dot},     {"list", cmd_list}, {"topproto", cmd_topproto},

@@ -1,3 +1,4 @@
 #!/bin/sh
 # Placeholder test runner; replaced by the full suite.
-echo "0 passed, 0 failed"
+# The reports suite prints its own "N passed, M failed" last.
+tests/cli/reports.sh "${1:-build}"

@@ -92,7 +92,19 @@ out:
 
 hearth_err hearth_report_rawtext(hearth_report *r, hearth_buf *out, hearth_errbuf *eb)
 {
-	hearth_report_raw(r->p, out);
+	hearth_profile *p = r->p;
+	/* pprof gives a profile without mappings (as some Go runtimes write
+	 * them) an empty one, for symbolization; its dump shows it. */
+	if (p->nmappings == 0) {
+		hearth_mapping m;
+		memset(&m, 0, sizeof(m));
+		uint32_t mi = hearth_add_mapping(p, &m);
+		if (mi == HEARTH_NONE)
+			return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		for (uint32_t i = 0; i < p->nlocations; i++)
+			p->locations[i].mapping = mi;
+	}
+	hearth_report_raw(p, out);
 	if (out->oom)
 		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
 	return HEARTH_OK;

@@ -20,6 +20,8 @@ static const char text[] =
 	"  list RE     annotated source of the functions matching RE\n"
 	"  tags        label values with the weight of their samples\n"
 	"  dot         the call graph in Graphviz's DOT language\n"
+	"  svg         the call graph drawn, for a browser (pan and zoom)\n"
+	"  pdf, png    the call graph drawn as a PDF page or a PNG image\n"
 	"  callgrind   the call graph for callgrind_annotate and KCachegrind\n"
 	"  raw         the profile as text\n"
 	"  comments    the profile's comments\n"
