@@ -339,7 +339,7 @@ static int write_wide(const char *dir)
 		char name[64];
 		snprintf(name, sizeof(name), "pkg%d.Func%d", i % 97, i);
 		uint32_t locs[2] = {add_func(p, name), root};
-		int64_t v[2] = {1 + i % 1000, (1 + i % 1000) * 10000000};
+		int64_t v[2] = {1 + i % 1000, (int64_t)(1 + i % 1000) * 10000000};
 		if (hearth_add_sample(p, locs, 2, v, NULL, 0) != HEARTH_OK)
 			return 1;
 	}
