@@ -562,13 +562,18 @@ static bool peek_id(rd *r, uint64_t *id)
 {
 	uint32_t f, w;
 	*id = 0;
+	/* The whole entry: a repeated id field counts by its last value, as
+	 * the decoder (and protobuf) takes it; stopping at the first one sized
+	 * the id map too small for the id that is then stored. */
 	while (r->p < r->end) {
 		if (!key(r, &f, &w))
 			return false;
-		if (f == 1 && w == 0)
-			return varint(r, id);
-		if (!skip(r, w))
+		if (f == 1 && w == 0) {
+			if (!varint(r, id))
+				return false;
+		} else if (!skip(r, w)) {
 			return false;
+		}
 	}
 	return true;
 }
