@@ -94,13 +94,16 @@ static bool is_diff_base(const hearth_profile *p, const hearth_sample *s)
 	return false;
 }
 
+/* The sums wrap around as Go's int64s do in pprof's computeTotal: in
+ * uint64_t, since overflowing an int64_t is undefined in C (and
+ * INT64_MIN / -1 traps on x86). */
 static int64_t compute_total(const hearth_profile *p, const hearth_valuesel *vs)
 {
-	int64_t div = 0, total = 0, ddiv = 0, dtotal = 0;
+	uint64_t div = 0, total = 0, ddiv = 0, dtotal = 0;
 	for (size_t i = 0; i < p->nsamples; i++) {
 		const int64_t *v = p->values + i * p->nsample_types;
-		int64_t x = v[vs->vi], d = vs->mean_i >= 0 ? v[vs->mean_i] : 0;
-		if (x < 0)
+		uint64_t x = (uint64_t)v[vs->vi], d = vs->mean_i >= 0 ? (uint64_t)v[vs->mean_i] : 0;
+		if ((int64_t)x < 0)
 			x = -x;
 		total += x;
 		div += d;
@@ -109,11 +112,13 @@ static int64_t compute_total(const hearth_profile *p, const hearth_valuesel *vs)
 			ddiv += d;
 		}
 	}
-	if (dtotal > 0) {
+	if ((int64_t)dtotal > 0) {
 		total = dtotal;
 		div = ddiv;
 	}
-	return div ? total / div : total;
+	if ((int64_t)div == -1)
+		return (int64_t)-total;
+	return div ? (int64_t)total / (int64_t)div : (int64_t)total;
 }
 
 hearth_err hearth_report_new(hearth_profile *p, const hearth_opts *o, hearth_cmd cmd,
