@@ -168,6 +168,32 @@ else
 		"$pbsrc; BENCH_PPROF_BIG=1 measures it" ref
 fi
 
+# ---- call graphs: hearth svg (Graphviz in-process) against pprof -svg -------
+# pprof runs Graphviz's dot program; hearth lays the graph out with Graphviz's
+# libraries.  The drawings are compared by their graph (pprof's and hearth's
+# pan/zoom scripts differ).
+echo "bench: call graphs (svg) ..."
+measure "hearth svg big" "$RUNS" /dev/null "$HEARTH" svg "$big"
+mrow "hearth svg big.cpu.pb.gz" "80 nodes laid out in-process"
+midcpu=$BENCHDIR/mid.cpu.pb.gz
+measure "hearth svg mid.cpu" "$RUNS" "$WORK/h.mid.svg" "$HEARTH" svg "$midcpu"
+gsw=$M_WALL gsr=$M_RSS
+mrow "hearth svg mid.cpu.pb.gz"
+if command -v dot >/dev/null; then
+	measure "pprof -svg mid.cpu" 1 "$WORK/p.mid.svg" go tool pprof -svg "$midcpu"
+	if python3 tests/cli/graph_check.py same-graph "$WORK/h.mid.svg" "$WORK/p.mid.svg"; then
+		SVG_SAME=yes
+	else
+		SVG_SAME=NO
+		failed=1
+	fi
+	mrow "go tool pprof -svg mid.cpu.pb.gz" "runs dot; same graph as hearth's: $SVG_SAME"
+	SVG_RATIO="mid.cpu svg|$(ratio "$M_WALL" "$gsw" 0)x|$(ratio "$M_RSS" "$gsr" 1)x|measured in this run; same graph: $SVG_SAME"
+else
+	row "go tool pprof -svg mid.cpu.pb.gz" NaN "" NaN "not run: needs Graphviz's dot on PATH"
+	SVG_RATIO="mid.cpu svg|NaN|NaN|not measured (no dot on PATH)"
+fi
+
 # ---- continuous profiling: a day of one-a-minute profiles merged -----------
 GEN=$CACHE/gen-profile
 if [ ! -x "$GEN" ] || [ "$GEN_SRC/main.go" -nt "$GEN" ]; then
@@ -230,6 +256,7 @@ for kind in cpu heap; do
 	read -r rt rr m <<<"${MID[$kind]}"
 	ratio_lines+=("mid.$kind|${rt}x|${rr}x|measured in this run; same output: $m")
 done
+ratio_lines+=("$SVG_RATIO")
 ratio_lines+=("big.cpu|$(ratio "$pbw" "$bw" 0)x|$(ratio "$pbr" "$br" 1)x|$pbsrc; same output: $pbmatch")
 ratio_lines+=("series, first $SERIES_PPROF_N files|$(ratio "$psw" "$s2w" 0)x|$(ratio "$psr" "$s2r" 1)x|$pssrc; same output: $psmatch")
 

@@ -107,14 +107,17 @@ static int collect_msg(char *s)
 }
 
 /* The first error Graphviz reported, as one line without its "Error: "
- * prefix, or the first message of any kind when there was no error. */
-static const char *first_error(char *line, size_t cap)
+ * prefix, or the first message of any kind when there was no error, or
+ * fallback when it said nothing. */
+static const char *first_error(char *line, size_t cap, const char *fallback)
 {
 	const char *m = strstr(gv_msgs, "Error: ");
 	m = m ? m + 7 : gv_msgs;
 	size_t n = strcspn(m, "\n");
 	while (n && (m[n - 1] == ' ' || m[n - 1] == '\r'))
 		n--;
+	if (n == 0)
+		return fallback;
 	if (n >= cap)
 		n = cap - 1;
 	memcpy(line, m, n);
@@ -429,7 +432,7 @@ hearth_err hearth_render_dot(const char *dot, size_t n, const char *format, hear
 	}
 	if (!(g = agmemread(text))) {
 		e = hearth_seterr(eb, HEARTH_EFORMAT, "the graph is not valid DOT: %s",
-				  first_error(line, sizeof(line)));
+				  first_error(line, sizeof(line), "no graph in the text"));
 		goto out;
 	}
 	int nodes = agnnodes(g);
@@ -444,7 +447,7 @@ hearth_err hearth_render_dot(const char *dot, size_t n, const char *format, hear
 		e = hearth_seterr(eb, HEARTH_EIO,
 				  "cannot lay out the graph: %s (is Graphviz's dot plugin "
 				  "installed? libgvc6 ships it; `dot -c` registers it)",
-				  first_error(line, sizeof(line)));
+				  first_error(line, sizeof(line), "Graphviz gave no reason"));
 		goto out;
 	}
 	laid_out = true;
@@ -452,7 +455,7 @@ hearth_err hearth_render_dot(const char *dot, size_t n, const char *format, hear
 		e = hearth_seterr(eb, HEARTH_EIO,
 				  "cannot render the graph as %s: %s (is Graphviz's cairo "
 				  "plugin installed? Debian's libgvc6 ships it)",
-				  format, first_error(line, sizeof(line)));
+				  format, first_error(line, sizeof(line), "Graphviz gave no reason"));
 		goto out;
 	}
 	if (!strcmp(format, "svg"))
