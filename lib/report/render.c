@@ -116,6 +116,11 @@ static const char *first_error(char *line, size_t cap, const char *fallback)
 	size_t n = strcspn(m, "\n");
 	while (n && (m[n - 1] == ' ' || m[n - 1] == '\r'))
 		n--;
+	/* "Layout type: "dot" not recognized. Use one of:" and no list: no
+	 * plugin was loaded at all. */
+	static const char none[] = " Use one of:";
+	if (n >= sizeof(none) - 1 && !memcmp(m + n - (sizeof(none) - 1), none, sizeof(none) - 1))
+		n -= sizeof(none) - 1;
 	if (n == 0)
 		return fallback;
 	if (n >= cap)

@@ -246,6 +246,18 @@ else
 fi
 runs "usage: -help" "$hearth" png -help
 
+# Without Graphviz's plugin list (GVBINDIR names an empty directory), the
+# drawing fails with one line that says how to register the plugins.
+mkdir -p "$work/noplugins"
+if GVBINDIR=$work/noplugins "$hearth" svg tests/data/leaky.cpu.pb.gz >"$work/out" 2>"$work/err"; then
+	bad "plugins: a missing plugin list should fail"
+elif [ $? = 1 ] && [ "$(wc -l <"$work/err")" = 1 ] && grep -q 'dot -c' "$work/err" &&
+	[ ! -s "$work/out" ]; then
+	ok "plugins: a missing plugin list is one line with the fix"
+else
+	bad "plugins: missing plugin list"
+fi
+
 # Leaks, with full stacks: what Graphviz and the font libraries keep is
 # suppressed by tests/graphviz.supp, anything hearth forgets is not.  Not on
 # sanitizer builds (valgrind cannot run them).
