@@ -162,10 +162,17 @@ hearth_err hearth_tree_build(hearth_profile *p, const hearth_nodeset *ns,
 			     const hearth_valuesel *vs, const hearth_tagfmt *tf, hearth_tree *tr,
 			     hearth_graph *g, hearth_tags *t);
 void hearth_tree_free(hearth_tree *tr);
+/* Printable names of node ids (infos[0 .. nids)), made on first use and
+ * kept: the edge orders compare them over and over. */
+typedef struct hearth_names hearth_names;
+hearth_names *hearth_names_new(const hearth_profile *p, const hearth_nodeinfo *infos,
+			       uint32_t nids);
+const char *hearth_names_get(hearth_names *nc, uint32_t id);
+void hearth_names_free(hearth_names *nc);
+
 /* TrimTree: keeps the nodes whose id is marked in kept, linking each to its
  * nearest kept ancestor with a residual edge. */
-hearth_err hearth_tree_trim(const hearth_profile *p, const hearth_nodeinfo *infos, uint32_t nids,
-			    hearth_graph *g, const bool *kept);
+hearth_err hearth_tree_trim(hearth_names *nc, uint32_t nids, hearth_graph *g, const bool *kept);
 
 /* Edges removed from the graph (trimmed) are skipped by everything below.
  * Groups the live edges of g's nodes (in0/nin, out0/nout); ids < nids. */
@@ -179,16 +186,13 @@ hearth_err hearth_graph_sort_entropy(const hearth_profile *p, hearth_graph *g, u
  * every node also costs its tags (at most 4). */
 uint32_t hearth_graph_visual_top(const hearth_graph *g, const hearth_tags *t, int max);
 /* RemoveRedundantEdges (needs an index; re-indexes). */
-hearth_err hearth_graph_remove_redundant(const hearth_profile *p, const hearth_nodeinfo *infos,
-					 uint32_t nids, hearth_graph *g);
+hearth_err hearth_graph_remove_redundant(hearth_names *nc, uint32_t nids, hearth_graph *g);
 /* The live in- or out-edges of g->nodes[i], in pprof's edge order (weight,
  * then source and destination names); returns how many, *out malloc'ed. */
-hearth_err hearth_graph_sorted_edges(const hearth_profile *p, const hearth_nodeinfo *infos,
-				     const hearth_graph *g, uint32_t i, bool in, uint32_t **out,
-				     uint32_t *n);
+hearth_err hearth_graph_sorted_edges(hearth_names *nc, const hearth_graph *g, uint32_t i, bool in,
+				     uint32_t **out, uint32_t *n);
 /* Sorts edge indices idx[0..n) in pprof's edge order. */
-hearth_err hearth_edges_sort(const hearth_profile *p, const hearth_nodeinfo *infos,
-			     const hearth_graph *g, uint32_t *idx, size_t n);
+hearth_err hearth_edges_sort(hearth_names *nc, const hearth_graph *g, uint32_t *idx, size_t n);
 /* Sorts g->nodes by score[id] as pprof's score orders (abs score, name,
  * abs flat, NodeInfo). */
 void hearth_graph_sort_scores(const hearth_profile *p, hearth_graph *g, const int64_t *score);

@@ -85,6 +85,9 @@ typedef struct {
 	char **scratch;
 	size_t scratch_cap;
 	hearth_buf sb;
+	int64_t vcache_val[4096];
+	uint32_t vcache_name[4096];
+	bool vcache_ok[4096];
 } tagacc;
 
 static uint64_t tag_hash(uint32_t node, uint32_t set, uint32_t name)
@@ -183,12 +186,22 @@ static hearth_err tagacc_sample(tagacc *a, size_t si)
 					goto oom;
 				a->numcap = nc;
 			}
-			char v[64];
-			hearth_scaled_label(v, sizeof(v), lb[i].num, hearth_s(p, a->bytes_unit),
-					    a->tf->output_unit);
-			uint32_t name = hearth_intern(p, v, strlen(v));
-			if (name == HEARTH_NONE)
-				goto oom;
+			/* Formatting is the cost here: a small cache of recent values. */
+			size_t slot = ((uint64_t)lb[i].num * 0x9e3779b97f4a7c15ull) >> 52;
+			uint32_t name;
+			if (a->vcache_ok[slot] && a->vcache_val[slot] == lb[i].num) {
+				name = a->vcache_name[slot];
+			} else {
+				char v[64];
+				hearth_scaled_label(v, sizeof(v), lb[i].num, hearth_s(p, a->bytes_unit),
+						    a->tf->output_unit);
+				name = hearth_intern(p, v, strlen(v));
+				if (name == HEARTH_NONE)
+					goto oom;
+				a->vcache_ok[slot] = true;
+				a->vcache_val[slot] = lb[i].num;
+				a->vcache_name[slot] = name;
+			}
 			a->num_names[a->nnum] = name;
 			a->num_values[a->nnum++] = lb[i].num;
 		}
@@ -247,7 +260,7 @@ static hearth_err tagacc_add(tagacc *a, uint32_t node, int64_t w, int64_t dw, bo
 
 static hearth_err tagacc_init(tagacc *a, hearth_profile *p, const hearth_tagfmt *tf)
 {
-	memset(a, 0, sizeof(*a));
+	memset(a, 0, sizeof(*a)); /* the value cache too */
 	a->p = p;
 	a->tf = tf;
 	/* Only the "bytes" numeric labels reach the graph (pprof's newGraph
@@ -271,29 +284,33 @@ static void tagacc_release(tagacc *a)
 	hearth_buf_free(&a->sb);
 }
 
-static int cmp_tag_node(const void *x, const void *y)
-{
-	const hearth_tag *a = x, *b = y;
-	return a->node < b->node ? -1 : a->node > b->node;
-}
-
-/* Hands the accumulated tags over to t, grouped per node id. */
+/* Hands the accumulated tags over to t, grouped per node id (a counting
+ * sort: there can be millions). */
 static hearth_err tagacc_finish(tagacc *a, uint32_t nids, hearth_tags *t)
 {
 	memset(t, 0, sizeof(*t));
 	t->first = calloc((size_t)nids + 1, sizeof(uint32_t));
 	t->count = calloc((size_t)nids + 1, sizeof(uint32_t));
-	if (!t->first || !t->count) {
+	hearth_tag *sorted = malloc(sizeof(*sorted) * (a->n + 1));
+	if (!t->first || !t->count || !sorted) {
+		free(sorted);
 		hearth_tags_free(t);
 		return HEARTH_ENOMEM;
 	}
-	qsort(a->tags, a->n, sizeof(*a->tags), cmp_tag_node);
+	for (size_t i = 0; i < a->n; i++)
+		t->count[a->tags[i].node]++;
+	uint32_t acc = 0;
+	for (uint32_t n = 0; n < nids; n++) {
+		t->first[n] = acc;
+		acc += t->count[n];
+		t->count[n] = 0;
+	}
 	for (size_t i = 0; i < a->n; i++) {
 		uint32_t n = a->tags[i].node;
-		if (t->count[n]++ == 0)
-			t->first[n] = (uint32_t)i;
+		sorted[t->first[n] + t->count[n]++] = a->tags[i];
 	}
-	t->tags = a->tags;
+	free(a->tags);
+	t->tags = sorted;
 	t->ntags = a->n;
 	t->nids = nids;
 	a->tags = NULL;
@@ -627,15 +644,31 @@ int hearth_graph_trim_edges(hearth_graph *g, int64_t cut)
 }
 
 /* Printable names by node id, made when first asked for. */
-typedef struct {
+struct hearth_names {
 	const hearth_profile *p;
 	const hearth_nodeinfo *infos;
-	const hearth_graph *g;
 	char **byid;
 	uint32_t nids;
-} namecache;
+};
 
-static const char *name_of(namecache *c, uint32_t id)
+hearth_names *hearth_names_new(const hearth_profile *p, const hearth_nodeinfo *infos,
+			       uint32_t nids)
+{
+	hearth_names *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->byid = calloc((size_t)nids + 1, sizeof(char *));
+	if (!c->byid) {
+		free(c);
+		return NULL;
+	}
+	c->p = p;
+	c->infos = infos;
+	c->nids = nids;
+	return c;
+}
+
+const char *hearth_names_get(hearth_names *c, uint32_t id)
 {
 	if (id >= c->nids)
 		return "";
@@ -646,6 +679,73 @@ static const char *name_of(namecache *c, uint32_t id)
 	}
 	return c->byid[id] ? c->byid[id] : "";
 }
+
+void hearth_names_free(hearth_names *c)
+{
+	if (!c)
+		return;
+	for (uint32_t i = 0; i < c->nids; i++)
+		free(c->byid[i]);
+	free(c->byid);
+	free(c);
+}
+
+typedef struct {
+	hearth_names *nc;
+	const hearth_graph *g;
+} edgesort;
+
+static int cmp_edges(const void *x, const void *y, void *arg)
+{
+	const edgesort *c = arg;
+	const hearth_edge *a = &c->g->edges[*(const uint32_t *)x];
+	const hearth_edge *b = &c->g->edges[*(const uint32_t *)y];
+	/* pprof compares the absolute weights only when the weights differ. */
+	if (a->weight != b->weight) {
+		int64_t aw = abs64(a->weight), bw = abs64(b->weight);
+		if (aw != bw)
+			return aw > bw ? -1 : 1;
+		return 0;
+	}
+	int k = strcmp(hearth_names_get(c->nc, a->src), hearth_names_get(c->nc, b->src));
+	if (k)
+		return k;
+	return strcmp(hearth_names_get(c->nc, a->dst), hearth_names_get(c->nc, b->dst));
+}
+
+hearth_err hearth_edges_sort(hearth_names *nc, const hearth_graph *g, uint32_t *idx, size_t n)
+{
+	edgesort c = {nc, g};
+	if (n > 1)
+		qsort_r(idx, n, sizeof(*idx), cmp_edges, &c);
+	return HEARTH_OK;
+}
+
+hearth_err hearth_graph_sorted_edges(hearth_names *nc, const hearth_graph *g, uint32_t i, bool in,
+				     uint32_t **out, uint32_t *n)
+{
+	const hearth_node *nd = &g->nodes[i];
+	uint32_t cnt = in ? nd->nin : nd->nout;
+	const uint32_t *src = in ? g->in_edges + nd->in0 : g->out_edges + nd->out0;
+	uint32_t *idx = malloc(sizeof(uint32_t) * (cnt + 1));
+	*out = NULL;
+	*n = 0;
+	if (!idx)
+		return HEARTH_ENOMEM;
+	uint32_t k = 0;
+	for (uint32_t j = 0; j < cnt; j++)
+		if (!g->edges[src[j]].trimmed)
+			idx[k++] = src[j];
+	if (hearth_edges_sort(nc, g, idx, k)) {
+		free(idx);
+		return HEARTH_ENOMEM;
+	}
+	*out = idx;
+	*n = k;
+	return HEARTH_OK;
+}
+
+/* ---- entropy order ---- */
 
 static uint32_t max_id(const hearth_graph *g)
 {
@@ -661,67 +761,6 @@ static uint32_t max_id(const hearth_graph *g)
 			m = g->nodes[i].id;
 	return m;
 }
-
-static int cmp_edges(const void *x, const void *y, void *arg)
-{
-	namecache *c = arg;
-	const hearth_edge *a = &c->g->edges[*(const uint32_t *)x];
-	const hearth_edge *b = &c->g->edges[*(const uint32_t *)y];
-	/* pprof compares the absolute weights only when the weights differ. */
-	if (a->weight != b->weight) {
-		int64_t aw = abs64(a->weight), bw = abs64(b->weight);
-		if (aw != bw)
-			return aw > bw ? -1 : 1;
-		return 0;
-	}
-	int k = strcmp(name_of(c, a->src), name_of(c, b->src));
-	if (k)
-		return k;
-	return strcmp(name_of(c, a->dst), name_of(c, b->dst));
-}
-
-hearth_err hearth_edges_sort(const hearth_profile *p, const hearth_nodeinfo *infos,
-			     const hearth_graph *g, uint32_t *idx, size_t n)
-{
-	if (n < 2)
-		return HEARTH_OK;
-	namecache c = {p, infos, g, NULL, max_id(g) + 1};
-	c.byid = calloc(c.nids, sizeof(char *));
-	if (!c.byid)
-		return HEARTH_ENOMEM;
-	qsort_r(idx, n, sizeof(*idx), cmp_edges, &c);
-	for (uint32_t i = 0; i < c.nids; i++)
-		free(c.byid[i]);
-	free(c.byid);
-	return HEARTH_OK;
-}
-
-hearth_err hearth_graph_sorted_edges(const hearth_profile *p, const hearth_nodeinfo *infos,
-				     const hearth_graph *g, uint32_t i, bool in, uint32_t **out,
-				     uint32_t *n)
-{
-	const hearth_node *nd = &g->nodes[i];
-	uint32_t cnt = in ? nd->nin : nd->nout;
-	const uint32_t *src = in ? g->in_edges + nd->in0 : g->out_edges + nd->out0;
-	uint32_t *idx = malloc(sizeof(uint32_t) * (cnt + 1));
-	*out = NULL;
-	*n = 0;
-	if (!idx)
-		return HEARTH_ENOMEM;
-	uint32_t k = 0;
-	for (uint32_t j = 0; j < cnt; j++)
-		if (!g->edges[src[j]].trimmed)
-			idx[k++] = src[j];
-	if (hearth_edges_sort(p, infos, g, idx, k)) {
-		free(idx);
-		return HEARTH_ENOMEM;
-	}
-	*out = idx;
-	*n = k;
-	return HEARTH_OK;
-}
-
-/* ---- entropy order ---- */
 
 static double edge_entropy(const hearth_graph *g, const uint32_t *idx, uint32_t n, int64_t self)
 {
@@ -833,8 +872,7 @@ static bool redundant(const hearth_graph *g, const adjacency *a, uint32_t ei, ui
 	return found;
 }
 
-hearth_err hearth_graph_remove_redundant(const hearth_profile *p, const hearth_nodeinfo *infos,
-					 uint32_t nids, hearth_graph *g)
+hearth_err hearth_graph_remove_redundant(hearth_names *nc, uint32_t nids, hearth_graph *g)
 {
 	hearth_err err = HEARTH_ENOMEM;
 	adjacency a;
@@ -849,7 +887,7 @@ hearth_err hearth_graph_remove_redundant(const hearth_profile *p, const hearth_n
 		goto out;
 	for (uint32_t i = g->nnodes; i-- > 0;) {
 		uint32_t *in, n;
-		if (hearth_graph_sorted_edges(p, infos, g, i, true, &in, &n))
+		if (hearth_graph_sorted_edges(nc, g, i, true, &in, &n))
 			goto out;
 		for (uint32_t j = n; j-- > 0;) {
 			hearth_edge *e = &g->edges[in[j]];
@@ -870,8 +908,7 @@ out:
 
 /* ---- TrimTree ---- */
 
-hearth_err hearth_tree_trim(const hearth_profile *p, const hearth_nodeinfo *infos, uint32_t nids,
-			    hearth_graph *g, const bool *kept)
+hearth_err hearth_tree_trim(hearth_names *nc, uint32_t nids, hearth_graph *g, const bool *kept)
 {
 	adjacency a;
 	uint8_t *state = calloc((size_t)nids + 1, 1); /* 1: a node of g to drop */
@@ -931,5 +968,5 @@ hearth_err hearth_tree_trim(const hearth_profile *p, const hearth_nodeinfo *info
 	g->nnodes = w;
 	free(state);
 	adj_free(&a);
-	return hearth_graph_remove_redundant(p, infos, nids, g);
+	return hearth_graph_remove_redundant(nc, nids, g);
 }

@@ -226,7 +226,7 @@ hearth_err hearth_report_callgrind(hearth_report *r, hearth_buf *out, hearth_err
 		double sv = hearth_scale(hearth_node_flat(nd), r->sample_unit, r->output_unit, NULL);
 		hearth_buf_printf(out, " %" PRId64 " %" PRId64 "\n", ni->line, (int64_t)sv);
 		uint32_t *idx, ne;
-		if (hearth_graph_sorted_edges(p, t.infos, &t.g, i, false, &idx, &ne))
+		if (hearth_graph_sorted_edges(t.names, &t.g, i, false, &idx, &ne))
 			goto out;
 		for (uint32_t k = 0; k < ne; k++) {
 			const hearth_edge *e = &t.g.edges[idx[k]];

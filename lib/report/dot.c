@@ -715,7 +715,7 @@ hearth_err hearth_report_dot(hearth_report *r, hearth_buf *out, hearth_errbuf *e
 		has_nodelets[nd->id] = nodelets(&c, &t, nd, id, live_out > 0);
 	}
 	hearth_buf_free(&name);
-	if (hearth_edges_sort(p, t.infos, &t.g, eidx, ne))
+	if (hearth_edges_sort(t.names, &t.g, eidx, ne))
 		goto out;
 	for (size_t k = 0; k < ne; k++) {
 		const hearth_edge *e = &t.g.edges[eidx[k]];

@@ -270,6 +270,8 @@ void hearth_trimmed_free(hearth_trimmed *t)
 	hearth_nodeset_free(&t->ns);
 	hearth_tree_free(&t->tree);
 	hearth_tags_free(&t->tags);
+	hearth_names_free(t->names);
+	t->names = NULL;
 }
 
 /* Go's filepath.Base. */
@@ -390,8 +392,11 @@ static hearth_err first_graph(hearth_report *r, hearth_trimmed *t, bool edges)
 	t->infos = t->ns.infos;
 	t->nids = t->ns.ninfos;
 	t->call_tree = r->o.call_tree && (r->cmd == HEARTH_CMD_DOT || r->cmd == HEARTH_CMD_CALLGRIND);
-	if (!t->call_tree)
+	if (!t->call_tree) {
+		if (!(t->names = hearth_names_new(r->p, t->infos, t->nids)))
+			return HEARTH_ENOMEM;
 		return rebuild(r, t, NULL, edges);
+	}
 	hearth_tagfmt tf = {r->units, r->o.unit};
 	err = hearth_tree_build(r->p, &t->ns, &r->vs, &tf, &t->tree, &t->g,
 				r->cmd == HEARTH_CMD_DOT ? &t->tags : NULL);
@@ -399,6 +404,8 @@ static hearth_err first_graph(hearth_report *r, hearth_trimmed *t, bool edges)
 		return err;
 	t->infos = t->tree.infos;
 	t->nids = t->tree.n;
+	if (!(t->names = hearth_names_new(r->p, t->infos, t->nids)))
+		return HEARTH_ENOMEM;
 	return hearth_graph_index(&t->g, t->nids);
 }
 
@@ -451,7 +458,7 @@ hearth_err hearth_rpt_trimmed_graph(hearth_report *r, bool visual, hearth_trimme
 		if (nk != t->g.nnodes) {
 			t->dropped_nodes = (int)(t->g.nnodes - nk);
 			if (t->call_tree)
-				err = hearth_tree_trim(r->p, t->infos, nids, &t->g, kept);
+				err = hearth_tree_trim(t->names, nids, &t->g, kept);
 			else
 				err = rebuild(r, t, kept, true);
 			if (err)
@@ -481,7 +488,7 @@ hearth_err hearth_rpt_trimmed_graph(hearth_report *r, bool visual, hearth_trimme
 			for (uint32_t i = 0; i < keep; i++)
 				kept[t->g.nodes[i].id] = true;
 			if (t->call_tree)
-				err = hearth_tree_trim(r->p, t->infos, nids, &t->g, kept);
+				err = hearth_tree_trim(t->names, nids, &t->g, kept);
 			else
 				err = rebuild(r, t, kept, true);
 			if (err || (err = sort_graph(r, t, visual)))
@@ -501,7 +508,7 @@ hearth_err hearth_rpt_trimmed_graph(hearth_report *r, bool visual, hearth_trimme
 	}
 	hearth_tags_trim(&t->tags, &t->g, node_cut);
 	t->dropped_edges = hearth_graph_trim_edges(&t->g, edge_cut);
-	if (visual && (err = hearth_graph_remove_redundant(r->p, t->infos, nids, &t->g)))
+	if (visual && (err = hearth_graph_remove_redundant(t->names, nids, &t->g)))
 		goto out;
 out:
 	free(kept);

@@ -37,6 +37,7 @@ typedef struct {
 	hearth_tree tree; /* with -call_tree */
 	bool call_tree;
 	hearth_tags tags; /* dot only */
+	hearth_names *names; /* printable names by node id */
 } hearth_trimmed;
 
 hearth_err hearth_rpt_trimmed_graph(hearth_report *r, bool visual, hearth_trimmed *t);

@@ -15,21 +15,17 @@ static hearth_err edge_lines(hearth_report *r, const hearth_trimmed *t, uint32_t
 			     int64_t cum, hearth_buf *out)
 {
 	uint32_t *idx, n;
-	if (hearth_graph_sorted_edges(r->p, t->infos, &t->g, i, in, &idx, &n))
+	if (hearth_graph_sorted_edges(t->names, &t->g, i, in, &idx, &n))
 		return HEARTH_ENOMEM;
 	char v[64], pct[32];
-	hearth_buf name = {0};
 	for (uint32_t k = 0; k < n; k++) {
 		const hearth_edge *e = &t->g.edges[idx[k]];
 		uint32_t other = in ? e->src : e->dst;
-		name.len = 0;
-		hearth_node_name(r->p, &t->infos[other], &name);
 		hearth_rpt_value(r, e->weight, v, sizeof(v));
 		hearth_percentage(pct, sizeof(pct), e->weight, cum);
-		hearth_buf_printf(out, "%50s %s |   %s%s\n", v, pct, name.data ? name.data : "",
+		hearth_buf_printf(out, "%50s %s |   %s%s\n", v, pct, hearth_names_get(t->names, other),
 				  e->inl ? " (inline)" : "");
 	}
-	hearth_buf_free(&name);
 	free(idx);
 	return HEARTH_OK;
 }
