@@ -7,7 +7,7 @@ BUILD    ?= build
 CFLAGS   ?= -O2 -g
 WARN      = -Wall -Wextra -Werror -Wno-unused-parameter
 CPPFLAGS += -Iinclude -Ilib -D_GNU_SOURCE
-LDLIBS   += -ldeflate -lz -lpcre2-8 -lm -lpthread
+LDLIBS   += -ldeflate -lz -lpcre2-8 -ljansson -lm -lpthread
 # Graphviz as a library (call graphs as svg/pdf/png); the fallback names its
 # libraries before `make deps` has installed the .pc files.
 LDLIBS   += $(or $(shell pkg-config --libs libgvc 2>/dev/null),-lgvc -lcgraph -lcdt)
@@ -20,6 +20,7 @@ endif
 
 DEB_PKGS = gcc make pkg-config libdeflate-dev zlib1g-dev libpcre2-dev libcmocka-dev \
            golang-go golang-github-google-pprof-dev python3 time clang libclang-rt-14-dev gzip \
+           libjansson-dev \
            libgraphviz-dev libgvc6 libcgraph6 graphviz fonts-liberation2 poppler-utils valgrind
 
 LIB_SRC  = $(wildcard lib/*.c lib/report/*.c)

@@ -182,6 +182,13 @@ hearth_err hearth_parse(const uint8_t *data, size_t n, const hearth_read_opts *o
 	if (err == HEARTH_ECORRUPT) {
 		hearth_errbuf lerr = {{0}};
 		hearth_err e2 = hearth_legacy_parse(data, n, out, &lerr);
+		/* Folded stacks last: their lines are the loosest format. */
+		if (e2 == HEARTH_EFORMAT) {
+			hearth_errbuf ferr = {{0}};
+			e2 = hearth_folded_parse(data, n, out, &ferr);
+			if (e2 != HEARTH_OK && e2 != HEARTH_EFORMAT)
+				lerr = ferr;
+		}
 		if (e2 == HEARTH_OK) {
 			err = HEARTH_OK;
 		} else if (e2 != HEARTH_EFORMAT) {

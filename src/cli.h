@@ -45,5 +45,8 @@ int cmd_callgrind(int argc, char **argv);
 int cmd_dot(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_topproto(int argc, char **argv);
+int cmd_flame(int argc, char **argv);
+int cmd_folded(int argc, char **argv);
+int cmd_speedscope(int argc, char **argv);
 
 #endif

@@ -14,6 +14,7 @@ static const struct {
 	{"tree", cmd_tree},   {"peek", cmd_peek}, {"tags", cmd_tags},
 	{"raw", cmd_raw},     {"comments", cmd_comments}, {"callgrind", cmd_callgrind},
 	{"dot", cmd_dot},     {"list", cmd_list}, {"topproto", cmd_topproto},
+	{"flame", cmd_flame}, {"folded", cmd_folded}, {"speedscope", cmd_speedscope},
 };
 
 int main(int argc, char **argv)

@@ -43,4 +43,9 @@ hearth_err hearth_write_file(const hearth_profile *p, const char *path, hearth_e
 hearth_err hearth_legacy_parse(const uint8_t *buf, size_t n, hearth_profile **out,
 			       hearth_errbuf *eb);
 
+/* Folded stacks, "frame;frame;frame value" lines (see lib/folded.c).
+ * Returns HEARTH_EFORMAT when the data does not start like them. */
+hearth_err hearth_folded_parse(const uint8_t *buf, size_t n, hearth_profile **out,
+			       hearth_errbuf *eb);
+
 #endif
