@@ -243,7 +243,8 @@ hearth_err hearth_report_tags(hearth_report *r, hearth_buf *out, hearth_errbuf *
 	}
 	if (err)
 		goto out;
-	qsort_r(m.rows, m.n, sizeof(*m.rows), cmp_rows, p);
+	if (m.n > 1)
+		qsort_r(m.rows, m.n, sizeof(*m.rows), cmp_rows, p);
 	char f[64], pct[32];
 	for (size_t i = 0; i < m.n;) {
 		size_t j = i;
