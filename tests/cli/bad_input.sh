@@ -23,7 +23,8 @@ verbose=false
 [ "${2:-}" = "-v" ] && verbose=true
 hearth=$build/hearth
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT INT TERM
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
 pass=0
 fail=0
 

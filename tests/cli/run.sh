@@ -22,7 +22,8 @@ hearth=$build/hearth
 export TZ=UTC
 export PPROF_BINARY_PATH=/nonexistent PPROF_TOOLS=/nonexistent
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT INT TERM
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
 pass=0
 fail=0
 
