@@ -29,6 +29,7 @@ typedef struct {
 	char **lines;
 	size_t nlines;
 	bool missing;
+	int err; /* errno of opening an absolute name */
 } srcfile;
 
 typedef struct {
@@ -54,12 +55,33 @@ static FILE *open_in(const char *dir, size_t dn, const char *path)
 	return f;
 }
 
+/* The standard library under GOROOT/src, for a name relative to some
+ * GOROOT/src ("runtime/proc.go", or "/usr/local/go/src/runtime/proc.go" on
+ * the machine that built the program). */
+static FILE *open_goroot(const srcreader *sr, const char *path)
+{
+	if (!sr->goroot || !*sr->goroot)
+		return NULL;
+	if (path[0] == '/') {
+		const char *s = strstr(path, "/src/");
+		if (!s)
+			return NULL;
+		path = s + 5;
+	}
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s/src", sr->goroot);
+	return open_in(dir, strlen(dir), path);
+}
+
 /* pprof's openSourceFile, then GOROOT/src. */
-static FILE *open_source(const srcreader *sr, const char *name)
+static FILE *open_source(const srcreader *sr, const char *name, int *err)
 {
 	const char *path = name + hearth_rpt_trim_path(name, sr->trim, sr->search);
-	if (path[0] == '/')
-		return fopen(path, "r");
+	if (path[0] == '/') {
+		FILE *f = fopen(path, "r");
+		*err = errno;
+		return f ? f : open_goroot(sr, path);
+	}
 	for (const char *d = sr->search; d;) {
 		const char *e = strchr(d, ':');
 		size_t n = e ? (size_t)(e - d) : strlen(d);
@@ -94,12 +116,7 @@ static FILE *open_source(const srcreader *sr, const char *name)
 			break;
 		d = e + 1;
 	}
-	if (sr->goroot && *sr->goroot) {
-		char dir[4096];
-		snprintf(dir, sizeof(dir), "%s/src", sr->goroot);
-		return open_in(dir, strlen(dir), path);
-	}
-	return NULL;
+	return open_goroot(sr, path);
 }
 
 /* Reads lines as Go's bufio.Scanner: "\n" ends a line, a "\r" before it
@@ -153,7 +170,7 @@ static srcfile *source(srcreader *sr, const char *path)
 	if (!(sf->path = strdup(path)))
 		return NULL;
 	sr->n++;
-	FILE *f = open_source(sr, path);
+	FILE *f = open_source(sr, path, &sf->err);
 	if (!f) {
 		sf->missing = true;
 		return sf;
@@ -229,8 +246,17 @@ static void routine(hearth_report *r, srcreader *sr, const hearth_graph *g, cons
 	}
 	if (sf->missing) {
 		const char *path = file + hearth_rpt_trim_path(file, sr->trim, sr->search);
-		hearth_buf_printf(out, " Error: could not find file %s on path %s\n", path,
-				  sr->search);
+		if (path[0] == '/') {
+			/* Go's message for os.Open, whose error texts are lower case. */
+			char msg[256];
+			snprintf(msg, sizeof(msg), "%s", strerror(sf->err ? sf->err : ENOENT));
+			if (msg[0] >= 'A' && msg[0] <= 'Z')
+				msg[0] = (char)(msg[0] - 'A' + 'a');
+			hearth_buf_printf(out, " Error: open %s: %s\n", path, msg);
+		} else {
+			hearth_buf_printf(out, " Error: could not find file %s on path %s\n", path,
+					  sr->search);
+		}
 		return;
 	}
 	for (int64_t ln = start; ln <= end; ln++) {

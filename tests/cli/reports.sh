@@ -179,6 +179,12 @@ if $have_go; then
 			-$r -base="$s2" -drop_negative "$s1"
 	done
 	canon=""
+	c=$(abs tests/data/reports/commented.cpu.pb.gz)
+	compare "comments" comments "$c" -- -comments "$c"
+	compare "dot with a comment" dot "$c" -- -dot "$c"
+	# hearth finds the standard library under GOROOT by itself; pprof when
+	# told where it is.
+	compare "list GOROOT" list 'math\.sinh$' "$cpu" -- '-list=math\.sinh$' -source_path="$goroot/src" "$cpu"
 	compare "peek no match" peek 'no_such_function' "$cpu" -- '-peek=no_such_function' "$cpu"
 	compare "list no match" list 'no_such_function' "$cpu" -- '-list=no_such_function' "$cpu"
 else
