@@ -12,7 +12,8 @@
 #   conformance  ../shared/conformance against `go tool pprof` (needs go
 #                and ../shared; skipped without them)
 #   fuzz         a short libFuzzer run of each target in tests/fuzz (needs
-#                clang's libFuzzer; skipped without it)
+#                clang's libFuzzer; skipped without it), built in
+#                BUILD_DIR/fuzz
 #
 # Every suite ends its output with "N passed, M failed"; this script prints
 # one line per suite, the failures, and as its last line the sums.  The exit
@@ -101,14 +102,18 @@ conformance() {
 	python3 ../shared/conformance/pprof_conformance.py --hearth "$build/hearth"
 }
 
-# The fuzz targets need clang with libFuzzer; they build in build-fuzz/.
+# The fuzz targets need clang with libFuzzer.  They build in BUILD_DIR/fuzz
+# (not build-fuzz/, which `make fuzz` uses), so that test runs in several
+# build directories at once do not share objects or corpora.
 have_libfuzzer() {
 	command -v clang >/dev/null 2>&1 || return 1
 	echo 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n){return 0;}' |
 		clang -x c -fsanitize=fuzzer -o /dev/null - >/dev/null 2>&1
 }
 fuzz() {
-	make --no-print-directory -f tests/fuzz/Makefile fuzz-build || {
+	FUZZ_BUILD=$build/fuzz
+	export FUZZ_BUILD
+	make --no-print-directory -f tests/fuzz/Makefile FUZZ_BUILD="$FUZZ_BUILD" fuzz-build || {
 		echo "0 passed, 1 failed"
 		return 1
 	}

@@ -4,11 +4,12 @@
 #   tests/fuzz/run.sh short    about 10 s per target (make test)
 #   tests/fuzz/run.sh long     5 min per target (make fuzz-long)
 #
-# FUZZ_SECONDS overrides the time per target.  Each target starts from the
-# seeds (tests/data and tests/fuzz/regress, which libFuzzer runs first, so a
-# regression fails at once) and grows its own corpus in
-# build-fuzz/corpus/<target>/, kept between runs.  A crash leaves its input
-# in build-fuzz/crashes/; fix it, then add the input to
+# FUZZ_SECONDS overrides the time per target, FUZZ_BUILD the directory the
+# targets were built in (build-fuzz; tests/run.sh uses BUILD_DIR/fuzz).
+# Each target starts from the seeds (tests/data and tests/fuzz/regress,
+# which libFuzzer runs first, so a regression fails at once) and grows its
+# own corpus in $FUZZ_BUILD/corpus/<target>/, kept between runs.  A crash
+# leaves its input in $FUZZ_BUILD/crashes/; fix it, then add the input to
 # tests/fuzz/regress/ so it stays fixed.
 #
 # Ends with "N passed, M failed": a target passes when its run finds
