@@ -178,7 +178,7 @@ hearth_err hearth_parse(const uint8_t *data, size_t n, const hearth_read_opts *o
 				     "input exceeds %zu bytes (raise it with -max_size)", max);
 	}
 	hearth_errbuf perr = {{0}};
-	err = hearth_proto_decode(data, n, out, &perr);
+	err = hearth_proto_decode_opts(data, n, o, out, &perr);
 	if (err == HEARTH_ECORRUPT) {
 		hearth_errbuf lerr = {{0}};
 		hearth_err e2 = hearth_legacy_parse(data, n, out, &lerr);

@@ -582,16 +582,18 @@ static void normalize(hearth_profile *p, const hearth_profile *base)
 	p->nsamples = w;
 }
 
-/* Reading runs one file ahead of merging, on a second thread: decoding
- * (gunzip, varints, interning) is about half the work of a long series, and
- * it needs nothing from the merge.  A small ring bounds the memory to a few
- * decoded inputs. */
-#define RING 3
+/* Reading runs ahead of merging on two threads of its own: decoding
+ * (gunzip, varints, id maps) is most of the work of a long series of small
+ * profiles, and it needs nothing from the merge.  Files are merged in their
+ * order; a small ring bounds the memory to a few decoded inputs. */
+#define RING 4
+#define READERS 2
 
 typedef struct {
 	hearth_profile *p;
 	hearth_err err;
 	hearth_errbuf eb;
+	bool ready;
 } slot;
 
 typedef struct {
@@ -599,7 +601,8 @@ typedef struct {
 	int n;
 	hearth_read_opts ro;
 	slot ring[RING];
-	int produced, consumed; /* counts; slot i % RING */
+	int next;     /* next file index a reader takes */
+	int consumed; /* files handed to the merge */
 	bool stop;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -608,34 +611,34 @@ typedef struct {
 static void *reader_main(void *arg)
 {
 	reader *r = arg;
-	for (int i = 0; i < r->n; i++) {
+	for (;;) {
 		pthread_mutex_lock(&r->mu);
-		while (r->produced - r->consumed >= RING && !r->stop)
+		while (!r->stop && r->next < r->n && r->next - r->consumed >= RING)
 			pthread_cond_wait(&r->cv, &r->mu);
-		bool stop = r->stop;
+		if (r->stop || r->next >= r->n) {
+			pthread_mutex_unlock(&r->mu);
+			return NULL;
+		}
+		int i = r->next++;
 		pthread_mutex_unlock(&r->mu);
-		if (stop)
-			break;
 		slot s = {0};
 		s.err = hearth_read_file(r->paths[i], &r->ro, &s.p, &s.eb);
+		s.ready = true;
 		pthread_mutex_lock(&r->mu);
 		r->ring[i % RING] = s;
-		r->produced++;
 		pthread_cond_broadcast(&r->cv);
 		pthread_mutex_unlock(&r->mu);
-		if (s.err)
-			break;
 	}
-	return NULL;
 }
 
 static slot reader_next(reader *r)
 {
 	pthread_mutex_lock(&r->mu);
-	while (r->produced == r->consumed)
+	slot *sl = &r->ring[r->consumed % RING];
+	while (!sl->ready)
 		pthread_cond_wait(&r->cv, &r->mu);
-	slot s = r->ring[r->consumed % RING];
-	r->ring[r->consumed % RING].p = NULL;
+	slot s = *sl;
+	memset(sl, 0, sizeof(*sl));
 	r->consumed++;
 	pthread_cond_broadcast(&r->cv);
 	pthread_mutex_unlock(&r->mu);
@@ -647,7 +650,7 @@ static slot reader_next(reader *r)
 static hearth_err load_set(const char *const *paths, int n, const hearth_opts *o,
 			   hearth_profile **out, hearth_errbuf *eb)
 {
-	hearth_read_opts ro = {o->max_size};
+	hearth_read_opts ro = {.max_size = o->max_size};
 	hearth_merger *mg = NULL;
 	hearth_err err = HEARTH_OK;
 	*out = NULL;
@@ -661,16 +664,20 @@ static hearth_err load_set(const char *const *paths, int n, const hearth_opts *o
 		return err;
 	}
 	reader r = {.paths = paths, .n = n, .ro = ro};
-	pthread_t th;
+	r.ro.raw_strings = true; /* the merge interns what it takes */
+	pthread_t th[READERS];
+	int nth = 0;
 	pthread_mutex_init(&r.mu, NULL);
 	pthread_cond_init(&r.cv, NULL);
-	if (pthread_create(&th, NULL, reader_main, &r) != 0) {
+	for (int k = 0; k < READERS && k < n; k++)
+		if (pthread_create(&th[nth], NULL, reader_main, &r) == 0)
+			nth++;
+	if (nth == 0) {
 		pthread_mutex_destroy(&r.mu);
 		pthread_cond_destroy(&r.cv);
 		return hearth_seterr(eb, HEARTH_ENOMEM, "cannot start a reader thread");
 	}
-	int i;
-	for (i = 0; i < n && !err; i++) {
+	for (int i = 0; i < n && !err; i++) {
 		slot s = reader_next(&r);
 		hearth_errbuf e = s.eb;
 		err = s.err;
@@ -691,9 +698,10 @@ static hearth_err load_set(const char *const *paths, int n, const hearth_opts *o
 	r.stop = true;
 	pthread_cond_broadcast(&r.cv);
 	pthread_mutex_unlock(&r.mu);
-	pthread_join(th, NULL);
-	for (; r.consumed < r.produced; r.consumed++)
-		hearth_profile_free(r.ring[r.consumed % RING].p);
+	for (int k = 0; k < nth; k++)
+		pthread_join(th[k], NULL);
+	for (int k = 0; k < RING; k++)
+		hearth_profile_free(r.ring[k].p);
 	pthread_mutex_destroy(&r.mu);
 	pthread_cond_destroy(&r.cv);
 	if (!err)

@@ -596,6 +596,13 @@ static bool build_ids(rd *r, const spanvec *sv, idmap *m)
 hearth_err hearth_proto_decode(const uint8_t *buf, size_t n, hearth_profile **out,
 			       hearth_errbuf *eb)
 {
+	return hearth_proto_decode_opts(buf, n, NULL, out, eb);
+}
+
+hearth_err hearth_proto_decode_opts(const uint8_t *buf, size_t n, const hearth_read_opts *o,
+				    hearth_profile **out, hearth_errbuf *eb)
+{
+	bool raw_strings = o && o->raw_strings;
 	rd r = {buf, NULL, 0, buf, buf + n, eb, HEARTH_OK};
 	uint32_t *strmap = NULL;
 	spanvec f[F_MAX] = {0};
@@ -683,7 +690,8 @@ hearth_err hearth_proto_decode(const uint8_t *buf, size_t n, hearth_profile **ou
 		r.err = hearth_seterr(eb, HEARTH_ETOOBIG, "too many strings");
 		goto out;
 	}
-	if (!hearth_reserve_strings(p, (uint32_t)f[F_STRING].n)) {
+	if (raw_strings ? !HEARTH_GROW(p->strs, p->nstrs, p->capstrs, f[F_STRING].n)
+			: !hearth_reserve_strings(p, (uint32_t)f[F_STRING].n)) {
 		r.err = HEARTH_ENOMEM;
 		goto out;
 	}
@@ -696,8 +704,9 @@ hearth_err hearth_proto_decode(const uint8_t *buf, size_t n, hearth_profile **ou
 	}
 	strmap[0] = 0;
 	for (size_t i = 1; i < f[F_STRING].n; i++) {
-		strmap[i] = hearth_intern(p, (const char *)f[F_STRING].v[i].at,
-					  f[F_STRING].v[i].len);
+		const char *str = (const char *)f[F_STRING].v[i].at;
+		size_t len = f[F_STRING].v[i].len;
+		strmap[i] = raw_strings ? hearth_add_string(p, str, len) : hearth_intern(p, str, len);
 		if (strmap[i] == HEARTH_NONE) {
 			r.err = HEARTH_ENOMEM;
 			goto out;

@@ -3,6 +3,7 @@
 #ifndef HEARTH_IO_H
 #define HEARTH_IO_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "hearth/buf.h"
@@ -13,6 +14,11 @@
 
 typedef struct {
 	size_t max_size; /* cap on decompressed bytes; 0 means the default */
+	/* Keep profile.proto's string table as written instead of folding equal
+	 * strings into one index: for a profile that only goes into a merge,
+	 * which interns what it takes anyway (a third of the cost of reading a
+	 * long series of small profiles is interning). */
+	bool raw_strings;
 } hearth_read_opts;
 
 /* Reads a file (or "-" for stdin) in any supported format. */
@@ -30,6 +36,9 @@ hearth_err hearth_gzip(const uint8_t *in, size_t n, uint8_t **out, size_t *outn)
 /* profile.proto, uncompressed bytes. */
 hearth_err hearth_proto_decode(const uint8_t *buf, size_t n, hearth_profile **out,
 			       hearth_errbuf *eb);
+/* The same, with the reading options (raw_strings). */
+hearth_err hearth_proto_decode_opts(const uint8_t *buf, size_t n, const hearth_read_opts *o,
+				    hearth_profile **out, hearth_errbuf *eb);
 hearth_err hearth_proto_encode(const hearth_profile *p, hearth_buf *out);
 /* Writes n bytes to path atomically: a temporary file in the same directory,
  * renamed into place, so a failure never leaves a partial file; "-" is
