@@ -95,6 +95,18 @@ typedef struct {
 hearth_err hearth_graph_build(const hearth_profile *p, const hearth_nodeset *ns,
 			      const hearth_valuesel *vs, const bool *kept, bool edges,
 			      hearth_graph *g);
+
+/* The same with more control, for reports that need only part of the graph. */
+typedef struct {
+	const bool *kept;     /* nodes to keep (NULL: all) */
+	bool edges;           /* build edges at all */
+	const bool *edge_dst; /* only edges into these nodes (NULL: all) */
+	bool *inlined;        /* out, optional: nodes seen as an inlined frame */
+} hearth_graph_opts;
+
+hearth_err hearth_graph_build_opts(const hearth_profile *p, const hearth_nodeset *ns,
+				   const hearth_valuesel *vs, const hearth_graph_opts *go,
+				   hearth_graph *g);
 void hearth_graph_free(hearth_graph *g);
 
 static inline int64_t hearth_node_flat(const hearth_node *n)

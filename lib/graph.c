@@ -303,6 +303,8 @@ typedef struct {
 	const locframes *lf;
 	size_t lo, hi; /* samples [lo, hi) */
 	bool want_edges, mean;
+	const bool *edge_dst;
+	bool *inlined;
 	uint32_t nn;
 	uint32_t *stamp;
 	int64_t *cum, *flat, *cumdiv, *flatdiv;
@@ -316,6 +318,7 @@ typedef struct {
 static void acc_free(acc *a)
 {
 	free(a->stamp), free(a->cum), free(a->flat), free(a->cumdiv), free(a->flatdiv);
+	free(a->inlined);
 	free(a->edges), free(a->estamp), free(a->em.keys), free(a->em.vals);
 }
 
@@ -382,7 +385,10 @@ static void *acc_run(void *arg)
 					if (mean)
 						a->cumdiv[n] += dw;
 				}
-				if (want_edges && parent != HEARTH_NONE && n != parent) {
+				if (a->inlined && f[j].inl)
+					a->inlined[n] = true;
+				if (want_edges && parent != HEARTH_NONE && n != parent &&
+				    (!a->edge_dst || a->edge_dst[n])) {
 					uint32_t ei = acc_edge(a, parent, n, f[j].inl);
 					if (ei == HEARTH_NONE) {
 						a->err = HEARTH_ENOMEM;
@@ -461,6 +467,16 @@ hearth_err hearth_graph_build(const hearth_profile *p, const hearth_nodeset *ns,
 			      const hearth_valuesel *vs, const bool *kept, bool want_edges,
 			      hearth_graph *g)
 {
+	hearth_graph_opts go = {.kept = kept, .edges = want_edges};
+	return hearth_graph_build_opts(p, ns, vs, &go, g);
+}
+
+hearth_err hearth_graph_build_opts(const hearth_profile *p, const hearth_nodeset *ns,
+				   const hearth_valuesel *vs, const hearth_graph_opts *go,
+				   hearth_graph *g)
+{
+	const bool *kept = go->kept;
+	bool want_edges = go->edges;
 	hearth_err err = HEARTH_ENOMEM;
 	uint32_t nn = ns->ninfos;
 	frame *fr = NULL;
@@ -479,6 +495,9 @@ hearth_err hearth_graph_build(const hearth_profile *p, const hearth_nodeset *ns,
 		if (!acc_init(&w[i], nn, mean))
 			goto out;
 		w[i].p = p, w[i].vs = vs, w[i].fr = fr, w[i].lf = lf, w[i].want_edges = want_edges;
+		w[i].edge_dst = go->edge_dst;
+		if (go->inlined && !(w[i].inlined = calloc((size_t)nn + 1, 1)))
+			goto out;
 		w[i].lo = p->nsamples * (size_t)i / (size_t)nw;
 		w[i].hi = p->nsamples * (size_t)(i + 1) / (size_t)nw;
 	}
@@ -493,6 +512,9 @@ hearth_err hearth_graph_build(const hearth_profile *p, const hearth_nodeset *ns,
 		goto out;
 	if (nw == 2 && acc_join(&w[0], &w[1]))
 		goto out;
+	if (go->inlined)
+		for (uint32_t n = 0; n < nn; n++)
+			go->inlined[n] = w[0].inlined[n] || (nw == 2 && w[1].inlined[n]);
 
 	/* Keep the nodes that saw any weight (pprof's selectNodesForGraph). */
 	g->nodes = malloc(sizeof(*g->nodes) * (nn + 1));

@@ -38,6 +38,7 @@ typedef struct {
 	bool call_tree;
 	hearth_tags tags; /* dot only */
 	hearth_names *names; /* printable names by node id */
+	bool *inlined;	     /* top: nodes seen as an inlined frame */
 } hearth_trimmed;
 
 hearth_err hearth_rpt_trimmed_graph(hearth_report *r, bool visual, hearth_trimmed *t);
