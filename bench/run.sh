@@ -52,6 +52,9 @@ TARGET_BIG_RATIO=2 # hearth top big / gunzip -c big, wall time
 TARGET_BIG_RSS_KB=1048576
 TARGET_SERIES_S=5
 TARGET_SERIES_RSS_KB=1048576
+TARGET_FLAME_S=3 # hearth flame big, wall time
+TARGET_FLAME_RSS_KB=1048576
+TARGET_FLAME_HTML_BYTES=15728640
 
 for f in "$HEARTH" "$TIME"; do
 	[ -x "$f" ] || { echo "bench: $f is not an executable (make deps builds it)" >&2; exit 1; }
@@ -194,6 +197,15 @@ else
 	SVG_RATIO="mid.cpu svg|NaN|NaN|not measured (no dot on PATH)"
 fi
 
+# ---- flame graphs on big: the SVG and the single-page HTML ------------------
+echo "bench: flame graphs ..."
+measure "hearth flame big" "$RUNS" "$WORK/h.big.flame.svg" "$HEARTH" flame "$big"
+fw=$M_WALL fr=$M_RSS
+mrow "hearth flame big.cpu.pb.gz" "interactive SVG, $(stat -c %s "$WORK/h.big.flame.svg") bytes"
+measure "hearth flame -html big" "$RUNS" "$WORK/h.big.flame.html" "$HEARTH" flame -html "$big"
+fhw=$M_WALL fhr=$M_RSS fhs=$(stat -c %s "$WORK/h.big.flame.html" 2>/dev/null || echo NaN)
+mrow "hearth flame -html big.cpu.pb.gz" "canvas page, $fhs bytes (frames under a pixel merged)"
+
 # ---- continuous profiling: a day of one-a-minute profiles merged -----------
 GEN=$CACHE/gen-profile
 if [ ! -x "$GEN" ] || [ "$GEN_SRC/main.go" -nt "$GEN" ]; then
@@ -251,6 +263,13 @@ v_big_time=$(verdict "$big_ratio" "$TARGET_BIG_RATIO")
 v_big_rss=$(verdict "$br" "$TARGET_BIG_RSS_KB")
 v_series_time=$(verdict "$sw" "$TARGET_SERIES_S")
 v_series_rss=$(verdict "$sr" "$TARGET_SERIES_RSS_KB")
+# The flame target holds for both outputs: take the slower and the larger.
+fmax=$fw fmaxr=$fr
+if ! isnan "$fhw" && { isnan "$fw" || ! le "$fhw" "$fw"; }; then fmax=$fhw; fi
+if ! isnan "$fhr" && { isnan "$fr" || ! le "$fhr" "$fr"; }; then fmaxr=$fhr; fi
+v_flame_time=$(verdict "$fmax" "$TARGET_FLAME_S")
+v_flame_rss=$(verdict "$fmaxr" "$TARGET_FLAME_RSS_KB")
+v_flame_size=$(verdict "$fhs" "$TARGET_FLAME_HTML_BYTES")
 ratio_lines=()
 for kind in cpu heap; do
 	read -r rt rr m <<<"${MID[$kind]}"
@@ -281,6 +300,9 @@ echo "target: hearth top big.cpu within ${TARGET_BIG_RATIO}x of gunzip: ${big_ra
 echo "target: hearth top big.cpu under 1 GB: $(mb "$br") MB, $v_big_rss"
 echo "target: hearth top series under ${TARGET_SERIES_S} s: ${sw} s, $v_series_time"
 echo "target: hearth top series under 1 GB: $(mb "$sr") MB, $v_series_rss"
+echo "target: hearth flame (SVG and HTML) big.cpu under ${TARGET_FLAME_S} s: ${fmax} s, $v_flame_time"
+echo "target: hearth flame big.cpu under 1 GB: $(mb "$fmaxr") MB, $v_flame_rss"
+echo "target: hearth flame -html big.cpu under 15 MB: $fhs bytes, $v_flame_size"
 
 # ---- docs/BENCHMARKS.md ------------------------------------------------------
 if [ "$DOC" != - ]; then
@@ -348,6 +370,9 @@ if [ "$DOC" != - ]; then
 		echo "| \`hearth top big.cpu\` under 1 GB | $(mb "$br") MB | $v_big_rss |"
 		echo "| \`hearth top\` of the $nseries-file series under ${TARGET_SERIES_S} s | ${sw} s (CPU ${sc} s) | $v_series_time |"
 		echo "| \`hearth top\` of the $nseries-file series under 1 GB | $(mb "$sr") MB | $v_series_rss |"
+		echo "| \`hearth flame\` and \`flame -html\` on big.cpu under ${TARGET_FLAME_S} s | ${fmax} s | $v_flame_time |"
+		echo "| \`hearth flame\` on big.cpu under 1 GB | $(mb "$fmaxr") MB | $v_flame_rss |"
+		echo "| \`hearth flame -html\` page on big.cpu under 15 MB | $fhs bytes | $v_flame_size |"
 		echo
 		echo "\`gunzip -c\` is the floor for big.cpu: any reader has to inflate the 75 MB"
 		echo "before it can decode them, and \`gunzip -c >/dev/null\` does nothing else."
