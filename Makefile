@@ -60,7 +60,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libhearth.a
 run: deps $(HEARTH)
 	$(HEARTH) top $(SAMPLE)
 
-# Every suite prints its own "N passed, M failed"; tests/sum.sh adds them up
+# Every suite prints its own "N passed, M failed"; tests/run.sh adds them up
 # into the last line.
 test: deps $(HEARTH) $(UNIT_BIN)
 	@./tests/run.sh $(BUILD)
