@@ -91,32 +91,10 @@ char *hearth_profile_strdup(hearth_profile *p, const char *s, size_t n)
 	return d;
 }
 
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-	/* Eight bytes a step with a multiply-xorshift mix: interning runs for
-	 * every string of every profile read, and a byte-at-a-time hash showed
-	 * up at several percent of a 1440-profile merge. */
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
-	size_t i = 0;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w;
-		memcpy(&w, s + i, 8);
-		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
-		h ^= h >> 32;
-	}
-	uint64_t t = 0;
-	for (size_t k = 0; i < n; i++, k += 8)
-		t |= (uint64_t)(unsigned char)s[i] << k;
-	h = (h ^ t) * 0x94d049bb133111ebull;
-	h ^= h >> 29;
-	h *= 0xbf58476d1ce4e5b9ull;
-	return h ^ (h >> 32);
-}
-
 static bool strhash_insert(hearth_profile *p, uint32_t idx)
 {
 	uint32_t mask = p->strhash_cap - 1;
-	uint32_t h = (uint32_t)hash_bytes(p->strs[idx].s, p->strs[idx].len) & mask;
+	uint32_t h = (uint32_t)hearth_hash_bytes(p->strs[idx].s, p->strs[idx].len) & mask;
 	while (p->strhash[h] != HEARTH_NONE) {
 		const hearth_str *o = &p->strs[p->strhash[h]];
 		/* Keep the first of equal strings: a proto string table may hold
@@ -186,7 +164,7 @@ uint32_t hearth_intern(hearth_profile *p, const char *s, size_t n)
 	if (!p->strhash && !strhash_grow(p))
 		return HEARTH_NONE;
 	uint32_t mask = p->strhash_cap - 1;
-	uint32_t h = (uint32_t)hash_bytes(s, n) & mask;
+	uint32_t h = (uint32_t)hearth_hash_bytes(s, n) & mask;
 	while (p->strhash[h] != HEARTH_NONE) {
 		const hearth_str *o = &p->strs[p->strhash[h]];
 		if (o->len == n && memcmp(o->s, s, n) == 0)

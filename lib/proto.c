@@ -123,6 +123,20 @@ static rd sub(const rd *r, const uint8_t *b, size_t n)
 	return s;
 }
 
+/* A length-delimited submessage (a line of a location, a label of a
+ * sample): what names it in the error when the field is something else. */
+static bool submsg(rd *r, uint32_t w, const uint8_t *at, const char *what, rd *out)
+{
+	const uint8_t *b;
+	size_t n;
+	if (w != 2)
+		return fail(r, at, what), false;
+	if (!bytes(r, &b, &n))
+		return false;
+	*out = sub(r, b, n);
+	return true;
+}
+
 /* Maps proto ids (uint64, any values) to indices: a direct table when the ids
  * are small, as every writer we know makes them, else a hash table. */
 typedef struct {
@@ -404,15 +418,11 @@ static bool decode_location(rd *r, hearth_profile *p, idmap *ids, const idmap *m
 				return false;
 			break;
 		case 4: {
-			const uint8_t *b;
-			size_t n;
-			if (w != 2)
-				return fail(r, at, "line is not a message"), false;
-			if (!bytes(r, &b, &n))
+			rd s;
+			if (!submsg(r, w, at, "line is not a message", &s))
 				return false;
 			if (!HEARTH_GROW(p->lines, p->nlines, p->caplines, 1))
 				return r->err = HEARTH_ENOMEM, false;
-			rd s = sub(r, b, n);
 			if (!decode_line(&s, fids, &p->lines[p->nlines]))
 				return r->err = s.err, false;
 			p->nlines++;
@@ -529,15 +539,11 @@ static bool decode_sample(rd *r, hearth_profile *p, const idmap *lids, size_t si
 			});
 			break;
 		case 3: {
-			const uint8_t *b;
-			size_t n;
-			if (w != 2)
-				return fail(r, at, "label is not a message"), false;
-			if (!bytes(r, &b, &n))
+			rd ls;
+			if (!submsg(r, w, at, "label is not a message", &ls))
 				return false;
 			if (!HEARTH_GROW(p->labels, p->nlabels, p->caplabels, 1))
 				return r->err = HEARTH_ENOMEM, false;
-			rd ls = sub(r, b, n);
 			if (!decode_label(&ls, p, &p->labels[p->nlabels]))
 				return r->err = ls.err, false;
 			p->nlabels++;

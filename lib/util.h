@@ -11,6 +11,9 @@
  * Returns false on overflow or OOM, leaving the array as it was. */
 bool hearth_grow(void **arr, size_t elem, size_t n, size_t *cap, size_t more);
 
+/* A fast, well-mixed hash of n bytes (never relied on for security). */
+uint64_t hearth_hash_bytes(const void *data, size_t n);
+
 #define HEARTH_GROW(arr, n, cap, more)                                                   \
 	({                                                                               \
 		size_t cap_ = (cap);                                                     \

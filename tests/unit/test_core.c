@@ -131,7 +131,7 @@ static void test_gunzip_cap(void **state)
 	char path[4096];
 	hearth_profile *p = NULL;
 	hearth_errbuf eb = {{0}};
-	hearth_read_opts ro = {1000};
+	hearth_read_opts ro = {.max_size = 1000};
 	data_path(path, sizeof(path), "leaky.cpu.pb.gz");
 	assert_int_equal(hearth_read_file(path, &ro, &p, &eb), HEARTH_ETOOBIG);
 	assert_null(p);
