@@ -12,8 +12,6 @@
 #include "hearth/io.h"
 #include "hearth/measure.h"
 #include "hearth/sources.h"
-#include "hearth/symbolize.h"
-#include "hearth/fetch.h"
 #include "engine.h"
 #include "util.h"
 
@@ -585,7 +583,6 @@ typedef struct {
 typedef struct {
 	const char *const *paths;
 	int n;
-	const hearth_opts *o;
 	hearth_read_opts ro;
 	slot ring[RING];
 	int next;     /* next file index a reader takes */
@@ -594,15 +591,6 @@ typedef struct {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 } reader;
-
-/* A source is a file, or a URL that is fetched (lib/fetch.c). */
-static hearth_err read_source(const char *path, const hearth_opts *o, const hearth_read_opts *ro,
-			      hearth_profile **out, hearth_errbuf *eb)
-{
-	if (hearth_is_url(path))
-		return hearth_fetch_profile(path, o, ro, out, eb);
-	return hearth_read_file(path, ro, out, eb);
-}
 
 static void *reader_main(void *arg)
 {
@@ -618,7 +606,7 @@ static void *reader_main(void *arg)
 		int i = r->next++;
 		pthread_mutex_unlock(&r->mu);
 		slot s = {0};
-		s.err = read_source(r->paths[i], r->o, &r->ro, &s.p, &s.eb);
+		s.err = hearth_read_file(r->paths[i], &r->ro, &s.p, &s.eb);
 		s.ready = true;
 		pthread_mutex_lock(&r->mu);
 		r->ring[i % RING] = s;
@@ -654,12 +642,12 @@ static hearth_err load_set(const char *const *paths, int n, const hearth_opts *o
 		/* One profile stays as it was read: lossless for `proto`, and
 		 * merging it would change no number of `top`. */
 		hearth_errbuf e = {{0}};
-		err = read_source(paths[0], o, &ro, out, &e);
+		err = hearth_read_file(paths[0], &ro, out, &e);
 		if (err)
 			hearth_seterr(eb, err, "%s: %s", paths[0], e.msg[0] ? e.msg : hearth_strerror(err));
 		return err;
 	}
-	reader r = {.paths = paths, .n = n, .o = o, .ro = ro};
+	reader r = {.paths = paths, .n = n, .ro = ro};
 	r.ro.raw_strings = true; /* the merge interns what it takes */
 	pthread_t th[READERS];
 	int nth = 0;
@@ -715,10 +703,6 @@ hearth_err hearth_load_sources(const char *const *paths, int n, const hearth_opt
 	if (o->nbase && o->ndiff_base)
 		return hearth_seterr(eb, HEARTH_EINVAL,
 				     "-base and -diff_base flags cannot both be specified");
-	/* A first source that is an ELF file is the program (pprof's rule). */
-	const char *exec = NULL;
-	if (n > 1 && hearth_is_elf_file(paths[0]))
-		exec = paths[0], paths++, n--;
 	if ((err = load_set(paths, n, o, &p, eb)))
 		return err;
 	int nb = o->nbase ? o->nbase : o->ndiff_base;
@@ -768,10 +752,6 @@ hearth_err hearth_load_sources(const char *const *paths, int n, const hearth_opt
 		hearth_profile_free(p);
 		p = m;
 	}
-	/* pprof symbolizes the merged profile, then removes what is uninteresting. */
-	hearth_symbolize_opts so = {o->symbolize, exec, o->warn, o->warn_ctx};
-	if ((err = hearth_symbolize(p, &so, eb)))
-		goto out;
 	err = hearth_remove_uninteresting(p, eb);
 out:
 	hearth_profile_free(base);
