@@ -226,27 +226,21 @@ else
 		"into $npmdir ($(tail -n 1 "$tmp/npm.log" 2>/dev/null || echo 'no npm'))"
 fi
 
-# The bench profile: time, memory, size.
+# The bench profile: the page stays under 15 MB and both outputs parse.
+# Time and memory are measured by `make bench`, not here (bench/run.sh has
+# the issue's targets: under 3 s and 1 GB).
 big=../shared/bench/big.cpu.pb.gz
-san=false
-grep -q __asan_init "$hearth" 2>/dev/null && san=true
-if [ -f "$big" ] && command -v /usr/bin/time >/dev/null 2>&1; then
+if [ -f "$big" ]; then
 	for mode in svg html; do
 		flag=""
 		[ $mode = html ] && flag=-html
 		# shellcheck disable=SC2086
-		if /usr/bin/time -f '%U %S %e %M' -o "$tmp/time" "$hearth" flame $flag "$big" \
-			>"$tmp/big.$mode" 2>"$tmp/err"; then
-			set -- $(cat "$tmp/time")
-			cpu=$(echo "$1 $2" | awk '{printf "%.2f", $1 + $2}')
+		if "$hearth" flame $flag "$big" >"$tmp/big.$mode" 2>"$tmp/err"; then
 			size=$(wc -c <"$tmp/big.$mode")
-			# A sanitizer build is slower and bigger: only the size counts.
-			lim="$cpu < 3 && $4 < 1048576 &&"
-			$san && lim=""
-			if awk "BEGIN{exit !($lim $size < 15000000)}"; then
-				ok "big flame $mode: ${cpu}s CPU, ${3}s wall, $(($4 / 1024)) MB, $size bytes"
+			if [ "$size" -lt 15000000 ]; then
+				ok "big flame $mode: $size bytes"
 			else
-				no "big flame $mode: ${cpu}s CPU, ${3}s wall, $(($4 / 1024)) MB, $size bytes"
+				no "big flame $mode: $size bytes, over 15 MB"
 			fi
 		else
 			no "big flame $mode" "$(head -c 300 "$tmp/err")"
