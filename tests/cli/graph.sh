@@ -139,20 +139,13 @@ fi
 # A graph of 100,001 functions: nodecount (80 by default) caps what is laid
 # out, so drawing it stays quick; -nodefraction=0 keeps the tiny nodes in
 # the running, so exactly 80 are drawn.
-t0=$(date +%s%N)
 run "wide: svg of 100,001 functions" "$hearth" svg -nodefraction=0 -edgefraction=0 \
 	-output="$work/wide.svg" "$work/wide.pb.gz"
-ms=$((($(date +%s%N) - t0) / 1000000))
 n=$($check nodes "$work/wide.svg" 2>/dev/null)
 if [ "$n" = 80 ] && grep -q "Showing top 80 nodes out of 100001" "$work/wide.svg"; then
 	ok "wide: 80 nodes drawn of 100001"
 else
 	bad "wide: $n nodes drawn, want 80"
-fi
-if [ $ms -lt 60000 ]; then
-	ok "wide: drawn in ${ms} ms"
-else
-	bad "wide: took ${ms} ms"
 fi
 run "wide: nodecount=200 pdf" "$hearth" pdf -nodecount=200 -nodefraction=0 \
 	-output="$work/wide.pdf" "$work/wide.pb.gz"
