@@ -12,6 +12,7 @@
 #include "hearth/io.h"
 #include "hearth/measure.h"
 #include "hearth/sources.h"
+#include "hearth/fetch.h"
 #include "engine.h"
 #include "util.h"
 
@@ -583,6 +584,7 @@ typedef struct {
 typedef struct {
 	const char *const *paths;
 	int n;
+	const hearth_opts *o;
 	hearth_read_opts ro;
 	slot ring[RING];
 	int next;     /* next file index a reader takes */
@@ -591,6 +593,15 @@ typedef struct {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 } reader;
+
+/* A source is a file, or a URL that is fetched (lib/fetch.c). */
+static hearth_err read_source(const char *path, const hearth_opts *o, const hearth_read_opts *ro,
+			      hearth_profile **out, hearth_errbuf *eb)
+{
+	if (hearth_is_url(path))
+		return hearth_fetch_profile(path, o, ro, out, eb);
+	return hearth_read_file(path, ro, out, eb);
+}
 
 static void *reader_main(void *arg)
 {
@@ -606,7 +617,7 @@ static void *reader_main(void *arg)
 		int i = r->next++;
 		pthread_mutex_unlock(&r->mu);
 		slot s = {0};
-		s.err = hearth_read_file(r->paths[i], &r->ro, &s.p, &s.eb);
+		s.err = read_source(r->paths[i], r->o, &r->ro, &s.p, &s.eb);
 		s.ready = true;
 		pthread_mutex_lock(&r->mu);
 		r->ring[i % RING] = s;
@@ -642,12 +653,12 @@ static hearth_err load_set(const char *const *paths, int n, const hearth_opts *o
 		/* One profile stays as it was read: lossless for `proto`, and
 		 * merging it would change no number of `top`. */
 		hearth_errbuf e = {{0}};
-		err = hearth_read_file(paths[0], &ro, out, &e);
+		err = read_source(paths[0], o, &ro, out, &e);
 		if (err)
 			hearth_seterr(eb, err, "%s: %s", paths[0], e.msg[0] ? e.msg : hearth_strerror(err));
 		return err;
 	}
-	reader r = {.paths = paths, .n = n, .ro = ro};
+	reader r = {.paths = paths, .n = n, .o = o, .ro = ro};
 	r.ro.raw_strings = true; /* the merge interns what it takes */
 	pthread_t th[READERS];
 	int nth = 0;

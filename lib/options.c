@@ -168,6 +168,24 @@ hearth_err hearth_opts_set(hearth_opts *o, const char *name, const char *v, hear
 			o->divide_by = d;
 		return HEARTH_OK;
 	}
+	if (!strcmp(name, "seconds") || !strcmp(name, "timeout")) {
+		char *end;
+		errno = 0;
+		long n = v ? strtol(v, &end, 10) : 0;
+		if (!v || !*v || *end || errno || n < -1 || n > 86400 * 365)
+			return hearth_seterr(eb, HEARTH_EINVAL, "-%s must be a number of seconds",
+					     name);
+		*(name[0] == 's' ? &o->seconds : &o->timeout) = (int)n;
+		return HEARTH_OK;
+	}
+	if (!strcmp(name, "symbolize")) {
+		if (!v || (strcmp(v, "none") && strcmp(v, "local") && strcmp(v, "remote") &&
+			   strcmp(v, "force")))
+			return hearth_seterr(eb, HEARTH_EINVAL,
+					     "-symbolize must be none, local, remote or force");
+		o->symbolize = v;
+		return HEARTH_OK;
+	}
 	if (!strcmp(name, "max_size")) {
 		char *end;
 		errno = 0;

@@ -48,5 +48,6 @@ int cmd_topproto(int argc, char **argv);
 int cmd_flame(int argc, char **argv);
 int cmd_folded(int argc, char **argv);
 int cmd_speedscope(int argc, char **argv);
+int cmd_fetch(int argc, char **argv);
 
 #endif

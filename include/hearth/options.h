@@ -62,6 +62,10 @@ typedef struct {
 	bool sums_only; /* the report needs only sums: merged samples may repeat */
 	const char *output;
 	size_t max_size; /* cap on decompressed input; 0 is the library default */
+	/* URL sources: pprof's -seconds and -timeout (0: unset). */
+	int seconds, timeout;
+	/* -symbolize: NULL (pprof's default), none, local, remote, force. */
+	const char *symbolize;
 } hearth_opts;
 
 void hearth_opts_init(hearth_opts *o);

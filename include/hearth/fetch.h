@@ -1,0 +1,65 @@
+/* Fetching profiles over HTTP(S) from a Go program's net/http/pprof
+ * endpoints, as `go tool pprof` does (its internal/driver/fetch.go), and
+ * remote symbolization through /debug/pprof/symbol (its symbolz). */
+#ifndef HEARTH_FETCH_H
+#define HEARTH_FETCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hearth/error.h"
+#include "hearth/io.h"
+#include "hearth/options.h"
+#include "hearth/profile.h"
+
+/* True when source names a URL rather than a file: http://, https://,
+ * https+insecure://, or host:port[/path] shorthand that is not an existing
+ * file. */
+bool hearth_is_url(const char *source);
+
+/* The URL fetched for source (pprof's adjustURL): "http://" is added to the
+ * host:port shorthand, an empty path becomes /debug/pprof/profile, seconds > 0
+ * sets the seconds= query parameter.  *timeout_s gets the time allowed: the
+ * timeout given when > 0, else 1.5x the duration when there is one, else 60 s.
+ * *insecure is set for https+insecure://.  Returns a malloc'd string, NULL on
+ * OOM or a source that is no URL. */
+char *hearth_url_adjust(const char *source, int seconds, int timeout, double *timeout_s,
+			bool *insecure);
+
+/* One HTTP request: GET, or POST of post[0..npost) when post != NULL.  The
+ * body (at most max_size bytes; 0 means HEARTH_DEFAULT_MAX_SIZE) is returned
+ * in *body (malloc'd, NUL-terminated) and *n.  A status other than 2xx, a
+ * connection error, a timeout or an oversized body is an error whose message
+ * names the cause (the URL is for the caller to add).  cancel, when not
+ * NULL, aborts the transfer once it becomes true. */
+typedef struct {
+	double timeout_s; /* total time allowed; <= 0: 60 s */
+	size_t max_size;
+	bool insecure;
+	const volatile bool *cancel;
+	/* Progress, for a caller showing it: bytes received so far. */
+	volatile size_t received;
+} hearth_http_opts;
+
+hearth_err hearth_http_get(const char *url, hearth_http_opts *ho, const char *post, size_t npost,
+			   uint8_t **body, size_t *n, hearth_errbuf *eb);
+
+/* Fetches source (a URL, see hearth_is_url), parses it as hearth_parse does
+ * and, per o->symbolize, symbolizes it remotely.  The message of an error
+ * names the cause; the caller adds the source. */
+hearth_err hearth_fetch_profile(const char *source, const hearth_opts *o,
+				const hearth_read_opts *ro, hearth_profile **out,
+				hearth_errbuf *eb);
+
+/* pprof's symbolz: the addresses of p's locations that have none of their
+ * own lines (all addresses when force) are posted to the symbol endpoint
+ * next to url (/debug/pprof/symbol) and the names it answers become the
+ * locations' functions.  *nsym gets the count of locations symbolized. */
+hearth_err hearth_symbolize_remote(hearth_profile *p, const char *url, bool force,
+				   const hearth_http_opts *ho, size_t *nsym, hearth_errbuf *eb);
+
+/* Process-wide libcurl initialization; idempotent and thread-safe. */
+void hearth_http_init(void);
+
+#endif

@@ -1,0 +1,482 @@
+/* URL sources: fetching a profile with libcurl, as pprof's
+ * internal/driver/fetch.go does, and remote symbolization (its symbolz). */
+#include <ctype.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <curl/curl.h>
+
+#include "hearth/fetch.h"
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void curl_init_once(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+void hearth_http_init(void)
+{
+	pthread_once(&curl_once, curl_init_once);
+}
+
+/* host:port[/path]: a host of letters, digits, dots, dashes (or a bracketed
+ * IPv6 address), a colon and a port number. */
+static bool host_port_shorthand(const char *s)
+{
+	const char *p = s;
+	if (*p == '[') {
+		p = strchr(p, ']');
+		if (!p)
+			return false;
+		p++;
+	} else {
+		while (isalnum((unsigned char)*p) || *p == '.' || *p == '-' || *p == '_')
+			p++;
+	}
+	if (p == s || *p != ':' || !isdigit((unsigned char)p[1]))
+		return false;
+	p++;
+	while (isdigit((unsigned char)*p))
+		p++;
+	return *p == 0 || *p == '/' || *p == '?';
+}
+
+bool hearth_is_url(const char *s)
+{
+	if (!strncmp(s, "http://", 7) || !strncmp(s, "https://", 8) ||
+	    !strncmp(s, "https+insecure://", 17))
+		return true;
+	struct stat st;
+	if (stat(s, &st) == 0)
+		return false; /* a file of that name wins, as in pprof */
+	return host_port_shorthand(s);
+}
+
+char *hearth_url_adjust(const char *source, int seconds, int timeout, double *timeout_s,
+			bool *insecure)
+{
+	*insecure = false;
+	if (!hearth_is_url(source))
+		return NULL;
+	const char *scheme = "http://", *rest = source;
+	if (!strncmp(source, "http://", 7)) {
+		rest = source + 7;
+	} else if (!strncmp(source, "https://", 8)) {
+		scheme = "https://";
+		rest = source + 8;
+	} else if (!strncmp(source, "https+insecure://", 17)) {
+		scheme = "https://";
+		rest = source + 17;
+		*insecure = true;
+	}
+	size_t hostlen = strcspn(rest, "/?#");
+	const char *path = rest + hostlen;
+	size_t pathlen = strcspn(path, "?#");
+	const char *query = path[pathlen] == '?' ? path + pathlen + 1 : "";
+	size_t querylen = strcspn(query, "#");
+	if (pathlen == 0 || (pathlen == 1 && *path == '/')) {
+		path = "/debug/pprof/profile";
+		pathlen = strlen(path);
+	}
+	/* The query without any seconds= when -seconds replaces it; the
+	 * duration given in the URL sets the default timeout otherwise. */
+	size_t cap = strlen(source) + 64;
+	char *q = malloc(cap);
+	if (!q)
+		return NULL;
+	size_t qn = 0;
+	long url_seconds = 0;
+	for (const char *p = query; p < query + querylen;) {
+		size_t len = strcspn(p, "&");
+		if (p + len > query + querylen)
+			len = (size_t)(query + querylen - p);
+		bool is_seconds = len >= 8 && !strncmp(p, "seconds=", 8);
+		if (is_seconds)
+			url_seconds = strtol(p + 8, NULL, 10);
+		if (len && !(is_seconds && seconds > 0)) {
+			if (qn)
+				q[qn++] = '&';
+			memcpy(q + qn, p, len);
+			qn += len;
+		}
+		p += len + (p[len] == '&');
+	}
+	if (seconds > 0)
+		qn += (size_t)snprintf(q + qn, cap - qn, "%sseconds=%d", qn ? "&" : "", seconds);
+	q[qn] = 0;
+	double duration = seconds > 0 ? seconds : url_seconds > 0 ? (double)url_seconds : 0;
+	*timeout_s = timeout > 0 ? timeout : duration > 0 ? duration * 1.5 : 60;
+	size_t n = strlen(scheme) + hostlen + pathlen + qn + 2;
+	char *url = malloc(n);
+	if (url)
+		snprintf(url, n, "%s%.*s%.*s%s%s", scheme, (int)hostlen, rest, (int)pathlen, path,
+			 qn ? "?" : "", q);
+	free(q);
+	return url;
+}
+
+typedef struct {
+	uint8_t *data;
+	size_t n, cap, max;
+	bool too_big;
+	hearth_http_opts *ho;
+	char status[128]; /* the last status line, "HTTP/1.1 404 Not Found" */
+} body_buf;
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	body_buf *b = ud;
+	size_t len = size * nmemb;
+	if (b->ho->cancel && *b->ho->cancel)
+		return 0;
+	if (len > b->max - b->n) {
+		b->too_big = true;
+		return 0;
+	}
+	if (b->n + len + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 65536;
+		while (cap < b->n + len + 1)
+			cap *= 2;
+		uint8_t *d = realloc(b->data, cap);
+		if (!d)
+			return 0;
+		b->data = d;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->n, ptr, len);
+	b->n += len;
+	b->ho->received = b->n;
+	return len;
+}
+
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	body_buf *b = ud;
+	size_t len = size * nmemb;
+	if (len > 5 && !strncmp(ptr, "HTTP/", 5)) {
+		size_t k = len < sizeof(b->status) - 1 ? len : sizeof(b->status) - 1;
+		while (k && (ptr[k - 1] == '\r' || ptr[k - 1] == '\n'))
+			k--;
+		memcpy(b->status, ptr, k);
+		b->status[k] = 0;
+	}
+	return len;
+}
+
+static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	body_buf *b = ud;
+	return b->ho->cancel && *b->ho->cancel;
+}
+
+/* "404 Not Found" from "HTTP/1.1 404 Not Found" (or just the code). */
+static const char *status_text(const body_buf *b, long code, char *tmp, size_t n)
+{
+	const char *sp = strchr(b->status, ' ');
+	if (sp && sp[1])
+		return sp + 1;
+	snprintf(tmp, n, "%ld", code);
+	return tmp;
+}
+
+hearth_err hearth_http_get(const char *url, hearth_http_opts *ho, const char *post, size_t npost,
+			   uint8_t **body, size_t *n, hearth_errbuf *eb)
+{
+	*body = NULL;
+	*n = 0;
+	hearth_http_init();
+	CURL *c = curl_easy_init();
+	if (!c)
+		return hearth_seterr(eb, HEARTH_ENOMEM, "cannot start an HTTP client");
+	body_buf b = {.max = ho->max_size ? ho->max_size : HEARTH_DEFAULT_MAX_SIZE, .ho = ho};
+	char cerr[CURL_ERROR_SIZE] = "";
+	double t = ho->timeout_s > 0 ? ho->timeout_s : 60;
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(t * 1000));
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(t * 1000));
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "hearth");
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &b);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, &b);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	if (ho->insecure) {
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (post) {
+		curl_easy_setopt(c, CURLOPT_POST, 1L);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, post);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)npost);
+	}
+	hearth_err err = HEARTH_OK;
+	CURLcode rc = curl_easy_perform(c);
+	long code = 0;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	if (b.too_big) {
+		err = hearth_seterr(eb, HEARTH_ETOOBIG,
+				    "response larger than %zu bytes (raise -max_size)", b.max);
+	} else if (rc == CURLE_ABORTED_BY_CALLBACK || (ho->cancel && *ho->cancel)) {
+		err = hearth_seterr(eb, HEARTH_EIO, "cancelled");
+	} else if (rc == CURLE_OPERATION_TIMEDOUT) {
+		err = hearth_seterr(eb, HEARTH_EIO, "timed out after %g s (-timeout)%s%s", t,
+				    cerr[0] ? ": " : "", cerr);
+	} else if (rc == CURLE_WRITE_ERROR && !b.too_big) {
+		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory reading the response");
+	} else if (rc != CURLE_OK) {
+		err = hearth_seterr(eb, HEARTH_EIO, "%s", cerr[0] ? cerr : curl_easy_strerror(rc));
+	} else if (code < 200 || code > 299) {
+		/* pprof's statusCodeError: the status, and what the server says. */
+		char tmp[32];
+		size_t k = 0;
+		const char *d = (const char *)b.data;
+		while (d && k < b.n && k < 200 && d[k] != '\n' && d[k] != '\r')
+			k++;
+		err = hearth_seterr(eb, HEARTH_EIO, "server response: %s%s%.*s",
+				    status_text(&b, code, tmp, sizeof(tmp)), k ? " - " : "",
+				    (int)k, d ? d : "");
+	}
+	curl_easy_cleanup(c);
+	if (err) {
+		free(b.data);
+		return err;
+	}
+	if (!b.data && !(b.data = malloc(1))) {
+		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	}
+	b.data[b.n] = 0;
+	*body = b.data;
+	*n = b.n;
+	return HEARTH_OK;
+}
+
+/* An HTML page (a login page, a proxy's error page, the pprof index) is
+ * named as such instead of "not a profile in any known format". */
+static bool looks_like_html(const uint8_t *d, size_t n)
+{
+	size_t i = 0;
+	while (i < n && isspace(d[i]))
+		i++;
+	if (i < n && d[i] == 0xef && i + 2 < n) /* a byte order mark */
+		i += 3;
+	const char *s = (const char *)d + i;
+	size_t left = n - i;
+	return (left >= 9 && !strncasecmp(s, "<!doctype", 9)) ||
+	       (left >= 5 && !strncasecmp(s, "<html", 5)) ||
+	       (left >= 5 && !strncasecmp(s, "<head", 5)) || (left >= 5 && !strncasecmp(s, "<body", 5));
+}
+
+/* The symbol endpoint next to a profile's URL (pprof's symbolz()). */
+static char *symbol_url(const char *url)
+{
+	const char *host = strstr(url, "://");
+	if (!host)
+		return NULL;
+	host += 3;
+	size_t hostlen = strcspn(host, "/?#");
+	const char *path = host + hostlen;
+	size_t pathlen = strcspn(path, "?#");
+	size_t n = (size_t)(path - url) + pathlen + 32;
+	char *s = malloc(n);
+	if (!s)
+		return NULL;
+	const char *dp = strstr(path, "/debug/pprof/");
+	if (dp && dp < path + pathlen) {
+		/* path.Clean(path + "/../symbol"): the last element replaced. */
+		size_t keep = pathlen;
+		while (keep && path[keep - 1] == '/')
+			keep--;
+		while (keep && path[keep - 1] != '/')
+			keep--;
+		snprintf(s, n, "%.*s%.*ssymbol", (int)(path - url), url, (int)keep, path);
+	} else {
+		snprintf(s, n, "%.*s/symbolz", (int)(path - url), url);
+	}
+	return s;
+}
+
+typedef struct {
+	uint64_t addr;
+	uint32_t loc;
+} addr_loc;
+
+static int cmp_addr_loc(const void *a, const void *b)
+{
+	const addr_loc *x = a, *y = b;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+hearth_err hearth_symbolize_remote(hearth_profile *p, const char *url, bool force,
+				   const hearth_http_opts *hoin, size_t *nsym, hearth_errbuf *eb)
+{
+	*nsym = 0;
+	addr_loc *al = NULL;
+	char *post = NULL, *surl = NULL;
+	uint8_t *resp = NULL;
+	uint32_t *fn_of_str = NULL;
+	size_t nal = 0, nresp = 0, nfs = 0;
+	hearth_err err = HEARTH_OK;
+	for (uint32_t i = 0; i < p->nlocations; i++)
+		if (p->locations[i].address && (force || p->locations[i].nlines == 0))
+			nal++;
+	if (nal == 0)
+		return HEARTH_OK;
+	if (!(al = malloc(nal * sizeof(*al))) || !(post = malloc(nal * 19 + 1))) {
+		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		goto out;
+	}
+	nal = 0;
+	for (uint32_t i = 0; i < p->nlocations; i++)
+		if (p->locations[i].address && (force || p->locations[i].nlines == 0))
+			al[nal++] = (addr_loc){p->locations[i].address, i};
+	qsort(al, nal, sizeof(*al), cmp_addr_loc);
+	size_t pn = 0;
+	for (size_t i = 0; i < nal; i++)
+		if (i == 0 || al[i].addr != al[i - 1].addr)
+			pn += (size_t)sprintf(post + pn, "%s%#llx", pn ? "+" : "",
+					      (unsigned long long)al[i].addr);
+	if (!(surl = symbol_url(url))) {
+		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		goto out;
+	}
+	hearth_http_opts ho = *hoin;
+	ho.received = 0;
+	hearth_errbuf e = {{0}};
+	if ((err = hearth_http_get(surl, &ho, post, pn, &resp, &nresp, &e))) {
+		err = hearth_seterr(eb, err, "symbolizing with %s: %s", surl, e.msg);
+		goto out;
+	}
+	/* Lines "0xADDR name"; the first, "num_symbols: N", matches nothing. */
+	for (char *line = (char *)resp; line && *line;) {
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = 0;
+		char *end;
+		while (*line == ' ' || *line == '\t')
+			line++;
+		unsigned long long a = strtoull(line, &end, 16);
+		if (end != line && (*end == ' ' || *end == '\t')) {
+			while (*end == ' ' || *end == '\t')
+				end++;
+			size_t len = strlen(end);
+			while (len && (end[len - 1] == '\r' || end[len - 1] == ' '))
+				len--;
+			addr_loc key = {a, 0};
+			addr_loc *hit = len ? bsearch(&key, al, nal, sizeof(*al), cmp_addr_loc) : NULL;
+			if (hit) {
+				while (hit > al && hit[-1].addr == a)
+					hit--;
+				uint32_t s = hearth_intern(p, end, len);
+				if (s == HEARTH_NONE) {
+					err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+					goto out;
+				}
+				if (s >= nfs) {
+					size_t cap = (size_t)s * 2 + 64;
+					uint32_t *f = realloc(fn_of_str, cap * sizeof(*f));
+					if (!f) {
+						err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+						goto out;
+					}
+					for (size_t k = nfs; k < cap; k++)
+						f[k] = HEARTH_NONE;
+					fn_of_str = f;
+					nfs = cap;
+				}
+				if (fn_of_str[s] == HEARTH_NONE)
+					fn_of_str[s] = hearth_add_function(p, s, s, 0, 0);
+				uint32_t fn = fn_of_str[s];
+				if (fn == HEARTH_NONE) {
+					err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+					goto out;
+				}
+				for (; hit < al + nal && hit->addr == a; hit++) {
+					/* A location of one line: appended through a
+					 * scratch location, which is then dropped. */
+					hearth_location *l = &p->locations[hit->loc];
+					hearth_line ln = {.function = fn};
+					uint32_t tmp = hearth_add_location(p, l->mapping, l->address,
+									   &ln, 1, false);
+					if (tmp == HEARTH_NONE) {
+						err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+						goto out;
+					}
+					l = &p->locations[hit->loc];
+					l->line0 = p->locations[tmp].line0;
+					l->nlines = 1;
+					p->nlocations--;
+					(*nsym)++;
+				}
+			}
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	for (uint32_t m = 0; m < p->nmappings && *nsym; m++)
+		p->mappings[m].has_functions = true;
+out:
+	free(al);
+	free(post);
+	free(surl);
+	free(resp);
+	free(fn_of_str);
+	return err;
+}
+
+hearth_err hearth_fetch_profile(const char *source, const hearth_opts *o,
+				const hearth_read_opts *ro, hearth_profile **out,
+				hearth_errbuf *eb)
+{
+	*out = NULL;
+	hearth_http_opts ho = {.max_size = o->max_size};
+	char *url = hearth_url_adjust(source, o->seconds, o->timeout, &ho.timeout_s, &ho.insecure);
+	uint8_t *body = NULL;
+	size_t n = 0;
+	hearth_err err;
+	if (!url)
+		return hearth_seterr(eb, HEARTH_EINVAL, "not a URL");
+	hearth_errbuf e = {{0}};
+	if ((err = hearth_http_get(url, &ho, NULL, 0, &body, &n, &e))) {
+		hearth_seterr(eb, err, "%s", e.msg);
+		goto out;
+	}
+	if (looks_like_html(body, n)) {
+		err = hearth_seterr(eb, HEARTH_EFORMAT,
+				    "received an HTML page, not a profile (is it a /debug/pprof/ "
+				    "endpoint?)");
+		goto out;
+	}
+	if ((err = hearth_parse(body, n, ro, out, eb)))
+		goto out;
+	const char *mode = o->symbolize ? o->symbolize : "";
+	bool none = !strcmp(mode, "none") || !strcmp(mode, "local");
+	bool force = !strcmp(mode, "force");
+	bool asked = force || !strcmp(mode, "remote");
+	if (!none) {
+		size_t nsym;
+		e = (hearth_errbuf){{0}};
+		hearth_err serr = hearth_symbolize_remote(*out, url, force, &ho, &nsym, &e);
+		/* As in pprof, a failed symbolization by default leaves the
+		 * addresses as they were; asked for, it is an error. */
+		if (serr && asked) {
+			err = hearth_seterr(eb, serr, "%s", e.msg);
+			hearth_profile_free(*out);
+			*out = NULL;
+		}
+	}
+out:
+	free(url);
+	free(body);
+	return err;
+}

@@ -1,0 +1,184 @@
+#!/bin/sh
+# URL sources, remote symbolization and `hearth fetch` against a real Go
+# program (tests/subjects/netsubject) on loopback, and every failure mode of
+# a URL source against tests/cli/net_stub.py and a closed port.
+#
+#   tests/cli/net.sh BUILD_DIR
+#
+# Needs go (skipped without it); the CPU check needs hey for load.  Ends
+# with "N passed, M failed".
+set -u
+cd "$(dirname "$0")/../.."
+build=${1:?usage: tests/cli/net.sh BUILD_DIR}
+H=$PWD/$build/hearth
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL $1"; shift; for l in "$@"; do echo "     $l"; done; }
+
+if ! command -v go >/dev/null 2>&1; then
+	echo "SKIP: no go on PATH"
+	echo "0 passed, 0 failed"
+	exit 0
+fi
+tmp=$(mktemp -d)
+pids=""
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+# The subject: built with go, listening on a free loopback port.
+if ! (cd tests/subjects/netsubject && go build -o "$tmp/netsubject" .) >"$tmp/build.log" 2>&1; then
+	bad "go build tests/subjects/netsubject" "$(tail -n 5 "$tmp/build.log")"
+	echo "$pass passed, $fail failed"
+	exit 1
+fi
+"$tmp/netsubject" -addr_file "$tmp/addr" -parked 50 &
+pids="$pids $!"
+python3 tests/cli/net_stub.py "$tmp/stubport" &
+pids="$pids $!"
+i=0
+while [ ! -s "$tmp/addr" ] || [ ! -s "$tmp/stubport" ]; do
+	i=$((i + 1))
+	if [ $i -gt 100 ]; then
+		bad "subject and stub start" "no address after 10 s"
+		echo "$pass passed, $fail failed"
+		exit 1
+	fi
+	sleep 0.1
+done
+A=$(cat "$tmp/addr")
+S=127.0.0.1:$(cat "$tmp/stubport")
+
+# first_row OUTPUT: the function of top's first row.
+first_row() { awk 'f { print $6; exit } / flat%/ { f = 1 }' "$1"; }
+
+# The CPU profile from host:port shorthand, under load: hotLoop leads.
+if command -v hey >/dev/null 2>&1; then
+	hey -z 4s -c 4 "http://$A/work" >/dev/null 2>&1 &
+	hey_pid=$!
+	pids="$pids $hey_pid"
+	t0=$(date +%s)
+	if "$H" top -seconds=3 "$A" >"$tmp/cpu.txt" 2>"$tmp/cpu.err"; then
+		secs=$(($(date +%s) - t0))
+		r=$(first_row "$tmp/cpu.txt")
+		if [ "$r" = main.hotLoop ]; then ok "cpu: main.hotLoop leads top ($secs s)"; else
+			bad "cpu: main.hotLoop leads top" "first row: $r" "$(head -n 12 "$tmp/cpu.txt")"; fi
+		if [ $secs -ge 3 ] && [ $secs -le 8 ]; then ok "cpu: -seconds=3 took $secs s"; else
+			bad "cpu: -seconds=3 took $secs s"; fi
+	else
+		bad "cpu: hearth top -seconds=3 $A" "$(cat "$tmp/cpu.err")"
+	fi
+	wait "$hey_pid" # the load's goroutines are gone before they are counted
+else
+	echo "SKIP: no hey on PATH; the CPU profile under load is not checked"
+fi
+
+# Heap: the leaking function leads inuse_space.
+if "$H" top -sample_index=inuse_space "http://$A/debug/pprof/heap" >"$tmp/heap.txt" 2>"$tmp/err"; then
+	r=$(first_row "$tmp/heap.txt")
+	if [ "$r" = main.leakMemory ]; then ok "heap: main.leakMemory leads inuse_space"; else
+		bad "heap: main.leakMemory leads inuse_space" "first row: $r"; fi
+else
+	bad "heap: hearth top" "$(cat "$tmp/err")"
+fi
+
+# Mutex: the contended lock's function shows.
+if "$H" top "http://$A/debug/pprof/mutex" >"$tmp/mutex.txt" 2>"$tmp/err" &&
+	grep -q ' main\.contendLock$' "$tmp/mutex.txt"; then
+	ok "mutex: main.contendLock shows"
+else
+	bad "mutex: main.contendLock shows" "$(cat "$tmp/err")" "$(head -n 12 "$tmp/mutex.txt")"
+fi
+
+# Goroutines: the profile's total matches the program's own count (give or
+# take the few goroutines of the HTTP requests themselves).
+own=$(curl -s "http://$A/count" 2>/dev/null || python3 -c "import urllib.request,sys;print(urllib.request.urlopen('http://$A/count').read().decode())")
+if "$H" top "http://$A/debug/pprof/goroutine" >"$tmp/g.txt" 2>"$tmp/err"; then
+	total=$(sed -n 's/.* of \([0-9][0-9]*\) total$/\1/p' "$tmp/g.txt" | head -n 1)
+	d=$((total - own))
+	if [ "${total:-0}" -gt 50 ] && [ $d -ge -3 ] && [ $d -le 3 ]; then
+		ok "goroutine: profile total $total, program's count $own"
+	else
+		bad "goroutine: profile total ${total:-?} vs program's count $own"
+	fi
+else
+	bad "goroutine: hearth top" "$(cat "$tmp/err")"
+fi
+
+# Remote symbolization: goroutine?debug=1 has addresses only; the names come
+# from /debug/pprof/symbol, and -symbolize=none leaves them out.
+if "$H" top -nodecount=200 "http://$A/debug/pprof/goroutine?debug=1" >"$tmp/g1.txt" 2>"$tmp/err" &&
+	grep -q 'main\.parkGoroutines\.func1$' "$tmp/g1.txt"; then
+	ok "symbolz: goroutine?debug=1 names main.parkGoroutines.func1"
+else
+	bad "symbolz: goroutine?debug=1 names main.parkGoroutines.func1" "$(cat "$tmp/err")" \
+		"$(head -n 12 "$tmp/g1.txt")"
+fi
+if "$H" top -symbolize=none -nodecount=200 "http://$A/debug/pprof/goroutine?debug=1" \
+	>"$tmp/g0.txt" 2>"$tmp/err" && ! grep -q 'main\.' "$tmp/g0.txt"; then
+	ok "symbolz: -symbolize=none leaves addresses"
+else
+	bad "symbolz: -symbolize=none leaves addresses" "$(cat "$tmp/err")" "$(head -n 12 "$tmp/g0.txt")"
+fi
+
+# fetch: every profile, each readable by go tool pprof, and an index.
+if "$H" fetch -q -o "$tmp/f" -seconds 2 "$A" >"$tmp/fetch.out" 2>"$tmp/err"; then
+	d=$(ls -d "$tmp"/f/*/ 2>/dev/null | head -n 1)
+	n=$(grep -c '	ok$' "$d/index.txt" 2>/dev/null)
+	if [ "$n" = 9 ]; then ok "fetch: index names 9 profiles"; else
+		bad "fetch: index names 9 profiles" "$(cat "$d/index.txt")"; fi
+	[ -s "$tmp/fetch.out" ] && bad "fetch -q prints nothing" "$(cat "$tmp/fetch.out")"
+	for f in cpu heap allocs goroutine block mutex threadcreate; do
+		if go tool pprof -raw "$d/$f.pb.gz" >/dev/null 2>"$tmp/err"; then
+			ok "fetch: go tool pprof -raw $f.pb.gz"
+		else
+			bad "fetch: go tool pprof -raw $f.pb.gz" "$(head -n 3 "$tmp/err")"
+		fi
+	done
+	if grep -q '^goroutine 1 \[' "$d/goroutine.txt" && [ -s "$d/trace.out" ]; then
+		ok "fetch: goroutine.txt (debug=2) and trace.out"
+	else
+		bad "fetch: goroutine.txt (debug=2) and trace.out"
+	fi
+else
+	bad "fetch: hearth fetch $A" "$(cat "$tmp/err")"
+fi
+
+# Failures: exit 1, one line on stderr naming the URL, quickly.
+# A closed port: a listener opened and closed again gives a free one.
+closed=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1]);s.close()')
+expect_fail() { # NAME MAX_SECONDS PATTERN URL [OPTIONS...]
+	name=$1 max=$2 pat=$3 url=$4
+	shift 4
+	t0=$(date +%s)
+	"$H" top "$@" "$url" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	secs=$(($(date +%s) - t0))
+	lines=$(wc -l <"$tmp/err")
+	if [ $rc -eq 1 ] && [ "$lines" -eq 1 ] && grep -qF "$url" "$tmp/err" &&
+		grep -qE "$pat" "$tmp/err" && [ $secs -le "$max" ] && [ ! -s "$tmp/out" ]; then
+		ok "failure: $name ($(cat "$tmp/err"))"
+	else
+		bad "failure: $name" "exit $rc after $secs s, $lines lines on stderr:" "$(cat "$tmp/err")"
+	fi
+}
+expect_fail "refused connection" 2 "connect" "127.0.0.1:$closed"
+expect_fail "silent host, -timeout=2" 3 "timed out" "http://$S/silent" -timeout=2
+expect_fail "HTTP 404" 2 "404 Not Found - no such profile" "http://$S/404"
+expect_fail "HTTP 500" 2 "500 Internal Server Error - no such profile" "http://$S/500"
+expect_fail "an HTML page" 2 "HTML page" "http://$S/html"
+expect_fail "an endless body, -max_size=1m" 5 "larger than" "http://$S/endless" -max_size=1m
+# fetch names the failures too, and exits 1.
+if "$H" fetch -q -o "$tmp/f2" -seconds 1 -timeout 2 "127.0.0.1:$closed" >/dev/null 2>"$tmp/err"; then
+	bad "failure: fetch from a closed port exits 1"
+else
+	n=$(grep -c "127.0.0.1:$closed" "$tmp/err")
+	if [ "$n" = 9 ]; then ok "failure: fetch names each of 9 failed URLs"; else
+		bad "failure: fetch names each of 9 failed URLs" "$(cat "$tmp/err")"; fi
+fi
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]

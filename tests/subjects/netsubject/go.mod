@@ -1,0 +1,3 @@
+module netsubject
+
+go 1.19

@@ -1,0 +1,98 @@
+// netsubject: a small net/http/pprof server for hearth's network tests.
+// Its profiles have known leaders: hotLoop burns CPU, leakMemory keeps
+// what it allocates, contendLock fights over one mutex, and parkGoroutines
+// parks a known number of goroutines.  /count reports the program's own
+// goroutine count.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	_ "net/http/pprof"
+	"os"
+	"runtime"
+	"sync"
+	"time"
+)
+
+var (
+	sink   uint64
+	leaked [][]byte
+	leakMu sync.Mutex
+	hot    sync.Mutex
+)
+
+//go:noinline
+func hotLoop() {
+	x := uint64(1)
+	for i := 0; i < 20000000; i++ {
+		x = x*6364136223846793005 + 1442695040888963407
+	}
+	sink += x
+}
+
+//go:noinline
+func leakMemory() {
+	b := make([]byte, 1<<20)
+	for i := range b {
+		b[i] = byte(i)
+	}
+	leakMu.Lock()
+	leaked = append(leaked, b)
+	leakMu.Unlock()
+}
+
+//go:noinline
+func contendLock() {
+	hot.Lock()
+	time.Sleep(2 * time.Millisecond)
+	hot.Unlock()
+}
+
+//go:noinline
+func parkGoroutines(n int, stop chan struct{}) {
+	for i := 0; i < n; i++ {
+		go func() { <-stop }()
+	}
+}
+
+func main() {
+	addrFile := flag.String("addr_file", "", "write the listening address here")
+	parked := flag.Int("parked", 50, "goroutines to park")
+	flag.Parse()
+	runtime.SetMutexProfileFraction(1)
+	runtime.SetBlockProfileRate(1)
+
+	stop := make(chan struct{})
+	parkGoroutines(*parked, stop)
+	for i := 0; i < 4; i++ {
+		go func() {
+			for {
+				contendLock()
+			}
+		}()
+	}
+	for i := 0; i < 64; i++ {
+		leakMemory()
+	}
+
+	http.HandleFunc("/work", func(w http.ResponseWriter, r *http.Request) {
+		hotLoop()
+		fmt.Fprintln(w, "ok")
+	})
+	http.HandleFunc("/count", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, runtime.NumGoroutine())
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	if *addrFile != "" {
+		os.WriteFile(*addrFile+".tmp", []byte(ln.Addr().String()), 0644)
+		os.Rename(*addrFile+".tmp", *addrFile)
+	}
+	log.Fatal(http.Serve(ln, nil))
+}
