@@ -12,6 +12,7 @@
 #include "hearth/io.h"
 #include "hearth/measure.h"
 #include "hearth/sources.h"
+#include "hearth/symbolize.h"
 #include "hearth/fetch.h"
 #include "engine.h"
 #include "util.h"
@@ -714,6 +715,10 @@ hearth_err hearth_load_sources(const char *const *paths, int n, const hearth_opt
 	if (o->nbase && o->ndiff_base)
 		return hearth_seterr(eb, HEARTH_EINVAL,
 				     "-base and -diff_base flags cannot both be specified");
+	/* A first source that is an ELF file is the program (pprof's rule). */
+	const char *exec = NULL;
+	if (n > 1 && hearth_is_elf_file(paths[0]))
+		exec = paths[0], paths++, n--;
 	if ((err = load_set(paths, n, o, &p, eb)))
 		return err;
 	int nb = o->nbase ? o->nbase : o->ndiff_base;
@@ -763,6 +768,10 @@ hearth_err hearth_load_sources(const char *const *paths, int n, const hearth_opt
 		hearth_profile_free(p);
 		p = m;
 	}
+	/* pprof symbolizes the merged profile, then removes what is uninteresting. */
+	hearth_symbolize_opts so = {o->symbolize, exec, o->warn, o->warn_ctx};
+	if ((err = hearth_symbolize(p, &so, eb)))
+		goto out;
 	err = hearth_remove_uninteresting(p, eb);
 out:
 	hearth_profile_free(base);

@@ -81,6 +81,12 @@ void cli_args_free(cli_args *a)
 	a->sources = NULL;
 }
 
+static void cli_warn(void *ctx, const char *line)
+{
+	(void)ctx;
+	fprintf(stderr, "%s\n", line);
+}
+
 int cli_load(const cli_args *a, hearth_profile **out)
 {
 	hearth_errbuf eb = {{0}};
@@ -89,7 +95,9 @@ int cli_load(const cli_args *a, hearth_profile **out)
 			  a->command);
 		return EXIT_USAGE;
 	}
-	hearth_err err = hearth_load_sources(a->sources, a->nsources, &a->opts, out, &eb);
+	hearth_opts o = a->opts;
+	o.warn = cli_warn;
+	hearth_err err = hearth_load_sources(a->sources, a->nsources, &o, out, &eb);
 	if (err) {
 		cli_error("%s", eb.msg[0] ? eb.msg : hearth_strerror(err));
 		return err == HEARTH_EINVAL ? EXIT_USAGE : EXIT_BAD_INPUT;

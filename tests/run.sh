@@ -99,7 +99,7 @@ unit() {
 }
 
 conformance() {
-	python3 ../shared/conformance/pprof_conformance.py --hearth "$build/hearth"
+	python3 ../shared/conformance/pprof_conformance.py --hearth "$build/hearth" --binaries
 }
 
 # The fuzz targets need clang with libFuzzer.  They build in BUILD_DIR/fuzz

@@ -61,6 +61,10 @@ typedef struct {
 	bool merge_single;
 	bool sums_only; /* the report needs only sums: merged samples may repeat */
 	const char *output;
+	/* Set by the front end: where lines for the user that are not errors
+	 * go (a line each, no newline), or NULL. */
+	void (*warn)(void *ctx, const char *line);
+	void *warn_ctx;
 	size_t max_size; /* cap on decompressed input; 0 is the library default */
 	/* URL sources: pprof's -seconds and -timeout (0: unset). */
 	int seconds, timeout;

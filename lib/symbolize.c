@@ -1,0 +1,754 @@
+/* Local symbolization (pprof's -symbolize=local) as `go tool pprof` does it:
+ * its object tool asks Go's pclntab first (debug/gosym's PCToLine: the outer
+ * function's name, the file and line of the innermost inlined position), and
+ * DWARF line tables for addresses outside Go functions (cgo, C programs).
+ *
+ * Every offset read from the file is checked against the bytes it points
+ * into: the file may be damaged or hostile. */
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <glob.h>
+#include <libelf.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <strings.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hearth/symbolize.h"
+#include "util.h"
+
+#define MAX_FILE ((size_t)4 << 30)
+
+struct hearth_objfile {
+	uint8_t *data;
+	size_t size;
+	Elf *elf;
+	Dwarf *dw;
+	bool dw_tried;
+	char build_id[129];
+	bool has_load;
+	uint64_t load;
+	/* Go 1.18+ pclntab (debug/gosym's ver118; Go 1.20's layout agrees on
+	 * every field read here). */
+	bool has_pcln, be;
+	const uint8_t *pcln;
+	size_t npcln;
+	uint32_t quantum, ptrsize, nfunc;
+	uint64_t text_start;
+	size_t funcname_off, cutab_off, filetab_off, pctab_off, functab_off;
+};
+
+static uint32_t rd32(const hearth_objfile *f, const uint8_t *p)
+{
+	if (f->be)
+		return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+	return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
+static uint64_t rdptr(const hearth_objfile *f, const uint8_t *p)
+{
+	if (f->ptrsize == 4)
+		return rd32(f, p);
+	uint64_t a = rd32(f, p), b = rd32(f, p + 4);
+	return f->be ? a << 32 | b : b << 32 | a;
+}
+
+/* The 4-byte word at off of the pclntab, false when out of bounds. */
+static bool pcln32(const hearth_objfile *f, size_t off, uint32_t *v)
+{
+	if (off > f->npcln || f->npcln - off < 4)
+		return false;
+	*v = rd32(f, f->pcln + off);
+	return true;
+}
+
+static bool parse_pclntab(hearth_objfile *f, const uint8_t *d, size_t n, uint64_t text)
+{
+	if (n < 8)
+		return false;
+	uint32_t le = (uint32_t)d[3] << 24 | (uint32_t)d[2] << 16 | (uint32_t)d[1] << 8 | d[0];
+	uint32_t be = (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
+	if (le == 0xfffffff0 || le == 0xfffffff1)
+		f->be = false;
+	else if (be == 0xfffffff0 || be == 0xfffffff1)
+		f->be = true;
+	else
+		return false;
+	if (d[4] != 0 || d[5] != 0)
+		return false;
+	f->quantum = d[6];
+	f->ptrsize = d[7];
+	if ((f->ptrsize != 4 && f->ptrsize != 8) || f->quantum == 0)
+		return false;
+	if (n < 8 + 8 * (size_t)f->ptrsize)
+		return false;
+	f->pcln = d;
+	f->npcln = n;
+	uint64_t w[8];
+	for (int i = 0; i < 8; i++)
+		w[i] = rdptr(f, d + 8 + (size_t)i * f->ptrsize);
+	for (int i = 3; i < 8; i++)
+		if (w[i] > n)
+			return false;
+	if (w[0] > UINT32_MAX / 2)
+		return false;
+	f->nfunc = (uint32_t)w[0];
+	f->text_start = text;
+	f->funcname_off = w[3];
+	f->cutab_off = w[4];
+	f->filetab_off = w[5];
+	f->pctab_off = w[6];
+	f->functab_off = w[7];
+	/* The function table: nfunc+1 (entry offset, func offset) pairs. */
+	if ((uint64_t)f->nfunc * 8 + 4 > n - f->functab_off)
+		return false;
+	f->has_pcln = true;
+	return true;
+}
+
+/* The NUL-terminated string at base+off of the pclntab. */
+static bool pcln_str(const hearth_objfile *f, size_t base, uint64_t off, const char **s,
+		     size_t *len)
+{
+	if (base > f->npcln || off > f->npcln - base)
+		return false;
+	const uint8_t *p = f->pcln + base + off;
+	size_t room = f->npcln - base - off;
+	const uint8_t *z = memchr(p, 0, room);
+	if (!z)
+		return false;
+	*s = (const char *)p;
+	*len = (size_t)(z - p);
+	return true;
+}
+
+static uint64_t functab_pc(const hearth_objfile *f, uint32_t i)
+{
+	uint32_t v = 0;
+	pcln32(f, f->functab_off + (size_t)i * 8, &v);
+	return f->text_start + v;
+}
+
+/* debug/gosym's pcvalue: the value of the table at off for targetpc. */
+static int32_t pcvalue(const hearth_objfile *f, uint32_t off, uint64_t entry, uint64_t target)
+{
+	if (f->pctab_off > f->npcln || off > f->npcln - f->pctab_off)
+		return -1;
+	const uint8_t *p = f->pcln + f->pctab_off + off, *end = f->pcln + f->npcln;
+	int32_t val = -1;
+	uint64_t pc = entry;
+	for (bool first = true;; first = false) {
+		uint32_t v[2];
+		for (int k = 0; k < 2; k++) {
+			uint32_t x = 0;
+			for (unsigned shift = 0;; shift += 7) {
+				if (p >= end)
+					return -1;
+				uint8_t b = *p++;
+				if (shift < 32)
+					x |= (uint32_t)(b & 0x7f) << shift;
+				if (!(b & 0x80))
+					break;
+				if (shift > 64)
+					return -1;
+			}
+			v[k] = x;
+			if (k == 0 && x == 0 && !first)
+				return -1;
+		}
+		uint32_t d = v[0];
+		d = (d & 1) ? ~(d >> 1) : d >> 1;
+		val = (int32_t)((uint32_t)val + d);
+		pc += (uint64_t)v[1] * f->quantum;
+		if (target < pc)
+			return val;
+	}
+}
+
+static int pcln_source_line(hearth_objfile *f, uint64_t pc, hearth_frame *fr)
+{
+	if (!f->has_pcln || f->nfunc == 0)
+		return 0;
+	if (pc < functab_pc(f, 0) || pc >= functab_pc(f, f->nfunc))
+		return 0;
+	/* The last function whose entry is <= pc. */
+	uint32_t lo = 0, hi = f->nfunc;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (functab_pc(f, mid) > pc)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	if (lo == 0)
+		return 0;
+	uint32_t i = lo - 1, funcoff;
+	uint64_t entry = functab_pc(f, i);
+	if (pc < entry || pc >= functab_pc(f, i + 1))
+		return 0;
+	if (!pcln32(f, f->functab_off + (size_t)i * 8 + 4, &funcoff))
+		return 0;
+	size_t fd = f->functab_off + funcoff;
+	if (fd < f->functab_off) /* wrapped */
+		return 0;
+	/* _func: entryOff, nameOff, args, deferreturn, pcsp, pcfile, pcln,
+	 * npcdata, cuOffset: field n is at 4*n. */
+	uint32_t nameoff, pcfile, pcln, cuoff;
+	if (!pcln32(f, fd + 4, &nameoff) || !pcln32(f, fd + 20, &pcfile) ||
+	    !pcln32(f, fd + 24, &pcln) || !pcln32(f, fd + 32, &cuoff))
+		return 0;
+	memset(fr, 0, sizeof(*fr));
+	if (!pcln_str(f, f->funcname_off, nameoff, &fr->func, &fr->func_len)) {
+		fr->func = "";
+		fr->func_len = 0;
+	}
+	fr->line = pcvalue(f, pcln, entry, pc);
+	int32_t fno = pcvalue(f, pcfile, entry, pc);
+	fr->file = "";
+	if (fno >= 0) {
+		uint32_t fnoff;
+		uint64_t k = ((uint64_t)cuoff + (uint32_t)fno) * 4;
+		if (k <= f->npcln && pcln32(f, f->cutab_off + k, &fnoff) && fnoff != UINT32_MAX &&
+		    !pcln_str(f, f->filetab_off, fnoff, &fr->file, &fr->file_len)) {
+			fr->file = "";
+			fr->file_len = 0;
+		}
+	}
+	return 1;
+}
+
+/* DWARF for addresses outside Go's functions, as go tool pprof's
+ * dwarfSourceLine: the line table's file and line, and the name of the
+ * subprogram that holds the address. */
+static int dwarf_source_line(hearth_objfile *f, uint64_t pc, hearth_frame *fr)
+{
+	if (!f->dw_tried) {
+		f->dw_tried = true;
+		f->dw = dwarf_begin_elf(f->elf, DWARF_C_READ, NULL);
+	}
+	if (!f->dw)
+		return 0;
+	Dwarf_Die cu;
+	if (!dwarf_addrdie(f->dw, pc, &cu))
+		return 0;
+	Dwarf_Line *ln = dwarf_getsrc_die(&cu, pc);
+	if (!ln)
+		return 0;
+	int lineno = 0;
+	dwarf_lineno(ln, &lineno);
+	const char *file = dwarf_linesrc(ln, NULL, NULL);
+	const char *name = NULL;
+	Dwarf_Die *scopes = NULL;
+	int ns = dwarf_getscopes(&cu, pc, &scopes);
+	for (int k = ns - 1; k >= 0; k--)
+		if (dwarf_tag(&scopes[k]) == DW_TAG_subprogram) {
+			name = dwarf_diename(&scopes[k]);
+			if (name)
+				break;
+		}
+	free(scopes);
+	memset(fr, 0, sizeof(*fr));
+	fr->func = name ? name : "";
+	fr->func_len = strlen(fr->func);
+	fr->file = file ? file : "";
+	fr->file_len = strlen(fr->file);
+	fr->line = lineno;
+	return 1;
+}
+
+int hearth_objfile_source_line(hearth_objfile *f, uint64_t addr, hearth_frame *fr, int max)
+{
+	if (max < 1)
+		return 0;
+	int n = pcln_source_line(f, addr, fr);
+	if (n)
+		return n;
+	return dwarf_source_line(f, addr, fr);
+}
+
+static void read_build_id(hearth_objfile *f)
+{
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(f->elf, scn))) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
+			continue;
+		Elf_Data *d = elf_getdata(scn, NULL);
+		if (!d || !d->d_buf)
+			continue;
+		size_t off = 0, noff, doff;
+		GElf_Nhdr nh;
+		while ((off = gelf_getnote(d, off, &nh, &noff, &doff)) > 0) {
+			if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 ||
+			    memcmp((char *)d->d_buf + noff, "GNU", 4) || nh.n_descsz == 0 ||
+			    nh.n_descsz > 64)
+				continue;
+			const uint8_t *b = (const uint8_t *)d->d_buf + doff;
+			for (size_t k = 0; k < nh.n_descsz; k++)
+				snprintf(f->build_id + 2 * k, 3, "%02x", b[k]);
+			return;
+		}
+	}
+}
+
+static Elf_Scn *section(Elf *e, const char *name)
+{
+	size_t shstrndx;
+	if (elf_getshdrstrndx(e, &shstrndx))
+		return NULL;
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		const char *n = elf_strptr(e, shstrndx, sh.sh_name);
+		if (n && !strcmp(n, name))
+			return scn;
+	}
+	return NULL;
+}
+
+static void find_pclntab(hearth_objfile *f)
+{
+	uint64_t text = 0;
+	GElf_Shdr sh;
+	Elf_Scn *s = section(f->elf, ".text");
+	if (s && gelf_getshdr(s, &sh))
+		text = sh.sh_addr;
+	s = section(f->elf, ".gopclntab");
+	if (!s)
+		s = section(f->elf, ".data.rel.ro.gopclntab");
+	if (s && gelf_getshdr(s, &sh) && sh.sh_type != SHT_NOBITS && sh.sh_offset <= f->size &&
+	    sh.sh_size <= f->size - sh.sh_offset &&
+	    parse_pclntab(f, f->data + sh.sh_offset, sh.sh_size, text))
+		return;
+	/* No section header names it (stripped of sections): look for the
+	 * magic in the file, and keep the first table that parses. */
+	if (!text)
+		return;
+	static const uint8_t magics[2][4] = {{0xf0, 0xff, 0xff, 0xff}, {0xf1, 0xff, 0xff, 0xff}};
+	for (size_t off = 0; off + 64 <= f->size; off += 4) {
+		const uint8_t *p = f->data + off;
+		if ((memcmp(p, magics[0], 4) && memcmp(p, magics[1], 4)) || p[4] || p[5])
+			continue;
+		if (parse_pclntab(f, p, f->size - off, text) && f->nfunc > 0 &&
+		    functab_pc(f, 0) >= text)
+			return;
+		f->has_pcln = false;
+	}
+}
+
+static hearth_err open_data(uint8_t *data, size_t n, hearth_objfile **out, hearth_errbuf *eb)
+{
+	*out = NULL;
+	hearth_objfile *f = calloc(1, sizeof(*f));
+	if (!f) {
+		free(data);
+		return HEARTH_ENOMEM;
+	}
+	f->data = data;
+	f->size = n;
+	elf_version(EV_CURRENT);
+	if (n < 4 || memcmp(data, "\177ELF", 4) ||
+	    !(f->elf = elf_memory((char *)data, n)) || elf_kind(f->elf) != ELF_K_ELF) {
+		hearth_objfile_close(f);
+		return hearth_seterr(eb, HEARTH_EFORMAT, "not an ELF file");
+	}
+	size_t np = 0;
+	if (!elf_getphdrnum(f->elf, &np))
+		for (size_t i = 0; i < np && i < 65536; i++) {
+			GElf_Phdr ph;
+			if (gelf_getphdr(f->elf, (int)i, &ph) && ph.p_type == PT_LOAD &&
+			    (ph.p_flags & PF_X)) {
+				f->has_load = true;
+				f->load = ph.p_vaddr;
+				break;
+			}
+		}
+	read_build_id(f);
+	find_pclntab(f);
+	*out = f;
+	return HEARTH_OK;
+}
+
+hearth_err hearth_objfile_open_mem(const void *data, size_t n, hearth_objfile **out,
+				   hearth_errbuf *eb)
+{
+	uint8_t *copy = malloc(n ? n : 1);
+	if (!copy)
+		return HEARTH_ENOMEM;
+	if (n)
+		memcpy(copy, data, n);
+	return open_data(copy, n, out, eb);
+}
+
+hearth_err hearth_objfile_open(const char *path, hearth_objfile **out, hearth_errbuf *eb)
+{
+	*out = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return hearth_seterr(eb, HEARTH_EIO, "%s", strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size < 4 ||
+	    (uint64_t)st.st_size > MAX_FILE) {
+		close(fd);
+		return hearth_seterr(eb, HEARTH_EFORMAT, "not an ELF file");
+	}
+	size_t n = (size_t)st.st_size, got = 0;
+	uint8_t *data = malloc(n);
+	if (!data) {
+		close(fd);
+		return HEARTH_ENOMEM;
+	}
+	while (got < n) {
+		ssize_t r = read(fd, data + got, n - got);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	if (got != n) {
+		free(data);
+		return hearth_seterr(eb, HEARTH_EIO, "short read");
+	}
+	return open_data(data, n, out, eb);
+}
+
+void hearth_objfile_close(hearth_objfile *f)
+{
+	if (!f)
+		return;
+	if (f->dw)
+		dwarf_end(f->dw);
+	if (f->elf)
+		elf_end(f->elf);
+	free(f->data);
+	free(f);
+}
+
+const char *hearth_objfile_build_id(const hearth_objfile *f)
+{
+	return f->build_id;
+}
+
+bool hearth_objfile_load_address(const hearth_objfile *f, uint64_t *out)
+{
+	*out = f->load;
+	return f->has_load;
+}
+
+bool hearth_is_elf_file(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return false;
+	struct stat st;
+	char m[4];
+	bool ok = !fstat(fd, &st) && S_ISREG(st.st_mode) && read(fd, m, 4) == 4 &&
+		  !memcmp(m, "\177ELF", 4);
+	close(fd);
+	return ok;
+}
+
+/* ---- the profile side ---- */
+
+static void warnf(const hearth_symbolize_opts *so, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void warnf(const hearth_symbolize_opts *so, const char *fmt, ...)
+{
+	if (!so->warn)
+		return;
+	char line[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	so->warn(so->warn_ctx, line);
+}
+
+static const char *base_name(const char *s)
+{
+	const char *b = strrchr(s, '/');
+	return b ? b + 1 : s;
+}
+
+/* pprof's locateBinaries: a file for the mapping under the search path,
+ * by build id, then by name. Returns a malloc'd path or NULL. */
+static char *locate(const hearth_profile *p, const hearth_mapping *m,
+		    const hearth_symbolize_opts *so)
+{
+	const char *sp = getenv("HEARTH_BINARY_PATH");
+	if (!sp || !*sp)
+		sp = getenv("PPROF_BINARY_PATH");
+	char def[4096];
+	if (!sp || !*sp) {
+		const char *home = getenv("HOME");
+		snprintf(def, sizeof(def), "%s/pprof/binaries", home ? home : "");
+		sp = def;
+	}
+	const char *file = hearth_s(p, m->file), *bid = hearth_s(p, m->build_id);
+	if (!*file && !*bid)
+		return NULL;
+	char *paths = strdup(sp), *save = NULL;
+	if (!paths)
+		return NULL;
+	char *found = NULL;
+	for (char *dir = strtok_r(paths, ":", &save); dir && !found;
+	     dir = strtok_r(NULL, ":", &save)) {
+		char *cands[64];
+		int nc = 0;
+		char buf[4096];
+		glob_t g = {0};
+		bool globbed = false;
+		if (*bid) {
+			snprintf(buf, sizeof(buf), "%s/%s/%s", dir, bid, base_name(file));
+			cands[nc++] = strdup(buf);
+			snprintf(buf, sizeof(buf), "%s/%s/*", dir, bid);
+			if (glob(buf, 0, NULL, &g) == 0) {
+				globbed = true;
+				for (size_t k = 0; k < g.gl_pathc && nc < 60; k++)
+					cands[nc++] = strdup(g.gl_pathv[k]);
+			}
+			snprintf(buf, sizeof(buf), "%s/%s/%s", dir, file, bid);
+			cands[nc++] = strdup(buf);
+		}
+		if (*file) {
+			if (*base_name(file)) {
+				snprintf(buf, sizeof(buf), "%s/%s", dir, base_name(file));
+				cands[nc++] = strdup(buf);
+			}
+			snprintf(buf, sizeof(buf), "%s/%s", dir, file);
+			cands[nc++] = strdup(buf);
+		}
+		if (globbed)
+			globfree(&g);
+		for (int k = 0; k < nc; k++) {
+			if (!found && cands[k] && hearth_is_elf_file(cands[k])) {
+				hearth_objfile *f;
+				hearth_errbuf e = {{0}};
+				if (hearth_objfile_open(cands[k], &f, &e) == HEARTH_OK) {
+					const char *fid = hearth_objfile_build_id(f);
+					if (*bid && strcmp(bid, fid))
+						warnf(so,
+						      "Ignoring local file %s: build-id mismatch (%s != %s)",
+						      cands[k], bid, fid);
+					else
+						found = cands[k], cands[k] = NULL;
+					hearth_objfile_close(f);
+				}
+			}
+			free(cands[k]);
+		}
+	}
+	free(paths);
+	return found;
+}
+
+typedef struct {
+	uint32_t name, file, idx;
+} fkey;
+
+/* Function of (name, file): pprof keys its new functions by all fields. */
+static uint32_t function_for(hearth_profile *p, fkey **tab, size_t *cap, size_t *n,
+			     uint32_t name, uint32_t file)
+{
+	if (*n * 2 >= *cap) {
+		size_t nc = *cap ? *cap * 2 : 1024;
+		fkey *t = malloc(nc * sizeof(*t));
+		if (!t)
+			return HEARTH_NONE;
+		for (size_t k = 0; k < nc; k++)
+			t[k].idx = HEARTH_NONE;
+		for (size_t k = 0; k < *cap; k++) {
+			if ((*tab)[k].idx == HEARTH_NONE)
+				continue;
+			size_t h = ((*tab)[k].name * 2654435761u ^ (*tab)[k].file * 40503u) & (nc - 1);
+			while (t[h].idx != HEARTH_NONE)
+				h = (h + 1) & (nc - 1);
+			t[h] = (*tab)[k];
+		}
+		free(*tab);
+		*tab = t;
+		*cap = nc;
+	}
+	size_t h = (name * 2654435761u ^ file * 40503u) & (*cap - 1);
+	while ((*tab)[h].idx != HEARTH_NONE) {
+		if ((*tab)[h].name == name && (*tab)[h].file == file)
+			return (*tab)[h].idx;
+		h = (h + 1) & (*cap - 1);
+	}
+	uint32_t idx = hearth_add_function(p, name, name, file, 0);
+	if (idx == HEARTH_NONE)
+		return HEARTH_NONE;
+	(*tab)[h] = (fkey){name, file, idx};
+	(*n)++;
+	return idx;
+}
+
+static bool unsymbolizable(const char *file)
+{
+	/* pprof's Mapping.Unsymbolizable: well-known system mappings. */
+	return !strncmp(file, "[vdso]", 6) || !strncmp(file, "[vsyscall]", 10) ||
+	       !strncmp(file, "linux-vdso", 10) || !strncmp(file, "/dev/dri/", 9) ||
+	       !strcmp(file, "//anon");
+}
+
+hearth_err hearth_symbolize(hearth_profile *p, const hearth_symbolize_opts *so,
+			    hearth_errbuf *eb)
+{
+	bool local = true, force = false, none = false;
+	if (so->mode && *so->mode) {
+		char *m = strdup(so->mode), *save = NULL;
+		if (!m)
+			return HEARTH_ENOMEM;
+		for (char *w = strtok_r(m, ":", &save); w; w = strtok_r(NULL, ":", &save)) {
+			if (!strcasecmp(w, "none") || !strcasecmp(w, "no"))
+				none = true;
+			else if (!strcasecmp(w, "local") || !strcasecmp(w, "fastlocal"))
+				local = true;
+			else if (!strcasecmp(w, "remote"))
+				local = false;
+			else if (!strcasecmp(w, "force"))
+				force = true;
+		}
+		free(m);
+	}
+	/* locateBinaries, then the override of mapping 0 by the program given
+	 * on the command line (with no mapping, a fake one for every location). */
+	for (uint32_t i = 0; i < p->nmappings; i++) {
+		char *path = locate(p, &p->mappings[i], so);
+		if (path) {
+			uint32_t s = hearth_intern_cstr(p, path);
+			free(path);
+			if (s == HEARTH_NONE)
+				return HEARTH_ENOMEM;
+			p->mappings[i].file = s;
+		}
+	}
+	if (so->exec) {
+		if (p->nmappings == 0) {
+			hearth_mapping m = {0};
+			if (hearth_add_mapping(p, &m) == HEARTH_NONE)
+				return HEARTH_ENOMEM;
+			for (uint32_t i = 0; i < p->nlocations; i++)
+				p->locations[i].mapping = 0;
+		}
+		uint32_t s = hearth_intern_cstr(p, so->exec);
+		if (s == HEARTH_NONE)
+			return HEARTH_ENOMEM;
+		p->mappings[0].file = s;
+	}
+	/* pprof locates the binaries whatever the mode: -symbolize=none still
+	 * names the mapping after the program given. */
+	if (!local || none)
+		return HEARTH_OK;
+
+	bool *used = calloc(p->nmappings + 1, sizeof(bool));
+	hearth_objfile **obj = calloc(p->nmappings + 1, sizeof(*obj));
+	uint64_t *adj = calloc(p->nmappings + 1, sizeof(*adj));
+	fkey *tab = NULL;
+	size_t tcap = 0, tn = 0;
+	hearth_err err = HEARTH_OK;
+	if (!used || !obj || !adj) {
+		err = HEARTH_ENOMEM;
+		goto out;
+	}
+	for (uint32_t i = 0; i < p->nlocations; i++)
+		if (p->locations[i].mapping < p->nmappings)
+			used[p->locations[i].mapping] = true;
+	for (uint32_t i = 0; i < p->nmappings; i++) {
+		hearth_mapping *m = &p->mappings[i];
+		if (!used[i])
+			continue;
+		if (!force && (m->has_functions || m->has_filenames || m->has_line_numbers))
+			continue;
+		const char *file = hearth_s(p, m->file);
+		if (!*file || unsymbolizable(file))
+			continue;
+		if (!*hearth_s(p, m->build_id) && (!strncmp(file, "http://", 7) ||
+						   !strncmp(file, "https://", 8)))
+			continue;
+		const char *bid = hearth_s(p, m->build_id);
+		char name[1024];
+		snprintf(name, sizeof(name), "%s%s%s%s", base_name(file),
+			 *bid ? " (build ID " : "", bid, *bid ? ")" : "");
+		hearth_errbuf e = {{0}};
+		hearth_objfile *f;
+		if (hearth_objfile_open(file, &f, &e) != HEARTH_OK) {
+			warnf(so, "Local symbolization failed for %s: %s", name,
+			      e.msg[0] ? e.msg : "cannot open");
+			continue;
+		}
+		const char *fid = hearth_objfile_build_id(f);
+		if (*bid && *fid && strcmp(bid, fid)) {
+			/* go tool pprof would symbolize with the wrong program: said,
+			 * and the addresses are left as they are. */
+			warnf(so, "Local symbolization failed for %s: build ID mismatch (file has %s)",
+			      name, fid);
+			hearth_objfile_close(f);
+			continue;
+		}
+		uint64_t load;
+		if (m->start != 0 && hearth_objfile_load_address(f, &load))
+			adj[i] = m->start - load;
+		obj[i] = f;
+	}
+	for (uint32_t i = 0; i < p->nlocations; i++) {
+		hearth_location *l = &p->locations[i];
+		if (l->mapping >= p->nmappings || !obj[l->mapping])
+			continue;
+		hearth_mapping *m = &p->mappings[l->mapping];
+		hearth_frame fr[1];
+		int n = hearth_objfile_source_line(obj[l->mapping], l->address - adj[l->mapping], fr, 1);
+		if (n <= 0)
+			continue;
+		hearth_line lines[1];
+		for (int k = 0; k < n; k++) {
+			uint32_t fn = hearth_intern(p, fr[k].func, fr[k].func_len);
+			uint32_t ff = hearth_intern(p, fr[k].file, fr[k].file_len);
+			if (fn == HEARTH_NONE || ff == HEARTH_NONE) {
+				err = HEARTH_ENOMEM;
+				goto out;
+			}
+			if (fr[k].func_len)
+				m->has_functions = true;
+			if (fr[k].file_len)
+				m->has_filenames = true;
+			if (fr[k].line)
+				m->has_line_numbers = true;
+			uint32_t fi = function_for(p, &tab, &tcap, &tn, fn, ff);
+			if (fi == HEARTH_NONE) {
+				err = HEARTH_ENOMEM;
+				goto out;
+			}
+			lines[k] = (hearth_line){fi, fr[k].line, 0};
+		}
+		if (!HEARTH_GROW(p->lines, p->nlines, p->caplines, (size_t)n)) {
+			err = HEARTH_ENOMEM;
+			goto out;
+		}
+		memcpy(p->lines + p->nlines, lines, sizeof(*lines) * (size_t)n);
+		l->line0 = (uint32_t)p->nlines;
+		l->nlines = (uint32_t)n;
+		l->is_folded = false;
+		p->nlines += (size_t)n;
+		m->has_inline_frames = true;
+	}
+out:
+	if (obj)
+		for (uint32_t i = 0; i < p->nmappings; i++)
+			hearth_objfile_close(obj[i]);
+	free(obj);
+	free(used);
+	free(adj);
+	free(tab);
+	if (err)
+		hearth_seterr(eb, err, "symbolization: %s", hearth_strerror(err));
+	return err;
+}
