@@ -171,6 +171,28 @@ expect_fail "HTTP 404" 2 "404 Not Found - no such profile" "http://$S/404"
 expect_fail "HTTP 500" 2 "500 Internal Server Error - no such profile" "http://$S/500"
 expect_fail "an HTML page" 2 "HTML page" "http://$S/html"
 expect_fail "an endless body, -max_size=1m" 5 "larger than" "http://$S/endless" -max_size=1m
+# The URL hearth makes: host:port is the CPU profile, -seconds sets seconds=
+# (the stub answers 404 with the path and query it was asked for).
+expect_fail "host:port is /debug/pprof/profile, -seconds=7 in the query" 2 \
+	"404 Not Found - /debug/pprof/profile\\?seconds=7$" "$S" -seconds=7
+expect_fail "-seconds replaces the URL's seconds=" 2 \
+	"404 Not Found - /x\\?debug=1&seconds=4$" "http://$S/x?seconds=9&debug=1" -seconds=4
+# https: a self-signed certificate is refused, and taken with https+insecure://.
+if command -v openssl >/dev/null 2>&1 &&
+	openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 \
+		-keyout "$tmp/key.pem" -out "$tmp/cert.pem" >/dev/null 2>&1; then
+	cat "$tmp/key.pem" "$tmp/cert.pem" >"$tmp/tls.pem"
+	python3 tests/cli/net_stub.py "$tmp/tlsport" "$tmp/tls.pem" &
+	pids="$pids $!"
+	i=0
+	while [ ! -s "$tmp/tlsport" ] && [ $i -lt 50 ]; do i=$((i + 1)); sleep 0.1; done
+	T=127.0.0.1:$(cat "$tmp/tlsport" 2>/dev/null)
+	expect_fail "https: a self-signed certificate" 2 "certificate" "https://$T/404"
+	expect_fail "https+insecure: TLS without checks" 2 "404 Not Found - no such profile" \
+		"https+insecure://$T/404"
+else
+	echo "SKIP: no openssl; https is not checked"
+fi
 # fetch names the failures too, and exits 1.
 if "$H" fetch -q -o "$tmp/f2" -seconds 1 -timeout 2 "127.0.0.1:$closed" >/dev/null 2>"$tmp/err"; then
 	bad "failure: fetch from a closed port exits 1"

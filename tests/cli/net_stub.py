@@ -6,11 +6,15 @@
   /html     an HTML page with status 200
   /endless  a 200 whose body never ends
   /silent   accepts, reads the request, never answers
+  other     404 with the path and query asked for as the body (so a test
+            sees the URL hearth made)
 
-Usage: net_stub.py PORTFILE  (listens on a free loopback port, writes it)."""
+Usage: net_stub.py PORTFILE [CERTFILE]  (listens on a free loopback port,
+writes it; with CERTFILE, a PEM of key and certificate, over TLS)."""
 import http.server
 import os
 import socketserver
+import ssl
 import sys
 import time
 
@@ -46,8 +50,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     self.wfile.write(chunk)
             except OSError:
                 pass
-        else:  # /silent and anything else
+        elif p == "/silent":
             time.sleep(3600)
+        else:
+            body = self.path.encode() + b"\n"
+            self.send_response(404)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
 
 
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
@@ -55,6 +66,10 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
 
 srv = Server(("127.0.0.1", 0), Handler)
+if len(sys.argv) > 2:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[2])
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
 with open(sys.argv[1] + ".tmp", "w") as f:
     f.write(str(srv.server_address[1]))
 os.rename(sys.argv[1] + ".tmp", sys.argv[1])
