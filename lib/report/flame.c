@@ -675,6 +675,10 @@ static uint32_t diff_color(int64_t before, int64_t after)
 		return 0xe8e8e8;
 	double t = (double)(after - before) / (double)big;
 	double m = t < 0 ? -t : t;
+	/* Negative values (a -diff_base of negated samples) make the change
+	 * larger than the larger side: full strength, not an overflow. */
+	if (m > 1)
+		m = 1;
 	uint32_t lo = (uint32_t)(225 - 170 * m + 0.5);
 	return t > 0 ? 0xff0000u | lo << 8 | lo : lo << 16 | 0xdd00u | lo;
 }
