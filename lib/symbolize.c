@@ -68,7 +68,12 @@ static bool pcln32(const hearth_objfile *f, size_t off, uint32_t *v)
 	return true;
 }
 
-static bool parse_pclntab(hearth_objfile *f, const uint8_t *d, size_t n, uint64_t text)
+/* text: the address of .text (debug/gosym takes it, not the header's word,
+ * which may be unrelocated); 0 when unknown: the header's word. strict: the
+ * table was found by its magic, not by a section name, so its offsets must
+ * also come in the order the linker writes them. */
+static bool parse_pclntab(hearth_objfile *f, const uint8_t *d, size_t n, uint64_t text,
+			  bool strict)
 {
 	if (n < 8)
 		return false;
@@ -98,6 +103,11 @@ static bool parse_pclntab(hearth_objfile *f, const uint8_t *d, size_t n, uint64_
 			return false;
 	if (w[0] > UINT32_MAX / 2)
 		return false;
+	if (strict && !(w[0] > 0 && w[3] >= 8 + 8 * (uint64_t)f->ptrsize && w[3] <= w[4] &&
+			w[4] <= w[5] && w[5] <= w[6] && w[6] <= w[7]))
+		return false;
+	if (!text)
+		text = w[2];
 	f->nfunc = (uint32_t)w[0];
 	f->text_start = text;
 	f->funcname_off = w[3];
@@ -326,19 +336,26 @@ static void find_pclntab(hearth_objfile *f)
 		s = section(f->elf, ".data.rel.ro.gopclntab");
 	if (s && gelf_getshdr(s, &sh) && sh.sh_type != SHT_NOBITS && sh.sh_offset <= f->size &&
 	    sh.sh_size <= f->size - sh.sh_offset &&
-	    parse_pclntab(f, f->data + sh.sh_offset, sh.sh_size, text))
+	    parse_pclntab(f, f->data + sh.sh_offset, sh.sh_size, text, false))
 		return;
-	/* No section header names it (stripped of sections): look for the
-	 * magic in the file, and keep the first table that parses. */
-	if (!text)
+	f->has_pcln = false;
+	/* No section header names it (a file stripped of its section headers):
+	 * look for the magic, and keep the first table that parses. Only for
+	 * files that say they are Go's: a Go build id note, or no sections. */
+	size_t nsec = 0;
+	if (!section(f->elf, ".note.go.buildid") && !elf_getshdrnum(f->elf, &nsec) && nsec > 1)
 		return;
-	static const uint8_t magics[2][4] = {{0xf0, 0xff, 0xff, 0xff}, {0xf1, 0xff, 0xff, 0xff}};
+	static const uint8_t magics[4][4] = {{0xf0, 0xff, 0xff, 0xff},
+					     {0xf1, 0xff, 0xff, 0xff},
+					     {0xff, 0xff, 0xff, 0xf0},
+					     {0xff, 0xff, 0xff, 0xf1}};
 	for (size_t off = 0; off + 64 <= f->size; off += 4) {
 		const uint8_t *p = f->data + off;
-		if ((memcmp(p, magics[0], 4) && memcmp(p, magics[1], 4)) || p[4] || p[5])
+		if ((memcmp(p, magics[0], 4) && memcmp(p, magics[1], 4) && memcmp(p, magics[2], 4) &&
+		     memcmp(p, magics[3], 4)) ||
+		    p[4] || p[5])
 			continue;
-		if (parse_pclntab(f, p, f->size - off, text) && f->nfunc > 0 &&
-		    functab_pc(f, 0) >= text)
+		if (parse_pclntab(f, p, f->size - off, text, true) && f->nfunc > 0)
 			return;
 		f->has_pcln = false;
 	}
@@ -593,10 +610,10 @@ static uint32_t function_for(hearth_profile *p, fkey **tab, size_t *cap, size_t 
 
 static bool unsymbolizable(const char *file)
 {
-	/* pprof's Mapping.Unsymbolizable: well-known system mappings. */
-	return !strncmp(file, "[vdso]", 6) || !strncmp(file, "[vsyscall]", 10) ||
-	       !strncmp(file, "linux-vdso", 10) || !strncmp(file, "/dev/dri/", 9) ||
-	       !strcmp(file, "//anon");
+	/* pprof's Mapping.Unsymbolizable: [vdso], [vsyscall], [stack] ...,
+	 * linux-vdso.so, GPU mappings. */
+	const char *b = base_name(file);
+	return b[0] == '[' || !strncmp(b, "linux-vdso", 10) || !strncmp(file, "/dev/dri/", 9);
 }
 
 hearth_err hearth_symbolize(hearth_profile *p, const hearth_symbolize_opts *so,

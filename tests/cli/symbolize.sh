@@ -11,6 +11,7 @@
 #   - a binary whose build id differs from the profile's: one warning line on
 #     stderr, and the addresses are left unsymbolized (pprof's -symbolize=none
 #     output; go tool pprof itself would print the other program's names);
+#   - a binary without section headers (the pclntab found by its magic);
 #   - binaries found under $HEARTH_BINARY_PATH and $PPROF_BINARY_PATH by
 #     build id; -symbolize=none.
 #
@@ -107,6 +108,29 @@ for v in normal stripped trim; do
 	same "$v heap -symbolize=none" -- top -symbolize=none "$b" "$heap" -- \
 		-top -symbolize=none "$b" "$heap"
 done
+
+# Section headers gone (as sstrip leaves a file): the pclntab is found by its
+# magic. The File: line names the other file; the rest is pprof's.
+if [ -f "$tmp/hot.normal" ] && [ -f "$tmp/heap.normal.txt" ]; then
+	python3 - "$tmp/hot.normal" "$tmp/hot.noshdr" <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+b[0x28:0x30] = bytes(8)  # e_shoff
+b[0x3C:0x40] = bytes(4)  # e_shnum, e_shstrndx
+open(sys.argv[2], "wb").write(b)
+PY
+	for o in "" -lines; do
+		"$hearth" top $o "$tmp/hot.noshdr" "$tmp/heap.normal.txt" 2>&1 | tail -n +2 >"$tmp/h.out"
+		go tool pprof -top $o "$tmp/hot.normal" "$tmp/heap.normal.txt" 2>/dev/null |
+			tail -n +2 >"$tmp/g.out"
+		if [ -s "$tmp/g.out" ] && cmp -s "$tmp/h.out" "$tmp/g.out"; then
+			ok "no section headers: pclntab by magic $o"
+		else
+			diff "$tmp/g.out" "$tmp/h.out" >"$tmp/diff"
+			bad "no section headers: pclntab by magic $o" "$tmp/diff"
+		fi
+	done
+fi
 
 # Build ids: the profile comes from b1, b2 is the same program with another id.
 id1=1111111111111111111111111111111111111111

@@ -4,6 +4,9 @@ a PT_LOAD, .text, a GNU build-id note and a Go 1.18 .gopclntab with two
 functions, so the fuzzer starts from a file the symbolizer reads all the way.
 
     make_elf_seed.py OUT
+
+elf-gopclntab-noshdr is the same file with e_shoff, e_shnum and e_shstrndx
+zeroed (no section headers: the pclntab is found by its magic).
 """
 import struct
 import sys

@@ -1,6 +1,7 @@
 /* The pclntab reader on a hand-made ELF file (tests/fuzz/regress/elf-gopclntab,
  * written by tests/fuzz/make_elf_seed.py): two functions of 16 bytes at
- * 0x401000, both at a.go:10; the GNU build id; the load address; and damaged
+ * 0x401000, both at a.go:10; the GNU build id; the load address; the same
+ * without section headers; and damaged
  * copies of it, which must give nothing rather than garbage or a crash. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -52,6 +53,26 @@ static void test_pclntab(void **state)
 	hearth_objfile_close(f);
 }
 
+/* Without section headers the table is found by its magic, and .text's
+ * address comes from the table's header. */
+static void test_no_section_headers(void **state)
+{
+	(void)state;
+	load_seed();
+	uint8_t copy[4096];
+	memcpy(copy, seed, nseed);
+	memset(copy + 0x28, 0, 8); /* e_shoff */
+	memset(copy + 0x3c, 0, 4); /* e_shnum, e_shstrndx */
+	hearth_objfile *f;
+	hearth_errbuf eb;
+	assert_int_equal(hearth_objfile_open_mem(copy, nseed, &f, &eb), HEARTH_OK);
+	hearth_frame fr[2];
+	assert_int_equal(hearth_objfile_source_line(f, 0x401010, fr, 2), 1);
+	assert_memory_equal(fr[0].func, "main.b", 6);
+	assert_int_equal(fr[0].line, 10);
+	hearth_objfile_close(f);
+}
+
 static void test_damaged(void **state)
 {
 	(void)state;
@@ -91,6 +112,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pclntab),
+		cmocka_unit_test(test_no_section_headers),
 		cmocka_unit_test(test_damaged),
 		cmocka_unit_test(test_not_elf),
 	};
