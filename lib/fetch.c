@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include <curl/curl.h>
@@ -459,11 +460,25 @@ hearth_err hearth_fetch_profile(const char *source, const hearth_opts *o,
 	}
 	if ((err = hearth_parse(body, n, ro, out, eb)))
 		goto out;
-	const char *mode = o->symbolize ? o->symbolize : "";
-	bool none = !strcmp(mode, "none") || !strcmp(mode, "local");
-	bool force = !strcmp(mode, "force");
-	bool asked = force || !strcmp(mode, "remote");
-	if (!none) {
+	/* pprof's modes: remote by default, not after local or fastlocal
+	 * (unless remote follows), never with none. */
+	bool remote = true, force = false, asked = false;
+	for (const char *w = o->symbolize; w && *w;) {
+		size_t wn = strcspn(w, ":");
+		if ((wn == 4 && !strncasecmp(w, "none", 4)) || (wn == 2 && !strncasecmp(w, "no", 2))) {
+			remote = false;
+			break;
+		}
+		if ((wn == 5 && !strncasecmp(w, "local", 5)) ||
+		    (wn == 9 && !strncasecmp(w, "fastlocal", 9)))
+			remote = false;
+		else if (wn == 6 && !strncasecmp(w, "remote", 6))
+			remote = asked = true;
+		else if (wn == 5 && !strncasecmp(w, "force", 5))
+			force = asked = true;
+		w += wn + (w[wn] == ':');
+	}
+	if (remote) {
 		size_t nsym;
 		e = (hearth_errbuf){{0}};
 		hearth_err serr = hearth_symbolize_remote(*out, url, force, &ho, &nsym, &e);

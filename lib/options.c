@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "hearth/options.h"
 
@@ -179,10 +180,25 @@ hearth_err hearth_opts_set(hearth_opts *o, const char *name, const char *v, hear
 		return HEARTH_OK;
 	}
 	if (!strcmp(name, "symbolize")) {
-		if (!v || (strcmp(v, "none") && strcmp(v, "local") && strcmp(v, "remote") &&
-			   strcmp(v, "force")))
+		/* pprof's [local|fastlocal|remote|none][:force][:demangle=...]. */
+		static const char *const words[] = {
+			"none", "no", "local", "fastlocal", "remote", "force", "demangle=full",
+			"demangle=none", "demangle=templates", "demangle=default"};
+		for (const char *w = v; w && *w;) {
+			size_t n = strcspn(w, ":");
+			bool known = n == 0;
+			for (size_t k = 0; !known && k < sizeof(words) / sizeof(words[0]); k++)
+				known = strlen(words[k]) == n && !strncasecmp(w, words[k], n);
+			if (!known) {
+				v = NULL;
+				break;
+			}
+			w += n + (w[n] == ':');
+		}
+		if (!v)
 			return hearth_seterr(eb, HEARTH_EINVAL,
-					     "-symbolize must be none, local, remote or force");
+					     "-symbolize must be [local|fastlocal|remote|none][:force]"
+					     "[:demangle=none|full|templates|default]");
 		o->symbolize = v;
 		return HEARTH_OK;
 	}

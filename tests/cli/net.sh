@@ -124,6 +124,15 @@ else
 	bad "symbolz: -symbolize=none leaves addresses" "$(cat "$tmp/err")" "$(head -n 12 "$tmp/g0.txt")"
 fi
 
+# pprof's mode words: local alone skips the remote part, remote:force takes it.
+if "$H" top -symbolize=local -nodecount=200 "http://$A/debug/pprof/goroutine?debug=1" \
+	>"$tmp/gl.txt" 2>"$tmp/err" && ! grep -q 'main\.' "$tmp/gl.txt" &&
+	"$H" top -symbolize=remote:force -nodecount=200 "http://$A/debug/pprof/goroutine?debug=1" \
+		>"$tmp/gf.txt" 2>>"$tmp/err" && grep -q 'main\.parkGoroutines\.func1$' "$tmp/gf.txt"; then
+	ok "symbolz: -symbolize=local skips it, remote:force does it"
+else
+	bad "symbolz: -symbolize=local skips it, remote:force does it" "$(cat "$tmp/err")"
+fi
 # fetch: every profile, each readable by go tool pprof, and an index.
 if "$H" fetch -q -o "$tmp/f" -seconds 2 "$A" >"$tmp/fetch.out" 2>"$tmp/err"; then
 	d=$(ls -d "$tmp"/f/*/ 2>/dev/null | head -n 1)
