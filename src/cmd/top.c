@@ -8,7 +8,8 @@ static const char usage[] =
 	"Prints the functions with the most samples, as `go tool pprof -top`:\n"
 	"flat (in the function itself), cum (with what it calls), their shares\n"
 	"and the running sum.  Sources are profile files (profile.proto, gzipped\n"
-	"or not, or any legacy pprof format); several are merged.\n"
+	"or not, any legacy pprof format, folded stacks, or a net/http/pprof URL;\n"
+	"host:port means its CPU profile); several are merged.\n"
 	"\n"
 	"Options (pprof's names; -opt=value or --opt=value):\n"
 	"  -sample_index=N|name  value to report (-inuse_space, -alloc_space, ...)\n"
@@ -22,7 +23,9 @@ static const char usage[] =
 	"  -noinlines            attribute inlined calls to their callers\n"
 	"  -base=FILE -diff_base=FILE   subtract / compare with a base profile\n"
 	"  -normalize -divide_by=F -unit=U -relative_percentages -drop_negative\n"
-	"  -max_size=BYTES       cap on a decompressed profile (default 1GB)\n";
+	"  -max_size=BYTES       cap on a decompressed profile (default 1GB)\n"
+	"  -seconds=N -timeout=N for URL sources (http://host:port/debug/pprof/...)\n"
+	"  -symbolize=local|remote|none[:force]   names for profiles with addresses only\n";
 
 int cmd_top(int argc, char **argv)
 {
