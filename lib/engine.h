@@ -211,6 +211,9 @@ void hearth_graph_sort_scores(const hearth_profile *p, hearth_graph *g, const in
 /* Go's math.Log2, bit for bit (pprof's entropy scores depend on it). */
 double hearth_go_log2(double x);
 
+/* Go's filepath.Base of s[0..n): a pointer into s (or a static "." / "/")
+ * and its length in *len. */
+const char *hearth_path_base(const char *s, size_t n, size_t *len);
 /* Path cleanup as Go's filepath.Clean, into out (n >= strlen(in) + 2). */
 void hearth_path_clean(const char *in, char *out, size_t n);
 

@@ -59,6 +59,25 @@ void hearth_path_clean(const char *in, char *out, size_t n)
 	out[w] = 0;
 }
 
+const char *hearth_path_base(const char *s, size_t n, size_t *len)
+{
+	if (n == 0) {
+		*len = 1;
+		return ".";
+	}
+	while (n > 1 && s[n - 1] == '/')
+		n--;
+	if (n == 1 && s[0] == '/') {
+		*len = 1;
+		return s;
+	}
+	size_t b = n;
+	while (b > 0 && s[b - 1] != '/')
+		b--;
+	*len = n - b;
+	return s + b;
+}
+
 static uint64_t info_hash(const hearth_nodeinfo *k)
 {
 	uint64_t h = k->name * 0x9e3779b97f4a7c15ull;
@@ -193,13 +212,9 @@ void hearth_node_name(const hearth_profile *p, const hearth_nodeinfo *ni, hearth
 		/* the name says it all */
 	} else if (ni->objfile) {
 		const char *o = hearth_s(p, ni->objfile);
-		size_t len = strlen(o);
-		while (len > 1 && o[len - 1] == '/')
-			len--;
-		const char *b = o + len;
-		while (b > o && b[-1] != '/')
-			b--;
-		hearth_buf_printf(out, "[%.*s]", (int)(o + len - b), b);
+		size_t bl;
+		const char *b = hearth_path_base(o, strlen(o), &bl);
+		hearth_buf_printf(out, "[%.*s]", (int)bl, b);
 	} else {
 		hearth_buf_puts(out, "<unknown>");
 	}

@@ -7,6 +7,7 @@
  * order the writer put the fields in.  Every length and count is checked
  * against the bytes that remain before anything is allocated.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -281,6 +282,21 @@ static bool value_type(rd *r, const hearth_profile *p, hearth_value_type *vt)
 	return true;
 }
 
+/* Records a table entry's id once it is decoded: ids are nonzero and unique. */
+static bool register_id(rd *r, idmap *ids, uint64_t id, uint32_t idx, const char *what)
+{
+	char msg[64];
+	if (id == 0) {
+		snprintf(msg, sizeof(msg), "%s with id 0", what);
+		return fail(r, r->end, msg), false;
+	}
+	if (!idmap_put(ids, id, idx)) {
+		snprintf(msg, sizeof(msg), "duplicate %s id", what);
+		return fail(r, r->end, msg), false;
+	}
+	return true;
+}
+
 static bool decode_function(rd *r, hearth_profile *p, idmap *ids, uint32_t idx)
 {
 	uint32_t f, w;
@@ -314,11 +330,7 @@ static bool decode_function(rd *r, hearth_profile *p, idmap *ids, uint32_t idx)
 				return false;
 		}
 	}
-	if (id == 0)
-		return fail(r, r->end, "function with id 0"), false;
-	if (!idmap_put(ids, id, idx))
-		return fail(r, r->end, "duplicate function id"), false;
-	return true;
+	return register_id(r, ids, id, idx, "function");
 }
 
 static bool decode_mapping(rd *r, hearth_profile *p, idmap *ids, uint32_t idx)
@@ -351,11 +363,7 @@ static bool decode_mapping(rd *r, hearth_profile *p, idmap *ids, uint32_t idx)
 		case 10: m->has_inline_frames = v != 0; break;
 		}
 	}
-	if (id == 0)
-		return fail(r, r->end, "mapping with id 0"), false;
-	if (!idmap_put(ids, id, idx))
-		return fail(r, r->end, "duplicate mapping id"), false;
-	return true;
+	return register_id(r, ids, id, idx, "mapping");
 }
 
 static bool decode_line(rd *r, const idmap *fids, hearth_line *ln)
@@ -441,11 +449,7 @@ static bool decode_location(rd *r, hearth_profile *p, idmap *ids, const idmap *m
 	}
 	if (p->nlines > UINT32_MAX)
 		return r->err = hearth_seterr(r->eb, HEARTH_ETOOBIG, "too many lines"), false;
-	if (id == 0)
-		return fail(r, r->end, "location with id 0"), false;
-	if (!idmap_put(ids, id, idx))
-		return fail(r, r->end, "duplicate location id"), false;
-	return true;
+	return register_id(r, ids, id, idx, "location");
 }
 
 /* Reads a repeated integer field, packed (wire type 2) or not (wire type 0),

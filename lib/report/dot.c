@@ -199,13 +199,9 @@ static char *replace_all(char *s, const char *from, const char *to)
 
 static const char *base_name(const char *s, char *buf, size_t n)
 {
-	size_t len = strlen(s);
-	while (len > 1 && s[len - 1] == '/')
-		len--;
-	const char *b = s + len;
-	while (b > s && b[-1] != '/')
-		b--;
-	snprintf(buf, n, "%.*s", (int)(s + len - b), b);
+	size_t bl;
+	const char *b = hearth_path_base(s, strlen(s), &bl);
+	snprintf(buf, n, "%.*s", (int)bl, b);
 	return buf;
 }
 

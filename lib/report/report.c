@@ -222,13 +222,9 @@ void hearth_rpt_profile_labels(const hearth_report *r, hearth_buf *out)
 	if (p->nmappings > 0) {
 		const char *f = hearth_s(p, p->mappings[0].file);
 		if (*f) {
-			size_t len = strlen(f);
-			while (len > 1 && f[len - 1] == '/')
-				len--;
-			const char *base = f + len;
-			while (base > f && base[-1] != '/')
-				base--;
-			hearth_buf_printf(out, "File: %.*s\n", (int)(f + len - base), base);
+			size_t bl;
+			const char *base = hearth_path_base(f, strlen(f), &bl);
+			hearth_buf_printf(out, "File: %.*s\n", (int)bl, base);
 		}
 		if (p->mappings[0].build_id)
 			hearth_buf_printf(out, "Build ID: %s\n", hearth_s(p, p->mappings[0].build_id));
@@ -276,25 +272,6 @@ void hearth_trimmed_free(hearth_trimmed *t)
 	t->inlined = NULL;
 }
 
-/* Go's filepath.Base. */
-static const char *path_base(const char *s, size_t n, size_t *len)
-{
-	if (n == 0) {
-		*len = 1;
-		return ".";
-	}
-	while (n > 1 && s[n - 1] == '/')
-		n--;
-	if (n == 1 && s[0] == '/') {
-		*len = 1;
-		return s;
-	}
-	size_t b = n;
-	while (b > 0 && s[b - 1] != '/')
-		b--;
-	*len = n - b;
-	return s + b;
-}
 
 /* pprof's trimPath: strips the part of a file name before the base name
  * of a -source_path directory, or a -trim_path prefix, or /proc/self/cwd;
@@ -305,7 +282,7 @@ size_t hearth_rpt_trim_path(const char *path, const char *trim, const char *sear
 		for (const char *d = search; d && *d;) {
 			const char *e = strchr(d, ':');
 			size_t n = e ? (size_t)(e - d) : strlen(d), bl;
-			const char *b = path_base(d, n, &bl);
+			const char *b = hearth_path_base(d, n, &bl);
 			char want[4096];
 			if (bl + 3 <= sizeof(want)) {
 				snprintf(want, sizeof(want), "/%.*s/", (int)bl, b);
