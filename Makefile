@@ -13,6 +13,8 @@ LDLIBS   += -lcurl
 # Graphviz as a library (call graphs as svg/pdf/png); the fallback names its
 # libraries before `make deps` has installed the .pc files.
 LDLIBS   += $(or $(shell pkg-config --libs libgvc 2>/dev/null),-lgvc -lcgraph -lcdt)
+# capstone: disasm and weblist; libmicrohttpd: `hearth web` (server/).
+LDLIBS   += -lcapstone -lmicrohttpd
 
 ifeq ($(SAN),1)
   BUILD   := build-san
@@ -26,12 +28,15 @@ CFLAGS   += -fwrapv
 DEB_PKGS = gcc make pkg-config libdeflate-dev zlib1g-dev libpcre2-dev libcmocka-dev \
            golang-go golang-github-google-pprof-dev python3 time clang libclang-rt-14-dev gzip \
            libjansson-dev libcurl4-openssl-dev hey socat libelf-dev libdw-dev \
-           libgraphviz-dev libgvc6 libcgraph6 graphviz fonts-liberation2 poppler-utils valgrind
+           libgraphviz-dev libgvc6 libcgraph6 graphviz fonts-liberation2 poppler-utils valgrind \
+           libcapstone-dev libmicrohttpd-dev chromium
 
 LIB_SRC  = $(wildcard lib/*.c lib/report/*.c)
-CLI_SRC  = $(wildcard src/*.c src/cmd/*.c)
+CLI_SRC  = $(wildcard src/*.c src/cmd/*.c server/*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
-CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o) $(BUILD)/web_assets.o
+# The web UI's static files, embedded into the binary (server/embed.sh).
+WEB_FILES = $(sort $(wildcard web/*.html web/*.js web/*.css web/*.svg))
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 HEARTH   = $(BUILD)/hearth
@@ -41,8 +46,14 @@ SAMPLE   = tests/data/leaky.cpu.pb.gz
 
 all: $(HEARTH)
 
+# Node.js and npm come from Debian unless the machine has them already (a
+# nodejs from elsewhere must not be replaced); the end-to-end tests' npm
+# packages (playwright-core) are installed from tests/e2e/package-lock.json.
 deps:
 	@./tests/deps.sh $(DEB_PKGS)
+	@command -v npm >/dev/null 2>&1 || ./tests/deps.sh nodejs npm
+	@if [ -f tests/e2e/package-lock.json ] && [ ! -d tests/e2e/node_modules ]; then \
+		npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error; fi
 
 $(BUILD)/libhearth.a: $(LIB_OBJ)
 	@mkdir -p $(@D)
@@ -51,7 +62,14 @@ $(BUILD)/libhearth.a: $(LIB_OBJ)
 $(HEARTH): $(CLI_OBJ) $(BUILD)/libhearth.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libhearth.a $(LDLIBS)
 
-$(BUILD)/%.o: %.c $(wildcard include/hearth/*.h lib/*.h lib/report/*.h src/*.h)
+$(BUILD)/web_assets.c: $(WEB_FILES) server/embed.sh
+	@mkdir -p $(@D)
+	./server/embed.sh $(WEB_FILES) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/web_assets.o: $(BUILD)/web_assets.c server/assets.h
+	$(CC) $(CPPFLAGS) -Iserver $(CFLAGS) $(WARN) -c -o $@ $<
+
+$(BUILD)/%.o: %.c $(wildcard include/hearth/*.h lib/*.h lib/report/*.h src/*.h server/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -c -o $@ $<
 
@@ -77,7 +95,7 @@ fuzz-long: fuzz
 	@./tests/fuzz/run.sh long
 
 format:
-	clang-format -i include/hearth/*.h lib/*.c lib/*.h lib/report/*.c src/*.c src/*.h src/cmd/*.c
+	clang-format -i include/hearth/*.h lib/*.c lib/*.h lib/report/*.c src/*.c src/*.h src/cmd/*.c server/*.c server/*.h
 
 clean:
 	rm -rf build build-san build-fuzz

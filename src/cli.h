@@ -49,5 +49,8 @@ int cmd_flame(int argc, char **argv);
 int cmd_folded(int argc, char **argv);
 int cmd_speedscope(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
+int cmd_disasm(int argc, char **argv);
+int cmd_weblist(int argc, char **argv);
+int cmd_web(int argc, char **argv);
 
 #endif

@@ -15,7 +15,8 @@ static const struct {
 	{"raw", cmd_raw},     {"comments", cmd_comments}, {"callgrind", cmd_callgrind},
 	{"dot", cmd_dot},     {"list", cmd_list}, {"topproto", cmd_topproto},
 	{"flame", cmd_flame}, {"folded", cmd_folded}, {"speedscope", cmd_speedscope},
-	{"fetch", cmd_fetch},
+	{"fetch", cmd_fetch}, {"disasm", cmd_disasm}, {"weblist", cmd_weblist},
+	{"web", cmd_web},
 };
 
 int main(int argc, char **argv)
