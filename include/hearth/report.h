@@ -22,6 +22,8 @@ typedef enum {
 	HEARTH_CMD_DOT,
 	HEARTH_CMD_LIST,
 	HEARTH_CMD_TOPPROTO,
+	HEARTH_CMD_DISASM,
+	HEARTH_CMD_WEBLIST,
 } hearth_cmd;
 
 typedef struct hearth_report hearth_report;
@@ -52,6 +54,12 @@ hearth_err hearth_report_callgrind(hearth_report *r, hearth_buf *out, hearth_err
 hearth_err hearth_report_dot(hearth_report *r, hearth_buf *out, hearth_errbuf *eb);
 /* Annotated source of the functions matching o->symbol. */
 hearth_err hearth_report_list(hearth_report *r, hearth_buf *out, hearth_errbuf *eb);
+/* Annotated assembly of the functions matching o->symbol (lib/report/disasm.c). */
+hearth_err hearth_report_disasm(hearth_report *r, hearth_buf *out, hearth_errbuf *eb);
+/* One HTML page of source lines with their assembly, as pprof's weblist. */
+hearth_err hearth_report_weblist(hearth_report *r, hearth_buf *out, hearth_errbuf *eb);
+/* The rows of top as JSON, for the web API (lib/report/text.c; docs/web.md). */
+hearth_err hearth_report_top_json(hearth_report *r, hearth_buf *out, hearth_errbuf *eb);
 /* pprof's -raw: the profile as text (needs lib/report/raw.c). */
 hearth_err hearth_report_rawtext(hearth_report *r, hearth_buf *out, hearth_errbuf *eb);
 /* The rows of top as a profile (sample types cum and flat); *out is a new
