@@ -5,7 +5,9 @@
 #
 #   tests/cli/net.sh BUILD_DIR
 #
-# Needs go (skipped without it); the CPU check needs hey for load.  Ends
+# Needs go (skipped without it); the CPU check needs hey for load.  The
+# heap?debug=1 text is compared with the proto heap profile of the same
+# moment (the subject's /quiesce holds the heap profile still).  Ends
 # with "N passed, M failed".
 set -u
 cd "$(dirname "$0")/../.."
@@ -52,11 +54,13 @@ done
 A=$(cat "$tmp/addr")
 S=127.0.0.1:$(cat "$tmp/stubport")
 
+loaded=false
 # first_row OUTPUT: the function of top's first row.
 first_row() { awk 'f { print $6; exit } / flat%/ { f = 1 }' "$1"; }
 
 # The CPU profile from host:port shorthand, under load: hotLoop leads.
 if command -v hey >/dev/null 2>&1; then
+	loaded=true
 	hey -z 4s -c 4 "http://$A/work" >/dev/null 2>&1 &
 	hey_pid=$!
 	pids="$pids $hey_pid"
@@ -95,7 +99,12 @@ fi
 
 # Goroutines: the profile's total matches the program's own count (give or
 # take the few goroutines of the HTTP requests themselves).
-own=$(curl -s "http://$A/count" 2>/dev/null || python3 -c "import urllib.request,sys;print(urllib.request.urlopen('http://$A/count').read().decode())")
+# get URL FILE: the body as the server sent it (curl, else python).
+get() {
+	curl -sf -o "$2" "$1" 2>/dev/null ||
+		python3 -c 'import sys,urllib.request;open(sys.argv[2],"wb").write(urllib.request.urlopen(sys.argv[1]).read())' "$1" "$2"
+}
+own=$(get "http://$A/count" /dev/stdout)
 if "$H" top "http://$A/debug/pprof/goroutine" >"$tmp/g.txt" 2>"$tmp/err"; then
 	total=$(sed -n 's/.* of \([0-9][0-9]*\) total$/\1/p' "$tmp/g.txt" | head -n 1)
 	d=$((total - own))
@@ -133,6 +142,56 @@ if "$H" top -symbolize=local -nodecount=200 "http://$A/debug/pprof/goroutine?deb
 else
 	bad "symbolz: -symbolize=local skips it, remote:force does it" "$(cat "$tmp/err")"
 fi
+# heap?debug=1 symbolized with the program against the proto heap profile
+# taken at the same moment.  Both are written from the same records
+# (runtime.MemProfile), which change only when a garbage collection
+# publishes them: /quiesce runs one with the collector otherwise switched
+# off, so the two snapshots are made from exactly the same records and must
+# give the same table.  What legitimately differs, and is left out:
+#   - Type: (a text whose records all have alloc = inuse is typed "space"),
+#     Time: (the text has none);
+#   - runtime.goexit: the text keeps the address at the bottom of each
+#     goroutine's stack, Go's proto writer stops before it (a row of flat 0);
+#   - inlined calls: the text has one address per frame, named by the
+#     function it is in (as `go tool pprof` names it), where the proto has
+#     the inlined functions too, so both sides take -noinlines.
+# The text's tables are also go tool pprof's own, byte for byte, and so are
+# the proto's.
+if get "http://$A/quiesce" "$tmp/q" && get "http://$A/debug/pprof/heap?debug=1" "$tmp/heap1.txt" &&
+	get "http://$A/debug/pprof/heap" "$tmp/heap.pb.gz"; then
+	for si in inuse_space alloc_space inuse_objects alloc_objects; do
+		"$H" top -sample_index=$si "$tmp/netsubject" "$tmp/heap1.txt" >"$tmp/ht.$si" 2>"$tmp/err"
+		"$H" top -sample_index=$si "$tmp/heap.pb.gz" >"$tmp/hp.$si" 2>>"$tmp/err"
+		"$H" top -noinlines -sample_index=$si "$tmp/netsubject" "$tmp/heap1.txt" 2>>"$tmp/err" |
+			awk '!/^(Type|Time): / && !($1 == 0 && $6 == "runtime.goexit")' >"$tmp/htn.$si"
+		"$H" top -noinlines -sample_index=$si "$tmp/heap.pb.gz" 2>>"$tmp/err" |
+			awk '!/^(Type|Time): /' >"$tmp/hpn.$si"
+		rows=$(grep -c '%  ' "$tmp/hpn.$si")
+		if [ "$rows" -ge 2 ] && [ ! -s "$tmp/err" ] && cmp -s "$tmp/htn.$si" "$tmp/hpn.$si"; then
+			ok "heap?debug=1 + binary = proto heap: $si, $rows rows equal (led by $(first_row "$tmp/hpn.$si"))"
+		else
+			bad "heap?debug=1 + binary = proto heap: $si" "$(cat "$tmp/err")" \
+				"$(diff "$tmp/htn.$si" "$tmp/hpn.$si")"
+		fi
+		go tool pprof -top -sample_index=$si "$tmp/netsubject" "$tmp/heap1.txt" >"$tmp/gt" 2>/dev/null
+		go tool pprof -top -sample_index=$si "$tmp/heap.pb.gz" >"$tmp/gp" 2>/dev/null
+		if [ -s "$tmp/gt" ] && cmp -s "$tmp/gt" "$tmp/ht.$si" && cmp -s "$tmp/gp" "$tmp/hp.$si"; then
+			ok "heap: $si of the text and of the proto are go tool pprof's"
+		else
+			bad "heap: $si of the text and of the proto are go tool pprof's" \
+				"$(diff "$tmp/gt" "$tmp/ht.$si")" "$(diff "$tmp/gp" "$tmp/hp.$si")"
+		fi
+	done
+	if $loaded; then
+		r=$(first_row "$tmp/hp.alloc_space")
+		if [ "$r" = main.keepRecent ]; then ok "heap proto: main.keepRecent leads alloc_space"; else
+			bad "heap proto: main.keepRecent leads alloc_space" "first row: $r"; fi
+	fi
+	get "http://$A/resume" "$tmp/q"
+else
+	bad "heap: fetching /quiesce, heap?debug=1 and heap from $A"
+fi
+
 # fetch: every profile, each readable by go tool pprof, and an index.
 if "$H" fetch -q -o "$tmp/f" -seconds 2 "$A" >"$tmp/fetch.out" 2>"$tmp/err"; then
 	d=$(ls -d "$tmp"/f/*/ 2>/dev/null | head -n 1)

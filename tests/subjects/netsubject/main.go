@@ -1,8 +1,10 @@
 // netsubject: a small net/http/pprof server for hearth's network tests.
 // Its profiles have known leaders: hotLoop burns CPU, leakMemory keeps
-// what it allocates, contendLock fights over one mutex, and parkGoroutines
-// parks a known number of goroutines.  /count reports the program's own
-// goroutine count.
+// what it allocates, keepRecent allocates on every /work request but keeps
+// only the last few buffers (alloc_space far above inuse_space),
+// contendLock fights over one mutex, and parkGoroutines parks a known
+// number of goroutines.  /count reports the program's own goroutine count;
+// /quiesce and /resume hold the heap profile still (see there).
 package main
 
 import (
@@ -14,6 +16,7 @@ import (
 	_ "net/http/pprof"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"time"
 )
@@ -23,6 +26,10 @@ var (
 	leaked [][]byte
 	leakMu sync.Mutex
 	hot    sync.Mutex
+
+	recent   [8][]byte
+	recentN  int
+	recentMu sync.Mutex
 )
 
 //go:noinline
@@ -43,6 +50,16 @@ func leakMemory() {
 	leakMu.Lock()
 	leaked = append(leaked, b)
 	leakMu.Unlock()
+}
+
+//go:noinline
+func keepRecent() {
+	b := make([]byte, 256<<10)
+	b[0] = 1
+	recentMu.Lock()
+	recent[recentN%len(recent)] = b
+	recentN++
+	recentMu.Unlock()
 }
 
 //go:noinline
@@ -81,6 +98,22 @@ func main() {
 
 	http.HandleFunc("/work", func(w http.ResponseWriter, r *http.Request) {
 		hotLoop()
+		keepRecent()
+		fmt.Fprintln(w, "ok")
+	})
+	// The heap profile only changes when a garbage collection publishes
+	// the allocations and frees since the last one.  /quiesce switches
+	// the collector off and then runs one collection, which publishes
+	// everything so far; until /resume no further collection can run, so
+	// every heap profile taken meanwhile (debug=1 text or proto) is made
+	// from the same records.
+	http.HandleFunc("/quiesce", func(w http.ResponseWriter, r *http.Request) {
+		debug.SetGCPercent(-1)
+		runtime.GC()
+		fmt.Fprintln(w, "ok")
+	})
+	http.HandleFunc("/resume", func(w http.ResponseWriter, r *http.Request) {
+		debug.SetGCPercent(100)
 		fmt.Fprintln(w, "ok")
 	})
 	http.HandleFunc("/count", func(w http.ResponseWriter, r *http.Request) {
