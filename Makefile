@@ -29,7 +29,7 @@ DEB_PKGS = gcc make pkg-config libdeflate-dev zlib1g-dev libpcre2-dev libcmocka-
            golang-go golang-github-google-pprof-dev python3 time clang libclang-rt-14-dev gzip \
            libjansson-dev libcurl4-openssl-dev hey socat libelf-dev libdw-dev \
            libgraphviz-dev libgvc6 libcgraph6 graphviz fonts-liberation2 poppler-utils valgrind \
-           libcapstone-dev libmicrohttpd-dev chromium
+           libcapstone-dev libmicrohttpd-dev chromium libgoogle-perftools-dev binutils
 
 LIB_SRC  = $(wildcard lib/*.c lib/report/*.c)
 CLI_SRC  = $(wildcard src/*.c src/cmd/*.c server/*.c)

@@ -24,6 +24,13 @@
 #include "util.h"
 
 #define MAX_FILE ((size_t)4 << 30)
+/* Frames kept for one address: the function and the calls inlined into it. */
+#define MAX_INLINE 64
+
+typedef struct {
+	uint64_t addr, size;
+	const char *name;
+} elf_sym;
 
 struct hearth_objfile {
 	uint8_t *data;
@@ -31,6 +38,10 @@ struct hearth_objfile {
 	Elf *elf;
 	Dwarf *dw;
 	bool dw_tried;
+	/* Function symbols by address (load_symtab), for files without DWARF. */
+	elf_sym *syms;
+	size_t nsyms;
+	bool syms_tried;
 	char build_id[129];
 	bool has_load;
 	uint64_t load;
@@ -233,10 +244,33 @@ static int pcln_source_line(hearth_objfile *f, uint64_t pc, hearth_frame *fr)
 	return 1;
 }
 
-/* DWARF for addresses outside Go's functions, as go tool pprof's
- * dwarfSourceLine: the line table's file and line, and the name of the
- * subprogram that holds the address. */
-static int dwarf_source_line(hearth_objfile *f, uint64_t pc, hearth_frame *fr)
+/* The name of a subprogram or inlined subroutine: its own DW_AT_name, or
+ * the one of the abstract instance it comes from (an inlined copy, or an
+ * out-of-line copy of a function also inlined elsewhere, names nothing
+ * itself). */
+static const char *die_name(Dwarf_Die *d)
+{
+	Dwarf_Attribute a;
+	const char *n = dwarf_formstring(dwarf_attr_integrate(d, DW_AT_name, &a));
+	return n ? n : "";
+}
+
+static void set_frame(hearth_frame *fr, const char *func, const char *file, int64_t line)
+{
+	fr->func = func ? func : "";
+	fr->func_len = strlen(fr->func);
+	fr->file = file ? file : "";
+	fr->file_len = strlen(fr->file);
+	fr->line = line;
+}
+
+/* DWARF for addresses outside Go's functions (cgo, C and C++ programs), as
+ * addr2line -f -i reads it: the innermost frame's file and line from the
+ * line table, then one frame per inlined subroutine that holds the address,
+ * each called from the file and line its DW_AT_call_file/DW_AT_call_line
+ * give, out to the subprogram.  (go tool pprof's own object reader stops at
+ * the outer subprogram: one frame, no inlined calls.) */
+static int dwarf_source_line(hearth_objfile *f, uint64_t pc, hearth_frame *fr, int max)
 {
 	if (!f->dw_tried) {
 		f->dw_tried = true;
@@ -253,22 +287,108 @@ static int dwarf_source_line(hearth_objfile *f, uint64_t pc, hearth_frame *fr)
 	int lineno = 0;
 	dwarf_lineno(ln, &lineno);
 	const char *file = dwarf_linesrc(ln, NULL, NULL);
-	const char *name = NULL;
+	Dwarf_Files *files = NULL;
+	size_t nfiles = 0;
+	if (dwarf_getsrcfiles(&cu, &files, &nfiles) != 0)
+		files = NULL;
+	/* dwarf_getscopes gives the innermost scope holding pc, but past an
+	 * inlined subroutine it goes on with the scopes of the abstract
+	 * definition; the callers are the DIEs that physically hold it, which
+	 * dwarf_getscopes_die gives, from the innermost out to the unit. */
 	Dwarf_Die *scopes = NULL;
 	int ns = dwarf_getscopes(&cu, pc, &scopes);
-	for (int k = ns - 1; k >= 0; k--)
-		if (dwarf_tag(&scopes[k]) == DW_TAG_subprogram) {
-			name = dwarf_diename(&scopes[k]);
-			if (name)
-				break;
-		}
+	if (ns > 0) {
+		Dwarf_Die inner = scopes[0];
+		free(scopes);
+		scopes = NULL;
+		ns = dwarf_getscopes_die(&inner, &scopes);
+	}
+	int n = 0;
+	for (int k = 0; k < ns && n < max; k++) {
+		int tag = dwarf_tag(&scopes[k]);
+		if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
+			continue;
+		set_frame(&fr[n++], die_name(&scopes[k]), file, lineno);
+		if (tag == DW_TAG_subprogram)
+			break;
+		/* The caller's position is where this copy was inlined. */
+		Dwarf_Attribute a;
+		Dwarf_Word cf = 0, cl = 0;
+		dwarf_formudata(dwarf_attr(&scopes[k], DW_AT_call_file, &a), &cf);
+		dwarf_formudata(dwarf_attr(&scopes[k], DW_AT_call_line, &a), &cl);
+		file = files && cf < nfiles ? dwarf_filesrc(files, cf, NULL, NULL) : NULL;
+		lineno = (int)cl;
+	}
 	free(scopes);
-	memset(fr, 0, sizeof(*fr));
-	fr->func = name ? name : "";
-	fr->func_len = strlen(fr->func);
-	fr->file = file ? file : "";
-	fr->file_len = strlen(fr->file);
-	fr->line = lineno;
+	if (n == 0) {
+		/* Line information without a subprogram around it (assembly). */
+		set_frame(&fr[0], "", file, lineno);
+		n = 1;
+	}
+	return n;
+}
+
+/* The ELF symbol table for programs without debug information: the
+ * function symbol that holds the address, as pprof's nm-based fallback
+ * names it.  Sorted once, on the first address that needs it. */
+static int sym_cmp(const void *a, const void *b)
+{
+	const elf_sym *x = a, *y = b;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static void load_symtab(hearth_objfile *f)
+{
+	f->syms_tried = true;
+	for (int pass = 0; pass < 2 && f->nsyms == 0; pass++) {
+		Elf_Scn *scn = NULL;
+		while ((scn = elf_nextscn(f->elf, scn))) {
+			GElf_Shdr sh;
+			if (!gelf_getshdr(scn, &sh) ||
+			    sh.sh_type != (pass == 0 ? SHT_SYMTAB : SHT_DYNSYM) || !sh.sh_entsize)
+				continue;
+			Elf_Data *d = elf_getdata(scn, NULL);
+			if (!d)
+				continue;
+			size_t cnt = d->d_size / sh.sh_entsize;
+			elf_sym *s = realloc(f->syms, (f->nsyms + cnt) * sizeof(*s));
+			if (!s)
+				return;
+			f->syms = s;
+			for (size_t i = 0; i < cnt; i++) {
+				GElf_Sym sym;
+				if (!gelf_getsym(d, (int)i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
+				    sym.st_shndx == SHN_UNDEF || sym.st_value == 0)
+					continue;
+				const char *nm = elf_strptr(f->elf, sh.sh_link, sym.st_name);
+				if (nm && *nm)
+					s[f->nsyms++] = (elf_sym){sym.st_value, sym.st_size, nm};
+			}
+		}
+	}
+	if (f->nsyms)
+		qsort(f->syms, f->nsyms, sizeof(*f->syms), sym_cmp);
+}
+
+static int symtab_source_line(hearth_objfile *f, uint64_t pc, hearth_frame *fr)
+{
+	if (!f->syms_tried)
+		load_symtab(f);
+	size_t lo = 0, hi = f->nsyms;
+	while (lo < hi) { /* the first symbol above pc */
+		size_t mid = lo + (hi - lo) / 2;
+		if (f->syms[mid].addr <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return 0;
+	const elf_sym *s = &f->syms[lo - 1];
+	/* A sized symbol must hold pc; an unsized one runs to the next. */
+	if (s->size && pc - s->addr >= s->size)
+		return 0;
+	set_frame(fr, s->name, NULL, 0);
 	return 1;
 }
 
@@ -277,9 +397,45 @@ int hearth_objfile_source_line(hearth_objfile *f, uint64_t addr, hearth_frame *f
 	if (max < 1)
 		return 0;
 	int n = pcln_source_line(f, addr, fr);
-	if (n)
-		return n;
-	return dwarf_source_line(f, addr, fr);
+	if (!n)
+		n = dwarf_source_line(f, addr, fr, max);
+	if (!n)
+		n = symtab_source_line(f, addr, fr);
+	return n;
+}
+
+const uint8_t *hearth_objfile_data(const hearth_objfile *f, size_t *n)
+{
+	*n = f->size;
+	return f->data;
+}
+
+struct Elf *hearth_objfile_elf(const hearth_objfile *f)
+{
+	return f->elf;
+}
+
+int hearth_objfile_go_line(hearth_objfile *f, uint64_t pc, hearth_frame *fr)
+{
+	return pcln_source_line(f, pc, fr);
+}
+
+bool hearth_objfile_go_func(const hearth_objfile *f, uint32_t i, uint64_t *entry, uint64_t *end,
+			    const char **name, size_t *name_len)
+{
+	uint32_t funcoff, nameoff;
+	if (!f->has_pcln || i >= f->nfunc ||
+	    !pcln32(f, f->functab_off + (size_t)i * 8 + 4, &funcoff) ||
+	    f->functab_off + (size_t)funcoff < f->functab_off ||
+	    !pcln32(f, f->functab_off + (size_t)funcoff + 4, &nameoff))
+		return false;
+	*entry = functab_pc(f, i);
+	*end = functab_pc(f, i + 1);
+	if (!pcln_str(f, f->funcname_off, nameoff, name, name_len)) {
+		*name = "";
+		*name_len = 0;
+	}
+	return true;
 }
 
 static void read_build_id(hearth_objfile *f)
@@ -445,6 +601,7 @@ void hearth_objfile_close(hearth_objfile *f)
 		dwarf_end(f->dw);
 	if (f->elf)
 		elf_end(f->elf);
+	free(f->syms);
 	free(f->data);
 	free(f);
 }
@@ -721,11 +878,12 @@ hearth_err hearth_symbolize(hearth_profile *p, const hearth_symbolize_opts *so,
 		if (l->mapping >= p->nmappings || !obj[l->mapping])
 			continue;
 		hearth_mapping *m = &p->mappings[l->mapping];
-		hearth_frame fr[1];
-		int n = hearth_objfile_source_line(obj[l->mapping], l->address - adj[l->mapping], fr, 1);
+		hearth_frame fr[MAX_INLINE];
+		int n = hearth_objfile_source_line(obj[l->mapping], l->address - adj[l->mapping], fr,
+						   MAX_INLINE);
 		if (n <= 0)
 			continue;
-		hearth_line lines[1];
+		hearth_line lines[MAX_INLINE];
 		for (int k = 0; k < n; k++) {
 			uint32_t fn = hearth_intern(p, fr[k].func, fr[k].func_len);
 			uint32_t ff = hearth_intern(p, fr[k].file, fr[k].file_len);
