@@ -1,6 +1,7 @@
 /* hearth flame: an interactive flame graph (SVG, HTML or JSON). */
 #include "../cli.h"
 #include "flame_common.h"
+#include "report_common.h"
 
 static const char usage[] =
 	"usage: hearth flame [options] <source>...\n"
@@ -24,7 +25,9 @@ static const char usage[] =
 	"\n"
 	"Takes the filter, sample and granularity options of `hearth top` (see\n"
 	"hearth top -h): -focus, -ignore, -hide, -show, -show_from, -prune_from,\n"
-	"-tagfocus ..., -sample_index, -mean, -lines, -files, -noinlines ...\n";
+	"-tagfocus ..., -sample_index, -mean, -lines, -files, -noinlines ...\n"
+	"\n"
+	USAGE_SOURCE_OPTIONS;
 
 int cmd_flame(int argc, char **argv)
 {

@@ -1,6 +1,7 @@
 /* hearth folded: folded stacks, "frame;frame;frame value" per line. */
 #include "../cli.h"
 #include "flame_common.h"
+#include "report_common.h"
 
 static const char usage[] =
 	"usage: hearth folded [options] <source>...\n"
@@ -14,7 +15,9 @@ static const char usage[] =
 	"values, before and after (difffolded.pl's format).\n"
 	"\n"
 	"Takes the filter, sample and granularity options of `hearth top`;\n"
-	"-output=FILE writes to FILE instead of stdout.\n";
+	"-output=FILE writes to FILE instead of stdout.\n"
+	"\n"
+	USAGE_SOURCE_OPTIONS;
 
 int cmd_folded(int argc, char **argv)
 {

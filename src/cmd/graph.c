@@ -8,6 +8,7 @@
 #include "hearth/io.h"
 #include "hearth/render.h"
 #include "hearth/report.h"
+#include "report_common.h"
 
 static const char usage_svg[] =
 	"usage: hearth svg [options] <source>...\n"
@@ -38,7 +39,8 @@ static const char usage_common[] =
 	"  -nodefraction=F -edgefraction=F   drop nodes (edges) below F of the total\n"
 	"  -sample_index=N|name -mean -focus/-ignore/-hide/-show=REGEXP ...\n"
 	"  -functions -files -lines -addresses -noinlines   granularity\n"
-	"  -base=FILE -diff_base=FILE   as for every report (hearth top -h)\n";
+	"  -base=FILE -diff_base=FILE   as for every report (hearth top -h)\n"
+	USAGE_SOURCE_OPTIONS;
 
 static int run_graph(int argc, char **argv, const char *format)
 {

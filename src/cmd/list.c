@@ -20,7 +20,9 @@ static const char usage[] =
 	"  -trim_path=PREFIX[:...]    prefixes to strip from the names first\n"
 	"and last under GOROOT/src (`go env GOROOT`, else /usr/lib/go) for the\n"
 	"standard library.  A file not found is said in its function's\n"
-	"listing.  Takes the options of hearth top (see hearth top -h).\n";
+	"listing.  Takes the options of hearth top (see hearth top -h).\n"
+	"\n"
+	USAGE_SOURCE_OPTIONS;
 
 static char goroot[4096];
 

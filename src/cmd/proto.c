@@ -5,13 +5,17 @@
 #include "../cli.h"
 #include "hearth/io.h"
 #include "hearth/report.h"
+#include "report_common.h"
 
 static const char usage[] =
 	"usage: hearth proto -output=FILE [options] <source>...\n"
 	"\n"
 	"Writes the profile, after merging and filtering, as gzipped\n"
 	"profile.proto.  Nothing is lost: every field of the input is kept.\n"
-	"Without -output the profile goes to stdout, unless that is a terminal.\n";
+	"Without -output the profile goes to stdout, unless that is a terminal.\n"
+	"Takes the options of hearth top (see hearth top -h).\n"
+	"\n"
+	USAGE_SOURCE_OPTIONS;
 
 int cmd_proto(int argc, char **argv)
 {

@@ -4,6 +4,17 @@
 
 #include "hearth/report.h"
 
+/* The lines of every report command's -h about where its profiles come
+ * from: the size cap, URL sources and symbolization.  Kept here, once, so
+ * that no command's usage says less than another's; each usage text puts
+ * it after its own options. */
+#define USAGE_SOURCE_OPTIONS                                                                   \
+	"  -max_size=BYTES       cap on a decompressed profile (default 1GB)\n"                   \
+	"  -seconds=N -timeout=N for URL sources (http://host:port/debug/pprof/...;\n"            \
+	"                        host:port alone is the CPU profile)\n"                           \
+	"  -symbolize=local|remote|none[:force]   names for profiles with addresses only\n"
+
+
 typedef hearth_err (*report_fn)(hearth_report *r, hearth_buf *out, hearth_errbuf *eb);
 
 int run_text_report(int argc, char **argv, hearth_cmd cmd, report_fn fn, const char *usage);

@@ -1,6 +1,7 @@
 /* hearth speedscope: the profile in speedscope's JSON file format. */
 #include "../cli.h"
 #include "flame_common.h"
+#include "report_common.h"
 
 static const char usage[] =
 	"usage: hearth speedscope [options] <source>...\n"
@@ -12,7 +13,9 @@ static const char usage[] =
 	"-diff_base a second one for the base.\n"
 	"\n"
 	"Takes the filter, sample and granularity options of `hearth top`;\n"
-	"-output=FILE writes to FILE instead of stdout.\n";
+	"-output=FILE writes to FILE instead of stdout.\n"
+	"\n"
+	USAGE_SOURCE_OPTIONS;
 
 int cmd_speedscope(int argc, char **argv)
 {

@@ -23,9 +23,7 @@ static const char usage[] =
 	"  -noinlines            attribute inlined calls to their callers\n"
 	"  -base=FILE -diff_base=FILE   subtract / compare with a base profile\n"
 	"  -normalize -divide_by=F -unit=U -relative_percentages -drop_negative\n"
-	"  -max_size=BYTES       cap on a decompressed profile (default 1GB)\n"
-	"  -seconds=N -timeout=N for URL sources (http://host:port/debug/pprof/...)\n"
-	"  -symbolize=local|remote|none[:force]   names for profiles with addresses only\n";
+	USAGE_SOURCE_OPTIONS;
 
 int cmd_top(int argc, char **argv)
 {

@@ -6,6 +6,7 @@
 #include "../cli.h"
 #include "hearth/io.h"
 #include "hearth/report.h"
+#include "report_common.h"
 
 static const char usage[] =
 	"usage: hearth topproto -output=FILE [options] <source>...\n"
@@ -13,7 +14,9 @@ static const char usage[] =
 	"Writes the rows of hearth top as a gzipped profile.proto: one sample\n"
 	"per function (or line, address ...), with the values cum and flat in\n"
 	"the report's unit.  Without -output the profile goes to stdout, unless\n"
-	"that is a terminal.  Takes the options of hearth top (see hearth top -h).\n";
+	"that is a terminal.  Takes the options of hearth top (see hearth top -h).\n"
+	"\n"
+	USAGE_SOURCE_OPTIONS;
 
 int cmd_topproto(int argc, char **argv)
 {

@@ -7,7 +7,9 @@ static const char usage[] =
 	"\n"
 	"Prints each sample with its labels, value and call stack (leaf first),\n"
 	"as `go tool pprof -traces`.  Takes the filter and granularity options\n"
-	"of `hearth top` (see hearth top -h).\n";
+	"of `hearth top` (see hearth top -h).\n"
+	"\n"
+	USAGE_SOURCE_OPTIONS;
 
 int cmd_traces(int argc, char **argv)
 {

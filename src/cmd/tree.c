@@ -14,7 +14,9 @@ static const char usage[] =
 	"(-focus, -ignore, -hide, -show, -show_from, -prune_from, -tag*), the\n"
 	"sample selection (-sample_index, -mean, -base, -diff_base ...) and the\n"
 	"granularity (-functions, -files, -lines, -addresses, -noinlines) of\n"
-	"hearth top (see hearth top -h), and -output=FILE.\n";
+	"hearth top (see hearth top -h), and -output=FILE.\n"
+	"\n"
+	USAGE_SOURCE_OPTIONS;
 
 int cmd_tree(int argc, char **argv)
 {

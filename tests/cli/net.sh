@@ -18,6 +18,21 @@ fail=0
 ok() { pass=$((pass + 1)); echo "ok   $1"; }
 bad() { fail=$((fail + 1)); echo "FAIL $1"; shift; for l in "$@"; do echo "     $l"; done; }
 
+# Every report command takes URL sources and -symbolize; its -h says so.
+for c in top text tree peek traces tags raw comments callgrind dot svg pdf png list topproto \
+	proto flame folded speedscope; do
+	u=$("$H" "$c" -h 2>&1)
+	missing=""
+	for o in -seconds= -timeout= -symbolize= -max_size=; do
+		printf '%s\n' "$u" | grep -q -e "$o" || missing="$missing $o"
+	done
+	if [ -z "$missing" ] && printf '%s\n' "$u" | grep -q "^usage: hearth "; then
+		ok "$c -h: URL sources and -symbolize"
+	else
+		bad "$c -h: URL sources and -symbolize" "missing:$missing"
+	fi
+done
+
 if ! command -v go >/dev/null 2>&1; then
 	echo "SKIP: no go on PATH"
 	echo "0 passed, 0 failed"
