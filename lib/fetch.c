@@ -57,6 +57,76 @@ bool hearth_is_url(const char *s)
 	return host_port_shorthand(s);
 }
 
+/* The host part: a name or address (letters, digits, . - _ %, a userinfo
+ * before '@'), or a bracketed IPv6 address, then an optional :port of
+ * digits.  Anything else, an empty host in particular, is no URL hearth
+ * can fetch. */
+static bool valid_host(const char *h, size_t n)
+{
+	const char *at = memchr(h, '@', n);
+	if (at) {
+		n -= (size_t)(at + 1 - h);
+		h = at + 1;
+	}
+	size_t i = 0;
+	if (n && h[0] == '[') {
+		while (i < n && h[i] != ']')
+			i++;
+		if (i == n || i < 2)
+			return false;
+		i++;
+	} else {
+		while (i < n && (isalnum((unsigned char)h[i]) || h[i] == '.' || h[i] == '-' ||
+				 h[i] == '_' || h[i] == '%'))
+			i++;
+		if (i == 0)
+			return false;
+	}
+	if (i < n && h[i] == ':')
+		for (i++; i < n && isdigit((unsigned char)h[i]);)
+			i++;
+	return i == n;
+}
+
+/* pprof reads seconds= with strconv.ParseInt(s, 10, 32): a whole number,
+ * optionally signed, that fits 32 bits; anything else sets no duration. */
+static long parse_seconds(const char *s, size_t n)
+{
+	size_t i = n && (s[0] == '+' || s[0] == '-');
+	if (i == n)
+		return 0;
+	long v = 0;
+	for (; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return 0;
+		v = v * 10 + (s[i] - '0');
+		if (v > 2147483648L)
+			return 0;
+	}
+	if (s[0] == '-')
+		return -v;
+	return v > 2147483647L ? 0 : v;
+}
+
+typedef struct {
+	const char *s;
+	size_t len, keylen, order;
+} query_pair;
+
+/* Keys in byte order, the pairs of one key in their order: the order of
+ * Go's url.Values.Encode, which pprof writes the query back with. */
+static int cmp_pair(const void *a, const void *b)
+{
+	const query_pair *x = a, *y = b;
+	size_t n = x->keylen < y->keylen ? x->keylen : y->keylen;
+	int c = memcmp(x->s, y->s, n);
+	if (c)
+		return c;
+	if (x->keylen != y->keylen)
+		return x->keylen < y->keylen ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
 char *hearth_url_adjust(const char *source, int seconds, int timeout, double *timeout_s,
 			bool *insecure)
 {
@@ -70,11 +140,14 @@ char *hearth_url_adjust(const char *source, int seconds, int timeout, double *ti
 		scheme = "https://";
 		rest = source + 8;
 	} else if (!strncmp(source, "https+insecure://", 17)) {
+		/* pprof's getProfile: https, without certificate checks. */
 		scheme = "https://";
 		rest = source + 17;
 		*insecure = true;
 	}
 	size_t hostlen = strcspn(rest, "/?#");
+	if (!valid_host(rest, hostlen))
+		return NULL;
 	const char *path = rest + hostlen;
 	size_t pathlen = strcspn(path, "?#");
 	const char *query = path[pathlen] == '?' ? path + pathlen + 1 : "";
@@ -83,40 +156,62 @@ char *hearth_url_adjust(const char *source, int seconds, int timeout, double *ti
 		path = "/debug/pprof/profile";
 		pathlen = strlen(path);
 	}
-	/* The query without any seconds= when -seconds replaces it; the
-	 * duration given in the URL sets the default timeout otherwise. */
-	size_t cap = strlen(source) + 64;
-	char *q = malloc(cap);
-	if (!q)
-		return NULL;
-	size_t qn = 0;
+	/* The query's pairs (empty ones dropped, as Go's ParseQuery does),
+	 * without seconds= when -seconds replaces it; the first seconds= of
+	 * the URL otherwise gives the duration. */
+	size_t npairs = 0, maxpairs = querylen / 2 + 2;
+	query_pair *pairs = malloc(maxpairs * sizeof(*pairs));
+	char *url = NULL, *joined = NULL, secbuf[32];
+	if (!pairs)
+		goto out;
 	long url_seconds = 0;
+	bool seen_seconds = false;
 	for (const char *p = query; p < query + querylen;) {
 		size_t len = strcspn(p, "&");
 		if (p + len > query + querylen)
 			len = (size_t)(query + querylen - p);
-		bool is_seconds = len >= 8 && !strncmp(p, "seconds=", 8);
-		if (is_seconds)
-			url_seconds = strtol(p + 8, NULL, 10);
+		size_t keylen = strcspn(p, "=");
+		if (keylen > len)
+			keylen = len;
+		bool is_seconds = keylen == 7 && !strncmp(p, "seconds", 7);
+		if (is_seconds && !seen_seconds) {
+			seen_seconds = true;
+			url_seconds = keylen < len ? parse_seconds(p + 8, len - 8) : 0;
+		}
 		if (len && !(is_seconds && seconds > 0)) {
-			if (qn)
-				q[qn++] = '&';
-			memcpy(q + qn, p, len);
-			qn += len;
+			pairs[npairs] = (query_pair){p, len, keylen, npairs};
+			npairs++;
 		}
 		p += len + (p[len] == '&');
 	}
-	if (seconds > 0)
-		qn += (size_t)snprintf(q + qn, cap - qn, "%sseconds=%d", qn ? "&" : "", seconds);
-	q[qn] = 0;
+	if (seconds > 0) {
+		int n = snprintf(secbuf, sizeof(secbuf), "seconds=%d", seconds);
+		pairs[npairs] = (query_pair){secbuf, (size_t)n, 7, npairs};
+		npairs++;
+	}
+	qsort(pairs, npairs, sizeof(*pairs), cmp_pair);
+	size_t qn = 0, qlen = 0;
+	for (size_t i = 0; i < npairs; i++)
+		qlen += pairs[i].len + 1;
+	if (!(joined = malloc(qlen + 1)))
+		goto out;
+	for (size_t i = 0; i < npairs; i++) {
+		if (qn)
+			joined[qn++] = '&';
+		memcpy(joined + qn, pairs[i].s, pairs[i].len);
+		qn += pairs[i].len;
+	}
+	joined[qn] = 0;
 	double duration = seconds > 0 ? seconds : url_seconds > 0 ? (double)url_seconds : 0;
 	*timeout_s = timeout > 0 ? timeout : duration > 0 ? duration * 1.5 : 60;
 	size_t n = strlen(scheme) + hostlen + pathlen + qn + 2;
-	char *url = malloc(n);
+	url = malloc(n);
 	if (url)
 		snprintf(url, n, "%s%.*s%.*s%s%s", scheme, (int)hostlen, rest, (int)pathlen, path,
-			 qn ? "?" : "", q);
-	free(q);
+			 qn ? "?" : "", joined);
+out:
+	free(joined);
+	free(pairs);
 	return url;
 }
 
@@ -446,7 +541,9 @@ hearth_err hearth_fetch_profile(const char *source, const hearth_opts *o,
 	size_t n = 0;
 	hearth_err err;
 	if (!url)
-		return hearth_seterr(eb, HEARTH_EINVAL, "not a URL");
+		return hearth_seterr(eb, HEARTH_EINVAL,
+				    "not a URL hearth can fetch (http[s]://HOST[:PORT][/PATH], a host "
+				    "is needed)");
 	hearth_errbuf e = {{0}};
 	if ((err = hearth_http_get(url, &ho, NULL, 0, &body, &n, &e))) {
 		hearth_seterr(eb, err, "%s", e.msg);

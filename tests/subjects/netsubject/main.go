@@ -27,7 +27,7 @@ var (
 	leakMu sync.Mutex
 	hot    sync.Mutex
 
-	recent   [8][]byte
+	recent   [4][]byte
 	recentN  int
 	recentMu sync.Mutex
 )
@@ -54,7 +54,7 @@ func leakMemory() {
 
 //go:noinline
 func keepRecent() {
-	b := make([]byte, 256<<10)
+	b := make([]byte, 2<<20)
 	b[0] = 1
 	recentMu.Lock()
 	recent[recentN%len(recent)] = b
