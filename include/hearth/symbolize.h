@@ -38,6 +38,16 @@ typedef struct {
  * were found (0: none), at most max. The strings live as long as f. */
 int hearth_objfile_source_line(hearth_objfile *f, uint64_t addr, hearth_frame *fr, int max);
 
+/* For disassembly (lib/report/asm.c): the file's bytes, its libelf handle,
+ * Go's pclntab alone (debug/gosym's PCToLine, as go tool pprof's
+ * disassembler asks it), and the pclntab's function i (entry, the next
+ * function's entry, name); false past the last or when there is no table. */
+const uint8_t *hearth_objfile_data(const hearth_objfile *f, size_t *n);
+struct Elf *hearth_objfile_elf(const hearth_objfile *f);
+int hearth_objfile_go_line(hearth_objfile *f, uint64_t pc, hearth_frame *fr);
+bool hearth_objfile_go_func(const hearth_objfile *f, uint32_t i, uint64_t *entry, uint64_t *end,
+			    const char **name, size_t *name_len);
+
 /* True when path is a readable ELF file (a program given before profiles). */
 bool hearth_is_elf_file(const char *path);
 

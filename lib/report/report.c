@@ -28,6 +28,14 @@ static void apply_overrides(hearth_opts *o, hearth_cmd cmd)
 		trim = false;
 		o->granularity = HEARTH_GRAN_LINES;
 	}
+	/* pprof's disasm: addresses, one node per address (inlined frames
+	 * would count an address's samples once per frame); weblist keeps
+	 * the inlined frames. */
+	if (cmd == HEARTH_CMD_DISASM || cmd == HEARTH_CMD_WEBLIST) {
+		trim = false;
+		o->granularity = HEARTH_GRAN_ADDRESSES;
+		o->noinlines = cmd == HEARTH_CMD_DISASM;
+	}
 	if (cmd == HEARTH_CMD_PROTO || cmd == HEARTH_CMD_RAW || cmd == HEARTH_CMD_CALLGRIND) {
 		trim = false;
 		o->granularity = HEARTH_GRAN_ADDRESSES;
@@ -341,7 +349,8 @@ static hearth_err trim_paths(hearth_report *r)
 
 static bool objnames(hearth_cmd c)
 {
-	return c == HEARTH_CMD_RAW || c == HEARTH_CMD_LIST || c == HEARTH_CMD_CALLGRIND;
+	return c == HEARTH_CMD_RAW || c == HEARTH_CMD_LIST || c == HEARTH_CMD_CALLGRIND ||
+	       c == HEARTH_CMD_DISASM || c == HEARTH_CMD_WEBLIST;
 }
 
 static hearth_err rebuild(hearth_report *r, hearth_trimmed *t, const bool *kept, bool edges)

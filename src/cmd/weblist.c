@@ -1,8 +1,63 @@
-/* hearth weblist: not written yet (see the open issue). */
+/* hearth weblist: `go tool pprof -weblist=REGEXP`, annotated source with
+ * its assembly as one HTML page, written to stdout or -output=FILE. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
 #include "../cli.h"
+#include "report_common.h"
+
+static const char usage[] =
+	"usage: hearth weblist REGEXP [options] [BINARY] <source>...\n"
+	"       hearth weblist -weblist=REGEXP [options] [BINARY] <source>...\n"
+	"\n"
+	"Writes one HTML page (self-contained: no file or script it loads) with\n"
+	"the source lines of the functions matching REGEXP, each with its flat\n"
+	"and cum values; a click on a line shows the instructions it compiled\n"
+	"to, with theirs, as `go tool pprof -weblist`.  The page goes to stdout,\n"
+	"or to -output=FILE; no browser is started.  The program is read as\n"
+	"hearth disasm reads it (see hearth disasm -h); source files are found\n"
+	"as hearth list finds them:\n"
+	"  -source_path=DIR[:DIR...]  directories to search, and their parents\n"
+	"                             (default: the working directory)\n"
+	"  -trim_path=PREFIX[:...]    prefixes to strip from the names first\n"
+	"and last under GOROOT/src for the standard library.\n"
+	"\n"
+	"Takes the options of hearth top (see hearth top -h): filters,\n"
+	"-sample_index, -mean, -unit, -divide_by, -output=FILE.\n"
+	"Sources:\n"
+	"  -max_size=BYTES       cap on a decompressed profile (default 1GB)\n"
+	"  -seconds=N -timeout=N for URL sources (http://host:port/debug/pprof/...;\n"
+	"                        host:port alone is the CPU profile)\n"
+	"  -symbolize=local|remote|none[:force]   names for profiles with addresses only\n";
+
+static char goroot[4096];
+
+/* GOROOT from the environment, `go env GOROOT`, or Debian's /usr/lib/go. */
+static void find_goroot(hearth_opts *o)
+{
+	const char *env = getenv("GOROOT");
+	struct stat st;
+	if (env && *env) {
+		snprintf(goroot, sizeof(goroot), "%s", env);
+	} else {
+		FILE *f = popen("go env GOROOT 2>/dev/null", "r");
+		if (f) {
+			if (!fgets(goroot, sizeof(goroot), f))
+				goroot[0] = 0;
+			pclose(f);
+			goroot[strcspn(goroot, "\n")] = 0;
+		}
+		if (!goroot[0] && stat("/usr/lib/go/src", &st) == 0)
+			snprintf(goroot, sizeof(goroot), "/usr/lib/go");
+	}
+	o->goroot = goroot[0] ? goroot : NULL;
+}
 
 int cmd_weblist(int argc, char **argv)
 {
-	cli_error("weblist: not available yet");
-	return EXIT_USAGE;
+	static const report_cmd c = {"weblist", HEARTH_CMD_WEBLIST, hearth_report_weblist, usage,
+				     true, find_goroot};
+	return run_report(argc, argv, &c);
 }

@@ -1,0 +1,1102 @@
+/* `weblist`: one HTML page of annotated source with the assembly of each
+ * line, as go tool pprof's weblist (its printWebSource), in the same steps:
+ *
+ *   1. every location of every sample adds its value to its address (cum,
+ *      and flat for the leaf); a location whose function, system name or
+ *      file matches the regexp (or whose mapping's file does) marks its
+ *      function as one of interest and its address as one to show;
+ *   2. the addresses, in runs no more than 1000 bytes apart, widened by
+ *      500 bytes on each side, are disassembled (the 25 runs with the most
+ *      flat samples); each instruction gets the frames the program's line
+ *      tables give it, and is filed under the file and line of each frame
+ *      of a function of interest;
+ *   3. each file's lines, grouped into functions (lines less than 20 apart
+ *      of the same function, widened by 5), are printed with their values
+ *      and, hidden until the line is clicked, their instructions.
+ *
+ * hearth starts a run's disassembly at the entry of the function that
+ * holds its first byte (when the pclntab knows it, and it is near) rather
+ * than 500 bytes before the first address, wherever that falls: x86 code
+ * decoded from the middle of an instruction is garbage until it falls
+ * back in step (docs/reports-differences.md). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "asm.h"
+#include "hearth/measure.h"
+#include "report.h"
+#include "util.h"
+
+#define EXPAND 500    /* bytes around the sampled addresses */
+#define MAX_RANGES 25 /* runs disassembled */
+#define NEIGHBORHOOD 32
+#define MERGE_LIMIT 20 /* lines of one function merged into one listing */
+#define LINE_EXPAND 5
+#define MAX_FRAMES 32
+
+/* ---- source files, found as hearth list finds them ---- */
+
+typedef struct {
+	char *path;
+	char *data;
+	char **lines; /* lines[1 .. nlines) */
+	size_t nlines;
+} wsrc;
+
+typedef struct {
+	wsrc *files;
+	size_t n, cap;
+	const char *search, *trim, *goroot;
+} wreader;
+
+static FILE *open_joined(const char *dir, const char *path)
+{
+	size_t n = strlen(dir) + strlen(path) + 8;
+	char *j = malloc(n), *c = malloc(n);
+	FILE *f = NULL;
+	if (j && c) {
+		snprintf(j, n, "%s%s%s", dir, *dir ? "/" : "", path);
+		hearth_path_clean(j, c, n);
+		f = fopen(c, "r");
+	}
+	free(j);
+	free(c);
+	return f;
+}
+
+static FILE *open_goroot(const wreader *sr, const char *path)
+{
+	if (!sr->goroot || !*sr->goroot)
+		return NULL;
+	if (path[0] == '/') {
+		const char *s = strstr(path, "/src/");
+		if (!s)
+			return NULL;
+		path = s + 5;
+	}
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s/src", sr->goroot);
+	return open_joined(dir, path);
+}
+
+/* pprof's openSourceFile (each search directory and its parents), then
+ * GOROOT/src for the standard library. */
+static FILE *open_source(const wreader *sr, const char *name)
+{
+	const char *path = name + hearth_rpt_trim_path(name, sr->trim, sr->search);
+	if (path[0] == '/') {
+		FILE *f = fopen(path, "r");
+		return f ? f : open_goroot(sr, path);
+	}
+	for (const char *d = sr->search; d && *d;) {
+		const char *e = strchr(d, ':');
+		size_t n = e ? (size_t)(e - d) : strlen(d);
+		char dir[4096], prev[4096];
+		if (n < sizeof(dir)) {
+			memcpy(prev, d, n);
+			prev[n] = 0;
+			hearth_path_clean(prev[0] ? prev : ".", dir, sizeof(dir));
+			for (int depth = 0; depth < 256; depth++) {
+				FILE *f = open_joined(dir, path);
+				if (f)
+					return f;
+				char *slash = strrchr(dir, '/');
+				if (!slash || !strcmp(dir, "/") || !strcmp(dir, "."))
+					break;
+				if (slash == dir)
+					slash[1] = 0;
+				else
+					*slash = 0;
+			}
+		}
+		if (!e)
+			break;
+		d = e + 1;
+	}
+	return open_goroot(sr, path);
+}
+
+/* Lines as Go's bufio.Scanner splits them ("\r\n" or "\n"; a line longer
+ * than 64 KiB ends the file). */
+static void read_lines(wsrc *sf, FILE *f)
+{
+	size_t cap = 0, len = 0, lcap = 0;
+	char tmp[65536];
+	size_t k;
+	while ((k = fread(tmp, 1, sizeof(tmp), f)) > 0) {
+		if (!HEARTH_GROW(sf->data, len, cap, k + 1))
+			return;
+		memcpy(sf->data + len, tmp, k);
+		len += k;
+	}
+	if (!sf->data || !HEARTH_GROW(sf->lines, 0, lcap, 1))
+		return;
+	sf->data[len] = 0;
+	sf->lines[sf->nlines++] = (char *)"";
+	for (size_t i = 0; i < len;) {
+		char *nl = memchr(sf->data + i, '\n', len - i);
+		size_t e = nl ? (size_t)(nl - sf->data) : len, l = e;
+		if (e - i >= 65536)
+			break;
+		if (l > i && sf->data[l - 1] == '\r')
+			l--;
+		if (!HEARTH_GROW(sf->lines, sf->nlines, lcap, 1))
+			break;
+		sf->data[l] = 0;
+		sf->lines[sf->nlines++] = sf->data + i;
+		i = e + 1;
+	}
+}
+
+/* The text of line ln of path, NULL when the file or the line is missing. */
+static const char *source_line(wreader *sr, const char *path, int64_t ln)
+{
+	wsrc *sf = NULL;
+	for (size_t i = 0; i < sr->n && !sf; i++)
+		if (!strcmp(sr->files[i].path, path))
+			sf = &sr->files[i];
+	if (!sf) {
+		if (!HEARTH_GROW(sr->files, sr->n, sr->cap, 1))
+			return NULL;
+		sf = &sr->files[sr->n];
+		memset(sf, 0, sizeof(*sf));
+		if (!(sf->path = strdup(path)))
+			return NULL;
+		sr->n++;
+		FILE *f = open_source(sr, path);
+		if (f) {
+			read_lines(sf, f);
+			fclose(f);
+		}
+	}
+	if (ln <= 0 || (size_t)ln >= sf->nlines)
+		return NULL;
+	return sf->lines[ln];
+}
+
+/* ---- the page ---- */
+
+/* html/template's HTMLEscapeString. */
+static void esc(hearth_buf *out, const char *s, size_t n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *r;
+		switch (s[i]) {
+		case '<': r = "&lt;"; break;
+		case '>': r = "&gt;"; break;
+		case '&': r = "&amp;"; break;
+		case '\'': r = "&#39;"; break;
+		case '"': r = "&#34;"; break;
+		case 0: r = "\xef\xbf\xbd"; break;
+		default: continue;
+		}
+		hearth_buf_put(out, s + k, i - k);
+		hearth_buf_puts(out, r);
+		k = i + 1;
+	}
+	hearth_buf_put(out, s + k, n - k);
+}
+
+static void escs(hearth_buf *out, const char *s)
+{
+	esc(out, s, strlen(s));
+}
+
+/* pprof's rightPad: tabs to the next multiple of 8, then spaces to n
+ * columns (one per UTF-8 character). */
+static void right_pad(hearth_buf *out, const char *s, int n)
+{
+	int col = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p & 0xc0) == 0x80) {
+			hearth_buf_put(out, (const char *)p, 1);
+			continue;
+		}
+		col++;
+		if (*p == '\t') {
+			hearth_buf_put(out, " ", 1);
+			for (; col % 8; col++)
+				hearth_buf_put(out, " ", 1);
+		} else {
+			hearth_buf_put(out, (const char *)p, 1);
+		}
+	}
+	for (; col < n; col++)
+		hearth_buf_put(out, " ", 1);
+}
+
+static int indentation(const char *s)
+{
+	int col = 0;
+	for (; *s == ' ' || *s == '\t'; s++) {
+		col++;
+		if (*s == '\t')
+			while (col % 8)
+				col++;
+	}
+	return col;
+}
+
+static void value_or_dot(const hearth_report *r, int64_t v, char *out, size_t n)
+{
+	if (v == 0)
+		snprintf(out, n, ".");
+	else
+		hearth_rpt_value(r, v, out, n);
+}
+
+/* ---- addresses, instructions and what each line shows ---- */
+
+typedef struct {
+	uint64_t addr;
+	int64_t flat, cum;
+	uint32_t loc;	 /* a location at this address */
+	bool interest;	 /* recorded by a match */
+	int32_t obj;	 /* the program (objs[]), -1: none */
+	uint32_t mapping;
+} waddr;
+
+typedef struct {
+	uint64_t addr, obj_addr;
+	uint32_t length;
+	char *disasm; /* NULL: no instruction (an address without a program) */
+	char *file;
+	int64_t line;
+	int64_t flat, cum;
+} winst;
+
+typedef struct {
+	char *file; /* canonical file name */
+	int64_t line;
+	uint64_t addr;
+	char *func;  /* the frame's function */
+	uint32_t s0, ns; /* the inlined calls below it: calls[s0 .. s0+ns) */
+	size_t seq;
+} wentry;
+
+typedef struct {
+	char *file;
+	int64_t line;
+} wcall;
+
+typedef struct {
+	hearth_objfile *f;
+	hearth_asm *a;
+	bool tried, failed;
+	uint32_t file; /* the mapping's file, a string index */
+} wobj;
+
+typedef struct {
+	hearth_report *r;
+	hearth_profile *p;
+	const hearth_regex *rx;
+	char **interest; /* sorted names of functions of interest */
+	size_t ninterest, capinterest;
+	wobj *objs;
+	uint32_t nobjs;
+	winst *insts; /* sorted by address once all are in */
+	size_t ninsts, capinsts;
+	wentry *ents;
+	size_t nents, capents;
+	wcall *calls;
+	size_t ncalls, capcalls;
+	hearth_err err;
+} wstate;
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool interesting(const wstate *w, const char *name)
+{
+	return bsearch(&name, w->interest, w->ninterest, sizeof(char *), cmp_str) != NULL;
+}
+
+static void add_interest(wstate *w, const char *name)
+{
+	for (size_t i = 0; i < w->ninterest; i++)
+		if (!strcmp(w->interest[i], name))
+			return;
+	char *d = strdup(name);
+	if (!d || !HEARTH_GROW(w->interest, w->ninterest, w->capinterest, 1)) {
+		free(d);
+		w->err = HEARTH_ENOMEM;
+		return;
+	}
+	w->interest[w->ninterest++] = d;
+}
+
+static char *dupn(const char *s, size_t n)
+{
+	char *d = malloc(n + 1);
+	if (d) {
+		memcpy(d, s, n);
+		d[n] = 0;
+	}
+	return d;
+}
+
+/* pprof's canonicalizeFileName. */
+static char *canonical(const char *f, size_t n)
+{
+	if (n >= 15 && !strncmp(f, "/proc/self/cwd/", 15))
+		f += 15, n -= 15;
+	if (n >= 2 && !strncmp(f, "./", 2))
+		f += 2, n -= 2;
+	char *in = dupn(f, n), *out = malloc(n + 3);
+	if (in && out)
+		hearth_path_clean(in[0] ? in : ".", out, n + 3);
+	free(in);
+	if (!in) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+typedef struct {
+	const char *func, *file;
+	size_t func_len, file_len;
+	int64_t line;
+} wframe;
+
+/* pprof's addStack: files the instruction at addr under the line of each
+ * frame of a function of interest, with the calls inlined below it. */
+static void add_stack(wstate *w, uint64_t addr, const wframe *fr, int n)
+{
+	for (int i = 0; i < n && !w->err; i++) {
+		char *fn = dupn(fr[i].func, fr[i].func_len);
+		if (!fn) {
+			w->err = HEARTH_ENOMEM;
+			return;
+		}
+		if (!interesting(w, fn)) {
+			free(fn);
+			continue;
+		}
+		char *file = canonical(fr[i].file, fr[i].file_len);
+		if (!file || !HEARTH_GROW(w->ents, w->nents, w->capents, 1) ||
+		    !HEARTH_GROW(w->calls, w->ncalls, w->capcalls, (size_t)i)) {
+			free(fn);
+			free(file);
+			w->err = HEARTH_ENOMEM;
+			return;
+		}
+		wentry *e = &w->ents[w->nents];
+		*e = (wentry){file, fr[i].line, addr, fn, (uint32_t)w->ncalls, (uint32_t)i, w->nents};
+		w->nents++;
+		/* The callees, caller first. */
+		for (int j = i - 1; j >= 0; j--) {
+			char *cf = dupn(fr[j].file, fr[j].file_len);
+			if (!cf) {
+				w->err = HEARTH_ENOMEM;
+				return;
+			}
+			w->calls[w->ncalls++] = (wcall){cf, fr[j].line};
+		}
+	}
+}
+
+static winst *new_inst(wstate *w, uint64_t addr)
+{
+	if (!HEARTH_GROW(w->insts, w->ninsts, w->capinsts, 1)) {
+		w->err = HEARTH_ENOMEM;
+		return NULL;
+	}
+	winst *x = &w->insts[w->ninsts++];
+	memset(x, 0, sizeof(*x));
+	x->addr = addr;
+	return x;
+}
+
+static wobj *object(wstate *w, uint32_t mapping)
+{
+	if (mapping == HEARTH_NONE || mapping >= w->p->nmappings)
+		return NULL;
+	uint32_t file = w->p->mappings[mapping].file;
+	wobj *o = NULL;
+	for (uint32_t i = 0; i < w->nobjs && !o; i++)
+		if (w->objs[i].file == file)
+			o = &w->objs[i];
+	if (!o) {
+		o = &w->objs[w->nobjs++];
+		o->file = file;
+	}
+	if (!o->tried) {
+		hearth_errbuf eb = {{0}};
+		o->tried = true;
+		o->failed = hearth_objfile_open(hearth_s(w->p, file), &o->f, &eb) != HEARTH_OK;
+	}
+	return o->failed ? NULL : o;
+}
+
+typedef struct {
+	uint64_t begin, end;
+	int64_t score;
+	wobj *obj;
+} wrange;
+
+static int cmp_range(const void *x, const void *y)
+{
+	const wrange *a = x, *b = y;
+	if (a->score != b->score)
+		return a->score > b->score ? -1 : 1;
+	return a->begin < b->begin ? -1 : a->begin > b->begin;
+}
+
+static int cmp_inst(const void *x, const void *y)
+{
+	const winst *a = x, *b = y;
+	return a->addr < b->addr ? -1 : a->addr > b->addr;
+}
+
+static winst *find_inst(const wstate *w, uint64_t addr)
+{
+	winst key = {.addr = addr};
+	return bsearch(&key, w->insts, w->ninsts, sizeof(*w->insts), cmp_inst);
+}
+
+static bool have_inst(const wstate *w, uint64_t addr, size_t sorted)
+{
+	winst key = {.addr = addr};
+	return bsearch(&key, w->insts, sorted, sizeof(*w->insts), cmp_inst) != NULL;
+}
+
+/* Disassembles one run (pprof's expandAddresses for one range). */
+static void expand_range(wstate *w, const wrange *rg, hearth_asm_list *l, hearth_errbuf *eb)
+{
+	wobj *o = rg->obj;
+	if (!o->a) {
+		hearth_errbuf ae = {{0}};
+		if (o->failed || hearth_asm_open(o->f, &o->a, &ae) != HEARTH_OK) {
+			o->failed = true;
+			return;
+		}
+	}
+	uint64_t begin = rg->begin;
+	/* Start at the entry of the function holding begin, when close. */
+	uint64_t entry, fend;
+	const char *nm;
+	size_t nl;
+	for (uint32_t i = 0; hearth_objfile_go_func(o->f, i, &entry, &fend, &nm, &nl); i++) {
+		if (entry > begin)
+			break;
+		if (begin < fend) {
+			if (begin - entry <= 4096)
+				begin = entry;
+			break;
+		}
+	}
+	size_t sorted = w->ninsts;
+	if (hearth_asm_decode(o->a, begin, rg->end, l, eb) != HEARTH_OK)
+		return;
+	wframe last[MAX_FRAMES];
+	int nlast = 0;
+	uint64_t last_addr = 0, max_addr = 0;
+	for (size_t i = 0; i < l->n && !w->err; i++) {
+		const hearth_asm_inst *in = &l->v[i];
+		uint64_t addr = in->addr;
+		if (addr <= max_addr && i > 0)
+			continue;
+		max_addr = addr;
+		/* Runs may meet once widened: each instruction is taken once. */
+		if (have_inst(w, addr, sorted))
+			continue;
+		uint32_t length = 1;
+		if (i + 1 < l->n && l->v[i + 1].addr > addr)
+			length = (uint32_t)(l->v[i + 1].addr - addr);
+		hearth_frame hf[MAX_FRAMES];
+		wframe fr[MAX_FRAMES];
+		int n = hearth_objfile_source_line(o->f, addr, hf, MAX_FRAMES);
+		for (int k = 0; k < n; k++)
+			fr[k] = (wframe){hf[k].func, hf[k].file, hf[k].func_len, hf[k].file_len,
+					 hf[k].line};
+		if (n <= 0) {
+			n = 1;
+			fr[0] = (wframe){"", in->file, 0, in->file_len, in->line};
+		}
+		winst *x = new_inst(w, addr);
+		if (!x)
+			return;
+		x->obj_addr = addr;
+		x->length = length;
+		x->disasm = strdup(hearth_asm_text(l, in));
+		x->file = dupn(fr[0].file, fr[0].file_len);
+		x->line = fr[0].line;
+		if (!x->disasm || !x->file) {
+			w->err = HEARTH_ENOMEM;
+			return;
+		}
+		/* An instruction without a line takes the one of an instruction
+		 * just before it. */
+		if (fr[0].line != 0) {
+			memcpy(last, fr, sizeof(*fr) * (size_t)n);
+			nlast = n;
+			last_addr = addr;
+		} else if (addr - last_addr <= NEIGHBORHOOD && nlast) {
+			memcpy(fr, last, sizeof(*fr) * (size_t)nlast);
+			n = nlast;
+		}
+		add_stack(w, addr, fr, n);
+	}
+}
+
+static int cmp_waddr(const void *x, const void *y)
+{
+	const waddr *a = x, *b = y;
+	return a->addr < b->addr ? -1 : a->addr > b->addr;
+}
+
+static int cmp_ent(const void *x, const void *y)
+{
+	const wentry *a = x, *b = y;
+	int k = strcmp(a->file, b->file);
+	if (k)
+		return k;
+	if (a->line != b->line)
+		return a->line < b->line ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* A display name for a system name (pprof's prettyNames). */
+static const char *pretty(const hearth_profile *p, const char *name)
+{
+	for (uint32_t i = 0; i < p->nfunctions; i++)
+		if (p->functions[i].system_name && p->functions[i].name &&
+		    !strcmp(hearth_s(p, p->functions[i].system_name), name))
+			return hearth_s(p, p->functions[i].name);
+	return name;
+}
+
+typedef struct {
+	const char *name;
+	int64_t begin, end, flat, cum;
+} wfunc;
+
+static void print_line(wstate *w, wreader *sr, const wentry *e, size_t n, int64_t ln,
+		       const char *text, hearth_buf *out)
+{
+	hearth_report *r = w->r;
+	char a[64], b[64];
+	int64_t flat = 0, cum = 0;
+	bool nested = false;
+	for (size_t i = 0; i < n; i++) {
+		const winst *x = find_inst(w, e[i].addr);
+		if (!x)
+			continue;
+		flat += x->flat;
+		cum += x->cum;
+		if (e[i].ns || x->disasm)
+			nested = true;
+	}
+	value_or_dot(r, flat, a, sizeof(a));
+	value_or_dot(r, cum, b, sizeof(b));
+	hearth_buf_printf(out, "<span class=line> %6" PRId64 "</span> <span class=%s>  %10s %10s %8s  ",
+			  ln, n == 0 ? "nop" : nested ? "livesrc" : "deadsrc", a, b, "");
+	escs(out, text);
+	hearth_buf_puts(out, " </span>");
+	if (n == 0) {
+		hearth_buf_puts(out, "\n");
+		return;
+	}
+	if (nested) {
+		int indent = indentation(text);
+		const wcall *cur = NULL;
+		uint32_t ncur = 0;
+		uint64_t last = 0;
+		hearth_buf t = {0};
+		hearth_buf_puts(out, "<span class=asm>");
+		for (size_t i = 0; i < n; i++) {
+			const winst *x = find_inst(w, e[i].addr);
+			if (!x)
+				continue;
+			const winst *lx = find_inst(w, last);
+			bool starts = e[i].addr != last + (lx ? lx->length : 0);
+			last = e[i].addr;
+			if (starts && i != 0)
+				/* %28s of Go counts the one character, not its 3 bytes. */
+				hearth_buf_printf(out, " %8s %27s\xe2\x8b\xae\n", "", "");
+			const wcall *calls = w->calls + e[i].s0;
+			for (uint32_t j = 0; j < e[i].ns; j++) {
+				if (j < ncur && !strcmp(cur[j].file, calls[j].file) &&
+				    cur[j].line == calls[j].line)
+					continue;
+				ncur = 0;
+				const char *fl = source_line(sr, calls[j].file, calls[j].line);
+				while (fl && (*fl == ' ' || *fl == '\t'))
+					fl++;
+				t.len = 0;
+				hearth_buf_printf(&t, "%*s%s", indent + 4 + 4 * (int)j, "", fl ? fl : "");
+				size_t tl = t.len;
+				while (tl && (t.data[tl - 1] == ' ' || t.data[tl - 1] == '\t'))
+					tl--;
+				hearth_buf_put(&t, "", 1);
+				t.data[tl] = 0;
+				hearth_buf_printf(out, " %8s %10s %10s %8s  <span class=inlinesrc>", "",
+						  "", "", "");
+				hearth_buf pad = {0};
+				right_pad(&pad, t.data ? t.data : "", 80);
+				esc(out, pad.data ? pad.data : "", pad.len);
+				hearth_buf_free(&pad);
+				size_t bl;
+				const char *bn = hearth_path_base(calls[j].file, strlen(calls[j].file), &bl);
+				hearth_buf_puts(out, "</span> <span class=unimportant>");
+				esc(out, bn, bl);
+				hearth_buf_printf(out, ":%" PRId64 "</span>\n", calls[j].line);
+			}
+			cur = calls;
+			ncur = e[i].ns;
+			if (!x->disasm)
+				continue;
+			t.len = 0;
+			hearth_buf_printf(&t, "%*s%s", indent + 4 + 4 * (int)ncur, "", x->disasm);
+			hearth_buf_put(&t, "", 1);
+			value_or_dot(r, x->flat, a, sizeof(a));
+			value_or_dot(r, x->cum, b, sizeof(b));
+			hearth_buf_printf(out, " %8s %10s %10s %8" PRIx64 ": ", "", a, b, x->obj_addr);
+			hearth_buf pad = {0};
+			right_pad(&pad, t.data ? t.data : "", 80);
+			esc(out, pad.data ? pad.data : "", pad.len);
+			hearth_buf_free(&pad);
+			hearth_buf_puts(out, " <span class=unimportant>");
+			if (x->file[0]) {
+				size_t bl;
+				const char *bn = hearth_path_base(x->file, strlen(x->file), &bl);
+				esc(out, bn, bl);
+				hearth_buf_printf(out, ":%" PRId64, x->line);
+			}
+			hearth_buf_puts(out, "</span>\n");
+		}
+		hearth_buf_free(&t);
+		hearth_buf_puts(out, "</span>");
+	}
+	hearth_buf_puts(out, "\n");
+}
+
+/* One file: its lines grouped into functions (pprof's functions and
+ * printFile); e[0 .. n) are its entries sorted by line. */
+static void print_file(wstate *w, wreader *sr, const wentry *e, size_t n, hearth_buf *out)
+{
+	hearth_report *r = w->r;
+	wfunc *fs = calloc(n + 1, sizeof(*fs));
+	size_t nf = 0;
+	if (!fs) {
+		out->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j < n && e[j].line == e[i].line)
+			j++;
+		/* The first function filed under a line names it. */
+		const char *name = pretty(w->p, e[i].func);
+		wfunc f = {name, e[i].line, e[i].line + 1, 0, 0};
+		for (size_t k = i; k < j; k++) {
+			const winst *x = find_inst(w, e[k].addr);
+			if (x) {
+				f.flat += x->flat;
+				f.cum += x->cum;
+			}
+		}
+		if (nf && e[i].line - fs[nf - 1].end < MERGE_LIMIT && !strcmp(fs[nf - 1].name, name)) {
+			fs[nf - 1].end = e[i].line + 1;
+			fs[nf - 1].flat += f.flat;
+			fs[nf - 1].cum += f.cum;
+		} else {
+			fs[nf++] = f;
+		}
+		i = j;
+	}
+	for (size_t i = 0; i < nf; i++) {
+		if (i == 0) {
+			if (fs[i].begin > LINE_EXPAND)
+				fs[i].begin -= LINE_EXPAND;
+			else if (fs[i].begin > 1)
+				fs[i].begin = 1;
+		} else {
+			int64_t half = (fs[i].begin - fs[i - 1].end) / 2;
+			if (half > LINE_EXPAND)
+				half = LINE_EXPAND;
+			fs[i - 1].end += half;
+			fs[i].begin -= half;
+		}
+	}
+	if (nf)
+		fs[nf - 1].end += LINE_EXPAND;
+	char a[64], b[64], pct[32];
+	size_t k = 0;
+	for (size_t i = 0; i < nf; i++) {
+		if (fs[i].cum == 0)
+			continue;
+		hearth_buf_puts(out, "<h2>");
+		escs(out, fs[i].name);
+		hearth_buf_puts(out, "</h2><p class=\"filename\">");
+		escs(out, e[0].file);
+		hearth_rpt_value(r, fs[i].flat, a, sizeof(a));
+		hearth_rpt_value(r, fs[i].cum, b, sizeof(b));
+		hearth_percentage(pct, sizeof(pct), fs[i].cum, r->total);
+		hearth_buf_printf(out,
+				  "</p>\n<pre onClick=\"pprof_toggle_asm(event)\">\n"
+				  "  Total:  %10s %10s (flat, cum) %s\n",
+				  a, b, pct);
+		k = 0;
+		for (int64_t ln = fs[i].begin; ln < fs[i].end && !out->oom; ln++) {
+			while (k < n && e[k].line < ln)
+				k++;
+			size_t m = k;
+			while (m < n && e[m].line == ln)
+				m++;
+			const char *text = source_line(sr, e[0].file, ln);
+			if (!text) {
+				if (m == k)
+					continue;
+				text = ln == 0 ? "<instructions with unknown line numbers>" : "???";
+			}
+			print_line(w, sr, e + k, m - k, ln, text, out);
+		}
+		hearth_buf_puts(out, "</pre>\n");
+	}
+	free(fs);
+}
+
+static const char page_head[] =
+	"<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"UTF-8\">\n"
+	"<title>Pprof listing</title>\n"
+	"<style type=\"text/css\">\n"
+	"body { font-family: sans-serif; }\n"
+	".legend { font-size: 1.25em; }\n"
+	".line, .nop, .unimportant { color: #aaaaaa; }\n"
+	".inlinesrc { color: #000066; }\n"
+	".livesrc { cursor: pointer; }\n"
+	".livesrc:hover { background-color: #eeeeee; }\n"
+	".asm { color: #008800; display: none; }\n"
+	"</style>\n"
+	"<script type=\"text/javascript\">\n"
+	"// A click on a source line shows or hides the assembly after it.\n"
+	"function pprof_toggle_asm(e) {\n"
+	"  var t = e && e.target;\n"
+	"  var asm = t && t.nextSibling;\n"
+	"  if (asm && asm.className === \"asm\") {\n"
+	"    asm.style.display = asm.style.display === \"block\" ? \"\" : \"block\";\n"
+	"    e.preventDefault();\n"
+	"    return false;\n"
+	"  }\n"
+	"}\n"
+	"</script>\n"
+	"</head>\n<body>\n\n";
+
+/* Records the sample values by address and the addresses of interest
+ * (pprof's newSourcePrinter). */
+static hearth_err collect(wstate *w, waddr **out, size_t *nout)
+{
+	hearth_profile *p = w->p;
+	const hearth_report *r = w->r;
+	int64_t *flat = calloc((size_t)p->nlocations + 1, sizeof(int64_t));
+	int64_t *cum = calloc((size_t)p->nlocations + 1, sizeof(int64_t));
+	bool *marked = calloc((size_t)p->nlocations + 1, 1);
+	bool *seen = calloc((size_t)p->nlocations + 1, 1);
+	waddr *as = NULL;
+	size_t na = 0;
+	hearth_err err = HEARTH_ENOMEM;
+	if (!flat || !cum || !marked || !seen)
+		goto out;
+	for (size_t s = 0; s < p->nsamples; s++) {
+		const int64_t *v = p->values + s * p->nsample_types;
+		int64_t value = v[r->vs.vi];
+		if (r->vs.mean_i >= 0 && v[r->vs.mean_i] != 0)
+			value /= v[r->vs.mean_i];
+		const hearth_sample *sm = &p->samples[s];
+		for (uint32_t i = 0; i < sm->nlocs; i++) {
+			uint32_t li = p->locs[sm->loc0 + i];
+			if (li >= p->nlocations)
+				continue;
+			seen[li] = true;
+			cum[li] += value;
+			if (i == 0)
+				flat[li] += value;
+		}
+	}
+	/* The matches, over the locations (each sample's frames would find
+	 * the same ones). */
+	for (uint32_t li = 0; li < p->nlocations; li++) {
+		const hearth_location *loc = &p->locations[li];
+		bool match_file = false;
+		if (!seen[li])
+			continue;
+		if (loc->mapping != HEARTH_NONE && loc->mapping < p->nmappings) {
+			const char *mf = hearth_s(p, p->mappings[loc->mapping].file);
+			match_file = hearth_regex_match(w->rx, mf, strlen(mf));
+		}
+		for (uint32_t j = 0; j < loc->nlines; j++) {
+			const hearth_line *ln = &p->lines[loc->line0 + j];
+			if (ln->function == HEARTH_NONE || ln->function >= p->nfunctions)
+				continue;
+			const hearth_function *fn = &p->functions[ln->function];
+			const char *nm = hearth_s(p, fn->name), *sn = hearth_s(p, fn->system_name),
+				   *fl = hearth_s(p, fn->file);
+			if ((j == 0 && match_file) || hearth_regex_match(w->rx, nm, strlen(nm)) ||
+			    hearth_regex_match(w->rx, sn, strlen(sn)) ||
+			    hearth_regex_match(w->rx, fl, strlen(fl))) {
+				add_interest(w, nm);
+				add_interest(w, sn);
+				marked[li] = true;
+			}
+		}
+	}
+	if (w->err) {
+		err = w->err;
+		goto out;
+	}
+	/* Addresses: a location without one gets its own, past every
+	 * mapping (pprof synthesizes them likewise). */
+	uint64_t synth = 0;
+	for (uint32_t i = 0; i < p->nmappings; i++)
+		if (p->mappings[i].limit > synth)
+			synth = p->mappings[i].limit;
+	synth = (synth | 0xffff) + 1;
+	as = calloc((size_t)p->nlocations + 1, sizeof(*as));
+	if (!as)
+		goto out;
+	for (uint32_t li = 0; li < p->nlocations; li++) {
+		const hearth_location *loc = &p->locations[li];
+		if (!seen[li])
+			continue;
+		uint64_t addr = loc->address ? loc->address : synth + li;
+		as[na++] = (waddr){addr, flat[li], cum[li], li, marked[li], -1,
+				   loc->address ? loc->mapping : HEARTH_NONE};
+	}
+	qsort(as, na, sizeof(*as), cmp_waddr);
+	/* One entry per address. */
+	size_t k = 0;
+	for (size_t i = 0; i < na; i++) {
+		if (k && as[k - 1].addr == as[i].addr) {
+			as[k - 1].flat += as[i].flat;
+			as[k - 1].cum += as[i].cum;
+			if (!as[k - 1].interest && as[i].interest) {
+				as[k - 1].interest = true;
+				as[k - 1].loc = as[i].loc;
+				as[k - 1].mapping = as[i].mapping;
+			}
+			continue;
+		}
+		as[k++] = as[i];
+	}
+	na = k;
+	err = HEARTH_OK;
+out:
+	free(flat);
+	free(cum);
+	free(marked);
+	free(seen);
+	if (err) {
+		free(as);
+		as = NULL;
+		na = 0;
+	}
+	*out = as;
+	*nout = na;
+	return err;
+}
+
+static int64_t sum_range(const waddr *as, size_t na, uint64_t a, uint64_t b, bool flat)
+{
+	/* The first address >= a. */
+	size_t lo = 0, hi = na;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (as[mid].addr < a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	int64_t s = 0;
+	for (size_t i = lo; i < na && as[i].addr < b; i++)
+		s += flat ? as[i].flat : as[i].cum;
+	return s;
+}
+
+hearth_err hearth_report_weblist(hearth_report *r, hearth_buf *out, hearth_errbuf *eb)
+{
+	hearth_profile *p = r->p;
+	const char *re = r->o.symbol ? r->o.symbol : "";
+	hearth_regex *rx = NULL;
+	hearth_err err = hearth_regex_compile("weblist", re, &rx, eb);
+	if (err)
+		return err;
+	wstate w = {.r = r, .p = p, .rx = rx};
+	wreader sr = {0};
+	waddr *as = NULL;
+	size_t na = 0;
+	wrange *rgs = NULL;
+	size_t nr = 0;
+	hearth_asm_list l = {0};
+	hearth_buf body = {0}, labels = {0};
+	char cwd[4096];
+	if ((err = collect(&w, &as, &na)))
+		goto out;
+	qsort(w.interest, w.ninterest, sizeof(char *), cmp_str);
+	if (w.ninterest == 0) {
+		err = hearth_seterr(eb, HEARTH_EINVAL, "no matches found for regexp: %s", re);
+		goto out;
+	}
+	sr.search = r->o.source_path;
+	if (!sr.search || !*sr.search) {
+		if (!getcwd(cwd, sizeof(cwd))) {
+			err = hearth_seterr(eb, HEARTH_EIO, "could not stat current dir: %s",
+					    strerror(errno));
+			goto out;
+		}
+		sr.search = cwd;
+	}
+	sr.trim = r->o.trim_path;
+	sr.goroot = r->o.goroot;
+	err = HEARTH_ENOMEM;
+	if (!(w.objs = calloc((size_t)p->nmappings + 1, sizeof(*w.objs))) ||
+	    !(rgs = calloc(na + 1, sizeof(*rgs))))
+		goto out;
+	/* The addresses of interest without a program show the location's own
+	 * lines and no instruction (pprof's handleUnprocessed). */
+	for (size_t i = 0; i < na && !w.err; i++) {
+		if (!as[i].interest)
+			continue;
+		if (object(&w, as[i].mapping)) {
+			as[i].obj = 1;
+			continue;
+		}
+		const hearth_location *loc = &p->locations[as[i].loc];
+		wframe fr[MAX_FRAMES];
+		int n = 0;
+		for (uint32_t j = 0; j < loc->nlines && n < MAX_FRAMES; j++) {
+			const hearth_line *ln = &p->lines[loc->line0 + j];
+			if (ln->function == HEARTH_NONE || ln->function >= p->nfunctions)
+				continue;
+			const hearth_function *fn = &p->functions[ln->function];
+			const char *nm = hearth_s(p, fn->name), *fl = hearth_s(p, fn->file);
+			fr[n++] = (wframe){nm, fl, strlen(nm), strlen(fl), ln->line};
+		}
+		winst *x = new_inst(&w, as[i].addr);
+		if (!x || !(x->file = strdup(n ? fr[0].file : "")))
+			goto out;
+		x->obj_addr = as[i].addr;
+		x->length = 1;
+		x->line = n ? fr[0].line : 0;
+		add_stack(&w, as[i].addr, fr, n);
+	}
+	if (w.err)
+		goto out;
+	for (size_t i = 0; i < na;) {
+		if (!as[i].interest || as[i].obj < 0) {
+			i++;
+			continue;
+		}
+		const hearth_mapping *m = &p->mappings[as[i].mapping];
+		uint64_t begin = as[i].addr, end = begin;
+		int64_t sum = as[i].flat;
+		wobj *o = object(&w, as[i].mapping);
+		for (i++; i < na; i++) {
+			if (!as[i].interest || as[i].obj < 0)
+				continue;
+			if (!(as[i].addr <= end + 2 * EXPAND && as[i].addr < m->limit))
+				break;
+			end = as[i].addr;
+			sum += as[i].flat;
+		}
+		/* pprof's arithmetic, unsigned as in Go. */
+		begin = m->start - begin >= EXPAND ? begin - EXPAND : m->start;
+		end = m->limit - end >= EXPAND ? end + EXPAND : m->limit;
+		rgs[nr++] = (wrange){begin, end, sum, o};
+	}
+	qsort(w.insts, w.ninsts, sizeof(*w.insts), cmp_inst);
+	qsort(rgs, nr, sizeof(*rgs), cmp_range);
+	if (nr > MAX_RANGES)
+		nr = MAX_RANGES;
+	for (size_t i = 0; i < nr && !w.err; i++) {
+		hearth_errbuf de = {{0}};
+		expand_range(&w, &rgs[i], &l, &de);
+		/* A range sorted in after each run keeps have_inst's search valid. */
+		qsort(w.insts, w.ninsts, sizeof(*w.insts), cmp_inst);
+	}
+	if (w.err)
+		goto out;
+	qsort(w.insts, w.ninsts, sizeof(*w.insts), cmp_inst);
+	/* initSamples: the samples inside an instruction count for it. */
+	for (size_t i = 0; i < w.ninsts; i++) {
+		winst *x = &w.insts[i];
+		uint64_t e = x->addr + x->length;
+		if (e < x->addr)
+			e = UINT64_MAX;
+		x->flat = sum_range(as, na, x->addr, e, true);
+		x->cum = sum_range(as, na, x->addr, e, false);
+	}
+	qsort(w.ents, w.nents, sizeof(*w.ents), cmp_ent);
+	/* The page. */
+	hearth_buf_puts(&body, page_head);
+	hearth_rpt_profile_labels(r, &labels);
+	hearth_buf_puts(&body, "<div class=\"legend\">");
+	for (size_t i = 0; labels.data && i < labels.len;) {
+		const char *nl = memchr(labels.data + i, '\n', labels.len - i);
+		size_t e = nl ? (size_t)(nl - labels.data) : labels.len;
+		if (i)
+			hearth_buf_puts(&body, "<br>\n");
+		esc(&body, labels.data + i, e - i);
+		i = e + 1;
+	}
+	char tv[64];
+	hearth_rpt_value(r, r->total, tv, sizeof(tv));
+	hearth_buf_printf(&body, "<br>Total: %s</div>", tv);
+	for (size_t i = 0; i < w.nents && !body.oom;) {
+		size_t j = i;
+		while (j < w.nents && !strcmp(w.ents[j].file, w.ents[i].file))
+			j++;
+		print_file(&w, &sr, w.ents + i, j - i, &body);
+		i = j;
+	}
+	hearth_buf_puts(&body, "\n</body>\n</html>\n");
+	if (body.oom || labels.oom)
+		goto out;
+	hearth_buf_put(out, body.data, body.len);
+	err = out->oom ? HEARTH_ENOMEM : HEARTH_OK;
+out:
+	if (w.err == HEARTH_ENOMEM || err == HEARTH_ENOMEM)
+		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	for (size_t i = 0; i < w.ninterest; i++)
+		free(w.interest[i]);
+	free(w.interest);
+	for (uint32_t i = 0; w.objs && i < w.nobjs; i++) {
+		hearth_asm_close(w.objs[i].a);
+		hearth_objfile_close(w.objs[i].f);
+	}
+	free(w.objs);
+	for (size_t i = 0; i < w.ninsts; i++) {
+		free(w.insts[i].disasm);
+		free(w.insts[i].file);
+	}
+	free(w.insts);
+	for (size_t i = 0; i < w.nents; i++) {
+		free(w.ents[i].file);
+		free(w.ents[i].func);
+	}
+	free(w.ents);
+	for (size_t i = 0; i < w.ncalls; i++)
+		free(w.calls[i].file);
+	free(w.calls);
+	for (size_t i = 0; i < sr.n; i++) {
+		free(sr.files[i].path);
+		free(sr.files[i].data);
+		free(sr.files[i].lines);
+	}
+	free(sr.files);
+	free(as);
+	free(rgs);
+	hearth_asm_list_free(&l);
+	hearth_buf_free(&body);
+	hearth_buf_free(&labels);
+	hearth_regex_free(rx);
+	return err;
+}
