@@ -78,7 +78,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libhearth.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< $(BUILD)/libhearth.a -lcmocka $(LDLIBS)
 
 run: deps $(HEARTH)
-	$(HEARTH) top $(SAMPLE)
+	$(HEARTH) web $(SAMPLE)
 
 # Every suite prints its own "N passed, M failed"; tests/run.sh adds them up
 # into the last line.

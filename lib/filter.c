@@ -104,11 +104,13 @@ static void compact_samples(hearth_profile *p, const bool *keep)
 enum { FOI_NONE, FOI_FOCUS, FOI_IGNORE };
 
 static hearth_err by_name(hearth_profile *p, const hearth_regex *focus, const hearth_regex *ignore,
-			  const hearth_regex *hide, const hearth_regex *show, bool found[4])
+			  const hearth_regex *hide, const hearth_regex *show,
+			  const hearth_regex *search, bool found[4])
 {
 	hearth_err err = HEARTH_ENOMEM;
-	matcher mf = {0}, mi = {0}, mh = {0}, ms = {0};
+	matcher mf = {0}, mi = {0}, mh = {0}, ms = {0}, mq = {0};
 	uint8_t *foi = calloc(p->nlocations + 1, 1);
+	bool *hit = calloc(p->nlocations + 1, 1);
 	bool *hidden = calloc(p->nlocations + 1, 1);
 	bool *keep = calloc(p->nsamples + 1, 1);
 	bool *lk = NULL;
@@ -118,11 +120,15 @@ static hearth_err by_name(hearth_profile *p, const hearth_regex *focus, const he
 		if (p->locations[i].nlines > maxl)
 			maxl = p->locations[i].nlines;
 	lk = malloc(sizeof(bool) * maxl);
-	if (!foi || !hidden || !keep || !lk || !m_init(&mf, p, focus) || !m_init(&mi, p, ignore) ||
-	    !m_init(&mh, p, hide) || !m_init(&ms, p, show))
+	if (!foi || !hit || !hidden || !keep || !lk || !m_init(&mf, p, focus) ||
+	    !m_init(&mi, p, ignore) || !m_init(&mh, p, hide) || !m_init(&ms, p, show) ||
+	    !m_init(&mq, p, search))
 		goto out;
 	for (uint32_t li = 0; li < p->nlocations; li++) {
 		hearth_location *l = &p->locations[li];
+		/* The search is a second focus, matched as focus is (before
+		 * hide takes lines away). */
+		hit[li] = !search || m_loc(&mq, l);
 		if (ignore && m_loc(&mi, l)) {
 			found[1] = true;
 			foi[li] = FOI_IGNORE;
@@ -159,14 +165,15 @@ static hearth_err by_name(hearth_profile *p, const hearth_regex *focus, const he
 	for (size_t si = 0; si < p->nsamples; si++) {
 		hearth_sample *s = &p->samples[si];
 		uint32_t *locs = p->locs + s->loc0;
-		bool f = false, ign = false;
+		bool f = false, ign = false, h = !search;
 		for (uint32_t i = 0; i < s->nlocs && !ign; i++) {
 			if (foi[locs[i]] == FOI_FOCUS)
 				f = true;
 			else if (foi[locs[i]] == FOI_IGNORE)
 				ign = true;
+			h |= hit[locs[i]];
 		}
-		if (!f || ign)
+		if (!f || ign || !h)
 			continue;
 		if (anyhidden) {
 			uint32_t w = 0;
@@ -186,7 +193,9 @@ out:
 	free(mi.memo);
 	free(mh.memo);
 	free(ms.memo);
+	free(mq.memo);
 	free(foi);
+	free(hit);
 	free(hidden);
 	free(keep);
 	free(lk);
@@ -674,6 +683,8 @@ hearth_err hearth_apply_filters(hearth_profile *p, const hearth_opts *o, const u
 		err = tagfilter_compile("tagfocus", o->tagfocus, p, &tf[0], warn, eb);
 	if (!err && o->tagignore)
 		err = tagfilter_compile("tagignore", o->tagignore, p, &tf[1], warn, eb);
+	if (!err && o->search)
+		err = hearth_regex_compile("q", o->search, &rx[8], eb);
 	for (int i = 6; i < 8 && !err; i++)
 		if (vals[i])
 			err = hearth_regex_compile(names[i], vals[i], &rx[i], eb);
@@ -681,8 +692,9 @@ hearth_err hearth_apply_filters(hearth_profile *p, const hearth_opts *o, const u
 		goto out;
 
 	bool found[4] = {false, false, false, false};
-	bool any_name = rx[0] || rx[1] || rx[2] || rx[3];
-	if ((any_name || !lossless) && (err = by_name(p, rx[0], rx[1], rx[2], rx[3], found)))
+	bool any_name = rx[0] || rx[1] || rx[2] || rx[3] || rx[8];
+	if ((any_name || !lossless) &&
+	    (err = by_name(p, rx[0], rx[1], rx[2], rx[3], rx[8], found)))
 		goto out;
 	static const char *const what[] = {"Focus", "Ignore", "Hide", "Show"};
 	for (int i = 0; i < 4; i++)

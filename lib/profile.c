@@ -301,3 +301,71 @@ hearth_err hearth_seterr(hearth_errbuf *eb, hearth_err e, const char *fmt, ...)
 	}
 	return e;
 }
+
+/* A deep copy: every array at its length, and every string in one arena
+ * block (the copy's strings keep their indices, so its hash index is copied
+ * as it is). */
+hearth_profile *hearth_profile_clone(const hearth_profile *p)
+{
+	hearth_profile *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	*c = *p;
+	c->arena = NULL;
+	c->strs = NULL, c->strhash = NULL, c->sample_types = NULL, c->samples = NULL;
+	c->values = NULL, c->locs = NULL, c->labels = NULL, c->mappings = NULL;
+	c->locations = NULL, c->lines = NULL, c->functions = NULL, c->comments = NULL;
+	size_t bytes = 0;
+	for (uint32_t i = 0; i < p->nstrs; i++)
+		bytes += (size_t)p->strs[i].len + 1;
+#define DUP(field, n, capf)                                                                  \
+	do {                                                                                 \
+		size_t k_ = (size_t)(n), n_ = k_ ? k_ : 1;                                   \
+		if (!(c->field = malloc(sizeof(*p->field) * n_)))                            \
+			goto fail;                                                           \
+		if (k_ && p->field)                                                          \
+			memcpy(c->field, p->field, sizeof(*p->field) * k_);                  \
+		c->capf = (__typeof__(c->capf))n_;                                           \
+	} while (0)
+	DUP(strs, p->nstrs, capstrs);
+	DUP(samples, p->nsamples, capsamples);
+	DUP(values, p->nsamples * p->nsample_types, capvalues);
+	DUP(locs, p->nlocs, caplocs);
+	DUP(labels, p->nlabels, caplabels);
+	DUP(mappings, p->nmappings, capmappings);
+	DUP(locations, p->nlocations, caplocations);
+	DUP(lines, p->nlines, caplines);
+	DUP(functions, p->nfunctions, capfunctions);
+	DUP(comments, p->ncomments, capcomments);
+#undef DUP
+	if (p->nsample_types) {
+		if (!(c->sample_types = malloc(sizeof(*c->sample_types) * p->nsample_types)))
+			goto fail;
+		memcpy(c->sample_types, p->sample_types, sizeof(*c->sample_types) * p->nsample_types);
+	}
+	if (p->strhash) {
+		if (!(c->strhash = malloc(sizeof(*c->strhash) * p->strhash_cap)))
+			goto fail;
+		memcpy(c->strhash, p->strhash, sizeof(*c->strhash) * p->strhash_cap);
+	}
+	if (bytes) {
+		hearth_arena_block *b = malloc(sizeof(*b) + bytes);
+		if (!b)
+			goto fail;
+		b->next = NULL;
+		b->cap = bytes;
+		b->used = 0;
+		c->arena = b;
+		for (uint32_t i = 0; i < p->nstrs; i++) {
+			char *d = b->data + b->used;
+			memcpy(d, p->strs[i].s, p->strs[i].len);
+			d[p->strs[i].len] = 0;
+			c->strs[i].s = d;
+			b->used += (size_t)p->strs[i].len + 1;
+		}
+	}
+	return c;
+fail:
+	hearth_profile_free(c);
+	return NULL;
+}

@@ -25,4 +25,11 @@ void hearth_buf_puts(hearth_buf *b, const char *s);
 void hearth_buf_printf(hearth_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void hearth_buf_free(hearth_buf *b);
 
+/* s as valid UTF-8 without control characters, for names (hostile input)
+ * put into JSON or markup: invalid bytes and control characters become
+ * U+FFFD.  malloc'd; NULL when out of memory.  (lib/report/flame.c) */
+char *hearth_utf8_clean(const char *s);
+/* The same for multi-line text: newlines and tabs are kept. */
+char *hearth_utf8_clean_text(const char *s);
+
 #endif

@@ -29,6 +29,10 @@
 typedef struct {
 	int resolution;	   /* see above; 0 keeps every frame */
 	bool inverted;	   /* an icicle graph: the root on top */
+	/* The tree built from the leaf up: the root's children are the
+	 * functions where samples end, their children those functions'
+	 * callers (the callers half of a sandwich view). */
+	bool reverse;
 	const char *title; /* NULL: "Flame graph" */
 } hearth_flame_opts;
 

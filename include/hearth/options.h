@@ -34,6 +34,9 @@ typedef struct {
 	/* Filters (regexps in pprof's RE2 syntax; NULL when unset). */
 	const char *focus, *ignore, *hide, *show, *show_from, *prune_from;
 	const char *tagfocus, *tagignore, *tagshow, *taghide;
+	/* A second focus that samples must also match: the web API's search
+	 * (no option name sets it). */
+	const char *search;
 
 	/* Graph shaping. */
 	hearth_granularity granularity;

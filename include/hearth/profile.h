@@ -106,6 +106,10 @@ typedef struct hearth_profile {
 
 hearth_profile *hearth_profile_new(void);
 void hearth_profile_free(hearth_profile *p);
+/* A deep copy of p (arrays and strings), or NULL when out of memory: each
+ * request of the web API works on its own copy, since a report edits its
+ * profile. */
+hearth_profile *hearth_profile_clone(const hearth_profile *p);
 
 /* Copies n bytes into the arena; returns a NUL-terminated pointer or NULL. */
 char *hearth_profile_strdup(hearth_profile *p, const char *s, size_t n);

@@ -60,6 +60,11 @@ hearth_err hearth_report_disasm(hearth_report *r, hearth_buf *out, hearth_errbuf
 hearth_err hearth_report_weblist(hearth_report *r, hearth_buf *out, hearth_errbuf *eb);
 /* The rows of top as JSON, for the web API (lib/report/text.c; docs/web.md). */
 hearth_err hearth_report_top_json(hearth_report *r, hearth_buf *out, hearth_errbuf *eb);
+/* The web API's search: {"matched", "matched_label", "total", "share", ...}
+ * where matched is what top shows with -nodefraction=0 (the sum of its flat
+ * column) on a report made with o->search set: the samples that have a
+ * frame matching it, after the report's own filters. */
+hearth_err hearth_report_search_json(hearth_report *r, hearth_buf *out, hearth_errbuf *eb);
 /* pprof's -raw: the profile as text (needs lib/report/raw.c). */
 hearth_err hearth_report_rawtext(hearth_report *r, hearth_buf *out, hearth_errbuf *eb);
 /* The rows of top as a profile (sample types cum and flat); *out is a new

@@ -58,6 +58,11 @@ void hearth_fprep_free(hearth_fprep *fp)
 
 hearth_err hearth_fprep_new(hearth_report *r, hearth_fprep *fp)
 {
+	return hearth_fprep_new_dir(r, false, fp);
+}
+
+hearth_err hearth_fprep_new_dir(hearth_report *r, bool reverse, hearth_fprep *fp)
+{
 	hearth_profile *p = r->p;
 	hearth_nodeset ns;
 	hearth_err err = HEARTH_ENOMEM;
@@ -173,10 +178,21 @@ hearth_err hearth_fprep_new(hearth_report *r, hearth_fprep *fp)
 			base = l->key == kbase && l->str == ktrue;
 		}
 		fp->off[k] = w;
-		for (uint32_t i = s->nlocs; i-- > 0;) {
-			uint32_t loc = p->locs[s->loc0 + i];
-			memcpy(fp->seq + w, lockey + ns.loc0[loc], sizeof(uint32_t) * ns.locn[loc]);
-			w += ns.locn[loc];
+		if (reverse) {
+			/* Leaf first: each location's keys backwards too. */
+			for (uint32_t i = 0; i < s->nlocs; i++) {
+				uint32_t loc = p->locs[s->loc0 + i];
+				const uint32_t *lk = lockey + ns.loc0[loc];
+				for (uint32_t j = ns.locn[loc]; j-- > 0;)
+					fp->seq[w++] = lk[j];
+			}
+		} else {
+			for (uint32_t i = s->nlocs; i-- > 0;) {
+				uint32_t loc = p->locs[s->loc0 + i];
+				memcpy(fp->seq + w, lockey + ns.loc0[loc],
+				       sizeof(uint32_t) * ns.locn[loc]);
+				w += ns.locn[loc];
+			}
 		}
 		/* Paths are bounded by the profile's own arrays (u32 indices). */
 		if (w - fp->off[k] > fp->maxdepth)
@@ -433,7 +449,7 @@ hearth_err hearth_flame_new(hearth_report *r, const hearth_flame_opts *o, hearth
 		free(f);
 		return hearth_seterr(eb, HEARTH_EINVAL, "resolution must be 0 or more");
 	}
-	if ((err = hearth_fprep_new(r, &f->fp)))
+	if ((err = hearth_fprep_new_dir(r, f->o.reverse, &f->fp)))
 		goto fail;
 	int64_t ref = f->fp.atotal > f->fp.btotal ? f->fp.atotal : f->fp.btotal;
 	if (f->o.resolution > 0)
@@ -525,13 +541,13 @@ static size_t utf8_ok(const unsigned char *s, size_t n)
 	return len;
 }
 
-char *hearth_utf8_clean(const char *s)
+static char *utf8_clean(const char *s, bool text)
 {
 	hearth_buf b = {0};
 	const unsigned char *u = (const unsigned char *)s;
 	size_t n = strlen(s);
 	for (size_t i = 0; i < n;) {
-		size_t l = utf8_ok(u + i, n - i);
+		size_t l = text && (s[i] == '\n' || s[i] == '\t') ? 1 : utf8_ok(u + i, n - i);
 		if (l) {
 			hearth_buf_put(&b, s + i, l);
 			i += l;
@@ -545,6 +561,16 @@ char *hearth_utf8_clean(const char *s)
 		return NULL;
 	}
 	return b.data ? b.data : strdup("");
+}
+
+char *hearth_utf8_clean(const char *s)
+{
+	return utf8_clean(s, false);
+}
+
+char *hearth_utf8_clean_text(const char *s)
+{
+	return utf8_clean(s, true);
 }
 
 const char *hearth_flame_name(hearth_flame *f, uint32_t name)
@@ -870,6 +896,7 @@ hearth_err hearth_flame_json_append(hearth_flame *f, hearth_buf *out, bool html)
 	json_object_set_new(head, "diff", json_boolean(f->fp.diff));
 	json_object_set_new(head, "mean", json_boolean(f->fp.mean));
 	json_object_set_new(head, "inverted", json_boolean(f->o.inverted));
+	json_object_set_new(head, "reverse", json_boolean(f->o.reverse));
 	json_object_set_new(head, "resolution", json_integer(f->o.resolution));
 	json_object_set_new(head, "min_value", json_integer(f->min));
 	json_object_set_new(head, "merged_paths", json_integer((json_int_t)f->merged_paths));

@@ -41,6 +41,8 @@ typedef struct {
 } hearth_fprep;
 
 hearth_err hearth_fprep_new(hearth_report *r, hearth_fprep *fp);
+/* The same, with reverse: every path leaf first (the callers' tree). */
+hearth_err hearth_fprep_new_dir(hearth_report *r, bool reverse, hearth_fprep *fp);
 void hearth_fprep_free(hearth_fprep *fp);
 
 /* Visits the frames in preorder, children in name order.  Callees whose
@@ -75,8 +77,6 @@ struct hearth_flame {
 /* The name of a frame in valid markup: UTF-8, invalid bytes and control
  * characters replaced by U+FFFD. */
 const char *hearth_flame_name(hearth_flame *f, uint32_t name);
-/* s as valid UTF-8 without control characters (malloc'd; NULL on OOM). */
-char *hearth_utf8_clean(const char *s);
 /* Appends s escaped for XML/HTML text and attribute values. */
 void hearth_xml_escape(hearth_buf *out, const char *s);
 /* The same for text that may not be valid UTF-8. */

@@ -1,5 +1,8 @@
 /* `top`: pprof's text report, header and flat/flat%/sum%/cum/cum% table. */
+#include <jansson.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hearth/measure.h"
@@ -67,40 +70,208 @@ void hearth_rpt_graph_labels(const hearth_report *r, const hearth_trimmed *t, he
 	}
 }
 
+/* One row of top, as printed and as the web API gives it. */
+typedef struct {
+	const char *name;
+	int64_t flat, cum, sum;
+	char fv[64], cv[64], fp[32], sp[32], cp[32];
+	const char *mark; /* "", " (inline)" or " (partial-inline)" */
+} top_row;
+
+static void row_at(const hearth_report *r, const hearth_trimmed *t, uint32_t i, int64_t *sum,
+		   top_row *row)
+{
+	const hearth_node *n = &t->g.nodes[i];
+	bool inl = false, noinl = false;
+	for (uint32_t k = 0; k < n->nin; k++) {
+		const hearth_edge *e = &t->g.edges[t->g.in_edges[n->in0 + k]];
+		if (e->trimmed)
+			continue;
+		if (e->inl)
+			inl = true;
+		else
+			noinl = true;
+	}
+	row->name = t->g.names[i];
+	row->flat = hearth_node_flat(n);
+	row->cum = hearth_node_cum(n);
+	*sum += row->flat;
+	row->sum = *sum;
+	hearth_rpt_value(r, row->flat, row->fv, sizeof(row->fv));
+	hearth_rpt_value(r, row->cum, row->cv, sizeof(row->cv));
+	hearth_percentage(row->fp, sizeof(row->fp), row->flat, r->total);
+	hearth_percentage(row->sp, sizeof(row->sp), row->sum, r->total);
+	hearth_percentage(row->cp, sizeof(row->cp), row->cum, r->total);
+	row->mark = inl ? (noinl ? " (partial-inline)" : " (inline)") : "";
+}
+
+/* The graph top prints, its unit chosen. */
+static hearth_err top_graph(hearth_report *r, hearth_trimmed *t, hearth_errbuf *eb)
+{
+	hearth_err err = hearth_rpt_trimmed_graph(r, false, t);
+	if (err)
+		return hearth_seterr(eb, err, "%s", hearth_strerror(err));
+	hearth_rpt_select_unit(r, &t->g);
+	return HEARTH_OK;
+}
+
 hearth_err hearth_report_top(hearth_report *r, hearth_buf *out, hearth_errbuf *eb)
 {
 	hearth_trimmed t;
-	hearth_err err = hearth_rpt_trimmed_graph(r, false, &t);
+	hearth_err err = top_graph(r, &t, eb);
 	if (err)
-		return hearth_seterr(eb, err, "%s", hearth_strerror(err));
-	hearth_rpt_select_unit(r, &t.g);
+		return err;
 	hearth_rpt_graph_labels(r, &t, out, false);
 	hearth_buf_printf(out, "%10s %5s%% %5s%% %10s %5s%%\n", "flat", "flat", "sum", "cum", "cum");
 	int64_t sum = 0;
-	char fv[64], cv[64], fp[32], sp[32], cp[32];
+	top_row row;
 	for (uint32_t i = 0; i < t.g.nnodes; i++) {
-		const hearth_node *n = &t.g.nodes[i];
-		int64_t flat = hearth_node_flat(n), cum = hearth_node_cum(n);
-		bool inl = false, noinl = false;
-		for (uint32_t k = 0; k < n->nin; k++) {
-			const hearth_edge *e = &t.g.edges[t.g.in_edges[n->in0 + k]];
-			if (e->trimmed)
-				continue;
-			if (e->inl)
-				inl = true;
-			else
-				noinl = true;
-		}
-		sum += flat;
-		hearth_rpt_value(r, flat, fv, sizeof(fv));
-		hearth_rpt_value(r, cum, cv, sizeof(cv));
-		hearth_percentage(fp, sizeof(fp), flat, r->total);
-		hearth_percentage(sp, sizeof(sp), sum, r->total);
-		hearth_percentage(cp, sizeof(cp), cum, r->total);
-		hearth_buf_printf(out, "%10s %s %s %10s %s  %s%s\n", fv, fp, sp, cv, cp,
-				  t.g.names[i],
-				  inl ? (noinl ? " (partial-inline)" : " (inline)") : "");
+		row_at(r, &t, i, &sum, &row);
+		hearth_buf_printf(out, "%10s %s %s %10s %s  %s%s\n", row.fv, row.fp, row.sp, row.cv,
+				  row.cp, row.name, row.mark);
 	}
 	hearth_trimmed_free(&t);
 	return out->oom ? HEARTH_ENOMEM : HEARTH_OK;
+}
+
+/* ---- the same as JSON, for the web API ---- */
+
+/* A string for JSON: valid UTF-8 (names are the profile's, hostile). */
+static json_t *jstr(const char *s)
+{
+	char *c = hearth_utf8_clean(s);
+	json_t *j = c ? json_string(c) : NULL;
+	free(c);
+	return j;
+}
+
+/* A percentage as printed ("12.42%", "  100%", "1.2e-05%") as a number. */
+static json_t *jpct(const char *s)
+{
+	double d = strtod(s, NULL);
+	return json_real(isfinite(d) ? d : 0);
+}
+
+/* Lines of text (the header, the warnings) as an array, one per line. */
+static json_t *jlines(const char *text, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < n;) {
+		const char *e = memchr(text + i, '\n', n - i);
+		size_t l = e ? (size_t)(e - (text + i)) : n - i;
+		char *line = strndup(text + i, l);
+		if (!line || json_array_append_new(a, jstr(line))) {
+			free(line);
+			json_decref(a);
+			return NULL;
+		}
+		free(line);
+		i += l + 1;
+	}
+	return a;
+}
+
+static int jdump(const char *buf, size_t n, void *ctx)
+{
+	hearth_buf *out = ctx;
+	hearth_buf_put(out, buf, n);
+	return out->oom ? -1 : 0;
+}
+
+static hearth_err jfinish(json_t *o, hearth_buf *out, hearth_errbuf *eb)
+{
+	int rc = o ? json_dump_callback(o, jdump, out, JSON_COMPACT | JSON_REAL_PRECISION(12)) : -1;
+	json_decref(o);
+	if (rc || out->oom)
+		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	hearth_buf_put(out, "\n", 1);
+	return HEARTH_OK;
+}
+
+/* What every JSON report starts with. */
+static json_t *jhead(const hearth_report *r)
+{
+	char total[64];
+	hearth_rpt_value(r, r->total, total, sizeof(total));
+	json_t *o = json_object();
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "type", jstr(r->sample_type));
+	json_object_set_new(o, "unit", jstr(r->sample_unit));
+	json_object_set_new(o, "total", json_integer(r->total));
+	json_object_set_new(o, "total_label", jstr(total));
+	json_object_set_new(o, "diff", json_boolean(r->o.nbase > 0 || r->o.ndiff_base > 0));
+	const char *w = hearth_report_warnings(r);
+	json_object_set_new(o, "warnings", jlines(w, strlen(w)));
+	return o;
+}
+
+hearth_err hearth_report_top_json(hearth_report *r, hearth_buf *out, hearth_errbuf *eb)
+{
+	hearth_trimmed t;
+	hearth_buf head = {0};
+	hearth_err err = top_graph(r, &t, eb);
+	if (err)
+		return err;
+	hearth_rpt_graph_labels(r, &t, &head, false);
+	json_t *o = jhead(r), *rows = json_array();
+	json_t *h = head.oom ? NULL : jlines(head.data ? head.data : "", head.len);
+	int64_t sum = 0;
+	top_row row;
+	bool ok = o && rows && h && !json_object_set_new(o, "header", h);
+	h = NULL;
+	for (uint32_t i = 0; ok && i < t.g.nnodes; i++) {
+		row_at(r, &t, i, &sum, &row);
+		json_t *j = json_object();
+		ok = j && !json_array_append_new(rows, j);
+		ok = ok && !json_object_set_new(j, "name", jstr(row.name));
+		ok = ok && !json_object_set_new(j, "flat", json_integer(row.flat));
+		ok = ok && !json_object_set_new(j, "flat_label", jstr(row.fv));
+		ok = ok && !json_object_set_new(j, "flat_pct", jpct(row.fp));
+		ok = ok && !json_object_set_new(j, "sum_pct", jpct(row.sp));
+		ok = ok && !json_object_set_new(j, "cum", json_integer(row.cum));
+		ok = ok && !json_object_set_new(j, "cum_label", jstr(row.cv));
+		ok = ok && !json_object_set_new(j, "cum_pct", jpct(row.cp));
+		ok = ok && !json_object_set_new(j, "inline", json_boolean(*row.mark != 0));
+		ok = ok && !json_object_set_new(j, "partial_inline", json_boolean(row.mark[1] == '('));
+	}
+	/* The percentages as top prints them, for a table that shows them so. */
+	ok = ok && !json_object_set_new(o, "rows", rows);
+	rows = NULL;
+	hearth_trimmed_free(&t);
+	hearth_buf_free(&head);
+	json_decref(rows);
+	json_decref(h);
+	if (!ok) {
+		json_decref(o);
+		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	}
+	return jfinish(o, out, eb);
+}
+
+hearth_err hearth_report_search_json(hearth_report *r, hearth_buf *out, hearth_errbuf *eb)
+{
+	hearth_trimmed t;
+	/* Every node kept: the sum of their flat values is what top says it
+	 * shows ("Showing nodes accounting for") with -nodefraction=0. */
+	r->o.nodefraction = 0;
+	r->o.nodecount = 0;
+	hearth_err err = top_graph(r, &t, eb);
+	if (err)
+		return err;
+	int64_t matched = 0;
+	for (uint32_t i = 0; i < t.g.nnodes; i++)
+		matched += hearth_node_flat(&t.g.nodes[i]);
+	hearth_trimmed_free(&t);
+	char label[64];
+	hearth_rpt_value(r, matched, label, sizeof(label));
+	json_t *o = jhead(r);
+	if (o) {
+		json_object_set_new(o, "matched", json_integer(matched));
+		json_object_set_new(o, "matched_label", jstr(label));
+		json_object_set_new(o, "share", json_real(r->total ? (double)matched /
+									 (double)r->total * 100
+								   : 0));
+	}
+	return jfinish(o, out, eb);
 }

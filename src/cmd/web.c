@@ -1,8 +1,218 @@
-/* hearth web: not written yet (see the open issue). */
+/* hearth web: the browser as the profiling IDE.  Loads the sources once,
+ * then serves the embedded UI (web/) and its JSON API (server/api.c,
+ * docs/web.md) until SIGINT or SIGTERM. */
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../../server/api.h"
+#include "../../server/http.h"
 #include "../cli.h"
+
+extern char **environ;
+
+static char goroot[4096];
+
+/* GOROOT as hearth list finds it (the environment, `go env GOROOT`, or
+ * Debian's /usr/lib/go): the source view looks there for the standard
+ * library. */
+static const char *find_goroot(void)
+{
+	const char *env = getenv("GOROOT");
+	if (env && *env)
+		return env;
+	FILE *f = popen("go env GOROOT 2>/dev/null", "r");
+	if (f) {
+		if (!fgets(goroot, sizeof(goroot), f))
+			goroot[0] = 0;
+		pclose(f);
+		goroot[strcspn(goroot, "\n")] = 0;
+	}
+	if (!goroot[0] && access("/usr/lib/go/src", F_OK) == 0)
+		snprintf(goroot, sizeof(goroot), "/usr/lib/go");
+	return goroot[0] ? goroot : NULL;
+}
+
+static const char usage[] =
+	"usage: hearth web [-http=host:port] [-no_browser] [options] <source>...\n"
+	"\n"
+	"Serves an interactive UI for the profile in the browser: flame graph\n"
+	"(icicle, sandwich, search), top table, call graph, source and peek, all\n"
+	"driven by the report options, with the view in the page's URL.  The\n"
+	"sources are loaded and merged once; every view is computed from them.\n"
+	"\n"
+	"  -http=host:port   where to listen (default 127.0.0.1:0: a free port on\n"
+	"                    this machine only); the URL is printed on stdout\n"
+	"  -no_browser       do not open a browser (else xdg-open opens the URL)\n"
+	"\n"
+	"Every report option of hearth top (-sample_index, -focus, -lines, ...)\n"
+	"sets the defaults of the views; -base/-diff_base make every view a\n"
+	"comparison.  On a loopback address only this machine may connect, and\n"
+	"only with a loopback Host header.  Ctrl-C stops the server.  The API is\n"
+	"described in docs/web.md.\n";
+
+/* Takes -http=... and -no_browser out of argv; returns the new argc or -1. */
+static int take_flags(int argc, char **argv, const char **http, bool *no_browser)
+{
+	int w = 1;
+	bool done = false;
+	for (int i = 1; i < argc; i++) {
+		char *a = argv[i];
+		if (done || a[0] != '-' || a[1] == 0) {
+			argv[w++] = a;
+			continue;
+		}
+		if (!strcmp(a, "--")) {
+			done = true;
+			argv[w++] = a;
+			continue;
+		}
+		const char *name = a + 1 + (a[1] == '-');
+		if (!strncmp(name, "http", 4) && (name[4] == '=' || name[4] == 0)) {
+			if (name[4] == '=') {
+				*http = name + 5;
+			} else if (i + 1 < argc) {
+				*http = argv[++i];
+			} else {
+				cli_error("option -http needs host:port");
+				return -1;
+			}
+		} else if (!strcmp(name, "no_browser") || !strcmp(name, "no_browser=true")) {
+			*no_browser = true;
+		} else if (!strcmp(name, "no_browser=false")) {
+			*no_browser = false;
+		} else {
+			argv[w++] = a;
+		}
+	}
+	return w;
+}
+
+typedef struct {
+	pid_t pid;
+} opener;
+
+static void *reap_opener(void *arg)
+{
+	opener *o = arg;
+	int st = 0;
+	if (waitpid(o->pid, &st, 0) == o->pid && (!WIFEXITED(st) || WEXITSTATUS(st) != 0))
+		fprintf(stderr, "hearth: note: could not open a browser (xdg-open failed); "
+				"open the URL above yourself\n");
+	free(o);
+	return NULL;
+}
+
+/* xdg-open URL in the background; a failure is only a note. */
+static void open_browser(const char *url)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", 0, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", 1, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", 1, 0);
+	char *args[] = {"xdg-open", (char *)url, NULL};
+	pid_t pid;
+	int rc = posix_spawnp(&pid, "xdg-open", &fa, NULL, args, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0) {
+		fprintf(stderr, "hearth: note: could not open a browser (xdg-open: %s); open "
+				"the URL above yourself\n",
+			strerror(rc));
+		return;
+	}
+	opener *o = malloc(sizeof(*o));
+	pthread_t t;
+	if (!o)
+		return;
+	o->pid = pid;
+	if (pthread_create(&t, NULL, reap_opener, o) == 0)
+		pthread_detach(t);
+	else
+		free(o);
+}
 
 int cmd_web(int argc, char **argv)
 {
-	cli_error("web: not available yet");
-	return EXIT_USAGE;
+	cli_args a;
+	hearth_profile *p = NULL, *pflame = NULL;
+	hearth_api *api = NULL;
+	hearth_http *http = NULL;
+	hearth_errbuf eb = {{0}};
+	const char *hostport = "127.0.0.1:0";
+	bool no_browser = false, loopback = false;
+	char url[128];
+	if ((argc = take_flags(argc, argv, &hostport, &no_browser)) < 0)
+		return EXIT_USAGE;
+	int rc = cli_parse(argc, argv, &a);
+	if (rc != EXIT_OK)
+		goto done;
+	if (a.help) {
+		fputs(usage, stdout);
+		goto done;
+	}
+	if (a.opts.output) {
+		cli_error("web: -output has no meaning here: the views are served, not written");
+		rc = EXIT_USAGE;
+		goto done;
+	}
+	/* Every view needs sums only (merged samples may repeat). */
+	a.opts.sums_only = true;
+	if ((rc = cli_load(&a, &p)) != EXIT_OK)
+		goto done;
+	if (a.opts.nbase) {
+		/* The flame graph keeps -base's samples apart, as hearth flame
+		 * loads them: a second copy, as -diff_base. */
+		cli_args fa = a;
+		memcpy(fa.opts.diff_base, fa.opts.base, sizeof(fa.opts.base));
+		fa.opts.ndiff_base = fa.opts.nbase;
+		fa.opts.nbase = 0;
+		if ((rc = cli_load(&fa, &pflame)) != EXIT_OK)
+			goto done;
+	}
+	a.opts.goroot = find_goroot();
+	hearth_api_config cfg = {.defaults = a.opts, .sources = a.sources, .nsources = a.nsources};
+	api = hearth_api_new(p, pflame, &cfg);
+	p = pflame = NULL;
+	if (!api) {
+		cli_error("out of memory");
+		rc = EXIT_BAD_INPUT;
+		goto done;
+	}
+	/* The server's threads inherit this mask: the signals come to sigwait. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	hearth_err err = hearth_http_start(hostport, api, &http, url, sizeof(url), &loopback, &eb);
+	if (err) {
+		cli_error("%s", eb.msg[0] ? eb.msg : hearth_strerror(err));
+		rc = err == HEARTH_EINVAL ? EXIT_USAGE : EXIT_BAD_INPUT;
+		goto done;
+	}
+	printf("Serving hearth web on %s\n", url);
+	fflush(stdout);
+	if (!loopback)
+		fprintf(stderr, "hearth: note: %s is not a loopback address: anyone who can reach "
+				"it can read the profile\n",
+			hostport);
+	if (!no_browser)
+		open_browser(url);
+	int sig = 0;
+	sigwait(&set, &sig);
+	rc = EXIT_OK;
+done:
+	hearth_http_stop(http);
+	hearth_api_free(api);
+	hearth_profile_free(pflame);
+	hearth_profile_free(p);
+	cli_args_free(&a);
+	return rc;
 }

@@ -1,0 +1,691 @@
+/* The /api/ endpoints of `hearth web`: each request gets its own copy of the
+ * loaded profile (a report edits its profile), at most max_jobs reports are
+ * computed at once (a copy and a report of a 1M-sample profile take hundreds
+ * of megabytes), and answers are kept in a small LRU cache keyed by the
+ * endpoint and the canonical query. */
+#include <jansson.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "hearth/flame.h"
+#include "hearth/io.h"
+#include "hearth/query.h"
+#include "hearth/render.h"
+#include "hearth/report.h"
+
+typedef struct centry {
+	struct centry *prev, *next; /* most recently used first */
+	char *key;
+	int status;
+	const char *type;
+	char *body;
+	size_t len;
+	char filename[320];
+} centry;
+
+struct hearth_api {
+	hearth_profile *p, *pflame;
+	hearth_opts defaults;
+	char title[512];
+	char *profile_json; /* GET /api/profile, made once */
+	sem_t jobs;
+	pthread_mutex_t mu; /* the cache */
+	centry *head, *tail;
+	size_t cached, cache_cap;
+};
+
+#define JSON_TYPE "application/json; charset=utf-8"
+
+void hearth_api_resp_free(hearth_api_resp *resp)
+{
+	hearth_buf_free(&resp->body);
+}
+
+void hearth_api_error(hearth_api_resp *resp, int status, const char *msg)
+{
+	char *c = hearth_utf8_clean(msg);
+	json_t *o = json_object();
+	hearth_buf_free(&resp->body);
+	memset(resp, 0, sizeof(*resp));
+	resp->status = status;
+	resp->type = JSON_TYPE;
+	if (o && c)
+		json_object_set_new(o, "error", json_string(c));
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	hearth_buf_puts(&resp->body, s ? s : "{\"error\":\"out of memory\"}");
+	hearth_buf_put(&resp->body, "\n", 1);
+	free(s);
+	free(c);
+	json_decref(o);
+}
+
+static int status_of(hearth_err err)
+{
+	switch (err) {
+	case HEARTH_OK:
+		return 200;
+	case HEARTH_EINVAL:
+		return 400;
+	case HEARTH_ETOOBIG:
+		return 413;
+	default:
+		return 500;
+	}
+}
+
+static void fail(hearth_api_resp *resp, hearth_err err, const hearth_errbuf *eb)
+{
+	hearth_api_error(resp, status_of(err), eb->msg[0] ? eb->msg : hearth_strerror(err));
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s && s[1] ? s + 1 : path;
+}
+
+/* ---- GET /api/profile ---- */
+
+static int default_index(const hearth_profile *p, const char *si)
+{
+	if (si && *si) {
+		char *end;
+		long n = strtol(si, &end, 10);
+		if (!*end && end != si && n >= 0 && n < (long)p->nsample_types)
+			return (int)n;
+		const char *noinuse = strncmp(si, "inuse_", 6) == 0 ? si + 6 : si;
+		for (uint32_t i = 0; i < p->nsample_types; i++) {
+			const char *t = hearth_s(p, p->sample_types[i].type);
+			if (!strcmp(t, si) || !strcmp(t, noinuse))
+				return (int)i;
+		}
+	}
+	if (p->default_sample_type)
+		for (uint32_t i = 0; i < p->nsample_types; i++)
+			if (p->sample_types[i].type == p->default_sample_type)
+				return (int)i;
+	return (int)p->nsample_types - 1;
+}
+
+static json_t *jstr(const char *s)
+{
+	char *c = hearth_utf8_clean(s ? s : "");
+	json_t *j = c ? json_string(c) : NULL;
+	free(c);
+	return j;
+}
+
+/* The command line's report options, by pprof's names. */
+static json_t *defaults_json(const hearth_opts *o)
+{
+	json_t *d = json_object();
+	if (!d)
+		return NULL;
+	const struct {
+		const char *k, *v;
+	} strs[] = {
+		{"sample_index", o->sample_index}, {"focus", o->focus},
+		{"ignore", o->ignore},		   {"hide", o->hide},
+		{"show", o->show},		   {"show_from", o->show_from},
+		{"prune_from", o->prune_from},	   {"tagfocus", o->tagfocus},
+		{"tagignore", o->tagignore},	   {"tagshow", o->tagshow},
+		{"taghide", o->taghide},
+	};
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		if (strs[i].v)
+			json_object_set_new(d, strs[i].k, jstr(strs[i].v));
+	static const char *const gran[] = {"functions", "filefunctions", "files", "lines",
+					   "addresses"};
+	if (o->granularity != HEARTH_GRAN_FUNCTIONS)
+		json_object_set_new(d, gran[o->granularity], json_string("1"));
+	const struct {
+		const char *k;
+		bool v;
+	} flags[] = {
+		{"mean", o->mean},
+		{"noinlines", o->noinlines},
+		{"relative_percentages", o->relative_percentages},
+		{"drop_negative", o->drop_negative},
+		{"cum", o->cum_sort},
+	};
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		if (flags[i].v)
+			json_object_set_new(d, flags[i].k, json_string("1"));
+	char num[64];
+	if (o->nodecount != -1) {
+		snprintf(num, sizeof(num), "%d", o->nodecount);
+		json_object_set_new(d, "nodecount", json_string(num));
+	}
+	const struct {
+		const char *k;
+		double v, def;
+	} nums[] = {
+		{"nodefraction", o->nodefraction, 0.005},
+		{"edgefraction", o->edgefraction, 0.001},
+		{"divide_by", o->divide_by, 1},
+	};
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
+		if (nums[i].v != nums[i].def) {
+			snprintf(num, sizeof(num), "%.17g", nums[i].v);
+			json_object_set_new(d, nums[i].k, json_string(num));
+		}
+	if (o->unit && strcmp(o->unit, "minimum"))
+		json_object_set_new(d, "unit", jstr(o->unit));
+	return d;
+}
+
+static char *profile_json(const hearth_api *a, const hearth_api_config *cfg)
+{
+	const hearth_profile *p = a->p;
+	json_t *o = json_object(), *src = json_array(), *types = json_array(),
+	       *comments = json_array();
+	char *s = NULL;
+	if (!o || !src || !types || !comments)
+		goto out;
+	for (int i = 0; i < cfg->nsources; i++)
+		json_array_append_new(src, jstr(base_name(cfg->sources[i])));
+	for (uint32_t i = 0; i < p->nsample_types; i++) {
+		json_t *t = json_object();
+		json_object_set_new(t, "index", json_integer(i));
+		json_object_set_new(t, "type", jstr(hearth_s(p, p->sample_types[i].type)));
+		json_object_set_new(t, "unit", jstr(hearth_s(p, p->sample_types[i].unit)));
+		json_array_append_new(types, t);
+	}
+	for (uint32_t i = 0; i < p->ncomments; i++)
+		json_array_append_new(comments, jstr(hearth_s(p, p->comments[i])));
+	const hearth_opts *d = &a->defaults;
+	json_object_set_new(o, "title", jstr(a->title));
+	json_object_set_new(o, "sources", src);
+	json_object_set_new(o, "sample_types", types);
+	json_object_set_new(o, "default_sample_index", json_integer(default_index(p, d->sample_index)));
+	json_object_set_new(o, "diff", json_boolean(d->nbase > 0 || d->ndiff_base > 0));
+	json_object_set_new(o, "comments", comments);
+	json_object_set_new(o, "duration_nanos", json_integer(p->duration_nanos));
+	json_object_set_new(o, "time_nanos", json_integer(p->time_nanos));
+	json_object_set_new(o, "samples", json_integer((json_int_t)p->nsamples));
+	json_object_set_new(o, "defaults", defaults_json(d));
+	src = types = comments = NULL;
+	s = json_dumps(o, JSON_COMPACT);
+out:
+	json_decref(o);
+	json_decref(src);
+	json_decref(types);
+	json_decref(comments);
+	return s;
+}
+
+/* ---- the cache ---- */
+
+static void unlink_entry(hearth_api *a, centry *e)
+{
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		a->head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		a->tail = e->prev;
+	e->prev = e->next = NULL;
+}
+
+static void push_front(hearth_api *a, centry *e)
+{
+	e->prev = NULL;
+	e->next = a->head;
+	if (a->head)
+		a->head->prev = e;
+	a->head = e;
+	if (!a->tail)
+		a->tail = e;
+}
+
+static void free_entry(centry *e)
+{
+	free(e->key);
+	free(e->body);
+	free(e);
+}
+
+/* Fills resp from the cache; false when key is not there. */
+static bool cache_get(hearth_api *a, const char *key, hearth_api_resp *resp)
+{
+	bool hit = false;
+	pthread_mutex_lock(&a->mu);
+	for (centry *e = a->head; e; e = e->next) {
+		if (strcmp(e->key, key))
+			continue;
+		unlink_entry(a, e);
+		push_front(a, e);
+		hearth_buf_put(&resp->body, e->body, e->len);
+		if (!resp->body.oom) {
+			resp->status = e->status;
+			resp->type = e->type;
+			memcpy(resp->filename, e->filename, sizeof(resp->filename));
+			hit = true;
+		}
+		break;
+	}
+	pthread_mutex_unlock(&a->mu);
+	return hit;
+}
+
+static void cache_put(hearth_api *a, const char *key, const hearth_api_resp *resp)
+{
+	size_t size = resp->body.len + strlen(key) + sizeof(centry);
+	/* One answer may take at most a quarter of the cache. */
+	if (resp->status != 200 || resp->body.oom || size > a->cache_cap / 4)
+		return;
+	centry *e = calloc(1, sizeof(*e));
+	if (!e)
+		return;
+	e->key = strdup(key);
+	e->body = malloc(resp->body.len + 1);
+	if (!e->key || !e->body) {
+		free_entry(e);
+		return;
+	}
+	memcpy(e->body, resp->body.data, resp->body.len);
+	e->len = resp->body.len;
+	e->status = resp->status;
+	e->type = resp->type;
+	memcpy(e->filename, resp->filename, sizeof(e->filename));
+	pthread_mutex_lock(&a->mu);
+	for (centry *o = a->head; o; o = o->next)
+		if (!strcmp(o->key, key)) { /* computed twice at once */
+			unlink_entry(a, o);
+			a->cached -= o->len + strlen(o->key) + sizeof(centry);
+			free_entry(o);
+			break;
+		}
+	while (a->tail && a->cached + size > a->cache_cap) {
+		centry *t = a->tail;
+		unlink_entry(a, t);
+		a->cached -= t->len + strlen(t->key) + sizeof(centry);
+		free_entry(t);
+	}
+	push_front(a, e);
+	a->cached += size;
+	pthread_mutex_unlock(&a->mu);
+}
+
+/* ---- the reports ---- */
+
+typedef struct endpoint endpoint;
+typedef hearth_err (*compute_fn)(hearth_api *a, const endpoint *ep, const hearth_query *q,
+				 hearth_opts *o, hearth_api_resp *resp, hearth_errbuf *eb);
+
+struct endpoint {
+	const char *name;
+	const char *own[4]; /* the endpoint's own parameters */
+	compute_fn fn;
+};
+
+/* A report on a fresh copy of the profile. */
+static hearth_err new_report(hearth_api *a, bool flame, const hearth_opts *o, hearth_cmd cmd,
+			     hearth_report **r, hearth_errbuf *eb)
+{
+	hearth_profile *c = hearth_profile_clone(flame ? a->pflame : a->p);
+	if (!c)
+		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	hearth_opts ro = *o;
+	if (flame && ro.nbase) {
+		/* As `hearth flame` loads it: the base apart, not subtracted. */
+		memcpy(ro.diff_base, ro.base, sizeof(ro.base));
+		ro.ndiff_base = ro.nbase;
+		ro.nbase = 0;
+	}
+	return hearth_report_new(c, &ro, cmd, r, eb);
+}
+
+/* The report's warnings as a JSON array. */
+static json_t *warnings(const hearth_report *r)
+{
+	json_t *w = json_array();
+	const char *s = hearth_report_warnings(r);
+	while (w && *s) {
+		size_t n = strcspn(s, "\n");
+		char *line = strndup(s, n);
+		if (line)
+			json_array_append_new(w, jstr(line));
+		free(line);
+		s += n + (s[n] == '\n');
+	}
+	return w;
+}
+
+static bool flag(const hearth_query *q, const char *name)
+{
+	const char *v = hearth_query_get(q, name, NULL);
+	return v && (!*v || !strcmp(v, "1") || !strcmp(v, "true"));
+}
+
+static hearth_err do_flame(hearth_api *a, const endpoint *ep, const hearth_query *q,
+			   hearth_opts *o, hearth_api_resp *resp, hearth_errbuf *eb)
+{
+	hearth_flame_opts fo = {.resolution = HEARTH_FLAME_RESOLUTION, .title = a->title};
+	const char *res = hearth_query_get(q, "resolution", NULL);
+	if (res) {
+		char *end;
+		long n = strtol(res, &end, 10);
+		if (!*res || *end || n < 1 || n > 200000)
+			return hearth_seterr(eb, HEARTH_EINVAL,
+					     "resolution must be a number from 1 to 200000");
+		fo.resolution = (int)n;
+	}
+	fo.inverted = flag(q, "inverted");
+	fo.reverse = flag(q, "reverse");
+	hearth_report *r = NULL;
+	hearth_flame *f = NULL;
+	hearth_err err = new_report(a, true, o, HEARTH_CMD_TOP, &r, eb);
+	if (!err)
+		err = hearth_flame_new(r, &fo, &f, eb);
+	if (!err)
+		err = hearth_flame_json(f, &resp->body, eb);
+	if (!err) {
+		/* The flame graph's object, its closing brace replaced. */
+		hearth_buf *b = &resp->body;
+		while (b->len && (b->data[b->len - 1] == '\n' || b->data[b->len - 1] == '}'))
+			if (b->data[--b->len] == '}')
+				break;
+		json_t *w = warnings(r);
+		char *s = w ? json_dumps(w, JSON_COMPACT) : NULL;
+		hearth_buf_puts(b, ",\"warnings\":");
+		hearth_buf_puts(b, s ? s : "[]");
+		hearth_buf_puts(b, "}\n");
+		free(s);
+		json_decref(w);
+		resp->type = JSON_TYPE;
+	}
+	hearth_flame_free(f);
+	hearth_report_free(r);
+	return err;
+}
+
+static hearth_err do_top(hearth_api *a, const endpoint *ep, const hearth_query *q,
+			 hearth_opts *o, hearth_api_resp *resp, hearth_errbuf *eb)
+{
+	hearth_report *r = NULL;
+	hearth_err err = new_report(a, false, o, HEARTH_CMD_TOP, &r, eb);
+	if (!err)
+		err = hearth_report_top_json(r, &resp->body, eb);
+	resp->type = JSON_TYPE;
+	hearth_report_free(r);
+	return err;
+}
+
+static hearth_err do_search(hearth_api *a, const endpoint *ep, const hearth_query *q,
+			    hearth_opts *o, hearth_api_resp *resp, hearth_errbuf *eb)
+{
+	const char *re = hearth_query_get(q, "q", NULL);
+	if (!re || !*re)
+		return hearth_seterr(eb, HEARTH_EINVAL, "search: q (a regexp) is missing");
+	o->search = re;
+	hearth_report *r = NULL;
+	hearth_err err = new_report(a, false, o, HEARTH_CMD_TOP, &r, eb);
+	if (!err)
+		err = hearth_report_search_json(r, &resp->body, eb);
+	resp->type = JSON_TYPE;
+	hearth_report_free(r);
+	return err;
+}
+
+/* The call graph as `hearth svg` draws it. */
+static hearth_err graph_svg(hearth_api *a, hearth_opts *o, hearth_buf *out, hearth_errbuf *eb)
+{
+	hearth_report *r = NULL;
+	hearth_buf dot = {0};
+	hearth_err err = new_report(a, false, o, HEARTH_CMD_DOT, &r, eb);
+	if (!err)
+		err = hearth_report_dot(r, &dot, eb);
+	if (!err && dot.oom)
+		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	if (!err)
+		err = hearth_render_dot(dot.data, dot.len, "svg", out, eb);
+	hearth_buf_free(&dot);
+	hearth_report_free(r);
+	return err;
+}
+
+static hearth_err do_graph(hearth_api *a, const endpoint *ep, const hearth_query *q,
+			   hearth_opts *o, hearth_api_resp *resp, hearth_errbuf *eb)
+{
+	resp->type = "image/svg+xml";
+	return graph_svg(a, o, &resp->body, eb);
+}
+
+/* list and peek: {"text": the report}. */
+static hearth_err text_report(hearth_api *a, const hearth_query *q, hearth_opts *o,
+			      hearth_cmd cmd, hearth_api_resp *resp, hearth_errbuf *eb)
+{
+	const char *re = hearth_query_get(q, "f", NULL);
+	if (!re || !*re)
+		return hearth_seterr(eb, HEARTH_EINVAL, "f (a regexp naming functions) is missing");
+	o->symbol = re;
+	hearth_report *r = NULL;
+	hearth_buf text = {0};
+	hearth_err err = new_report(a, false, o, cmd, &r, eb);
+	if (!err)
+		err = (cmd == HEARTH_CMD_LIST ? hearth_report_list : hearth_report_peek)(r, &text, eb);
+	if (!err && text.oom)
+		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	if (!err) {
+		char *c = hearth_utf8_clean_text(text.data ? text.data : "");
+		json_t *j = json_object();
+		char *s = NULL;
+		if (c && j) {
+			json_object_set_new(j, "text", json_string(c));
+			json_object_set_new(j, "warnings", warnings(r));
+			s = json_dumps(j, JSON_COMPACT);
+		}
+		if (s) {
+			hearth_buf_puts(&resp->body, s);
+			hearth_buf_put(&resp->body, "\n", 1);
+		} else {
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		}
+		free(s);
+		free(c);
+		json_decref(j);
+	}
+	resp->type = JSON_TYPE;
+	hearth_buf_free(&text);
+	hearth_report_free(r);
+	return err;
+}
+
+static hearth_err do_source(hearth_api *a, const endpoint *ep, const hearth_query *q,
+			    hearth_opts *o, hearth_api_resp *resp, hearth_errbuf *eb)
+{
+	return text_report(a, q, o, HEARTH_CMD_LIST, resp, eb);
+}
+
+static hearth_err do_peek(hearth_api *a, const endpoint *ep, const hearth_query *q,
+			  hearth_opts *o, hearth_api_resp *resp, hearth_errbuf *eb)
+{
+	return text_report(a, q, o, HEARTH_CMD_PEEK, resp, eb);
+}
+
+static hearth_err do_download(hearth_api *a, const endpoint *ep, const hearth_query *q,
+			      hearth_opts *o, hearth_api_resp *resp, hearth_errbuf *eb)
+{
+	const char *fmt = hearth_query_get(q, "format", NULL);
+	const char *ext;
+	hearth_report *r = NULL;
+	hearth_err err;
+	if (!fmt)
+		fmt = "pprof";
+	if (!strcmp(fmt, "pprof")) {
+		ext = "pb.gz";
+		resp->type = "application/octet-stream";
+		hearth_buf raw = {0};
+		err = new_report(a, false, o, HEARTH_CMD_PROTO, &r, eb);
+		if (!err)
+			err = hearth_report_proto(r, eb);
+		if (!err && (err = hearth_proto_encode(hearth_report_profile(r), &raw)))
+			hearth_seterr(eb, err, "%s", hearth_strerror(err));
+		if (!err && raw.oom)
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		if (!err) {
+			uint8_t *gz = NULL;
+			size_t n = 0;
+			if ((err = hearth_gzip((const uint8_t *)raw.data, raw.len, &gz, &n)))
+				hearth_seterr(eb, err, "%s", hearth_strerror(err));
+			else
+				hearth_buf_put(&resp->body, (const char *)gz, n);
+			free(gz);
+		}
+		hearth_buf_free(&raw);
+	} else if (!strcmp(fmt, "folded") || !strcmp(fmt, "speedscope")) {
+		bool folded = fmt[0] == 'f';
+		ext = folded ? "folded" : "speedscope.json";
+		resp->type = folded ? "text/plain; charset=utf-8" : JSON_TYPE;
+		err = new_report(a, true, o, HEARTH_CMD_TOP, &r, eb);
+		if (!err)
+			err = (folded ? hearth_report_folded : hearth_report_speedscope)(
+				r, &resp->body, eb);
+	} else if (!strcmp(fmt, "svg")) {
+		ext = "svg";
+		resp->type = "image/svg+xml";
+		err = graph_svg(a, o, &resp->body, eb);
+	} else {
+		return hearth_seterr(eb, HEARTH_EINVAL,
+				     "format must be pprof, folded, speedscope or svg");
+	}
+	if (!err && resp->body.oom)
+		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	/* The title is the first source's base name: made safe for the
+	 * header (quotes, controls and non-ASCII bytes replaced). */
+	size_t w = 0, tl = strlen(a->title);
+	static const char *const exts[] = {".pb.gz", ".pb", ".gz", ".pprof", ".prof"};
+	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+		size_t el = strlen(exts[i]);
+		if (tl > el && !strcmp(a->title + tl - el, exts[i])) {
+			tl -= el;
+			break;
+		}
+	}
+	for (const char *s = a->title; s < a->title + tl && w + strlen(ext) + 2 < sizeof(resp->filename); s++) {
+		unsigned char c = (unsigned char)*s;
+		resp->filename[w++] = c > 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '/' &&
+					      c != ';'
+					  ? (char)c
+					  : '_';
+	}
+	snprintf(resp->filename + w, sizeof(resp->filename) - w, ".%s", ext);
+	hearth_report_free(r);
+	return err;
+}
+
+static const endpoint endpoints[] = {
+	{"flame", {"resolution", "inverted", "reverse", NULL}, do_flame},
+	{"top", {NULL}, do_top},
+	{"search", {"q", NULL}, do_search},
+	{"graph", {NULL}, do_graph},
+	{"source", {"f", NULL}, do_source},
+	{"peek", {"f", NULL}, do_peek},
+	{"download", {"format", NULL}, do_download},
+};
+
+void hearth_api_handle(hearth_api *a, const char *name, const char *query, size_t qlen,
+		       hearth_api_resp *resp)
+{
+	hearth_errbuf eb = {{0}};
+	hearth_query q = {0};
+	hearth_buf key = {0};
+	memset(resp, 0, sizeof(*resp));
+	if (!strcmp(name, "profile")) {
+		resp->status = 200;
+		resp->type = JSON_TYPE;
+		hearth_buf_puts(&resp->body, a->profile_json);
+		hearth_buf_put(&resp->body, "\n", 1);
+		return;
+	}
+	const endpoint *ep = NULL;
+	for (size_t i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++)
+		if (!strcmp(name, endpoints[i].name))
+			ep = &endpoints[i];
+	if (!ep) {
+		hearth_api_error(resp, 404, "no such endpoint under /api/");
+		return;
+	}
+	hearth_err err = hearth_query_parse(query, qlen, &q, &eb);
+	hearth_opts o = a->defaults;
+	if (!err)
+		err = hearth_query_opts(&q, ep->own, &o, &eb);
+	if (err) {
+		fail(resp, err, &eb);
+		goto out;
+	}
+	hearth_buf_printf(&key, "%s?", ep->name);
+	hearth_query_key(&q, ep->own, &key);
+	if (!key.oom && cache_get(a, key.data, resp))
+		goto out;
+	sem_wait(&a->jobs);
+	err = ep->fn(a, ep, &q, &o, resp, &eb);
+	sem_post(&a->jobs);
+	if (!err && resp->body.oom)
+		err = hearth_seterr(&eb, HEARTH_ENOMEM, "out of memory");
+	if (err) {
+		fail(resp, err, &eb);
+		goto out;
+	}
+	resp->status = 200;
+	if (!key.oom)
+		cache_put(a, key.data, resp);
+out:
+	hearth_buf_free(&key);
+	hearth_query_free(&q);
+}
+
+hearth_api *hearth_api_new(hearth_profile *p, hearth_profile *pflame, const hearth_api_config *cfg)
+{
+	hearth_api *a = calloc(1, sizeof(*a));
+	if (!a) {
+		if (pflame != p)
+			hearth_profile_free(pflame);
+		hearth_profile_free(p);
+		return NULL;
+	}
+	a->p = p;
+	a->pflame = pflame ? pflame : p;
+	a->defaults = cfg->defaults;
+	a->defaults.warn = NULL;
+	a->defaults.output = NULL;
+	a->cache_cap = cfg->cache_bytes ? cfg->cache_bytes : (size_t)64 << 20;
+	const hearth_opts *d = &cfg->defaults;
+	int nb = d->nbase ? d->nbase : d->ndiff_base;
+	const char *const *bp = d->nbase ? d->base : d->diff_base;
+	snprintf(a->title, sizeof(a->title), "%s%s%s%s",
+		 cfg->nsources ? base_name(cfg->sources[0]) : "profile",
+		 cfg->nsources > 1 ? " and others" : "", nb ? " vs " : "",
+		 nb ? base_name(bp[0]) : "");
+	sem_init(&a->jobs, 0, cfg->max_jobs > 0 ? (unsigned)cfg->max_jobs : 2);
+	pthread_mutex_init(&a->mu, NULL);
+	if (!(a->profile_json = profile_json(a, cfg))) {
+		hearth_api_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+void hearth_api_free(hearth_api *a)
+{
+	if (!a)
+		return;
+	for (centry *e = a->head, *n; e; e = n) {
+		n = e->next;
+		free_entry(e);
+	}
+	if (a->pflame != a->p)
+		hearth_profile_free(a->pflame);
+	hearth_profile_free(a->p);
+	free(a->profile_json);
+	sem_destroy(&a->jobs);
+	pthread_mutex_destroy(&a->mu);
+	free(a);
+}
