@@ -1,0 +1,753 @@
+/* hearth web: the page.  Talks only to the JSON API under /api/
+ * (docs/web-ui.md, the contract in the server's notes); the whole state of
+ * a view is in the page's URL, so reloading or sharing a link shows the same
+ * thing.  Data from the profile (names above all) only ever reaches the page
+ * as textContent or canvas text, never as markup.
+ *
+ * window.hearthStats tells how fast the flame graph is (bench/web.js reads
+ * it): firstPaintMs (from navigation start to the end of the first flame
+ * graph draw), lastDrawMs (the last full draw), zoomMs (the last zoom's
+ * redraw), lastHoverMs (the last hover's work), flameBytes and frames (the
+ * last /api/flame payload). */
+(function () {
+'use strict';
+
+var REFINE = ['focus', 'ignore', 'hide', 'show', 'show_from', 'tagfocus'];
+var VIEWS = ['flame', 'top', 'graph', 'source', 'peek', 'sandwich'];
+var TOP_LIMIT = 1000;
+
+function $(id) { return document.getElementById(id); }
+function el(tag, cls, text) {
+	var e = document.createElement(tag);
+	if (cls) e.className = cls;
+	if (text !== undefined && text !== null) e.textContent = text;
+	return e;
+}
+function reQuote(s) { return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'); }
+function exact(name) { return '^' + reQuote(name) + '$'; }
+
+var S = new URLSearchParams(location.search);
+var profile = null;
+var stats = window.hearthStats = {firstPaintMs: null, lastDrawMs: null, zoomMs: null, lastHoverMs: null,
+	flameBytes: null, frames: null, ready: false};
+
+function view() { var v = S.get('view'); return VIEWS.indexOf(v) >= 0 ? v : 'flame'; }
+
+/* Changes the URL's state (null removes a key) and shows it. */
+function navigate(changes, replace) {
+	var n = new URLSearchParams(S);
+	Object.keys(changes).forEach(function (k) {
+		if (changes[k] === null || changes[k] === undefined) n.delete(k); else n.set(k, changes[k]);
+	});
+	var qs = n.toString();
+	var url = location.pathname + (qs ? '?' + qs : '');
+	if (replace) history.replaceState(null, '', url); else history.pushState(null, '', url);
+	S = n;
+	render();
+}
+window.addEventListener('popstate', function () { S = new URLSearchParams(location.search); render(); });
+
+/* The report options of the URL, for the API, with extra parameters. */
+/* Every key of the URL that is not the view's own goes to the API as is: the
+ * server validates report options (and refuses the ones it must), so an
+ * option the page does not know still works, and a refused one says why. */
+var VIEW_KEYS = ['view', 'q', 'zoom', 'icicle', 'f', 'sort', 'dir', 'filter'];
+function apiParams(extra) {
+	var p = new URLSearchParams();
+	S.forEach(function (v, k) { if (VIEW_KEYS.indexOf(k) < 0) p.append(k, v); });
+	Object.keys(extra || {}).forEach(function (k) { if (extra[k] !== null) p.set(k, extra[k]); });
+	return p.toString();
+}
+
+/* --- the API ------------------------------------------------------------ */
+var cache = new Map();
+function api(path, qs, text) {
+	var url = '/api/' + path + (qs ? '?' + qs : '');
+	if (cache.has(url)) return cache.get(url);
+	var pr = fetch(url, {headers: {Accept: 'application/json'}}).then(function (res) {
+		return res.arrayBuffer().then(function (buf) {
+			var body = new TextDecoder().decode(buf), msg = null;
+			if (!res.ok) {
+				try { msg = JSON.parse(body).error; } catch (e) { msg = null; }
+				throw new Error(msg || ('HTTP ' + res.status + ' ' + res.statusText));
+			}
+			if (text) return body;
+			var j = JSON.parse(body);
+			j._bytes = buf.byteLength;
+			return j;
+		});
+	});
+	cache.set(url, pr);
+	pr.catch(function () { cache.delete(url); });
+	if (cache.size > 48) cache.delete(cache.keys().next().value);
+	return pr;
+}
+
+/* --- messages ------------------------------------------------------------ */
+var errors = {};
+function showErrors() {
+	var keys = Object.keys(errors);
+	$('msg').hidden = !keys.length;
+	$('msg-text').textContent = keys.map(function (k) { return errors[k]; }).join('\n');
+}
+var WHAT = {flame: 'Flame graph', top: 'Top', graph: 'Call graph', source: 'Source', peek: 'Peek',
+	sandwich: 'Sandwich', search: 'Search', profile: 'Profile'};
+function setError(key, err) {
+	errors[key] = err ? (WHAT[key] || key) + ': ' + (err.message || String(err)) : undefined;
+	if (!err) delete errors[key];
+	showErrors();
+}
+$('msg-close').addEventListener('click', function () { errors = {}; showErrors(); });
+
+var notes = {};
+function setNote(key, text) {
+	if (text) notes[key] = text; else delete notes[key];
+	$('note').textContent = Object.keys(notes).map(function (k) { return notes[k]; }).join('\n');
+}
+function warnings(key, j) {
+	setNote(key + '-warn', j && j.warnings && j.warnings.length ? 'Warning: ' + j.warnings.join('; ') : '');
+}
+
+/* --- the context menu (flame frames, top rows) ---------------------------- */
+var ctxMenu = $('ctx');
+function closeMenus() {
+	ctxMenu.hidden = true;
+	$('download').open = false;
+}
+function openMenu(name, x, y) {
+	ctxMenu.textContent = '';
+	ctxMenu.appendChild(el('div', 'menu-title', name));
+	var items = [
+		['Focus on it', {focus: exact(name)}],
+		['Ignore it', {ignore: exact(name)}],
+		['Hide it', {hide: exact(name)}],
+		['Show only it', {show: exact(name)}],
+		['Show from it', {show_from: exact(name)}],
+		['Sandwich (callers, callees)', {view: 'sandwich', f: name}],
+		['Source', {view: 'source', f: name}],
+		['Peek', {view: 'peek', f: name}],
+		['Flame graph', {view: 'flame', f: name, q: exact(name)}]
+	];
+	items.forEach(function (it) {
+		var b = el('button', null, it[0]);
+		b.type = 'button';
+		b.addEventListener('click', function () { closeMenus(); navigate(it[1]); });
+		ctxMenu.appendChild(b);
+	});
+	ctxMenu.hidden = false;
+	var w = ctxMenu.offsetWidth, h = ctxMenu.offsetHeight;
+	ctxMenu.style.left = Math.max(0, Math.min(x, window.innerWidth - w - 4)) + 'px';
+	ctxMenu.style.top = Math.max(0, Math.min(y, window.innerHeight - h - 4)) + 'px';
+	ctxMenu.querySelector('button').focus();
+}
+document.addEventListener('mousedown', function (e) {
+	if (!ctxMenu.hidden && !ctxMenu.contains(e.target)) ctxMenu.hidden = true;
+	if ($('download').open && !$('download').contains(e.target)) $('download').open = false;
+});
+
+/* --- tooltip ------------------------------------------------------------- */
+var tip = $('tip'), details = $('details');
+function showTip(info, ev) {
+	if (!info) { tip.style.display = 'none'; return; }
+	tip.textContent = '';
+	tip.appendChild(el('div', 'tip-name', info.name));
+	info.lines.forEach(function (l) { tip.appendChild(el('div', null, l)); });
+	tip.style.display = 'block';
+	var tx = ev.clientX + 14, ty = ev.clientY + 14;
+	if (tx + tip.offsetWidth > window.innerWidth) tx = Math.max(0, ev.clientX - tip.offsetWidth - 14);
+	if (ty + tip.offsetHeight > window.innerHeight) ty = Math.max(0, ev.clientY - tip.offsetHeight - 14);
+	tip.style.left = tx + 'px';
+	tip.style.top = ty + 'px';
+}
+function showDetails(info) { details.textContent = info ? info.name + '  |  ' + info.lines.join('  |  ') : ''; }
+
+/* --- flame graph ---------------------------------------------------------- */
+function flameHandlers(g, onClick) {
+	return {
+		onHover: function (i, ev) {
+			var t0 = performance.now();
+			if (i < 0) { showTip(null); showDetails(g.f && g.f.sel >= 0 ? g.f.info(g.f.sel) : null); return; }
+			var info = g.f.info(i);
+			showTip(info, ev);
+			showDetails(info);
+			stats.lastHoverMs = performance.now() - t0 + (g.f.lastHoverMs || 0);
+		},
+		onClick: onClick,
+		onContext: function (i, ev) { if (i > 0) openMenu(g.f.name(i), ev.clientX, ev.clientY); },
+		onDraw: function (ms) { stats.lastDrawMs = ms; }
+	};
+}
+
+var main = {f: null, key: null, sig: null};
+main.f = new HearthFlame($('flame'), $('flame-over'), flameHandlers(main, function (i) {
+	var f = main.f, t0 = performance.now();
+	f.sel = i;
+	f.zoom(i);
+	stats.zoomMs = performance.now() - t0;
+	var path = f.pathOf(f.z);
+	navigate({zoom: path.length ? path.join(';') : null, f: i > 0 ? f.name(i) : S.get('f')});
+}));
+var minRes = {zoom: null, res: 0};
+
+function wantRes(cw) { return Math.min(200000, Math.max(1200, Math.ceil(cw * 4 / 1000) * 1000)); }
+
+function renderFlame(my) {
+	var f = main.f, cw = $('view-flame').clientWidth || 1200;
+	var zoom = S.get('zoom') || '';
+	var res = wantRes(cw);
+	if (minRes.zoom === zoom + '|' + apiParams() && minRes.res > res) res = minRes.res;
+	var qs = apiParams({resolution: res});
+	api('flame', qs).then(function (D) {
+		if (my !== gen) return;
+		setError('flame', null);
+		warnings('flame', D);
+		f.hold = true;
+		if (main.key !== qs) {
+			f.setData(D);
+			main.key = qs;
+			main.sig = null;
+			main.matchKey = null;
+			stats.flameBytes = D._bytes;
+			stats.frames = D.frames.name.length;
+		}
+		f.inverted = S.get('icicle') === '1';
+		var names = zoom ? zoom.split(';') : [], r = f.find(names);
+		f.z = r.index;
+		if (f.sel >= f.N) f.sel = -1;
+		var sel = S.get('f');
+		if (f.sel < 0 || (sel && f.name(f.sel) !== sel)) f.sel = r.index > 0 ? r.index : -1;
+		f.match = matchRe ? f.match : null;
+		f.hold = false;
+		if (matchRe && main.matchKey !== qs + '|' + matchRe.source) {
+			main.matchKey = qs + '|' + matchRe.source;
+			f.hold = true;
+			f.setMatch(matchRe);
+			f.hold = false;
+		} else if (!matchRe) main.matchKey = null;
+		var sig = [qs, f.z, f.inverted, main.matchKey, cw].join('|');
+		if (sig !== main.sig) { main.sig = sig; f.resize(); }
+		crumbs(f);
+		flameNote(D, f);
+		subtitle(D);
+		if (stats.firstPaintMs === null) {
+			stats.firstPaintMs = performance.now();
+			if (performance.mark) performance.mark('hearth-first-paint');
+		}
+		stats.ready = true;
+		/* Zoomed into a frame that the payload's resolution shows coarsely
+		 * (or a path it merged away): ask for finer detail. */
+		var W = f.W, z = f.z;
+		if (D.merged_paths && res < 200000 && f.N) {
+			var need = 0;
+			if (r.matched < names.length) need = res * 8;
+			else if (z > 0 && W[0] / res / W[z] * cw > 0.5) need = Math.ceil(W[0] / W[z] * cw * 2 / 1000) * 1000;
+			need = Math.min(200000, need);
+			if (need > res) {
+				minRes = {zoom: zoom + '|' + apiParams(), res: need};
+				renderFlame(my);
+			}
+		}
+	}, function (e) {
+		if (my !== gen) return;
+		setError('flame', e);
+		stats.ready = true;
+	});
+}
+
+function crumbs(f) {
+	var nav = $('crumbs');
+	nav.textContent = '';
+	var path = [];
+	for (var i = f.z; i >= 0; i = f.PAR[i]) path.push(i);
+	path.reverse();
+	path.forEach(function (i, k) {
+		if (k) nav.appendChild(el('span', 'sep', '\u203a'));
+		var b = el('button', 'crumb', i === 0 ? 'all' : f.name(i));
+		b.type = 'button';
+		b.title = i === 0 ? 'Reset zoom (Esc)' : f.name(i);
+		if (i === f.z) b.setAttribute('aria-current', 'true');
+		b.addEventListener('click', function () {
+			var p = f.pathOf(i);
+			navigate({zoom: p.length ? p.join(';') : null});
+		});
+		nav.appendChild(b);
+	});
+}
+
+function flameNote(D, f) {
+	var t = '';
+	if (!f.N || !f.W[0]) t = 'No samples.';
+	else if (D.merged_paths) {
+		t = D.merged_paths + ' call paths narrower than 1/' + D.resolution + ' of the graph (together ' +
+			(100 * D.merged_value / f.W[0]).toFixed(2) + '% of it) are merged into their callers and shown ' +
+			'as their \u201cnarrow callees\u201d; zooming in loads finer detail.';
+	}
+	setNote('flame', t);
+}
+
+function subtitle(D) {
+	var parts = [];
+	if (D.type) parts.push('Type: ' + D.type);
+	if (D.diff) parts.push('diff: red grew, green shrank');
+	parts.push('Total: ' + D.total_label);
+	if (profile && profile.sources) parts.push(profile.sources.join(', '));
+	$('sub').textContent = parts.join(' \u00b7 ');
+}
+
+/* --- search --------------------------------------------------------------- */
+var matchRe = null;
+function renderSearch(my) {
+	var q = S.get('q') || '';
+	$('search').value === q || document.activeElement === $('search') || ($('search').value = q);
+	var out = $('matched');
+	if (!q) { matchRe = null; out.textContent = ''; setError('search', null); return; }
+	try { matchRe = new RegExp(q); } catch (e) { matchRe = null; }
+	out.textContent = '\u2026';
+	var v = view();
+	if (v !== 'flame' && v !== 'top' && v !== 'sandwich') { out.textContent = ''; return; }
+	api('search', apiParams({q: q})).then(function (r) {
+		if (my !== gen) return;
+		setError('search', null);
+		out.textContent = 'Matched: ' + r.share.toFixed(2) + '% (' + r.matched_label + ')';
+		out.title = r.matched + ' of ' + r.total;
+	}, function (e) {
+		if (my !== gen) return;
+		out.textContent = 'bad search';
+		setError('search', e);
+	});
+}
+
+/* --- top ----------------------------------------------------------------- */
+/* measurement.Percentage of pprof: what `top` prints. */
+function gostrip(s) { return s.indexOf('.') >= 0 ? s.replace(/0+$/, '').replace(/\.$/, '') : s; }
+function percentage(v, total) {
+	var r = total ? Math.abs(v / total) * 100 : 0;
+	if (r >= 99.95 && r <= 100.05) return '100%';
+	if (r >= 1) return r.toFixed(2) + '%';
+	if (r === 0) return '0%';
+	if (r < 1e-4) {
+		var e = r.toExponential(1).split('e'), ex = parseInt(e[1], 10);
+		return gostrip(e[0]) + 'e' + (ex < 0 ? '-' : '+') + (Math.abs(ex) < 10 ? '0' : '') + Math.abs(ex) + '%';
+	}
+	return gostrip(r.toPrecision(2)) + '%';
+}
+var topData = null, topAll = false;
+function renderTop(my) {
+	api('top', apiParams()).then(function (T) {
+		if (my !== gen) return;
+		setError('top', null);
+		warnings('top', T);
+		T._key = apiParams();
+		topData = T;
+		$('top-header').textContent = (T.header || []).join('\n');
+		drawTop();
+		stats.ready = true;
+	}, function (e) {
+		if (my !== gen) return;
+		setError('top', e);
+		stats.ready = true;
+	});
+}
+function drawTop() {
+	var T = topData;
+	if (!T) return;
+	var sort = S.get('sort') || 'flat', dir = S.get('dir') || (sort === 'name' ? 'asc' : 'desc');
+	var filter = (S.get('filter') || '').toLowerCase();
+	var rows = [], sum = 0;
+	T.rows.forEach(function (r, k) {
+		sum += r.flat;
+		rows.push({r: r, k: k, sum: sum});
+	});
+	if (filter) rows = rows.filter(function (x) { return x.r.name.toLowerCase().indexOf(filter) >= 0; });
+	var sgn = dir === 'asc' ? 1 : -1;
+	if (sort === 'cum') rows.sort(function (a, b) { return sgn * (a.r.cum - b.r.cum) || a.k - b.k; });
+	else if (sort === 'name') rows.sort(function (a, b) { return sgn * (a.r.name < b.r.name ? -1 : a.r.name > b.r.name ? 1 : 0) || a.k - b.k; });
+	else if (dir === 'asc') rows.reverse();
+	var ths = document.querySelectorAll('#toptable th[data-sort]');
+	Array.prototype.forEach.call(ths, function (th) {
+		var s = th.getAttribute('data-sort');
+		th.setAttribute('aria-sort', s === sort ? (dir === 'asc' ? 'ascending' : 'descending') : 'none');
+	});
+	var tb = document.createElement('tbody'), n = topAll ? rows.length : Math.min(rows.length, TOP_LIMIT);
+	for (var i = 0; i < n; i++) {
+		var r = rows[i].r, tr = document.createElement('tr');
+		if (T.diff) tr.className = r.flat > 0 ? 'grow' : r.flat < 0 ? 'shrink' : '';
+		if (matchRe && matchRe.test(r.name)) tr.className += ' match';
+		tr.appendChild(el('td', 'num', r.flat_label));
+		tr.appendChild(el('td', 'num', r.flat_pct_label || percentage(r.flat, T.total)));
+		tr.appendChild(el('td', 'num', r.sum_pct_label || percentage(rows[i].sum, T.total)));
+		tr.appendChild(el('td', 'num', r.cum_label));
+		tr.appendChild(el('td', 'num', r.cum_pct_label || percentage(r.cum, T.total)));
+		var nm = el('td', 'name', r.name);
+		if (r.inline) nm.appendChild(el('span', 'inl', ' (inline)'));
+		tr.appendChild(nm);
+		var mb = el('button', 'rowmenu', '\u22ef');
+		mb.type = 'button';
+		mb.title = 'Focus, ignore, hide, show, sandwich, source, peek';
+		mb.setAttribute('aria-label', 'Menu for ' + r.name);
+		mb.dataset.row = rows[i].k;
+		var td = el('td');
+		td.appendChild(mb);
+		tr.appendChild(td);
+		tb.appendChild(tr);
+	}
+	var table = $('toptable');
+	table.replaceChild(tb, table.tBodies[0]);
+	$('top-count').textContent = rows.length + ' of ' + T.rows.length + ' rows' + (n < rows.length ? ', first ' + n + ' shown' : '');
+	var more = $('top-more');
+	more.hidden = n >= rows.length;
+	more.textContent = 'Show all ' + rows.length + ' rows';
+}
+$('toptable').addEventListener('click', function (e) {
+	var t = e.target;
+	if (t.classList.contains('rowmenu')) {
+		var r = topData.rows[+t.dataset.row], b = t.getBoundingClientRect();
+		openMenu(r.name, b.left, b.bottom);
+		return;
+	}
+	if (t.tagName === 'TH' && t.dataset.sort) {
+		var s = t.dataset.sort, cur = S.get('sort') || 'flat';
+		var curDir = S.get('dir') || (cur === 'name' ? 'asc' : 'desc');
+		var dir = s === cur ? (curDir === 'asc' ? 'desc' : 'asc') : (s === 'name' ? 'asc' : 'desc');
+		navigate({sort: s, dir: dir}, true);
+	}
+});
+$('top-more').addEventListener('click', function () { topAll = true; drawTop(); });
+var filterT = 0;
+$('filter').addEventListener('input', function () {
+	clearTimeout(filterT);
+	filterT = setTimeout(function () { navigate({filter: $('filter').value || null}, true); }, 150);
+});
+
+/* --- graph ----------------------------------------------------------------- */
+var graphKey = null;
+function sanitizeSvg(root) {
+	Array.prototype.slice.call(root.querySelectorAll('script, foreignObject, iframe, object, embed'))
+		.forEach(function (n) { n.parentNode.removeChild(n); });
+	Array.prototype.forEach.call(root.querySelectorAll('*'), function (n) {
+		Array.prototype.slice.call(n.attributes).forEach(function (a) {
+			if (/^on/i.test(a.name) || (/href$/i.test(a.name) && /^\s*javascript:/i.test(a.value))) n.removeAttribute(a.name);
+		});
+	});
+}
+function renderGraph(my) {
+	var qs = apiParams(), box = $('graph');
+	if (graphKey === qs && box.firstChild) { stats.ready = true; return; }
+	api('graph', qs, true).then(function (text) {
+		if (my !== gen) return;
+		setError('graph', null);
+		var doc = new DOMParser().parseFromString(text, 'image/svg+xml');
+		var svg = doc.documentElement;
+		if (!svg || svg.nodeName !== 'svg' || doc.querySelector('parsererror')) throw new Error('the call graph is not a valid SVG');
+		sanitizeSvg(svg);
+		svg = document.importNode(svg, true);
+		svg.setAttribute('width', '100%');
+		svg.setAttribute('height', '100%');
+		box.textContent = '';
+		box.appendChild(svg);
+		graphKey = qs;
+		panZoom(svg);
+		stats.ready = true;
+	}).catch(function (e) {
+		if (my !== gen) return;
+		setError('graph', e);
+		stats.ready = true;
+	});
+}
+function panZoom(svg) {
+	var vp = svg.querySelector('#viewport') || svg.querySelector('g');
+	if (!vp) return;
+	var s = 1, x = 0, y = 0, drag = null, moved = false;
+	function apply() { vp.setAttribute('transform', 'matrix(' + s + ' 0 0 ' + s + ' ' + x + ' ' + y + ')'); }
+	function fit() {
+		vp.removeAttribute('transform');
+		var b = vp.getBBox(), r = svg.getBoundingClientRect();
+		if (!b.width || !b.height || !r.width || !r.height) return;
+		s = Math.min(1, 0.96 * r.width / b.width, 0.96 * r.height / b.height);
+		x = (r.width - s * b.width) / 2 - s * b.x;
+		y = (r.height - s * b.height) / 2 - s * b.y;
+		apply();
+	}
+	function zoom(f, px, py) {
+		var t = Math.max(0.02, Math.min(40, s * f));
+		f = t / s;
+		x = px - (px - x) * f;
+		y = py - (py - y) * f;
+		s = t;
+		apply();
+	}
+	svg.addEventListener('wheel', function (e) {
+		e.preventDefault();
+		var d = e.deltaY * (e.deltaMode === 1 ? 16 : e.deltaMode === 2 ? 400 : 1), r = svg.getBoundingClientRect();
+		zoom(Math.pow(1.002, -d), e.clientX - r.left, e.clientY - r.top);
+	}, {passive: false});
+	svg.addEventListener('mousedown', function (e) {
+		if (e.button !== 0) return;
+		drag = {cx: e.clientX, cy: e.clientY, x: x, y: y};
+		moved = false;
+		e.preventDefault();
+	});
+	window.addEventListener('mousemove', function (e) {
+		if (!drag) return;
+		if (Math.abs(e.clientX - drag.cx) + Math.abs(e.clientY - drag.cy) > 3) moved = true;
+		x = drag.x + e.clientX - drag.cx;
+		y = drag.y + e.clientY - drag.cy;
+		apply();
+	});
+	window.addEventListener('mouseup', function () { drag = null; });
+	svg.addEventListener('dblclick', fit);
+	svg.addEventListener('click', function (e) {
+		if (moved) return;
+		var g = e.target.closest('g.node');
+		if (!g) return;
+		var t = g.querySelector('title'), a = g.querySelector('a');
+		if (!t || !/^N\d+$/.test(t.textContent) || !a) return;
+		var tt = a.getAttributeNS('http://www.w3.org/1999/xlink', 'title') || a.getAttribute('title') || '';
+		var m = /^([\s\S]*) \([^()]*\)$/.exec(tt), name = m ? m[1] : tt;
+		if (name) navigate({focus: exact(name), f: name});
+	});
+	svg._fit = fit;
+	fit();
+}
+
+/* --- source, peek ---------------------------------------------------------- */
+function renderText(kind, my) {
+	var f = S.get('f'), pre = $(kind + '-text');
+	if (!f) {
+		pre.textContent = 'Choose a function: type its name above, or pick one in the flame graph (click) or the top table (its menu).';
+		stats.ready = true;
+		return;
+	}
+	pre.textContent = 'Loading\u2026';
+	api(kind, apiParams({f: exact(f)})).then(function (r) {
+		if (my !== gen) return;
+		setError(kind, null);
+		pre.textContent = r.text || '(nothing)';
+		stats.ready = true;
+	}, function (e) {
+		if (my !== gen) return;
+		pre.textContent = '';
+		setError(kind, e);
+		stats.ready = true;
+	});
+}
+
+/* --- sandwich ------------------------------------------------------------- */
+var sw = [];
+['sw-callers', 'sw-callees'].forEach(function (id, k) {
+	var cv = $(id), g = {f: null, key: null};
+	g.f = new HearthFlame(cv, cv.nextElementSibling, flameHandlers(g, function (i) {
+		if (i > 0) navigate({f: g.f.name(i)});
+	}));
+	sw.push(g);
+});
+function renderSandwich(my) {
+	var f = S.get('f');
+	$('sw-name1').textContent = $('sw-name2').textContent = f || '\u2026';
+	if (!f) {
+		sw.forEach(function (g) { g.f.setData({names: [], colors: [], frames: {name: [], depth: [], width: [], value: [], self: [], merged: [], inline: []}}); });
+		setNote('sandwich', 'Choose a function: type its name above, or pick one in the flame graph or the top table (their menus).');
+		stats.ready = true;
+		return;
+	}
+	setNote('sandwich', '');
+	var cw = $('view-sandwich').clientWidth || 1200, res = wantRes(cw), e = exact(f);
+	var qs = [apiParams({focus: e, prune_from: e, reverse: 1, resolution: res}),
+		apiParams({focus: e, show_from: e, resolution: res})];
+	var done = 0;
+	sw.forEach(function (g, k) {
+		api('flame', qs[k]).then(function (D) {
+			if (my !== gen) return;
+			setError('sandwich', null);
+			g.f.opts.rootLabel = k ? 'callees of ' + f : 'callers of ' + f;
+			g.f.hold = true;
+			if (g.key !== qs[k]) { g.f.setData(D); g.key = qs[k]; }
+			g.f.inverted = k === 1;
+			g.f.hold = false;
+			g.f.setMatch(matchRe);
+			if (++done === 2) stats.ready = true;
+		}, function (err) {
+			if (my !== gen) return;
+			setError('sandwich', err);
+			stats.ready = true;
+		});
+	});
+}
+
+/* --- the page ------------------------------------------------------------- */
+var gen = 0;
+function render() {
+	var my = ++gen, v = view();
+	stats.ready = false;
+	closeMenus();
+	showTip(null);
+	Array.prototype.forEach.call(document.querySelectorAll('#views button'), function (b) {
+		b.setAttribute('aria-pressed', b.dataset.view === v ? 'true' : 'false');
+	});
+	VIEWS.forEach(function (n) { $('view-' + n).hidden = n !== v; });
+	['flame', 'top', 'graph', 'source', 'peek', 'sandwich'].forEach(function (k) { if (k !== v) setError(k, null); });
+	if (v !== 'flame') { setNote('flame', ''); setNote('flame-warn', ''); }
+	if (v !== 'top') setNote('top-warn', '');
+	if (v !== 'sandwich') setNote('sandwich', '');
+	refineInputs();
+	sampleSelect();
+	downloads();
+	$('icicle').checked = S.get('icicle') === '1';
+	if (document.activeElement !== $('filter')) $('filter').value = S.get('filter') || '';
+	Array.prototype.forEach.call(document.querySelectorAll('.fform input'), function (i) {
+		if (document.activeElement !== i) i.value = S.get('f') || '';
+	});
+	renderSearch(my);
+	if (v === 'flame') renderFlame(my);
+	else if (v === 'top') { if (topData && topData._key === apiParams()) { drawTop(); stats.ready = true; } else renderTop(my); }
+	else if (v === 'graph') renderGraph(my);
+	else if (v === 'source' || v === 'peek') renderText(v, my);
+	else if (v === 'sandwich') renderSandwich(my);
+	document.title = (profile ? profile.title + ' \u2013 ' : '') + v + ' \u2013 hearth';
+}
+
+function refineInputs() {
+	var f = $('refine'), def = (profile && profile.defaults) || {};
+	REFINE.forEach(function (k) {
+		var i = f.elements[k];
+		if (document.activeElement === i) return;
+		i.value = S.has(k) ? S.get(k) : (def[k] || '');
+	});
+}
+$('refine').addEventListener('submit', function (e) {
+	e.preventDefault();
+	var f = $('refine'), def = (profile && profile.defaults) || {}, ch = {};
+	REFINE.forEach(function (k) {
+		var v = f.elements[k].value;
+		if (!S.has(k) && v === (def[k] || '')) return;
+		ch[k] = v === (def[k] || '') && !def[k] ? null : v;
+	});
+	navigate(ch);
+});
+$('refine-clear').addEventListener('click', function () {
+	var def = (profile && profile.defaults) || {}, ch = {};
+	REFINE.forEach(function (k) { ch[k] = def[k] ? '' : null; });
+	navigate(ch);
+});
+
+function sampleSelect() {
+	var sel = $('sample');
+	if (!profile) return;
+	var cur = S.get('sample_index'), types = profile.sample_types || [];
+	sel.textContent = '';
+	var found = false;
+	types.forEach(function (t) {
+		var o = el('option', null, t.type + ' (' + t.unit + ')');
+		o.value = t.type;
+		if (cur === null ? t.index === profile.default_sample_index : (cur === t.type || cur === String(t.index))) {
+			o.selected = true;
+			found = true;
+		}
+		sel.appendChild(o);
+	});
+	if (!found && cur !== null) {
+		var o = el('option', null, cur + ' (unknown)');
+		o.value = cur;
+		o.selected = true;
+		sel.appendChild(o);
+	}
+}
+$('sample').addEventListener('change', function () {
+	var t = $('sample').value, def = null;
+	(profile.sample_types || []).forEach(function (s) { if (s.index === profile.default_sample_index) def = s.type; });
+	navigate({sample_index: t === def && !(profile.defaults || {}).sample_index ? null : t});
+});
+
+function downloads() {
+	Array.prototype.forEach.call(document.querySelectorAll('#download a'), function (a) {
+		a.href = '/api/download?' + apiParams({format: a.dataset.format});
+	});
+}
+
+Array.prototype.forEach.call(document.querySelectorAll('#views button'), function (b) {
+	b.addEventListener('click', function () { navigate({view: b.dataset.view === 'flame' ? null : b.dataset.view}); });
+});
+$('icicle').addEventListener('change', function () { navigate({icicle: $('icicle').checked ? '1' : null}, true); });
+Array.prototype.forEach.call(document.querySelectorAll('.fform'), function (form) {
+	form.addEventListener('submit', function (e) {
+		e.preventDefault();
+		navigate({f: form.elements.f.value || null});
+	});
+});
+var searchT = 0;
+$('search').addEventListener('input', function () {
+	clearTimeout(searchT);
+	searchT = setTimeout(function () { navigate({q: $('search').value || null}, true); }, 200);
+});
+$('searchform').addEventListener('submit', function (e) {
+	e.preventDefault();
+	clearTimeout(searchT);
+	navigate({q: $('search').value || null}, true);
+});
+
+/* Keyboard: / searches, Esc resets, arrows walk the flame graph, Enter zooms. */
+window.addEventListener('keydown', function (e) {
+	var t = e.target, typing = t && (t.tagName === 'SELECT' || t.tagName === 'TEXTAREA' ||
+		(t.tagName === 'INPUT' && t.type !== 'checkbox'));
+	if (e.key === 'Escape') {
+		if (typing) t.blur();
+		closeMenus();
+		if (!typing || t.id === 'search') {
+			$('search').value = '';
+			main.f.sel = -1;
+			navigate({q: null, zoom: null});
+		}
+		return;
+	}
+	if (typing || e.ctrlKey || e.metaKey || e.altKey) return;
+	if (e.key === '/') { e.preventDefault(); $('search').focus(); $('search').select(); return; }
+	if (view() !== 'flame') return;
+	var dirs = {ArrowUp: 'up', ArrowDown: 'down', ArrowLeft: 'left', ArrowRight: 'right'}, f = main.f;
+	if (dirs[e.key]) {
+		e.preventDefault();
+		var i = f.walk(f.sel, dirs[e.key]);
+		/* walking out of the zoomed frame zooms out to keep it in view */
+		if (i >= 0 && !f.rect(i)) {
+			var p = f.PAR[i] >= 0 ? f.PAR[i] : 0;
+			f.sel = i;
+			f.zoom(p);
+			var path = f.pathOf(f.z);
+			navigate({zoom: path.length ? path.join(';') : null, f: i > 0 ? f.name(i) : null}, true);
+			return;
+		}
+		f.select(i);
+		showDetails(i >= 0 ? f.info(i) : null);
+		if (i > 0) {
+			S.set('f', f.name(i));
+			history.replaceState(null, '', location.pathname + '?' + S.toString());
+		}
+	} else if (e.key === 'Enter' && f.sel >= 0) {
+		e.preventDefault();
+		var pz = f.pathOf(f.sel);
+		navigate({zoom: pz.length ? pz.join(';') : null});
+	}
+});
+
+var resizeT = 0;
+window.addEventListener('resize', function () {
+	clearTimeout(resizeT);
+	resizeT = setTimeout(function () {
+		var v = view();
+		if (v === 'flame') { main.sig = null; main.f.resize(); }
+		if (v === 'sandwich') sw.forEach(function (g) { g.f.resize(); });
+	}, 100);
+});
+
+api('profile', '').then(function (p) {
+	profile = p;
+	stats.profile = true;
+	$('title').textContent = p.title || 'hearth';
+	document.body.classList.toggle('diff', !!p.diff);
+	render();
+}, function (e) {
+	setError('profile', e);
+	stats.profile = true;
+});
+window.hearth = {main: main.f, sandwich: [sw[0].f, sw[1].f], navigate: navigate};
+render();
+})();
