@@ -233,7 +233,7 @@ hearth_err hearth_report_top_json(hearth_report *r, hearth_buf *out, hearth_errb
 		ok = ok && !json_object_set_new(j, "cum_label", jstr(row.cv));
 		ok = ok && !json_object_set_new(j, "cum_pct", jpct(row.cp));
 		ok = ok && !json_object_set_new(j, "inline", json_boolean(*row.mark != 0));
-		ok = ok && !json_object_set_new(j, "partial_inline", json_boolean(row.mark[1] == '('));
+		ok = ok && !json_object_set_new(j, "partial_inline", json_boolean(!strncmp(row.mark, " (partial", 9)));
 	}
 	/* The percentages as top prints them, for a table that shows them so. */
 	ok = ok && !json_object_set_new(o, "rows", rows);

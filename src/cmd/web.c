@@ -1,6 +1,7 @@
 /* hearth web: the browser as the profiling IDE.  Loads the sources once,
  * then serves the embedded UI (web/) and its JSON API (server/api.c,
  * docs/web.md) until SIGINT or SIGTERM. */
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
@@ -161,6 +162,13 @@ int cmd_web(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto done;
 	}
+	/* Each request copies the profile and builds a report: hundreds of
+	 * megabytes on a big profile, freed when it is answered.  Large
+	 * blocks are mapped and unmapped (a fixed threshold: glibc's moving
+	 * one would keep them on the heap) so that memory goes back to the
+	 * system between requests instead of piling up in per-thread arenas. */
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
+	mallopt(M_ARENA_MAX, 4);
 	/* Every view needs sums only (merged samples may repeat). */
 	a.opts.sums_only = true;
 	if ((rc = cli_load(&a, &p)) != EXIT_OK)
