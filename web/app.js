@@ -189,7 +189,10 @@ main.f = new HearthFlame($('flame'), $('flame-over'), flameHandlers(main, functi
 }));
 var minRes = {zoom: null, res: 0};
 
-function wantRes(cw) { return Math.min(200000, Math.max(1200, Math.ceil(cw * 4 / 1000) * 1000)); }
+/* The flame graph's resolution: 4 frames a pixel, at least 6000 (the first
+ * request is then the same for any window up to 1500 px, which the server
+ * can have ready). */
+function wantRes(cw) { return Math.min(200000, Math.max(6000, Math.ceil(cw * 4 / 1000) * 1000)); }
 
 function renderFlame(my) {
 	var f = main.f, cw = $('view-flame').clientWidth || 1200;
@@ -280,7 +283,7 @@ function flameNote(D, f) {
 	else if (D.merged_paths) {
 		t = D.merged_paths + ' call paths narrower than 1/' + D.resolution + ' of the graph (together ' +
 			(100 * D.merged_value / f.W[0]).toFixed(2) + '% of it) are merged into their callers and shown ' +
-			'as their \u201cnarrow callees\u201d; zooming in loads finer detail.';
+			'as their \u201cnarrow callees\u201d' + (D.resolution < 200000 ? '; zooming in loads finer detail.' : '.');
 	}
 	setNote('flame', t);
 }
