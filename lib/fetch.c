@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -221,6 +222,8 @@ typedef struct {
 	bool too_big;
 	hearth_http_opts *ho;
 	char status[128]; /* the last status line, "HTTP/1.1 404 Not Found" */
+	char cerr[CURL_ERROR_SIZE];
+	double t; /* the time allowed, in seconds */
 } body_buf;
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
@@ -279,34 +282,31 @@ static const char *status_text(const body_buf *b, long code, char *tmp, size_t n
 	return tmp;
 }
 
-hearth_err hearth_http_get(const char *url, hearth_http_opts *ho, const char *post, size_t npost,
-			   uint8_t **body, size_t *n, hearth_errbuf *eb)
+/* A transfer of url into b, set up but not started (NULL on OOM). */
+static CURL *easy_new(const char *url, hearth_http_opts *ho, const char *post, size_t npost,
+		      body_buf *b)
 {
-	*body = NULL;
-	*n = 0;
-	hearth_http_init();
 	CURL *c = curl_easy_init();
 	if (!c)
-		return hearth_seterr(eb, HEARTH_ENOMEM, "cannot start an HTTP client");
-	body_buf b = {.max = ho->max_size ? ho->max_size : HEARTH_DEFAULT_MAX_SIZE, .ho = ho};
-	char cerr[CURL_ERROR_SIZE] = "";
-	double t = ho->timeout_s > 0 ? ho->timeout_s : 60;
+		return NULL;
+	*b = (body_buf){.max = ho->max_size ? ho->max_size : HEARTH_DEFAULT_MAX_SIZE, .ho = ho};
+	b->t = ho->timeout_s > 0 ? ho->timeout_s : 60;
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(t * 1000));
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(t * 1000));
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, b->cerr);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(b->t * 1000));
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(b->t * 1000));
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "hearth");
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, &b);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, b);
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(c, CURLOPT_XFERINFODATA, &b);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, b);
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	if (ho->insecure) {
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -317,45 +317,178 @@ hearth_err hearth_http_get(const char *url, hearth_http_opts *ho, const char *po
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, post);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)npost);
 	}
+	return c;
+}
+
+/* The outcome of a finished transfer: the body (NUL-terminated) handed to
+ * *body and *n, or an error naming the cause, the body then freed. */
+static hearth_err easy_result(CURL *c, CURLcode rc, body_buf *b, uint8_t **body, size_t *n,
+			      hearth_errbuf *eb)
+{
+	hearth_http_opts *ho = b->ho;
 	hearth_err err = HEARTH_OK;
-	CURLcode rc = curl_easy_perform(c);
 	long code = 0;
+	*body = NULL;
+	*n = 0;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	if (b.too_big) {
+	if (b->too_big) {
 		err = hearth_seterr(eb, HEARTH_ETOOBIG,
-				    "response larger than %zu bytes (raise -max_size)", b.max);
+				    "response larger than %zu bytes (raise -max_size)", b->max);
 	} else if (rc == CURLE_ABORTED_BY_CALLBACK || (ho->cancel && *ho->cancel)) {
 		err = hearth_seterr(eb, HEARTH_EIO, "cancelled");
 	} else if (rc == CURLE_OPERATION_TIMEDOUT) {
-		err = hearth_seterr(eb, HEARTH_EIO, "timed out after %g s (-timeout)%s%s", t,
-				    cerr[0] ? ": " : "", cerr);
-	} else if (rc == CURLE_WRITE_ERROR && !b.too_big) {
+		err = hearth_seterr(eb, HEARTH_EIO, "timed out after %g s (-timeout)%s%s", b->t,
+				    b->cerr[0] ? ": " : "", b->cerr);
+	} else if (rc == CURLE_WRITE_ERROR) {
 		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory reading the response");
 	} else if (rc != CURLE_OK) {
-		err = hearth_seterr(eb, HEARTH_EIO, "%s", cerr[0] ? cerr : curl_easy_strerror(rc));
+		err = hearth_seterr(eb, HEARTH_EIO, "%s",
+				    b->cerr[0] ? b->cerr : curl_easy_strerror(rc));
 	} else if (code < 200 || code > 299) {
 		/* pprof's statusCodeError: the status, and what the server says. */
 		char tmp[32];
 		size_t k = 0;
-		const char *d = (const char *)b.data;
-		while (d && k < b.n && k < 200 && d[k] != '\n' && d[k] != '\r')
+		const char *d = (const char *)b->data;
+		while (d && k < b->n && k < 200 && d[k] != '\n' && d[k] != '\r')
 			k++;
 		err = hearth_seterr(eb, HEARTH_EIO, "server response: %s%s%.*s",
-				    status_text(&b, code, tmp, sizeof(tmp)), k ? " - " : "",
+				    status_text(b, code, tmp, sizeof(tmp)), k ? " - " : "",
 				    (int)k, d ? d : "");
+	} else if (!b->data && !(b->data = malloc(1))) {
+		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
 	}
-	curl_easy_cleanup(c);
 	if (err) {
-		free(b.data);
+		free(b->data);
+		b->data = NULL;
 		return err;
 	}
-	if (!b.data && !(b.data = malloc(1))) {
-		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-	}
-	b.data[b.n] = 0;
-	*body = b.data;
-	*n = b.n;
+	b->data[b->n] = 0;
+	*body = b->data;
+	*n = b->n;
+	b->data = NULL;
 	return HEARTH_OK;
+}
+
+hearth_err hearth_http_get(const char *url, hearth_http_opts *ho, const char *post, size_t npost,
+			   uint8_t **body, size_t *n, hearth_errbuf *eb)
+{
+	*body = NULL;
+	*n = 0;
+	hearth_http_init();
+	body_buf b;
+	CURL *c = easy_new(url, ho, post, npost, &b);
+	if (!c)
+		return hearth_seterr(eb, HEARTH_ENOMEM, "cannot start an HTTP client");
+	CURLcode rc = curl_easy_perform(c);
+	hearth_err err = easy_result(c, rc, &b, body, n, eb);
+	curl_easy_cleanup(c);
+	return err;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+hearth_err hearth_http_get_many(hearth_http_req *reqs, size_t nreqs, hearth_http_done_fn done,
+				hearth_http_tick_fn tick, void *ctx, hearth_errbuf *eb)
+{
+	hearth_err err = HEARTH_OK;
+	hearth_http_init();
+	CURLM *m = curl_multi_init();
+	body_buf *bufs = calloc(nreqs ? nreqs : 1, sizeof(*bufs));
+	CURL **easy = calloc(nreqs ? nreqs : 1, sizeof(*easy));
+	size_t ndone = 0;
+	if (!m || !bufs || !easy) {
+		err = hearth_seterr(eb, HEARTH_ENOMEM, "cannot start an HTTP client");
+		goto out;
+	}
+	for (size_t i = 0; i < nreqs; i++) {
+		hearth_http_req *r = &reqs[i];
+		r->body = NULL;
+		r->n = 0;
+		r->err = HEARTH_OK;
+		r->eb = (hearth_errbuf){{0}};
+		r->done = false;
+		easy[i] = easy_new(r->url, &r->ho, NULL, 0, &bufs[i]);
+		if (easy[i]) {
+			curl_easy_setopt(easy[i], CURLOPT_PRIVATE, (char *)r);
+			if (curl_multi_add_handle(m, easy[i]) == CURLM_OK)
+				continue;
+			curl_easy_cleanup(easy[i]);
+			easy[i] = NULL;
+		}
+		r->err = hearth_seterr(&r->eb, HEARTH_ENOMEM, "cannot start an HTTP client");
+		r->done = true;
+		ndone++;
+		if (done)
+			done(ctx, r);
+	}
+	/* One thread drives every transfer: perform what can be done, collect
+	 * the finished ones, and wait for activity at most 200 ms so that tick
+	 * keeps its pace. */
+	double last_tick = now_s();
+	while (ndone < nreqs) {
+		int running = 0;
+		CURLMcode mc = curl_multi_perform(m, &running);
+		if (mc != CURLM_OK) {
+			err = hearth_seterr(eb, HEARTH_EIO, "HTTP client: %s", curl_multi_strerror(mc));
+			goto out;
+		}
+		CURLMsg *msg;
+		int left;
+		while ((msg = curl_multi_info_read(m, &left))) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			char *priv = NULL;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+			hearth_http_req *r = (hearth_http_req *)priv;
+			size_t i = (size_t)(r - reqs);
+			CURLcode rc = msg->data.result;
+			r->err = easy_result(easy[i], rc, &bufs[i], &r->body, &r->n, &r->eb);
+			curl_multi_remove_handle(m, easy[i]);
+			curl_easy_cleanup(easy[i]);
+			easy[i] = NULL;
+			r->done = true;
+			ndone++;
+			if (done)
+				done(ctx, r);
+		}
+		if (ndone == nreqs)
+			break;
+		if (tick && now_s() - last_tick >= 0.2) {
+			last_tick = now_s();
+			tick(ctx, ndone, nreqs);
+		}
+		mc = curl_multi_poll(m, NULL, 0, 200, NULL);
+		if (mc != CURLM_OK) {
+			err = hearth_seterr(eb, HEARTH_EIO, "HTTP client: %s", curl_multi_strerror(mc));
+			goto out;
+		}
+	}
+out:
+	/* Transfers left over after an error of the client itself. */
+	for (size_t i = 0; easy && i < nreqs; i++) {
+		if (!easy[i])
+			continue;
+		curl_multi_remove_handle(m, easy[i]);
+		curl_easy_cleanup(easy[i]);
+		free(bufs[i].data);
+		if (!reqs[i].done) {
+			reqs[i].err = hearth_seterr(&reqs[i].eb, err ? err : HEARTH_EIO, "%s",
+						    eb->msg[0] ? eb->msg : "not finished");
+			reqs[i].done = true;
+			if (done)
+				done(ctx, &reqs[i]);
+		}
+	}
+	free(easy);
+	free(bufs);
+	if (m)
+		curl_multi_cleanup(m);
+	return err;
 }
 
 /* An HTML page (a login page, a proxy's error page, the pprof index) is

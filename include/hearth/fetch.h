@@ -45,6 +45,30 @@ typedef struct {
 hearth_err hearth_http_get(const char *url, hearth_http_opts *ho, const char *post, size_t npost,
 			   uint8_t **body, size_t *n, hearth_errbuf *eb);
 
+/* Several GETs at once, driven by one thread (libcurl's multi interface).
+ * Each request names its url and options; as it finishes, its body (malloc'd,
+ * NUL-terminated: the caller frees it) or its error lands in it, done is
+ * true, and done(ctx, req) is called when not NULL.  tick(ctx, finished,
+ * total), when not NULL, is called about every 200 ms while transfers are
+ * under way.  Returns an error only when the HTTP client itself fails; each
+ * request's own failure is in its err and eb. */
+typedef struct {
+	const char *url;
+	hearth_http_opts ho;
+	/* Results. */
+	uint8_t *body;
+	size_t n;
+	hearth_err err;
+	hearth_errbuf eb;
+	bool done;
+} hearth_http_req;
+
+typedef void (*hearth_http_done_fn)(void *ctx, hearth_http_req *req);
+typedef void (*hearth_http_tick_fn)(void *ctx, size_t finished, size_t total);
+
+hearth_err hearth_http_get_many(hearth_http_req *reqs, size_t nreqs, hearth_http_done_fn done,
+				hearth_http_tick_fn tick, void *ctx, hearth_errbuf *eb);
+
 /* Fetches source (a URL, see hearth_is_url), parses it as hearth_parse does
  * and, per o->symbolize, symbolizes it remotely.  The message of an error
  * names the cause; the caller adds the source. */

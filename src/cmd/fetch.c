@@ -1,8 +1,8 @@
 /* hearth fetch: every profile of a Go program at once, into a dated
  * directory with an index.  The timed ones (cpu, trace) run concurrently
- * with the instant ones, one thread per profile. */
+ * with the instant ones: one thread drives every transfer through
+ * hearth_http_get_many (libcurl's multi interface). */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,14 +29,10 @@ static const char usage[] =
 typedef struct {
 	const char *name, *path, *query, *file;
 	bool timed;
-	/* Filled by the worker. */
-	char *url;
-	hearth_http_opts ho;
+	/* Filled as the transfer finishes. */
 	hearth_err err;
 	char msg[512];
 	size_t size;
-	bool done;
-	pthread_t th;
 } job;
 
 static job jobs[] = {
@@ -52,30 +48,50 @@ static job jobs[] = {
 };
 enum { NJOBS = sizeof(jobs) / sizeof(jobs[0]) };
 
-static const char *outdir;
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+typedef struct {
+	const char *outdir, *host;
+	hearth_http_req *reqs;
+	int seconds;
+	bool tty;
+	double t0;
+} fetch_run;
 
-static void *worker(void *arg)
+static double now_s(void)
 {
-	job *j = arg;
-	uint8_t *body = NULL;
-	size_t n = 0;
-	hearth_errbuf eb = {{0}};
-	hearth_err err = hearth_http_get(j->url, &j->ho, NULL, 0, &body, &n, &eb);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A profile received: written to its file at once, its memory let go. */
+static void on_done(void *ctx, hearth_http_req *r)
+{
+	fetch_run *f = ctx;
+	job *j = &jobs[r - f->reqs];
+	hearth_errbuf eb = r->eb;
+	hearth_err err = r->err;
 	if (!err) {
 		char path[4096];
-		snprintf(path, sizeof(path), "%s/%s", outdir, j->file);
-		err = hearth_write_bytes(path, body, n, &eb);
+		snprintf(path, sizeof(path), "%s/%s", f->outdir, j->file);
+		err = hearth_write_bytes(path, r->body, r->n, &eb);
 	}
-	free(body);
-	pthread_mutex_lock(&mu);
 	j->err = err;
 	if (err)
 		snprintf(j->msg, sizeof(j->msg), "%s", eb.msg[0] ? eb.msg : hearth_strerror(err));
-	j->size = n;
-	j->done = true;
-	pthread_mutex_unlock(&mu);
-	return NULL;
+	j->size = r->n;
+	free(r->body);
+	r->body = NULL;
+}
+
+/* Progress: the seconds left of the timed parts, on a terminal. */
+static void on_tick(void *ctx, size_t finished, size_t total)
+{
+	fetch_run *f = ctx;
+	if (!f->tty)
+		return;
+	int left = f->seconds - (int)(now_s() - f->t0);
+	fprintf(stderr, "\rfetch %s: %zu of %zu profiles, cpu and trace: %ds left   ", f->host,
+		finished, total, left > 0 ? left : 0);
 }
 
 int cmd_fetch(int argc, char **argv)
@@ -173,9 +189,9 @@ int cmd_fetch(int argc, char **argv)
 		free(u);
 		return EXIT_BAD_INPUT;
 	}
-	outdir = dirbuf;
 
-	hearth_http_init();
+	hearth_http_req reqs[NJOBS];
+	char *urls[NJOBS] = {0};
 	int started = 0;
 	for (int k = 0; k < NJOBS; k++) {
 		job *j = &jobs[k];
@@ -185,43 +201,27 @@ int cmd_fetch(int argc, char **argv)
 		else
 			snprintf(q, sizeof(q), "%s%s", j->query[0] ? "?" : "", j->query);
 		size_t n = strlen(u) + strlen(j->path) + strlen(q) + 16;
-		j->url = malloc(n);
-		if (!j->url)
+		if (!(urls[k] = malloc(n)))
 			break;
-		snprintf(j->url, n, "%s/debug/pprof/%s%s", u, j->path, q);
-		j->ho.max_size = max_size;
-		j->ho.insecure = insecure;
-		j->ho.timeout_s = timeout > 0 ? timeout : j->timed ? seconds * 1.5 + 5 : 60;
-		if (pthread_create(&j->th, NULL, worker, j) != 0)
-			break;
+		snprintf(urls[k], n, "%s/debug/pprof/%s%s", u, j->path, q);
+		reqs[k] = (hearth_http_req){.url = urls[k]};
+		reqs[k].ho.max_size = max_size;
+		reqs[k].ho.insecure = insecure;
+		reqs[k].ho.timeout_s = timeout > 0 ? timeout : j->timed ? seconds * 1.5 + 5 : 60;
 		started++;
 	}
-	/* Progress: the seconds left of the timed parts, on a terminal. */
-	bool tty = !quiet && isatty(2);
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		pthread_mutex_lock(&mu);
-		int done = 0;
+	fetch_run run = {.outdir = dirbuf, .host = host, .reqs = reqs, .seconds = seconds,
+			 .tty = !quiet && isatty(2), .t0 = now_s()};
+	hearth_errbuf geb = {{0}};
+	if (hearth_http_get_many(reqs, (size_t)started, on_done, on_tick, &run, &geb)) {
+		cli_error("fetch: %s", geb.msg);
 		for (int k = 0; k < started; k++)
-			done += jobs[k].done;
-		pthread_mutex_unlock(&mu);
-		if (done == started)
-			break;
-		if (tty) {
-			struct timespec t1;
-			clock_gettime(CLOCK_MONOTONIC, &t1);
-			double el = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
-			int left = seconds - (int)el;
-			fprintf(stderr, "\rfetch %s: %d of %d profiles, cpu and trace: %ds left   ",
-				host, done, started, left > 0 ? left : 0);
-		}
-		usleep(200000);
+			free(urls[k]);
+		free(u);
+		return EXIT_BAD_INPUT;
 	}
-	if (tty)
+	if (run.tty)
 		fprintf(stderr, "\r%*s\r", 70, "");
-	for (int k = 0; k < started; k++)
-		pthread_join(jobs[k].th, NULL);
 
 	/* index.txt: name, file, bytes, url, and "ok" or the error. */
 	char ipath[4200];
@@ -234,13 +234,13 @@ int cmd_fetch(int argc, char **argv)
 	for (int k = 0; k < started; k++) {
 		job *j = &jobs[k];
 		snprintf(line, sizeof(line), "%s\t%s\t%zu\t%s\t%s\n", j->name,
-			 j->err ? "-" : j->file, j->err ? 0 : j->size, j->url,
+			 j->err ? "-" : j->file, j->err ? 0 : j->size, urls[k],
 			 j->err ? j->msg : "ok");
 		hearth_buf_puts(&idx, line);
 		if (j->err) {
 			/* Failures are told even with -q, which silences progress. */
 			failed++;
-			fprintf(stderr, "hearth: fetch %s: %s\n", j->url, j->msg);
+			fprintf(stderr, "hearth: fetch %s: %s\n", urls[k], j->msg);
 		}
 	}
 	hearth_errbuf eb = {{0}};
@@ -253,7 +253,7 @@ int cmd_fetch(int argc, char **argv)
 		printf("%s\n", dirbuf);
 	hearth_buf_free(&idx);
 	for (int k = 0; k < NJOBS; k++)
-		free(jobs[k].url);
+		free(urls[k]);
 	free(u);
 	return rc;
 }
