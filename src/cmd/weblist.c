@@ -26,11 +26,8 @@ static const char usage[] =
 	"\n"
 	"Takes the options of hearth top (see hearth top -h): filters,\n"
 	"-sample_index, -mean, -unit, -divide_by, -output=FILE.\n"
-	"Sources:\n"
-	"  -max_size=BYTES       cap on a decompressed profile (default 1GB)\n"
-	"  -seconds=N -timeout=N for URL sources (http://host:port/debug/pprof/...;\n"
-	"                        host:port alone is the CPU profile)\n"
-	"  -symbolize=local|remote|none[:force]   names for profiles with addresses only\n";
+	"\n"
+	USAGE_SOURCE_OPTIONS;
 
 static char goroot[4096];
 

@@ -1,0 +1,547 @@
+#!/bin/sh
+# hearth disasm and hearth weblist against `go tool pprof -disasm` and
+# `-weblist`, on a Go program of our own (tests/subjects/hotloop, profiled
+# as tests/cli/symbolize.sh does it: its CPU profile re-encoded without
+# functions, and its heap?debug=1 text):
+#
+#   - disasm: the Total, ROUTINE and (flat, cum) lines, and for every
+#     instruction its flat, cum, address and ";function file:line" note,
+#     equal to pprof's for several regexps and options (-cum, -lines,
+#     -noinlines, -unit, -divide_by, -focus, -sample_index, heap); the
+#     instruction text is capstone's, so each mnemonic is compared with GNU
+#     objdump's instead (up to an AT&T size suffix);
+#   - a stripped program (-ldflags=-s -w): pprof finds no symbol; hearth
+#     takes the pclntab's functions, and its numbers equal pprof's on the
+#     unstripped program;
+#   - a regexp matching nothing: pprof's message; a program whose build id
+#     is not the profile's: the mismatch said, nothing disassembled;
+#   - damaged programs: one error line, never a crash;
+#   - arm64 (GOARCH=arm64 build, a heap profile written here): numbers and
+#     addresses equal to pprof's, the addresses those of `go tool objdump`;
+#   - weblist: well-formed HTML (python3 html.parser); its source rows,
+#     headers and the assembly rows with samples equal to pprof's page (the
+#     instruction text aside, and pprof's rows before a run's first
+#     function entry); each line `hearth list` gives a value has the same
+#     values on the page; names escaped; -output=FILE;
+#   - -h of both lists -seconds, -timeout and -symbolize.
+#
+#   tests/cli/disasm.sh BUILD_DIR [-v]
+#
+# Ends with "N passed, M failed". SKIP (counted as passed) without go.
+set -u
+cd "$(dirname "$0")/../.."
+build=${1:?usage: tests/cli/disasm.sh BUILD_DIR [-v]}
+verbose=false
+[ "${2:-}" = "-v" ] && verbose=true
+hearth=$PWD/$build/hearth
+strip=$PWD/tests/cli/strip_functions.py
+weird=$PWD/tests/data/reports/weird-names.pb.gz
+subject=$PWD/tests/subjects/hotloop
+export TZ=UTC
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' INT TERM
+pass=0
+fail=0
+
+ok() {
+	pass=$((pass + 1))
+	$verbose && echo "ok   $1"
+	return 0
+}
+bad() {
+	fail=$((fail + 1))
+	echo "FAIL $1"
+	[ -n "${2:-}" ] && [ -f "$2" ] && head -20 "$2"
+	return 0
+}
+
+if ! command -v go >/dev/null 2>&1; then
+	echo "disasm: SKIP (needs go)"
+	echo "0 passed, 0 failed"
+	exit 0
+fi
+export GOFLAGS=-mod=mod GO111MODULE=on GOCACHE="${GOCACHE:-$tmp/gocache}"
+[ -d "$HOME/.cache/go-build" ] && GOCACHE=$HOME/.cache/go-build
+
+gobuild() { # OUT FLAGS...
+	out=$1
+	shift
+	(cd "$subject" && go build "$@" -o "$out" .) >"$tmp/build.log" 2>&1 ||
+		{ bad "go build $*" "$tmp/build.log"; return 1; }
+}
+
+# The disasm output without the instruction text: each instruction as
+# "flat cum address ;note" (the note from its own line, or from the line
+# before it that pprof prints for a long instruction).
+cat >"$tmp/norm.py" <<'PY'
+import re, sys
+pend = None
+for line in open(sys.argv[1]):
+    line = line.rstrip("\n")
+    m = re.match(r"^ {74};(.*)$", line)
+    if m:
+        pend = m.group(1)
+        continue
+    m = re.match(r"^\s*(\S+)\s+(\S+)\s+([0-9a-f]+): (.*)$", line)
+    if m and not line.startswith(("ROUTINE", "Total:")) and "(flat, cum)" not in line:
+        rest, loc, pend = m.group(4), pend, None
+        if loc is None and len(rest) > 40 and rest[40] == ";":
+            loc = rest[41:]
+        print(m.group(1), m.group(2), m.group(3), "" if loc is None else ";" + loc)
+        continue
+    print(line)
+PY
+
+# Instructions compared with GNU objdump's (see the docstring).
+cat >"$tmp/mnem.py" <<'PY'
+"""mnem.py HEARTH_DISASM_OUTPUT BINARY
+
+For each ROUTINE, the symbol's extent comes from `nm -S`; objdump decodes it.
+go tool pprof (and hearth with it) decodes a symbol's code only up to its
+last byte, excluded, so an instruction that does not fit is cut and what
+follows is decoded from the middle of it: the comparison stops at the first
+objdump instruction that does not fit.  Before that the addresses must be
+the same and each mnemonic objdump's, up to an AT&T size suffix (capstone
+"movq", objdump "mov") and the xchg %ax,%ax that capstone calls nop."""
+import re, subprocess, sys
+out_file, binary = sys.argv[1], sys.argv[2]
+syms = {}
+for line in subprocess.run(["nm", "-S", binary], capture_output=True, text=True).stdout.splitlines():
+    f = line.split(None, 3)
+    if len(f) == 4 and f[2] in "tT":
+        syms.setdefault(f[3], (int(f[0], 16), int(f[1], 16)))
+routines = []
+for line in open(out_file):
+    line = line.rstrip("\n")
+    if line.startswith("ROUTINE ======================== "):
+        routines.append((line.split(" ", 2)[2], []))
+        continue
+    m = re.match(r"^\s*\S+\s+\S+\s+([0-9a-f]+): (.*)$", line)
+    if m and routines:
+        text = m.group(2)
+        if len(text) > 40 and text[40] == ";":
+            text = text[:40]
+        routines[-1][1].append((int(m.group(1), 16), (text.split() or [""])[0]))
+def same(h, o, ops):
+    if h == o or (h == "nop" and o == "xchg" and ops == "%ax,%ax"):
+        return True
+    return (h[:-1] == o and h[-1] in "bwlq") or (o[:-1] == h and o[-1] in "bwlq")
+checked = bad = 0
+for name, insts in routines:
+    if name not in syms:
+        print("no symbol", name)
+        bad += 1
+        continue
+    start, size = syms[name]
+    cut = start + size - 1
+    od = subprocess.run(["objdump", "-d", "--insn-width=16", "--start-address=%#x" % start,
+                         "--stop-address=%#x" % (start + size), binary],
+                        capture_output=True, text=True).stdout
+    want = []
+    for line in od.splitlines():
+        m = re.match(r"^\s*([0-9a-f]+):\t((?:[0-9a-f]{2} )+)\s*\t(\S+)\s*(\S*)", line)
+        if not m:
+            continue
+        a, n = int(m.group(1), 16), len(m.group(2).split())
+        if a + n > cut:
+            break
+        want.append((a, m.group(3), m.group(4)))
+    got = insts[:len(want)]
+    if [a for a, _ in got] != [a for a, _, _ in want]:
+        print("%s: addresses differ from objdump's" % name)
+        bad += 1
+        continue
+    for (a, h), (_, o, ops) in zip(got, want):
+        checked += 1
+        if not same(h, o, ops):
+            bad += 1
+            if bad <= 10:
+                print("%s %#x: hearth %s, objdump %s" % (name, a, h, o))
+print("%d instructions compared, %d differ" % (checked, bad))
+sys.exit(1 if bad or not checked else 0)
+PY
+
+# A weblist page reduced to what hearth and pprof must agree on: the
+# function headers, the source rows (values and text) and the assembly rows
+# that have samples (values and address).
+cat >"$tmp/wnorm.py" <<'PY'
+import re, sys
+for line in open(sys.argv[1], encoding="utf-8"):
+    line = line.rstrip("\n")
+    if line.startswith(("<h2>", "<div class=\"legend\">", "  Total:")) or \
+            line.startswith("Type:") or line.startswith("Duration:"):
+        print(line)
+        continue
+    m = re.match(r"^(<span class=line>.*?</span> <span class=\w+>.*? </span>)", line)
+    if m:
+        print(m.group(1))
+        line = line[len(m.group(1)):]
+    for a in re.finditer(r"(?:^|<span class=asm>)\s+(\S+)\s+(\S+)\s+([0-9a-f]+): ", line):
+        if a.group(1) != "." or a.group(2) != ".":
+            print("asm", a.group(1), a.group(2), a.group(3))
+PY
+
+# Well-formed HTML; with a list output, each line it gives a value has the
+# same values on the page (keyed by file base name and line).
+cat >"$tmp/wcheck.py" <<'PY'
+import html.parser, os, re, sys
+VOID = {"meta", "br", "link", "img", "hr", "input"}
+class P(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack, self.errors = [], []
+    def handle_starttag(self, tag, attrs):
+        if tag not in VOID:
+            self.stack.append(tag)
+    def handle_endtag(self, tag):
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append("</%s> at %s, open: %s" % (tag, self.getpos(), self.stack[-3:]))
+        else:
+            self.stack.pop()
+page = open(sys.argv[1], encoding="utf-8").read()
+p = P()
+p.feed(page)
+p.close()
+if p.errors or p.stack or not page.startswith("<!DOCTYPE html>"):
+    print("not well-formed:", p.errors[:3], p.stack)
+    sys.exit(1)
+asm = len(re.findall(r"^\s+\S+\s+\S+\s+[0-9a-f]+: ", page.replace("<span class=asm>", "\n"), re.M))
+if asm == 0:
+    print("no assembly rows")
+    sys.exit(1)
+if len(sys.argv) > 2:
+    shown, f = {}, None
+    for line in page.splitlines():
+        m = re.search(r'<p class="filename">(.*?)</p>', line)
+        if m:
+            f = os.path.basename(m.group(1))
+        m = re.match(r"<span class=line>\s*(\d+)</span> <span class=\w+>\s+(\S+)\s+(\S+)", line)
+        if m:
+            shown[(f, int(m.group(1)))] = (m.group(2), m.group(3))
+    want, f = {}, None
+    for line in open(sys.argv[2]):
+        m = re.match(r"ROUTINE =+ .* in (.*)$", line)
+        if m:
+            f = os.path.basename(m.group(1).strip())
+            continue
+        m = re.match(r"^\s*(\S+)\s+(\S+)\s+(\d+):", line)
+        if m and (m.group(1) != "." or m.group(2) != "."):
+            want[(f, int(m.group(3)))] = (m.group(1), m.group(2))
+    missing = [(k, v, shown.get(k)) for k, v in sorted(want.items()) if shown.get(k) != v]
+    if not want or missing:
+        print("lines of hearth list not on the page as it gives them:", missing[:5], len(want))
+        sys.exit(1)
+print("%d assembly rows" % asm)
+PY
+
+# disasm NAME -- HEARTH ARGS -- PPROF ARGS: normalized outputs equal.
+disasm_same() {
+	name=$1
+	shift 2
+	h=""
+	while [ "$1" != "--" ]; do h="$h $1"; shift; done
+	shift
+	# shellcheck disable=SC2086
+	"$hearth" disasm $h >"$tmp/h.out" 2>"$tmp/h.err"
+	# shellcheck disable=SC2068
+	go tool pprof $@ >"$tmp/g.out" 2>"$tmp/g.err"
+	python3 "$tmp/norm.py" "$tmp/h.out" >"$tmp/h.n"
+	python3 "$tmp/norm.py" "$tmp/g.out" >"$tmp/g.n"
+	if [ ! -s "$tmp/g.out" ] || ! grep -q "^ROUTINE" "$tmp/g.out"; then
+		bad "$name: go tool pprof gave no routine" "$tmp/g.err"
+	elif cmp -s "$tmp/h.n" "$tmp/g.n"; then
+		ok "$name"
+	else
+		diff "$tmp/g.n" "$tmp/h.n" >"$tmp/diff"
+		cat "$tmp/h.err" >>"$tmp/diff"
+		bad "$name" "$tmp/diff"
+	fi
+}
+
+b=$tmp/hot
+if gobuild "$b" && "$b" "$tmp/heap.txt" "$tmp/cpu.pb.gz" 1 >"$tmp/run.log" 2>&1 &&
+	python3 "$strip" "$tmp/cpu.pb.gz" "$tmp/cpu.bare.pb.gz" 2>>"$tmp/run.log"; then
+	cpu=$tmp/cpu.bare.pb.gz
+	heap=$tmp/heap.txt
+	for re in main.spin main runtime 'main\.(spin|main)' .; do
+		disasm_same "disasm $re" -- "$re" "$b" "$cpu" -- "-disasm=$re" "$b" "$cpu"
+	done
+	for o in -cum -lines -noinlines -unit=ms -divide_by=10 -focus=spin -relative_percentages; do
+		disasm_same "disasm main $o" -- "$o" main "$b" "$cpu" -- "$o" -disasm=main "$b" "$cpu"
+	done
+	disasm_same "disasm -disasm=spin" -- -disasm=spin "$b" "$cpu" -- -disasm=spin "$b" "$cpu"
+	disasm_same "heap disasm main" -- main "$b" "$heap" -- -disasm=main "$b" "$heap"
+	disasm_same "heap disasm . -sample_index=alloc_space" -- -sample_index=alloc_space . \
+		"$b" "$heap" -- -sample_index=alloc_space -disasm=. "$b" "$heap"
+	disasm_same "heap disasm -lines keep" -- -lines 'keep' "$b" "$heap" -- -lines -disasm=keep \
+		"$b" "$heap"
+
+	# Mnemonics against objdump.
+	for re in main runtime; do
+		"$hearth" disasm "$re" "$b" "$cpu" >"$tmp/m.out" 2>&1
+		if python3 "$tmp/mnem.py" "$tmp/m.out" "$b" >"$tmp/m.log" 2>&1; then
+			ok "mnemonics of $re as objdump's ($(tail -1 "$tmp/m.log"))"
+		else
+			bad "mnemonics of $re as objdump's" "$tmp/m.log"
+		fi
+	done
+	"$hearth" disasm . "$b" "$heap" >"$tmp/m.out" 2>&1
+	if python3 "$tmp/mnem.py" "$tmp/m.out" "$b" >"$tmp/m.log" 2>&1; then
+		ok "mnemonics of the heap profile's functions as objdump's"
+	else
+		bad "mnemonics of the heap profile's functions as objdump's" "$tmp/m.log"
+	fi
+
+	# A regexp that matches nothing: pprof's message, on one line.
+	"$hearth" disasm nothing_matches_this "$b" "$cpu" >"$tmp/h.out" 2>"$tmp/h.err"
+	rc=$?
+	go tool pprof -disasm=nothing_matches_this "$b" "$cpu" >"$tmp/g.out" 2>&1
+	want=$(grep "no matches found" "$tmp/g.out")
+	if [ "$rc" -ne 0 ] && [ -n "$want" ] && [ "$(cat "$tmp/h.err")" = "hearth: $want" ] &&
+		[ ! -s "$tmp/h.out" ]; then
+		ok "no match: pprof's message"
+	else
+		bad "no match: pprof's message (rc $rc, pprof: $want)" "$tmp/h.err"
+	fi
+	"$hearth" weblist nothing_matches_this "$b" "$cpu" >"$tmp/h.out" 2>"$tmp/h.err"
+	rc=$?
+	go tool pprof -weblist=nothing_matches_this -output="$tmp/g.html" "$b" "$cpu" >"$tmp/g.out" 2>&1
+	want=$(grep "no matches found" "$tmp/g.out")
+	if [ "$rc" -ne 0 ] && [ -n "$want" ] && [ "$(cat "$tmp/h.err")" = "hearth: $want" ]; then
+		ok "weblist no match: pprof's message"
+	else
+		bad "weblist no match: pprof's message (rc $rc, pprof: $want)" "$tmp/h.err"
+	fi
+
+	# Stripped: no symbol table; the pclntab's functions run to the next
+	# one's entry, so a routine shows the padding after its code, but its
+	# numbers and the rows that have samples are pprof's on the unstripped
+	# program.
+	if gobuild "$tmp/hot.s" "-ldflags=-s -w"; then
+		go tool pprof -disasm=main "$tmp/hot.s" "$cpu" >"$tmp/g.out" 2>&1
+		if grep -q "no matches found for regexp: main" "$tmp/g.out"; then
+			ok "stripped: pprof finds no symbol"
+		else
+			bad "stripped: pprof finds no symbol" "$tmp/g.out"
+		fi
+		for re in main runtime.main; do
+			"$hearth" disasm "$re" "$tmp/hot.s" "$cpu" >"$tmp/h.out" 2>"$tmp/h.err"
+			go tool pprof -disasm="$re" "$b" "$cpu" >"$tmp/g.out" 2>/dev/null
+			for x in h g; do
+				python3 "$tmp/norm.py" "$tmp/$x.out" |
+					grep -v '^\. \. ' >"$tmp/$x.n"
+			done
+			if [ -s "$tmp/g.n" ] && cmp -s "$tmp/h.n" "$tmp/g.n"; then
+				ok "stripped $re: numbers of the unstripped program's"
+			else
+				diff "$tmp/g.n" "$tmp/h.n" >"$tmp/diff"
+				cat "$tmp/h.err" >>"$tmp/diff"
+				bad "stripped $re: numbers of the unstripped program's" "$tmp/diff"
+			fi
+		done
+	fi
+
+	# weblist against pprof's page.
+	for re in main.spin main runtime; do
+		"$hearth" weblist "$re" "$b" "$cpu" >"$tmp/h.html" 2>"$tmp/h.err"
+		go tool pprof -weblist="$re" -output="$tmp/g.html" "$b" "$cpu" >/dev/null 2>&1
+		python3 "$tmp/wnorm.py" "$tmp/h.html" >"$tmp/h.n"
+		python3 "$tmp/wnorm.py" "$tmp/g.html" >"$tmp/g.n"
+		if [ ! -s "$tmp/g.n" ] || ! grep -q "^asm " "$tmp/g.n"; then
+			bad "weblist $re: pprof's page has no sampled assembly" "$tmp/g.html"
+		elif cmp -s "$tmp/h.n" "$tmp/g.n"; then
+			ok "weblist $re: rows and numbers as pprof's"
+		else
+			diff "$tmp/g.n" "$tmp/h.n" >"$tmp/diff"
+			cat "$tmp/h.err" >>"$tmp/diff"
+			bad "weblist $re: rows and numbers as pprof's" "$tmp/diff"
+		fi
+		"$hearth" list "$re" "$b" "$cpu" >"$tmp/list.out" 2>/dev/null
+		if python3 "$tmp/wcheck.py" "$tmp/h.html" "$tmp/list.out" >"$tmp/w.log" 2>&1; then
+			ok "weblist $re: well-formed, lines as hearth list gives them ($(cat "$tmp/w.log"))"
+		else
+			bad "weblist $re: well-formed, lines as hearth list gives them" "$tmp/w.log"
+		fi
+	done
+	"$hearth" weblist main "$b" "$heap" >"$tmp/h.html" 2>"$tmp/h.err"
+	go tool pprof -weblist=main -output="$tmp/g.html" "$b" "$heap" >/dev/null 2>&1
+	python3 "$tmp/wnorm.py" "$tmp/h.html" >"$tmp/h.n"
+	python3 "$tmp/wnorm.py" "$tmp/g.html" >"$tmp/g.n"
+	if [ -s "$tmp/g.n" ] && cmp -s "$tmp/h.n" "$tmp/g.n"; then
+		ok "weblist main, heap: rows and numbers as pprof's"
+	else
+		diff "$tmp/g.n" "$tmp/h.n" >"$tmp/diff"
+		bad "weblist main, heap: rows and numbers as pprof's" "$tmp/diff"
+	fi
+	# -output=FILE: the page there, nothing on stdout.
+	"$hearth" weblist -output="$tmp/o.html" main.spin "$b" "$cpu" >"$tmp/h.out" 2>"$tmp/h.err"
+	if [ ! -s "$tmp/h.out" ] && python3 "$tmp/wcheck.py" "$tmp/o.html" >/dev/null 2>&1 &&
+		grep -q "Generating report in $tmp/o.html" "$tmp/h.err"; then
+		ok "weblist -output=FILE"
+	else
+		bad "weblist -output=FILE" "$tmp/h.err"
+	fi
+
+	# Damaged programs: one line on stderr, an exit code, no crash.
+	python3 - "$b" "$tmp" <<'PY'
+import struct, sys
+src, tmp = sys.argv[1], sys.argv[2]
+d = bytearray(open(src, "rb").read())
+shoff, = struct.unpack_from("<Q", d, 0x28)
+shnum, shstrndx = struct.unpack_from("<HH", d, 0x3C)
+def sh(i):
+    return shoff + 64 * i
+stroff, = struct.unpack_from("<Q", d, sh(shstrndx) + 24)
+def name(i):
+    n, = struct.unpack_from("<I", d, sh(i))
+    s = stroff + n
+    return bytes(d[s:d.index(0, s)]).decode()
+secs = {name(i): i for i in range(shnum)}
+def write(tag, b):
+    open("%s/bad.%s" % (tmp, tag), "wb").write(b)
+b = bytearray(d); struct.pack_into("<Q", b, sh(secs[".text"]) + 24, 1 << 62)
+write("textoff", b)                      # .text's bytes past the end of the file
+b = bytearray(d); struct.pack_into("<Q", b, sh(secs[".text"]) + 32, 1 << 62)
+write("textsize", b)                     # .text larger than the file
+b = bytearray(d); struct.pack_into("<Q", b, sh(secs[".symtab"]) + 56, 0)
+write("symentsize", b)                   # a symbol table with entries of size 0
+b = bytearray(d); struct.pack_into("<Q", b, sh(secs[".symtab"]) + 32, 1 << 40)
+write("symsize", b)                      # a symbol table larger than the file
+# main.spin's symbol made 1 TB long.
+st = secs[".symtab"]
+so, ss = struct.unpack_from("<QQ", d, sh(st) + 24)
+link, = struct.unpack_from("<I", d, sh(st) + 40)
+lo, = struct.unpack_from("<Q", d, sh(link) + 24)
+b = bytearray(d)
+for k in range(ss // 24):
+    e = so + 24 * k
+    n, = struct.unpack_from("<I", d, e)
+    if d[lo + n:d.index(0, lo + n)] == b"main.spin":
+        struct.pack_into("<Q", b, e + 16, 1 << 40)
+write("huge", b)
+b = bytearray(d); struct.pack_into("<H", b, 0x12, 0x1234)
+write("machine", b)                      # an unknown machine
+write("short", d[:len(d) // 3])          # cut short
+PY
+	for v in textoff textsize symentsize symsize huge machine short; do
+		for cmd in disasm weblist; do
+			"$hearth" $cmd main.spin "$tmp/bad.$v" "$cpu" >"$tmp/h.out" 2>"$tmp/h.err"
+			rc=$?
+			last=$(tail -1 "$tmp/h.err")
+			if [ "$rc" -ge 0 ] && [ "$rc" -le 2 ] && [ "$(wc -l <"$tmp/h.err")" -le 2 ] &&
+				{ [ "$rc" = 0 ] || case $last in hearth:*) true ;; *) false ;; esac; }; then
+				ok "damaged program ($v), $cmd: rc $rc, $(tail -c 60 "$tmp/h.err" | tr '\n' ' ')"
+			else
+				bad "damaged program ($v), $cmd: rc $rc" "$tmp/h.err"
+			fi
+		done
+	done
+else
+	bad "running the subject" "$tmp/run.log"
+fi
+
+# A program with another build id: said on stderr, nothing disassembled.
+id1=1111111111111111111111111111111111111111
+id2=2222222222222222222222222222222222222222
+if gobuild "$tmp/hot.b1" "-ldflags=-B 0x$id1" && gobuild "$tmp/hot.b2" "-ldflags=-B 0x$id2" &&
+	"$tmp/hot.b1" "$tmp/h1.txt" "$tmp/c1.pb.gz" 1 >"$tmp/run.log" 2>&1 &&
+	python3 "$strip" "$tmp/c1.pb.gz" "$tmp/c1.bare.pb.gz"; then
+	for cmd in disasm weblist; do
+		"$hearth" $cmd main.spin "$tmp/hot.b2" "$tmp/c1.bare.pb.gz" >"$tmp/h.out" 2>"$tmp/h.err"
+		rc=$?
+		if [ "$rc" -ne 0 ] && grep -q "build ID mismatch" "$tmp/h.err" &&
+			grep -q "no matches found for regexp: main.spin" "$tmp/h.err" &&
+			[ "$(wc -l <"$tmp/h.err")" = 2 ]; then
+			ok "$cmd: mismatching build id said"
+		else
+			bad "$cmd: mismatching build id said (rc $rc)" "$tmp/h.err"
+		fi
+	done
+	"$hearth" disasm main.spin "$tmp/hot.b1" "$tmp/c1.bare.pb.gz" >"$tmp/h.out" 2>"$tmp/h.err"
+	if grep -q "^ROUTINE ======================== main.spin" "$tmp/h.out"; then
+		ok "disasm: the right build id is taken"
+	else
+		bad "disasm: the right build id is taken" "$tmp/h.err"
+	fi
+fi
+
+# arm64: a heap profile with three samples in main.spin; numbers and
+# addresses as pprof's, addresses as go tool objdump's, no undecoded
+# instruction before the cut at the symbol's last byte.
+if (cd "$subject" && GOARCH=arm64 go build -o "$tmp/hot.arm64" .) >"$tmp/build.log" 2>&1; then
+	go tool objdump -s '^main\.spin$' "$tmp/hot.arm64" >"$tmp/arm.od" 2>&1
+	set -- $(awk '$2 ~ /^0x/ {print $2}' "$tmp/arm.od")
+	if [ $# -gt 10 ]; then
+		a1=$(printf '%#x' $(($3 + 1)))
+		a2=$(printf '%#x' $(($6 + 1)))
+		a3=$(printf '%#x' $(($9 + 1)))
+		printf 'heap profile: 4: 256 [4: 256] @ heap/1\n1: 64 [1: 64] @ %s %s\n3: 192 [3: 192] @ %s %s\n' \
+			"$a1" "$a2" "$a3" "$a2" >"$tmp/arm.heap"
+		disasm_same "arm64 disasm main.spin" -- main.spin "$tmp/hot.arm64" "$tmp/arm.heap" -- \
+			-disasm=main.spin "$tmp/hot.arm64" "$tmp/arm.heap"
+		"$hearth" disasm main.spin "$tmp/hot.arm64" "$tmp/arm.heap" >"$tmp/h.out" 2>&1
+		awk '$3 ~ /:$/ {sub(":", "", $3); print "0x" $3}' "$tmp/h.out" >"$tmp/h.addr"
+		# go tool objdump shows the whole symbol; hearth stops before its
+		# last byte, so its last instruction is the one cut.
+		printf '%s\n' "$@" | sed '$d' >"$tmp/o.addr"
+		sed '$d' "$tmp/h.addr" >"$tmp/h.addr2"
+		# Words neither decodes: capstone's "(bad)" where Go's says "?".
+		n=$(grep -c '(bad)' "$tmp/h.out")
+		q=$(awk '$2 ~ /^0x/ && $4 == "?"' "$tmp/arm.od" | wc -l)
+		if [ -s "$tmp/o.addr" ] && cmp -s "$tmp/h.addr2" "$tmp/o.addr" && [ "$n" = "$q" ]; then
+			ok "arm64: $(wc -l <"$tmp/h.addr") instructions at go tool objdump's addresses"
+		else
+			diff "$tmp/o.addr" "$tmp/h.addr2" >"$tmp/diff"
+			bad "arm64: instructions at go tool objdump's addresses ($n undecoded, go: $q)" "$tmp/diff"
+		fi
+		if grep -q ': ldr x16, \[x28, #0x10\]' "$tmp/h.out" && grep -q ': bl #0x' "$tmp/h.out"; then
+			ok "arm64: the prologue and calls read as arm64"
+		else
+			bad "arm64: the prologue and calls read as arm64" "$tmp/h.out"
+		fi
+	else
+		bad "arm64: go tool objdump" "$tmp/arm.od"
+	fi
+else
+	bad "GOARCH=arm64 go build" "$tmp/build.log"
+fi
+
+# Names from the profile escaped on the page (a program that cannot be
+# read: the profile's own lines, no assembly).
+"$hearth" weblist 'Vec|say' "$weird" >"$tmp/w.html" 2>"$tmp/h.err"
+if grep -q '<h2>ns::Vec&lt;int&gt;::push</h2>' "$tmp/w.html" &&
+	grep -q '<h2>main.(\*T).say&#34;hi&#34;</h2>' "$tmp/w.html" &&
+	grep -q 'File: we&#34;ird&lt;app&gt;' "$tmp/w.html" && ! grep -q '<int>' "$tmp/w.html" &&
+	python3 - "$tmp/w.html" <<'PY'
+import html.parser, sys
+class P(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.stack = []
+    def handle_starttag(self, t, a):
+        if t not in ("meta", "br"):
+            self.stack.append(t)
+    def handle_endtag(self, t):
+        assert self.stack.pop() == t, t
+p = P()
+p.feed(open(sys.argv[1]).read())
+assert not p.stack
+PY
+then
+	ok "weblist: names escaped, page well-formed"
+else
+	bad "weblist: names escaped, page well-formed" "$tmp/w.html"
+fi
+
+for cmd in disasm weblist; do
+	"$hearth" $cmd -h >"$tmp/help" 2>&1
+	if grep -q -- "-seconds" "$tmp/help" && grep -q -- "-timeout" "$tmp/help" &&
+		grep -q -- "-symbolize" "$tmp/help" && grep -q "usage: hearth $cmd" "$tmp/help"; then
+		ok "$cmd -h lists the source options"
+	else
+		bad "$cmd -h lists the source options" "$tmp/help"
+	fi
+done
+
+echo "$pass passed, $fail failed"
