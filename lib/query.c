@@ -191,8 +191,13 @@ hearth_err hearth_query_opts(const hearth_query *q, const char *const *own, hear
 		if (hearth_opts_is_flag(name) && v && !*v)
 			v = NULL;
 		hearth_err err = hearth_opts_set(o, name, v, eb);
-		if (err)
+		if (err) {
+			/* The message may quote the client's value: one line. */
+			for (char *c = eb->msg; *c; c++)
+				if ((unsigned char)*c < 0x20 || *c == 0x7f)
+					*c = '?';
 			return err;
+		}
 	}
 	return HEARTH_OK;
 }
