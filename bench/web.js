@@ -163,7 +163,13 @@ async function main() {
 		mode = 'hearth';
 	} else if (a[0] === '--pprof-start') {
 		if (a.length < 2) usage();
-		server = await serve('go', ['tool', 'pprof', '-no_browser', '-http=127.0.0.1:0', ...a.slice(1)],
+		// pprof says the address it was given, not the port it got: find a free one
+		const port = await new Promise((resolve, reject) => {
+			const srv = require('net').createServer();
+			srv.on('error', reject);
+			srv.listen(0, '127.0.0.1', () => { const p = srv.address().port; srv.close(() => resolve(p)); });
+		});
+		server = await serve('go', ['tool', 'pprof', '-no_browser', `-http=127.0.0.1:${port}`, ...a.slice(1)],
 			/Serving web UI on (http:\/\/\S+)/);
 		mode = 'pprof';
 	} else if (a[0] === '--pprof') {

@@ -214,7 +214,7 @@ function renderFlame(my) {
 			stats.frames = D.frames.name.length;
 		}
 		f.inverted = S.get('icicle') === '1';
-		var names = zoom ? zoom.split(';') : [], r = f.find(names);
+		var r = f.find(zoom);
 		f.z = r.index;
 		if (f.sel >= f.N) f.sel = -1;
 		var sel = S.get('f');
@@ -242,7 +242,7 @@ function renderFlame(my) {
 		var W = f.W, z = f.z;
 		if (D.merged_paths && res < 200000 && f.N) {
 			var need = 0;
-			if (r.matched < names.length) need = res * 8;
+			if (!r.all) need = res * 8;
 			else if (z > 0 && W[0] / res / W[z] * cw > 0.5) need = Math.ceil(W[0] / W[z] * cw * 2 / 1000) * 1000;
 			need = Math.min(200000, need);
 			if (need > res) {

@@ -107,19 +107,27 @@ HearthFlame.prototype.pathOf = function (i) {
 	return out.reverse();
 };
 
-/* The frame a path of names leads to: {index, depth matched}. */
-HearthFlame.prototype.find = function (names) {
-	var i = 0, k = 0;
-	for (; k < names.length; k++) {
+/* The frame a path of names leads to: {index, matched: how many names of
+ * the path were found}.  The path is the names joined by ';' (the URL's
+ * zoom); a name may hold ';' itself, so a callee matches when its name is
+ * the next part of the string, up to a ';' or the end. */
+HearthFlame.prototype.find = function (path) {
+	var i = 0, k = 0, rest = path || '';
+	if (!this.N) return {index: 0, matched: 0};
+	while (rest) {
 		var c = i + 1, found = -1;
-		while (c < this.END[i]) {
-			if (this.name(c) === names[k]) { found = c; break; }
-			c = this.END[c];
+		for (; c < this.END[i]; c = this.END[c]) {
+			var n = this.name(c);
+			if (rest === n || (rest.length > n.length && rest.charCodeAt(n.length) === 59 && rest.lastIndexOf(n, 0) === 0)) {
+				if (found < 0 || n.length > this.name(found).length) found = c;
+			}
 		}
 		if (found < 0) break;
 		i = found;
+		k++;
+		rest = rest.slice(this.name(found).length + 1);
 	}
-	return {index: this.N ? i : 0, matched: k};
+	return {index: i, matched: k, all: !rest};
 };
 
 HearthFlame.prototype.children = function (i) {

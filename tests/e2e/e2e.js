@@ -502,6 +502,41 @@ async function main() {
 		});
 	}
 
+	if (E.E2E_MID_URL) {
+		await check('a big profile: the page says what was merged; zooming in loads finer detail', async () => {
+			await go(page, E.E2E_MID_URL);
+			const D = await page.evaluate(() => {
+				const d = window.hearth.main.D;
+				return {merged_paths: d.merged_paths, resolution: d.resolution, merged_value: d.merged_value, total: window.hearth.main.W[0]};
+			});
+			assert(D.merged_paths > 0, 'something merged');
+			const note = await page.textContent('#note');
+			assert(note.includes(`${D.merged_paths} call paths narrower than 1/${D.resolution} of the graph`) &&
+				note.includes((100 * D.merged_value / D.total).toFixed(2) + '%'), 'note: ' + note);
+			await shot(page, 'mid-flame');
+			let res = D.resolution;
+			for (let k = 0; k < 6 && res === D.resolution; k++) {
+				const p = await page.evaluate(() => {
+					const f = window.hearth.main;
+					let best = -1;
+					for (const c of f.children(f.z)) if (best < 0 || f.W[c] > f.W[best]) best = c;
+					if (best < 0) return null;
+					const r = f.rect(best), b = f.cv.getBoundingClientRect();
+					return {x: b.left + r[0] + Math.min(r[2], 40) / 2, y: b.top + r[1] + 9};
+				});
+				if (!p) break;
+				await page.mouse.click(p.x, p.y);
+				await page.waitForFunction(r => window.hearthStats.ready && (window.hearth.main.D.resolution !== r ||
+					!window.hearth.main.D.merged_paths), D.resolution, {timeout: 3000}).catch(() => {});
+				res = await page.evaluate(() => window.hearth.main.D.resolution);
+			}
+			assert(res > D.resolution, 'finer resolution after zooming: ' + res);
+			const z = await page.evaluate(() => { const f = window.hearth.main; return f.rect(f.z); });
+			assert(z && z[0] === 0, 'still zoomed after the new payload');
+			await shot(page, 'mid-zoomed');
+		});
+	}
+
 	await check('downloads: pprof, folded, speedscope and svg are served as attachments', async () => {
 		await go(page, URL0, 'focus=main');
 		const r = await page.evaluate(async () => {
