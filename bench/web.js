@@ -145,12 +145,12 @@ async function pprof(browser, url) {
 	const wall = Date.now() - t0;
 	const t = await page.evaluate(() => {
 		const n = performance.getEntriesByType('navigation')[0];
-		return {load: n.loadEventEnd, dcl: n.domContentLoadedEventEnd, bytes: n.transferSize || n.encodedBodySize};
+		return {load: n.loadEventEnd, dcl: n.domContentLoadedEventEnd, ttfb: n.responseStart,
+			bytes: n.decodedBodySize || document.documentElement.outerHTML.length};
 	});
-	const body = resp ? await resp.body() : Buffer.alloc(0);
 	await page.close();
-	return {tool: 'pprof', url, load_ms: r1(t.load), dom_content_loaded_ms: r1(t.dcl), load_wall_ms: wall,
-		page_bytes: body.length};
+	return {tool: 'pprof', url, status: resp ? resp.status() : null, load_ms: r1(t.load),
+		first_byte_ms: r1(t.ttfb), dom_content_loaded_ms: r1(t.dcl), load_wall_ms: wall, page_bytes: t.bytes};
 }
 
 async function main() {

@@ -89,6 +89,8 @@ function showErrors() {
 	var keys = Object.keys(errors);
 	$('msg').hidden = !keys.length;
 	$('msg-text').textContent = keys.map(function (k) { return errors[k]; }).join('\n');
+	/* the view whose answer failed shows what it had, faded */
+	VIEWS.forEach(function (v) { $('view-' + v).classList.toggle('stale', !!errors[v]); });
 }
 var WHAT = {flame: 'Flame graph', top: 'Top', graph: 'Call graph', source: 'Source', peek: 'Peek',
 	sandwich: 'Sandwich', search: 'Search', profile: 'Profile'};
@@ -98,6 +100,16 @@ function setError(key, err) {
 	showErrors();
 }
 $('msg-close').addEventListener('click', function () { errors = {}; showErrors(); });
+/* Back to the command line's options: every key of the URL that is not the
+ * view's own goes. */
+$('msg-reset').addEventListener('click', function () {
+	var ch = {};
+	S.forEach(function (v, k) { if (VIEW_KEYS.indexOf(k) < 0) ch[k] = null; });
+	ch.q = null;
+	errors = {};
+	showErrors();
+	navigate(ch);
+});
 
 var notes = {};
 function setNote(key, text) {

@@ -428,6 +428,12 @@ async function main() {
 		const msg = await page.textContent('#msg-text');
 		assert(/base/.test(msg), 'message: ' + msg);
 		await shot(page, 'error-file-refused');
+		await page.click('#msg-reset');
+		await ready(page);
+		eq(new URL(page.url()).searchParams.get('base'), null, '"Reset options" removes it from the URL');
+		assert(await page.isHidden('#msg'), 'message gone');
+		const p0 = await pixels(page, '#flame');
+		assert(p0.painted > p0.total * 0.05, 'the flame graph draws after the reset');
 		const r = await page.evaluate(async () => {
 			const out = [];
 			for (const u of ['/api/flame?diff_base=/etc/passwd', '/api/top?source_path=/etc', '/etc/passwd', '/../../etc/passwd', '/api/nothing']) {
