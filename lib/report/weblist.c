@@ -308,6 +308,19 @@ typedef struct {
 	hearth_err err;
 } wstate;
 
+/* qsort and bsearch want a valid array even for no element. */
+static void sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
+static void *search(const void *key, const void *base, size_t n, size_t size,
+		    int (*cmp)(const void *, const void *))
+{
+	return n ? bsearch(key, base, n, size, cmp) : NULL;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -315,7 +328,7 @@ static int cmp_str(const void *a, const void *b)
 
 static bool interesting(const wstate *w, const char *name)
 {
-	return bsearch(&name, w->interest, w->ninterest, sizeof(char *), cmp_str) != NULL;
+	return search(&name, w->interest, w->ninterest, sizeof(char *), cmp_str) != NULL;
 }
 
 static void add_interest(wstate *w, const char *name)
@@ -459,13 +472,13 @@ static int cmp_inst(const void *x, const void *y)
 static winst *find_inst(const wstate *w, uint64_t addr)
 {
 	winst key = {.addr = addr};
-	return bsearch(&key, w->insts, w->ninsts, sizeof(*w->insts), cmp_inst);
+	return search(&key, w->insts, w->ninsts, sizeof(*w->insts), cmp_inst);
 }
 
 static bool have_inst(const wstate *w, uint64_t addr, size_t sorted)
 {
 	winst key = {.addr = addr};
-	return bsearch(&key, w->insts, sorted, sizeof(*w->insts), cmp_inst) != NULL;
+	return search(&key, w->insts, sorted, sizeof(*w->insts), cmp_inst) != NULL;
 }
 
 /* Disassembles one run (pprof's expandAddresses for one range). */
@@ -871,7 +884,7 @@ static hearth_err collect(wstate *w, waddr **out, size_t *nout)
 		as[na++] = (waddr){addr, flat[li], cum[li], li, marked[li], -1,
 				   loc->address ? loc->mapping : HEARTH_NONE};
 	}
-	qsort(as, na, sizeof(*as), cmp_waddr);
+	sort(as, na, sizeof(*as), cmp_waddr);
 	/* One entry per address. */
 	size_t k = 0;
 	for (size_t i = 0; i < na; i++) {
@@ -940,7 +953,7 @@ hearth_err hearth_report_weblist(hearth_report *r, hearth_buf *out, hearth_errbu
 	char cwd[4096];
 	if ((err = collect(&w, &as, &na)))
 		goto out;
-	qsort(w.interest, w.ninterest, sizeof(char *), cmp_str);
+	sort(w.interest, w.ninterest, sizeof(char *), cmp_str);
 	if (w.ninterest == 0) {
 		err = hearth_seterr(eb, HEARTH_EINVAL, "no matches found for regexp: %s", re);
 		goto out;
@@ -1012,19 +1025,19 @@ hearth_err hearth_report_weblist(hearth_report *r, hearth_buf *out, hearth_errbu
 		end = m->limit - end >= EXPAND ? end + EXPAND : m->limit;
 		rgs[nr++] = (wrange){begin, end, sum, o};
 	}
-	qsort(w.insts, w.ninsts, sizeof(*w.insts), cmp_inst);
-	qsort(rgs, nr, sizeof(*rgs), cmp_range);
+	sort(w.insts, w.ninsts, sizeof(*w.insts), cmp_inst);
+	sort(rgs, nr, sizeof(*rgs), cmp_range);
 	if (nr > MAX_RANGES)
 		nr = MAX_RANGES;
 	for (size_t i = 0; i < nr && !w.err; i++) {
 		hearth_errbuf de = {{0}};
 		expand_range(&w, &rgs[i], &l, &de);
 		/* A range sorted in after each run keeps have_inst's search valid. */
-		qsort(w.insts, w.ninsts, sizeof(*w.insts), cmp_inst);
+		sort(w.insts, w.ninsts, sizeof(*w.insts), cmp_inst);
 	}
 	if (w.err)
 		goto out;
-	qsort(w.insts, w.ninsts, sizeof(*w.insts), cmp_inst);
+	sort(w.insts, w.ninsts, sizeof(*w.insts), cmp_inst);
 	/* initSamples: the samples inside an instruction count for it. */
 	for (size_t i = 0; i < w.ninsts; i++) {
 		winst *x = &w.insts[i];
@@ -1034,7 +1047,7 @@ hearth_err hearth_report_weblist(hearth_report *r, hearth_buf *out, hearth_errbu
 		x->flat = sum_range(as, na, x->addr, e, true);
 		x->cum = sum_range(as, na, x->addr, e, false);
 	}
-	qsort(w.ents, w.nents, sizeof(*w.ents), cmp_ent);
+	sort(w.ents, w.nents, sizeof(*w.ents), cmp_ent);
 	/* The page. */
 	hearth_buf_puts(&body, page_head);
 	hearth_rpt_profile_labels(r, &labels);
