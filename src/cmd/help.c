@@ -20,6 +20,8 @@ static const char text[] =
 	"  tree        the call graph as text: callers and callees of each node\n"
 	"  peek RE     callers and callees of the functions matching RE\n"
 	"  list RE     annotated source of the functions matching RE\n"
+	"  disasm RE   annotated assembly of the functions matching RE\n"
+	"  weblist RE  annotated source with its assembly, as an HTML page\n"
 	"  tags        label values with the weight of their samples\n"
 	"  dot         the call graph in Graphviz's DOT language\n"
 	"  svg         the call graph drawn, for a browser (pan and zoom)\n"
