@@ -64,6 +64,7 @@ var cache = new Map();
 function api(path, qs, text) {
 	var url = '/api/' + path + (qs ? '?' + qs : '');
 	if (cache.has(url)) return cache.get(url);
+	busy(1);
 	var pr = fetch(url, {headers: {Accept: 'application/json'}}).then(function (res) {
 		return res.arrayBuffer().then(function (buf) {
 			var body = new TextDecoder().decode(buf), msg = null;
@@ -78,9 +79,19 @@ function api(path, qs, text) {
 		});
 	});
 	cache.set(url, pr);
-	pr.catch(function () { cache.delete(url); });
+	pr.then(function () { busy(-1); }, function () { busy(-1); cache.delete(url); });
 	if (cache.size > 48) cache.delete(cache.keys().next().value);
 	return pr;
+}
+
+/* "Loading..." while any answer is awaited (a big profile's call graph can
+ * take seconds). */
+var pending = 0, busyT = 0;
+function busy(d) {
+	pending += d;
+	clearTimeout(busyT);
+	if (pending > 0) busyT = setTimeout(function () { $('busy').hidden = false; }, 150);
+	else $('busy').hidden = true;
 }
 
 /* --- messages ------------------------------------------------------------ */
