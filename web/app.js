@@ -89,6 +89,7 @@ function api(path, qs, text) {
 var pending = 0, busyT = 0;
 function busy(d) {
 	pending += d;
+	stats.pending = pending;
 	clearTimeout(busyT);
 	if (pending > 0) busyT = setTimeout(function () { $('busy').hidden = false; }, 150);
 	else $('busy').hidden = true;

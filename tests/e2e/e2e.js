@@ -66,8 +66,8 @@ async function newPage(opts) {
 	return page;
 }
 async function ready(page) {
-	await page.waitForFunction(() => window.hearthStats && window.hearthStats.profile && window.hearthStats.ready,
-		null, {timeout: 20000});
+	await page.waitForFunction(() => window.hearthStats && window.hearthStats.profile && window.hearthStats.ready &&
+		!window.hearthStats.pending, null, {timeout: 60000});
 }
 async function go(page, base, qs) {
 	await page.goto(base + '/' + (qs ? '?' + qs : ''));
@@ -532,8 +532,7 @@ async function main() {
 				});
 				if (!p) break;
 				await page.mouse.click(p.x, p.y);
-				await page.waitForFunction(r => window.hearthStats.ready && (window.hearth.main.D.resolution !== r ||
-					!window.hearth.main.D.merged_paths), D.resolution, {timeout: 3000}).catch(() => {});
+				await ready(page);
 				res = await page.evaluate(() => window.hearth.main.D.resolution);
 			}
 			assert(res > D.resolution, 'finer resolution after zooming: ' + res);
