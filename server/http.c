@@ -35,6 +35,7 @@ struct hearth_http {
 typedef struct {
 	char *uri;
 	size_t len;
+	bool called; /* the handler has seen the headers */
 } request;
 
 static bool is_loopback(const struct sockaddr *sa)
@@ -217,6 +218,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD)) {
 		/* Any body is not read: the connection closes after the answer. */
 		return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD are served");
+	}
+	/* A response queued at the first call, before the request is read to
+	 * its end, makes libmicrohttpd close the connection afterwards: the
+	 * answer comes at the second call, so connections are kept alive. */
+	if (!r->called) {
+		r->called = true;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		*upload_size = 0; /* a body with GET: read and ignored */
+		return MHD_YES;
 	}
 	if (h->loopback) {
 		const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND,

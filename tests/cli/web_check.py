@@ -90,8 +90,8 @@ class Server:
             raise RuntimeError("%s %s: %d %s" % (endpoint, params, st, data[:300]))
         return json.loads(data)
 
-    def stop(self):
-        self.p.send_signal(signal.SIGTERM)
+    def stop(self, sig=signal.SIGTERM):
+        self.p.send_signal(sig)
         try:
             rc = self.p.wait(timeout=20)
         except subprocess.TimeoutExpired:
@@ -404,6 +404,17 @@ def main():
             t.join()
         check("12 requests at once", results == [200] * 12, results)
 
+        # --- several requests on one connection (keep-alive) ---
+        c = http.client.HTTPConnection(srv.host, srv.port, timeout=60)
+        sts = []
+        for path in ("/api/profile", "/api/top?nodecount=3", "/", "/api/nosuch", "/api/profile"):
+            c.request("GET", path)
+            r = c.getresponse()
+            r.read()
+            sts.append(r.status)
+        c.close()
+        check("keep-alive: five requests on one connection", sts == [200, 200, 200, 404, 200], sts)
+
         st, h, body = srv.request("/api/profile")
         check("still serving after all of it", st == 200, st)
 
@@ -415,9 +426,9 @@ def main():
         compare_top(srv2, {}, heap, extra_cli=("-lines", "-focus=main"))
         compare_top(srv2, {"functions": "1", "sample_index": "alloc_space"}, heap, extra_cli=("-focus=main",))
         compare_top(srv2, {"focus": "", "inuse_objects": "1"}, heap, extra_cli=("-lines",))
-        rc, err = srv2.stop()
+        rc, err = srv2.stop(signal.SIGINT)
         servers.remove(srv2)
-        check("exits 0 on SIGTERM (second server)", rc == 0, (rc, err))
+        check("exits 0 on SIGINT", rc == 0, (rc, err))
 
         # --- diff ---
         srv3 = Server("-diff_base=" + s1, s2)
