@@ -295,6 +295,8 @@ typedef struct {
 	hearth_report *r;
 	hearth_profile *p;
 	const hearth_regex *rx;
+	bool has_addr; /* the regexp reads as an address */
+	uint64_t addr;
 	char **interest; /* sorted names of functions of interest */
 	size_t ninterest, capinterest;
 	wobj *objs;
@@ -842,6 +844,22 @@ static hearth_err collect(wstate *w, waddr **out, size_t *nout)
 		bool match_file = false;
 		if (!seen[li])
 			continue;
+		/* A regexp that reads as this address: its outermost function. */
+		if (w->has_addr && loc->address == w->addr) {
+			for (uint32_t j = loc->nlines; j-- > 0;) {
+				const hearth_line *ln = &p->lines[loc->line0 + j];
+				if (ln->function == HEARTH_NONE || ln->function >= p->nfunctions)
+					continue;
+				if (j == loc->nlines - 1) {
+					add_interest(w, hearth_s(p, p->functions[ln->function].name));
+					add_interest(w,
+						     hearth_s(p, p->functions[ln->function].system_name));
+					marked[li] = true;
+				}
+				break;
+			}
+			continue;
+		}
 		if (loc->mapping != HEARTH_NONE && loc->mapping < p->nmappings) {
 			const char *mf = hearth_s(p, p->mappings[loc->mapping].file);
 			match_file = hearth_regex_match(w->rx, mf, strlen(mf));
@@ -943,6 +961,7 @@ hearth_err hearth_report_weblist(hearth_report *r, hearth_buf *out, hearth_errbu
 	if (err)
 		return err;
 	wstate w = {.r = r, .p = p, .rx = rx};
+	w.has_addr = hearth_asm_parse_addr(re, &w.addr);
 	wreader sr = {0};
 	waddr *as = NULL;
 	size_t na = 0;

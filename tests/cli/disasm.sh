@@ -364,6 +364,19 @@ if gobuild "$b" && "$b" "$tmp/heap.txt" "$tmp/cpu.pb.gz" 1 >"$tmp/run.log" 2>&1 
 			bad "weblist $re: well-formed, lines as hearth list gives them" "$tmp/w.log"
 		fi
 	done
+	# A regexp that reads as a sampled address: the function holding it.
+	"$hearth" disasm main.spin "$b" "$cpu" >"$tmp/h.out" 2>&1
+	addr=0x$(awk '$1 != "." && $3 ~ /^[0-9a-f]+:$/ {sub(":", "", $3); print $3; exit}' "$tmp/h.out")
+	"$hearth" weblist "$addr" "$b" "$cpu" >"$tmp/h.html" 2>"$tmp/h.err"
+	go tool pprof -weblist="$addr" -output="$tmp/g.html" "$b" "$cpu" >/dev/null 2>&1
+	python3 "$tmp/wnorm.py" "$tmp/h.html" >"$tmp/h.n"
+	python3 "$tmp/wnorm.py" "$tmp/g.html" >"$tmp/g.n"
+	if [ "$addr" != 0x ] && grep -q "^asm " "$tmp/g.n" && cmp -s "$tmp/h.n" "$tmp/g.n"; then
+		ok "weblist $addr (an address): rows and numbers as pprof's"
+	else
+		diff "$tmp/g.n" "$tmp/h.n" >"$tmp/diff"
+		bad "weblist $addr (an address): rows and numbers as pprof's" "$tmp/diff"
+	fi
 	"$hearth" weblist main "$b" "$heap" >"$tmp/h.html" 2>"$tmp/h.err"
 	go tool pprof -weblist=main -output="$tmp/g.html" "$b" "$heap" >/dev/null 2>&1
 	python3 "$tmp/wnorm.py" "$tmp/h.html" >"$tmp/h.n"
