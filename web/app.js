@@ -328,7 +328,8 @@ function renderSearch(my) {
 	$('search').value === q || document.activeElement === $('search') || ($('search').value = q);
 	var out = $('matched');
 	if (!q) { matchRe = null; out.textContent = ''; setError('search', null); return; }
-	try { matchRe = new RegExp(q); } catch (e) { matchRe = null; }
+	/* the server's regexps are PCRE; JavaScript has no inline (?i) */
+	try { matchRe = /^\(\?i\)/.test(q) ? new RegExp(q.slice(4), 'i') : new RegExp(q); } catch (e) { matchRe = null; }
 	out.textContent = '\u2026';
 	var v = view();
 	if (v !== 'flame' && v !== 'top' && v !== 'sandwich') { out.textContent = ''; return; }

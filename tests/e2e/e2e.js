@@ -163,6 +163,13 @@ async function main() {
 		const g = await frame(page, 'main.LongRunningFunction');
 		assert(g.rect && g.rect[0] === 0 && Math.abs(g.rect[2] - g.cw) < 0.5, 'zoomed frame spans the width: ' + JSON.stringify(g));
 		await shot(page, 'flame-zoomed');
+		// the browser's Back goes back to the unzoomed graph, Forward to the zoom
+		await page.goBack();
+		await ready(page);
+		eq(await page.evaluate(() => window.hearth.main.z), 0, 'Back unzooms');
+		await page.goForward();
+		await ready(page);
+		eq(await page.evaluate(() => { const f = window.hearth.main; return f.name(f.z); }), 'main.LongRunningFunction', 'Forward zooms');
 		// the breadcrumb goes back
 		await page.click('#crumbs .crumb >> nth=0');
 		await ready(page);
