@@ -32,6 +32,18 @@ typedef struct {
 	const char *name;
 } elf_sym;
 
+/* Where pcvalue's last walk of a table stopped: the value it found holds for
+ * pcs [lo, hi), and the table goes on at p.  A query further on in the same
+ * table resumes there, so asking every instruction of a function in order
+ * (disassembly) reads each table once instead of once per instruction. */
+typedef struct {
+	bool valid;
+	uint32_t off;
+	uint64_t entry, lo, hi;
+	const uint8_t *p;
+	int32_t val;
+} pcv_cache;
+
 struct hearth_objfile {
 	uint8_t *data;
 	size_t size;
@@ -53,6 +65,7 @@ struct hearth_objfile {
 	uint32_t quantum, ptrsize, nfunc;
 	uint64_t text_start;
 	size_t funcname_off, cutab_off, filetab_off, pctab_off, functab_off;
+	pcv_cache pcv_line, pcv_file;
 };
 
 static uint32_t rd32(const hearth_objfile *f, const uint8_t *p)
@@ -157,14 +170,25 @@ static uint64_t functab_pc(const hearth_objfile *f, uint32_t i)
 }
 
 /* debug/gosym's pcvalue: the value of the table at off for targetpc. */
-static int32_t pcvalue(const hearth_objfile *f, uint32_t off, uint64_t entry, uint64_t target)
+static int32_t pcvalue(const hearth_objfile *f, uint32_t off, uint64_t entry, uint64_t target,
+		       pcv_cache *c)
 {
 	if (f->pctab_off > f->npcln || off > f->npcln - f->pctab_off)
 		return -1;
 	const uint8_t *p = f->pcln + f->pctab_off + off, *end = f->pcln + f->npcln;
 	int32_t val = -1;
 	uint64_t pc = entry;
-	for (bool first = true;; first = false) {
+	bool first = true;
+	if (c->valid && c->off == off && c->entry == entry && target >= c->lo) {
+		if (target < c->hi)
+			return c->val;
+		p = c->p;
+		pc = c->hi;
+		val = c->val;
+		first = false;
+	}
+	for (;; first = false) {
+		uint64_t lo = pc;
 		uint32_t v[2];
 		for (int k = 0; k < 2; k++) {
 			uint32_t x = 0;
@@ -187,8 +211,10 @@ static int32_t pcvalue(const hearth_objfile *f, uint32_t off, uint64_t entry, ui
 		d = (d & 1) ? ~(d >> 1) : d >> 1;
 		val = (int32_t)((uint32_t)val + d);
 		pc += (uint64_t)v[1] * f->quantum;
-		if (target < pc)
+		if (target < pc) {
+			*c = (pcv_cache){true, off, entry, lo, pc, p, val};
 			return val;
+		}
 	}
 }
 
@@ -229,8 +255,8 @@ static int pcln_source_line(hearth_objfile *f, uint64_t pc, hearth_frame *fr)
 		fr->func = "";
 		fr->func_len = 0;
 	}
-	fr->line = pcvalue(f, pcln, entry, pc);
-	int32_t fno = pcvalue(f, pcfile, entry, pc);
+	fr->line = pcvalue(f, pcln, entry, pc, &f->pcv_line);
+	int32_t fno = pcvalue(f, pcfile, entry, pc, &f->pcv_file);
 	fr->file = "";
 	if (fno >= 0) {
 		uint32_t fnoff;
