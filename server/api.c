@@ -5,7 +5,6 @@
  * endpoint and the canonical query. */
 #include <jansson.h>
 #include <pthread.h>
-#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +31,11 @@ struct hearth_api {
 	hearth_opts defaults;
 	char title[512];
 	char *profile_json; /* GET /api/profile, made once */
-	sem_t jobs;
+	/* Admission: reports weigh 1, call graphs (three times the memory of
+	 * a flame graph on a big profile) weigh max_jobs, so they run alone. */
+	pthread_mutex_t jmu;
+	pthread_cond_t jcv;
+	int jobs_used, max_jobs;
 	pthread_mutex_t mu; /* the cache */
 	centry *head, *tail;
 	size_t cached, cache_cap;
@@ -323,6 +326,7 @@ struct endpoint {
 	const char *name;
 	const char *own[4]; /* the endpoint's own parameters */
 	compute_fn fn;
+	bool heavy; /* runs alone (the call graph) */
 };
 
 /* A report on a fresh copy of the profile. */
@@ -582,13 +586,13 @@ static hearth_err do_download(hearth_api *a, const endpoint *ep, const hearth_qu
 }
 
 static const endpoint endpoints[] = {
-	{"flame", {"resolution", "inverted", "reverse", NULL}, do_flame},
-	{"top", {NULL}, do_top},
-	{"search", {"q", NULL}, do_search},
-	{"graph", {NULL}, do_graph},
-	{"source", {"f", NULL}, do_source},
-	{"peek", {"f", NULL}, do_peek},
-	{"download", {"format", NULL}, do_download},
+	{"flame", {"resolution", "inverted", "reverse", NULL}, do_flame, false},
+	{"top", {NULL}, do_top, false},
+	{"search", {"q", NULL}, do_search, false},
+	{"graph", {NULL}, do_graph, true},
+	{"source", {"f", NULL}, do_source, false},
+	{"peek", {"f", NULL}, do_peek, false},
+	{"download", {"format", NULL}, do_download, false},
 };
 
 void hearth_api_handle(hearth_api *a, const char *name, const char *query, size_t qlen,
@@ -625,9 +629,19 @@ void hearth_api_handle(hearth_api *a, const char *name, const char *query, size_
 	hearth_query_key(&q, ep->own, &key);
 	if (!key.oom && cache_get(a, key.data, resp))
 		goto out;
-	sem_wait(&a->jobs);
+	const char *fmt = hearth_query_get(&q, "format", NULL);
+	bool heavy = ep->heavy || (ep->fn == do_download && fmt && !strcmp(fmt, "svg"));
+	int w = heavy ? a->max_jobs : 1;
+	pthread_mutex_lock(&a->jmu);
+	while (a->jobs_used + w > a->max_jobs)
+		pthread_cond_wait(&a->jcv, &a->jmu);
+	a->jobs_used += w;
+	pthread_mutex_unlock(&a->jmu);
 	err = ep->fn(a, ep, &q, &o, resp, &eb);
-	sem_post(&a->jobs);
+	pthread_mutex_lock(&a->jmu);
+	a->jobs_used -= w;
+	pthread_cond_broadcast(&a->jcv);
+	pthread_mutex_unlock(&a->jmu);
 	if (!err && resp->body.oom)
 		err = hearth_seterr(&eb, HEARTH_ENOMEM, "out of memory");
 	if (err) {
@@ -664,7 +678,9 @@ hearth_api *hearth_api_new(hearth_profile *p, hearth_profile *pflame, const hear
 		 cfg->nsources ? base_name(cfg->sources[0]) : "profile",
 		 cfg->nsources > 1 ? " and others" : "", nb ? " vs " : "",
 		 nb ? base_name(bp[0]) : "");
-	sem_init(&a->jobs, 0, cfg->max_jobs > 0 ? (unsigned)cfg->max_jobs : 2);
+	a->max_jobs = cfg->max_jobs > 0 ? cfg->max_jobs : 2;
+	pthread_mutex_init(&a->jmu, NULL);
+	pthread_cond_init(&a->jcv, NULL);
 	pthread_mutex_init(&a->mu, NULL);
 	if (!(a->profile_json = profile_json(a, cfg))) {
 		hearth_api_free(a);
@@ -685,7 +701,8 @@ void hearth_api_free(hearth_api *a)
 		hearth_profile_free(a->pflame);
 	hearth_profile_free(a->p);
 	free(a->profile_json);
-	sem_destroy(&a->jobs);
+	pthread_mutex_destroy(&a->jmu);
+	pthread_cond_destroy(&a->jcv);
 	pthread_mutex_destroy(&a->mu);
 	free(a);
 }

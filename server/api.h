@@ -29,7 +29,8 @@ typedef struct {
 	/* The sources as given (only their base names are ever shown). */
 	const char *const *sources;
 	int nsources;
-	/* At most this many reports computed at once (0: 2). */
+	/* At most this many reports computed at once (0: 2); a call graph
+	 * counts for all of them. */
 	int max_jobs;
 	/* Bytes of responses kept for identical queries (0: 64 MB). */
 	size_t cache_bytes;
