@@ -208,6 +208,7 @@ main.f = new HearthFlame($('flame'), $('flame-over'), flameHandlers(main, functi
 	f.sel = i;
 	f.zoom(i);
 	stats.zoomMs = performance.now() - t0;
+	main.sig = flameSig(main.key, f, $('view-flame').clientWidth || 1200);
 	var path = f.pathOf(f.z);
 	navigate({zoom: path.length ? path.join(';') : null, f: i > 0 ? f.name(i) : S.get('f')});
 }));
@@ -251,7 +252,7 @@ function renderFlame(my) {
 			f.setMatch(matchRe);
 			f.hold = false;
 		} else if (!matchRe) main.matchKey = null;
-		var sig = [qs, f.z, f.inverted, main.matchKey, cw].join('|');
+		var sig = flameSig(qs, f, cw);
 		if (sig !== main.sig) { main.sig = sig; f.resize(); }
 		crumbs(f);
 		flameNote(D, f);
@@ -264,7 +265,7 @@ function renderFlame(my) {
 		/* Zoomed into a frame that the payload's resolution shows coarsely
 		 * (or a path it merged away): ask for finer detail. */
 		var W = f.W, z = f.z;
-		if (D.merged_paths && res < 200000 && f.N) {
+		if (D.merged_paths && res < 200000 && f.N && mergedUnder(f, z)) {
 			var need = 0;
 			if (!r.all) need = res * 8;
 			else if (z > 0 && W[0] / res / W[z] * cw > 0.5) need = Math.ceil(W[0] / W[z] * cw * 2 / 1000) * 1000;
@@ -280,6 +281,16 @@ function renderFlame(my) {
 		stats.ready = true;
 	});
 }
+
+/* Whether the server merged anything under frame z (else a finer
+ * resolution would show nothing more there). */
+function mergedUnder(f, z) {
+	var m = f.D.frames.merged;
+	for (var i = z, e = f.END[z]; i < e; i++) if (m[i]) return true;
+	return false;
+}
+
+function flameSig(qs, f, cw) { return [qs, f.z, f.inverted, main.matchKey, cw].join('|'); }
 
 function crumbs(f) {
 	var nav = $('crumbs');
