@@ -539,7 +539,45 @@ static char *symbol_url(const char *url)
 typedef struct {
 	uint64_t addr;
 	uint32_t loc;
+	/* The name the symbol endpoint gives addr, inside its response; set
+	 * on the first entry of the address's run. */
+	uint32_t namelen;
+	const char *name;
 } addr_loc;
+
+/* One line of a symbol endpoint's answer, "0xADDR NAME" (the "0x" may be
+ * left out; blanks before, between and after): false for anything else,
+ * such as the first line, "num_symbols: N".  A name ends at a NUL byte. */
+static bool symbol_line(const char *s, const char *end, uint64_t *addr, const char **name,
+			size_t *namelen)
+{
+	while (s < end && (*s == ' ' || *s == '\t'))
+		s++;
+	if (end - s >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	uint64_t a = 0;
+	int digits = 0;
+	for (; s < end && isxdigit((unsigned char)*s); s++) {
+		if (a >> 60) /* more than 64 bits: no address of the profile */
+			return false;
+		a = a << 4 | (uint64_t)(isdigit((unsigned char)*s) ? *s - '0'
+								 : (tolower((unsigned char)*s) - 'a' + 10));
+		digits++;
+	}
+	if (!digits || s == end || (*s != ' ' && *s != '\t'))
+		return false;
+	while (s < end && (*s == ' ' || *s == '\t'))
+		s++;
+	size_t n = strnlen(s, (size_t)(end - s));
+	while (n && (s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	if (!n)
+		return false;
+	*addr = a;
+	*name = s;
+	*namelen = n;
+	return true;
+}
 
 static int cmp_addr_loc(const void *a, const void *b)
 {
@@ -569,7 +607,7 @@ hearth_err hearth_symbolize_remote(hearth_profile *p, const char *url, bool forc
 	nal = 0;
 	for (uint32_t i = 0; i < p->nlocations; i++)
 		if (p->locations[i].address && (force || p->locations[i].nlines == 0))
-			al[nal++] = (addr_loc){p->locations[i].address, i};
+			al[nal++] = (addr_loc){.addr = p->locations[i].address, .loc = i};
 	qsort(al, nal, sizeof(*al), cmp_addr_loc);
 	size_t pn = 0;
 	for (size_t i = 0; i < nal; i++)
@@ -587,70 +625,77 @@ hearth_err hearth_symbolize_remote(hearth_profile *p, const char *url, bool forc
 		err = hearth_seterr(eb, err, "symbolizing with %s: %s", surl, e.msg);
 		goto out;
 	}
-	/* Lines "0xADDR name"; the first, "num_symbols: N", matches nothing. */
-	for (char *line = (char *)resp; line && *line;) {
-		char *nl = strchr(line, '\n');
-		if (nl)
-			*nl = 0;
-		char *end;
-		while (*line == ' ' || *line == '\t')
-			line++;
-		unsigned long long a = strtoull(line, &end, 16);
-		if (end != line && (*end == ' ' || *end == '\t')) {
-			while (*end == ' ' || *end == '\t')
-				end++;
-			size_t len = strlen(end);
-			while (len && (end[len - 1] == '\r' || end[len - 1] == ' '))
-				len--;
-			addr_loc key = {a, 0};
-			addr_loc *hit = len ? bsearch(&key, al, nal, sizeof(*al), cmp_addr_loc) : NULL;
+	/* First the names the answer gives the addresses asked about (the
+	 * last line of an address wins, as in pprof), then each address's
+	 * locations are named once: a hostile answer repeating a line cannot
+	 * make the profile grow. */
+	const char *d = (const char *)resp, *dend = d + nresp;
+	while (d < dend) {
+		const char *nl = memchr(d, '\n', (size_t)(dend - d));
+		const char *le = nl ? nl : dend;
+		uint64_t a;
+		const char *name;
+		size_t len;
+		if (symbol_line(d, le, &a, &name, &len) && len <= UINT32_MAX) {
+			addr_loc key = {.addr = a};
+			addr_loc *hit = bsearch(&key, al, nal, sizeof(*al), cmp_addr_loc);
 			if (hit) {
 				while (hit > al && hit[-1].addr == a)
 					hit--;
-				uint32_t s = hearth_intern(p, end, len);
-				if (s == HEARTH_NONE) {
-					err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-					goto out;
-				}
-				if (s >= nfs) {
-					size_t cap = (size_t)s * 2 + 64;
-					uint32_t *f = realloc(fn_of_str, cap * sizeof(*f));
-					if (!f) {
-						err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-						goto out;
-					}
-					for (size_t k = nfs; k < cap; k++)
-						f[k] = HEARTH_NONE;
-					fn_of_str = f;
-					nfs = cap;
-				}
-				if (fn_of_str[s] == HEARTH_NONE)
-					fn_of_str[s] = hearth_add_function(p, s, s, 0, 0);
-				uint32_t fn = fn_of_str[s];
-				if (fn == HEARTH_NONE) {
-					err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-					goto out;
-				}
-				for (; hit < al + nal && hit->addr == a; hit++) {
-					/* A location of one line: appended through a
-					 * scratch location, which is then dropped. */
-					hearth_location *l = &p->locations[hit->loc];
-					hearth_line ln = {.function = fn};
-					uint32_t tmp = hearth_add_location(p, l->mapping, l->address,
-									   &ln, 1, false);
-					if (tmp == HEARTH_NONE) {
-						err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-						goto out;
-					}
-					l = &p->locations[hit->loc];
-					l->line0 = p->locations[tmp].line0;
-					l->nlines = 1;
-					p->nlocations--;
-					(*nsym)++;
-				}
+				hit->name = name;
+				hit->namelen = (uint32_t)len;
 			}
 		}
-		line = nl ? nl + 1 : NULL;
+		d = nl ? nl + 1 : dend;
+	}
+	for (size_t i = 0; i < nal;) {
+		size_t run = i + 1;
+		while (run < nal && al[run].addr == al[i].addr)
+			run++;
+		if (!al[i].name) {
+			i = run;
+			continue;
+		}
+		uint32_t s = hearth_intern(p, al[i].name, al[i].namelen);
+		if (s == HEARTH_NONE) {
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+			goto out;
+		}
+		if (s >= nfs) {
+			size_t cap = (size_t)s * 2 + 64;
+			uint32_t *f = realloc(fn_of_str, cap * sizeof(*f));
+			if (!f) {
+				err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+				goto out;
+			}
+			for (size_t k = nfs; k < cap; k++)
+				f[k] = HEARTH_NONE;
+			fn_of_str = f;
+			nfs = cap;
+		}
+		if (fn_of_str[s] == HEARTH_NONE)
+			fn_of_str[s] = hearth_add_function(p, s, s, 0, 0);
+		uint32_t fn = fn_of_str[s];
+		if (fn == HEARTH_NONE) {
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+			goto out;
+		}
+		for (; i < run; i++) {
+			/* A location of one line: appended through a scratch
+			 * location, which is then dropped. */
+			hearth_location *l = &p->locations[al[i].loc];
+			hearth_line ln = {.function = fn};
+			uint32_t tmp = hearth_add_location(p, l->mapping, l->address, &ln, 1, false);
+			if (tmp == HEARTH_NONE) {
+				err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+				goto out;
+			}
+			l = &p->locations[al[i].loc];
+			l->line0 = p->locations[tmp].line0;
+			l->nlines = 1;
+			p->nlocations--;
+			(*nsym)++;
+		}
 	}
 	for (uint32_t m = 0; m < p->nmappings && *nsym; m++)
 		p->mappings[m].has_functions = true;

@@ -260,6 +260,31 @@ expect_fail "host:port is /debug/pprof/profile, -seconds=7 in the query" 2 \
 	"404 Not Found - /debug/pprof/profile\\?seconds=7$" "$S" -seconds=7
 expect_fail "-seconds replaces the URL's seconds=" 2 \
 	"404 Not Found - /x\\?debug=1&seconds=4$" "http://$S/x?seconds=9&debug=1" -seconds=4
+# A symbol endpoint's answer is hostile input too: garbage lines are skipped,
+# the last name of an address wins, a name ends at a NUL byte, and an
+# answer that never ends is cut at -max_size (an error only when remote
+# symbolization is asked for; by default the addresses stay unnamed).
+if "$H" top -symbolize=remote "http://$S/hostile/debug/pprof/goroutine" >"$tmp/hs.txt" 2>"$tmp/err"; then
+	names=$(awk 'f { print $6 } / flat%/ { f = 1 }' "$tmp/hs.txt" | grep '^main\.' | sort | tr '\n' ' ')
+	if [ "$names" = "main.alpha main.beta main.gamma " ] && [ ! -s "$tmp/err" ] &&
+		! grep -q 'main\.gamma[^ ]' "$tmp/hs.txt"; then
+		ok "symbolz: a hostile answer names what it can ($names)"
+	else
+		bad "symbolz: a hostile answer names what it can" "names: $names" "$(cat "$tmp/err")" \
+			"$(cat "$tmp/hs.txt")"
+	fi
+else
+	bad "symbolz: a hostile answer" "$(cat "$tmp/err")"
+fi
+expect_fail "symbolz: an endless answer, -max_size=1m" 5 \
+	"symbolizing with .*/debug/pprof/symbol: response larger than 1048576" \
+	"http://$S/endless/debug/pprof/goroutine" -symbolize=remote -max_size=1m
+if "$H" top -max_size=1m "http://$S/endless/debug/pprof/goroutine" >"$tmp/he.txt" 2>"$tmp/err" &&
+	! grep -q 'main\.' "$tmp/he.txt" && [ ! -s "$tmp/err" ]; then
+	ok "symbolz: an endless answer leaves the addresses by default"
+else
+	bad "symbolz: an endless answer leaves the addresses by default" "$(cat "$tmp/err")"
+fi
 # https: a self-signed certificate is refused, and taken with https+insecure://.
 if command -v openssl >/dev/null 2>&1 &&
 	openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 \
