@@ -213,7 +213,11 @@ if "$H" fetch -q -o "$tmp/f" -seconds 2 "$A" >"$tmp/fetch.out" 2>"$tmp/err"; the
 	n=$(grep -c '	ok$' "$d/index.txt" 2>/dev/null)
 	if [ "$n" = 9 ]; then ok "fetch: index names 9 profiles"; else
 		bad "fetch: index names 9 profiles" "$(cat "$d/index.txt")"; fi
-	[ -s "$tmp/fetch.out" ] && bad "fetch -q prints nothing" "$(cat "$tmp/fetch.out")"
+	if [ -s "$tmp/fetch.out" ] || [ -s "$tmp/err" ]; then
+		bad "fetch -q prints nothing" "$(cat "$tmp/fetch.out" "$tmp/err")"
+	else
+		ok "fetch -q prints nothing"
+	fi
 	for f in cpu heap allocs goroutine block mutex threadcreate; do
 		if go tool pprof -raw "$d/$f.pb.gz" >/dev/null 2>"$tmp/err"; then
 			ok "fetch: go tool pprof -raw $f.pb.gz"
@@ -228,6 +232,22 @@ if "$H" fetch -q -o "$tmp/f" -seconds 2 "$A" >"$tmp/fetch.out" 2>"$tmp/err"; the
 	fi
 else
 	bad "fetch: hearth fetch $A" "$(cat "$tmp/err")"
+fi
+
+# On a terminal (script(1) gives it one) fetch shows its progress on stderr,
+# the seconds left of the timed parts, then erases that line and prints the
+# directory.
+if command -v script >/dev/null 2>&1; then
+	script -qc "'$H' fetch -o '$tmp/f3' -seconds 1 '$A'" /dev/null >"$tmp/tty.out" 2>&1
+	d=$(ls -d "$tmp"/f3/*/ 2>/dev/null | head -n 1)
+	if grep -q "fetch $A: [0-9] of 9 profiles, cpu and trace: [0-9]*s left" "$tmp/tty.out" &&
+		[ -n "$d" ] && tr '\r' '\n' <"$tmp/tty.out" | grep -qF "${d%/}"; then
+		ok "fetch: progress on a terminal, then the directory"
+	else
+		bad "fetch: progress on a terminal, then the directory" "$(tr '\r' '\n' <"$tmp/tty.out")"
+	fi
+else
+	echo "SKIP: no script(1); fetch's progress on a terminal is not checked"
 fi
 
 # Failures: exit 1, one line on stderr naming the URL, quickly.
