@@ -41,6 +41,7 @@ function navigate(changes, replace) {
 	});
 	var qs = n.toString();
 	var url = location.pathname + (qs ? '?' + qs : '');
+	if (qs === S.toString()) replace = true;
 	if (replace) history.replaceState(null, '', url); else history.pushState(null, '', url);
 	S = n;
 	render();
@@ -150,7 +151,7 @@ function openMenu(name, x, y) {
 		['Sandwich (callers, callees)', {view: 'sandwich', f: name}],
 		['Source', {view: 'source', f: name}],
 		['Peek', {view: 'peek', f: name}],
-		['Flame graph', {view: 'flame', f: name, q: exact(name)}]
+		['Find in the flame graph', {view: 'flame', f: name, q: exact(name)}]
 	];
 	items.forEach(function (it) {
 		var b = el('button', null, it[0]);
@@ -439,6 +440,12 @@ function drawTop() {
 }
 $('toptable').addEventListener('click', function (e) {
 	var t = e.target;
+	if (t.classList.contains('inl')) t = t.parentNode;
+	if (t.classList.contains('name')) {
+		var rn = topData.rows[+t.parentNode.querySelector('.rowmenu').dataset.row];
+		openMenu(rn.name, e.clientX, e.clientY);
+		return;
+	}
 	if (t.classList.contains('rowmenu')) {
 		var r = topData.rows[+t.dataset.row], b = t.getBoundingClientRect();
 		openMenu(r.name, b.left, b.bottom);
@@ -729,8 +736,8 @@ window.addEventListener('keydown', function (e) {
 	var t = e.target, typing = t && (t.tagName === 'SELECT' || t.tagName === 'TEXTAREA' ||
 		(t.tagName === 'INPUT' && t.type !== 'checkbox'));
 	if (e.key === 'Escape') {
+		if (!ctxMenu.hidden || $('download').open) { closeMenus(); return; }
 		if (typing) t.blur();
-		closeMenus();
 		if (!typing || t.id === 'search') {
 			$('search').value = '';
 			main.f.sel = -1;

@@ -368,6 +368,12 @@ async function main() {
 		await page.keyboard.press('Enter');
 		await ready(page);
 		eq(new URL(page.url()).searchParams.get('zoom'), 'main.DoWork', 'Enter zooms');
+		const fr = await frame(page, 'main.DoWork');
+		await page.mouse.click(fr.x, fr.y, {button: 'right'});
+		assert(await page.isVisible('#ctx'), 'right-click opens the menu');
+		await page.keyboard.press('Escape');
+		assert(await page.isHidden('#ctx'), 'Esc closes the menu');
+		eq(new URL(page.url()).searchParams.get('zoom'), 'main.DoWork', 'and keeps the zoom');
 		await page.keyboard.press('Escape');
 		await ready(page);
 		eq(new URL(page.url()).searchParams.get('zoom'), null, 'Esc resets');
