@@ -352,8 +352,8 @@ static hearth_err easy_result(CURL *c, CURLcode rc, body_buf *b, uint8_t **body,
 		while (d && k < b->n && k < 200 && d[k] != '\n' && d[k] != '\r')
 			k++;
 		err = hearth_seterr(eb, HEARTH_EIO, "server response: %s%s%.*s",
-				    status_text(b, code, tmp, sizeof(tmp)), k ? " - " : "",
-				    (int)k, d ? d : "");
+				    status_text(b, code, tmp, sizeof(tmp)), k ? " - " : "", (int)k,
+				    d ? d : "");
 	} else if (!b->data && !(b->data = malloc(1))) {
 		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
 	}
@@ -434,7 +434,8 @@ hearth_err hearth_http_get_many(hearth_http_req *reqs, size_t nreqs, hearth_http
 		int running = 0;
 		CURLMcode mc = curl_multi_perform(m, &running);
 		if (mc != CURLM_OK) {
-			err = hearth_seterr(eb, HEARTH_EIO, "HTTP client: %s", curl_multi_strerror(mc));
+			err = hearth_seterr(eb, HEARTH_EIO, "HTTP client: %s",
+					    curl_multi_strerror(mc));
 			goto out;
 		}
 		CURLMsg *msg;
@@ -464,7 +465,8 @@ hearth_err hearth_http_get_many(hearth_http_req *reqs, size_t nreqs, hearth_http
 		}
 		mc = curl_multi_poll(m, NULL, 0, 200, NULL);
 		if (mc != CURLM_OK) {
-			err = hearth_seterr(eb, HEARTH_EIO, "HTTP client: %s", curl_multi_strerror(mc));
+			err = hearth_seterr(eb, HEARTH_EIO, "HTTP client: %s",
+					    curl_multi_strerror(mc));
 			goto out;
 		}
 	}
@@ -504,7 +506,8 @@ static bool looks_like_html(const uint8_t *d, size_t n)
 	size_t left = n - i;
 	return (left >= 9 && !strncasecmp(s, "<!doctype", 9)) ||
 	       (left >= 5 && !strncasecmp(s, "<html", 5)) ||
-	       (left >= 5 && !strncasecmp(s, "<head", 5)) || (left >= 5 && !strncasecmp(s, "<body", 5));
+	       (left >= 5 && !strncasecmp(s, "<head", 5)) ||
+	       (left >= 5 && !strncasecmp(s, "<body", 5));
 }
 
 /* The symbol endpoint next to a profile's URL (pprof's symbolz()). */
@@ -560,8 +563,9 @@ static bool symbol_line(const char *s, const char *end, uint64_t *addr, const ch
 	for (; s < end && isxdigit((unsigned char)*s); s++) {
 		if (a >> 60) /* more than 64 bits: no address of the profile */
 			return false;
-		a = a << 4 | (uint64_t)(isdigit((unsigned char)*s) ? *s - '0'
-								 : (tolower((unsigned char)*s) - 'a' + 10));
+		a = a << 4 | (uint64_t)(isdigit((unsigned char)*s)
+					    ? *s - '0'
+					    : (tolower((unsigned char)*s) - 'a' + 10));
 		digits++;
 	}
 	if (!digits || s == end || (*s != ' ' && *s != '\t'))
@@ -685,7 +689,8 @@ hearth_err hearth_symbolize_remote(hearth_profile *p, const char *url, bool forc
 			 * location, which is then dropped. */
 			hearth_location *l = &p->locations[al[i].loc];
 			hearth_line ln = {.function = fn};
-			uint32_t tmp = hearth_add_location(p, l->mapping, l->address, &ln, 1, false);
+			uint32_t tmp =
+			    hearth_add_location(p, l->mapping, l->address, &ln, 1, false);
 			if (tmp == HEARTH_NONE) {
 				err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
 				goto out;
@@ -709,8 +714,7 @@ out:
 }
 
 hearth_err hearth_fetch_profile(const char *source, const hearth_opts *o,
-				const hearth_read_opts *ro, hearth_profile **out,
-				hearth_errbuf *eb)
+				const hearth_read_opts *ro, hearth_profile **out, hearth_errbuf *eb)
 {
 	*out = NULL;
 	hearth_http_opts ho = {.max_size = o->max_size};
@@ -719,9 +723,10 @@ hearth_err hearth_fetch_profile(const char *source, const hearth_opts *o,
 	size_t n = 0;
 	hearth_err err;
 	if (!url)
-		return hearth_seterr(eb, HEARTH_EINVAL,
-				    "not a URL hearth can fetch (http[s]://HOST[:PORT][/PATH], a host "
-				    "is needed)");
+		return hearth_seterr(
+		    eb, HEARTH_EINVAL,
+		    "not a URL hearth can fetch (http[s]://HOST[:PORT][/PATH], a host "
+		    "is needed)");
 	hearth_errbuf e = {{0}};
 	if ((err = hearth_http_get(url, &ho, NULL, 0, &body, &n, &e))) {
 		hearth_seterr(eb, err, "%s", e.msg);
@@ -740,7 +745,8 @@ hearth_err hearth_fetch_profile(const char *source, const hearth_opts *o,
 	bool remote = true, force = false, asked = false;
 	for (const char *w = o->symbolize; w && *w;) {
 		size_t wn = strcspn(w, ":");
-		if ((wn == 4 && !strncasecmp(w, "none", 4)) || (wn == 2 && !strncasecmp(w, "no", 2))) {
+		if ((wn == 4 && !strncasecmp(w, "none", 4)) ||
+		    (wn == 2 && !strncasecmp(w, "no", 2))) {
 			remote = false;
 			break;
 		}

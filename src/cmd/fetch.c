@@ -15,16 +15,16 @@
 #include "hearth/io.h"
 
 static const char usage[] =
-	"usage: hearth fetch [-o DIR] [-seconds N] [-timeout N] [-max_size BYTES] [-q] host:port\n"
-	"\n"
-	"Collects every profile of a Go program's net/http/pprof endpoints at\n"
-	"once: cpu, heap, allocs, goroutine (proto and debug=2 text), block,\n"
-	"mutex, threadcreate and an execution trace.  They go into a new\n"
-	"directory DIR/<host>_<port>-<YYYYmmdd-HHMMSS> (DIR is . by default)\n"
-	"with index.txt naming each file.  The cpu profile and the trace last\n"
-	"-seconds (default 30); the rest are taken meanwhile.  On a terminal the\n"
-	"seconds left are shown on stderr; -q is silent.  The source may be a\n"
-	"URL (http://host:port, https://...); its path is ignored.\n";
+    "usage: hearth fetch [-o DIR] [-seconds N] [-timeout N] [-max_size BYTES] [-q] host:port\n"
+    "\n"
+    "Collects every profile of a Go program's net/http/pprof endpoints at\n"
+    "once: cpu, heap, allocs, goroutine (proto and debug=2 text), block,\n"
+    "mutex, threadcreate and an execution trace.  They go into a new\n"
+    "directory DIR/<host>_<port>-<YYYYmmdd-HHMMSS> (DIR is . by default)\n"
+    "with index.txt naming each file.  The cpu profile and the trace last\n"
+    "-seconds (default 30); the rest are taken meanwhile.  On a terminal the\n"
+    "seconds left are shown on stderr; -q is silent.  The source may be a\n"
+    "URL (http://host:port, https://...); its path is ignored.\n";
 
 typedef struct {
 	const char *name, *path, *query, *file;
@@ -36,15 +36,27 @@ typedef struct {
 } job;
 
 static job jobs[] = {
-	{.name = "cpu", .path = "profile", .query = "", .file = "cpu.pb.gz", .timed = true},
-	{.name = "trace", .path = "trace", .query = "", .file = "trace.out", .timed = true},
-	{.name = "heap", .path = "heap", .query = "", .file = "heap.pb.gz", .timed = false},
-	{.name = "allocs", .path = "allocs", .query = "", .file = "allocs.pb.gz", .timed = false},
-	{.name = "goroutine", .path = "goroutine", .query = "", .file = "goroutine.pb.gz", .timed = false},
-	{.name = "goroutine-debug2", .path = "goroutine", .query = "debug=2", .file = "goroutine.txt", .timed = false},
-	{.name = "block", .path = "block", .query = "", .file = "block.pb.gz", .timed = false},
-	{.name = "mutex", .path = "mutex", .query = "", .file = "mutex.pb.gz", .timed = false},
-	{.name = "threadcreate", .path = "threadcreate", .query = "", .file = "threadcreate.pb.gz", .timed = false},
+    {.name = "cpu", .path = "profile", .query = "", .file = "cpu.pb.gz", .timed = true},
+    {.name = "trace", .path = "trace", .query = "", .file = "trace.out", .timed = true},
+    {.name = "heap", .path = "heap", .query = "", .file = "heap.pb.gz", .timed = false},
+    {.name = "allocs", .path = "allocs", .query = "", .file = "allocs.pb.gz", .timed = false},
+    {.name = "goroutine",
+     .path = "goroutine",
+     .query = "",
+     .file = "goroutine.pb.gz",
+     .timed = false},
+    {.name = "goroutine-debug2",
+     .path = "goroutine",
+     .query = "debug=2",
+     .file = "goroutine.txt",
+     .timed = false},
+    {.name = "block", .path = "block", .query = "", .file = "block.pb.gz", .timed = false},
+    {.name = "mutex", .path = "mutex", .query = "", .file = "mutex.pb.gz", .timed = false},
+    {.name = "threadcreate",
+     .path = "threadcreate",
+     .query = "",
+     .file = "threadcreate.pb.gz",
+     .timed = false},
 };
 enum { NJOBS = sizeof(jobs) / sizeof(jobs[0]) };
 
@@ -210,8 +222,12 @@ int cmd_fetch(int argc, char **argv)
 		reqs[k].ho.timeout_s = timeout > 0 ? timeout : j->timed ? seconds * 1.5 + 5 : 60;
 		started++;
 	}
-	fetch_run run = {.outdir = dirbuf, .host = host, .reqs = reqs, .seconds = seconds,
-			 .tty = !quiet && isatty(2), .t0 = now_s()};
+	fetch_run run = {.outdir = dirbuf,
+			 .host = host,
+			 .reqs = reqs,
+			 .seconds = seconds,
+			 .tty = !quiet && isatty(2),
+			 .t0 = now_s()};
 	hearth_errbuf geb = {{0}};
 	if (hearth_http_get_many(reqs, (size_t)started, on_done, on_tick, &run, &geb)) {
 		cli_error("fetch: %s", geb.msg);

@@ -17,10 +17,10 @@
 
 typedef struct {
 	const char *source;
-	int seconds, timeout;   /* -seconds, -timeout (0: not given) */
-	const char *url;        /* NULL: not a URL (read as a file) */
-	double timeout_s;       /* the time allowed for the transfer */
-	bool insecure;          /* TLS without certificate checks */
+	int seconds, timeout; /* -seconds, -timeout (0: not given) */
+	const char *url;      /* NULL: not a URL (read as a file) */
+	double timeout_s;     /* the time allowed for the transfer */
+	bool insecure;	      /* TLS without certificate checks */
 } url_case;
 
 /* Says what differs; 1 when something does. */
@@ -67,18 +67,17 @@ static void test_shorthand(void **state)
 {
 	(void)state;
 	static const url_case cases[] = {
-		{"localhost:6060", 0, 0, "http://localhost:6060/debug/pprof/profile", 60, false},
-		{"127.0.0.1:6060", 0, 0, "http://127.0.0.1:6060/debug/pprof/profile", 60, false},
-		{"127.0.0.1:6060/", 0, 0, "http://127.0.0.1:6060/debug/pprof/profile", 60, false},
-		{"[::1]:6060", 0, 0, "http://[::1]:6060/debug/pprof/profile", 60, false},
-		{"localhost:6060/debug/pprof/heap", 0, 0, "http://localhost:6060/debug/pprof/heap",
-		 60, false},
-		{"http://localhost:6060", 0, 0, "http://localhost:6060/debug/pprof/profile", 60,
-		 false},
-		{"http://localhost:6060/", 0, 0, "http://localhost:6060/debug/pprof/profile", 60,
-		 false},
-		{"https://example.com:443/debug/pprof/heap", 0, 0,
-		 "https://example.com:443/debug/pprof/heap", 60, false},
+	    {"localhost:6060", 0, 0, "http://localhost:6060/debug/pprof/profile", 60, false},
+	    {"127.0.0.1:6060", 0, 0, "http://127.0.0.1:6060/debug/pprof/profile", 60, false},
+	    {"127.0.0.1:6060/", 0, 0, "http://127.0.0.1:6060/debug/pprof/profile", 60, false},
+	    {"[::1]:6060", 0, 0, "http://[::1]:6060/debug/pprof/profile", 60, false},
+	    {"localhost:6060/debug/pprof/heap", 0, 0, "http://localhost:6060/debug/pprof/heap", 60,
+	     false},
+	    {"http://localhost:6060", 0, 0, "http://localhost:6060/debug/pprof/profile", 60, false},
+	    {"http://localhost:6060/", 0, 0, "http://localhost:6060/debug/pprof/profile", 60,
+	     false},
+	    {"https://example.com:443/debug/pprof/heap", 0, 0,
+	     "https://example.com:443/debug/pprof/heap", 60, false},
 	};
 	run(cases, sizeof(cases) / sizeof(*cases));
 }
@@ -91,27 +90,27 @@ static void test_seconds_timeout(void **state)
 {
 	(void)state;
 	static const url_case cases[] = {
-		{"localhost:6060", 30, 0, "http://localhost:6060/debug/pprof/profile?seconds=30", 45,
-		 false},
-		{"localhost:6060", 30, 10, "http://localhost:6060/debug/pprof/profile?seconds=30", 10,
-		 false},
-		{"http://h:1/debug/pprof/profile?seconds=5", 0, 0,
-		 "http://h:1/debug/pprof/profile?seconds=5", 7.5, false},
-		{"http://h:1/debug/pprof/profile?seconds=5", 7, 0,
-		 "http://h:1/debug/pprof/profile?seconds=7", 10.5, false},
-		{"http://h:1/x?seconds=9&debug=1", 4, 0, "http://h:1/x?debug=1&seconds=4", 6, false},
-		{"http://h:1/x?debug=1", 3, 0, "http://h:1/x?debug=1&seconds=3", 4.5, false},
-		{"http://h:1/x?gc=1&debug=1", 0, 0, "http://h:1/x?debug=1&gc=1", 60, false},
-		{"http://h:1/debug/pprof/trace?seconds=1", 0, 3,
-		 "http://h:1/debug/pprof/trace?seconds=1", 3, false},
-		/* A seconds= that is no whole number, or not above 0, sets no
-		 * duration; the first of several is the one read. */
-		{"http://h:1/x?seconds=3x", 0, 0, "http://h:1/x?seconds=3x", 60, false},
-		{"http://h:1/x?seconds=-5", 0, 0, "http://h:1/x?seconds=-5", 60, false},
-		{"http://h:1/x?seconds=0", 0, 0, "http://h:1/x?seconds=0", 60, false},
-		{"http://h:1/x?seconds=4&seconds=8", 0, 0, "http://h:1/x?seconds=4&seconds=8", 6,
-		 false},
-		{"http://h:1/x?seconds=4&seconds=8", 2, 0, "http://h:1/x?seconds=2", 3, false},
+	    {"localhost:6060", 30, 0, "http://localhost:6060/debug/pprof/profile?seconds=30", 45,
+	     false},
+	    {"localhost:6060", 30, 10, "http://localhost:6060/debug/pprof/profile?seconds=30", 10,
+	     false},
+	    {"http://h:1/debug/pprof/profile?seconds=5", 0, 0,
+	     "http://h:1/debug/pprof/profile?seconds=5", 7.5, false},
+	    {"http://h:1/debug/pprof/profile?seconds=5", 7, 0,
+	     "http://h:1/debug/pprof/profile?seconds=7", 10.5, false},
+	    {"http://h:1/x?seconds=9&debug=1", 4, 0, "http://h:1/x?debug=1&seconds=4", 6, false},
+	    {"http://h:1/x?debug=1", 3, 0, "http://h:1/x?debug=1&seconds=3", 4.5, false},
+	    {"http://h:1/x?gc=1&debug=1", 0, 0, "http://h:1/x?debug=1&gc=1", 60, false},
+	    {"http://h:1/debug/pprof/trace?seconds=1", 0, 3,
+	     "http://h:1/debug/pprof/trace?seconds=1", 3, false},
+	    /* A seconds= that is no whole number, or not above 0, sets no
+	     * duration; the first of several is the one read. */
+	    {"http://h:1/x?seconds=3x", 0, 0, "http://h:1/x?seconds=3x", 60, false},
+	    {"http://h:1/x?seconds=-5", 0, 0, "http://h:1/x?seconds=-5", 60, false},
+	    {"http://h:1/x?seconds=0", 0, 0, "http://h:1/x?seconds=0", 60, false},
+	    {"http://h:1/x?seconds=4&seconds=8", 0, 0, "http://h:1/x?seconds=4&seconds=8", 6,
+	     false},
+	    {"http://h:1/x?seconds=4&seconds=8", 2, 0, "http://h:1/x?seconds=2", 3, false},
 	};
 	run(cases, sizeof(cases) / sizeof(*cases));
 }
@@ -123,10 +122,10 @@ static void test_https_insecure(void **state)
 {
 	(void)state;
 	static const url_case cases[] = {
-		{"https+insecure://example.com:8443/debug/pprof/heap", 0, 0,
-		 "https://example.com:8443/debug/pprof/heap", 60, true},
-		{"https+insecure://example.com:8443", 2, 0,
-		 "https://example.com:8443/debug/pprof/profile?seconds=2", 3, true},
+	    {"https+insecure://example.com:8443/debug/pprof/heap", 0, 0,
+	     "https://example.com:8443/debug/pprof/heap", 60, true},
+	    {"https+insecure://example.com:8443", 2, 0,
+	     "https://example.com:8443/debug/pprof/profile?seconds=2", 3, true},
 	};
 	run(cases, sizeof(cases) / sizeof(*cases));
 }
@@ -136,13 +135,10 @@ static void test_not_urls(void **state)
 {
 	(void)state;
 	static const url_case cases[] = {
-		{"profile.pb.gz", 0, 0, NULL, 0, false},
-		{"foo:bar", 0, 0, NULL, 0, false},
-		{"localhost:6060x", 0, 0, NULL, 0, false},
-		{"/tmp/a:1", 0, 0, NULL, 0, false},
-		{"file:///tmp/x", 0, 0, NULL, 0, false},
-		{"", 0, 0, NULL, 0, false},
-		{"localhost", 0, 0, NULL, 0, false},
+	    {"profile.pb.gz", 0, 0, NULL, 0, false},   {"foo:bar", 0, 0, NULL, 0, false},
+	    {"localhost:6060x", 0, 0, NULL, 0, false}, {"/tmp/a:1", 0, 0, NULL, 0, false},
+	    {"file:///tmp/x", 0, 0, NULL, 0, false},   {"", 0, 0, NULL, 0, false},
+	    {"localhost", 0, 0, NULL, 0, false},
 	};
 	run(cases, sizeof(cases) / sizeof(*cases));
 }
@@ -155,8 +151,13 @@ static void test_not_urls(void **state)
 static void test_bad_urls(void **state)
 {
 	(void)state;
-	const char *bad[] = {"http://", "https://", "http://[::1", "http://[::1]x:80/",
-			     "http:///debug/pprof/heap", "https+insecure://", "http://h:8x/"};
+	const char *bad[] = {"http://",
+			     "https://",
+			     "http://[::1",
+			     "http://[::1]x:80/",
+			     "http:///debug/pprof/heap",
+			     "https+insecure://",
+			     "http://h:8x/"};
 	int nbad = 0;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		double t;
@@ -194,9 +195,9 @@ static void test_long(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_shorthand),      cmocka_unit_test(test_seconds_timeout),
-		cmocka_unit_test(test_https_insecure), cmocka_unit_test(test_not_urls),
-		cmocka_unit_test(test_bad_urls),       cmocka_unit_test(test_long),
+	    cmocka_unit_test(test_shorthand),	   cmocka_unit_test(test_seconds_timeout),
+	    cmocka_unit_test(test_https_insecure), cmocka_unit_test(test_not_urls),
+	    cmocka_unit_test(test_bad_urls),	   cmocka_unit_test(test_long),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
