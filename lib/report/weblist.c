@@ -297,7 +297,7 @@ typedef struct {
 	const hearth_regex *rx;
 	bool has_addr; /* the regexp reads as an address */
 	uint64_t addr;
-	char **interest; /* sorted names of functions of interest */
+	const char **interest; /* sorted names of functions of interest */
 	size_t ninterest, capinterest;
 	wobj *objs;
 	uint32_t nobjs;
@@ -333,18 +333,25 @@ static bool interesting(const wstate *w, const char *name)
 	return search(&name, w->interest, w->ninterest, sizeof(char *), cmp_str) != NULL;
 }
 
-static void add_interest(wstate *w, const char *name)
+/* The names of the marked functions, sorted, each once. */
+static hearth_err interest_names(wstate *w, const bool *fmark)
 {
-	for (size_t i = 0; i < w->ninterest; i++)
-		if (!strcmp(w->interest[i], name))
-			return;
-	char *d = strdup(name);
-	if (!d || !HEARTH_GROW(w->interest, w->ninterest, w->capinterest, 1)) {
-		free(d);
-		w->err = HEARTH_ENOMEM;
-		return;
+	const hearth_profile *p = w->p;
+	for (uint32_t i = 0; i < p->nfunctions; i++) {
+		if (!fmark[i])
+			continue;
+		if (!HEARTH_GROW(w->interest, w->ninterest, w->capinterest, 2))
+			return HEARTH_ENOMEM;
+		w->interest[w->ninterest++] = hearth_s(p, p->functions[i].name);
+		w->interest[w->ninterest++] = hearth_s(p, p->functions[i].system_name);
 	}
-	w->interest[w->ninterest++] = d;
+	sort(w->interest, w->ninterest, sizeof(char *), cmp_str);
+	size_t k = 0;
+	for (size_t i = 0; i < w->ninterest; i++)
+		if (!k || strcmp(w->interest[k - 1], w->interest[i]))
+			w->interest[k++] = w->interest[i];
+	w->ninterest = k;
+	return HEARTH_OK;
 }
 
 static char *dupn(const char *s, size_t n)
@@ -816,10 +823,11 @@ static hearth_err collect(wstate *w, waddr **out, size_t *nout)
 	int64_t *cum = calloc((size_t)p->nlocations + 1, sizeof(int64_t));
 	bool *marked = calloc((size_t)p->nlocations + 1, 1);
 	bool *seen = calloc((size_t)p->nlocations + 1, 1);
+	bool *fmark = calloc((size_t)p->nfunctions + 1, 1);
 	waddr *as = NULL;
 	size_t na = 0;
 	hearth_err err = HEARTH_ENOMEM;
-	if (!flat || !cum || !marked || !seen)
+	if (!flat || !cum || !marked || !seen || !fmark)
 		goto out;
 	for (size_t s = 0; s < p->nsamples; s++) {
 		const int64_t *v = p->values + s * p->nsample_types;
@@ -851,9 +859,7 @@ static hearth_err collect(wstate *w, waddr **out, size_t *nout)
 				if (ln->function == HEARTH_NONE || ln->function >= p->nfunctions)
 					continue;
 				if (j == loc->nlines - 1) {
-					add_interest(w, hearth_s(p, p->functions[ln->function].name));
-					add_interest(w,
-						     hearth_s(p, p->functions[ln->function].system_name));
+					fmark[ln->function] = true;
 					marked[li] = true;
 				}
 				break;
@@ -874,16 +880,14 @@ static hearth_err collect(wstate *w, waddr **out, size_t *nout)
 			if ((j == 0 && match_file) || hearth_regex_match(w->rx, nm, strlen(nm)) ||
 			    hearth_regex_match(w->rx, sn, strlen(sn)) ||
 			    hearth_regex_match(w->rx, fl, strlen(fl))) {
-				add_interest(w, nm);
-				add_interest(w, sn);
+				fmark[ln->function] = true;
 				marked[li] = true;
 			}
 		}
 	}
-	if (w->err) {
-		err = w->err;
+	if ((err = interest_names(w, fmark)))
 		goto out;
-	}
+	err = HEARTH_ENOMEM;
 	/* Addresses: a location without one gets its own, past every
 	 * mapping (pprof synthesizes them likewise). */
 	uint64_t synth = 0;
@@ -925,6 +929,7 @@ out:
 	free(cum);
 	free(marked);
 	free(seen);
+	free(fmark);
 	if (err) {
 		free(as);
 		as = NULL;
@@ -972,7 +977,6 @@ hearth_err hearth_report_weblist(hearth_report *r, hearth_buf *out, hearth_errbu
 	char cwd[4096];
 	if ((err = collect(&w, &as, &na)))
 		goto out;
-	sort(w.interest, w.ninterest, sizeof(char *), cmp_str);
 	if (w.ninterest == 0) {
 		err = hearth_seterr(eb, HEARTH_EINVAL, "no matches found for regexp: %s", re);
 		goto out;
@@ -1097,8 +1101,6 @@ hearth_err hearth_report_weblist(hearth_report *r, hearth_buf *out, hearth_errbu
 out:
 	if (w.err == HEARTH_ENOMEM || err == HEARTH_ENOMEM)
 		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-	for (size_t i = 0; i < w.ninterest; i++)
-		free(w.interest[i]);
 	free(w.interest);
 	for (uint32_t i = 0; w.objs && i < w.nobjs; i++) {
 		hearth_asm_close(w.objs[i].a);
