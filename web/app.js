@@ -7,8 +7,9 @@
  * window.hearthStats tells how fast the flame graph is (bench/web.js reads
  * it): firstPaintMs (from navigation start to the end of the first flame
  * graph draw), lastDrawMs (the last full draw), zoomMs (the last zoom's
- * redraw), lastHoverMs (the last hover's work), flameBytes and frames (the
- * last /api/flame payload). */
+ * redraw), lastHoverMs (the last hover's work), draws (how many full draws),
+ * pending (answers awaited), flameBytes and frames (the last /api/flame
+ * payload). */
 (function () {
 'use strict';
 
@@ -199,7 +200,7 @@ function flameHandlers(g, onClick) {
 		},
 		onClick: onClick,
 		onContext: function (i, ev) { if (i > 0) openMenu(g.f.name(i), ev.clientX, ev.clientY); },
-		onDraw: function (ms) { stats.lastDrawMs = ms; }
+		onDraw: function (ms) { stats.lastDrawMs = ms; stats.draws = (stats.draws || 0) + 1; }
 	};
 }
 

@@ -146,6 +146,14 @@ async function main() {
 		assert(tip.includes('main.leakSome'), tip);
 		assert(/flat 200ms \(12\.42%\), cum 230ms \(14\.29%\)/.test(tip), 'tooltip: ' + tip);
 		await shot(page, 'flame-hover');
+		// hovering draws on the overlay only: the graph is not drawn again
+		const draws = await page.evaluate(() => window.hearthStats.draws);
+		for (const n of ['main.DoWork', 'math.sinh', 'main.ShortRunningFunction', 'runtime/pprof.Do']) {
+			const g = await frame(page, n);
+			await page.mouse.move(g.x, g.y);
+			await page.waitForFunction(n => document.getElementById('tip').textContent.startsWith(n), n);
+		}
+		eq(await page.evaluate(() => window.hearthStats.draws), draws, 'full draws during hover');
 		await page.mouse.move(1, 1);
 	});
 
