@@ -207,6 +207,28 @@ else
 	bad "heap: fetching /quiesce, heap?debug=1 and heap from $A"
 fi
 
+# The other legacy texts of a live program (goroutine, mutex and block at
+# debug=1: addresses only), symbolized with the program, read as
+# go tool pprof reads them, byte for byte.
+for prof in goroutine mutex block; do
+	if ! get "http://$A/debug/pprof/$prof?debug=1" "$tmp/$prof.1.txt"; then
+		bad "$prof?debug=1 + binary: fetching it"
+		continue
+	fi
+	for o in "" -lines; do
+		# shellcheck disable=SC2086
+		"$H" top $o "$tmp/netsubject" "$tmp/$prof.1.txt" >"$tmp/h.out" 2>"$tmp/err"
+		# shellcheck disable=SC2086
+		go tool pprof -top $o "$tmp/netsubject" "$tmp/$prof.1.txt" >"$tmp/g.out" 2>/dev/null
+		if [ -s "$tmp/g.out" ] && cmp -s "$tmp/h.out" "$tmp/g.out" && grep -q ' main\.' "$tmp/h.out"; then
+			ok "$prof?debug=1 + binary: top${o:+ $o} is go tool pprof's"
+		else
+			bad "$prof?debug=1 + binary: top${o:+ $o} is go tool pprof's" "$(cat "$tmp/err")" \
+				"$(diff "$tmp/g.out" "$tmp/h.out")"
+		fi
+	done
+done
+
 # fetch: every profile, each readable by go tool pprof, and an index.
 if "$H" fetch -q -o "$tmp/f" -seconds 2 "$A" >"$tmp/fetch.out" 2>"$tmp/err"; then
 	d=$(ls -d "$tmp"/f/*/ 2>/dev/null | head -n 1)
