@@ -229,8 +229,15 @@ for prof in goroutine mutex block; do
 	done
 done
 
-# fetch: every profile, each readable by go tool pprof, and an index.
+# fetch: every profile, each readable by go tool pprof, and an index; the
+# subject counts the requests it serves at once (the CPU profile and the
+# trace, each 2 s long, overlap only when fetched concurrently).
+get "http://$A/maxinflight" "$tmp/q"
 if "$H" fetch -q -o "$tmp/f" -seconds 2 "$A" >"$tmp/fetch.out" 2>"$tmp/err"; then
+	get "http://$A/maxinflight" "$tmp/inflight"
+	m=$(cat "$tmp/inflight")
+	if [ "${m:-0}" -ge 2 ]; then ok "fetch: concurrent ($m requests served at once)"; else
+		bad "fetch: concurrent" "at most ${m:-?} requests served at once"; fi
 	d=$(ls -d "$tmp"/f/*/ 2>/dev/null | head -n 1)
 	n=$(grep -c '	ok$' "$d/index.txt" 2>/dev/null)
 	if [ "$n" = 9 ]; then ok "fetch: index names 9 profiles"; else

@@ -4,7 +4,9 @@
 // only the last few buffers (alloc_space far above inuse_space),
 // contendLock fights over one mutex, and parkGoroutines parks a known
 // number of goroutines.  /count reports the program's own goroutine count;
-// /quiesce and /resume hold the heap profile still (see there).
+// /quiesce and /resume hold the heap profile still (see there);
+// /maxinflight tells (and resets) the most /debug/pprof/ requests served at
+// once, which shows whether a client fetches profiles concurrently.
 package main
 
 import (
@@ -17,7 +19,9 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -69,6 +73,26 @@ func contendLock() {
 	hot.Unlock()
 }
 
+var inflight, maxInflight int64
+
+// trackInflight counts the /debug/pprof/ requests being served and keeps
+// the largest count seen.
+func trackInflight(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/debug/pprof/") {
+			n := atomic.AddInt64(&inflight, 1)
+			defer atomic.AddInt64(&inflight, -1)
+			for {
+				m := atomic.LoadInt64(&maxInflight)
+				if n <= m || atomic.CompareAndSwapInt64(&maxInflight, m, n) {
+					break
+				}
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
 //go:noinline
 func parkGoroutines(n int, stop chan struct{}) {
 	for i := 0; i < n; i++ {
@@ -112,6 +136,9 @@ func main() {
 		runtime.GC()
 		fmt.Fprintln(w, "ok")
 	})
+	http.HandleFunc("/maxinflight", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, atomic.SwapInt64(&maxInflight, 0))
+	})
 	http.HandleFunc("/resume", func(w http.ResponseWriter, r *http.Request) {
 		debug.SetGCPercent(100)
 		fmt.Fprintln(w, "ok")
@@ -127,5 +154,5 @@ func main() {
 		os.WriteFile(*addrFile+".tmp", []byte(ln.Addr().String()), 0644)
 		os.Rename(*addrFile+".tmp", *addrFile)
 	}
-	log.Fatal(http.Serve(ln, nil))
+	log.Fatal(http.Serve(ln, trackInflight(http.DefaultServeMux)))
 }
