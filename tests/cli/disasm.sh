@@ -22,7 +22,9 @@
 #     headers and the assembly rows with samples equal to pprof's page (the
 #     instruction text aside, and pprof's rows before a run's first
 #     function entry); each line `hearth list` gives a value has the same
-#     values on the page; names escaped; -output=FILE;
+#     values on the page; names escaped; -output=FILE; in Chromium (when
+#     tests/e2e's playwright-core is installed) a click on a line shows and
+#     hides its instructions;
 #   - -h of both lists -seconds, -timeout and -symbolize.
 #
 #   tests/cli/disasm.sh BUILD_DIR [-v]
@@ -386,6 +388,38 @@ if gobuild "$b" && "$b" "$tmp/heap.txt" "$tmp/cpu.pb.gz" 1 >"$tmp/run.log" 2>&1 
 	else
 		diff "$tmp/g.n" "$tmp/h.n" >"$tmp/diff"
 		bad "weblist main, heap: rows and numbers as pprof's" "$tmp/diff"
+	fi
+	# In a browser: a click on a source line shows its instructions, a
+	# second hides them (Chromium through playwright-core, when installed).
+	pw=$PWD/tests/e2e/node_modules/playwright-core
+	if command -v node >/dev/null 2>&1 && [ -d "$pw" ] && command -v chromium >/dev/null 2>&1; then
+		"$hearth" weblist main.spin "$b" "$cpu" >"$tmp/c.html" 2>/dev/null
+		cat >"$tmp/click.js" <<'JS'
+const { chromium } = require(process.argv[2]);
+(async () => {
+  const b = await chromium.launch({ executablePath: process.argv[4], args: ['--no-sandbox'] });
+  const p = await b.newPage();
+  const errors = [];
+  p.on('pageerror', e => errors.push(String(e)));
+  await p.goto('file://' + process.argv[3]);
+  const live = p.locator('span.livesrc').first();
+  const asm = p.locator('span.livesrc + span.asm').first();
+  const before = await asm.isVisible();
+  await live.click();
+  const after = await asm.isVisible();
+  await live.click();
+  const again = await asm.isVisible();
+  console.log(JSON.stringify({ before, after, again, errors }));
+  await b.close();
+})().catch(e => { console.log(String(e)); process.exit(1); });
+JS
+		got=$(timeout 120 node "$tmp/click.js" "$pw" "$tmp/c.html" "$(command -v chromium)" 2>&1)
+		if [ "$got" = '{"before":false,"after":true,"again":false,"errors":[]}' ]; then
+			ok "weblist in Chromium: a click shows a line's assembly, another hides it"
+		else
+			echo "$got" >"$tmp/click.log"
+			bad "weblist in Chromium: a click shows a line's assembly, another hides it" "$tmp/click.log"
+		fi
 	fi
 	# -output=FILE: the page there, nothing on stdout.
 	"$hearth" weblist -output="$tmp/o.html" main.spin "$b" "$cpu" >"$tmp/h.out" 2>"$tmp/h.err"
