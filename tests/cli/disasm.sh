@@ -366,6 +366,23 @@ if gobuild "$b" && "$b" "$tmp/heap.txt" "$tmp/cpu.pb.gz" 1 >"$tmp/run.log" 2>&1 
 			bad "weblist $re: well-formed, lines as hearth list gives them" "$tmp/w.log"
 		fi
 	done
+	for o in "-focus=spin main $cpu" "-divide_by=3 main $cpu" "-unit=s main $cpu" \
+		"-sample_index=alloc_space main $heap" "-mean keep $heap"; do
+		# shellcheck disable=SC2086
+		set -- $o
+		opt=$1 re=$2 prof=$3
+		rm -f "$tmp/g.html"
+		"$hearth" weblist "$opt" "$re" "$b" "$prof" >"$tmp/h.html" 2>"$tmp/h.err"
+		go tool pprof "$opt" -weblist="$re" -output="$tmp/g.html" "$b" "$prof" >/dev/null 2>&1
+		python3 "$tmp/wnorm.py" "$tmp/h.html" >"$tmp/h.n"
+		python3 "$tmp/wnorm.py" "$tmp/g.html" >"$tmp/g.n" 2>/dev/null
+		if grep -q "^asm " "$tmp/g.n" && cmp -s "$tmp/h.n" "$tmp/g.n"; then
+			ok "weblist $opt $re: rows and numbers as pprof's"
+		else
+			diff "$tmp/g.n" "$tmp/h.n" >"$tmp/diff"
+			bad "weblist $opt $re: rows and numbers as pprof's" "$tmp/diff"
+		fi
+	done
 	# A regexp that reads as a sampled address: the function holding it.
 	"$hearth" disasm main.spin "$b" "$cpu" >"$tmp/h.out" 2>&1
 	addr=0x$(awk '$1 != "." && $3 ~ /^[0-9a-f]+:$/ {sub(":", "", $3); print $3; exit}' "$tmp/h.out")
