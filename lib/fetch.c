@@ -589,6 +589,18 @@ static int cmp_addr_loc(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
+/* pprof's symbolz asks about the locations with an address and no lines
+ * of their own, in mappings without functions; force takes mappings that
+ * have functions too, but still only the locations without lines. */
+static bool wants_symbol(const hearth_profile *p, const hearth_location *l, bool force)
+{
+	if (!l->address || l->nlines)
+		return false;
+	if (l->mapping == HEARTH_NONE || l->mapping >= p->nmappings)
+		return false;
+	return force || !p->mappings[l->mapping].has_functions;
+}
+
 hearth_err hearth_symbolize_remote(hearth_profile *p, const char *url, bool force,
 				   const hearth_http_opts *hoin, size_t *nsym, hearth_errbuf *eb)
 {
@@ -600,7 +612,7 @@ hearth_err hearth_symbolize_remote(hearth_profile *p, const char *url, bool forc
 	size_t nal = 0, nresp = 0, nfs = 0;
 	hearth_err err = HEARTH_OK;
 	for (uint32_t i = 0; i < p->nlocations; i++)
-		if (p->locations[i].address && (force || p->locations[i].nlines == 0))
+		if (wants_symbol(p, &p->locations[i], force))
 			nal++;
 	if (nal == 0)
 		return HEARTH_OK;
@@ -610,7 +622,7 @@ hearth_err hearth_symbolize_remote(hearth_profile *p, const char *url, bool forc
 	}
 	nal = 0;
 	for (uint32_t i = 0; i < p->nlocations; i++)
-		if (p->locations[i].address && (force || p->locations[i].nlines == 0))
+		if (wants_symbol(p, &p->locations[i], force))
 			al[nal++] = (addr_loc){.addr = p->locations[i].address, .loc = i};
 	qsort(al, nal, sizeof(*al), cmp_addr_loc);
 	size_t pn = 0;

@@ -77,9 +77,10 @@ hearth_err hearth_fetch_profile(const char *source, const hearth_opts *o,
 				hearth_errbuf *eb);
 
 /* pprof's symbolz: the addresses of p's locations that have none of their
- * own lines (all addresses when force) are posted to the symbol endpoint
- * next to url (/debug/pprof/symbol) and the names it answers become the
- * locations' functions.  *nsym gets the count of locations symbolized. */
+ * own lines, in mappings without functions (with them too when force), are
+ * posted to the symbol endpoint next to url (/debug/pprof/symbol) and the
+ * names it answers become the locations' functions.  *nsym gets the count of
+ * locations symbolized. */
 hearth_err hearth_symbolize_remote(hearth_profile *p, const char *url, bool force,
 				   const hearth_http_opts *ho, size_t *nsym, hearth_errbuf *eb);
 

@@ -199,6 +199,22 @@ if get "http://$A/quiesce" "$tmp/q" && get "http://$A/debug/pprof/heap?debug=1" 
 				"$(diff "$tmp/gt" "$tmp/ht.$si")" "$(diff "$tmp/gp" "$tmp/hp.$si")"
 		fi
 	done
+	# Still quiescent: the heap profile fetched again, with -symbolize=
+	# remote:force, is the one above.  A proto's locations all have their
+	# lines, and pprof's symbolz asks only about locations without lines,
+	# force or not; go tool pprof fetching it says the same.
+	"$H" top -lines -symbolize=remote:force "http://$A/debug/pprof/heap" 2>"$tmp/err" |
+		grep -v '^Time: ' >"$tmp/hf"
+	go tool pprof -top -lines -symbolize=remote:force "http://$A/debug/pprof/heap" 2>/dev/null |
+		grep -v '^Time: ' >"$tmp/gf"
+	"$H" top -lines "$tmp/heap.pb.gz" 2>>"$tmp/err" | grep -v '^Time: ' >"$tmp/hp0"
+	if [ -s "$tmp/gf" ] && cmp -s "$tmp/hf" "$tmp/hp0" && cmp -s "$tmp/hf" "$tmp/gf" &&
+		[ ! -s "$tmp/err" ]; then
+		ok "symbolz: -symbolize=remote:force leaves a proto's lines, as go tool pprof (top -lines)"
+	else
+		bad "symbolz: -symbolize=remote:force leaves a proto's lines, as go tool pprof" \
+			"$(cat "$tmp/err")" "$(diff "$tmp/hp0" "$tmp/hf")" "$(diff "$tmp/gf" "$tmp/hf")"
+	fi
 	if $loaded; then
 		r=$(first_row "$tmp/hp.alloc_space")
 		if [ "$r" = main.keepRecent ]; then ok "heap proto: main.keepRecent leads alloc_space"; else
