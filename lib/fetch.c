@@ -524,8 +524,19 @@ static char *symbol_url(const char *url)
 	char *s = malloc(n);
 	if (!s)
 		return NULL;
+	/* Go's handlers all live under /debug/pprof/; gperftools' end in
+	 * /pprof/heap, /pprof/profile ... (pprof's hasGperftoolsSuffix). */
+	static const char *const gperf[] = {"/pprof/heap", "/pprof/growth", "/pprof/profile",
+					    "/pprof/pmuprofile", "/pprof/contention"};
+	bool beside = false;
 	const char *dp = strstr(path, "/debug/pprof/");
-	if (dp && dp < path + pathlen) {
+	if (dp && dp < path + pathlen)
+		beside = true;
+	for (size_t i = 0; i < sizeof(gperf) / sizeof(*gperf) && !beside; i++) {
+		size_t k = strlen(gperf[i]);
+		beside = pathlen >= k && !memcmp(path + pathlen - k, gperf[i], k);
+	}
+	if (beside) {
 		/* path.Clean(path + "/../symbol"): the last element replaced. */
 		size_t keep = pathlen;
 		while (keep && path[keep - 1] == '/')

@@ -343,6 +343,14 @@ if "$H" top -symbolize=remote "http://$S/hostile/debug/pprof/goroutine" >"$tmp/h
 else
 	bad "symbolz: a hostile answer" "$(cat "$tmp/err")"
 fi
+# A gperftools-style path (…/pprof/heap, no /debug/) has its symbol
+# endpoint beside it, …/pprof/symbol, as pprof finds it.
+if "$H" top -symbolize=remote "http://$S/gperf/pprof/heap" >"$tmp/gp.txt" 2>"$tmp/err" &&
+	grep -q ' main\.gperf$' "$tmp/gp.txt"; then
+	ok "symbolz: /pprof/heap is symbolized through /pprof/symbol"
+else
+	bad "symbolz: /pprof/heap is symbolized through /pprof/symbol" "$(cat "$tmp/err")"
+fi
 expect_fail "symbolz: an endless answer, -max_size=1m" 5 \
 	"symbolizing with .*/debug/pprof/symbol: response larger than 1048576" \
 	"http://$S/endless/debug/pprof/goroutine" -symbolize=remote -max_size=1m

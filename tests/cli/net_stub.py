@@ -19,6 +19,8 @@ goroutine?debug=1 text of addresses only:
             (main.beta), one without a name, one whose name has a NUL
             (main.gamma, cut there)
   /endless/debug/pprof/goroutine  the text; its /symbol answer never ends
+  /gperf/pprof/heap  the text at a gperftools path: /gperf/pprof/symbol names
+            every address main.gperf
 
 Usage: net_stub.py PORTFILE [CERTFILE]  (listens on a free loopback port,
 writes it; with CERTFILE, a PEM of key and certificate, over TLS)."""
@@ -63,6 +65,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 out += [b"0x%x\n" % addrs[2]]
                 out += [b"0x%x main.gamma\0ma\n" % addrs[3]]
             self.send_body(200, "text/plain", b"".join(out))
+        elif p == "/gperf/pprof/symbol":
+            addrs = [a for a in posted.split("+") if a.startswith("0x")]
+            body = b"".join(b"%s main.gperf\n" % a.encode() for a in addrs)
+            self.send_body(200, "text/plain", b"num_symbols: 1\n" + body)
         elif p == "/endless/debug/pprof/symbol":
             self.send_response(200)
             self.send_header("Content-Type", "text/plain")
@@ -78,7 +84,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         p = self.path.split("?")[0]
-        if p in ("/hostile/debug/pprof/goroutine", "/endless/debug/pprof/goroutine"):
+        if p in ("/hostile/debug/pprof/goroutine", "/endless/debug/pprof/goroutine",
+                 "/gperf/pprof/heap"):
             self.send_body(200, "text/plain", GOROUTINES)
         elif p in ("/404", "/500"):
             code = int(p[1:])
