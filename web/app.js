@@ -638,6 +638,7 @@ function render() {
 	if (v !== 'sandwich') setNote('sandwich', '');
 	refineInputs();
 	sampleSelect();
+	granularitySelect();
 	downloads();
 	$('icicle').checked = S.get('icicle') === '1';
 	if (document.activeElement !== $('filter')) $('filter').value = S.get('filter') || '';
@@ -677,6 +678,22 @@ $('refine-clear').addEventListener('click', function () {
 	navigate(ch);
 });
 
+/* Granularity: one of the flags functions (the default), filefunctions,
+ * files, lines, addresses in the URL. */
+var GRAN = ['functions', 'filefunctions', 'files', 'lines', 'addresses'];
+function isOn(k) { var v = S.get(k); return v !== null && v !== '0' && v !== 'false'; }
+function granularitySelect() {
+	var g = '';
+	GRAN.forEach(function (k) { if (isOn(k) && k !== 'functions') g = k; });
+	$('granularity').value = g;
+}
+$('granularity').addEventListener('change', function () {
+	var ch = {}, v = $('granularity').value;
+	GRAN.forEach(function (k) { ch[k] = null; });
+	if (v) ch[v] = '1';
+	navigate(ch);
+});
+
 function sampleSelect() {
 	var sel = $('sample');
 	if (!profile) return;
@@ -684,8 +701,9 @@ function sampleSelect() {
 	sel.textContent = '';
 	var found = false;
 	types.forEach(function (t) {
-		var o = el('option', null, t.type + ' (' + t.unit + ')');
+		var o = el('option', null, t.type);
 		o.value = t.type;
+		o.title = t.type + ' (' + t.unit + ')';
 		if (cur === null ? t.index === profile.default_sample_index : (cur === t.type || cur === String(t.index))) {
 			o.selected = true;
 			found = true;
@@ -789,6 +807,7 @@ api('profile', '').then(function (p) {
 	profile = p;
 	stats.profile = true;
 	$('title').textContent = p.title || 'hearth';
+	$('title').title = (p.sources || []).join(', ');
 	document.body.classList.toggle('diff', !!p.diff);
 	render();
 }, function (e) {

@@ -46,8 +46,23 @@ fi
 
 tmp=$(mktemp -d)
 pids=
+# running PID: the process is there and not a zombie
+running() {
+	case $(ps -o stat= -p "$1" 2>/dev/null) in '' | Z*) return 1 ;; esac
+	return 0
+}
 cleanup() {
 	for p in $pids; do kill "$p" 2>/dev/null; done
+	# a server that does not stop on SIGTERM within 5 s is killed
+	i=0
+	while [ $i -lt 50 ]; do
+		left=
+		for p in $pids; do running "$p" && left="$left $p"; done
+		[ -z "$left" ] && break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	for p in $left; do kill -9 "$p" 2>/dev/null; done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
@@ -64,7 +79,7 @@ start() {
 	while [ $i -lt 300 ]; do
 		url=$(head -n 1 "$tmp/$name.out" 2>/dev/null | grep -o 'http://[^ ]*' | sed 's,/$,,' || true)
 		[ -n "$url" ] && return 0
-		kill -0 "$!" 2>/dev/null || break
+		running "$!" || break
 		sleep 0.1
 		i=$((i + 1))
 	done
@@ -108,7 +123,7 @@ rc=$?
 cat "$tmp/e2e.log"
 # every server must still be up after all that
 alive=0
-for p in $pids; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
+for p in $pids; do running "$p" && alive=$((alive + 1)); done
 if ! tail -n 1 "$tmp/e2e.log" | grep -q '^[0-9]* passed, [0-9]* failed$'; then
 	echo "FAIL: e2e.js ended without its count (exit $rc)"
 	echo "0 passed, 1 failed"

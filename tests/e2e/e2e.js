@@ -286,6 +286,24 @@ async function main() {
 		await shot(page, 'flame-samples');
 	});
 
+	await check('granularity: lines gives hearth top -lines; the flame graph follows', async () => {
+		await go(page, URL0, 'view=top');
+		await page.selectOption('#granularity', 'lines');
+		await ready(page);
+		eq(new URL(page.url()).searchParams.get('lines'), '1', 'lines=1 in the URL');
+		eq(await topRows(page), cliTop(['-lines', PROFILE]).rows, 'rows for -lines');
+		await page.click('#views button[data-view=flame]');
+		await ready(page);
+		const names = await page.evaluate(() => window.hearth.main.D.names.slice(1));
+		assert(names.length && names.every(n => / \S+:\d+$/.test(n)), 'frames by line: ' + names.slice(0, 3));
+		await page.reload();
+		await ready(page);
+		eq(await page.inputValue('#granularity'), 'lines', 'restored from the URL');
+		await page.selectOption('#granularity', '');
+		await ready(page);
+		eq(new URL(page.url()).searchParams.get('lines'), null, 'back to functions');
+	});
+
 	await check('the graph view shows an SVG; wheel zooms; clicking a node focuses it', async () => {
 		await go(page, URL0, 'view=graph');
 		await page.waitForSelector('#graph svg g.node');
