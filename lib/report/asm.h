@@ -17,8 +17,11 @@
 #include "hearth/regex.h"
 #include "hearth/symbolize.h"
 
-/* The most code one range may cover: more is refused, not decoded. */
-#define HEARTH_ASM_MAX_RANGE ((uint64_t)4 << 20)
+/* The most code one range may cover (more is refused, not decoded), and the
+ * most one report decodes in all: a hostile symbol table can make every
+ * symbol cover all of .text. */
+#define HEARTH_ASM_MAX_RANGE ((uint64_t)16 << 20)
+#define HEARTH_ASM_MAX_TOTAL ((uint64_t)32 << 20)
 
 typedef struct {
 	uint64_t start, end; /* pprof's Sym: end is start+size-1 */
@@ -43,6 +46,12 @@ typedef struct {
 static inline const char *hearth_asm_text(const hearth_asm_list *l, const hearth_asm_inst *in)
 {
 	return l->text.data + in->text;
+}
+
+/* The bytes of code l covers. */
+static inline uint64_t hearth_asm_span(const hearth_asm_list *l)
+{
+	return l->n ? l->v[l->n - 1].addr + l->v[l->n - 1].size - l->v[0].addr : 0;
 }
 
 typedef struct hearth_asm hearth_asm;

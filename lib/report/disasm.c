@@ -180,6 +180,7 @@ hearth_err hearth_report_disasm(hearth_report *r, hearth_buf *out, hearth_errbuf
 	objsym *syms = NULL;
 	size_t nsyms = 0, capsyms = 0;
 	uint32_t nobjs = 0;
+	uint64_t code = 0; /* bytes decoded so far */
 	hearth_buf body = {0}, name = {0};
 	hearth_asm_list l = {0};
 	if ((err = hearth_rpt_full_graph(r, &t))) {
@@ -279,6 +280,14 @@ hearth_err hearth_report_disasm(hearth_report *r, hearth_buf *out, hearth_errbuf
 		}
 		if ((err = hearth_asm_decode(s->obj->a, s->sym.start, s->sym.end, &l, eb)))
 			goto out;
+		code += hearth_asm_span(&l);
+		if (code > HEARTH_ASM_MAX_TOTAL) {
+			err = hearth_seterr(eb, HEARTH_ETOOBIG,
+					    "disasm: more than %llu MiB of code to show (at %s); a "
+					    "narrower regexp shows less",
+					    (unsigned long long)(HEARTH_ASM_MAX_TOTAL >> 20), s->sym.name);
+			goto out;
+		}
 		routine(r, g, byaddr + s->n0, s->nn, s, &l, &body);
 	}
 	err = HEARTH_ENOMEM;

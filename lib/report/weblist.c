@@ -1052,9 +1052,22 @@ hearth_err hearth_report_weblist(hearth_report *r, hearth_buf *out, hearth_errbu
 	sort(rgs, nr, sizeof(*rgs), cmp_range);
 	if (nr > MAX_RANGES)
 		nr = MAX_RANGES;
+	uint64_t code = 0;
 	for (size_t i = 0; i < nr && !w.err; i++) {
 		hearth_errbuf de = {{0}};
+		if (code > HEARTH_ASM_MAX_TOTAL) {
+			hearth_buf_printf(&r->warn,
+					  "weblist: %#llx-%#llx not disassembled: more than %llu MiB of "
+					  "code in all\n",
+					  (unsigned long long)rgs[i].begin, (unsigned long long)rgs[i].end,
+					  (unsigned long long)(HEARTH_ASM_MAX_TOTAL >> 20));
+			continue;
+		}
+		l.n = 0;
 		expand_range(&w, &rgs[i], &l, &de);
+		code += hearth_asm_span(&l);
+		if (de.msg[0])
+			hearth_buf_printf(&r->warn, "weblist: %s\n", de.msg);
 		/* A range sorted in after each run keeps have_inst's search valid. */
 		sort(w.insts, w.ninsts, sizeof(*w.insts), cmp_inst);
 	}
