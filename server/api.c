@@ -56,8 +56,8 @@ void hearth_api_error(hearth_api_resp *resp, int status, const char *msg)
 	memset(resp, 0, sizeof(*resp));
 	resp->status = status;
 	resp->type = JSON_TYPE;
-	if (o && c)
-		json_object_set_new(o, "error", json_string(c));
+	if (o)
+		json_object_set_new(o, "error", json_string(c ? c : "out of memory"));
 	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	hearth_buf_puts(&resp->body, s ? s : "{\"error\":\"out of memory\"}");
 	hearth_buf_put(&resp->body, "\n", 1);

@@ -83,10 +83,16 @@ static int take_flags(int argc, char **argv, const char **http, bool *no_browser
 				cli_error("option -http needs host:port");
 				return -1;
 			}
-		} else if (!strcmp(name, "no_browser") || !strcmp(name, "no_browser=true")) {
-			*no_browser = true;
-		} else if (!strcmp(name, "no_browser=false")) {
-			*no_browser = false;
+		} else if (!strncmp(name, "no_browser", 10) && (name[10] == '=' || !name[10])) {
+			const char *v = name[10] ? name + 11 : "true";
+			if (!strcmp(v, "true") || !strcmp(v, "1"))
+				*no_browser = true;
+			else if (!strcmp(v, "false") || !strcmp(v, "0"))
+				*no_browser = false;
+			else {
+				cli_error("-no_browser=%s: want true or false", v);
+				return -1;
+			}
 		} else {
 			argv[w++] = a;
 		}
