@@ -256,7 +256,7 @@ fi
 # sanitizer builds (valgrind cannot run them).
 if command -v valgrind >/dev/null && ! grep -q __asan_init "$hearth" 2>/dev/null; then
 	for fmt in svg pdf; do
-		runs "valgrind: $fmt without leaks" valgrind -q --num-callers=50 --leak-check=full \
+		runs "valgrind: $fmt without leaks" valgrind -q --num-callers=100 --leak-check=full \
 			--errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 \
 			--suppressions=tests/graphviz.supp \
 			"$hearth" $fmt -output="$work/vg.$fmt" tests/data/leaky.cpu.pb.gz
