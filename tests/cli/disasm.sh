@@ -484,10 +484,23 @@ for k in range(ss // 24):
     if d[lo + n:d.index(0, lo + n)] == b"main.spin":
         struct.pack_into("<Q", b, e + 16, 1 << 40)
 write("huge", b)
+b = bytearray(d)
+for k in range(1, ss // 24):
+    struct.pack_into("<Q", b, so + 24 * k + 16, 1 << 40)
+write("allhuge", b)                      # every symbol 1 TB long
 b = bytearray(d); struct.pack_into("<H", b, 0x12, 0x1234)
 write("machine", b)                      # an unknown machine
 write("short", d[:len(d) // 3])          # cut short
 PY
+	# Every symbol covering the rest of .text: the report's cap on code.
+	"$hearth" disasm . "$tmp/bad.allhuge" "$cpu" >"$tmp/h.out" 2>"$tmp/h.err"
+	rc=$?
+	if [ "$rc" = 1 ] && grep -q "^hearth: disasm: more than 32 MiB of code" "$tmp/h.err" &&
+		[ "$(wc -l <"$tmp/h.err")" = 1 ]; then
+		ok "damaged program (every symbol 1 TB): the cap on code said"
+	else
+		bad "damaged program (every symbol 1 TB): the cap on code said (rc $rc)" "$tmp/h.err"
+	fi
 	for v in textoff textsize symentsize symsize huge machine short; do
 		for cmd in disasm weblist; do
 			"$hearth" $cmd main.spin "$tmp/bad.$v" "$cpu" >"$tmp/h.out" 2>"$tmp/h.err"
