@@ -420,7 +420,7 @@ function drawTop() {
 		tr.appendChild(el('td', 'num', r.cum_label));
 		tr.appendChild(el('td', 'num', r.cum_pct_label || percentage(r.cum, T.total)));
 		var nm = el('td', 'name', r.name);
-		if (r.inline) nm.appendChild(el('span', 'inl', ' (inline)'));
+		if (r.inline) nm.appendChild(el('span', 'inl', r.partial_inline ? ' (partial-inline)' : ' (inline)'));
 		tr.appendChild(nm);
 		var mb = el('button', 'rowmenu', '\u22ef');
 		mb.type = 'button';
@@ -681,16 +681,22 @@ $('refine-clear').addEventListener('click', function () {
 /* Granularity: one of the flags functions (the default), filefunctions,
  * files, lines, addresses in the URL. */
 var GRAN = ['functions', 'filefunctions', 'files', 'lines', 'addresses'];
-function isOn(k) { var v = S.get(k); return v !== null && v !== '0' && v !== 'false'; }
+function on(v) { return v !== null && v !== undefined && v !== '0' && v !== 'false'; }
+/* The command line's granularity (functions unless it gave another). */
+function defaultGran() {
+	var def = (profile && profile.defaults) || {}, g = 'functions';
+	GRAN.forEach(function (k) { if (on(def[k])) g = k; });
+	return g;
+}
 function granularitySelect() {
-	var g = '';
-	GRAN.forEach(function (k) { if (isOn(k) && k !== 'functions') g = k; });
-	$('granularity').value = g;
+	var g = null;
+	GRAN.forEach(function (k) { if (on(S.get(k))) g = k; });
+	$('granularity').value = g || defaultGran();
 }
 $('granularity').addEventListener('change', function () {
 	var ch = {}, v = $('granularity').value;
 	GRAN.forEach(function (k) { ch[k] = null; });
-	if (v) ch[v] = '1';
+	if (v !== defaultGran()) ch[v] = '1';
 	navigate(ch);
 });
 

@@ -299,7 +299,7 @@ async function main() {
 		await page.reload();
 		await ready(page);
 		eq(await page.inputValue('#granularity'), 'lines', 'restored from the URL');
-		await page.selectOption('#granularity', '');
+		await page.selectOption('#granularity', 'functions');
 		await ready(page);
 		eq(new URL(page.url()).searchParams.get('lines'), null, 'back to functions');
 	});
