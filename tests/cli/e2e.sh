@@ -14,6 +14,8 @@
 #   - a diff (-diff_base=leaky.series.01 on leaky.series.02): red and green
 #     in the flame graph and the table;
 #   - folded stacks whose names are HTML: shown as text, nothing injected;
+#   - leaky.cpu with -lines -focus=main: the command line's options are the
+#     page's defaults (refine bar, granularity) and can be undone;
 #   - ../shared/bench/mid.cpu.pb.gz (when present): the page says how much
 #     the server merged, and zooming in loads a finer graph.
 #
@@ -103,6 +105,8 @@ start diff -diff_base="$base" "$after" || { echo "0 passed, 1 failed"; exit 1; }
 diff_url=$url
 start weird "$tmp/weird.folded" || { echo "0 passed, 1 failed"; exit 1; }
 weird_url=$url
+start defaults -lines -focus=main "$profile" || { echo "0 passed, 1 failed"; exit 1; }
+defaults_url=$url
 
 # A profile big enough for the server to merge frames (when ../shared is there).
 mid_url=
@@ -117,6 +121,7 @@ mkdir -p "$build/test-logs/e2e"
 HEARTH=$hearth E2E_URL=$main_url E2E_PROFILE=$profile \
 	E2E_DIFF_URL=$diff_url E2E_DIFF_BASE=$base E2E_DIFF_PROFILE=$after \
 	E2E_WEIRD_URL=$weird_url E2E_WEIRD_PROFILE=$tmp/weird.folded E2E_MID_URL=$mid_url \
+	E2E_DEFAULTS_URL=$defaults_url \
 	E2E_SHOTS=$build/test-logs/e2e CHROMIUM=$chromium \
 	node tests/e2e/e2e.js >"$tmp/e2e.log" 2>&1
 rc=$?
@@ -131,7 +136,7 @@ if ! tail -n 1 "$tmp/e2e.log" | grep -q '^[0-9]* passed, [0-9]* failed$'; then
 fi
 if [ "$alive" -ne "$nservers" ]; then
 	echo "FAIL: a hearth web server died during the tests"
-	for n in main diff weird mid; do [ -f "$tmp/$n.err" ] || continue; echo "--- $n:"; cat "$tmp/$n.err"; done
+	for n in main diff weird defaults mid; do [ -f "$tmp/$n.err" ] || continue; echo "--- $n:"; cat "$tmp/$n.err"; done
 	p=$(tail -n 1 "$tmp/e2e.log" | cut -d' ' -f1)
 	f=$(tail -n 1 "$tmp/e2e.log" | cut -d' ' -f3)
 	echo "$p passed, $((f + 1)) failed"

@@ -524,6 +524,24 @@ async function main() {
 		});
 	}
 
+	if (E.E2E_DEFAULTS_URL) {
+		await check('options given on the command line are the defaults, and can be undone', async () => {
+			const U = E.E2E_DEFAULTS_URL; // hearth web -lines -focus=main
+			await go(page, U, 'view=top');
+			eq(await page.inputValue('#refine input[name=focus]'), 'main', 'refine bar shows the default');
+			eq(await page.inputValue('#granularity'), 'lines', 'granularity shows the default');
+			eq(await topRows(page), cliTop(['-lines', '-focus=main', PROFILE]).rows, 'as hearth top -lines -focus=main');
+			await page.selectOption('#granularity', 'functions');
+			await ready(page);
+			eq(await topRows(page), cliTop(['-focus=main', PROFILE]).rows, 'as hearth top -focus=main');
+			await page.fill('#refine input[name=focus]', '');
+			await page.click('#refine button[type=submit]');
+			await ready(page);
+			eq(new URL(page.url()).searchParams.get('focus'), '', 'focus= unsets it');
+			eq(await topRows(page), cliTop([PROFILE]).rows, 'as hearth top');
+		});
+	}
+
 	if (E.E2E_DIFF_URL) {
 		await check('diff: the flame graph and the table show growth red and shrinkage green', async () => {
 			const D = E.E2E_DIFF_URL;
