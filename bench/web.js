@@ -54,7 +54,9 @@ const r1 = x => x === null || x === undefined ? null : Math.round(x * 10) / 10;
 /* Starts a server and resolves with its URL (the first http:// it prints). */
 function serve(cmd, args, re) {
 	return new Promise((resolve, reject) => {
-		const p = spawn(cmd, args, {stdio: ['ignore', 'pipe', 'pipe']});
+		// its own process group: `go tool pprof` runs pprof as a child, and
+		// both are stopped together at the end
+		const p = spawn(cmd, args, {stdio: ['ignore', 'pipe', 'pipe'], detached: true});
 		let out = '';
 		const t0 = Date.now();
 		const timer = setTimeout(() => reject(new Error(`${cmd} did not start within 600 s: ${out}`)), 600000);
@@ -189,7 +191,9 @@ async function main() {
 		console.log(JSON.stringify(res));
 	} finally {
 		await browser.close();
-		if (server) server.proc.kill();
+		if (server) {
+			try { process.kill(-server.proc.pid, 'SIGTERM'); } catch (e) { server.proc.kill(); }
+		}
 	}
 }
 main().catch(e => { console.error('bench/web.js: ' + (e && e.stack || e)); process.exit(1); });

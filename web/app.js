@@ -761,6 +761,7 @@ window.addEventListener('keydown', function (e) {
 	var t = e.target, typing = t && (t.tagName === 'SELECT' || t.tagName === 'TEXTAREA' ||
 		(t.tagName === 'INPUT' && t.type !== 'checkbox'));
 	if (e.key === 'Escape') {
+		if ($('help').open) return;
 		if (!ctxMenu.hidden || $('download').open) { closeMenus(); return; }
 		if (typing) t.blur();
 		if (!typing || t.id === 'search') {
@@ -772,6 +773,12 @@ window.addEventListener('keydown', function (e) {
 	}
 	if (typing || e.ctrlKey || e.metaKey || e.altKey) return;
 	if (e.key === '/') { e.preventDefault(); $('search').focus(); $('search').select(); return; }
+	if (e.key === '?') {
+		e.preventDefault();
+		var h = $('help');
+		if (h.open) h.close(); else if (h.showModal) h.showModal();
+		return;
+	}
 	if (view() !== 'flame') return;
 	var dirs = {ArrowUp: 'up', ArrowDown: 'down', ArrowLeft: 'left', ArrowRight: 'right'}, f = main.f;
 	if (dirs[e.key]) {
@@ -798,6 +805,8 @@ window.addEventListener('keydown', function (e) {
 		navigate({zoom: pz.length ? pz.join(';') : null});
 	}
 });
+
+$('help-btn').addEventListener('click', function () { if ($('help').showModal) $('help').showModal(); });
 
 var resizeT = 0;
 window.addEventListener('resize', function () {

@@ -400,6 +400,12 @@ async function main() {
 		await page.keyboard.press('Escape');
 		assert(await page.isHidden('#ctx'), 'Esc closes the menu');
 		eq(new URL(page.url()).searchParams.get('zoom'), 'main.DoWork', 'and keeps the zoom');
+		await page.keyboard.press('?');
+		assert(await page.isVisible('#help'), '? shows the help');
+		await shot(page, 'help');
+		await page.keyboard.press('Escape');
+		assert(await page.isHidden('#help'), 'Esc closes it');
+		eq(new URL(page.url()).searchParams.get('zoom'), 'main.DoWork', 'and keeps the zoom');
 		await page.keyboard.press('Escape');
 		await ready(page);
 		eq(new URL(page.url()).searchParams.get('zoom'), null, 'Esc resets');
