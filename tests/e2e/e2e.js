@@ -21,6 +21,13 @@ fs.mkdirSync(SHOTS, {recursive: true});
 
 let passed = 0, failed = 0;
 const t0 = Date.now();
+// A hung browser must not hang the test suite.
+const WATCHDOG_S = +(E.E2E_TIMEOUT || 480);
+setTimeout(() => {
+	console.log(`FAIL  watchdog: the e2e tests did not finish within ${WATCHDOG_S} s`);
+	console.log(`${passed} passed, ${failed + 1} failed`);
+	process.exit(1);
+}, WATCHDOG_S * 1000).unref();
 async function check(name, fn) {
 	const s = Date.now();
 	try {
@@ -189,7 +196,9 @@ async function main() {
 		await page.keyboard.press('/');
 		assert(await page.evaluate(() => document.activeElement.id === 'search'), '/ focuses the search box');
 		await page.keyboard.type('math\\.(sinh|Exp)');
-		await page.waitForFunction(() => /Matched/.test(document.getElementById('matched').textContent), null, {timeout: 10000});
+		// the search of the whole text (a slow machine may have searched a prefix first)
+		await page.waitForFunction(() => new URL(location.href).searchParams.get('q') === 'math\\.(sinh|Exp)' &&
+			/Matched/.test(document.getElementById('matched').textContent), null, {timeout: 30000});
 		await ready(page);
 		const shown = await page.textContent('#matched');
 		const top = cliTop(['-focus=math\\.(sinh|Exp)', '-nodefraction=0', PROFILE]);
