@@ -479,7 +479,8 @@ function sanitizeSvg(root) {
 }
 function renderGraph(my) {
 	var qs = apiParams(), box = $('graph');
-	if (graphKey === qs && box.firstChild) { stats.ready = true; return; }
+	if (graphKey === qs && box.querySelector('svg')) { stats.ready = true; return; }
+	if (!box.querySelector('svg')) box.textContent = 'Laying out the call graph\u2026';
 	api('graph', qs, true).then(function (text) {
 		if (my !== gen) return;
 		setError('graph', null);
