@@ -592,6 +592,7 @@ var sw = [];
 function renderSandwich(my) {
 	var f = S.get('f');
 	$('sw-name1').textContent = $('sw-name2').textContent = f || '\u2026';
+	$('sw-cum').textContent = '';
 	if (!f) {
 		sw.forEach(function (g) { g.f.setData({names: [], colors: [], frames: {name: [], depth: [], width: [], value: [], self: [], merged: [], inline: []}}); });
 		setNote('sandwich', 'Choose a function: type its name above, or pick one in the flame graph or the top table (their menus).');
@@ -613,6 +614,11 @@ function renderSandwich(my) {
 			g.f.inverted = k === 1;
 			g.f.hold = false;
 			g.f.setMatch(matchRe);
+			if (k === 0) {
+				var c = D.frames.value.length ? D.frames.value[0] : 0;
+				$('sw-cum').textContent = '\u00b7 cum ' + HearthFlame.fmtValue(D, c) +
+					(D.total ? ' (' + percentage(c, D.total) + ' of ' + D.total_label + ')' : '');
+			}
 			if (++done === 2) stats.ready = true;
 		}, function (err) {
 			if (my !== gen) return;

@@ -372,6 +372,10 @@ async function main() {
 		const names = await page.evaluate(() => window.hearth.sandwich.map(g => g.D.names.slice()));
 		assert(names[0].includes('main.LongRunningFunction'), 'callers: ' + names[0]);
 		assert(names[1].includes('math.archExp') && !names[1].includes('main.LongRunningFunction'), 'callees: ' + names[1]);
+		// math.sinh: cum 0.85s (52.80%) in hearth top
+		const cum = await page.textContent('#sw-cum');
+		const row = cliTop([PROFILE]).rows.find(r => r[5] === 'math.sinh');
+		assert(cum.includes(`(${row[4]} of `), `cum share: ${cum} (top: ${row[4]})`);
 		for (const sel of ['#sw-callers', '#sw-callees']) {
 			const p = await pixels(page, sel);
 			assert(p.painted > p.total * 0.05, sel + ' blank');
