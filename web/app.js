@@ -380,6 +380,7 @@ function renderTop(my) {
 		warnings('top', T);
 		T._key = apiParams();
 		topData = T;
+		subtitle(T);
 		$('top-header').textContent = (T.header || []).join('\n');
 		drawTop();
 		stats.ready = true;
@@ -615,6 +616,7 @@ function renderSandwich(my) {
 			g.f.hold = false;
 			g.f.setMatch(matchRe);
 			if (k === 0) {
+				subtitle(D);
 				var c = D.frames.value.length ? D.frames.value[0] : 0;
 				$('sw-cum').textContent = '\u00b7 cum ' + HearthFlame.fmtValue(D, c) +
 					(D.total ? ' (' + percentage(c, D.total) + ' of ' + D.total_label + ')' : '');
@@ -643,6 +645,7 @@ function render() {
 	if (v !== 'flame') { setNote('flame', ''); setNote('flame-warn', ''); }
 	if (v !== 'top') setNote('top-warn', '');
 	if (v !== 'sandwich') setNote('sandwich', '');
+	if (v !== 'flame' && v !== 'top' && v !== 'sandwich') $('sub').textContent = '';
 	refineInputs();
 	sampleSelect();
 	granularitySelect();
@@ -654,7 +657,7 @@ function render() {
 	});
 	renderSearch(my);
 	if (v === 'flame') renderFlame(my);
-	else if (v === 'top') { if (topData && topData._key === apiParams()) { drawTop(); stats.ready = true; } else renderTop(my); }
+	else if (v === 'top') { if (topData && topData._key === apiParams()) { drawTop(); subtitle(topData); stats.ready = true; } else renderTop(my); }
 	else if (v === 'graph') renderGraph(my);
 	else if (v === 'source' || v === 'peek') renderText(v, my);
 	else if (v === 'sandwich') renderSandwich(my);
