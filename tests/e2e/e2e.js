@@ -568,6 +568,13 @@ async function main() {
 			const p = await pixels(page, '#flame');
 			assert(p.red > 100 && p.green > 100, `red ${p.red}, green ${p.green}`);
 			assert((await page.textContent('#sub')).includes('red grew'), 'says what the colours are');
+			// docs/flame.md: main.leakSome 50ms before, 10ms after
+			const f = await frame(page, 'main.leakSome');
+			await page.mouse.move(f.x, f.y);
+			await page.waitForFunction(() => getComputedStyle(document.getElementById('tip')).display !== 'none');
+			const tip = await page.textContent('#tip');
+			assert(tip.includes('before 50ms, after 10ms, change -40ms (-80.0%)'), 'diff tooltip: ' + tip);
+			await page.mouse.move(1, 1);
 			await shot(page, 'diff-flame');
 			const dark = await newPage({colorScheme: 'dark'});
 			await go(dark, D);
