@@ -18,6 +18,7 @@
 #   - damaged programs: one error line, never a crash;
 #   - arm64 (GOARCH=arm64 build, a heap profile written here): numbers and
 #     addresses equal to pprof's, the addresses those of `go tool objdump`;
+#     386 likewise, its mnemonics against objdump's;
 #   - weblist: well-formed HTML (python3 html.parser); its source rows,
 #     headers and the assembly rows with samples equal to pprof's page (the
 #     instruction text aside, and pprof's rows before a run's first
@@ -582,6 +583,27 @@ if (cd "$subject" && GOARCH=arm64 go build -o "$tmp/hot.arm64" .) >"$tmp/build.l
 	fi
 else
 	bad "GOARCH=arm64 go build" "$tmp/build.log"
+fi
+
+# 386: the same, and the mnemonics against objdump's (which reads i386).
+if (cd "$subject" && GOARCH=386 go build -o "$tmp/hot.386" .) >"$tmp/build.log" 2>&1; then
+	set -- $(go tool objdump -s '^main\.spin$' "$tmp/hot.386" 2>/dev/null | awk '$2 ~ /^0x/ {print $2}')
+	if [ $# -gt 10 ]; then
+		printf 'heap profile: 4: 256 [4: 256] @ heap/1\n1: 64 [1: 64] @ %s %s\n3: 192 [3: 192] @ %s %s\n' \
+			"$(printf '%#x' $(($3 + 1)))" "$(printf '%#x' $(($6 + 1)))" \
+			"$(printf '%#x' $(($9 + 1)))" "$(printf '%#x' $(($6 + 1)))" >"$tmp/386.heap"
+		disasm_same "386 disasm main.spin" -- main.spin "$tmp/hot.386" "$tmp/386.heap" -- \
+			-disasm=main.spin "$tmp/hot.386" "$tmp/386.heap"
+		if python3 "$tmp/mnem.py" "$tmp/h.out" "$tmp/hot.386" >"$tmp/m.log" 2>&1; then
+			ok "386: mnemonics as objdump's ($(tail -1 "$tmp/m.log"))"
+		else
+			bad "386: mnemonics as objdump's" "$tmp/m.log"
+		fi
+	else
+		bad "386: go tool objdump"
+	fi
+else
+	bad "GOARCH=386 go build" "$tmp/build.log"
 fi
 
 # Names from the profile escaped on the page (a program that cannot be
