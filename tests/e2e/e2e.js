@@ -274,6 +274,16 @@ async function main() {
 		await page.click('#refine-clear');
 		await ready(page);
 		eq((await topRows(page)).length, cliTop([PROFILE]).rows.length, 'cleared');
+		// tagfocus, hide, show_from through the refine bar, Enter applies
+		await page.fill('#refine input[name=tagfocus]', 'handler=short');
+		await page.fill('#refine input[name=hide]', 'runtime');
+		await page.fill('#refine input[name=show_from]', 'DoWork');
+		await page.press('#refine input[name=show_from]', 'Enter');
+		await ready(page);
+		eq(await topRows(page), cliTop(['-tagfocus=handler=short', '-hide=runtime', '-show_from=DoWork', PROFILE]).rows,
+			'as hearth top -tagfocus -hide -show_from');
+		await page.click('#refine-clear');
+		await ready(page);
 	});
 
 	await check('switching the sample type changes the totals as hearth top -sample_index', async () => {
@@ -327,6 +337,17 @@ async function main() {
 		await page.waitForTimeout(50);
 		const tr1 = await page.getAttribute('#graph svg #viewport', 'transform');
 		assert(tr0 !== tr1, 'wheel changed the transform');
+		// dragging pans, and is not a click on a node
+		const url0 = page.url();
+		await page.mouse.move(b.x + 40, b.y + 40);
+		await page.mouse.down();
+		await page.mouse.move(b.x + 140, b.y + 90, {steps: 5});
+		await page.mouse.up();
+		const tr2d = await page.getAttribute('#graph svg #viewport', 'transform');
+		const num = t => t.match(/-?[\d.]+/g).map(Number);
+		const [a1, e1, f1] = [num(tr1)[0], num(tr1)[4], num(tr1)[5]], [a2, e2, f2] = [num(tr2d)[0], num(tr2d)[4], num(tr2d)[5]];
+		assert(a1 === a2 && Math.abs(e2 - e1 - 100) < 1 && Math.abs(f2 - f1 - 50) < 1, `drag: ${tr1} -> ${tr2d}`);
+		eq(page.url(), url0, 'a drag focuses nothing');
 		await page.evaluate(() => document.querySelector('#graph svg')._fit());
 		const tr2 = await page.getAttribute('#graph svg #viewport', 'transform');
 		eq(tr2, tr0, 'fit again');
