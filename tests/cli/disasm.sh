@@ -296,6 +296,23 @@ if gobuild "$b" && "$b" "$tmp/heap.txt" "$tmp/cpu.pb.gz" 1 >"$tmp/run.log" 2>&1 
 		bad "mnemonics of the heap profile's functions as objdump's" "$tmp/m.log"
 	fi
 
+	# runtime.memmove, with AVX instructions: a sample in its middle.
+	set -- $(nm -S "$b" | awk '$4 == "runtime.memmove" {print $1, $2}')
+	if [ $# = 2 ]; then
+		printf 'heap profile: 1: 64 [1: 64] @ heap/1\n1: 64 [1: 64] @ %#x\n' \
+			$((0x$1 + 0x$2 / 2)) >"$tmp/mm.heap"
+		disasm_same "disasm runtime.memmove (AVX)" -- 'runtime\.memmove' "$b" "$tmp/mm.heap" -- \
+			'-disasm=runtime\.memmove' "$b" "$tmp/mm.heap"
+		if grep -q "vmovdqu" "$tmp/h.out" &&
+			python3 "$tmp/mnem.py" "$tmp/h.out" "$b" >"$tmp/m.log" 2>&1; then
+			ok "runtime.memmove: mnemonics as objdump's ($(tail -1 "$tmp/m.log"))"
+		else
+			bad "runtime.memmove: mnemonics as objdump's" "$tmp/m.log"
+		fi
+	else
+		bad "nm -S: no runtime.memmove"
+	fi
+
 	# A regexp that matches nothing: pprof's message, on one line.
 	"$hearth" disasm nothing_matches_this "$b" "$cpu" >"$tmp/h.out" 2>"$tmp/h.err"
 	rc=$?
