@@ -229,11 +229,28 @@ HearthFlame.prototype._box = function (i, px, pw, faded) {
 	var n = Math.floor((pw - 6) / this.CW);
 	if (n >= 3) {
 		var s = i === 0 && this.opts.rootLabel ? this.opts.rootLabel : this.name(i);
-		if (s.length > n) s = s.slice(0, n - 2) + '..';
+		if (s.length > n) s = shorten(s, n);
 		ctx.fillStyle = '#111';
 		ctx.fillText(s, px + 3, y + RH / 2);
 	}
 };
+
+/* A name in n characters: without its package path first
+ * (github.com/a/b.(*T).M -> b.(*T).M), then without its package
+ * ((*T).M), then that cut with "..". */
+function shorten(s, n) {
+	var k = s.lastIndexOf('/', s.indexOf('(') >= 0 ? s.indexOf('(') : s.length);
+	if (k >= 0 && /^[\w.\-~%]+\.\S/.test(s.slice(k + 1)) && /^[\w.\-~%\/]+$/.test(s.slice(0, k))) {
+		s = s.slice(k + 1);
+		if (s.length <= n) return s;
+	}
+	var d = s.indexOf('.');
+	if (d > 0 && d + 1 < s.length && /^[\w\-]+$/.test(s.slice(0, d))) {
+		s = s.slice(d + 1);
+		if (s.length <= n) return s;
+	}
+	return s.slice(0, n - 2) + '..';
+}
 
 /* Where frame i is drawn now: [x, y, w] or null. */
 HearthFlame.prototype.rect = function (i) {
