@@ -496,7 +496,12 @@ static void expand_range(wstate *w, const wrange *rg, hearth_asm_list *l, hearth
 	wobj *o = rg->obj;
 	if (!o->a) {
 		hearth_errbuf ae = {{0}};
-		if (o->failed || hearth_asm_open(o->f, &o->a, &ae) != HEARTH_OK) {
+		if (o->failed)
+			return;
+		if (hearth_asm_open(o->f, &o->a, &ae) != HEARTH_OK) {
+			/* Said once: the page goes on without this program's code. */
+			hearth_buf_printf(&w->r->warn, "weblist: %s: %s\n", hearth_s(w->p, o->file),
+					  ae.msg[0] ? ae.msg : "cannot disassemble");
 			o->failed = true;
 			return;
 		}
