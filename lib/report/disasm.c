@@ -21,6 +21,7 @@
 #include "util.h"
 
 typedef struct {
+	const char *path;
 	hearth_objfile *f;
 	hearth_asm *a; /* opened on first use */
 	hearth_err aerr;
@@ -227,6 +228,7 @@ hearth_err hearth_report_disasm(hearth_report *r, hearth_buf *out, hearth_errbuf
 					  oe.msg[0] ? oe.msg : hearth_strerror(e));
 			continue;
 		}
+		o->path = path;
 		nobjs++;
 		hearth_asm_sym *ms;
 		size_t nms;
@@ -275,7 +277,8 @@ hearth_err hearth_report_disasm(hearth_report *r, hearth_buf *out, hearth_errbuf
 			snprintf(s->obj->amsg, sizeof(s->obj->amsg), "%s", ae.msg);
 		}
 		if (s->obj->aerr) {
-			err = hearth_seterr(eb, s->obj->aerr, "disasm: %s", s->obj->amsg);
+			err = hearth_seterr(eb, s->obj->aerr, "disasm: %s: %s", s->obj->path,
+					    s->obj->amsg);
 			goto out;
 		}
 		if ((err = hearth_asm_decode(s->obj->a, s->sym.start, s->sym.end, &l, eb)))
