@@ -223,9 +223,13 @@ hearth_err hearth_report_disasm(hearth_report *r, hearth_buf *out, hearth_errbuf
 		if (e == HEARTH_ENOMEM)
 			goto out;
 		if (e) {
-			/* pprof prints this and goes on with the next mapping. */
-			hearth_buf_printf(&r->warn, "open %s: %s\n", path,
-					  oe.msg[0] ? oe.msg : hearth_strerror(e));
+			/* pprof prints this (Go's os.Open words, lower case) and
+			 * goes on with the next mapping. */
+			char msg[sizeof(oe.msg)];
+			snprintf(msg, sizeof(msg), "%s", oe.msg[0] ? oe.msg : hearth_strerror(e));
+			if (msg[0] >= 'A' && msg[0] <= 'Z')
+				msg[0] = (char)(msg[0] - 'A' + 'a');
+			hearth_buf_printf(&r->warn, "open %s: %s\n", path, msg);
 			continue;
 		}
 		o->path = path;

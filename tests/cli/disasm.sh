@@ -623,6 +623,19 @@ else
 	bad "GOARCH=386 go build" "$tmp/build.log"
 fi
 
+# A program that cannot be opened: pprof's line (on stderr here), then no match.
+"$hearth" disasm Vec "$weird" >"$tmp/h.out" 2>"$tmp/h.err"
+rc=$?
+go tool pprof -disasm=Vec "$weird" >"$tmp/g.out" 2>/dev/null
+want=$(grep '^open ' "$tmp/g.out")
+if [ "$rc" = 2 ] && [ -n "$want" ] && grep -qxF "$want" "$tmp/h.err" &&
+	grep -q "^hearth: no matches found for regexp: Vec" "$tmp/h.err" && [ ! -s "$tmp/h.out" ]; then
+	ok "disasm: a program that cannot be opened said as pprof says it"
+else
+	bad "disasm: a program that cannot be opened said as pprof says it (rc $rc; pprof: $want)" \
+		"$tmp/h.err"
+fi
+
 # Names from the profile escaped on the page (a program that cannot be
 # read: the profile's own lines, no assembly).
 "$hearth" weblist 'Vec|say' "$weird" >"$tmp/w.html" 2>"$tmp/h.err"
