@@ -73,9 +73,9 @@ hearth_err hearth_query_parse(const char *qs, size_t len, hearth_query *q, heart
 			size_t nl = eq ? (size_t)(eq - (qs + i)) : e - i;
 			if (nl == 0) {
 				hearth_query_free(q);
-				return hearth_seterr(eb, HEARTH_EINVAL,
-						     "query: a parameter without a name at byte %zu",
-						     i);
+				return hearth_seterr(
+				    eb, HEARTH_EINVAL,
+				    "query: a parameter without a name at byte %zu", i);
 			}
 			long k = decode(qs + i, nl, w, eb);
 			if (k < 0) {
@@ -123,22 +123,23 @@ const char *hearth_query_get(const hearth_query *q, const char *name, bool *pres
 
 /* The report options a query may set (pprof's names). */
 static const char *const allowed[] = {
-	"sample_index", "mean",	     "focus",	     "ignore",	      "hide",
-	"show",		"show_from", "prune_from",   "tagfocus",      "tagignore",
-	"tagshow",	"taghide",   "functions",    "filefunctions", "files",
-	"lines",	"addresses", "granularity",  "noinlines",     "nodecount",
-	"nodefraction", "edgefraction", "unit",	     "relative_percentages",
-	"drop_negative", "cum",	     "flat",	     "divide_by",     "inuse_space",
-	"inuse_objects", "alloc_space", "alloc_objects", "total_delay", "contentions",
-	"mean_delay",
+    "sample_index",  "mean",	      "focus",	     "ignore",
+    "hide",	     "show",	      "show_from",   "prune_from",
+    "tagfocus",	     "tagignore",     "tagshow",     "taghide",
+    "functions",     "filefunctions", "files",	     "lines",
+    "addresses",     "granularity",   "noinlines",   "nodecount",
+    "nodefraction",  "edgefraction",  "unit",	     "relative_percentages",
+    "drop_negative", "cum",	      "flat",	     "divide_by",
+    "inuse_space",   "inuse_objects", "alloc_space", "alloc_objects",
+    "total_delay",   "contentions",   "mean_delay",
 };
 
 /* The options the API refuses by name: they read files, write files or
  * change where data comes from. */
 static const char *const refused[] = {
-	"base",	     "diff_base", "source_path", "trim_path", "output", "o",
-	"max_size",  "symbolize", "seconds",	 "timeout",   "normalize", "trim",
-	"call_tree", "http",	  "no_browser", "list",	     "peek",	  "symbol",
+    "base",	 "diff_base", "source_path", "trim_path", "output",    "o",
+    "max_size",	 "symbolize", "seconds",     "timeout",	  "normalize", "trim",
+    "call_tree", "http",      "no_browser",  "list",	  "peek",      "symbol",
 };
 
 /* The UI's own view parameters, which may ride along and mean nothing here. */
@@ -179,10 +180,9 @@ hearth_err hearth_query_opts(const hearth_query *q, const char *const *own, hear
 			size_t k = 0;
 			for (size_t j = 0; j < n && k < 40; j++)
 				shown[k++] = (unsigned char)name[j] >= 0x20 &&
-							     (unsigned char)name[j] < 0x7f &&
-							     name[j] != '"'
-						     ? name[j]
-						     : '?';
+						     (unsigned char)name[j] < 0x7f && name[j] != '"'
+						 ? name[j]
+						 : '?';
 			shown[k] = 0;
 			return hearth_seterr(eb, HEARTH_EINVAL, "unknown parameter \"%s%s\"", shown,
 					     n > 40 ? "..." : "");

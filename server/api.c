@@ -131,12 +131,17 @@ static json_t *defaults_json(const hearth_opts *o)
 	const struct {
 		const char *k, *v;
 	} strs[] = {
-		{"sample_index", o->sample_index}, {"focus", o->focus},
-		{"ignore", o->ignore},		   {"hide", o->hide},
-		{"show", o->show},		   {"show_from", o->show_from},
-		{"prune_from", o->prune_from},	   {"tagfocus", o->tagfocus},
-		{"tagignore", o->tagignore},	   {"tagshow", o->tagshow},
-		{"taghide", o->taghide},
+	    {"sample_index", o->sample_index},
+	    {"focus", o->focus},
+	    {"ignore", o->ignore},
+	    {"hide", o->hide},
+	    {"show", o->show},
+	    {"show_from", o->show_from},
+	    {"prune_from", o->prune_from},
+	    {"tagfocus", o->tagfocus},
+	    {"tagignore", o->tagignore},
+	    {"tagshow", o->tagshow},
+	    {"taghide", o->taghide},
 	};
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		if (strs[i].v)
@@ -149,11 +154,11 @@ static json_t *defaults_json(const hearth_opts *o)
 		const char *k;
 		bool v;
 	} flags[] = {
-		{"mean", o->mean},
-		{"noinlines", o->noinlines},
-		{"relative_percentages", o->relative_percentages},
-		{"drop_negative", o->drop_negative},
-		{"cum", o->cum_sort},
+	    {"mean", o->mean},
+	    {"noinlines", o->noinlines},
+	    {"relative_percentages", o->relative_percentages},
+	    {"drop_negative", o->drop_negative},
+	    {"cum", o->cum_sort},
 	};
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
 		if (flags[i].v)
@@ -167,9 +172,9 @@ static json_t *defaults_json(const hearth_opts *o)
 		const char *k;
 		double v, def;
 	} nums[] = {
-		{"nodefraction", o->nodefraction, 0.005},
-		{"edgefraction", o->edgefraction, 0.001},
-		{"divide_by", o->divide_by, 1},
+	    {"nodefraction", o->nodefraction, 0.005},
+	    {"edgefraction", o->edgefraction, 0.001},
+	    {"divide_by", o->divide_by, 1},
 	};
 	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
 		if (nums[i].v != nums[i].def) {
@@ -204,7 +209,8 @@ static char *profile_json(const hearth_api *a, const hearth_api_config *cfg)
 	json_object_set_new(o, "title", jstr(a->title));
 	json_object_set_new(o, "sources", src);
 	json_object_set_new(o, "sample_types", types);
-	json_object_set_new(o, "default_sample_index", json_integer(default_index(p, d->sample_index)));
+	json_object_set_new(o, "default_sample_index",
+			    json_integer(default_index(p, d->sample_index)));
 	json_object_set_new(o, "diff", json_boolean(d->nbase > 0 || d->ndiff_base > 0));
 	json_object_set_new(o, "comments", comments);
 	json_object_set_new(o, "duration_nanos", json_integer(p->duration_nanos));
@@ -368,8 +374,8 @@ static bool flag(const hearth_query *q, const char *name)
 	return v && (!*v || !strcmp(v, "1") || !strcmp(v, "true"));
 }
 
-static hearth_err do_flame(hearth_api *a, const endpoint *ep, const hearth_query *q,
-			   hearth_opts *o, hearth_api_resp *resp, hearth_errbuf *eb)
+static hearth_err do_flame(hearth_api *a, const endpoint *ep, const hearth_query *q, hearth_opts *o,
+			   hearth_api_resp *resp, hearth_errbuf *eb)
 {
 	hearth_flame_opts fo = {.resolution = HEARTH_FLAME_RESOLUTION, .title = a->title};
 	const char *res = hearth_query_get(q, "resolution", NULL);
@@ -410,8 +416,8 @@ static hearth_err do_flame(hearth_api *a, const endpoint *ep, const hearth_query
 	return err;
 }
 
-static hearth_err do_top(hearth_api *a, const endpoint *ep, const hearth_query *q,
-			 hearth_opts *o, hearth_api_resp *resp, hearth_errbuf *eb)
+static hearth_err do_top(hearth_api *a, const endpoint *ep, const hearth_query *q, hearth_opts *o,
+			 hearth_api_resp *resp, hearth_errbuf *eb)
 {
 	hearth_report *r = NULL;
 	hearth_err err = new_report(a, false, o, HEARTH_CMD_TOP, &r, eb);
@@ -455,16 +461,16 @@ static hearth_err graph_svg(hearth_api *a, hearth_opts *o, hearth_buf *out, hear
 	return err;
 }
 
-static hearth_err do_graph(hearth_api *a, const endpoint *ep, const hearth_query *q,
-			   hearth_opts *o, hearth_api_resp *resp, hearth_errbuf *eb)
+static hearth_err do_graph(hearth_api *a, const endpoint *ep, const hearth_query *q, hearth_opts *o,
+			   hearth_api_resp *resp, hearth_errbuf *eb)
 {
 	resp->type = "image/svg+xml";
 	return graph_svg(a, o, &resp->body, eb);
 }
 
 /* list and peek: {"text": the report}. */
-static hearth_err text_report(hearth_api *a, const hearth_query *q, hearth_opts *o,
-			      hearth_cmd cmd, hearth_api_resp *resp, hearth_errbuf *eb)
+static hearth_err text_report(hearth_api *a, const hearth_query *q, hearth_opts *o, hearth_cmd cmd,
+			      hearth_api_resp *resp, hearth_errbuf *eb)
 {
 	const char *re = hearth_query_get(q, "f", NULL);
 	if (!re || !*re)
@@ -474,7 +480,8 @@ static hearth_err text_report(hearth_api *a, const hearth_query *q, hearth_opts 
 	hearth_buf text = {0};
 	hearth_err err = new_report(a, false, o, cmd, &r, eb);
 	if (!err)
-		err = (cmd == HEARTH_CMD_LIST ? hearth_report_list : hearth_report_peek)(r, &text, eb);
+		err = (cmd == HEARTH_CMD_LIST ? hearth_report_list : hearth_report_peek)(r, &text,
+											 eb);
 	if (!err && text.oom)
 		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
 	if (!err) {
@@ -508,8 +515,8 @@ static hearth_err do_source(hearth_api *a, const endpoint *ep, const hearth_quer
 	return text_report(a, q, o, HEARTH_CMD_LIST, resp, eb);
 }
 
-static hearth_err do_peek(hearth_api *a, const endpoint *ep, const hearth_query *q,
-			  hearth_opts *o, hearth_api_resp *resp, hearth_errbuf *eb)
+static hearth_err do_peek(hearth_api *a, const endpoint *ep, const hearth_query *q, hearth_opts *o,
+			  hearth_api_resp *resp, hearth_errbuf *eb)
 {
 	return text_report(a, q, o, HEARTH_CMD_PEEK, resp, eb);
 }
@@ -550,8 +557,8 @@ static hearth_err do_download(hearth_api *a, const endpoint *ep, const hearth_qu
 		resp->type = folded ? "text/plain; charset=utf-8" : JSON_TYPE;
 		err = new_report(a, true, o, HEARTH_CMD_TOP, &r, eb);
 		if (!err)
-			err = (folded ? hearth_report_folded : hearth_report_speedscope)(
-				r, &resp->body, eb);
+			err = (folded ? hearth_report_folded
+				      : hearth_report_speedscope)(r, &resp->body, eb);
 	} else if (!strcmp(fmt, "svg")) {
 		ext = "svg";
 		resp->type = "image/svg+xml";
@@ -573,12 +580,12 @@ static hearth_err do_download(hearth_api *a, const endpoint *ep, const hearth_qu
 			break;
 		}
 	}
-	for (const char *s = a->title; s < a->title + tl && w + strlen(ext) + 2 < sizeof(resp->filename); s++) {
+	for (const char *s = a->title;
+	     s < a->title + tl && w + strlen(ext) + 2 < sizeof(resp->filename); s++) {
 		unsigned char c = (unsigned char)*s;
-		resp->filename[w++] = c > 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '/' &&
-					      c != ';'
-					  ? (char)c
-					  : '_';
+		resp->filename[w++] =
+		    c > 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '/' && c != ';' ? (char)c
+											  : '_';
 	}
 	snprintf(resp->filename + w, sizeof(resp->filename) - w, ".%s", ext);
 	hearth_report_free(r);
@@ -586,13 +593,13 @@ static hearth_err do_download(hearth_api *a, const endpoint *ep, const hearth_qu
 }
 
 static const endpoint endpoints[] = {
-	{"flame", {"resolution", "inverted", "reverse", NULL}, do_flame, false},
-	{"top", {NULL}, do_top, false},
-	{"search", {"q", NULL}, do_search, false},
-	{"graph", {NULL}, do_graph, true},
-	{"source", {"f", NULL}, do_source, false},
-	{"peek", {"f", NULL}, do_peek, false},
-	{"download", {"format", NULL}, do_download, false},
+    {"flame", {"resolution", "inverted", "reverse", NULL}, do_flame, false},
+    {"top", {NULL}, do_top, false},
+    {"search", {"q", NULL}, do_search, false},
+    {"graph", {NULL}, do_graph, true},
+    {"source", {"f", NULL}, do_source, false},
+    {"peek", {"f", NULL}, do_peek, false},
+    {"download", {"format", NULL}, do_download, false},
 };
 
 void hearth_api_handle(hearth_api *a, const char *name, const char *query, size_t qlen,

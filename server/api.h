@@ -40,8 +40,7 @@ typedef struct {
  * pflame (may be NULL: p), the same sources with -base loaded as
  * -diff_base, for the flame graph, folded and speedscope (as `hearth flame`
  * loads them).  Returns NULL when out of memory (p and pflame are freed). */
-hearth_api *hearth_api_new(hearth_profile *p, hearth_profile *pflame,
-			   const hearth_api_config *cfg);
+hearth_api *hearth_api_new(hearth_profile *p, hearth_profile *pflame, const hearth_api_config *cfg);
 void hearth_api_free(hearth_api *a);
 
 /* Answers GET /api/<endpoint>?<query>.  query (not NUL-terminated, without

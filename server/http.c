@@ -175,7 +175,8 @@ static bool decode_path(const char *s, size_t n, char *out)
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
 		if (c == '%') {
-			int hi = i + 2 < n ? hexval(s[i + 1]) : -1, lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+			int hi = i + 2 < n ? hexval(s[i + 1]) : -1,
+			    lo = i + 2 < n ? hexval(s[i + 2]) : -1;
 			if (hi < 0 || lo < 0)
 				return false;
 			c = (char)(hi << 4 | lo);
@@ -196,7 +197,7 @@ static enum MHD_Result serve_asset(struct MHD_Connection *c, const char *name)
 		if (strcmp(a->name, name))
 			continue;
 		struct MHD_Response *resp = MHD_create_response_from_buffer(
-			a->size, (void *)a->data, MHD_RESPMEM_PERSISTENT);
+		    a->size, (void *)a->data, MHD_RESPMEM_PERSISTENT);
 		if (!resp)
 			return MHD_NO;
 		common_headers(resp, a->content_type);
@@ -231,8 +232,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return MHD_YES;
 	}
 	if (h->loopback) {
-		const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-							       MHD_HTTP_HEADER_HOST);
+		const char *host =
+		    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
 		if (!host || !loopback_host(host))
 			return send_error(c, MHD_HTTP_FORBIDDEN,
 					  "the Host header must name a loopback address "
@@ -383,13 +384,12 @@ hearth_err hearth_http_start(const char *hostport, hearth_api *api, hearth_http 
 	unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	h->d = MHD_start_daemon(
-		flags, 0, accept_policy, h, handle, h, MHD_OPTION_LISTEN_SOCKET, h->fd,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-		MHD_OPTION_URI_LOG_CALLBACK, log_uri, h, MHD_OPTION_NOTIFY_COMPLETED, completed, h,
-		MHD_OPTION_END);
+	h->d = MHD_start_daemon(flags, 0, accept_policy, h, handle, h, MHD_OPTION_LISTEN_SOCKET,
+				h->fd, MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+				MHD_OPTION_URI_LOG_CALLBACK, log_uri, h,
+				MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_END);
 	if (!h->d) {
 		close(h->fd);
 		free(h);

@@ -40,22 +40,22 @@ static const char *find_goroot(void)
 }
 
 static const char usage[] =
-	"usage: hearth web [-http=host:port] [-no_browser] [options] <source>...\n"
-	"\n"
-	"Serves an interactive UI for the profile in the browser: flame graph\n"
-	"(icicle, sandwich, search), top table, call graph, source and peek, all\n"
-	"driven by the report options, with the view in the page's URL.  The\n"
-	"sources are loaded and merged once; every view is computed from them.\n"
-	"\n"
-	"  -http=host:port   where to listen (default 127.0.0.1:0: a free port on\n"
-	"                    this machine only); the URL is printed on stdout\n"
-	"  -no_browser       do not open a browser (else xdg-open opens the URL)\n"
-	"\n"
-	"Every report option of hearth top (-sample_index, -focus, -lines, ...)\n"
-	"sets the defaults of the views; -base/-diff_base make every view a\n"
-	"comparison.  On a loopback address only this machine may connect, and\n"
-	"only with a loopback Host header.  Ctrl-C stops the server.  The API is\n"
-	"described in docs/web.md.\n";
+    "usage: hearth web [-http=host:port] [-no_browser] [options] <source>...\n"
+    "\n"
+    "Serves an interactive UI for the profile in the browser: flame graph\n"
+    "(icicle, sandwich, search), top table, call graph, source and peek, all\n"
+    "driven by the report options, with the view in the page's URL.  The\n"
+    "sources are loaded and merged once; every view is computed from them.\n"
+    "\n"
+    "  -http=host:port   where to listen (default 127.0.0.1:0: a free port on\n"
+    "                    this machine only); the URL is printed on stdout\n"
+    "  -no_browser       do not open a browser (else xdg-open opens the URL)\n"
+    "\n"
+    "Every report option of hearth top (-sample_index, -focus, -lines, ...)\n"
+    "sets the defaults of the views; -base/-diff_base make every view a\n"
+    "comparison.  On a loopback address only this machine may connect, and\n"
+    "only with a loopback Host header.  Ctrl-C stops the server.  The API is\n"
+    "described in docs/web.md.\n";
 
 /* Takes -http=... and -no_browser out of argv; returns the new argc or -1. */
 static int take_flags(int argc, char **argv, const char **http, bool *no_browser)
@@ -128,8 +128,9 @@ static void open_browser(const char *url)
 	int rc = posix_spawnp(&pid, "xdg-open", &fa, NULL, args, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	if (rc != 0) {
-		fprintf(stderr, "hearth: note: could not open a browser (xdg-open: %s); open "
-				"the URL above yourself\n",
+		fprintf(stderr,
+			"hearth: note: could not open a browser (xdg-open: %s); open "
+			"the URL above yourself\n",
 			strerror(rc));
 		return;
 	}
@@ -214,8 +215,9 @@ int cmd_web(int argc, char **argv)
 	printf("Serving hearth web on %s\n", url);
 	fflush(stdout);
 	if (!loopback)
-		fprintf(stderr, "hearth: note: %s is not a loopback address: anyone who can reach "
-				"it can read the profile\n",
+		fprintf(stderr,
+			"hearth: note: %s is not a loopback address: anyone who can reach "
+			"it can read the profile\n",
 			hostport);
 	if (!no_browser)
 		open_browser(url);

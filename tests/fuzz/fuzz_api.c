@@ -38,8 +38,8 @@ static void setup(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const eps[] = {"flame", "top", "search", "source", "peek",
-					  "download", "profile", "nosuch"};
+	static const char *const eps[] = {"flame", "top",      "search",  "source",
+					  "peek",  "download", "profile", "nosuch"};
 	if (!api)
 		setup();
 	if (size < 1 || size > 4096)

@@ -24,7 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	hearth_err err = hearth_query_parse((const char *)data, size, &q, &eb);
 	if (err) {
 		size_t n = strnlen(eb.msg, sizeof(eb.msg));
-		if (err != HEARTH_ENOMEM && (n == 0 || n == sizeof(eb.msg) || memchr(eb.msg, '\n', n))) {
+		if (err != HEARTH_ENOMEM &&
+		    (n == 0 || n == sizeof(eb.msg) || memchr(eb.msg, '\n', n))) {
 			fprintf(stderr, "hearth_query_parse: error %d without a one-line message\n",
 				(int)err);
 			abort();

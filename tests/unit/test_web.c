@@ -105,7 +105,8 @@ static void test_query_parse(void **state)
 	static const char *const bad[] = {"a=%zz", "a=%4", "a=%00", "=x", "a=1&=2"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		memset(&eb, 0, sizeof(eb));
-		assert_int_equal(hearth_query_parse(bad[i], strlen(bad[i]), &q, &eb), HEARTH_EINVAL);
+		assert_int_equal(hearth_query_parse(bad[i], strlen(bad[i]), &q, &eb),
+				 HEARTH_EINVAL);
 		assert_true(eb.msg[0] != 0);
 	}
 	char many[1024] = "";
@@ -152,9 +153,9 @@ static void test_query_opts(void **state)
 	assert_int_equal(o.nodecount, 7);
 	assert_int_equal(opts_of("focus=", &o, &eb), HEARTH_OK);
 	assert_null(o.focus);
-	static const char *const refused[] = {"base=/etc/passwd", "diff_base=x", "source_path=/",
-					      "trim_path=/", "output=/tmp/x", "symbolize=remote",
-					      "seconds=1", "max_size=1", "o=x"};
+	static const char *const refused[] = {
+	    "base=/etc/passwd", "diff_base=x", "source_path=/", "trim_path=/", "output=/tmp/x",
+	    "symbolize=remote", "seconds=1",   "max_size=1",	"o=x"};
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		memset(&eb, 0, sizeof(eb));
 		assert_int_equal(opts_of(refused[i], &o, &eb), HEARTH_EINVAL);
@@ -229,8 +230,9 @@ static void test_search(void **state)
 		int64_t want = 0;
 		hearth_report *r = NULL;
 		hearth_errbuf eb = {{0}};
-		assert_int_equal(hearth_report_new(hearth_profile_clone(p), &f, HEARTH_CMD_TOP, &r, &eb),
-				 HEARTH_OK);
+		assert_int_equal(
+		    hearth_report_new(hearth_profile_clone(p), &f, HEARTH_CMD_TOP, &r, &eb),
+		    HEARTH_OK);
 		hearth_profile *rp = hearth_report_profile(r);
 		for (size_t s = 0; s < rp->nsamples; s++)
 			want += hearth_sample_values(rp, s)[1];
@@ -252,9 +254,9 @@ static void test_search(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_clone),	    cmocka_unit_test(test_query_parse),
-		cmocka_unit_test(test_query_opts), cmocka_unit_test(test_query_key),
-		cmocka_unit_test(test_search),
+	    cmocka_unit_test(test_clone),      cmocka_unit_test(test_query_parse),
+	    cmocka_unit_test(test_query_opts), cmocka_unit_test(test_query_key),
+	    cmocka_unit_test(test_search),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
