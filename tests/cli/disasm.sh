@@ -313,6 +313,36 @@ if gobuild "$b" && "$b" "$tmp/heap.txt" "$tmp/cpu.pb.gz" 1 >"$tmp/run.log" 2>&1 
 		bad "nm -S: no runtime.memmove"
 	fi
 
+	# 400 random addresses over every function of the program (a fixed
+	# seed): the routines and the rows with samples as pprof's.  (The rows
+	# past a symbol's cut last instruction are garbage both tools read their
+	# own way; they have no samples.)
+	python3 - "$b" "$tmp/rand.heap" <<'PY'
+import random, subprocess, sys
+random.seed(7)
+syms = []
+for l in subprocess.run(["nm", "-S", sys.argv[1]], capture_output=True, text=True).stdout.splitlines():
+    f = l.split()
+    if len(f) == 4 and f[2] in "tT" and int(f[1], 16) > 8:
+        syms.append((int(f[0], 16), int(f[1], 16)))
+out = ["heap profile: 400: 25600 [400: 25600] @ heap/1"]
+for _ in range(400):
+    a, n = random.choice(syms)
+    out.append("1: 64 [1: 64] @ %#x" % (a + random.randrange(1, n - 1)))
+open(sys.argv[2], "w").write("\n".join(out) + "\n")
+PY
+	"$hearth" disasm . "$b" "$tmp/rand.heap" >"$tmp/h.out" 2>"$tmp/h.err"
+	go tool pprof -disasm=. "$b" "$tmp/rand.heap" >"$tmp/g.out" 2>/dev/null
+	for x in h g; do
+		python3 "$tmp/norm.py" "$tmp/$x.out" | grep -v '^\. \. ' >"$tmp/$x.n"
+	done
+	if [ "$(grep -c '^ROUTINE' "$tmp/g.n")" -gt 100 ] && cmp -s "$tmp/h.n" "$tmp/g.n"; then
+		ok "400 random addresses: $(grep -c '^ROUTINE' "$tmp/g.n") routines as pprof's"
+	else
+		diff "$tmp/g.n" "$tmp/h.n" >"$tmp/diff"
+		bad "400 random addresses: routines as pprof's" "$tmp/diff"
+	fi
+
 	# A regexp that matches nothing: pprof's message, on one line.
 	"$hearth" disasm nothing_matches_this "$b" "$cpu" >"$tmp/h.out" 2>"$tmp/h.err"
 	rc=$?
@@ -362,8 +392,10 @@ if gobuild "$b" && "$b" "$tmp/heap.txt" "$tmp/cpu.pb.gz" 1 >"$tmp/run.log" 2>&1 
 		done
 	fi
 
-	# weblist against pprof's page.
-	for re in main.spin main runtime; do
+	# weblist against pprof's page.  (Regexps that select few runs of code:
+	# past 25, pprof keeps those with the most flat samples and breaks ties
+	# in no fixed order.)
+	for re in main.spin main 'runtime\.main$'; do
 		"$hearth" weblist "$re" "$b" "$cpu" >"$tmp/h.html" 2>"$tmp/h.err"
 		go tool pprof -weblist="$re" -output="$tmp/g.html" "$b" "$cpu" >/dev/null 2>&1
 		python3 "$tmp/wnorm.py" "$tmp/h.html" >"$tmp/h.n"
