@@ -73,7 +73,8 @@ hearth_err hearth_asm_open(hearth_objfile *f, hearth_asm **out, hearth_errbuf *e
 		bad = 4;
 		break;
 	default:
-		return hearth_seterr(eb, HEARTH_EFORMAT, "unsupported architecture (ELF machine %u)",
+		return hearth_seterr(eb, HEARTH_EFORMAT,
+				     "unsupported architecture (ELF machine %u)",
 				     (unsigned)eh.e_machine);
 	}
 	GElf_Shdr sh;
@@ -95,7 +96,8 @@ hearth_err hearth_asm_open(hearth_objfile *f, hearth_asm **out, hearth_errbuf *e
 		a->text_len = UINT64_MAX - sh.sh_addr;
 	if (cs_open(arch, (cs_mode)mode, &a->cs) != CS_ERR_OK) {
 		free(a);
-		return hearth_seterr(eb, HEARTH_EFORMAT, "capstone cannot disassemble this machine");
+		return hearth_seterr(eb, HEARTH_EFORMAT,
+				     "capstone cannot disassemble this machine");
 	}
 	if (arch == CS_ARCH_X86)
 		cs_option(a->cs, CS_OPT_SYNTAX, CS_OPT_SYNTAX_ATT);
@@ -137,12 +139,12 @@ hearth_err hearth_asm_decode(hearth_asm *a, uint64_t start, uint64_t end, hearth
 	if (start >= end)
 		return HEARTH_OK;
 	if (end - start > HEARTH_ASM_MAX_RANGE)
-		return hearth_seterr(eb, HEARTH_ETOOBIG,
-				     "%#llx-%#llx: %llu bytes of code, more than disasm decodes at once "
-				     "(%llu)",
-				     (unsigned long long)start, (unsigned long long)end,
-				     (unsigned long long)(end - start),
-				     (unsigned long long)HEARTH_ASM_MAX_RANGE);
+		return hearth_seterr(
+		    eb, HEARTH_ETOOBIG,
+		    "%#llx-%#llx: %llu bytes of code, more than disasm decodes at once "
+		    "(%llu)",
+		    (unsigned long long)start, (unsigned long long)end,
+		    (unsigned long long)(end - start), (unsigned long long)HEARTH_ASM_MAX_RANGE);
 	/* The code ends where the range does, as Go's Decode cuts it: an
 	 * instruction that runs past the end does not decode. */
 	uint64_t limit = end - a->text_start;
@@ -191,8 +193,8 @@ void hearth_asm_syms_free(hearth_asm_sym *s, size_t n)
 	free(s);
 }
 
-static bool want(const hearth_regex *rx, bool has_addr, uint64_t addr, const char *name,
-		 size_t len, uint64_t start, uint64_t size)
+static bool want(const hearth_regex *rx, bool has_addr, uint64_t addr, const char *name, size_t len,
+		 uint64_t start, uint64_t size)
 {
 	if (has_addr && !(start <= addr && addr - start < size))
 		return false;

@@ -31,7 +31,7 @@ typedef struct {
 typedef struct {
 	uint64_t addr;
 	uint32_t size;
-	uint32_t text; /* offset of the NUL-terminated text in the list's buffer */
+	uint32_t text;	  /* offset of the NUL-terminated text in the list's buffer */
 	const char *file; /* from the pclntab, file_len bytes; "" when unknown */
 	size_t file_len;
 	int64_t line;

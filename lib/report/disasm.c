@@ -137,7 +137,8 @@ static void routine(hearth_report *r, const hearth_graph *g, const uint32_t *bya
 		loc.len = 0;
 		if (fn_len != lfn_len || memcmp(fn, lfn, fn_len) || file_len != lfile_len ||
 		    memcmp(file, lfile, file_len) || line != lline) {
-			lfn = fn, lfn_len = fn_len, lfile = file, lfile_len = file_len, lline = line;
+			lfn = fn, lfn_len = fn_len, lfile = file, lfile_len = file_len,
+			lline = line;
 			if (fn_len)
 				hearth_buf_printf(&loc, "%.*s ", (int)fn_len, fn);
 			if (file_len) {
@@ -150,13 +151,15 @@ static void routine(hearth_report *r, const hearth_graph *g, const uint32_t *bya
 		value_or_dot(r, fl, a, sizeof(a));
 		value_or_dot(r, cu, b, sizeof(b));
 		if (loc.len == 0) {
-			hearth_buf_printf(out, "%10s %10s %10" PRIx64 ": %s\n", a, b, in->addr, text);
+			hearth_buf_printf(out, "%10s %10s %10" PRIx64 ": %s\n", a, b, in->addr,
+					  text);
 		} else if (strlen(text) < 40) {
-			hearth_buf_printf(out, "%10s %10s %10" PRIx64 ": %-40s;%.*s\n", a, b, in->addr,
-					  text, (int)loc.len, loc.data);
+			hearth_buf_printf(out, "%10s %10s %10" PRIx64 ": %-40s;%.*s\n", a, b,
+					  in->addr, text, (int)loc.len, loc.data);
 		} else {
 			hearth_buf_printf(out, "%74s;%.*s\n", "", (int)loc.len, loc.data);
-			hearth_buf_printf(out, "%10s %10s %10" PRIx64 ": %s\n", a, b, in->addr, text);
+			hearth_buf_printf(out, "%10s %10s %10" PRIx64 ": %s\n", a, b, in->addr,
+					  text);
 		}
 		if (loc.oom)
 			out->oom = true;
@@ -214,7 +217,8 @@ hearth_err hearth_report_disasm(hearth_report *r, hearth_buf *out, hearth_errbuf
 	hearth_buf_printf(&body, "Total: %s\n", tv);
 	for (uint32_t mi = 0; mi < p->nmappings; mi++) {
 		const hearth_mapping *m = &p->mappings[mi];
-		if (!(m->file < p->nstrs && marked[m->file]) && !(has_addr && m->start <= addr && addr <= m->limit))
+		if (!(m->file < p->nstrs && marked[m->file]) &&
+		    !(has_addr && m->start <= addr && addr <= m->limit))
 			continue;
 		const char *path = hearth_s(p, m->file);
 		hearth_errbuf oe = {{0}};
@@ -237,7 +241,8 @@ hearth_err hearth_report_disasm(hearth_report *r, hearth_buf *out, hearth_errbuf
 		hearth_asm_sym *ms;
 		size_t nms;
 		bool from_pcln;
-		if ((e = hearth_asm_symbols(o->f, rx, has_addr, addr, &ms, &nms, &from_pcln, &oe))) {
+		if ((e = hearth_asm_symbols(o->f, rx, has_addr, addr, &ms, &nms, &from_pcln,
+					    &oe))) {
 			err = e;
 			goto out;
 		}
@@ -292,7 +297,8 @@ hearth_err hearth_report_disasm(hearth_report *r, hearth_buf *out, hearth_errbuf
 			err = hearth_seterr(eb, HEARTH_ETOOBIG,
 					    "disasm: more than %llu MiB of code to show (at %s); a "
 					    "narrower regexp shows less",
-					    (unsigned long long)(HEARTH_ASM_MAX_TOTAL >> 20), s->sym.name);
+					    (unsigned long long)(HEARTH_ASM_MAX_TOTAL >> 20),
+					    s->sym.name);
 			goto out;
 		}
 		routine(r, g, byaddr + s->n0, s->nn, s, &l, &body);

@@ -187,13 +187,26 @@ static void esc(hearth_buf *out, const char *s, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		const char *r;
 		switch (s[i]) {
-		case '<': r = "&lt;"; break;
-		case '>': r = "&gt;"; break;
-		case '&': r = "&amp;"; break;
-		case '\'': r = "&#39;"; break;
-		case '"': r = "&#34;"; break;
-		case 0: r = "\xef\xbf\xbd"; break;
-		default: continue;
+		case '<':
+			r = "&lt;";
+			break;
+		case '>':
+			r = "&gt;";
+			break;
+		case '&':
+			r = "&amp;";
+			break;
+		case '\'':
+			r = "&#39;";
+			break;
+		case '"':
+			r = "&#34;";
+			break;
+		case 0:
+			r = "\xef\xbf\xbd";
+			break;
+		default:
+			continue;
 		}
 		hearth_buf_put(out, s + k, i - k);
 		hearth_buf_puts(out, r);
@@ -255,9 +268,9 @@ static void value_or_dot(const hearth_report *r, int64_t v, char *out, size_t n)
 typedef struct {
 	uint64_t addr;
 	int64_t flat, cum;
-	uint32_t loc;	 /* a location at this address */
-	bool interest;	 /* recorded by a match */
-	int32_t obj;	 /* the program (objs[]), -1: none */
+	uint32_t loc;  /* a location at this address */
+	bool interest; /* recorded by a match */
+	int32_t obj;   /* the program (objs[]), -1: none */
 	uint32_t mapping;
 } waddr;
 
@@ -274,7 +287,7 @@ typedef struct {
 	char *file; /* canonical file name */
 	int64_t line;
 	uint64_t addr;
-	char *func;  /* the frame's function */
+	char *func;	 /* the frame's function */
 	uint32_t s0, ns; /* the inlined calls below it: calls[s0 .. s0+ns) */
 	size_t seq;
 } wentry;
@@ -411,7 +424,8 @@ static void add_stack(wstate *w, uint64_t addr, const wframe *fr, int n)
 			return;
 		}
 		wentry *e = &w->ents[w->nents];
-		*e = (wentry){file, fr[i].line, addr, fn, (uint32_t)w->ncalls, (uint32_t)i, w->nents};
+		*e = (wentry){file,	   fr[i].line, addr, fn, (uint32_t)w->ncalls,
+			      (uint32_t)i, w->nents};
 		w->nents++;
 		/* The callees, caller first. */
 		for (int j = i - 1; j >= 0; j--) {
@@ -624,8 +638,12 @@ static void print_line(wstate *w, wreader *sr, const wentry *e, size_t n, int64_
 	}
 	value_or_dot(r, flat, a, sizeof(a));
 	value_or_dot(r, cum, b, sizeof(b));
-	hearth_buf_printf(out, "<span class=line> %6" PRId64 "</span> <span class=%s>  %10s %10s %8s  ",
-			  ln, n == 0 ? "nop" : nested ? "livesrc" : "deadsrc", a, b, "");
+	hearth_buf_printf(
+	    out, "<span class=line> %6" PRId64 "</span> <span class=%s>  %10s %10s %8s  ", ln,
+	    n == 0   ? "nop"
+	    : nested ? "livesrc"
+		     : "deadsrc",
+	    a, b, "");
 	escs(out, text);
 	hearth_buf_puts(out, " </span>");
 	if (n == 0) {
@@ -659,20 +677,22 @@ static void print_line(wstate *w, wreader *sr, const wentry *e, size_t n, int64_
 				while (fl && (*fl == ' ' || *fl == '\t'))
 					fl++;
 				t.len = 0;
-				hearth_buf_printf(&t, "%*s%s", indent + 4 + 4 * (int)j, "", fl ? fl : "");
+				hearth_buf_printf(&t, "%*s%s", indent + 4 + 4 * (int)j, "",
+						  fl ? fl : "");
 				size_t tl = t.len;
 				while (tl && (t.data[tl - 1] == ' ' || t.data[tl - 1] == '\t'))
 					tl--;
 				hearth_buf_put(&t, "", 1);
 				t.data[tl] = 0;
-				hearth_buf_printf(out, " %8s %10s %10s %8s  <span class=inlinesrc>", "",
-						  "", "", "");
+				hearth_buf_printf(out, " %8s %10s %10s %8s  <span class=inlinesrc>",
+						  "", "", "", "");
 				hearth_buf pad = {0};
 				right_pad(&pad, t.data ? t.data : "", 80);
 				esc(out, pad.data ? pad.data : "", pad.len);
 				hearth_buf_free(&pad);
 				size_t bl;
-				const char *bn = hearth_path_base(calls[j].file, strlen(calls[j].file), &bl);
+				const char *bn =
+				    hearth_path_base(calls[j].file, strlen(calls[j].file), &bl);
 				hearth_buf_puts(out, "</span> <span class=unimportant>");
 				esc(out, bn, bl);
 				hearth_buf_printf(out, ":%" PRId64 "</span>\n", calls[j].line);
@@ -686,7 +706,8 @@ static void print_line(wstate *w, wreader *sr, const wentry *e, size_t n, int64_
 			hearth_buf_put(&t, "", 1);
 			value_or_dot(r, x->flat, a, sizeof(a));
 			value_or_dot(r, x->cum, b, sizeof(b));
-			hearth_buf_printf(out, " %8s %10s %10s %8" PRIx64 ": ", "", a, b, x->obj_addr);
+			hearth_buf_printf(out, " %8s %10s %10s %8" PRIx64 ": ", "", a, b,
+					  x->obj_addr);
 			hearth_buf pad = {0};
 			right_pad(&pad, t.data ? t.data : "", 80);
 			esc(out, pad.data ? pad.data : "", pad.len);
@@ -731,7 +752,8 @@ static void print_file(wstate *w, wreader *sr, const wentry *e, size_t n, hearth
 				f.cum += x->cum;
 			}
 		}
-		if (nf && e[i].line - fs[nf - 1].end < MERGE_LIMIT && !strcmp(fs[nf - 1].name, name)) {
+		if (nf && e[i].line - fs[nf - 1].end < MERGE_LIMIT &&
+		    !strcmp(fs[nf - 1].name, name)) {
 			fs[nf - 1].end = e[i].line + 1;
 			fs[nf - 1].flat += f.flat;
 			fs[nf - 1].cum += f.cum;
@@ -793,30 +815,30 @@ static void print_file(wstate *w, wreader *sr, const wentry *e, size_t n, hearth
 }
 
 static const char page_head[] =
-	"<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"UTF-8\">\n"
-	"<title>Pprof listing</title>\n"
-	"<style type=\"text/css\">\n"
-	"body { font-family: sans-serif; }\n"
-	".legend { font-size: 1.25em; }\n"
-	".line, .nop, .unimportant { color: #aaaaaa; }\n"
-	".inlinesrc { color: #000066; }\n"
-	".livesrc { cursor: pointer; }\n"
-	".livesrc:hover { background-color: #eeeeee; }\n"
-	".asm { color: #008800; display: none; }\n"
-	"</style>\n"
-	"<script type=\"text/javascript\">\n"
-	"// A click on a source line shows or hides the assembly after it.\n"
-	"function pprof_toggle_asm(e) {\n"
-	"  var t = e && e.target;\n"
-	"  var asm = t && t.nextSibling;\n"
-	"  if (asm && asm.className === \"asm\") {\n"
-	"    asm.style.display = asm.style.display === \"block\" ? \"\" : \"block\";\n"
-	"    e.preventDefault();\n"
-	"    return false;\n"
-	"  }\n"
-	"}\n"
-	"</script>\n"
-	"</head>\n<body>\n\n";
+    "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"UTF-8\">\n"
+    "<title>Pprof listing</title>\n"
+    "<style type=\"text/css\">\n"
+    "body { font-family: sans-serif; }\n"
+    ".legend { font-size: 1.25em; }\n"
+    ".line, .nop, .unimportant { color: #aaaaaa; }\n"
+    ".inlinesrc { color: #000066; }\n"
+    ".livesrc { cursor: pointer; }\n"
+    ".livesrc:hover { background-color: #eeeeee; }\n"
+    ".asm { color: #008800; display: none; }\n"
+    "</style>\n"
+    "<script type=\"text/javascript\">\n"
+    "// A click on a source line shows or hides the assembly after it.\n"
+    "function pprof_toggle_asm(e) {\n"
+    "  var t = e && e.target;\n"
+    "  var asm = t && t.nextSibling;\n"
+    "  if (asm && asm.className === \"asm\") {\n"
+    "    asm.style.display = asm.style.display === \"block\" ? \"\" : \"block\";\n"
+    "    e.preventDefault();\n"
+    "    return false;\n"
+    "  }\n"
+    "}\n"
+    "</script>\n"
+    "</head>\n<body>\n\n";
 
 /* Records the sample values by address and the addresses of interest
  * (pprof's newSourcePrinter). */
@@ -908,7 +930,12 @@ static hearth_err collect(wstate *w, waddr **out, size_t *nout)
 		if (!seen[li])
 			continue;
 		uint64_t addr = loc->address ? loc->address : synth + li;
-		as[na++] = (waddr){addr, flat[li], cum[li], li, marked[li], -1,
+		as[na++] = (waddr){addr,
+				   flat[li],
+				   cum[li],
+				   li,
+				   marked[li],
+				   -1,
 				   loc->address ? loc->mapping : HEARTH_NONE};
 	}
 	sort(as, na, sizeof(*as), cmp_waddr);
@@ -1061,11 +1088,12 @@ hearth_err hearth_report_weblist(hearth_report *r, hearth_buf *out, hearth_errbu
 	for (size_t i = 0; i < nr && !w.err; i++) {
 		hearth_errbuf de = {{0}};
 		if (code > HEARTH_ASM_MAX_TOTAL) {
-			hearth_buf_printf(&r->warn,
-					  "weblist: %#llx-%#llx not disassembled: more than %llu MiB of "
-					  "code in all\n",
-					  (unsigned long long)rgs[i].begin, (unsigned long long)rgs[i].end,
-					  (unsigned long long)(HEARTH_ASM_MAX_TOTAL >> 20));
+			hearth_buf_printf(
+			    &r->warn,
+			    "weblist: %#llx-%#llx not disassembled: more than %llu MiB of "
+			    "code in all\n",
+			    (unsigned long long)rgs[i].begin, (unsigned long long)rgs[i].end,
+			    (unsigned long long)(HEARTH_ASM_MAX_TOTAL >> 20));
 			continue;
 		}
 		l.n = 0;
