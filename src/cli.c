@@ -127,3 +127,32 @@ int cli_write_stdout(const hearth_buf *b)
 	}
 	return EXIT_OK;
 }
+
+const char *cli_goroot(void)
+{
+	static char goroot[4096];
+	static bool done;
+	if (!done) {
+		done = true;
+		const char *env = getenv("GOROOT");
+		if (env && *env) {
+			snprintf(goroot, sizeof(goroot), "%s", env);
+		} else {
+			FILE *f = popen("go env GOROOT 2>/dev/null", "r");
+			if (f) {
+				if (!fgets(goroot, sizeof(goroot), f))
+					goroot[0] = 0;
+				pclose(f);
+				goroot[strcspn(goroot, "\n")] = 0;
+			}
+			if (!goroot[0] && access("/usr/lib/go/src", F_OK) == 0)
+				snprintf(goroot, sizeof(goroot), "/usr/lib/go");
+		}
+	}
+	return goroot[0] ? goroot : NULL;
+}
+
+void cli_set_goroot(hearth_opts *o)
+{
+	o->goroot = cli_goroot();
+}

@@ -27,6 +27,11 @@ int cli_stdout_sink(void *ctx, const char *data, size_t n);
 /* Writes b to stdout; a write error is reported. */
 int cli_write_stdout(const hearth_buf *b);
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Where the Go standard library's sources are, for listings: $GOROOT,
+ * `go env GOROOT`, or Debian's /usr/lib/go; NULL when none.  Looked up once. */
+const char *cli_goroot(void);
+/* A report_cmd's prepare step that sets o->goroot (list, weblist). */
+void cli_set_goroot(hearth_opts *o);
 
 /* Subcommands: each returns the process exit code. */
 int cmd_top(int argc, char **argv);

@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../cli.h"
@@ -24,32 +23,9 @@ static const char usage[] =
 	"\n"
 	USAGE_SOURCE_OPTIONS;
 
-static char goroot[4096];
-
-/* GOROOT from the environment, `go env GOROOT`, or Debian's /usr/lib/go. */
-static void find_goroot(hearth_opts *o)
-{
-	const char *env = getenv("GOROOT");
-	struct stat st;
-	if (env && *env) {
-		snprintf(goroot, sizeof(goroot), "%s", env);
-	} else {
-		FILE *f = popen("go env GOROOT 2>/dev/null", "r");
-		if (f) {
-			if (!fgets(goroot, sizeof(goroot), f))
-				goroot[0] = 0;
-			pclose(f);
-			goroot[strcspn(goroot, "\n")] = 0;
-		}
-		if (!goroot[0] && stat("/usr/lib/go/src", &st) == 0)
-			snprintf(goroot, sizeof(goroot), "/usr/lib/go");
-	}
-	o->goroot = goroot[0] ? goroot : NULL;
-}
-
 int cmd_list(int argc, char **argv)
 {
 	static const report_cmd c = {"list", HEARTH_CMD_LIST, hearth_report_list, usage, true,
-				     find_goroot};
+				     cli_set_goroot};
 	return run_report(argc, argv, &c);
 }

@@ -17,28 +17,6 @@
 
 extern char **environ;
 
-static char goroot[4096];
-
-/* GOROOT as hearth list finds it (the environment, `go env GOROOT`, or
- * Debian's /usr/lib/go): the source view looks there for the standard
- * library. */
-static const char *find_goroot(void)
-{
-	const char *env = getenv("GOROOT");
-	if (env && *env)
-		return env;
-	FILE *f = popen("go env GOROOT 2>/dev/null", "r");
-	if (f) {
-		if (!fgets(goroot, sizeof(goroot), f))
-			goroot[0] = 0;
-		pclose(f);
-		goroot[strcspn(goroot, "\n")] = 0;
-	}
-	if (!goroot[0] && access("/usr/lib/go/src", F_OK) == 0)
-		snprintf(goroot, sizeof(goroot), "/usr/lib/go");
-	return goroot[0] ? goroot : NULL;
-}
-
 static const char usage[] =
     "usage: hearth web [-http=host:port] [-no_browser] [options] <source>...\n"
     "\n"
@@ -190,7 +168,7 @@ int cmd_web(int argc, char **argv)
 		if ((rc = cli_load(&fa, &pflame)) != EXIT_OK)
 			goto done;
 	}
-	a.opts.goroot = find_goroot();
+	a.opts.goroot = cli_goroot();
 	hearth_api_config cfg = {.defaults = a.opts, .sources = a.sources, .nsources = a.nsources};
 	api = hearth_api_new(p, pflame, &cfg);
 	p = pflame = NULL;
