@@ -3,182 +3,20 @@
  * before the first sample (or the function's start) to five after the
  * last, each with its flat and cum values.
  *
- * Files are found as pprof finds them: the name in the profile after
- * -trim_path (or the heuristic that strips everything up to a search
- * directory's base name), absolute as is, relative under each directory of
- * -source_path (default: the working directory) and its parents.  hearth
- * then also looks under GOROOT/src, so the standard library is listed
- * without a -source_path.  A file not found is said in the listing; the
+ * Files are found as pprof finds them, then under GOROOT/src (source.c,
+ * shared with weblist).  A file not found is said in the listing; the
  * report goes on with the next. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "hearth/measure.h"
 #include "hearth/regex.h"
 #include "report.h"
+#include "source.h"
 #include "util.h"
-
-/* A source file read once: its lines (0 unused, as line numbers start at 1). */
-typedef struct {
-	char *path; /* as the profile names it */
-	char *data;
-	char **lines;
-	size_t nlines;
-	bool missing;
-	int err; /* errno of opening an absolute name */
-} srcfile;
-
-typedef struct {
-	srcfile *files;
-	size_t n, cap;
-	const char *search, *trim, *goroot;
-} srcreader;
-
-static FILE *open_in(const char *dir, size_t dn, const char *path)
-{
-	hearth_buf joined = {0};
-	if (dn)
-		hearth_buf_printf(&joined, "%.*s/", (int)dn, dir);
-	hearth_buf_puts(&joined, path);
-	char *clean = joined.oom ? NULL : malloc(joined.len + 3);
-	FILE *f = NULL;
-	if (clean) {
-		hearth_path_clean(joined.data, clean, joined.len + 3);
-		f = fopen(clean, "r");
-	}
-	free(clean);
-	hearth_buf_free(&joined);
-	return f;
-}
-
-/* The standard library under GOROOT/src, for a name relative to some
- * GOROOT/src ("runtime/proc.go", or "/usr/local/go/src/runtime/proc.go" on
- * the machine that built the program). */
-static FILE *open_goroot(const srcreader *sr, const char *path)
-{
-	if (!sr->goroot || !*sr->goroot)
-		return NULL;
-	if (path[0] == '/') {
-		const char *s = strstr(path, "/src/");
-		if (!s)
-			return NULL;
-		path = s + 5;
-	}
-	char dir[4096];
-	snprintf(dir, sizeof(dir), "%s/src", sr->goroot);
-	return open_in(dir, strlen(dir), path);
-}
-
-/* pprof's openSourceFile, then GOROOT/src. */
-static FILE *open_source(const srcreader *sr, const char *name, int *err)
-{
-	const char *path = name + hearth_rpt_trim_path(name, sr->trim, sr->search);
-	if (path[0] == '/') {
-		FILE *f = fopen(path, "r");
-		*err = errno;
-		return f ? f : open_goroot(sr, path);
-	}
-	for (const char *d = sr->search; d;) {
-		const char *e = strchr(d, ':');
-		size_t n = e ? (size_t)(e - d) : strlen(d);
-		/* The directory, then each parent (filepath.Dir until it stops). */
-		char dir[4096];
-		if (n < sizeof(dir)) {
-			memcpy(dir, d, n);
-			dir[n] = 0;
-			for (;;) {
-				FILE *f = open_in(dir, strlen(dir), path);
-				if (f)
-					return f;
-				char parent[4096];
-				char *slash = strrchr(dir, '/');
-				if (!slash) {
-					snprintf(parent, sizeof(parent), ".");
-				} else if (slash == dir) {
-					snprintf(parent, sizeof(parent), "/");
-				} else {
-					*slash = 0;
-					hearth_path_clean(dir, parent, sizeof(parent));
-					*slash = '/';
-				}
-				char cur[4096];
-				hearth_path_clean(dir[0] ? dir : ".", cur, sizeof(cur));
-				if (!strcmp(parent, cur))
-					break;
-				snprintf(dir, sizeof(dir), "%s", parent);
-			}
-		}
-		if (!e)
-			break;
-		d = e + 1;
-	}
-	return open_goroot(sr, path);
-}
-
-/* Reads lines as Go's bufio.Scanner: "\n" ends a line, a "\r" before it
- * is dropped, and a line too long for its 64 KiB buffer ends the file. */
-static void read_lines(srcfile *sf, FILE *f)
-{
-	size_t cap = 0, len = 0, lcap = 0;
-	char *data = NULL;
-	char tmp[65536];
-	size_t k;
-	while ((k = fread(tmp, 1, sizeof(tmp), f)) > 0) {
-		if (!HEARTH_GROW(data, len, cap, k + 1))
-			break;
-		memcpy(data + len, tmp, k);
-		len += k;
-	}
-	sf->data = data;
-	if (!data)
-		return;
-	data[len] = 0;
-	if (!HEARTH_GROW(sf->lines, 0, lcap, 1))
-		return;
-	sf->lines[sf->nlines++] = (char *)"";
-	for (size_t i = 0; i < len;) {
-		char *nl = memchr(data + i, '\n', len - i);
-		size_t e = nl ? (size_t)(nl - data) : len;
-		if (e - i >= 65536)
-			break;
-		size_t l = e;
-		if (nl && l > i && data[l - 1] == '\r')
-			l--;
-		if (!nl && l > i && data[l - 1] == '\r')
-			l--;
-		if (!HEARTH_GROW(sf->lines, sf->nlines, lcap, 1))
-			break;
-		data[l] = 0;
-		sf->lines[sf->nlines++] = data + i;
-		i = e + 1;
-	}
-}
-
-static srcfile *source(srcreader *sr, const char *path)
-{
-	for (size_t i = 0; i < sr->n; i++)
-		if (!strcmp(sr->files[i].path, path))
-			return &sr->files[i];
-	if (!HEARTH_GROW(sr->files, sr->n, sr->cap, 1))
-		return NULL;
-	srcfile *sf = &sr->files[sr->n];
-	memset(sf, 0, sizeof(*sf));
-	if (!(sf->path = strdup(path)))
-		return NULL;
-	sr->n++;
-	FILE *f = open_source(sr, path, &sf->err);
-	if (!f) {
-		sf->missing = true;
-		return sf;
-	}
-	read_lines(sf, f);
-	fclose(f);
-	return sf;
-}
 
 static void value_or_dot(const hearth_report *r, int64_t v, char *out, size_t n)
 {
@@ -207,7 +45,7 @@ static int cmp_fnode(const void *x, const void *y, void *arg)
 }
 
 /* One ROUTINE block: the nodes fn[0..n) of one function in one file. */
-static void routine(hearth_report *r, srcreader *sr, const hearth_graph *g, const fnode *fn,
+static void routine(hearth_report *r, hearth_srcreader *sr, const hearth_graph *g, const fnode *fn,
 		    size_t n, hearth_buf *out)
 {
 	const hearth_profile *p = r->p;
@@ -239,7 +77,7 @@ static void routine(hearth_report *r, srcreader *sr, const hearth_graph *g, cons
 	hearth_rpt_value(r, cum, b, sizeof(b));
 	hearth_percentage(pct, sizeof(pct), cum, r->total);
 	hearth_buf_printf(out, "%10s %10s (flat, cum) %s of Total\n", a, b, pct);
-	srcfile *sf = source(sr, file);
+	hearth_srcfile *sf = hearth_src_file(sr, file);
 	if (!sf) {
 		out->oom = true;
 		return;
@@ -287,7 +125,7 @@ hearth_err hearth_report_list(hearth_report *r, hearth_buf *out, hearth_errbuf *
 		return err;
 	hearth_trimmed t;
 	fnode *fns = NULL;
-	srcreader sr = {0};
+	hearth_srcreader sr = {0};
 	char cwd[4096];
 	hearth_buf body = {0};
 	if ((err = hearth_rpt_full_graph(r, &t))) {
@@ -311,17 +149,9 @@ hearth_err hearth_report_list(hearth_report *r, hearth_buf *out, hearth_errbuf *
 		goto out;
 	}
 	qsort_r(fns, nf, sizeof(*fns), cmp_fnode, p);
-	sr.search = r->o.source_path;
-	if (!sr.search || !*sr.search) {
-		if (!getcwd(cwd, sizeof(cwd))) {
-			err = hearth_seterr(eb, HEARTH_EIO, "could not stat current dir: %s",
-					    strerror(errno));
-			goto out;
-		}
-		sr.search = cwd;
-	}
-	sr.trim = r->o.trim_path;
-	sr.goroot = r->o.goroot;
+	if ((err = hearth_srcreader_init(&sr, r->o.source_path, r->o.trim_path, r->o.goroot, cwd,
+					 sizeof(cwd), eb)))
+		goto out;
 	char tv[64];
 	hearth_rpt_value(r, r->total, tv, sizeof(tv));
 	hearth_buf_printf(&body, "Total: %s\n", tv);
@@ -352,12 +182,7 @@ hearth_err hearth_report_list(hearth_report *r, hearth_buf *out, hearth_errbuf *
 out:
 	if (err == HEARTH_ENOMEM)
 		hearth_seterr(eb, err, "out of memory");
-	for (size_t i = 0; i < sr.n; i++) {
-		free(sr.files[i].path);
-		free(sr.files[i].data);
-		free(sr.files[i].lines);
-	}
-	free(sr.files);
+	hearth_srcreader_free(&sr);
 	free(fns);
 	hearth_buf_free(&body);
 	hearth_trimmed_free(&t);

@@ -19,16 +19,15 @@
  * than 500 bytes before the first address, wherever that falls: x86 code
  * decoded from the middle of an instruction is garbage until it falls
  * back in step (docs/reports-differences.md). */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "asm.h"
 #include "hearth/measure.h"
 #include "report.h"
+#include "source.h"
 #include "util.h"
 
 #define EXPAND 500    /* bytes around the sampled addresses */
@@ -37,146 +36,6 @@
 #define MERGE_LIMIT 20 /* lines of one function merged into one listing */
 #define LINE_EXPAND 5
 #define MAX_FRAMES 32
-
-/* ---- source files, found as hearth list finds them ---- */
-
-typedef struct {
-	char *path;
-	char *data;
-	char **lines; /* lines[1 .. nlines) */
-	size_t nlines;
-} wsrc;
-
-typedef struct {
-	wsrc *files;
-	size_t n, cap;
-	const char *search, *trim, *goroot;
-} wreader;
-
-static FILE *open_joined(const char *dir, const char *path)
-{
-	size_t n = strlen(dir) + strlen(path) + 8;
-	char *j = malloc(n), *c = malloc(n);
-	FILE *f = NULL;
-	if (j && c) {
-		snprintf(j, n, "%s%s%s", dir, *dir ? "/" : "", path);
-		hearth_path_clean(j, c, n);
-		f = fopen(c, "r");
-	}
-	free(j);
-	free(c);
-	return f;
-}
-
-static FILE *open_goroot(const wreader *sr, const char *path)
-{
-	if (!sr->goroot || !*sr->goroot)
-		return NULL;
-	if (path[0] == '/') {
-		const char *s = strstr(path, "/src/");
-		if (!s)
-			return NULL;
-		path = s + 5;
-	}
-	char dir[4096];
-	snprintf(dir, sizeof(dir), "%s/src", sr->goroot);
-	return open_joined(dir, path);
-}
-
-/* pprof's openSourceFile (each search directory and its parents), then
- * GOROOT/src for the standard library. */
-static FILE *open_source(const wreader *sr, const char *name)
-{
-	const char *path = name + hearth_rpt_trim_path(name, sr->trim, sr->search);
-	if (path[0] == '/') {
-		FILE *f = fopen(path, "r");
-		return f ? f : open_goroot(sr, path);
-	}
-	for (const char *d = sr->search; d && *d;) {
-		const char *e = strchr(d, ':');
-		size_t n = e ? (size_t)(e - d) : strlen(d);
-		char dir[4096], prev[4096];
-		if (n < sizeof(dir)) {
-			memcpy(prev, d, n);
-			prev[n] = 0;
-			hearth_path_clean(prev[0] ? prev : ".", dir, sizeof(dir));
-			for (int depth = 0; depth < 256; depth++) {
-				FILE *f = open_joined(dir, path);
-				if (f)
-					return f;
-				char *slash = strrchr(dir, '/');
-				if (!slash || !strcmp(dir, "/") || !strcmp(dir, "."))
-					break;
-				if (slash == dir)
-					slash[1] = 0;
-				else
-					*slash = 0;
-			}
-		}
-		if (!e)
-			break;
-		d = e + 1;
-	}
-	return open_goroot(sr, path);
-}
-
-/* Lines as Go's bufio.Scanner splits them ("\r\n" or "\n"; a line longer
- * than 64 KiB ends the file). */
-static void read_lines(wsrc *sf, FILE *f)
-{
-	size_t cap = 0, len = 0, lcap = 0;
-	char tmp[65536];
-	size_t k;
-	while ((k = fread(tmp, 1, sizeof(tmp), f)) > 0) {
-		if (!HEARTH_GROW(sf->data, len, cap, k + 1))
-			return;
-		memcpy(sf->data + len, tmp, k);
-		len += k;
-	}
-	if (!sf->data || !HEARTH_GROW(sf->lines, 0, lcap, 1))
-		return;
-	sf->data[len] = 0;
-	sf->lines[sf->nlines++] = (char *)"";
-	for (size_t i = 0; i < len;) {
-		char *nl = memchr(sf->data + i, '\n', len - i);
-		size_t e = nl ? (size_t)(nl - sf->data) : len, l = e;
-		if (e - i >= 65536)
-			break;
-		if (l > i && sf->data[l - 1] == '\r')
-			l--;
-		if (!HEARTH_GROW(sf->lines, sf->nlines, lcap, 1))
-			break;
-		sf->data[l] = 0;
-		sf->lines[sf->nlines++] = sf->data + i;
-		i = e + 1;
-	}
-}
-
-/* The text of line ln of path, NULL when the file or the line is missing. */
-static const char *source_line(wreader *sr, const char *path, int64_t ln)
-{
-	wsrc *sf = NULL;
-	for (size_t i = 0; i < sr->n && !sf; i++)
-		if (!strcmp(sr->files[i].path, path))
-			sf = &sr->files[i];
-	if (!sf) {
-		if (!HEARTH_GROW(sr->files, sr->n, sr->cap, 1))
-			return NULL;
-		sf = &sr->files[sr->n];
-		memset(sf, 0, sizeof(*sf));
-		if (!(sf->path = strdup(path)))
-			return NULL;
-		sr->n++;
-		FILE *f = open_source(sr, path);
-		if (f) {
-			read_lines(sf, f);
-			fclose(f);
-		}
-	}
-	if (ln <= 0 || (size_t)ln >= sf->nlines)
-		return NULL;
-	return sf->lines[ln];
-}
 
 /* ---- the page ---- */
 
@@ -620,7 +479,7 @@ typedef struct {
 	int64_t begin, end, flat, cum;
 } wfunc;
 
-static void print_line(wstate *w, wreader *sr, const wentry *e, size_t n, int64_t ln,
+static void print_line(wstate *w, hearth_srcreader *sr, const wentry *e, size_t n, int64_t ln,
 		       const char *text, hearth_buf *out)
 {
 	hearth_report *r = w->r;
@@ -673,7 +532,7 @@ static void print_line(wstate *w, wreader *sr, const wentry *e, size_t n, int64_
 				    cur[j].line == calls[j].line)
 					continue;
 				ncur = 0;
-				const char *fl = source_line(sr, calls[j].file, calls[j].line);
+				const char *fl = hearth_src_line(sr, calls[j].file, calls[j].line);
 				while (fl && (*fl == ' ' || *fl == '\t'))
 					fl++;
 				t.len = 0;
@@ -729,7 +588,7 @@ static void print_line(wstate *w, wreader *sr, const wentry *e, size_t n, int64_
 
 /* One file: its lines grouped into functions (pprof's functions and
  * printFile); e[0 .. n) are its entries sorted by line. */
-static void print_file(wstate *w, wreader *sr, const wentry *e, size_t n, hearth_buf *out)
+static void print_file(wstate *w, hearth_srcreader *sr, const wentry *e, size_t n, hearth_buf *out)
 {
 	hearth_report *r = w->r;
 	wfunc *fs = calloc(n + 1, sizeof(*fs));
@@ -801,7 +660,7 @@ static void print_file(wstate *w, wreader *sr, const wentry *e, size_t n, hearth
 			size_t m = k;
 			while (m < n && e[m].line == ln)
 				m++;
-			const char *text = source_line(sr, e[0].file, ln);
+			const char *text = hearth_src_line(sr, e[0].file, ln);
 			if (!text) {
 				if (m == k)
 					continue;
@@ -999,7 +858,7 @@ hearth_err hearth_report_weblist(hearth_report *r, hearth_buf *out, hearth_errbu
 		return err;
 	wstate w = {.r = r, .p = p, .rx = rx};
 	w.has_addr = hearth_asm_parse_addr(re, &w.addr);
-	wreader sr = {0};
+	hearth_srcreader sr = {0};
 	waddr *as = NULL;
 	size_t na = 0;
 	wrange *rgs = NULL;
@@ -1013,17 +872,9 @@ hearth_err hearth_report_weblist(hearth_report *r, hearth_buf *out, hearth_errbu
 		err = hearth_seterr(eb, HEARTH_EINVAL, "no matches found for regexp: %s", re);
 		goto out;
 	}
-	sr.search = r->o.source_path;
-	if (!sr.search || !*sr.search) {
-		if (!getcwd(cwd, sizeof(cwd))) {
-			err = hearth_seterr(eb, HEARTH_EIO, "could not stat current dir: %s",
-					    strerror(errno));
-			goto out;
-		}
-		sr.search = cwd;
-	}
-	sr.trim = r->o.trim_path;
-	sr.goroot = r->o.goroot;
+	if ((err = hearth_srcreader_init(&sr, r->o.source_path, r->o.trim_path, r->o.goroot, cwd,
+					 sizeof(cwd), eb)))
+		goto out;
 	err = HEARTH_ENOMEM;
 	if (!(w.objs = calloc((size_t)p->nmappings + 1, sizeof(*w.objs))) ||
 	    !(rgs = calloc(na + 1, sizeof(*rgs))))
@@ -1166,12 +1017,7 @@ out:
 	for (size_t i = 0; i < w.ncalls; i++)
 		free(w.calls[i].file);
 	free(w.calls);
-	for (size_t i = 0; i < sr.n; i++) {
-		free(sr.files[i].path);
-		free(sr.files[i].data);
-		free(sr.files[i].lines);
-	}
-	free(sr.files);
+	hearth_srcreader_free(&sr);
 	free(as);
 	free(rgs);
 	hearth_asm_list_free(&l);
