@@ -377,6 +377,9 @@ static void load_symtab(hearth_objfile *f)
 			if (!d)
 				continue;
 			size_t cnt = d->d_size / sh.sh_entsize;
+			/* (realloc to 0 bytes would free the array behind our back.) */
+			if (cnt == 0 || cnt > SIZE_MAX / sizeof(elf_sym) - f->nsyms)
+				continue;
 			elf_sym *s = realloc(f->syms, (f->nsyms + cnt) * sizeof(*s));
 			if (!s)
 				return;
