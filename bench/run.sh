@@ -206,6 +206,77 @@ measure "hearth flame -html big" "$RUNS" "$WORK/h.big.flame.html" "$HEARTH" flam
 fhw=$M_WALL fhr=$M_RSS fhs=$(stat -c %s "$WORK/h.big.flame.html" 2>/dev/null || echo NaN)
 mrow "hearth flame -html big.cpu.pb.gz" "canvas page, $fhs bytes (frames under a pixel merged)"
 
+# ---- hearth web in the browser: bench/web.js in headless Chromium ----------
+# The server is started here (not by web.js) so that its peak RSS can be read
+# from /proc (VmHWM) before it is stopped.  pprof -http is measured on mid
+# only: its flame graph page of big takes it far longer (BENCH_PPROF_WEB=0
+# skips pprof's, which takes a few minutes on mid).
+# web_json KEY: a field of the last bench/web.js line.
+web_json() { python3 -c 'import json,sys; v=json.loads(sys.argv[1]).get(sys.argv[2]); print("NaN" if v is None else v)' "$WEB_OUT" "$1"; }
+# serve_url FILE PID: waits for the first http:// URL a server prints in FILE.
+serve_url() {
+	for _ in $(seq 1 6000); do
+		u=$(grep -o 'http://[0-9.:]*' "$1" 2>/dev/null | head -n 1)
+		[ -n "$u" ] && { echo "$u"; return 0; }
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+# web_hearth PROFILE: sets WEB_OUT (bench/web.js's JSON) and WEB_RSS (KB).
+web_hearth() {
+	WEB_OUT="{}" WEB_RSS=NaN
+	"$HEARTH" web -no_browser -http=127.0.0.1:0 "$1" >"$WORK/web.out" 2>"$WORK/web.err" &
+	local pid=$! url
+	if url=$(serve_url "$WORK/web.out" "$pid"); then
+		WEB_OUT=$(node bench/web.js "$url" 2>"$WORK/webjs.err" | tail -n 1)
+		[ -n "$WEB_OUT" ] || { WEB_OUT="{}"; failed=1; cat "$WORK/webjs.err" >&2; }
+		WEB_RSS=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status")
+	else
+		echo "bench: hearth web did not start: $(head -n 1 "$WORK/web.err")" >&2
+		failed=1
+	fi
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+}
+WEB_ROWS=()
+if command -v node >/dev/null && [ -x /usr/bin/chromium ] && [ -d tests/e2e/node_modules/playwright-core ]; then
+	echo "bench: hearth web in Chromium ..."
+	for f in big.cpu mid.cpu; do
+		web_hearth "$BENCHDIR/$f.pb.gz"
+		fp=$(web_json first_paint_ms) fpw=$(web_json first_paint_warm_ms)
+		zm=$(web_json zoom_ms_max) hm=$(web_json hover_ms_max) fb=$(web_json flame_bytes)
+		WEB_ROWS+=("hearth web, $f|$fp|$fpw|$zm|$hm|$fb|$(mb "$WEB_RSS")")
+		if [ "$f" = big.cpu ]; then
+			WEB_BIG_FP=$fp WEB_BIG_ZOOM=$zm WEB_BIG_HOVER=$hm WEB_BIG_BYTES=$fb WEB_BIG_RSS=$WEB_RSS
+		fi
+	done
+	if [ "${BENCH_PPROF_WEB:-1}" = 1 ]; then
+		echo "bench: go tool pprof -http on mid.cpu (minutes) ..."
+		port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+		go tool pprof -no_browser -http=127.0.0.1:$port "$BENCHDIR/mid.cpu.pb.gz" >"$WORK/pprof.out" 2>&1 &
+		ppid=$!
+		if url=$(serve_url "$WORK/pprof.out" "$ppid"); then
+			WEB_OUT=$(node bench/web.js --pprof "$url" 2>"$WORK/webjs.err" | tail -n 1)
+			[ -n "$WEB_OUT" ] || WEB_OUT="{}"
+			# go runs pprof as a child: the larger peak of the two.
+			prss=0
+			for q in $ppid $(pgrep -P "$ppid"); do
+				r=$(awk '/^VmHWM/ { print $2 }' "/proc/$q/status" 2>/dev/null)
+				[ -n "$r" ] && [ "$r" -gt "$prss" ] && prss=$r
+			done
+			WEB_ROWS+=("go tool pprof -http, mid.cpu (/ui/flamegraph)|$(web_json load_ms)|||| $(web_json page_bytes)|$(mb "$prss")")
+		else
+			echo "bench: go tool pprof -http did not start" >&2
+		fi
+		pkill -P "$ppid" 2>/dev/null
+		kill "$ppid" 2>/dev/null
+		wait "$ppid" 2>/dev/null
+	fi
+else
+	echo "bench: hearth web not measured (needs node, /usr/bin/chromium and tests/e2e/node_modules: make deps)" >&2
+fi
+
 # ---- continuous profiling: a day of one-a-minute profiles merged -----------
 GEN=$CACHE/gen-profile
 if [ ! -x "$GEN" ] || [ "$GEN_SRC/main.go" -nt "$GEN" ]; then
@@ -270,6 +341,12 @@ if ! isnan "$fhr" && { isnan "$fr" || ! le "$fhr" "$fr"; }; then fmaxr=$fhr; fi
 v_flame_time=$(verdict "$fmax" "$TARGET_FLAME_S")
 v_flame_rss=$(verdict "$fmaxr" "$TARGET_FLAME_RSS_KB")
 v_flame_size=$(verdict "$fhs" "$TARGET_FLAME_HTML_BYTES")
+WEB_BIG_FP=${WEB_BIG_FP:-NaN} WEB_BIG_ZOOM=${WEB_BIG_ZOOM:-NaN} WEB_BIG_HOVER=${WEB_BIG_HOVER:-NaN}
+WEB_BIG_BYTES=${WEB_BIG_BYTES:-NaN} WEB_BIG_RSS=${WEB_BIG_RSS:-NaN}
+v_web_fp=$(verdict "$WEB_BIG_FP" 2000)
+v_web_redraw=$(verdict "$(isnan "$WEB_BIG_ZOOM" || isnan "$WEB_BIG_HOVER" && echo NaN || awk "BEGIN { print ($WEB_BIG_ZOOM > $WEB_BIG_HOVER) ? $WEB_BIG_ZOOM : $WEB_BIG_HOVER }")" 50)
+v_web_bytes=$(verdict "$WEB_BIG_BYTES" 10000000)
+v_web_rss=$(verdict "$WEB_BIG_RSS" 1572864)
 ratio_lines=()
 for kind in cpu heap; do
 	read -r rt rr m <<<"${MID[$kind]}"
@@ -303,6 +380,10 @@ echo "target: hearth top series under 1 GB: $(mb "$sr") MB, $v_series_rss"
 echo "target: hearth flame (SVG and HTML) big.cpu under ${TARGET_FLAME_S} s: ${fmax} s, $v_flame_time"
 echo "target: hearth flame big.cpu under 1 GB: $(mb "$fmaxr") MB, $v_flame_rss"
 echo "target: hearth flame -html big.cpu under 15 MB: $fhs bytes, $v_flame_size"
+echo "target: hearth web big.cpu first flame paint within 2 s: $WEB_BIG_FP ms, $v_web_fp"
+echo "target: hearth web big.cpu zoom/hover redraw within 50 ms: zoom $WEB_BIG_ZOOM ms, hover $WEB_BIG_HOVER ms, $v_web_redraw"
+echo "target: hearth web big.cpu flame payload under 10 MB: $WEB_BIG_BYTES bytes, $v_web_bytes"
+echo "target: hearth web big.cpu peak RSS under 1.5 GB: $(mb "$WEB_BIG_RSS") MB, $v_web_rss"
 
 # ---- docs/BENCHMARKS.md ------------------------------------------------------
 if [ "$DOC" != - ]; then
@@ -353,6 +434,23 @@ if [ "$DOC" != - ]; then
 		echo "$nseries files, $series_mb MB, 3,000 samples each; \`hearth top\` merges all of them into"
 		echo "one report."
 		echo
+		if [ ${#WEB_ROWS[@]} -gt 0 ]; then
+			echo "## hearth web in the browser"
+			echo
+			echo "\`bench/web.js\` in headless Chromium (playwright-core): the time from navigation to"
+			echo "the end of the first flame graph draw (first: a fresh page; the server computed"
+			echo "the default graph when it started; warm: a second navigation), the slowest redraw of a click's zoom and of a hover,"
+			echo "the size of \`/api/flame\`, and the server's peak RSS (VmHWM). For pprof, the time"
+			echo "from navigation to the load event of its flame graph page, and that page's size."
+			echo
+			echo "| server | first paint (ms) | warm (ms) | zoom max (ms) | hover max (ms) | payload (bytes) | peak RSS (MB) |"
+			echo "|---|---:|---:|---:|---:|---:|---:|"
+			for r in "${WEB_ROWS[@]}"; do
+				IFS='|' read -r l a b c d e g <<<"$r"
+				echo "| $l | $a | $b | $c | $d | $e | $g |"
+			done
+			echo
+		fi
 		echo "## Ratios"
 		echo
 		echo "| input | pprof time / hearth time | pprof RSS / hearth RSS | pprof figures |"
@@ -373,6 +471,10 @@ if [ "$DOC" != - ]; then
 		echo "| \`hearth flame\` and \`flame -html\` on big.cpu under ${TARGET_FLAME_S} s | ${fmax} s | $v_flame_time |"
 		echo "| \`hearth flame\` on big.cpu under 1 GB | $(mb "$fmaxr") MB | $v_flame_rss |"
 		echo "| \`hearth flame -html\` page on big.cpu under 15 MB | $fhs bytes | $v_flame_size |"
+		echo "| \`hearth web\` big.cpu: first flame paint within 2 s of navigation | $WEB_BIG_FP ms | $v_web_fp |"
+		echo "| \`hearth web\` big.cpu: zoom and hover redraws within 50 ms | zoom $WEB_BIG_ZOOM ms, hover $WEB_BIG_HOVER ms | $v_web_redraw |"
+		echo "| \`hearth web\` big.cpu: \`/api/flame\` under 10 MB | $WEB_BIG_BYTES bytes | $v_web_bytes |"
+		echo "| \`hearth web\` big.cpu: peak RSS under 1.5 GB | $(mb "$WEB_BIG_RSS") MB | $v_web_rss |"
 		echo
 		echo "\`gunzip -c\` is the floor for big.cpu: any reader has to inflate the 75 MB"
 		echo "before it can decode them, and \`gunzip -c >/dev/null\` does nothing else."
@@ -389,6 +491,7 @@ if [ "$DOC" != - ]; then
 		echo "make bench                       # this page, in a few minutes"
 		echo "BENCH_PPROF_BIG=1 make bench     # also pprof on big.cpu (~200 s, ~8 GB)"
 		echo "BENCH_PPROF_SERIES=1 make bench  # also pprof on $SERIES_PPROF_N series files (~170 s, ~5 GB)"
+		echo "BENCH_PPROF_WEB=0 make bench     # without pprof -http on mid.cpu (a few minutes)"
 		echo '```'
 		echo
 		echo "\`make bench\` installs what is missing (\`make deps\`: Go, Debian's copy of pprof's"
