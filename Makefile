@@ -77,8 +77,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libhearth.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< $(BUILD)/libhearth.a -lcmocka $(LDLIBS)
 
+# The sample's program is ../shared/subjects/leaky: its sources, when they are
+# there, make the UI's source view show them.
 run: deps $(HEARTH)
-	$(HEARTH) web $(SAMPLE)
+	$(HEARTH) web $(if $(wildcard ../shared/subjects/leaky),-source_path=../shared/subjects) $(SAMPLE)
 
 # Every suite prints its own "N passed, M failed"; tests/run.sh adds them up
 # into the last line.
