@@ -326,6 +326,98 @@ void hearth_tags_free(hearth_tags *t)
 	memset(t, 0, sizeof(*t));
 }
 
+/* hearth_tags_collect works key by key rather than sample by sample.  A tag
+ * is keyed by (node, label set, numeric name), and on a profile with many
+ * distinct "bytes" values there are millions of such keys: looking each
+ * frame of each sample up in one hash table of them was memory-bound (about
+ * half of `hearth svg` on a million samples).  Instead every (sample, key)
+ * pair is listed, the list is sorted by key (stably, so sample order is
+ * kept), and each key's samples are summed into per-node arrays whose
+ * touched entries become that key's tags.  The tags are then put in the
+ * order the sample-by-sample walk made them (per node: by the first sample
+ * that gave the node the key, then the key's place in that sample), so no
+ * report changes. */
+typedef struct {
+	uint32_t si, key, pos; /* sample, key index, place among the sample's keys */
+	int64_t value;	       /* the numeric label's raw value */
+} tagentry;
+
+typedef struct {
+	uint32_t set, name, unit;
+} tagkey;
+
+typedef struct {
+	hearth_tag tag;
+	uint32_t first_si, pos;
+} ordered_tag;
+
+/* One stable counting-sort pass of idx (n entries) into tmp by key(i) <
+ * range; the result is back in idx.  false when out of memory. */
+static bool radix_pass(uint32_t *idx, uint32_t *tmp, size_t n, const ordered_tag *o, int which,
+		       size_t range)
+{
+	size_t *cnt = calloc(range + 1, sizeof(*cnt));
+	if (!cnt)
+		return false;
+#define KEY(i) (which == 0 ? o[i].pos : which == 1 ? o[i].first_si : o[i].tag.node)
+	for (size_t i = 0; i < n; i++)
+		cnt[KEY(idx[i]) + 1]++;
+	for (size_t k = 0; k < range; k++)
+		cnt[k + 1] += cnt[k];
+	for (size_t i = 0; i < n; i++)
+		tmp[cnt[KEY(idx[i])]++] = idx[i];
+#undef KEY
+	memcpy(idx, tmp, n * sizeof(*idx));
+	free(cnt);
+	return true;
+}
+
+typedef struct {
+	tagkey *keys;
+	size_t n, cap;
+	uint32_t *slots; /* key index + 1; 0 is empty */
+	size_t scap;
+} keytab;
+
+/* The index of (set, name), added when new; UINT32_MAX when out of memory. */
+static uint32_t key_index(keytab *kt, uint32_t set, uint32_t name, uint32_t unit)
+{
+	if ((kt->n + 1) * 2 > kt->scap) {
+		size_t cap = kt->scap ? kt->scap * 2 : 1024;
+		uint32_t *ns = calloc(cap, sizeof(*ns));
+		if (!ns)
+			return UINT32_MAX;
+		for (size_t i = 0; i < kt->n; i++) {
+			size_t h = tag_hash(0, kt->keys[i].set, kt->keys[i].name) & (cap - 1);
+			while (ns[h])
+				h = (h + 1) & (cap - 1);
+			ns[h] = (uint32_t)i + 1;
+		}
+		free(kt->slots);
+		kt->slots = ns;
+		kt->scap = cap;
+	}
+	size_t h = tag_hash(0, set, name) & (kt->scap - 1);
+	for (; kt->slots[h]; h = (h + 1) & (kt->scap - 1)) {
+		const tagkey *k = &kt->keys[kt->slots[h] - 1];
+		if (k->set == set && k->name == name)
+			return kt->slots[h] - 1;
+	}
+	if (kt->n >= UINT32_MAX - 2 || !HEARTH_GROW(kt->keys, kt->n, kt->cap, 1))
+		return UINT32_MAX;
+	kt->keys[kt->n] = (tagkey){set, name, unit};
+	kt->slots[h] = (uint32_t)++kt->n;
+	return (uint32_t)(kt->n - 1);
+}
+
+/* Per node, while one key's samples are summed. */
+typedef struct {
+	int64_t cum, cum_div, flat, flat_div, value;
+	uint32_t key;	   /* key index + 1 this entry holds */
+	uint32_t walk;	   /* the last walk that counted the node's cum */
+	uint32_t first_si, pos;
+} nodeacc;
+
 hearth_err hearth_tags_collect(hearth_profile *p, const hearth_nodeset *ns,
 			       const hearth_valuesel *vs, const bool *kept,
 			       const hearth_tagfmt *tf, hearth_tags *t)
@@ -333,48 +425,168 @@ hearth_err hearth_tags_collect(hearth_profile *p, const hearth_nodeset *ns,
 	hearth_err err = HEARTH_ENOMEM;
 	tagacc a;
 	tagacc_init(&a, p, tf);
-	uint32_t nn = ns->ninfos;
-	uint32_t *stamp = calloc((size_t)nn + 1, sizeof(uint32_t));
-	memset(t, 0, sizeof(*t));
-	if (!stamp)
-		goto out;
-	uint32_t nt = p->nsample_types;
+	uint32_t nn = ns->ninfos, nt = p->nsample_types;
 	bool mean = vs->mean_i >= 0;
+	keytab kt = {0};
+	tagentry *ents = NULL, *sorted = NULL;
+	size_t nents = 0, ecap = 0;
+	size_t *bucket = NULL;
+	uint32_t *touched = NULL;
+	nodeacc *na = NULL;
+	ordered_tag *out = NULL;
+	size_t nout = 0, ocap = 0;
+	uint32_t *idx = NULL, *tmp = NULL, maxpos = 0;
+	memset(t, 0, sizeof(*t));
+
+	/* Every (sample, key) pair, in sample order. */
 	for (size_t si = 0; si < p->nsamples; si++) {
-		const hearth_sample *s = &p->samples[si];
 		const int64_t *v = p->values + si * nt;
-		int64_t w = v[vs->vi], dw = mean ? v[vs->mean_i] : 0;
-		if (w == 0 && dw == 0)
+		if (v[vs->vi] == 0 && (!mean || v[vs->mean_i] == 0))
 			continue;
 		if ((err = tagacc_sample(&a, si)))
 			goto out;
 		err = HEARTH_ENOMEM;
-		uint32_t sid = (uint32_t)si + 1, parent = HEARTH_NONE;
-		bool residual = false;
-		for (uint32_t i = s->nlocs; i-- > 0;) {
-			uint32_t l = p->locs[s->loc0 + i];
-			const uint32_t *nodes = ns->locnodes + ns->loc0[l];
-			for (uint32_t j = ns->locn[l]; j-- > 0;) {
-				uint32_t n = nodes[j];
-				if (kept && !kept[n]) {
-					residual = true;
-					continue;
+		uint32_t nk = (a.set ? 1 : 0) + a.nnum, pos = 0;
+		if (nk && !HEARTH_GROW(ents, nents, ecap, nk))
+			goto out;
+		if (a.set) {
+			uint32_t k = key_index(&kt, a.set, HEARTH_NONE, 0);
+			if (k == UINT32_MAX)
+				goto out;
+			ents[nents++] = (tagentry){(uint32_t)si, k, pos++, 0};
+		}
+		for (uint32_t i = 0; i < a.nnum; i++) {
+			uint32_t k = key_index(&kt, a.set, a.num_names[i], a.bytes_unit);
+			if (k == UINT32_MAX)
+				goto out;
+			ents[nents++] = (tagentry){(uint32_t)si, k, pos++, a.num_values[i]};
+		}
+	}
+	/* A stable counting sort of the pairs by key. */
+	bucket = calloc(kt.n + 1, sizeof(*bucket));
+	sorted = malloc(sizeof(*sorted) * (nents + 1));
+	touched = malloc(sizeof(*touched) * ((size_t)nn + 1));
+	na = calloc((size_t)nn + 1, sizeof(*na));
+	if (!bucket || !sorted || !touched || !na)
+		goto out;
+	for (size_t i = 0; i < nents; i++)
+		bucket[ents[i].key + 1]++;
+	for (size_t k = 0; k < kt.n; k++)
+		bucket[k + 1] += bucket[k];
+	for (size_t i = 0; i < nents; i++)
+		sorted[bucket[ents[i].key]++] = ents[i];
+	free(ents);
+	ents = NULL;
+
+	/* Each key's samples, walked as pprof's addSample walks a sample. */
+	uint32_t walk = 0;
+	for (size_t i = 0; i < nents;) {
+		uint32_t key = sorted[i].key, ntouched = 0;
+		for (; i < nents && sorted[i].key == key; i++) {
+			const tagentry *e = &sorted[i];
+			const hearth_sample *s = &p->samples[e->si];
+			const int64_t *v = p->values + (size_t)e->si * nt;
+			int64_t w = v[vs->vi], dw = mean ? v[vs->mean_i] : 0;
+			uint32_t parent = HEARTH_NONE;
+			bool residual = false;
+			if (++walk == 0) { /* the stamps wrapped: start them again */
+				for (uint32_t n = 0; n <= nn; n++)
+					na[n].walk = 0;
+				walk = 1;
+			}
+			for (uint32_t li = s->nlocs; li-- > 0;) {
+				uint32_t l = p->locs[s->loc0 + li];
+				const uint32_t *nodes = ns->locnodes + ns->loc0[l];
+				for (uint32_t j = ns->locn[l]; j-- > 0;) {
+					uint32_t n = nodes[j];
+					if (kept && !kept[n]) {
+						residual = true;
+						continue;
+					}
+					nodeacc *x = &na[n];
+					if (x->walk != walk) {
+						x->walk = walk;
+						if (x->key != key + 1) {
+							/* The node's first sample with this key. */
+							x->key = key + 1;
+							x->cum = x->cum_div = x->flat = x->flat_div = 0;
+							x->value = e->value;
+							x->first_si = e->si;
+							x->pos = e->pos;
+							touched[ntouched++] = n;
+						}
+						x->cum += w;
+						x->cum_div += dw;
+					}
+					parent = n;
+					residual = false;
 				}
-				if (stamp[n] != sid) {
-					stamp[n] = sid;
-					if (tagacc_add(&a, n, w, dw, false))
-						goto out;
-				}
-				parent = n;
-				residual = false;
+			}
+			if (parent != HEARTH_NONE && !residual) {
+				na[parent].flat += w;
+				na[parent].flat_div += dw;
 			}
 		}
-		if (parent != HEARTH_NONE && !residual && tagacc_add(&a, parent, w, dw, true))
+		if (!HEARTH_GROW(out, nout, ocap, ntouched))
 			goto out;
+		const tagkey *k = &kt.keys[key];
+		for (uint32_t j = 0; j < ntouched; j++) {
+			const nodeacc *x = &na[touched[j]];
+			ordered_tag *o = &out[nout++];
+			memset(o, 0, sizeof(*o));
+			o->tag = (hearth_tag){.node = touched[j], .set = k->set, .name = k->name,
+					      .unit = k->unit, .value = x->value, .flat = x->flat,
+					      .flat_div = x->flat_div, .cum = x->cum,
+					      .cum_div = x->cum_div};
+			o->first_si = x->first_si;
+			o->pos = x->pos;
+			if (x->pos > maxpos)
+				maxpos = x->pos;
+		}
 	}
-	err = tagacc_finish(&a, nn, t);
+	/* Ordered by node, then first sample, then place: three stable
+	 * counting sorts, least significant first (a comparison sort of
+	 * millions of tags cost more than the walks). */
+	if (nout >= UINT32_MAX)
+		goto out;
+	idx = malloc(sizeof(*idx) * (nout + 1));
+	tmp = malloc(sizeof(*tmp) * (nout + 1));
+	if (!idx || !tmp)
+		goto out;
+	for (size_t j = 0; j < nout; j++)
+		idx[j] = (uint32_t)j;
+	if (!radix_pass(idx, tmp, nout, out, 0, maxpos + 1) ||
+	    !radix_pass(idx, tmp, nout, out, 1, p->nsamples) ||
+	    !radix_pass(idx, tmp, nout, out, 2, nn))
+		goto out;
+	/* Grouped by node, as tagacc_finish hands them over. */
+	t->first = calloc((size_t)nn + 1, sizeof(uint32_t));
+	t->count = calloc((size_t)nn + 1, sizeof(uint32_t));
+	t->tags = malloc(sizeof(*t->tags) * (nout + 1));
+	if (!t->first || !t->count || !t->tags) {
+		hearth_tags_free(t);
+		goto out;
+	}
+	for (size_t j = 0; j < nout; j++) {
+		const hearth_tag *g = &out[idx[j]].tag;
+		if (t->count[g->node]++ == 0)
+			t->first[g->node] = (uint32_t)j;
+		t->tags[j] = *g;
+	}
+	t->ntags = nout;
+	t->nids = nn;
+	err = HEARTH_OK;
 out:
-	free(stamp);
+	free(kt.keys);
+	free(kt.slots);
+	free(ents);
+	free(sorted);
+	free(bucket);
+	free(touched);
+	free(na);
+	free(out);
+	free(idx);
+	free(tmp);
 	free(a.tags);
 	tagacc_release(&a);
 	return err;
