@@ -31,49 +31,9 @@
 #   tests/cli/disasm.sh BUILD_DIR [-v]
 #
 # Ends with "N passed, M failed". SKIP (counted as passed) without go.
-set -u
-cd "$(dirname "$0")/../.."
-build=${1:?usage: tests/cli/disasm.sh BUILD_DIR [-v]}
-verbose=false
-[ "${2:-}" = "-v" ] && verbose=true
-hearth=$PWD/$build/hearth
-strip=$PWD/tests/cli/strip_functions.py
+name=disasm
+. "$(dirname "$0")/gosubject.inc"
 weird=$PWD/tests/data/reports/weird-names.pb.gz
-subject=$PWD/tests/subjects/hotloop
-export TZ=UTC
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 1' INT TERM
-pass=0
-fail=0
-
-ok() {
-	pass=$((pass + 1))
-	$verbose && echo "ok   $1"
-	return 0
-}
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL $1"
-	[ -n "${2:-}" ] && [ -f "$2" ] && head -20 "$2"
-	return 0
-}
-
-if ! command -v go >/dev/null 2>&1; then
-	echo "disasm: SKIP (needs go)"
-	echo "0 passed, 0 failed"
-	exit 0
-fi
-export GOFLAGS=-mod=mod GO111MODULE=on GOCACHE="${GOCACHE:-$tmp/gocache}"
-[ -d "$HOME/.cache/go-build" ] && GOCACHE=$HOME/.cache/go-build
-
-gobuild() { # OUT FLAGS...
-	out=$1
-	shift
-	(cd "$subject" && go build "$@" -o "$out" .) >"$tmp/build.log" 2>&1 ||
-		{ bad "go build $*" "$tmp/build.log"; return 1; }
-}
-
 # The disasm output without the instruction text: each instruction as
 # "flat cum address ;note" (the note from its own line, or from the line
 # before it that pprof prints for a long instruction).
