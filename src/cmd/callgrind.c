@@ -9,13 +9,7 @@ static const char usage[] =
 	"and KCachegrind, as `go tool pprof -callgrind`: every address, no\n"
 	"trimming.  -call_tree separates the contexts of each function.\n"
 	"\n"
-	"Options (pprof's names; -opt=value or --opt=value): the filters\n"
-	"(-focus, -ignore, -hide, -show, -show_from, -prune_from, -tag*), the\n"
-	"sample selection (-sample_index, -mean, -base, -diff_base ...) and the\n"
-	"granularity (-functions, -files, -lines, -addresses, -noinlines) of\n"
-	"hearth top (see hearth top -h), and -output=FILE.\n"
-	"\n"
-	USAGE_SOURCE_OPTIONS;
+	USAGE_REPORT_OPTIONS;
 
 int cmd_callgrind(int argc, char **argv)
 {

@@ -8,13 +8,7 @@ static const char usage[] =
 	"Prints the profile's comments, one per line, as\n"
 	"`go tool pprof -comments`.\n"
 	"\n"
-	"Options (pprof's names; -opt=value or --opt=value): the filters\n"
-	"(-focus, -ignore, -hide, -show, -show_from, -prune_from, -tag*), the\n"
-	"sample selection (-sample_index, -mean, -base, -diff_base ...) and the\n"
-	"granularity (-functions, -files, -lines, -addresses, -noinlines) of\n"
-	"hearth top (see hearth top -h), and -output=FILE.\n"
-	"\n"
-	USAGE_SOURCE_OPTIONS;
+	USAGE_REPORT_OPTIONS;
 
 int cmd_comments(int argc, char **argv)
 {

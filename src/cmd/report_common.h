@@ -14,6 +14,17 @@
 	"                        host:port alone is the CPU profile)\n"                           \
 	"  -symbolize=local|remote|none[:force]   names for profiles with addresses only\n"
 
+/* The options paragraph of the reports that take everything hearth top
+ * takes and write one text (tree, peek, tags, raw, comments, callgrind,
+ * dot), then the source options. */
+#define USAGE_REPORT_OPTIONS                                                                   \
+	"Options (pprof's names; -opt=value or --opt=value): the filters\n"                     \
+	"(-focus, -ignore, -hide, -show, -show_from, -prune_from, -tag*), the\n"                \
+	"sample selection (-sample_index, -mean, -base, -diff_base ...) and the\n"              \
+	"granularity (-functions, -files, -lines, -addresses, -noinlines) of\n"                 \
+	"hearth top (see hearth top -h), and -output=FILE.\n"                                   \
+	"\n" USAGE_SOURCE_OPTIONS
+
 
 typedef hearth_err (*report_fn)(hearth_report *r, hearth_buf *out, hearth_errbuf *eb);
 
