@@ -616,9 +616,8 @@ hearth_err hearth_report_dot(hearth_report *r, hearth_buf *out, hearth_errbuf *e
 	hearth_buf labels = {0};
 	err = HEARTH_ENOMEM;
 
-	char title[4096] = "";
-	if (p->nmappings > 0 && p->mappings[0].file)
-		base_name(hearth_s(p, p->mappings[0].file), title, sizeof(title));
+	char title[4096];
+	hearth_rpt_file_name(r, title, sizeof(title));
 	hearth_buf_puts(out, "digraph \"");
 	esc(out, title[0] ? title : "unnamed");
 	hearth_buf_puts(out, "\" {\nnode [style=filled fillcolor=\"#f8f8f8\"]\n");

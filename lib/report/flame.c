@@ -863,14 +863,8 @@ hearth_err hearth_flame_json_append(hearth_flame *f, hearth_buf *out, bool html)
 	if (!head)
 		goto out;
 	/* The profile's file, as the text reports' header names it. */
-	const hearth_profile *p = r->p;
-	const char *file = "";
-	if (p->nmappings && p->mappings[0].file) {
-		file = hearth_s(p, p->mappings[0].file);
-		const char *b = strrchr(file, '/');
-		if (b && b[1])
-			file = b + 1;
-	}
+	char file[4096];
+	hearth_rpt_file_name(r, file, sizeof(file));
 	const struct {
 		const char *k, *v;
 	} strs[] = {

@@ -223,17 +223,24 @@ static void go_time(int64_t nanos, char *out, size_t n)
 		 tm.tm_zone ? tm.tm_zone : "UTC");
 }
 
+void hearth_rpt_file_name(const hearth_report *r, char *out, size_t n)
+{
+	const hearth_profile *p = r->p;
+	const char *f = p->nmappings > 0 ? hearth_s(p, p->mappings[0].file) : "";
+	size_t bl = 0;
+	const char *base = *f ? hearth_path_base(f, strlen(f), &bl) : f;
+	snprintf(out, n, "%.*s", (int)bl, base);
+}
+
 void hearth_rpt_profile_labels(const hearth_report *r, hearth_buf *out)
 {
 	const hearth_profile *p = r->p;
 	char a[64], b[64], c[64];
 	if (p->nmappings > 0) {
-		const char *f = hearth_s(p, p->mappings[0].file);
-		if (*f) {
-			size_t bl;
-			const char *base = hearth_path_base(f, strlen(f), &bl);
-			hearth_buf_printf(out, "File: %.*s\n", (int)bl, base);
-		}
+		char file[4096];
+		hearth_rpt_file_name(r, file, sizeof(file));
+		if (*file)
+			hearth_buf_printf(out, "File: %s\n", file);
 		if (p->mappings[0].build_id)
 			hearth_buf_printf(out, "Build ID: %s\n", hearth_s(p, p->mappings[0].build_id));
 	}

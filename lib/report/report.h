@@ -21,6 +21,9 @@ struct hearth_report {
 
 /* pprof's formatValue: the value scaled by ratio, in the output unit. */
 void hearth_rpt_value(const hearth_report *r, int64_t v, char *out, size_t n);
+/* The base name of the profile's main file (mapping 0), as the "File:"
+ * header line names it; "" when there is none. */
+void hearth_rpt_file_name(const hearth_report *r, char *out, size_t n);
 /* The header lines every report starts with (File, Type, Time, Duration). */
 void hearth_rpt_profile_labels(const hearth_report *r, hearth_buf *out);
 

@@ -162,14 +162,8 @@ hearth_err hearth_report_speedscope(hearth_report *r, hearth_buf *out, hearth_er
 	uint32_t nframes = 0;
 	for (uint32_t i = 0; i < fp.nnames; i++)
 		c.frame[i] = c.frame[i] ? nframes++ : UINT32_MAX;
-	const hearth_profile *p = r->p;
-	const char *file = "";
-	if (p->nmappings && p->mappings[0].file) {
-		file = hearth_s(p, p->mappings[0].file);
-		const char *b = strrchr(file, '/');
-		if (b && b[1])
-			file = b + 1;
-	}
+	char file[4096];
+	hearth_rpt_file_name(r, file, sizeof(file));
 	hearth_buf title = {0};
 	hearth_buf_printf(&title, "%s%s%s", file, *file ? " " : "", r->sample_type);
 	hearth_buf_puts(out, "{\"$schema\":\"https://www.speedscope.app/file-format-schema.json\","
