@@ -19,6 +19,15 @@ void hearth_opts_init(hearth_opts *o)
 	o->trim = true;
 }
 
+void hearth_opts_base_apart(hearth_opts *o)
+{
+	if (!o->nbase)
+		return;
+	memcpy(o->diff_base, o->base, sizeof(o->base));
+	o->ndiff_base = o->nbase;
+	o->nbase = 0;
+}
+
 static bool parse_bool(const char *v, bool *out)
 {
 	if (!v || !strcmp(v, "true") || !strcmp(v, "1") || !strcmp(v, "t") || !strcmp(v, "T") ||

@@ -343,12 +343,8 @@ static hearth_err new_report(hearth_api *a, bool flame, const hearth_opts *o, he
 	if (!c)
 		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
 	hearth_opts ro = *o;
-	if (flame && ro.nbase) {
-		/* As `hearth flame` loads it: the base apart, not subtracted. */
-		memcpy(ro.diff_base, ro.base, sizeof(ro.base));
-		ro.ndiff_base = ro.nbase;
-		ro.nbase = 0;
-	}
+	if (flame) /* as `hearth flame` loads it */
+		hearth_opts_base_apart(&ro);
 	return hearth_report_new(c, &ro, cmd, r, eb);
 }
 

@@ -77,6 +77,10 @@ typedef struct {
 
 void hearth_opts_init(hearth_opts *o);
 
+/* Turns -base into -diff_base: the base's samples kept apart (marked, not
+ * subtracted), as the flame graph wants both sides of every frame. */
+void hearth_opts_base_apart(hearth_opts *o);
+
 /* Sets one option by its pprof name ("focus", "nodecount", "inuse_space",
  * "lines", "cum" ...).  value is NULL for a flag given without "=value".
  * Returns HEARTH_EINVAL with a message for an unknown name or bad value. */

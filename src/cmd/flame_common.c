@@ -108,11 +108,7 @@ int run_tree_report(int argc, char **argv, tree_format fmt, bool flame_flags, co
 	/* A diff keeps the two sides apart: -base is loaded as -diff_base
 	 * (its samples marked, not summed into equal stacks of the profile),
 	 * and each frame gets both values. */
-	if (a.opts.nbase) {
-		memcpy(a.opts.diff_base, a.opts.base, sizeof(a.opts.base));
-		a.opts.ndiff_base = a.opts.nbase;
-		a.opts.nbase = 0;
-	}
+	hearth_opts_base_apart(&a.opts);
 	/* The tree sums equal stacks itself, so merged samples may repeat. */
 	a.opts.sums_only = true;
 	if ((rc = cli_load(&a, &p)) != EXIT_OK)

@@ -162,9 +162,7 @@ int cmd_web(int argc, char **argv)
 		/* The flame graph keeps -base's samples apart, as hearth flame
 		 * loads them: a second copy, as -diff_base. */
 		cli_args fa = a;
-		memcpy(fa.opts.diff_base, fa.opts.base, sizeof(fa.opts.base));
-		fa.opts.ndiff_base = fa.opts.nbase;
-		fa.opts.nbase = 0;
+		hearth_opts_base_apart(&fa.opts);
 		if ((rc = cli_load(&fa, &pflame)) != EXIT_OK)
 			goto done;
 	}
