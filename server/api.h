@@ -20,6 +20,14 @@ typedef struct {
 	const char *type; /* Content-Type (a static string) */
 	hearth_buf body;
 	char filename[320]; /* when set: Content-Disposition: attachment */
+	/* Served instead of body when set, never freed (embedded files). */
+	const void *static_body;
+	size_t static_len;
+	/* Extra headers, when set: Set-Cookie, Allow (405), Retry-After (429),
+	 * WWW-Authenticate (401). */
+	char set_cookie[256];
+	const char *allow, *www_authenticate;
+	int retry_after; /* seconds; 0: none */
 } hearth_api_resp;
 
 typedef struct {

@@ -1,4 +1,4 @@
-/* libmicrohttpd glue for `hearth web`.
+/* libmicrohttpd glue for `hearth web` and `hearth serve`.
  *
  * One thread per connection (at most MAX_CONNECTIONS of them), each request
  * answered in that thread; the reports themselves are bounded by the api
@@ -11,14 +11,15 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "assets.h"
 #include "http.h"
 
 #define MAX_CONNECTIONS 64
@@ -26,16 +27,26 @@
 
 struct hearth_http {
 	struct MHD_Daemon *d;
-	hearth_api *api;
+	hearth_http_config cfg;
 	bool loopback;
 	int fd;
+	bool quiesced;
+	/* Requests between their first byte and their answer's last. */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int inflight;
 };
 
-/* Per request: the raw target, kept by the URI log callback. */
+/* Per request: the raw target, kept by the URI log callback, and the body
+ * read so far. */
 typedef struct {
+	hearth_http *h;
 	char *uri;
 	size_t len;
 	bool called; /* the handler has seen the headers */
+	char *body;
+	size_t blen, bcap;
+	bool answered; /* a response is queued (413 during the upload) */
 } request;
 
 static bool is_loopback(const struct sockaddr *sa)
@@ -57,18 +68,25 @@ static bool is_loopback(const struct sockaddr *sa)
 static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t len)
 {
 	hearth_http *h = cls;
-	if (!h->loopback)
+	if (!h->loopback || !h->cfg.loopback_guard)
 		return MHD_YES;
 	return addr && len >= sizeof(sa_family_t) && is_loopback(addr) ? MHD_YES : MHD_NO;
 }
 
 static void *log_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
+	hearth_http *h = cls;
 	request *r = calloc(1, sizeof(*r));
 	if (r && uri) {
 		r->len = strlen(uri);
 		/* Past the limit only the length matters. */
 		r->uri = strndup(uri, r->len > HEARTH_HTTP_MAX_URI ? 0 : r->len);
+	}
+	if (r) {
+		r->h = h;
+		pthread_mutex_lock(&h->mu);
+		h->inflight++;
+		pthread_mutex_unlock(&h->mu);
 	}
 	return r;
 }
@@ -76,10 +94,16 @@ static void *log_uri(void *cls, const char *uri, struct MHD_Connection *c)
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		      enum MHD_RequestTerminationCode toe)
 {
+	hearth_http *h = cls;
 	request *r = *con_cls;
 	if (r) {
 		free(r->uri);
+		free(r->body);
 		free(r);
+		pthread_mutex_lock(&h->mu);
+		h->inflight--;
+		pthread_cond_broadcast(&h->cv);
+		pthread_mutex_unlock(&h->mu);
 	}
 	*con_cls = NULL;
 }
@@ -97,7 +121,10 @@ static void common_headers(struct MHD_Response *resp, const char *type)
 static enum MHD_Result send_resp(struct MHD_Connection *c, hearth_api_resp *r)
 {
 	struct MHD_Response *resp;
-	if (r->body.len)
+	if (r->static_body)
+		resp = MHD_create_response_from_buffer(r->static_len, (void *)r->static_body,
+						       MHD_RESPMEM_PERSISTENT);
+	else if (r->body.len)
 		resp = MHD_create_response_from_buffer(r->body.len, r->body.data,
 						       MHD_RESPMEM_MUST_FREE);
 	else
@@ -106,7 +133,7 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, hearth_api_resp *r)
 		hearth_api_resp_free(r);
 		return MHD_NO;
 	}
-	if (r->body.len)
+	if (!r->static_body && r->body.len)
 		r->body.data = NULL, r->body.len = r->body.cap = 0; /* MHD frees it */
 	common_headers(resp, r->type ? r->type : "application/octet-stream");
 	if (r->filename[0]) {
@@ -115,7 +142,18 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, hearth_api_resp *r)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, cd);
 	}
 	if (r->status == MHD_HTTP_METHOD_NOT_ALLOWED)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
+					r->allow ? r->allow : "GET, HEAD");
+	if (r->set_cookie[0])
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, r->set_cookie);
+	if (r->www_authenticate)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+					r->www_authenticate);
+	if (r->retry_after > 0) {
+		char ra[16];
+		snprintf(ra, sizeof(ra), "%d", r->retry_after);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+	}
 	enum MHD_Result rc = MHD_queue_response(c, (unsigned)r->status, resp);
 	MHD_destroy_response(resp);
 	hearth_api_resp_free(r);
@@ -190,22 +228,41 @@ static bool decode_path(const char *s, size_t n, char *out)
 	return true;
 }
 
-static enum MHD_Result serve_asset(struct MHD_Connection *c, const char *name)
+static const char *header(struct MHD_Connection *c, const char *name)
 {
-	for (size_t i = 0; i < hearth_nassets; i++) {
-		const hearth_asset *a = &hearth_assets[i];
-		if (strcmp(a->name, name))
-			continue;
-		struct MHD_Response *resp = MHD_create_response_from_buffer(
-		    a->size, (void *)a->data, MHD_RESPMEM_PERSISTENT);
-		if (!resp)
-			return MHD_NO;
-		common_headers(resp, a->content_type);
-		enum MHD_Result rc = MHD_queue_response(c, MHD_HTTP_OK, resp);
-		MHD_destroy_response(resp);
-		return rc;
-	}
-	return send_error(c, MHD_HTTP_NOT_FOUND, "not found");
+	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+}
+
+static void client_address(struct MHD_Connection *c, char *out, size_t n)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	out[0] = 0;
+	if (!ci || !ci->client_addr)
+		return;
+	const struct sockaddr *sa = ci->client_addr;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)n);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
+			  (socklen_t)n);
+}
+
+static bool body_allowed(const char *method)
+{
+	return !strcmp(method, MHD_HTTP_METHOD_POST) || !strcmp(method, MHD_HTTP_METHOD_PUT) ||
+	       !strcmp(method, MHD_HTTP_METHOD_DELETE) || !strcmp(method, MHD_HTTP_METHOD_PATCH);
+}
+
+static enum MHD_Result too_big(struct MHD_Connection *c, request *r)
+{
+	char msg[128];
+	r->answered = true;
+	snprintf(msg, sizeof(msg), "request body too large (the limit is %zu bytes)",
+		 r->h->cfg.max_body);
+	/* Queued before the body is read: libmicrohttpd closes the connection
+	 * after the answer instead of reading the rest. */
+	return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, msg);
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
@@ -216,24 +273,69 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	request *r = *con_cls;
 	if (!r || (!r->uri && r->len <= HEARTH_HTTP_MAX_URI))
 		return MHD_NO; /* out of memory: drop the connection */
-	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD)) {
-		/* Any body is not read: the connection closes after the answer. */
-		return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD are served");
+	if (r->answered) {
+		*upload_size = 0;
+		return MHD_YES;
 	}
-	/* A response queued at the first call, before the request is read to
-	 * its end, makes libmicrohttpd close the connection afterwards: the
-	 * answer comes at the second call, so connections are kept alive. */
+	bool get = !strcmp(method, MHD_HTTP_METHOD_GET) || !strcmp(method, MHD_HTTP_METHOD_HEAD);
 	if (!r->called) {
+		if (!get && (!h->cfg.max_body || !body_allowed(method))) {
+			/* Any body is not read: the connection closes after the
+			 * answer. */
+			r->answered = true;
+			hearth_api_resp e = {0};
+			hearth_api_error(&e, MHD_HTTP_METHOD_NOT_ALLOWED,
+					 h->cfg.max_body ? "method not allowed"
+							 : "only GET and HEAD are served");
+			if (h->cfg.max_body)
+				e.allow = "GET, HEAD, POST, DELETE";
+			return send_resp(c, &e);
+		}
+		const char *cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl && h->cfg.max_body) {
+			char *end;
+			unsigned long long n = strtoull(cl, &end, 10);
+			if (end != cl && n > h->cfg.max_body)
+				return too_big(c, r);
+			if (end != cl && n > 0 && !get) {
+				r->body = malloc((size_t)n + 1);
+				if (!r->body)
+					return MHD_NO;
+				r->bcap = (size_t)n + 1;
+			}
+		}
+		/* A response queued at the first call, before the request is
+		 * read to its end, makes libmicrohttpd close the connection
+		 * afterwards: the answer comes at the last call, so connections
+		 * are kept alive. */
 		r->called = true;
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		*upload_size = 0; /* a body with GET: read and ignored */
+		size_t n = *upload_size;
+		*upload_size = 0;
+		if (get || !h->cfg.max_body)
+			return MHD_YES; /* a body with GET: read and ignored */
+		if (n > h->cfg.max_body - r->blen)
+			return too_big(c, r);
+		if (r->blen + n + 1 > r->bcap) {
+			size_t cap = r->bcap ? r->bcap : 64 * 1024;
+			while (cap < r->blen + n + 1)
+				cap *= 2;
+			if (cap > h->cfg.max_body + 1)
+				cap = h->cfg.max_body + 1;
+			char *nb = realloc(r->body, cap);
+			if (!nb)
+				return MHD_NO;
+			r->body = nb, r->bcap = cap;
+		}
+		memcpy(r->body + r->blen, upload, n);
+		r->blen += n;
 		return MHD_YES;
 	}
-	if (h->loopback) {
-		const char *host =
-		    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	r->answered = true;
+	if (h->loopback && h->cfg.loopback_guard) {
+		const char *host = header(c, MHD_HTTP_HEADER_HOST);
 		if (!host || !loopback_host(host))
 			return send_error(c, MHD_HTTP_FORBIDDEN,
 					  "the Host header must name a loopback address "
@@ -250,24 +352,33 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	char path[HEARTH_HTTP_MAX_URI + 1];
 	if (!decode_path(uri, plen, path))
 		return send_error(c, MHD_HTTP_BAD_REQUEST, "bad percent-encoding in the path");
-	if (!strncmp(path, "/api/", 5)) {
-		const char *query = q ? q + 1 : "";
-		hearth_api_resp resp;
-		hearth_api_handle(h->api, path + 5, query, strlen(query), &resp);
-		return send_resp(c, &resp);
-	}
-	if (!strcmp(path, "/"))
-		return serve_asset(c, "index.html");
-	/* Only "/name" of an embedded file: nothing with another slash, and no
-	 * name is ever a path on disk. */
-	if (strchr(path + 1, '/') || !path[1])
-		return send_error(c, MHD_HTTP_NOT_FOUND, "not found");
-	return serve_asset(c, path + 1);
+	hearth_req req = {
+	    .method = method,
+	    .path = path,
+	    .query = q ? q + 1 : "",
+	    .qlen = q ? strlen(q + 1) : 0,
+	    .authorization = header(c, MHD_HTTP_HEADER_AUTHORIZATION),
+	    .cookie = header(c, MHD_HTTP_HEADER_COOKIE),
+	    .content_type = header(c, MHD_HTTP_HEADER_CONTENT_TYPE),
+	    .content_encoding = header(c, MHD_HTTP_HEADER_CONTENT_ENCODING),
+	    .csrf = header(c, "X-Hearth-CSRF"),
+	    .origin = header(c, MHD_HTTP_HEADER_ORIGIN),
+	    .sec_fetch_site = header(c, "Sec-Fetch-Site"),
+	    .host = header(c, MHD_HTTP_HEADER_HOST),
+	    .body = r->body ? r->body : "",
+	    .body_len = r->blen,
+	};
+	client_address(c, req.client, sizeof(req.client));
+	hearth_api_resp resp = {0};
+	h->cfg.handler(h->cfg.ctx, &req, &resp);
+	if (!resp.status)
+		hearth_api_error(&resp, MHD_HTTP_INTERNAL_SERVER_ERROR, "no answer");
+	return send_resp(c, &resp);
 }
 
 /* Splits "host:port" / "[v6]:port". */
-static hearth_err split_hostport(const char *hp, char *host, size_t hn, char *port, size_t pn,
-				 hearth_errbuf *eb)
+static hearth_err split_hostport(const char *flag, const char *hp, char *host, size_t hn,
+				 char *port, size_t pn, hearth_errbuf *eb)
 {
 	const char *colon;
 	size_t l;
@@ -300,19 +411,20 @@ static hearth_err split_hostport(const char *hp, char *host, size_t hn, char *po
 	return HEARTH_OK;
 bad:
 	return hearth_seterr(eb, HEARTH_EINVAL,
-			     "-http=%s: want host:port (127.0.0.1:8080, localhost:0, [::1]:0)", hp);
+			     "%s=%s: want host:port (127.0.0.1:8080, localhost:0, [::1]:0)", flag,
+			     hp);
 }
 
 /* A listening socket on host:port, IPv4 preferred when the name has both. */
-static int listen_on(const char *host, const char *port, struct sockaddr_storage *bound,
-		     hearth_errbuf *eb)
+static int listen_on(const char *flag, const char *host, const char *port,
+		     struct sockaddr_storage *bound, hearth_errbuf *eb)
 {
 	struct addrinfo hints = {0}, *res = NULL;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE;
 	int rc = getaddrinfo(host, port, &hints, &res);
 	if (rc) {
-		hearth_seterr(eb, HEARTH_EINVAL, "-http: %s: %s", host, gai_strerror(rc));
+		hearth_seterr(eb, HEARTH_EINVAL, "%s: %s: %s", flag, host, gai_strerror(rc));
 		return -1;
 	}
 	int fd = -1, err = 0;
@@ -331,7 +443,7 @@ static int listen_on(const char *host, const char *port, struct sockaddr_storage
 			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 			if (ai->ai_family == AF_INET6)
 				setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-			if (bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 64)) {
+			if (bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 128)) {
 				err = errno;
 				close(fd);
 				fd = -1;
@@ -345,28 +457,31 @@ static int listen_on(const char *host, const char *port, struct sockaddr_storage
 		fd = -1;
 	}
 	if (fd < 0)
-		hearth_seterr(eb, HEARTH_EIO, "-http: cannot listen on %s:%s: %s", host, port,
+		hearth_seterr(eb, HEARTH_EIO, "%s: cannot listen on %s:%s: %s", flag, host, port,
 			      strerror(err ? err : EADDRNOTAVAIL));
 	return fd;
 }
 
-hearth_err hearth_http_start(const char *hostport, hearth_api *api, hearth_http **out, char *url,
-			     size_t urln, bool *loopback, hearth_errbuf *eb)
+hearth_err hearth_http_start(const char *hostport, const hearth_http_config *cfg, hearth_http **out,
+			     char *url, size_t urln, bool *loopback, hearth_errbuf *eb)
 {
 	char host[256], port[16];
 	struct sockaddr_storage ss;
+	const char *flag = cfg->flag ? cfg->flag : "-http";
 	*out = NULL;
-	hearth_err err = split_hostport(hostport, host, sizeof(host), port, sizeof(port), eb);
+	hearth_err err = split_hostport(flag, hostport, host, sizeof(host), port, sizeof(port), eb);
 	if (err)
 		return err;
 	hearth_http *h = calloc(1, sizeof(*h));
 	if (!h)
 		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-	h->api = api;
-	if ((h->fd = listen_on(host, port, &ss, eb)) < 0) {
+	h->cfg = *cfg;
+	if ((h->fd = listen_on(flag, host, port, &ss, eb)) < 0) {
 		free(h);
 		return HEARTH_EIO;
 	}
+	pthread_mutex_init(&h->mu, NULL);
+	pthread_cond_init(&h->cv, NULL);
 	h->loopback = is_loopback((struct sockaddr *)&ss);
 	char addr[INET6_ADDRSTRLEN];
 	int pnum;
@@ -381,19 +496,23 @@ hearth_err hearth_http_start(const char *hostport, hearth_api *api, hearth_http 
 		pnum = ntohs(s4->sin_port);
 		snprintf(url, urln, "http://%s:%d/", addr, pnum);
 	}
-	unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION;
+	unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	h->d = MHD_start_daemon(flags, 0, accept_policy, h, handle, h, MHD_OPTION_LISTEN_SOCKET,
-				h->fd, MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
-				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT,
-				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-				MHD_OPTION_URI_LOG_CALLBACK, log_uri, h,
-				MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_END);
+	unsigned maxc = cfg->max_connections ? cfg->max_connections : MAX_CONNECTIONS;
+	unsigned tmo = cfg->timeout_s ? cfg->timeout_s : CONNECTION_TIMEOUT;
+	h->d = MHD_start_daemon(
+	    flags, 0, accept_policy, h, handle, h, MHD_OPTION_LISTEN_SOCKET, h->fd,
+	    MHD_OPTION_CONNECTION_LIMIT, maxc, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    cfg->per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT, tmo,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_URI_LOG_CALLBACK,
+	    log_uri, h, MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_END);
 	if (!h->d) {
 		close(h->fd);
+		pthread_mutex_destroy(&h->mu);
+		pthread_cond_destroy(&h->cv);
 		free(h);
-		return hearth_seterr(eb, HEARTH_EIO, "-http: cannot start the HTTP server on %s",
+		return hearth_seterr(eb, HEARTH_EIO, "%s: cannot start the HTTP server on %s", flag,
 				     hostport);
 	}
 	*loopback = h->loopback;
@@ -401,10 +520,33 @@ hearth_err hearth_http_start(const char *hostport, hearth_api *api, hearth_http 
 	return HEARTH_OK;
 }
 
+void hearth_http_quiesce(hearth_http *h, int wait_ms)
+{
+	if (!h || h->quiesced)
+		return;
+	h->quiesced = true;
+	MHD_socket fd = MHD_quiesce_daemon(h->d);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	struct timespec dl;
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += wait_ms / 1000;
+	dl.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+	if (dl.tv_nsec >= 1000000000L)
+		dl.tv_sec++, dl.tv_nsec -= 1000000000L;
+	pthread_mutex_lock(&h->mu);
+	while (h->inflight > 0)
+		if (pthread_cond_timedwait(&h->cv, &h->mu, &dl))
+			break;
+	pthread_mutex_unlock(&h->mu);
+}
+
 void hearth_http_stop(hearth_http *h)
 {
 	if (!h)
 		return;
-	MHD_stop_daemon(h->d); /* closes the listening socket too */
+	MHD_stop_daemon(h->d); /* closes the listening socket too (unless quiesced) */
+	pthread_mutex_destroy(&h->mu);
+	pthread_cond_destroy(&h->cv);
 	free(h);
 }

@@ -13,6 +13,7 @@
 
 #include "../../server/api.h"
 #include "../../server/http.h"
+#include "../../server/ui.h"
 #include "../cli.h"
 
 extern char **environ;
@@ -123,6 +124,15 @@ static void open_browser(const char *url)
 		free(o);
 }
 
+/* The UI's files, and its API under /api/. */
+static void web_handle(void *ctx, const hearth_req *req, hearth_api_resp *resp)
+{
+	if (!strncmp(req->path, "/api/", 5))
+		hearth_api_handle(ctx, req->path + 5, req->query, req->qlen, resp);
+	else
+		hearth_ui_serve(req->path, resp);
+}
+
 int cmd_web(int argc, char **argv)
 {
 	cli_args a;
@@ -190,7 +200,9 @@ int cmd_web(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	hearth_err err = hearth_http_start(hostport, api, &http, url, sizeof(url), &loopback, &eb);
+	hearth_http_config hc = {
+	    .handler = web_handle, .ctx = api, .flag = "-http", .loopback_guard = true};
+	hearth_err err = hearth_http_start(hostport, &hc, &http, url, sizeof(url), &loopback, &eb);
 	if (err) {
 		cli_error("%s", eb.msg[0] ? eb.msg : hearth_strerror(err));
 		rc = err == HEARTH_EINVAL ? EXIT_USAGE : EXIT_BAD_INPUT;
