@@ -223,7 +223,8 @@ typedef struct {
 	hearth_http_opts *ho;
 	char status[128]; /* the last status line, "HTTP/1.1 404 Not Found" */
 	char cerr[CURL_ERROR_SIZE];
-	double t; /* the time allowed, in seconds */
+	double t;		 /* the time allowed, in seconds */
+	struct curl_slist *hdrs; /* request headers (Authorization) */
 } body_buf;
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
@@ -312,12 +313,32 @@ static CURL *easy_new(const char *url, hearth_http_opts *ho, const char *post, s
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
+	if (ho->authorization) {
+		char *h = NULL;
+		if (asprintf(&h, "Authorization: %s", ho->authorization) < 0 ||
+		    !(b->hdrs = curl_slist_append(NULL, h))) {
+			free(h);
+			curl_easy_cleanup(c);
+			return NULL;
+		}
+		free(h);
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, b->hdrs);
+		/* A token is not handed to another host on a redirect. */
+		curl_easy_setopt(c, CURLOPT_UNRESTRICTED_AUTH, 0L);
+	}
 	if (post) {
 		curl_easy_setopt(c, CURLOPT_POST, 1L);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, post);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)npost);
 	}
 	return c;
+}
+
+static void easy_free(CURL *c, body_buf *b)
+{
+	curl_easy_cleanup(c);
+	curl_slist_free_all(b->hdrs);
+	b->hdrs = NULL;
 }
 
 /* The outcome of a finished transfer: the body (NUL-terminated) handed to
@@ -381,7 +402,7 @@ hearth_err hearth_http_get(const char *url, hearth_http_opts *ho, const char *po
 		return hearth_seterr(eb, HEARTH_ENOMEM, "cannot start an HTTP client");
 	CURLcode rc = curl_easy_perform(c);
 	hearth_err err = easy_result(c, rc, &b, body, n, eb);
-	curl_easy_cleanup(c);
+	easy_free(c, &b);
 	return err;
 }
 
@@ -417,7 +438,7 @@ hearth_err hearth_http_get_many(hearth_http_req *reqs, size_t nreqs, hearth_http
 			curl_easy_setopt(easy[i], CURLOPT_PRIVATE, (char *)r);
 			if (curl_multi_add_handle(m, easy[i]) == CURLM_OK)
 				continue;
-			curl_easy_cleanup(easy[i]);
+			easy_free(easy[i], &bufs[i]);
 			easy[i] = NULL;
 		}
 		r->err = hearth_seterr(&r->eb, HEARTH_ENOMEM, "cannot start an HTTP client");
@@ -450,7 +471,7 @@ hearth_err hearth_http_get_many(hearth_http_req *reqs, size_t nreqs, hearth_http
 			CURLcode rc = msg->data.result;
 			r->err = easy_result(easy[i], rc, &bufs[i], &r->body, &r->n, &r->eb);
 			curl_multi_remove_handle(m, easy[i]);
-			curl_easy_cleanup(easy[i]);
+			easy_free(easy[i], &bufs[i]);
 			easy[i] = NULL;
 			r->done = true;
 			ndone++;
@@ -476,7 +497,7 @@ out:
 		if (!easy[i])
 			continue;
 		curl_multi_remove_handle(m, easy[i]);
-		curl_easy_cleanup(easy[i]);
+		easy_free(easy[i], &bufs[i]);
 		free(bufs[i].data);
 		if (!reqs[i].done) {
 			reqs[i].err = hearth_seterr(&reqs[i].eb, err ? err : HEARTH_EIO, "%s",
@@ -736,10 +757,84 @@ out:
 	return err;
 }
 
+bool hearth_is_server_source(const char *s)
+{
+	const char *p = !strncmp(s, "http://", 7)	       ? s + 7
+			: !strncmp(s, "https://", 8)	       ? s + 8
+			: !strncmp(s, "https+insecure://", 17) ? s + 17
+							       : NULL;
+	const char *slash = p ? strchr(p, '/') : NULL;
+	return slash && strstr(slash, "/{") != NULL;
+}
+
+/* A hearth server's merge of a selector over a range, as a profile: the
+ * server's render/download of it as pprof, with the caller's token. */
+static hearth_err fetch_server(const char *source, const hearth_opts *o, const hearth_read_opts *ro,
+			       hearth_profile **out, hearth_errbuf *eb)
+{
+	hearth_http_opts ho = {.max_size = o->max_size,
+			       .timeout_s = o->timeout > 0 ? o->timeout : 300};
+	const char *p = source, *scheme = "http";
+	if (!strncmp(p, "https+insecure://", 17))
+		p += 17, scheme = "https", ho.insecure = true;
+	else if (!strncmp(p, "https://", 8))
+		p += 8, scheme = "https";
+	else
+		p += 7;
+	const char *sel = strstr(strchr(p, '/'), "/{");
+	char *esel = NULL, *efrom = NULL, *euntil = NULL, *etype = NULL, *url = NULL, *auth = NULL;
+	uint8_t *body = NULL;
+	size_t n = 0;
+	hearth_err err = HEARTH_OK;
+	hearth_http_init();
+	CURL *c = curl_easy_init();
+	if (!c)
+		return hearth_seterr(eb, HEARTH_ENOMEM, "cannot start an HTTP client");
+	esel = curl_easy_escape(c, sel + 1, 0);
+	efrom = curl_easy_escape(c, o->from ? o->from : "-1h", 0);
+	euntil = curl_easy_escape(c, o->until ? o->until : "now", 0);
+	etype = o->type ? curl_easy_escape(c, o->type, 0) : NULL;
+	if (!esel || !efrom || !euntil || (o->type && !etype) ||
+	    asprintf(&url,
+		     "%s://%.*s/api/v1/render/download?format=pprof&query=%s&from=%s&until=%s%s%s",
+		     scheme, (int)(sel - p), p, esel, efrom, euntil, etype ? "&type=" : "",
+		     etype ? etype : "") < 0) {
+		url = NULL;
+		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (o->token && *o->token) {
+		if (asprintf(&auth, "Bearer %s", o->token) < 0) {
+			auth = NULL;
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+			goto out;
+		}
+		ho.authorization = auth;
+	}
+	hearth_errbuf e = {{0}};
+	if ((err = hearth_http_get(url, &ho, NULL, 0, &body, &n, &e))) {
+		hearth_seterr(eb, err, "%s", e.msg);
+		goto out;
+	}
+	err = hearth_parse(body, n, ro, out, eb);
+out:
+	curl_free(esel);
+	curl_free(efrom);
+	curl_free(euntil);
+	curl_free(etype);
+	curl_easy_cleanup(c);
+	free(url);
+	free(auth);
+	free(body);
+	return err;
+}
+
 hearth_err hearth_fetch_profile(const char *source, const hearth_opts *o,
 				const hearth_read_opts *ro, hearth_profile **out, hearth_errbuf *eb)
 {
 	*out = NULL;
+	if (hearth_is_server_source(source))
+		return fetch_server(source, o, ro, out, eb);
 	hearth_http_opts ho = {.max_size = o->max_size};
 	char *url = hearth_url_adjust(source, o->seconds, o->timeout, &ho.timeout_s, &ho.insecure);
 	uint8_t *body = NULL;

@@ -9,12 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine.h"
+#include "hearth/fetch.h"
 #include "hearth/io.h"
 #include "hearth/measure.h"
 #include "hearth/sources.h"
 #include "hearth/symbolize.h"
-#include "hearth/fetch.h"
-#include "engine.h"
 #include "util.h"
 
 /* A hash set of byte keys, each mapping to a uint32 index. */
@@ -127,7 +127,9 @@ static uint32_t m_mapping(merger *m, const hearth_profile *s, uint32_t mi)
 	uint64_t size = sm->limit - sm->start;
 	size = size + 0xfff;
 	size -= size % 0x1000;
-	uint32_t who = sm->build_id ? m_str(m, s, sm->build_id) : sm->file ? m_str(m, s, sm->file) : 0;
+	uint32_t who = sm->build_id ? m_str(m, s, sm->build_id)
+		       : sm->file   ? m_str(m, s, sm->file)
+				    : 0;
 	uint64_t key[4] = {size, sm->offset, who, sm->build_id ? 1 : sm->file ? 2 : 0};
 	uint32_t idx = ks_get_or_put(&m->map, key, sizeof(key), m->d->nmappings);
 	if (idx == HEARTH_NONE)
@@ -153,8 +155,8 @@ static uint32_t m_function(merger *m, const hearth_profile *s, uint32_t fi)
 	if (m->fnmap[fi] != HEARTH_NONE)
 		return m->fnmap[fi];
 	const hearth_function *f = &s->functions[fi];
-	uint64_t key[4] = {(uint64_t)f->start_line, m_str(m, s, f->name), m_str(m, s, f->system_name),
-			   m_str(m, s, f->file)};
+	uint64_t key[4] = {(uint64_t)f->start_line, m_str(m, s, f->name),
+			   m_str(m, s, f->system_name), m_str(m, s, f->file)};
 	uint32_t idx = ks_get_or_put(&m->fn, key, sizeof(key), m->d->nfunctions);
 	if (idx == m->d->nfunctions &&
 	    hearth_add_function(m->d, (uint32_t)key[1], (uint32_t)key[2], (uint32_t)key[3],
@@ -172,7 +174,8 @@ static uint32_t m_location(merger *m, const hearth_profile *s, uint32_t li)
 	uint32_t mi = m_mapping(m, s, l->mapping);
 	if (l->mapping != HEARTH_NONE && mi == HEARTH_NONE)
 		return HEARTH_NONE;
-	uint64_t addr = l->address + (uint64_t)(l->mapping != HEARTH_NONE ? m->mapoff[l->mapping] : 0);
+	uint64_t addr =
+	    l->address + (uint64_t)(l->mapping != HEARTH_NONE ? m->mapoff[l->mapping] : 0);
 	hearth_line lines[64], *lp = lines;
 	if (l->nlines > 64 && !(lp = malloc(sizeof(*lp) * l->nlines)))
 		return HEARTH_NONE;
@@ -247,8 +250,8 @@ static uint64_t sample_hash(const uint32_t *locs, uint32_t nlocs, const hearth_l
 	return h | 1;
 }
 
-static bool sample_equal(const hearth_profile *d, uint32_t si, const uint32_t *locs,
-			 uint32_t nlocs, const hearth_label *lb, uint32_t nl)
+static bool sample_equal(const hearth_profile *d, uint32_t si, const uint32_t *locs, uint32_t nlocs,
+			 const hearth_label *lb, uint32_t nl)
 {
 	const hearth_sample *s = &d->samples[si];
 	if (s->nlocs != nlocs || s->nlabels != nl)
@@ -417,9 +420,10 @@ static hearth_err check_compatible(const hearth_profile *d, const hearth_profile
 				   hearth_errbuf *eb)
 {
 	if (!same_vt(d, d->period_type, q, q->period_type))
-		return hearth_seterr(eb, HEARTH_EINCOMPAT, "incompatible period types %s/%s and %s/%s",
-				     hearth_s(d, d->period_type.type), hearth_s(d, d->period_type.unit),
-				     hearth_s(q, q->period_type.type), hearth_s(q, q->period_type.unit));
+		return hearth_seterr(
+		    eb, HEARTH_EINCOMPAT, "incompatible period types %s/%s and %s/%s",
+		    hearth_s(d, d->period_type.type), hearth_s(d, d->period_type.unit),
+		    hearth_s(q, q->period_type.type), hearth_s(q, q->period_type.unit));
 	bool ok = d->nsample_types == q->nsample_types;
 	for (uint32_t k = 0; ok && k < d->nsample_types; k++)
 		ok = same_vt(d, d->sample_types[k], q, q->sample_types[k]);
@@ -427,8 +431,8 @@ static hearth_err check_compatible(const hearth_profile *d, const hearth_profile
 		char a[200], b[200];
 		vt_string(d, d->sample_types, d->nsample_types, a, sizeof(a));
 		vt_string(q, q->sample_types, q->nsample_types, b, sizeof(b));
-		return hearth_seterr(eb, HEARTH_EINCOMPAT, "incompatible sample types [%s] and [%s]", a,
-				     b);
+		return hearth_seterr(eb, HEARTH_EINCOMPAT,
+				     "incompatible sample types [%s] and [%s]", a, b);
 	}
 	return HEARTH_OK;
 }
@@ -656,7 +660,8 @@ static hearth_err load_set(const char *const *paths, int n, const hearth_opts *o
 		hearth_errbuf e = {{0}};
 		err = read_source(paths[0], o, &ro, out, &e);
 		if (err)
-			hearth_seterr(eb, err, "%s: %s", paths[0], e.msg[0] ? e.msg : hearth_strerror(err));
+			hearth_seterr(eb, err, "%s: %s", paths[0],
+				      e.msg[0] ? e.msg : hearth_strerror(err));
 		return err;
 	}
 	reader r = {.paths = paths, .n = n, .o = o, .ro = ro};
@@ -706,6 +711,57 @@ static hearth_err load_set(const char *const *paths, int n, const hearth_opts *o
 	return err;
 }
 
+hearth_err hearth_apply_base(hearth_profile **pp, hearth_profile *base, bool diff, bool norm,
+			     hearth_errbuf *eb)
+{
+	hearth_profile *p = *pp, *m = NULL;
+	hearth_err err = HEARTH_OK;
+	if (diff) {
+		uint32_t k = hearth_intern_cstr(base, "pprof::base");
+		uint32_t t = hearth_intern_cstr(base, "true");
+		if (k == HEARTH_NONE || t == HEARTH_NONE) {
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+			goto out;
+		}
+		/* SetLabel replaces the key's values in every sample. */
+		size_t nl = 0;
+		hearth_label *all = malloc(sizeof(*all) * (base->nlabels + base->nsamples + 1));
+		if (!all) {
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+			goto out;
+		}
+		for (size_t i = 0; i < base->nsamples; i++) {
+			hearth_sample *s = &base->samples[i];
+			uint32_t l0 = (uint32_t)nl;
+			for (uint32_t j = 0; j < s->nlabels; j++) {
+				hearth_label *lb = &base->labels[s->label0 + j];
+				if (lb->key == k && lb->str)
+					continue;
+				all[nl++] = *lb;
+			}
+			hearth_label x = {k, t, 0, 0};
+			all[nl++] = x;
+			s->label0 = l0;
+			s->nlabels = (uint32_t)nl - l0;
+		}
+		free(base->labels);
+		base->labels = all;
+		base->nlabels = nl;
+		base->caplabels = base->nlabels + base->nsamples + 1;
+	}
+	if (norm)
+		normalize(p, base);
+	hearth_profile_scale(base, -1);
+	hearth_profile *two[2] = {p, base};
+	if ((err = hearth_scale_profiles(two, 2, eb)) || (err = hearth_merge(two, 2, &m, eb)))
+		goto out;
+	hearth_profile_free(p);
+	*pp = m;
+out:
+	hearth_profile_free(base);
+	return err;
+}
+
 hearth_err hearth_load_sources(const char *const *paths, int n, const hearth_opts *o,
 			       hearth_profile **out, hearth_errbuf *eb)
 {
@@ -726,47 +782,10 @@ hearth_err hearth_load_sources(const char *const *paths, int n, const hearth_opt
 		const char *const *bp = o->nbase ? o->base : o->diff_base;
 		if ((err = load_set(bp, nb, o, &base, eb)))
 			goto out;
-		if (o->ndiff_base) {
-			uint32_t k = hearth_intern_cstr(base, "pprof::base");
-			uint32_t t = hearth_intern_cstr(base, "true");
-			if (k == HEARTH_NONE || t == HEARTH_NONE) {
-				err = HEARTH_ENOMEM;
-				goto out;
-			}
-			/* SetLabel replaces the key's values in every sample. */
-			size_t nl = 0;
-			hearth_label *all = malloc(sizeof(*all) * (base->nlabels + base->nsamples + 1));
-			if (!all) {
-				err = HEARTH_ENOMEM;
-				goto out;
-			}
-			for (size_t i = 0; i < base->nsamples; i++) {
-				hearth_sample *s = &base->samples[i];
-				uint32_t l0 = (uint32_t)nl;
-				for (uint32_t j = 0; j < s->nlabels; j++) {
-					hearth_label *lb = &base->labels[s->label0 + j];
-					if (lb->key == k && lb->str)
-						continue;
-					all[nl++] = *lb;
-				}
-				hearth_label x = {k, t, 0, 0};
-				all[nl++] = x;
-				s->label0 = l0;
-				s->nlabels = (uint32_t)nl - l0;
-			}
-			free(base->labels);
-			base->labels = all;
-			base->nlabels = nl;
-			base->caplabels = base->nlabels + base->nsamples + 1;
-		}
-		if (o->normalize)
-			normalize(p, base);
-		hearth_profile_scale(base, -1);
-		hearth_profile *two[2] = {p, base}, *m;
-		if ((err = hearth_scale_profiles(two, 2, eb)) || (err = hearth_merge(two, 2, &m, eb)))
+		err = hearth_apply_base(&p, base, o->ndiff_base > 0, o->normalize, eb);
+		base = NULL;
+		if (err)
 			goto out;
-		hearth_profile_free(p);
-		p = m;
 	}
 	/* pprof symbolizes the merged profile, then removes what is uninteresting. */
 	hearth_symbolize_opts so = {o->symbolize, exec, o->warn, o->warn_ctx};

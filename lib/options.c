@@ -90,6 +90,8 @@ hearth_err hearth_opts_set(hearth_opts *o, const char *name, const char *v, hear
 		{"sample_index", &o->sample_index}, {"output", &o->output},
 		{"o", &o->output},	      {"source_path", &o->source_path},
 		{"trim_path", &o->trim_path},
+		{"from", &o->from},	      {"until", &o->until},
+		{"type", &o->type},	      {"token", &o->token},
 	};
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
 		if (strcmp(name, strs[i].name))

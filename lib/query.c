@@ -140,6 +140,7 @@ static const char *const refused[] = {
     "base",	 "diff_base", "source_path", "trim_path", "output",    "o",
     "max_size",	 "symbolize", "seconds",     "timeout",	  "normalize", "trim",
     "call_tree", "http",      "no_browser",  "list",	  "peek",      "symbol",
+    "from",	 "until",     "type",	     "token",
 };
 
 /* The UI's own view parameters, which may ride along and mean nothing here. */

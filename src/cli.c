@@ -97,6 +97,8 @@ int cli_load(const cli_args *a, hearth_profile **out)
 	}
 	hearth_opts o = a->opts;
 	o.warn = cli_warn;
+	if (!o.token) /* server sources: the token from the environment */
+		o.token = getenv("HEARTH_TOKEN");
 	hearth_err err = hearth_load_sources(a->sources, a->nsources, &o, out, &eb);
 	if (err) {
 		cli_error("%s", eb.msg[0] ? eb.msg : hearth_strerror(err));

@@ -37,6 +37,8 @@ typedef struct {
 	double timeout_s; /* total time allowed; <= 0: 60 s */
 	size_t max_size;
 	bool insecure;
+	/* The Authorization header's value ("Bearer TOKEN"), or NULL. */
+	const char *authorization;
 	const volatile bool *cancel;
 	/* Progress, for a caller showing it: bytes received so far. */
 	volatile size_t received;
@@ -68,6 +70,14 @@ typedef void (*hearth_http_tick_fn)(void *ctx, size_t finished, size_t total);
 
 hearth_err hearth_http_get_many(hearth_http_req *reqs, size_t nreqs, hearth_http_done_fn done,
 				hearth_http_tick_fn tick, void *ctx, hearth_errbuf *eb);
+
+/* True when source is a hearth server selector rather than a
+ * net/http/pprof URL: http[s]://HOST[:PORT][/PREFIX]/{SELECTOR}, a path
+ * whose last part starts with '{'.  hearth_fetch_profile then asks that
+ * server for the merge of the selector over o->from..o->until (default
+ * -1h..now) of profile type o->type (default: the server's), with o->token
+ * as the bearer token. */
+bool hearth_is_server_source(const char *source);
 
 /* Fetches source (a URL, see hearth_is_url), parses it as hearth_parse does
  * and, per o->symbolize, symbolizes it remotely.  The message of an error

@@ -71,6 +71,11 @@ typedef struct {
 	size_t max_size; /* cap on decompressed input; 0 is the library default */
 	/* URL sources: pprof's -seconds and -timeout (0: unset). */
 	int seconds, timeout;
+	/* Server sources (http://host:4040/{service="api"}): the range
+	 * (-from, -until: Unix seconds, RFC 3339, now, -1h ...), the profile
+	 * type (-type) and the token (-token; the CLI falls back to
+	 * $HEARTH_TOKEN).  NULL: unset. */
+	const char *from, *until, *type, *token;
 	/* -symbolize: NULL (pprof's default), none, local, remote, force. */
 	const char *symbolize;
 } hearth_opts;

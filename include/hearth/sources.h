@@ -11,6 +11,15 @@
 hearth_err hearth_load_sources(const char *const *paths, int n, const hearth_opts *o,
 			       hearth_profile **out, hearth_errbuf *eb);
 
+/* Applies base to the loaded profile *p as -base does (subtracted) or, when
+ * diff, as -diff_base does (subtracted, its samples marked with the label
+ * pprof::base=true so reports take totals from the base); norm is pprof's
+ * -normalize.  *p is replaced by the result; base is consumed either way.
+ * hearth_load_sources does this for files; a server does it for profiles
+ * it merged from its store. */
+hearth_err hearth_apply_base(hearth_profile **p, hearth_profile *base, bool diff, bool norm,
+			     hearth_errbuf *eb);
+
 /* Merges ps[0..n) into a new profile (pprof's profile.Merge): samples with
  * the same stack and labels are summed. The inputs are left as they were. */
 hearth_err hearth_merge(hearth_profile *const *ps, int n, hearth_profile **out,
