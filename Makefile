@@ -31,7 +31,7 @@ DEB_PKGS = gcc make pkg-config libdeflate-dev zlib1g-dev libpcre2-dev libcmocka-
            libgraphviz-dev libgvc6 libcgraph6 graphviz fonts-liberation2 poppler-utils valgrind \
            libcapstone-dev libmicrohttpd-dev chromium libgoogle-perftools-dev binutils
 
-LIB_SRC  = $(wildcard lib/*.c lib/report/*.c)
+LIB_SRC  = $(wildcard lib/*.c lib/report/*.c lib/ingest/*.c)
 CLI_SRC  = $(wildcard src/*.c src/cmd/*.c server/*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o) $(BUILD)/web_assets.o
@@ -69,7 +69,7 @@ $(BUILD)/web_assets.c: $(WEB_FILES) server/embed.sh
 $(BUILD)/web_assets.o: $(BUILD)/web_assets.c server/assets.h
 	$(CC) $(CPPFLAGS) -Iserver $(CFLAGS) $(WARN) -c -o $@ $<
 
-$(BUILD)/%.o: %.c $(wildcard include/hearth/*.h lib/*.h lib/report/*.h src/*.h server/*.h)
+$(BUILD)/%.o: %.c $(wildcard include/hearth/*.h lib/*.h lib/report/*.h lib/ingest/*.h lib/store/*.h src/*.h server/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -c -o $@ $<
 
@@ -97,7 +97,7 @@ fuzz-long: fuzz
 	@./tests/fuzz/run.sh long
 
 format:
-	clang-format -i include/hearth/*.h lib/*.c lib/*.h lib/report/*.c src/*.c src/*.h src/cmd/*.c server/*.c server/*.h
+	clang-format -i include/hearth/*.h lib/*.c lib/*.h lib/report/*.c lib/ingest/*.c lib/ingest/*.h src/*.c src/*.h src/cmd/*.c server/*.c server/*.h
 
 clean:
 	rm -rf build build-san build-fuzz
