@@ -28,11 +28,17 @@ function reQuote(s) { return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'); }
 function exact(name) { return '^' + reQuote(name) + '$'; }
 
 var S = new URLSearchParams(location.search);
+/* Where the views' answers come from.  hearth web: /api/VIEW on the one
+ * profile it loaded.  hearth serve (web/serve.js fills this in when
+ * /api/v1/whoami answers): /api/v1/render/VIEW over a range, with the range's
+ * parameters (params()) instead of the page's own keys (keys), extra views
+ * (the profiles list, the tokens page) and a hook for each render. */
+var mode = {server: false, base: '/api/', keys: [], params: null, views: {}, render: null, subtitle: null, onAuth: null};
 var profile = null;
 var stats = window.hearthStats = {firstPaintMs: null, lastDrawMs: null, zoomMs: null, lastHoverMs: null,
 	flameBytes: null, frames: null, ready: false};
 
-function view() { var v = S.get('view'); return VIEWS.indexOf(v) >= 0 ? v : 'flame'; }
+function view() { var v = S.get('view'); return VIEWS.indexOf(v) >= 0 || mode.views[v] ? v : 'flame'; }
 
 /* Changes the URL's state (null removes a key) and shows it. */
 function navigate(changes, replace) {
@@ -56,7 +62,11 @@ window.addEventListener('popstate', function () { S = new URLSearchParams(locati
 var VIEW_KEYS = ['view', 'q', 'zoom', 'icicle', 'f', 'sort', 'dir', 'filter'];
 function apiParams(extra) {
 	var p = new URLSearchParams();
-	S.forEach(function (v, k) { if (VIEW_KEYS.indexOf(k) < 0) p.append(k, v); });
+	S.forEach(function (v, k) { if (VIEW_KEYS.indexOf(k) < 0 && mode.keys.indexOf(k) < 0) p.append(k, v); });
+	if (mode.params) {
+		var m = mode.params();
+		Object.keys(m).forEach(function (k) { if (m[k] !== null && m[k] !== undefined) p.set(k, m[k]); });
+	}
 	Object.keys(extra || {}).forEach(function (k) { if (extra[k] !== null) p.set(k, extra[k]); });
 	return p.toString();
 }
@@ -64,13 +74,14 @@ function apiParams(extra) {
 /* --- the API ------------------------------------------------------------ */
 var cache = new Map();
 function api(path, qs, text) {
-	var url = '/api/' + path + (qs ? '?' + qs : '');
+	var url = mode.base + path + (qs ? '?' + qs : '');
 	if (cache.has(url)) return cache.get(url);
 	busy(1);
 	var pr = fetch(url, {headers: {Accept: 'application/json'}}).then(function (res) {
 		return res.arrayBuffer().then(function (buf) {
 			var body = new TextDecoder().decode(buf), msg = null;
 			if (!res.ok) {
+				if (res.status === 401 && mode.onAuth) mode.onAuth();
 				try { msg = JSON.parse(body).error; } catch (e) { msg = null; }
 				throw new Error(msg || ('HTTP ' + res.status + ' ' + res.statusText));
 			}
@@ -107,7 +118,8 @@ function showErrors() {
 	VIEWS.forEach(function (v) { $('view-' + v).classList.toggle('stale', !!errors[v]); });
 }
 var WHAT = {flame: 'Flame graph', top: 'Top', graph: 'Call graph', source: 'Source', peek: 'Peek',
-	sandwich: 'Sandwich', search: 'Search', profile: 'Profile'};
+	sandwich: 'Sandwich', search: 'Search', profile: 'Profile', timeline: 'Timeline', services: 'Services',
+	selector: 'Labels', range: 'Range', profiles: 'Profiles', tokens: 'Tokens'};
 function setError(key, err) {
 	errors[key] = err ? (WHAT[key] || key) + ': ' + (err.message || String(err)) : undefined;
 	if (!err) delete errors[key];
@@ -118,7 +130,7 @@ $('msg-close').addEventListener('click', function () { errors = {}; showErrors()
  * view's own goes. */
 $('msg-reset').addEventListener('click', function () {
 	var ch = {};
-	S.forEach(function (v, k) { if (VIEW_KEYS.indexOf(k) < 0) ch[k] = null; });
+	S.forEach(function (v, k) { if (VIEW_KEYS.indexOf(k) < 0 && mode.keys.indexOf(k) < 0) ch[k] = null; });
 	ch.q = null;
 	errors = {};
 	showErrors();
@@ -331,6 +343,7 @@ function subtitle(D) {
 	if (D.diff) parts.push('diff: red grew, green shrank');
 	parts.push('Total: ' + D.total_label);
 	if (profile && profile.sources) parts.push(profile.sources.join(', '));
+	if (mode.subtitle) mode.subtitle(parts, D, profile);
 	$('sub').textContent = parts.join(' \u00b7 ');
 }
 
@@ -641,6 +654,8 @@ function render() {
 		b.setAttribute('aria-pressed', b.dataset.view === v ? 'true' : 'false');
 	});
 	VIEWS.forEach(function (n) { $('view-' + n).hidden = n !== v; });
+	Object.keys(mode.views).forEach(function (n) { $('view-' + n).hidden = n !== v; });
+	if (mode.render) mode.render(my, v);
 	['flame', 'top', 'graph', 'source', 'peek', 'sandwich'].forEach(function (k) { if (k !== v) setError(k, null); });
 	if (v !== 'flame') { setNote('flame', ''); setNote('flame-warn', ''); }
 	if (v !== 'top') setNote('top-warn', '');
@@ -661,6 +676,7 @@ function render() {
 	else if (v === 'graph') renderGraph(my);
 	else if (v === 'source' || v === 'peek') renderText(v, my);
 	else if (v === 'sandwich') renderSandwich(my);
+	else if (mode.views[v]) mode.views[v](my);
 	document.title = (profile ? profile.title + ' \u2013 ' : '') + v + ' \u2013 hearth';
 }
 
@@ -741,7 +757,7 @@ $('sample').addEventListener('change', function () {
 
 function downloads() {
 	Array.prototype.forEach.call(document.querySelectorAll('#download a'), function (a) {
-		a.href = '/api/download?' + apiParams({format: a.dataset.format});
+		a.href = mode.base + 'download?' + apiParams({format: a.dataset.format});
 	});
 }
 
@@ -828,17 +844,39 @@ window.addEventListener('resize', function () {
 	}, 100);
 });
 
-api('profile', '').then(function (p) {
+function setProfile(p) {
 	profile = p;
 	stats.profile = true;
 	$('title').textContent = p.title || 'hearth';
 	$('title').title = (p.sources || []).join(', ');
 	document.body.classList.toggle('diff', !!p.diff);
+}
+
+/* hearth web: the one profile, loaded once, while the first view loads. */
+function startWeb() {
+	api('profile', '').then(function (p) {
+		setProfile(p);
+		render();
+	}, function (e) {
+		setError('profile', e);
+		stats.profile = true;
+	});
 	render();
-}, function (e) {
-	setError('profile', e);
-	stats.profile = true;
-});
+}
+
 window.hearth = {main: main.f, sandwich: [sw[0].f, sw[1].f], navigate: navigate};
-render();
+
+/* hearth web has no /api/v1/ (404): the page is today's.  hearth serve
+ * answers whoami with the session (200) or asks for a login (401). */
+fetch('/api/v1/whoami', {headers: {Accept: 'application/json'}}).then(function (res) {
+	if ((res.status !== 200 && res.status !== 401) || !window.HearthServe) { startWeb(); return; }
+	return (res.status === 200 ? res.json() : Promise.resolve(null)).then(function (who) {
+		window.HearthServe({
+			S: function () { return S; }, mode: mode, stats: stats, navigate: navigate, render: render,
+			api: api, cache: cache, apiParams: apiParams, setError: setError, setNote: setNote,
+			setProfile: setProfile, profile: function () { return profile; }, sampleSelect: sampleSelect,
+			el: el, $: $, busy: busy, closeMenus: closeMenus, VIEWS: VIEWS, VIEW_KEYS: VIEW_KEYS
+		}, who);
+	});
+}, function () { startWeb(); });
 })();
