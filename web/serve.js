@@ -696,7 +696,7 @@ window.HearthServe = function (app, who) {
 		if (p) si = p.default_sample_index || 0;
 		profRows.forEach(function (r) {
 			var tr = document.createElement('tr');
-			tr.appendChild(el('td', 'num', fmtTime(r.time / 1e9)));
+			tr.appendChild(el('td', 'time', fmtTime(r.time / 1e9)));
 			tr.appendChild(el('td', null, r.service || ''));
 			tr.appendChild(el('td', 'labels', labelText(r.labels)));
 			tr.appendChild(el('td', 'num', r.duration ? (r.duration / 1e9).toFixed(r.duration % 1e9 ? 2 : 0) + ' s' : ''));
@@ -779,6 +779,7 @@ window.HearthServe = function (app, who) {
 	});
 
 	window.hearthServe = {timeToX: function (t) { return X(t) + cv.getBoundingClientRect().left; },
+		bars: function () { return (drawTimeline.bars || []).map(function (b) { return {time: b[2], value: b[3]}; }); },
 		window: win, ranges: ranges, parseSelector: parseSelector, params: params};
 
 	if (who) start(who); else showLogin();
