@@ -242,6 +242,13 @@ hearth_err hearth_ingest_check_profile(const hearth_profile *p, const hearth_ing
 hearth_err hearth_ingest_parse_profile(const void *data, size_t n, const hearth_ingest_limits *lim,
 				       const char *what, hearth_profile **out, hearth_errbuf *eb)
 {
+	return hearth_ingest_parse_profile_sized(data, n, lim, what, out, NULL, eb);
+}
+
+hearth_err hearth_ingest_parse_profile_sized(const void *data, size_t n,
+					     const hearth_ingest_limits *lim, const char *what,
+					     hearth_profile **out, size_t *size, hearth_errbuf *eb)
+{
 	const uint8_t *d = data;
 	uint8_t *raw = NULL;
 	hearth_errbuf e = {{0}};
@@ -267,6 +274,8 @@ hearth_err hearth_ingest_parse_profile(const void *data, size_t n, const hearth_
 		return hearth_seterr(eb, HEARTH_ETOOBIG, "%s: the profile is more than %zu bytes",
 				     what, lim->max_decompressed);
 	}
+	if (size)
+		*size = n;
 	hearth_read_opts o = {.max_size = lim->max_decompressed};
 	err = n ? hearth_parse(d, n, &o, out, &e)
 		: hearth_seterr(&e, HEARTH_EFORMAT, "empty profile after gunzip");

@@ -41,7 +41,7 @@ typedef struct {
 #define HEARTH_INGEST_MAX_ITEMS 1024
 
 /* One profile to store: the fields of hearth_put_meta and the profile.
- * Every pointer points into the batch. */
+ * Every pointer points into the batch or to static strings. */
 typedef struct {
 	const char *service, *type; /* type NULL: hearth_profile_type_guess */
 	hearth_kv *labels;

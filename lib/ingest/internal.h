@@ -39,6 +39,10 @@ hearth_err hearth_ingest_finish_labels(hearth_ingest_item *it, const hearth_inge
  * sample 0"). */
 hearth_err hearth_ingest_parse_profile(const void *data, size_t n, const hearth_ingest_limits *lim,
 				       const char *what, hearth_profile **out, hearth_errbuf *eb);
+/* The same; *size (may be NULL) receives the profile's decompressed size. */
+hearth_err hearth_ingest_parse_profile_sized(const void *data, size_t n,
+					     const hearth_ingest_limits *lim, const char *what,
+					     hearth_profile **out, size_t *size, hearth_errbuf *eb);
 /* The counts of an already built profile against the limits. */
 hearth_err hearth_ingest_check_profile(const hearth_profile *p, const hearth_ingest_limits *lim,
 				       const char *what, hearth_errbuf *eb);
