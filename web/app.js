@@ -33,7 +33,8 @@ var S = new URLSearchParams(location.search);
  * /api/v1/whoami answers): /api/v1/render/VIEW over a range, with the range's
  * parameters (params()) instead of the page's own keys (keys), extra views
  * (the profiles list, the tokens page) and a hook for each render. */
-var mode = {server: false, base: '/api/', keys: [], params: null, views: {}, render: null, subtitle: null, onAuth: null};
+var mode = {server: false, base: '/api/', keys: [], params: null, views: {}, render: null, subtitle: null, onAuth: null,
+	soft: null};
 var profile = null;
 var stats = window.hearthStats = {firstPaintMs: null, lastDrawMs: null, zoomMs: null, lastHoverMs: null,
 	flameBytes: null, frames: null, ready: false};
@@ -110,19 +111,26 @@ function busy(d) {
 
 /* --- messages ------------------------------------------------------------ */
 var errors = {};
+/* Answers that are not faults (server mode: a range without profiles) are
+ * said as a note, not in the red box; the view fades all the same. */
+var empties = {};
 function showErrors() {
 	var keys = Object.keys(errors);
 	$('msg').hidden = !keys.length;
 	$('msg-text').textContent = keys.map(function (k) { return errors[k]; }).join('\n');
 	/* the view whose answer failed shows what it had, faded */
-	VIEWS.forEach(function (v) { $('view-' + v).classList.toggle('stale', !!errors[v]); });
+	VIEWS.forEach(function (v) { $('view-' + v).classList.toggle('stale', !!errors[v] || !!empties[v]); });
+	var e = Object.keys(empties);
+	setNote('empty', e.length ? empties[e[0]] : '');
 }
 var WHAT = {flame: 'Flame graph', top: 'Top', graph: 'Call graph', source: 'Source', peek: 'Peek',
 	sandwich: 'Sandwich', search: 'Search', profile: 'Profile', timeline: 'Timeline', services: 'Services',
 	selector: 'Labels', range: 'Range', profiles: 'Profiles', tokens: 'Tokens'};
 function setError(key, err) {
-	errors[key] = err ? (WHAT[key] || key) + ': ' + (err.message || String(err)) : undefined;
-	if (!err) delete errors[key];
+	var soft = err && mode.soft ? mode.soft(err) : null;
+	errors[key] = err && !soft ? (WHAT[key] || key) + ': ' + (err.message || String(err)) : undefined;
+	if (!err || soft) delete errors[key];
+	if (soft) empties[key] = soft; else delete empties[key];
 	showErrors();
 }
 $('msg-close').addEventListener('click', function () { errors = {}; showErrors(); });

@@ -41,6 +41,9 @@ window.HearthServe = function (app, who) {
 	mode.subtitle = subtitle;
 	mode.views = {profiles: renderProfiles, tokens: renderTokens};
 	mode.onAuth = function () { showLogin('The session ended: log in again.'); };
+	mode.soft = function (err) {
+		return /no profiles/i.test(err.message || '') ? 'No profiles in this range: pick another range, service or selector.' : null;
+	};
 	document.body.classList.add('server');
 	Array.prototype.forEach.call(document.querySelectorAll('.serve-only'), function (e) { e.hidden = false; });
 
@@ -242,6 +245,8 @@ window.HearthServe = function (app, who) {
 		loadServices().then(function () {
 			stats.profile = true;
 			/* First visit: the first service, so that something shows. */
+			app.setNote('start', services && services.length ? '' : 'No profiles yet. Push one: curl -H "Authorization: Bearer TOKEN" ' +
+				'--data-binary @cpu.pb.gz "' + location.origin + '/api/v1/push?service=NAME"  (docs/serve.md)');
 			if (!S().get('query') && services && services.length) app.navigate({query: withService('{}', services[0].name)}, true);
 			else app.render();
 		}, function (err) {
@@ -476,7 +481,7 @@ window.HearthServe = function (app, who) {
 	/* --- the timeline ---------------------------------------------------------------- */
 	var cv = $('timeline'), series = null, seriesKey = null, drag = null, hoverX = -1;
 	var TLH = 96, PADL = 4, PADR = 4, PADT = 6, PADB = 18;
-	function timelineWidth() { return Math.max(200, $('timeline-box').clientWidth - 2); }
+	function timelineWidth() { return Math.max(200, cv.parentNode.clientWidth); }
 	function loadSeries() {
 		var p = seriesParams(), key = qstr(p);
 		if (S().get('profile') && series && seriesKey === key) return;

@@ -47,8 +47,15 @@ async function check(name, fn) {
 }
 function assert(c, msg) { if (!c) throw new Error(msg || 'assertion failed'); }
 function eq(a, b, msg) {
-	if (JSON.stringify(a) !== JSON.stringify(b))
-		throw new Error(`${msg || 'not equal'}:\n      got  ${JSON.stringify(a)}\n      want ${JSON.stringify(b)}`);
+	if (JSON.stringify(a) === JSON.stringify(b)) return;
+	/* long lists: the first row that differs */
+	if (Array.isArray(a) && Array.isArray(b) && (a.length > 3 || b.length > 3)) {
+		let k = 0;
+		while (k < a.length && k < b.length && JSON.stringify(a[k]) === JSON.stringify(b[k])) k++;
+		throw new Error(`${msg || 'not equal'}: ${a.length} vs ${b.length} rows, first difference at row ${k}:\n` +
+			`      got  ${JSON.stringify(a[k])}\n      want ${JSON.stringify(b[k])}`);
+	}
+	throw new Error(`${msg || 'not equal'}:\n      got  ${JSON.stringify(a)}\n      want ${JSON.stringify(b)}`);
 }
 function cli(args) { return execFileSync(HEARTH, args, {encoding: 'utf8', maxBuffer: 1 << 28}); }
 /* `hearth top` rows: the six columns as printed. */
