@@ -738,6 +738,7 @@ window.HearthServe = function (app, who) {
 			(j.tokens || []).forEach(function (t) {
 				var tr = document.createElement('tr');
 				tr.appendChild(el('td', 'num', String(t.id)));
+				tr.appendChild(el('td', 'prefix', t.prefix ? t.prefix + '\u2026' : ''));
 				tr.appendChild(el('td', null, t.description || ''));
 				tr.appendChild(el('td', null, Array.isArray(t.scopes) ? t.scopes.join(',') : (t.scopes || '')));
 				tr.appendChild(el('td', null, t.created ? fmtTime(t.created / 1e9) : ''));
