@@ -648,7 +648,22 @@ window.HearthServe = function (app, who) {
 		app.navigate(ch);
 	});
 	cv.addEventListener('dblclick', function () { clearBrush(); });
-	cv.addEventListener('keydown', function (e) { if (e.key === 'Escape' || e.key === 'Delete') { e.stopPropagation(); clearBrush(); } });
+	/* The keyboard: arrows move the brush (a new one starts at the window's
+	 * end), Shift+arrows move its end only, Esc or Delete clear it. */
+	cv.addEventListener('keydown', function (e) {
+		if (e.key === 'Escape' || e.key === 'Delete') { e.stopPropagation(); clearBrush(); return; }
+		if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
+		e.preventDefault();
+		e.stopPropagation();
+		var w = win(), key = brushKey(), cur = pair(key), d = Math.max(1, Math.round((w.until - w.from) / 40));
+		var dir = e.key === 'ArrowLeft' ? -1 : 1;
+		if (!cur) cur = {from: w.until - 4 * d, until: w.until};
+		var f = cur.from + (e.shiftKey ? 0 : dir * d), u = cur.until + dir * d;
+		if (u - f < 1 || f < w.from - d || u > w.until + d) return;
+		var ch = {profile: null};
+		ch[key] = f + ',' + u;
+		app.navigate(ch, true);
+	});
 	cv.addEventListener('mousemove', function (e) {
 		hoverX = pos(e);
 		var hit = null;
