@@ -214,6 +214,10 @@ window.HearthServe = function (app, who) {
 		var t = $('login').elements.token;
 		t.value = '';
 		t.focus();
+		/* a public instance (-signup=open) offers a tenant of one's own */
+		fetch('/api/v1/health', {headers: {Accept: 'application/json'}}).then(answer).then(function (h) {
+			$('signup').hidden = !(h && h.signup === 'open');
+		}, function () { $('signup').hidden = true; });
 		stats.profile = true;
 		stats.ready = true;
 	}
@@ -229,6 +233,22 @@ window.HearthServe = function (app, who) {
 			$('login-msg').textContent = err.status === 401 || err.status === 403 ?
 				'That token is not valid (or was revoked).' : 'Login failed: ' + err.message;
 		});
+	});
+	$('signup-btn').addEventListener('click', function () {
+		$('login-msg').textContent = '';
+		write('POST', 'signup').then(function (j) {
+			$('signup').hidden = true;
+			$('signup-new').hidden = false;
+			$('signup-tenant').textContent = j.tenant || '';
+			$('signup-token').value = j.token || '';
+			$('signup-token').select();
+		}, function (err) { $('login-msg').textContent = 'Signup failed: ' + err.message; });
+	});
+	$('signup-go').addEventListener('click', function () {
+		$('login').elements.token.value = $('signup-token').value;
+		$('signup-new').hidden = true;
+		$('signup-token').value = '';
+		$('login').requestSubmit();
 	});
 	$('logout').addEventListener('click', function () {
 		write('POST', 'logout').then(function () { showLogin('Logged out.'); },

@@ -17,7 +17,8 @@
 #   - compare: red and green in the flame graph and the table;
 #   - the profiles of the range: one opens (its top equals hearth top of its
 #     file) and downloads (the same profile);
-#   - live refresh picks up a new push; tokens: create, revoke; log out.
+#   - live refresh picks up a new push; tokens: create, revoke; log out;
+#   - on a second server with -signup=open, the login form creates a tenant.
 #
 # Screenshots of every view go to BUILD_DIR/test-logs/e2e-serve/.
 #
@@ -52,18 +53,22 @@ if [ ! -d tests/e2e/node_modules/playwright-core ]; then
 fi
 
 tmp=$(mktemp -d)
-pid=
+pids=
 running() {
 	case $(ps -o stat= -p "$1" 2>/dev/null) in '' | Z*) return 1 ;; esac
 	return 0
 }
 cleanup() {
-	if [ -n "$pid" ]; then
-		kill "$pid" 2>/dev/null
-		i=0
-		while [ $i -lt 50 ] && running "$pid"; do sleep 0.1; i=$((i + 1)); done
-		running "$pid" && kill -9 "$pid" 2>/dev/null
-	fi
+	for p in $pids; do kill "$p" 2>/dev/null; done
+	i=0
+	while [ $i -lt 50 ]; do
+		left=
+		for p in $pids; do running "$p" && left="$left $p"; done
+		[ -z "$left" ] && break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	for p in $left; do kill -9 "$p" 2>/dev/null; done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
@@ -74,20 +79,31 @@ fail() {
 	exit 1
 }
 
-data=$tmp/data
-mkdir -p "$data"
-"$hearth" serve -listen=127.0.0.1:0 -data="$data" >"$tmp/serve.out" 2>"$tmp/serve.err" &
-pid=$!
+# serve NAME ARGS...: starts hearth serve ARGS, sets $url and adds to $pids.
 url=
-i=0
-while [ $i -lt 300 ]; do
-	url=$(grep -o 'http://[^ ]*' "$tmp/serve.out" 2>/dev/null | head -n 1 | sed 's,/$,,')
-	[ -n "$url" ] && break
-	running "$pid" || break
-	sleep 0.1
-	i=$((i + 1))
-done
-[ -n "$url" ] || fail "hearth serve did not say where it serves"
+serve() {
+	name=$1
+	shift
+	"$hearth" serve -listen=127.0.0.1:0 "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+	p=$!
+	pids="$pids $p"
+	url=
+	i=0
+	while [ $i -lt 300 ]; do
+		url=$(grep -o 'http://[^ ]*' "$tmp/$name.out" 2>/dev/null | head -n 1 | sed 's,/$,,')
+		[ -n "$url" ] && return 0
+		running "$p" || break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	fail "hearth serve $* did not say where it serves: $(cat "$tmp/$name.err")"
+}
+data=$tmp/data
+mkdir -p "$data" "$tmp/open"
+# a public instance, for the signup of the login form
+serve open -data="$tmp/open" -signup=open
+open_url=$url
+serve serve -data="$data"
 
 token() { "$hearth" token create -data="$data" "$@" 2>>"$tmp/token.err" | tail -n 1; }
 tok=$(token -tenant=acme -scope=push,read,admin -description=e2e)
@@ -128,7 +144,7 @@ push "$dbfile" db env=prod $((now - 900)) "$tok"
 push tests/data/leaky.cpu.pb.gz secret "env=prod" $((now - 600)) "$other"
 
 mkdir -p "$build/test-logs/e2e-serve"
-HEARTH=$hearth E2E_URL=$url E2E_TOKEN=$tok E2E_OTHER_TOKEN=$other E2E_PUSHED=$tmp/pushed.tsv \
+HEARTH=$hearth E2E_URL=$url E2E_OPEN_URL=$open_url E2E_TOKEN=$tok E2E_OTHER_TOKEN=$other E2E_PUSHED=$tmp/pushed.tsv \
 	E2E_DATA=$data E2E_LATE=$late \
 	E2E_SHOTS=$build/test-logs/e2e-serve CHROMIUM=$chromium \
 	node tests/e2e/serve.js >"$tmp/e2e.log" 2>&1
@@ -139,9 +155,11 @@ if ! tail -n 1 "$tmp/e2e.log" | grep -q '^[0-9]* passed, [0-9]* failed$'; then
 	echo "0 passed, 1 failed"
 	exit 1
 fi
-if ! running "$pid"; then
-	echo "FAIL: hearth serve died during the tests"
-	sed 's/^/  serve: /' "$tmp/serve.err" | tail -n 20
+alive=0
+for p in $pids; do running "$p" && alive=$((alive + 1)); done
+if [ "$alive" -ne 2 ]; then
+	echo "FAIL: a hearth serve died during the tests"
+	for n in serve open; do sed "s/^/  $n: /" "$tmp/$n.err" | tail -n 20; done
 	p=$(tail -n 1 "$tmp/e2e.log" | cut -d' ' -f1)
 	f=$(tail -n 1 "$tmp/e2e.log" | cut -d' ' -f3)
 	echo "$p passed, $((f + 1)) failed"

@@ -453,6 +453,25 @@ async function main() {
 		assert(!(await page.isVisible('#flame')), 'flame graph after logout');
 	});
 
+	await check('an open server (-signup=open): the login form creates a tenant, which starts empty', async () => {
+		const octx = await newContext();
+		const o = await newPage(octx);
+		await o.goto(E.E2E_OPEN_URL + '/');
+		await o.waitForSelector('#signup:not([hidden])');
+		await o.click('#signup-btn');
+		await o.waitForSelector('#signup-new:not([hidden])');
+		const tok = await o.inputValue('#signup-token');
+		assert(tok.length >= 16, 'signup token: ' + tok);
+		const tenant = await o.textContent('#signup-tenant');
+		await shot(o, 'signup');
+		await o.click('#signup-go');
+		await o.waitForSelector('#serve:not([hidden])');
+		await ready(o);
+		eq(await o.textContent('#tenant'), tenant, 'logged in as the new tenant');
+		assert(/No profiles yet/.test(await o.textContent('#note')), 'the empty tenant is told how to push: ' + await o.textContent('#note'));
+		await octx.close();
+	});
+
 	await check('no script errors in the page', async () => {
 		eq(pageErrors, [], 'page errors');
 	});
