@@ -15,6 +15,8 @@ LDLIBS   += -lcurl
 LDLIBS   += $(or $(shell pkg-config --libs libgvc 2>/dev/null),-lgvc -lcgraph -lcdt)
 # capstone: disasm and weblist; libmicrohttpd: `hearth web` (server/).
 LDLIBS   += -lcapstone -lmicrohttpd
+# The service's store (lib/store/): SQLite, and OpenSSL's libcrypto for tokens.
+LDLIBS   += -lsqlite3 -lcrypto
 
 ifeq ($(SAN),1)
   BUILD   := build-san
@@ -29,9 +31,10 @@ DEB_PKGS = gcc make pkg-config libdeflate-dev zlib1g-dev libpcre2-dev libcmocka-
            golang-go golang-github-google-pprof-dev python3 time clang libclang-rt-14-dev gzip \
            libjansson-dev libcurl4-openssl-dev hey socat libelf-dev libdw-dev \
            libgraphviz-dev libgvc6 libcgraph6 graphviz fonts-liberation2 poppler-utils valgrind \
-           libcapstone-dev libmicrohttpd-dev chromium libgoogle-perftools-dev binutils
+           libcapstone-dev libmicrohttpd-dev chromium libgoogle-perftools-dev binutils \
+           libsqlite3-dev sqlite3 libssl-dev
 
-LIB_SRC  = $(wildcard lib/*.c lib/report/*.c lib/ingest/*.c)
+LIB_SRC  = $(wildcard lib/*.c lib/report/*.c lib/ingest/*.c lib/store/*.c)
 CLI_SRC  = $(wildcard src/*.c src/cmd/*.c server/*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o) $(BUILD)/web_assets.o
@@ -97,7 +100,7 @@ fuzz-long: fuzz
 	@./tests/fuzz/run.sh long
 
 format:
-	clang-format -i include/hearth/*.h lib/*.c lib/*.h lib/report/*.c lib/ingest/*.c lib/ingest/*.h src/*.c src/*.h src/cmd/*.c server/*.c server/*.h
+	clang-format -i include/hearth/*.h lib/*.c lib/*.h lib/report/*.c lib/ingest/*.c lib/ingest/*.h lib/store/*.c lib/store/*.h src/*.c src/*.h src/cmd/*.c server/*.c server/*.h
 
 clean:
 	rm -rf build build-san build-fuzz

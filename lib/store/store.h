@@ -212,10 +212,10 @@ hearth_err hearth_store_services(hearth_store *st, int64_t tenant, int64_t from,
 				 hearth_strlist *out, hearth_errbuf *eb);
 
 typedef struct {
-	char *type;                /* "cpu" */
-	char **sample_types;       /* "samples/count", "cpu/nanoseconds" */
+	char *type;	     /* "cpu" */
+	char **sample_types; /* "samples/count", "cpu/nanoseconds" */
 	size_t nsample_types;
-	size_t default_sample;     /* index into sample_types */
+	size_t default_sample; /* index into sample_types */
 } hearth_type_info;
 typedef struct {
 	hearth_type_info *v;
@@ -266,8 +266,8 @@ hearth_err hearth_store_series(hearth_store *st, int64_t tenant, const hearth_se
  * added to the samples.  *nprofiles (may be NULL) receives how many
  * profiles went in.  No match: HEARTH_EINVAL "no profiles in the range". */
 hearth_err hearth_store_merge(hearth_store *st, int64_t tenant, const hearth_selector *sel,
-			      const char *type, int64_t from, int64_t until,
-			      hearth_profile **out, size_t *nprofiles, hearth_errbuf *eb);
+			      const char *type, int64_t from, int64_t until, hearth_profile **out,
+			      size_t *nprofiles, hearth_errbuf *eb);
 
 /* Single profiles, newest first. */
 typedef struct {
@@ -306,6 +306,13 @@ void hearth_profile_info_free(hearth_profile_info *info);
  * transactions (a kill at any moment leaves a consistent store), and frees
  * the disk it used.  *deleted (may be NULL) receives the profiles deleted. */
 hearth_err hearth_store_sweep(hearth_store *st, int64_t now, size_t *deleted, hearth_errbuf *eb);
+
+/* Builds the rollups that are due at time now (buckets whose end has
+ * passed and whose profiles changed: new, late or swept), one transaction
+ * per bucket; the server calls it periodically (a kill at any moment leaves
+ * a consistent store: a bucket without its rollup is read profile by
+ * profile).  *built (may be NULL) receives the rollups written. */
+hearth_err hearth_store_compact(hearth_store *st, int64_t now, size_t *built, hearth_errbuf *eb);
 
 typedef struct {
 	int64_t profiles, series, bytes;

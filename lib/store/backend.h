@@ -1,0 +1,78 @@
+/* What a store backend implements (lib/store/store.c dispatches to it).
+ * store.c has already checked the arguments (names, labels, ranges,
+ * limits) and does what is common: token secrets and their hashing, scope
+ * strings, type guessing.  A backend enforces tenancy in every query: a
+ * row of another tenant is never read, counted or named. */
+#ifndef HEARTH_STORE_BACKEND_H
+#define HEARTH_STORE_BACKEND_H
+
+#include "store/store.h"
+
+struct hearth_store_ops {
+	const char *name;
+	hearth_err (*open)(const char *path, const hearth_store_config *cfg, void **be,
+			   hearth_errbuf *eb);
+	void (*close)(void *be);
+
+	hearth_err (*tenant_ensure)(void *be, const char *name, int64_t *tenant, hearth_errbuf *eb);
+	hearth_err (*tenant_name)(void *be, int64_t tenant, char *name, size_t namen,
+				  hearth_errbuf *eb);
+	hearth_err (*tenant_set_retention)(void *be, int64_t tenant, int64_t retention_nanos,
+					   hearth_errbuf *eb);
+
+	/* Tokens are given hashed (SHA-256 of the secret). */
+	hearth_err (*token_insert)(void *be, int64_t tenant, unsigned scopes,
+				   const char *description, const uint8_t hash[32],
+				   const char *prefix, int64_t now, int64_t *id, hearth_errbuf *eb);
+	/* Not found: HEARTH_EINVAL.  stored receives the row's hash (store.c
+	 * compares in constant time). */
+	hearth_err (*token_lookup)(void *be, const uint8_t hash[32], int64_t now, int64_t *tenant,
+				   unsigned *scopes, bool *revoked, uint8_t stored[32],
+				   hearth_errbuf *eb);
+	hearth_err (*token_list)(void *be, int64_t tenant, hearth_token_info *out, size_t max,
+				 size_t *n, hearth_errbuf *eb);
+	hearth_err (*token_revoke)(void *be, int64_t tenant, int64_t id, hearth_errbuf *eb);
+
+	/* type is set (guessed by store.c when the caller gave none). */
+	hearth_err (*put)(void *be, int64_t tenant, const hearth_profile *p,
+			  const hearth_put_meta *m, const char *type, int64_t *id,
+			  hearth_errbuf *eb);
+
+	hearth_err (*services)(void *be, int64_t tenant, int64_t from, int64_t until,
+			       hearth_strlist *out, hearth_errbuf *eb);
+	hearth_err (*types)(void *be, int64_t tenant, const char *service, int64_t from,
+			    int64_t until, hearth_typelist *out, hearth_errbuf *eb);
+	hearth_err (*label_names)(void *be, int64_t tenant, const hearth_selector *sel,
+				  int64_t from, int64_t until, hearth_strlist *out,
+				  hearth_errbuf *eb);
+	hearth_err (*label_values)(void *be, int64_t tenant, const hearth_selector *sel,
+				   const char *name, int64_t from, int64_t until,
+				   hearth_strlist *out, hearth_errbuf *eb);
+	hearth_err (*series)(void *be, int64_t tenant, const hearth_selector *sel, const char *type,
+			     size_t sample_type, int64_t from, int64_t until, int64_t step,
+			     const char *const *group_by, size_t ngroup_by, hearth_serieslist *out,
+			     hearth_errbuf *eb);
+	hearth_err (*merge)(void *be, int64_t tenant, const hearth_selector *sel, const char *type,
+			    int64_t from, int64_t until, hearth_profile **out, size_t *nprofiles,
+			    hearth_errbuf *eb);
+	hearth_err (*list)(void *be, int64_t tenant, const hearth_selector *sel, const char *type,
+			   int64_t from, int64_t until, int64_t cursor, size_t limit,
+			   hearth_profilelist *out, hearth_errbuf *eb);
+	hearth_err (*get)(void *be, int64_t tenant, int64_t id, hearth_profile **out,
+			  hearth_profile_info *info, hearth_errbuf *eb);
+	hearth_err (*sweep)(void *be, int64_t now, size_t *deleted, hearth_errbuf *eb);
+	hearth_err (*compact)(void *be, int64_t now, size_t *built, hearth_errbuf *eb);
+	hearth_err (*usage)(void *be, int64_t tenant, hearth_usage *out, hearth_errbuf *eb);
+};
+
+extern const hearth_store_ops hearth_store_sqlite_ops;
+
+/* Helpers for backends (store.c). */
+int64_t hearth_store_now(void);
+/* The series' labels as canonical text ("k=v" lines sorted, values
+ * escaped), and back. */
+char *hearth_labels_canon(const hearth_kv *labels, size_t n);
+/* Parses canon into kvs pointing into a copy kept in *mem. */
+hearth_err hearth_labels_uncanon(const char *canon, hearth_kv **kv, size_t *n, char **mem);
+
+#endif

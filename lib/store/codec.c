@@ -1,0 +1,1515 @@
+/* The store's shared formats: symbol dictionary, sample blocks, merge
+ * accumulator (see codec.h and docs/store.md). */
+#include <libdeflate.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/codec.h"
+#include "util.h"
+
+/* ---- varints ---- */
+
+static bool out_reserve(hs_out *o, size_t more)
+{
+	if (o->oom)
+		return false;
+	if (o->n + more <= o->cap)
+		return true;
+	size_t cap = o->cap ? o->cap : 256;
+	while (cap < o->n + more)
+		cap *= 2;
+	uint8_t *p = realloc(o->p, cap);
+	if (!p) {
+		o->oom = true;
+		return false;
+	}
+	o->p = p;
+	o->cap = cap;
+	return true;
+}
+
+void hs_put_uv(hs_out *o, uint64_t v)
+{
+	if (!out_reserve(o, 10))
+		return;
+	while (v >= 0x80) {
+		o->p[o->n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	o->p[o->n++] = (uint8_t)v;
+}
+
+void hs_put_bytes(hs_out *o, const void *p, size_t n)
+{
+	if (!n || !out_reserve(o, n))
+		return;
+	memcpy(o->p + o->n, p, n);
+	o->n += n;
+}
+
+void hs_put_str(hs_out *o, const char *s, size_t n)
+{
+	hs_put_uv(o, n);
+	hs_put_bytes(o, s, n);
+}
+
+void hs_out_free(hs_out *o)
+{
+	free(o->p);
+	memset(o, 0, sizeof(*o));
+}
+
+uint64_t hs_get_uv(hs_in *in)
+{
+	uint64_t v = 0;
+	for (int shift = 0; shift < 64; shift += 7) {
+		if (in->p >= in->end) {
+			in->bad = true;
+			return 0;
+		}
+		uint8_t b = *in->p++;
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return v;
+	}
+	in->bad = true;
+	return 0;
+}
+
+const uint8_t *hs_get_str(hs_in *in, uint32_t *n)
+{
+	uint64_t len = hs_get_uv(in);
+	if (in->bad || len > (uint64_t)(in->end - in->p)) {
+		in->bad = true;
+		*n = 0;
+		return (const uint8_t *)"";
+	}
+	const uint8_t *p = in->p;
+	in->p += len;
+	*n = (uint32_t)len;
+	return p;
+}
+
+/* ---- the dictionary ---- */
+
+#define PAGE_BITS 12
+#define PAGE_SIZE (1u << PAGE_BITS)
+#define MAX_PAGES (1u << 14) /* 67M entries per kind */
+#define ARENA_CHUNK (256u << 10)
+
+typedef struct {
+	const uint8_t *p;
+	uint32_t n;
+	uint32_t h;
+} dent;
+
+typedef struct {
+	dent **pages;
+	uint32_t n, committed, pub;
+	uint32_t *slots, cap, used;
+} kindtab;
+
+typedef struct achunk {
+	struct achunk *next;
+	size_t n, cap;
+	uint8_t data[];
+} achunk;
+
+struct hs_dict {
+	kindtab k[HS_NKINDS];
+	achunk *arena;
+	size_t bytes;
+};
+
+hs_dict *hs_dict_new(void)
+{
+	hs_dict *d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	for (int i = 0; i < HS_NKINDS; i++) {
+		d->k[i].pages = calloc(MAX_PAGES, sizeof(dent *));
+		if (!d->k[i].pages) {
+			hs_dict_free(d);
+			return NULL;
+		}
+	}
+	return d;
+}
+
+void hs_dict_free(hs_dict *d)
+{
+	if (!d)
+		return;
+	for (int i = 0; i < HS_NKINDS; i++) {
+		if (d->k[i].pages)
+			for (uint32_t j = 0; j < MAX_PAGES && d->k[i].pages[j]; j++)
+				free(d->k[i].pages[j]);
+		free(d->k[i].pages);
+		free(d->k[i].slots);
+	}
+	for (achunk *c = d->arena, *nx; c; c = nx) {
+		nx = c->next;
+		free(c);
+	}
+	free(d);
+}
+
+static inline const dent *kent(const kindtab *k, uint32_t id)
+{
+	return &k->pages[(id - 1) >> PAGE_BITS][(id - 1) & (PAGE_SIZE - 1)];
+}
+
+bool hs_dict_get(const hs_dict *d, int kind, uint32_t id, const uint8_t **p, uint32_t *n)
+{
+	const kindtab *k = &d->k[kind];
+	if (id == 0 || id > __atomic_load_n(&k->pub, __ATOMIC_ACQUIRE)) {
+		*p = (const uint8_t *)"";
+		*n = 0;
+		return id == 0 && kind == HS_STR;
+	}
+	const dent *e = kent(k, id);
+	*p = e->p;
+	*n = e->n;
+	return true;
+}
+
+uint32_t hs_dict_published(const hs_dict *d, int kind)
+{
+	return __atomic_load_n(&d->k[kind].pub, __ATOMIC_ACQUIRE);
+}
+
+bool hs_dict_wget(const hs_dict *d, int kind, uint32_t id, const uint8_t **p, uint32_t *n)
+{
+	const kindtab *k = &d->k[kind];
+	if (id == 0 || id > k->n) {
+		*p = (const uint8_t *)"";
+		*n = 0;
+		return id == 0 && kind == HS_STR;
+	}
+	const dent *e = kent(k, id);
+	*p = e->p;
+	*n = e->n;
+	return true;
+}
+
+static uint8_t *arena_copy(hs_dict *d, const void *p, uint32_t n)
+{
+	achunk *c = d->arena;
+	if (!c || c->cap - c->n < n) {
+		size_t cap = n > ARENA_CHUNK / 4 ? n : ARENA_CHUNK;
+		achunk *nc = malloc(sizeof(achunk) + cap);
+		if (!nc)
+			return NULL;
+		nc->n = 0;
+		nc->cap = cap;
+		if (c && n > ARENA_CHUNK / 4) {
+			/* A big entry gets its own chunk behind the current one. */
+			nc->next = c->next;
+			c->next = nc;
+		} else {
+			nc->next = c;
+			d->arena = nc;
+		}
+		c = nc;
+		d->bytes += sizeof(achunk) + cap;
+	}
+	uint8_t *dst = c->data + c->n;
+	if (n)
+		memcpy(dst, p, n);
+	c->n += n;
+	return dst;
+}
+
+static bool rehash(kindtab *k, uint32_t cap)
+{
+	uint32_t *s = calloc(cap, sizeof(uint32_t));
+	if (!s)
+		return false;
+	for (uint32_t id = 1; id <= k->n; id++) {
+		uint32_t i = kent(k, id)->h & (cap - 1);
+		while (s[i])
+			i = (i + 1) & (cap - 1);
+		s[i] = id;
+	}
+	free(k->slots);
+	k->slots = s;
+	k->cap = cap;
+	k->used = k->n;
+	return true;
+}
+
+static hearth_err append(hs_dict *d, kindtab *k, const void *p, uint32_t n, uint32_t h,
+			 uint32_t *id)
+{
+	if (k->n + 1 >= MAX_PAGES * PAGE_SIZE)
+		return HEARTH_ETOOBIG;
+	uint32_t nid = k->n + 1, pg = (nid - 1) >> PAGE_BITS;
+	if (!k->pages[pg] && !(k->pages[pg] = malloc(PAGE_SIZE * sizeof(dent))))
+		return HEARTH_ENOMEM;
+	uint8_t *copy = arena_copy(d, p, n);
+	if (!copy)
+		return HEARTH_ENOMEM;
+	dent *e = &k->pages[pg][(nid - 1) & (PAGE_SIZE - 1)];
+	e->p = copy;
+	e->n = n;
+	e->h = h;
+	k->n = nid;
+	*id = nid;
+	return HEARTH_OK;
+}
+
+hearth_err hs_dict_intern(hs_dict *d, int kind, const void *p, uint32_t n, uint32_t *id)
+{
+	kindtab *k = &d->k[kind];
+	if (kind == HS_STR && n == 0) {
+		*id = 0;
+		return HEARTH_OK;
+	}
+	if ((k->used + 1) * 2 > k->cap && !rehash(k, k->cap ? k->cap * 2 : 1024))
+		return HEARTH_ENOMEM;
+	uint32_t h = (uint32_t)hearth_hash_bytes(p, n);
+	uint32_t i = h & (k->cap - 1);
+	for (; k->slots[i]; i = (i + 1) & (k->cap - 1)) {
+		uint32_t s = k->slots[i];
+		if (s > k->n)
+			continue; /* rolled back */
+		const dent *e = kent(k, s);
+		if (e->h == h && e->n == n && !memcmp(e->p, p, n)) {
+			*id = s;
+			return HEARTH_OK;
+		}
+	}
+	hearth_err err = append(d, k, p, n, h, id);
+	if (err)
+		return err;
+	k->slots[i] = *id;
+	k->used++;
+	return HEARTH_OK;
+}
+
+uint32_t hs_dict_pending(const hs_dict *d, int kind, uint32_t *first)
+{
+	*first = d->k[kind].committed + 1;
+	return d->k[kind].n - d->k[kind].committed;
+}
+
+void hs_dict_pending_encode(const hs_dict *d, int kind, hs_out *o)
+{
+	const kindtab *k = &d->k[kind];
+	for (uint32_t id = k->committed + 1; id <= k->n; id++) {
+		const dent *e = kent(k, id);
+		hs_put_uv(o, e->n);
+		hs_put_bytes(o, e->p, e->n);
+	}
+}
+
+void hs_dict_commit(hs_dict *d)
+{
+	for (int i = 0; i < HS_NKINDS; i++) {
+		d->k[i].committed = d->k[i].n;
+		__atomic_store_n(&d->k[i].pub, d->k[i].n, __ATOMIC_RELEASE);
+	}
+}
+
+void hs_dict_rollback(hs_dict *d)
+{
+	for (int i = 0; i < HS_NKINDS; i++)
+		d->k[i].n = d->k[i].committed;
+}
+
+hearth_err hs_dict_load(hs_dict *d, int kind, uint32_t first, const uint8_t *p, size_t n,
+			hearth_errbuf *eb)
+{
+	kindtab *k = &d->k[kind];
+	if (kind < 0 || kind >= HS_NKINDS || first != k->n + 1)
+		return hearth_seterr(eb, HEARTH_ECORRUPT,
+				     "store dictionary: chunk of kind %d starts at %u, expected %u",
+				     kind, first, k->n + 1);
+	hs_in in = {p, p + n, false};
+	while (in.p < in.end) {
+		uint32_t len, id;
+		const uint8_t *s = hs_get_str(&in, &len);
+		if (in.bad)
+			return hearth_seterr(eb, HEARTH_ECORRUPT, "store dictionary: bad chunk");
+		if ((k->used + 1) * 2 > k->cap && !rehash(k, k->cap ? k->cap * 2 : 1024))
+			return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		uint32_t h = (uint32_t)hearth_hash_bytes(s, len);
+		hearth_err err = append(d, k, s, len, h, &id);
+		if (err)
+			return hearth_seterr(eb, err, "store dictionary: out of memory");
+		uint32_t i = h & (k->cap - 1);
+		while (k->slots[i])
+			i = (i + 1) & (k->cap - 1);
+		k->slots[i] = id;
+		k->used++;
+	}
+	k->committed = k->n;
+	__atomic_store_n(&k->pub, k->n, __ATOMIC_RELEASE);
+	return HEARTH_OK;
+}
+
+size_t hs_dict_bytes(const hs_dict *d)
+{
+	size_t b = d->bytes;
+	for (int i = 0; i < HS_NKINDS; i++)
+		b += (size_t)d->k[i].cap * 4 + ((size_t)d->k[i].n + PAGE_SIZE) * sizeof(dent);
+	return b;
+}
+
+/* ---- metadata ---- */
+
+#define S(x) (x) ? (x) : ""
+
+hearth_err hs_meta_from_profile(const hearth_profile *p, hs_meta *m)
+{
+	memset(m, 0, sizeof(*m));
+	if (p->nsample_types > HS_MAX_ST)
+		return HEARTH_ETOOBIG;
+	m->period_type.type = hearth_s(p, p->period_type.type);
+	m->period_type.unit = hearth_s(p, p->period_type.unit);
+	m->period = p->period;
+	m->time_nanos = p->time_nanos;
+	m->duration_nanos = p->duration_nanos;
+	m->nst = p->nsample_types;
+	for (uint32_t i = 0; i < m->nst; i++) {
+		m->st[i].type = hearth_s(p, p->sample_types[i].type);
+		m->st[i].unit = hearth_s(p, p->sample_types[i].unit);
+	}
+	m->default_st = hearth_s(p, p->default_sample_type);
+	m->drop = hearth_s(p, p->drop_frames);
+	m->keep = hearth_s(p, p->keep_frames);
+	m->doc_url = hearth_s(p, p->doc_url);
+	/* Comments past the cap are dropped (they are free text). */
+	m->ncomments = p->ncomments < HS_MAX_COMMENTS ? p->ncomments : HS_MAX_COMMENTS;
+	for (uint32_t i = 0; i < m->ncomments; i++)
+		m->comments[i] = hearth_s(p, p->comments[i]);
+	m->nprofiles = 1;
+	return HEARTH_OK;
+}
+
+static void put_cs(hs_out *o, const char *s)
+{
+	s = S(s);
+	hs_put_str(o, s, strlen(s));
+}
+
+void hs_meta_encode(const hs_meta *m, hs_out *o)
+{
+	hs_put_uv(o, 1);
+	put_cs(o, m->period_type.type);
+	put_cs(o, m->period_type.unit);
+	hs_put_sv(o, m->period);
+	hs_put_sv(o, m->time_nanos);
+	hs_put_sv(o, m->duration_nanos);
+	hs_put_uv(o, m->nst);
+	for (uint32_t i = 0; i < m->nst; i++) {
+		put_cs(o, m->st[i].type);
+		put_cs(o, m->st[i].unit);
+	}
+	put_cs(o, m->default_st);
+	put_cs(o, m->drop);
+	put_cs(o, m->keep);
+	put_cs(o, m->doc_url);
+	hs_put_uv(o, m->ncomments);
+	for (uint32_t i = 0; i < m->ncomments; i++)
+		put_cs(o, m->comments[i]);
+	hs_put_uv(o, (uint64_t)m->nprofiles);
+}
+
+static const char *get_cs(hs_in *in, char **mem)
+{
+	uint32_t n;
+	const uint8_t *s = hs_get_str(in, &n);
+	char *d = *mem;
+	memcpy(d, s, n);
+	d[n] = 0;
+	*mem += n + 1;
+	return d;
+}
+
+hearth_err hs_meta_decode(const uint8_t *p, size_t n, hs_meta *m, hearth_errbuf *eb)
+{
+	memset(m, 0, sizeof(*m));
+	/* Every string is at most the bytes left plus its NUL. */
+	char *mem = malloc(2 * n + 16), *w = mem;
+	if (!mem)
+		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	m->mem = mem;
+	hs_in in = {p, p + n, false};
+	if (hs_get_uv(&in) != 1)
+		goto bad;
+	m->period_type.type = get_cs(&in, &w);
+	m->period_type.unit = get_cs(&in, &w);
+	m->period = hs_get_sv(&in);
+	m->time_nanos = hs_get_sv(&in);
+	m->duration_nanos = hs_get_sv(&in);
+	uint64_t nst = hs_get_uv(&in);
+	if (nst > HS_MAX_ST)
+		goto bad;
+	m->nst = (uint32_t)nst;
+	for (uint32_t i = 0; i < m->nst; i++) {
+		m->st[i].type = get_cs(&in, &w);
+		m->st[i].unit = get_cs(&in, &w);
+	}
+	m->default_st = get_cs(&in, &w);
+	m->drop = get_cs(&in, &w);
+	m->keep = get_cs(&in, &w);
+	m->doc_url = get_cs(&in, &w);
+	uint64_t nc = hs_get_uv(&in);
+	if (nc > HS_MAX_COMMENTS)
+		goto bad;
+	m->ncomments = (uint32_t)nc;
+	for (uint32_t i = 0; i < m->ncomments; i++)
+		m->comments[i] = get_cs(&in, &w);
+	m->nprofiles = (int64_t)hs_get_uv(&in);
+	if (in.bad)
+		goto bad;
+	return HEARTH_OK;
+bad:
+	hs_meta_free(m);
+	return hearth_seterr(eb, HEARTH_ECORRUPT, "store: damaged profile metadata");
+}
+
+void hs_meta_free(hs_meta *m)
+{
+	free(m->mem);
+	m->mem = NULL;
+}
+
+hearth_err hs_meta_copy(hs_meta *dst, const hs_meta *src)
+{
+	hs_out o = {0};
+	hearth_errbuf eb;
+	hs_meta_encode(src, &o);
+	if (o.oom) {
+		hs_out_free(&o);
+		return HEARTH_ENOMEM;
+	}
+	hearth_err err = hs_meta_decode(o.p, o.n, dst, &eb);
+	hs_out_free(&o);
+	return err;
+}
+
+hearth_err hs_meta_combine(hs_meta *a, const hs_meta *b)
+{
+	hs_meta t = *a;
+	if (a->nprofiles == 0 || a->time_nanos == 0 || b->time_nanos < a->time_nanos)
+		t.time_nanos = b->time_nanos;
+	t.duration_nanos += b->duration_nanos;
+	if (t.period == 0 || t.period < b->period)
+		t.period = b->period;
+	t.nprofiles += b->nprofiles;
+	if (!*S(t.default_st) && *S(b->default_st))
+		t.default_st = b->default_st;
+	bool changed = t.default_st != a->default_st;
+	for (uint32_t c = 0; c < b->ncomments && t.ncomments < HS_MAX_COMMENTS; c++) {
+		bool seen = false;
+		for (uint32_t k = 0; k < t.ncomments && !seen; k++)
+			seen = !strcmp(t.comments[k], b->comments[c]);
+		if (!seen) {
+			t.comments[t.ncomments++] = b->comments[c];
+			changed = true;
+		}
+	}
+	if (!changed) {
+		*a = t;
+		return HEARTH_OK;
+	}
+	/* Strings of b now in a: give a its own copy. */
+	hs_meta n;
+	hearth_err err = hs_meta_copy(&n, &t);
+	if (err)
+		return err;
+	hs_meta_free(a);
+	*a = n;
+	return HEARTH_OK;
+}
+
+void hs_meta_st_string(const hs_meta *m, hs_out *o)
+{
+	for (uint32_t i = 0; i < m->nst; i++) {
+		if (i)
+			hs_put_bytes(o, ",", 1);
+		hs_put_bytes(o, S(m->st[i].type), strlen(S(m->st[i].type)));
+		hs_put_bytes(o, "/", 1);
+		hs_put_bytes(o, S(m->st[i].unit), strlen(S(m->st[i].unit)));
+	}
+	hs_put_bytes(o, "", 1);
+	o->n--;
+}
+
+/* ---- the accumulator ---- */
+
+struct hs_acc {
+	uint32_t nst;
+	bool merge;
+	size_t n, cap;
+	uint64_t *koff;
+	uint32_t *klen;
+	uint32_t *khash;
+	int64_t *vals;
+	uint8_t *keys;
+	size_t kn, kcap;
+	uint32_t *slots;
+	size_t scap;
+};
+
+hs_acc *hs_acc_new(uint32_t nst, bool merge)
+{
+	hs_acc *a = calloc(1, sizeof(*a));
+	if (!a)
+		return NULL;
+	a->nst = nst;
+	a->merge = merge;
+	return a;
+}
+
+void hs_acc_free(hs_acc *a)
+{
+	if (!a)
+		return;
+	free(a->koff);
+	free(a->klen);
+	free(a->khash);
+	free(a->vals);
+	free(a->keys);
+	free(a->slots);
+	free(a);
+}
+
+size_t hs_acc_n(const hs_acc *a)
+{
+	return a->n;
+}
+
+static bool acc_rehash(hs_acc *a, size_t cap)
+{
+	uint32_t *s = calloc(cap, sizeof(uint32_t));
+	if (!s)
+		return false;
+	for (size_t i = 0; i < a->n; i++) {
+		size_t j = a->khash[i] & (cap - 1);
+		while (s[j])
+			j = (j + 1) & (cap - 1);
+		s[j] = (uint32_t)i + 1;
+	}
+	free(a->slots);
+	a->slots = s;
+	a->scap = cap;
+	return true;
+}
+
+/* The key: u32 nlocs, u32 locs[nlocs], then the label bytes. */
+static hearth_err acc_add_key(hs_acc *a, const uint8_t *key, uint32_t klen, uint32_t h,
+			      const int64_t *values, const double *scale)
+{
+	size_t idx = SIZE_MAX, slot = 0;
+	if (a->merge) {
+		if ((a->n + 1) * 2 > a->scap && !acc_rehash(a, a->scap ? a->scap * 2 : 4096))
+			return HEARTH_ENOMEM;
+		for (slot = h & (a->scap - 1); a->slots[slot]; slot = (slot + 1) & (a->scap - 1)) {
+			size_t i = a->slots[slot] - 1;
+			if (a->khash[i] == h && a->klen[i] == klen &&
+			    !memcmp(a->keys + a->koff[i], key, klen)) {
+				idx = i;
+				break;
+			}
+		}
+	}
+	if (idx == SIZE_MAX) {
+		if (a->n >= UINT32_MAX - 1)
+			return HEARTH_ETOOBIG;
+		if (a->n == a->cap) {
+			size_t cap = a->cap ? a->cap * 2 : 1024;
+			uint64_t *ko = realloc(a->koff, cap * sizeof(*ko));
+			if (!ko)
+				return HEARTH_ENOMEM;
+			a->koff = ko;
+			uint32_t *kl = realloc(a->klen, cap * sizeof(*kl));
+			if (!kl)
+				return HEARTH_ENOMEM;
+			a->klen = kl;
+			uint32_t *kh = realloc(a->khash, cap * sizeof(*kh));
+			if (!kh)
+				return HEARTH_ENOMEM;
+			a->khash = kh;
+			int64_t *v = realloc(a->vals, cap * a->nst * sizeof(*v) + 1);
+			if (!v)
+				return HEARTH_ENOMEM;
+			a->vals = v;
+			a->cap = cap;
+		}
+		/* Keys start 4-aligned: their stacks are read as uint32_t. */
+		size_t padded = ((size_t)klen + 3) & ~(size_t)3;
+		if (a->kn + padded > a->kcap) {
+			size_t cap = a->kcap ? a->kcap : 65536;
+			while (cap < a->kn + padded)
+				cap *= 2;
+			uint8_t *k = realloc(a->keys, cap);
+			if (!k)
+				return HEARTH_ENOMEM;
+			a->keys = k;
+			a->kcap = cap;
+		}
+		memcpy(a->keys + a->kn, key, klen);
+		idx = a->n++;
+		a->koff[idx] = a->kn;
+		a->klen[idx] = klen;
+		a->khash[idx] = h;
+		a->kn += padded;
+		memset(a->vals + idx * a->nst, 0, a->nst * sizeof(int64_t));
+		if (a->merge)
+			a->slots[slot] = (uint32_t)idx + 1;
+	}
+	int64_t *v = a->vals + idx * a->nst;
+	for (uint32_t k = 0; k < a->nst; k++)
+		v[k] += scale ? (int64_t)llround((double)values[k] * scale[k]) : values[k];
+	return HEARTH_OK;
+}
+
+hearth_err hs_acc_add(hs_acc *a, const uint32_t *locs, uint32_t nlocs, const uint8_t *lab,
+		      uint32_t nlab, const int64_t *values)
+{
+	uint32_t stackbuf[256];
+	size_t klen = 4 + (size_t)nlocs * 4 + nlab;
+	uint8_t *key = klen <= sizeof(stackbuf) ? (uint8_t *)stackbuf : malloc(klen);
+	if (!key)
+		return HEARTH_ENOMEM;
+	memcpy(key, &nlocs, 4);
+	if (nlocs)
+		memcpy(key + 4, locs, (size_t)nlocs * 4);
+	if (nlab)
+		memcpy(key + 4 + (size_t)nlocs * 4, lab, nlab);
+	hearth_err err = acc_add_key(a, key, (uint32_t)klen, (uint32_t)hearth_hash_bytes(key, klen),
+				     values, NULL);
+	if (key != (uint8_t *)stackbuf)
+		free(key);
+	return err;
+}
+
+hearth_err hs_acc_add_acc(hs_acc *a, const hs_acc *src, const double *scale)
+{
+	for (size_t i = 0; i < src->n; i++) {
+		hearth_err err = acc_add_key(a, src->keys + src->koff[i], src->klen[i],
+					     src->khash[i], src->vals + i * src->nst, scale);
+		if (err)
+			return err;
+	}
+	return HEARTH_OK;
+}
+
+void hs_acc_totals(const hs_acc *a, int64_t *totals)
+{
+	for (uint32_t k = 0; k < a->nst; k++)
+		totals[k] = 0;
+	for (size_t i = 0; i < a->n; i++)
+		for (uint32_t k = 0; k < a->nst; k++)
+			totals[k] += a->vals[i * a->nst + k];
+}
+
+static inline void key_parts(const hs_acc *a, size_t i, const uint32_t **locs, uint32_t *nlocs,
+			     const uint8_t **lab, uint32_t *nlab)
+{
+	const uint8_t *k = a->keys + a->koff[i];
+	memcpy(nlocs, k, 4);
+	*locs = (const uint32_t *)(k + 4); /* koff stays 4-aligned: keys are 4 + 4n + labels */
+	*lab = k + 4 + (size_t)*nlocs * 4;
+	*nlab = a->klen[i] - 4 - *nlocs * 4;
+}
+
+/* ---- from a profile ---- */
+
+typedef struct {
+	const hearth_profile *p;
+	hs_dict *d;
+	uint32_t *str, *fn, *map, *loc;
+} pmaps;
+
+static hearth_err map_str(pmaps *m, uint32_t s, uint32_t *out)
+{
+	if (s >= m->p->nstrs) {
+		*out = 0;
+		return HEARTH_OK;
+	}
+	if (m->str[s] != UINT32_MAX) {
+		*out = m->str[s];
+		return HEARTH_OK;
+	}
+	hearth_err err = hs_dict_intern(m->d, HS_STR, m->p->strs[s].s, m->p->strs[s].len, out);
+	if (!err)
+		m->str[s] = *out;
+	return err;
+}
+
+static hearth_err map_fn(pmaps *m, uint32_t f, uint32_t *out)
+{
+	if (m->fn[f] != UINT32_MAX) {
+		*out = m->fn[f];
+		return HEARTH_OK;
+	}
+	const hearth_function *fn = &m->p->functions[f];
+	uint32_t a, b, c;
+	hearth_err err;
+	if ((err = map_str(m, fn->name, &a)) || (err = map_str(m, fn->system_name, &b)) ||
+	    (err = map_str(m, fn->file, &c)))
+		return err;
+	uint8_t buf[40];
+	hs_out o = {buf, 0, sizeof(buf), false};
+	hs_put_uv(&o, a);
+	hs_put_uv(&o, b);
+	hs_put_uv(&o, c);
+	hs_put_sv(&o, fn->start_line);
+	err = hs_dict_intern(m->d, HS_FUNC, buf, (uint32_t)o.n, out);
+	if (!err)
+		m->fn[f] = *out;
+	return err;
+}
+
+static hearth_err map_map(pmaps *m, uint32_t mi, uint32_t *out)
+{
+	if (mi >= m->p->nmappings) {
+		*out = 0;
+		return HEARTH_OK;
+	}
+	if (m->map[mi] != UINT32_MAX) {
+		*out = m->map[mi];
+		return HEARTH_OK;
+	}
+	const hearth_mapping *mp = &m->p->mappings[mi];
+	uint32_t f, b;
+	hearth_err err;
+	if ((err = map_str(m, mp->file, &f)) || (err = map_str(m, mp->build_id, &b)))
+		return err;
+	uint8_t buf[64];
+	hs_out o = {buf, 0, sizeof(buf), false};
+	hs_put_uv(&o, mp->start);
+	hs_put_uv(&o, mp->limit);
+	hs_put_uv(&o, mp->offset);
+	hs_put_uv(&o, f);
+	hs_put_uv(&o, b);
+	hs_put_uv(&o, (unsigned)mp->has_functions | (unsigned)mp->has_filenames << 1 |
+			  (unsigned)mp->has_line_numbers << 2 |
+			  (unsigned)mp->has_inline_frames << 3);
+	err = hs_dict_intern(m->d, HS_MAP, buf, (uint32_t)o.n, out);
+	if (!err)
+		m->map[mi] = *out;
+	return err;
+}
+
+static hearth_err map_loc(pmaps *m, uint32_t li, hs_out *tmp, uint32_t *out)
+{
+	if (m->loc[li] != UINT32_MAX) {
+		*out = m->loc[li];
+		return HEARTH_OK;
+	}
+	const hearth_location *l = &m->p->locations[li];
+	uint32_t mid;
+	hearth_err err = map_map(m, l->mapping, &mid);
+	if (err)
+		return err;
+	tmp->n = 0;
+	hs_put_uv(tmp, mid);
+	hs_put_uv(tmp, l->address);
+	hs_put_uv(tmp, l->is_folded);
+	hs_put_uv(tmp, l->nlines);
+	for (uint32_t k = 0; k < l->nlines; k++) {
+		const hearth_line *ln = &m->p->lines[l->line0 + k];
+		uint32_t fid = 0;
+		if (ln->function < m->p->nfunctions && (err = map_fn(m, ln->function, &fid)))
+			return err;
+		hs_put_uv(tmp, fid);
+		hs_put_sv(tmp, ln->line);
+		hs_put_sv(tmp, ln->column);
+	}
+	if (tmp->oom)
+		return HEARTH_ENOMEM;
+	err = hs_dict_intern(m->d, HS_LOC, tmp->p, (uint32_t)tmp->n, out);
+	if (!err)
+		m->loc[li] = *out;
+	return err;
+}
+
+typedef struct {
+	const hearth_profile *p;
+	const hearth_label *l;
+} labref;
+
+static int cmp_lab(const void *x, const void *y, void *ctx)
+{
+	const hearth_profile *p = ctx;
+	const hearth_label *a = x, *b = y;
+	int c = strcmp(hearth_s(p, a->key), hearth_s(p, b->key));
+	if (c)
+		return c;
+	if ((a->str != 0) != (b->str != 0))
+		return a->str ? -1 : 1;
+	if (a->str)
+		return strcmp(hearth_s(p, a->str), hearth_s(p, b->str));
+	if (a->num != b->num)
+		return a->num < b->num ? -1 : 1;
+	return strcmp(hearth_s(p, a->unit), hearth_s(p, b->unit));
+}
+
+/* Canonical label bytes: uv n, then per label (sorted): str key, uv kind
+ * (0 string, 1 number), str value | sv num, str unit. */
+static void encode_labels(const hearth_profile *p, const hearth_label *l, uint32_t n,
+			  hearth_label *sorted, hs_out *o)
+{
+	memcpy(sorted, l, n * sizeof(*l));
+	qsort_r(sorted, n, sizeof(*sorted), cmp_lab, (void *)p);
+	hs_put_uv(o, n);
+	for (uint32_t i = 0; i < n; i++) {
+		const hearth_label *x = &sorted[i];
+		hs_put_str(o, hearth_s(p, x->key), strlen(hearth_s(p, x->key)));
+		hs_put_uv(o, x->str ? 0 : 1);
+		if (x->str) {
+			hs_put_str(o, hearth_s(p, x->str), strlen(hearth_s(p, x->str)));
+		} else {
+			hs_put_sv(o, x->num);
+			hs_put_str(o, hearth_s(p, x->unit), strlen(hearth_s(p, x->unit)));
+		}
+	}
+}
+
+hearth_err hs_acc_from_profile(hs_dict *d, const hearth_profile *p, hs_acc **out, hearth_errbuf *eb)
+{
+	hearth_err err = HEARTH_ENOMEM;
+	pmaps m = {p, d, NULL, NULL, NULL, NULL};
+	hs_out tmp = {0}, lab = {0};
+	uint32_t *stack = NULL;
+	hearth_label *sorted = NULL;
+	size_t maxdepth = 0, maxlab = 0;
+	hs_acc *a = hs_acc_new(p->nsample_types, false);
+	*out = NULL;
+	if (!a)
+		goto out;
+	m.str = malloc(((size_t)p->nstrs + 1) * 4);
+	m.fn = malloc(((size_t)p->nfunctions + 1) * 4);
+	m.map = malloc(((size_t)p->nmappings + 1) * 4);
+	m.loc = malloc(((size_t)p->nlocations + 1) * 4);
+	if (!m.str || !m.fn || !m.map || !m.loc)
+		goto out;
+	memset(m.str, 0xff, ((size_t)p->nstrs + 1) * 4);
+	memset(m.fn, 0xff, ((size_t)p->nfunctions + 1) * 4);
+	memset(m.map, 0xff, ((size_t)p->nmappings + 1) * 4);
+	memset(m.loc, 0xff, ((size_t)p->nlocations + 1) * 4);
+	for (size_t i = 0; i < p->nsamples; i++) {
+		if (p->samples[i].nlocs > maxdepth)
+			maxdepth = p->samples[i].nlocs;
+		if (p->samples[i].nlabels > maxlab)
+			maxlab = p->samples[i].nlabels;
+	}
+	stack = malloc((maxdepth + 1) * 4);
+	sorted = malloc((maxlab + 1) * sizeof(*sorted));
+	if (!stack || !sorted)
+		goto out;
+	for (size_t i = 0; i < p->nsamples; i++) {
+		const hearth_sample *s = &p->samples[i];
+		for (uint32_t k = 0; k < s->nlocs; k++) {
+			uint32_t li = p->locs[s->loc0 + k];
+			if (li >= p->nlocations) {
+				err = hearth_seterr(eb, HEARTH_ECORRUPT, "sample %zu: bad location",
+						    i);
+				goto out;
+			}
+			/* Root first: prefixes of stacks line up in a block. */
+			if ((err = map_loc(&m, li, &tmp, &stack[s->nlocs - 1 - k])))
+				goto fail;
+		}
+		lab.n = 0;
+		if (s->nlabels)
+			encode_labels(p, p->labels + s->label0, s->nlabels, sorted, &lab);
+		if (lab.oom) {
+			err = HEARTH_ENOMEM;
+			goto fail;
+		}
+		if ((err = hs_acc_add(a, stack, s->nlocs, lab.p, (uint32_t)lab.n,
+				      hearth_sample_values(p, i))))
+			goto fail;
+	}
+	*out = a;
+	a = NULL;
+	err = HEARTH_OK;
+	goto out;
+fail:
+	hearth_seterr(eb, err, "store: %s", err == HEARTH_ENOMEM ? "out of memory" : "too large");
+out:
+	if (err == HEARTH_ENOMEM && !eb->msg[0])
+		hearth_seterr(eb, err, "out of memory");
+	hs_acc_free(a);
+	free(m.str);
+	free(m.fn);
+	free(m.map);
+	free(m.loc);
+	free(stack);
+	free(sorted);
+	hs_out_free(&tmp);
+	hs_out_free(&lab);
+	return err;
+}
+
+/* ---- blocks ---- */
+
+static __thread struct libdeflate_compressor *tl_comp;
+static __thread struct libdeflate_decompressor *tl_decomp;
+
+static int cmp_key(const void *x, const void *y, void *ctx)
+{
+	const hs_acc *a = ctx;
+	size_t i = *(const uint32_t *)x, j = *(const uint32_t *)y;
+	const uint32_t *la, *lb;
+	const uint8_t *ba, *bb;
+	uint32_t na, nb, nla, nlb;
+	key_parts(a, i, &la, &na, &ba, &nla);
+	key_parts(a, j, &lb, &nb, &bb, &nlb);
+	uint32_t n = na < nb ? na : nb;
+	for (uint32_t k = 0; k < n; k++)
+		if (la[k] != lb[k])
+			return la[k] < lb[k] ? -1 : 1;
+	if (na != nb)
+		return na < nb ? -1 : 1;
+	uint32_t m = nla < nlb ? nla : nlb;
+	int c = m ? memcmp(ba, bb, m) : 0;
+	if (c)
+		return c;
+	return nla < nlb ? -1 : nla > nlb;
+}
+
+/* Block layout before deflate (docs/store.md): uv version 1, uv nsamples,
+ * uv nst, uv nlabelsets, the label sets (str each), then per sample the
+ * stack as (uv shared prefix with the previous one, uv new, new * uv loc),
+ * then per sample uv label set (0 none, else 1-based), then per sample type
+ * per sample sv value. */
+hearth_err hs_block_encode(const hs_acc *a, bool sort, hs_out *o)
+{
+	hearth_err err = HEARTH_ENOMEM;
+	uint32_t *perm = malloc((a->n + 1) * sizeof(uint32_t));
+	uint32_t *lsref = malloc((a->n + 1) * sizeof(uint32_t));
+	uint32_t *lslot = NULL, lcap = 1024, nls = 0;
+	hs_out raw = {0}, stacks = {0};
+	if (!perm || !lsref)
+		goto out;
+	for (size_t i = 0; i < a->n; i++)
+		perm[i] = (uint32_t)i;
+	if (sort)
+		qsort_r(perm, a->n, sizeof(uint32_t), cmp_key, (void *)a);
+	while (lcap < a->n * 2)
+		lcap *= 2;
+	/* Distinct label sets: slots hold 1 + the index of a sample that has it. */
+	lslot = calloc(lcap, sizeof(uint32_t));
+	uint32_t *lsfirst = malloc((a->n + 1) * sizeof(uint32_t));
+	if (!lslot || !lsfirst) {
+		free(lsfirst);
+		goto out;
+	}
+	const uint32_t *prev = NULL;
+	uint32_t nprev = 0;
+	for (size_t q = 0; q < a->n; q++) {
+		size_t i = perm[q];
+		const uint32_t *locs;
+		const uint8_t *lab;
+		uint32_t nlocs, nlab;
+		key_parts(a, i, &locs, &nlocs, &lab, &nlab);
+		uint32_t shared = 0;
+		while (shared < nlocs && shared < nprev && locs[shared] == prev[shared])
+			shared++;
+		hs_put_uv(&stacks, shared);
+		hs_put_uv(&stacks, nlocs - shared);
+		for (uint32_t k = shared; k < nlocs; k++)
+			hs_put_uv(&stacks, locs[k]);
+		prev = locs;
+		nprev = nlocs;
+		if (!nlab) {
+			lsref[q] = 0;
+			continue;
+		}
+		uint32_t h = (uint32_t)hearth_hash_bytes(lab, nlab);
+		uint32_t s = h & (lcap - 1);
+		for (; lslot[s]; s = (s + 1) & (lcap - 1)) {
+			const uint32_t *l2;
+			const uint8_t *b2;
+			uint32_t n2, nb2;
+			key_parts(a, lsfirst[lslot[s] - 1], &l2, &n2, &b2, &nb2);
+			if (nb2 == nlab && !memcmp(b2, lab, nlab))
+				break;
+		}
+		if (!lslot[s]) {
+			lsfirst[nls] = (uint32_t)i;
+			lslot[s] = ++nls;
+		}
+		lsref[q] = lslot[s];
+	}
+	hs_put_uv(&raw, 1);
+	hs_put_uv(&raw, a->n);
+	hs_put_uv(&raw, a->nst);
+	hs_put_uv(&raw, nls);
+	for (uint32_t l = 0; l < nls; l++) {
+		const uint32_t *l2;
+		const uint8_t *b2;
+		uint32_t n2, nb2;
+		key_parts(a, lsfirst[l], &l2, &n2, &b2, &nb2);
+		hs_put_uv(&raw, nb2);
+		hs_put_bytes(&raw, b2, nb2);
+	}
+	free(lsfirst);
+	hs_put_bytes(&raw, stacks.p, stacks.n);
+	for (size_t q = 0; q < a->n; q++)
+		hs_put_uv(&raw, lsref[q]);
+	for (uint32_t k = 0; k < a->nst; k++)
+		for (size_t q = 0; q < a->n; q++)
+			hs_put_sv(&raw, a->vals[(size_t)perm[q] * a->nst + k]);
+	if (raw.oom || stacks.oom)
+		goto out;
+	if (!tl_comp && !(tl_comp = libdeflate_alloc_compressor(6)))
+		goto out;
+	size_t bound = libdeflate_deflate_compress_bound(tl_comp, raw.n);
+	o->n = 0;
+	hs_put_uv(o, raw.n);
+	size_t head = o->n;
+	hs_put_bytes(o, NULL, 0);
+	if (!out_reserve(o, bound))
+		goto out;
+	size_t z = libdeflate_deflate_compress(tl_comp, raw.p, raw.n, o->p + head, bound);
+	if (!z)
+		goto out;
+	o->n = head + z;
+	err = HEARTH_OK;
+out:
+	free(perm);
+	free(lsref);
+	free(lslot);
+	hs_out_free(&raw);
+	hs_out_free(&stacks);
+	return err;
+}
+
+#define MAX_BLOCK_RAW ((size_t)2 << 30)
+
+hearth_err hs_block_add(hs_acc *a, const uint8_t *z, size_t n, hearth_errbuf *eb)
+{
+	hearth_err err = HEARTH_ECORRUPT;
+	hs_in in = {z, z + n, false};
+	uint64_t rawn = hs_get_uv(&in);
+	uint8_t *raw = NULL;
+	const uint8_t **lsp = NULL;
+	uint32_t *lsn = NULL, *stack = NULL, *soff = NULL, *sls = NULL, *locs = NULL;
+	int64_t *vals = NULL;
+	uint8_t *key = NULL;
+	if (in.bad || rawn > MAX_BLOCK_RAW)
+		goto bad;
+	raw = malloc(rawn + 1);
+	if (!raw)
+		goto oom;
+	if (!tl_decomp && !(tl_decomp = libdeflate_alloc_decompressor()))
+		goto oom;
+	size_t got;
+	if (libdeflate_deflate_decompress(tl_decomp, in.p, (size_t)(in.end - in.p), raw, rawn,
+					  &got) != LIBDEFLATE_SUCCESS ||
+	    got != rawn)
+		goto bad;
+	in = (hs_in){raw, raw + rawn, false};
+	uint64_t ver = hs_get_uv(&in), ns = hs_get_uv(&in), nst = hs_get_uv(&in),
+		 nls = hs_get_uv(&in);
+	if (in.bad || ver != 1 || nst != a->nst || ns > rawn || nls > rawn)
+		goto bad;
+	lsp = malloc((nls + 1) * sizeof(*lsp));
+	lsn = malloc((nls + 1) * sizeof(*lsn));
+	if (!lsp || !lsn)
+		goto oom;
+	for (uint64_t l = 0; l < nls; l++)
+		lsp[l] = hs_get_str(&in, &lsn[l]);
+	/* Stacks: decoded into one array first (the values come after). */
+	size_t locn = 0, loccap = 4096, depth = 0, depthcap = 256;
+	locs = malloc(loccap * 4);
+	soff = malloc((ns + 1) * 4 + 4);
+	stack = malloc(depthcap * 4);
+	if (!locs || !soff || !stack)
+		goto oom;
+	for (uint64_t i = 0; i < ns; i++) {
+		uint64_t shared = hs_get_uv(&in), nnew = hs_get_uv(&in);
+		if (in.bad || shared > depth || nnew > rawn)
+			goto bad;
+		depth = shared + nnew;
+		if (depth > depthcap) {
+			while (depthcap < depth)
+				depthcap *= 2;
+			uint32_t *s2 = realloc(stack, depthcap * 4);
+			if (!s2)
+				goto oom;
+			stack = s2;
+		}
+		for (uint64_t k = shared; k < depth; k++) {
+			uint64_t v = hs_get_uv(&in);
+			if (v > UINT32_MAX)
+				goto bad;
+			stack[k] = (uint32_t)v;
+		}
+		if (in.bad)
+			goto bad;
+		if (locn + depth + 1 > loccap) {
+			while (loccap < locn + depth + 1)
+				loccap *= 2;
+			uint32_t *l2 = realloc(locs, loccap * 4);
+			if (!l2)
+				goto oom;
+			locs = l2;
+		}
+		soff[i] = (uint32_t)locn;
+		locs[locn++] = (uint32_t)depth;
+		memcpy(locs + locn, stack, depth * 4);
+		locn += depth;
+	}
+	sls = malloc((ns + 1) * 4);
+	vals = malloc((ns * nst + 1) * 8);
+	if (!sls || !vals)
+		goto oom;
+	for (uint64_t i = 0; i < ns; i++) {
+		uint64_t r = hs_get_uv(&in);
+		if (r > nls)
+			goto bad;
+		sls[i] = (uint32_t)r;
+	}
+	for (uint64_t k = 0; k < nst; k++)
+		for (uint64_t i = 0; i < ns; i++)
+			vals[i * nst + k] = hs_get_sv(&in);
+	if (in.bad || in.p != in.end)
+		goto bad;
+	size_t keycap = 0;
+	for (uint64_t i = 0; i < ns; i++) {
+		uint32_t d = locs[soff[i]];
+		uint32_t nl = sls[i] ? lsn[sls[i] - 1] : 0;
+		size_t klen = 4 + (size_t)d * 4 + nl;
+		if (klen > keycap) {
+			keycap = klen * 2;
+			free(key);
+			if (!(key = malloc(keycap)))
+				goto oom;
+		}
+		memcpy(key, &locs[soff[i]], 4 + (size_t)d * 4);
+		if (nl)
+			memcpy(key + 4 + (size_t)d * 4, lsp[sls[i] - 1], nl);
+		if ((err =
+			 acc_add_key(a, key, (uint32_t)klen, (uint32_t)hearth_hash_bytes(key, klen),
+				     vals + i * nst, NULL))) {
+			hearth_seterr(eb, err, "store: out of memory merging blocks");
+			goto out;
+		}
+	}
+	err = HEARTH_OK;
+	goto out;
+oom:
+	err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	goto out;
+bad:
+	err = hearth_seterr(eb, HEARTH_ECORRUPT, "store: damaged sample block");
+out:
+	free(raw);
+	free(lsp);
+	free(lsn);
+	free(stack);
+	free(soff);
+	free(sls);
+	free(locs);
+	free(vals);
+	free(key);
+	return err;
+}
+
+/* ---- back to a profile ---- */
+
+typedef struct {
+	uint32_t *k, *v;
+	size_t cap, n;
+} u32map;
+
+static bool u32map_get(const u32map *m, uint32_t k, uint32_t *v)
+{
+	if (!m->cap)
+		return false;
+	for (size_t i = (k * 2654435761u) & (m->cap - 1); m->k[i]; i = (i + 1) & (m->cap - 1))
+		if (m->k[i] == k) {
+			*v = m->v[i];
+			return true;
+		}
+	return false;
+}
+
+static bool u32map_put(u32map *m, uint32_t k, uint32_t v)
+{
+	if ((m->n + 1) * 2 > m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 1024;
+		uint32_t *nk = calloc(cap, 4), *nv = malloc(cap * 4);
+		if (!nk || !nv) {
+			free(nk);
+			free(nv);
+			return false;
+		}
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->k[i]) {
+				size_t j = (m->k[i] * 2654435761u) & (cap - 1);
+				while (nk[j])
+					j = (j + 1) & (cap - 1);
+				nk[j] = m->k[i];
+				nv[j] = m->v[i];
+			}
+		free(m->k);
+		free(m->v);
+		m->k = nk;
+		m->v = nv;
+		m->cap = cap;
+	}
+	size_t i = (k * 2654435761u) & (m->cap - 1);
+	while (m->k[i])
+		i = (i + 1) & (m->cap - 1);
+	m->k[i] = k;
+	m->v[i] = v;
+	m->n++;
+	return true;
+}
+
+typedef struct {
+	const hs_dict *d;
+	bool writer;
+	hearth_profile *p;
+	u32map str, fn, map, loc;
+	hearth_line *lines;
+	size_t caplines;
+} builder;
+
+static bool dget(builder *b, int kind, uint32_t id, const uint8_t **p, uint32_t *n)
+{
+	return b->writer ? hs_dict_wget(b->d, kind, id, p, n) : hs_dict_get(b->d, kind, id, p, n);
+}
+
+static hearth_err b_str(builder *b, uint32_t id, uint32_t *out)
+{
+	if (id == 0) {
+		*out = 0;
+		return HEARTH_OK;
+	}
+	if (u32map_get(&b->str, id, out))
+		return HEARTH_OK;
+	const uint8_t *s;
+	uint32_t n;
+	if (!dget(b, HS_STR, id, &s, &n))
+		return HEARTH_ECORRUPT;
+	*out = hearth_intern(b->p, (const char *)s, n);
+	if (*out == HEARTH_NONE || !u32map_put(&b->str, id, *out))
+		return HEARTH_ENOMEM;
+	return HEARTH_OK;
+}
+
+static hearth_err b_fn(builder *b, uint32_t id, uint32_t *out)
+{
+	if (u32map_get(&b->fn, id, out))
+		return HEARTH_OK;
+	const uint8_t *s;
+	uint32_t n, name, sys, file;
+	hearth_err err;
+	if (!dget(b, HS_FUNC, id, &s, &n))
+		return HEARTH_ECORRUPT;
+	hs_in in = {s, s + n, false};
+	uint64_t a = hs_get_uv(&in), c = hs_get_uv(&in), f = hs_get_uv(&in);
+	int64_t start = hs_get_sv(&in);
+	if (in.bad || a > UINT32_MAX || c > UINT32_MAX || f > UINT32_MAX)
+		return HEARTH_ECORRUPT;
+	if ((err = b_str(b, (uint32_t)a, &name)) || (err = b_str(b, (uint32_t)c, &sys)) ||
+	    (err = b_str(b, (uint32_t)f, &file)))
+		return err;
+	*out = hearth_add_function(b->p, name, sys, file, start);
+	if (*out == HEARTH_NONE || !u32map_put(&b->fn, id, *out))
+		return HEARTH_ENOMEM;
+	return HEARTH_OK;
+}
+
+static hearth_err b_map(builder *b, uint32_t id, uint32_t *out)
+{
+	if (id == 0) {
+		*out = HEARTH_NONE;
+		return HEARTH_OK;
+	}
+	if (u32map_get(&b->map, id, out))
+		return HEARTH_OK;
+	const uint8_t *s;
+	uint32_t n;
+	hearth_err err;
+	if (!dget(b, HS_MAP, id, &s, &n))
+		return HEARTH_ECORRUPT;
+	hs_in in = {s, s + n, false};
+	hearth_mapping m = {0};
+	m.start = hs_get_uv(&in);
+	m.limit = hs_get_uv(&in);
+	m.offset = hs_get_uv(&in);
+	uint64_t f = hs_get_uv(&in), bid = hs_get_uv(&in), fl = hs_get_uv(&in);
+	if (in.bad || f > UINT32_MAX || bid > UINT32_MAX)
+		return HEARTH_ECORRUPT;
+	if ((err = b_str(b, (uint32_t)f, &m.file)) || (err = b_str(b, (uint32_t)bid, &m.build_id)))
+		return err;
+	m.has_functions = fl & 1;
+	m.has_filenames = fl & 2;
+	m.has_line_numbers = fl & 4;
+	m.has_inline_frames = fl & 8;
+	*out = hearth_add_mapping(b->p, &m);
+	if (*out == HEARTH_NONE || !u32map_put(&b->map, id, *out))
+		return HEARTH_ENOMEM;
+	return HEARTH_OK;
+}
+
+static hearth_err b_loc(builder *b, uint32_t id, uint32_t *out)
+{
+	if (u32map_get(&b->loc, id, out))
+		return HEARTH_OK;
+	const uint8_t *s;
+	uint32_t n, mi;
+	hearth_err err;
+	if (!dget(b, HS_LOC, id, &s, &n))
+		return HEARTH_ECORRUPT;
+	hs_in in = {s, s + n, false};
+	uint64_t mid = hs_get_uv(&in), addr = hs_get_uv(&in), folded = hs_get_uv(&in),
+		 nl = hs_get_uv(&in);
+	if (in.bad || mid > UINT32_MAX || nl > n)
+		return HEARTH_ECORRUPT;
+	if ((err = b_map(b, (uint32_t)mid, &mi)))
+		return err;
+	if (nl > b->caplines) {
+		hearth_line *l2 = realloc(b->lines, nl * 2 * sizeof(*l2));
+		if (!l2)
+			return HEARTH_ENOMEM;
+		b->lines = l2;
+		b->caplines = nl * 2;
+	}
+	for (uint64_t k = 0; k < nl; k++) {
+		uint64_t f = hs_get_uv(&in);
+		b->lines[k].line = hs_get_sv(&in);
+		b->lines[k].column = hs_get_sv(&in);
+		if (in.bad || f > UINT32_MAX)
+			return HEARTH_ECORRUPT;
+		if (f == 0)
+			b->lines[k].function = HEARTH_NONE;
+		else if ((err = b_fn(b, (uint32_t)f, &b->lines[k].function)))
+			return err;
+	}
+	*out = hearth_add_location(b->p, mi, addr, b->lines, (uint32_t)nl, folded != 0);
+	if (*out == HEARTH_NONE || !u32map_put(&b->loc, id, *out))
+		return HEARTH_ENOMEM;
+	return HEARTH_OK;
+}
+
+static uint32_t intern_in(hearth_profile *p, hs_in *in)
+{
+	uint32_t n;
+	const uint8_t *s = hs_get_str(in, &n);
+	return hearth_intern(p, (const char *)s, n);
+}
+
+static hearth_err b_labels(builder *b, const uint8_t *s, uint32_t n, hearth_label **lab,
+			   size_t *cap, uint32_t *nl)
+{
+	hs_in in = {s, s + n, false};
+	uint64_t cnt = hs_get_uv(&in);
+	if (in.bad || cnt > n)
+		return HEARTH_ECORRUPT;
+	if (cnt > *cap) {
+		hearth_label *l2 = realloc(*lab, cnt * 2 * sizeof(**lab));
+		if (!l2)
+			return HEARTH_ENOMEM;
+		*lab = l2;
+		*cap = cnt * 2;
+	}
+	for (uint64_t i = 0; i < cnt; i++) {
+		hearth_label *l = &(*lab)[i];
+		memset(l, 0, sizeof(*l));
+		l->key = intern_in(b->p, &in);
+		uint64_t kind = hs_get_uv(&in);
+		if (kind == 0) {
+			l->str = intern_in(b->p, &in);
+		} else {
+			l->num = hs_get_sv(&in);
+			l->unit = intern_in(b->p, &in);
+		}
+		if (l->key == HEARTH_NONE || l->str == HEARTH_NONE || l->unit == HEARTH_NONE)
+			return HEARTH_ENOMEM;
+	}
+	if (in.bad)
+		return HEARTH_ECORRUPT;
+	*nl = (uint32_t)cnt;
+	return HEARTH_OK;
+}
+
+hearth_err hs_build_profile(const hs_dict *d, bool writer, const hs_acc *a, const hs_meta *m,
+			    hearth_profile **out, hearth_errbuf *eb)
+{
+	hearth_err err = HEARTH_ENOMEM;
+	builder b = {.d = d, .writer = writer};
+	uint32_t *locs = NULL;
+	size_t loccap = 0, labcap = 0;
+	hearth_label *lab = NULL;
+	*out = NULL;
+	if (!(b.p = hearth_profile_new()))
+		goto out;
+	hearth_profile *p = b.p;
+	for (uint32_t k = 0; k < m->nst; k++)
+		if (hearth_add_sample_type(p, S(m->st[k].type), S(m->st[k].unit)) == HEARTH_NONE)
+			goto out;
+	p->period_type.type = hearth_intern_cstr(p, S(m->period_type.type));
+	p->period_type.unit = hearth_intern_cstr(p, S(m->period_type.unit));
+	p->period = m->period;
+	p->time_nanos = m->time_nanos;
+	p->duration_nanos = m->duration_nanos;
+	p->default_sample_type = hearth_intern_cstr(p, S(m->default_st));
+	p->drop_frames = hearth_intern_cstr(p, S(m->drop));
+	p->keep_frames = hearth_intern_cstr(p, S(m->keep));
+	p->doc_url = hearth_intern_cstr(p, S(m->doc_url));
+	for (uint32_t c = 0; c < m->ncomments; c++)
+		if (hearth_add_comment(p, m->comments[c], strlen(m->comments[c])))
+			goto out;
+	if (m->nst != a->nst) {
+		err = hearth_seterr(eb, HEARTH_ECORRUPT, "store: sample types do not match");
+		goto out;
+	}
+	for (size_t i = 0; i < a->n; i++) {
+		const uint32_t *sl;
+		const uint8_t *lb;
+		uint32_t nsl, nlb, nl = 0;
+		key_parts(a, i, &sl, &nsl, &lb, &nlb);
+		if (nsl > loccap) {
+			uint32_t *l2 = realloc(locs, (size_t)nsl * 2 * 4);
+			if (!l2)
+				goto out;
+			locs = l2;
+			loccap = (size_t)nsl * 2;
+		}
+		for (uint32_t k = 0; k < nsl; k++)
+			if ((err = b_loc(&b, sl[k], &locs[nsl - 1 - k])))
+				goto fail;
+		if (nlb && (err = b_labels(&b, lb, nlb, &lab, &labcap, &nl)))
+			goto fail;
+		if ((err = hearth_add_sample(p, locs, nsl, a->vals + i * a->nst, lab, nl)))
+			goto fail;
+	}
+	*out = p;
+	b.p = NULL;
+	err = HEARTH_OK;
+	goto out;
+fail:
+	hearth_seterr(eb, err, "store: %s",
+		      err == HEARTH_ECORRUPT ? "a symbol is missing from the dictionary"
+					     : "out of memory");
+out:
+	if (err == HEARTH_ENOMEM && !eb->msg[0])
+		hearth_seterr(eb, err, "out of memory");
+	hearth_profile_free(b.p);
+	free(b.str.k);
+	free(b.str.v);
+	free(b.fn.k);
+	free(b.fn.v);
+	free(b.map.k);
+	free(b.map.v);
+	free(b.loc.k);
+	free(b.loc.v);
+	free(b.lines);
+	free(locs);
+	free(lab);
+	return err;
+}

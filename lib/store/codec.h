@@ -1,0 +1,142 @@
+/* What every store backend shares: a tenant's symbol dictionary, the
+ * compact block of samples a profile or a rollup is kept as, the merge
+ * accumulator, and turning them back into a hearth_profile.  Internal to
+ * lib/store/.  See docs/store.md for the formats. */
+#ifndef HEARTH_STORE_CODEC_H
+#define HEARTH_STORE_CODEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hearth/buf.h"
+#include "hearth/error.h"
+#include "hearth/profile.h"
+
+/* ---- varints ---- */
+
+typedef struct {
+	uint8_t *p;
+	size_t n, cap;
+	bool oom;
+} hs_out;
+void hs_put_uv(hs_out *o, uint64_t v);
+static inline void hs_put_sv(hs_out *o, int64_t v)
+{
+	hs_put_uv(o, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+}
+void hs_put_bytes(hs_out *o, const void *p, size_t n);
+/* A length-prefixed string. */
+void hs_put_str(hs_out *o, const char *s, size_t n);
+void hs_out_free(hs_out *o);
+
+typedef struct {
+	const uint8_t *p, *end;
+	bool bad;
+} hs_in;
+uint64_t hs_get_uv(hs_in *in);
+static inline int64_t hs_get_sv(hs_in *in)
+{
+	uint64_t u = hs_get_uv(in);
+	return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+}
+/* A length-prefixed string (not NUL-terminated). */
+const uint8_t *hs_get_str(hs_in *in, uint32_t *n);
+
+/* ---- the symbol dictionary of one tenant ---- */
+
+/* Kinds of entries; ids are 1-based per kind, 0 is "none" (and the string
+ * "" for HS_STR).  Entries are immutable byte strings:
+ *   STR  the bytes
+ *   FUNC uv name, uv system_name, uv file (string ids), sv start_line
+ *   MAP  uv start, limit, offset, file, build_id, flags
+ *   LOC  uv mapping (0: none), uv address, uv folded, uv nlines,
+ *        nlines * (uv function, sv line, sv column)   innermost first */
+enum { HS_STR, HS_FUNC, HS_MAP, HS_LOC, HS_NKINDS };
+
+typedef struct hs_dict hs_dict;
+hs_dict *hs_dict_new(void);
+void hs_dict_free(hs_dict *d);
+/* Readers (any thread, no lock): committed entries only. */
+bool hs_dict_get(const hs_dict *d, int kind, uint32_t id, const uint8_t **p, uint32_t *n);
+uint32_t hs_dict_published(const hs_dict *d, int kind);
+/* The writer (one at a time) sees its pending entries too. */
+bool hs_dict_wget(const hs_dict *d, int kind, uint32_t id, const uint8_t **p, uint32_t *n);
+hearth_err hs_dict_intern(hs_dict *d, int kind, const void *p, uint32_t n, uint32_t *id);
+/* The entries added since the last commit/rollback: first id and count,
+ * and their encoding (uv len + bytes each) into o. */
+uint32_t hs_dict_pending(const hs_dict *d, int kind, uint32_t *first);
+void hs_dict_pending_encode(const hs_dict *d, int kind, hs_out *o);
+void hs_dict_commit(hs_dict *d);
+void hs_dict_rollback(hs_dict *d);
+/* Loading a chunk written by pending_encode (committed at once). */
+hearth_err hs_dict_load(hs_dict *d, int kind, uint32_t first, const uint8_t *p, size_t n,
+			hearth_errbuf *eb);
+size_t hs_dict_bytes(const hs_dict *d);
+
+/* ---- profile metadata (inline strings) ---- */
+
+typedef struct {
+	const char *type, *unit;
+} hs_vt;
+#define HS_MAX_ST 64
+#define HS_MAX_COMMENTS 256
+typedef struct {
+	hs_vt period_type;
+	int64_t period, time_nanos, duration_nanos;
+	uint32_t nst;
+	hs_vt st[HS_MAX_ST];
+	const char *default_st, *drop, *keep, *doc_url;
+	uint32_t ncomments;
+	const char *comments[HS_MAX_COMMENTS];
+	int64_t nprofiles; /* how many profiles a rollup holds (1 for one) */
+	char *mem;
+} hs_meta;
+hearth_err hs_meta_from_profile(const hearth_profile *p, hs_meta *m);
+void hs_meta_encode(const hs_meta *m, hs_out *o);
+hearth_err hs_meta_decode(const uint8_t *p, size_t n, hs_meta *m, hearth_errbuf *eb);
+/* Combines b's header into a (pprof's rules: first time, summed duration,
+ * largest period, comments once); a must own its strings (mem). */
+hearth_err hs_meta_combine(hs_meta *a, const hs_meta *b);
+hearth_err hs_meta_copy(hs_meta *dst, const hs_meta *src);
+void hs_meta_free(hs_meta *m);
+/* "type/unit,type/unit" */
+void hs_meta_st_string(const hs_meta *m, hs_out *o);
+
+/* ---- samples: the accumulator ---- */
+
+/* Samples keyed by (stack of dictionary location ids, root first; the
+ * sample's labels in canonical bytes).  In merge mode equal keys are summed;
+ * in keep mode every sample is kept in order (a single profile). */
+typedef struct hs_acc hs_acc;
+hs_acc *hs_acc_new(uint32_t nst, bool merge);
+void hs_acc_free(hs_acc *a);
+size_t hs_acc_n(const hs_acc *a);
+/* values (nst of them) are added. */
+hearth_err hs_acc_add(hs_acc *a, const uint32_t *locs, uint32_t nlocs, const uint8_t *lab,
+		      uint32_t nlab, const int64_t *values);
+/* Adds every sample of src, each value column k multiplied by scale[k]
+ * (NULL: 1) and rounded as hearth_profile_scale does. */
+hearth_err hs_acc_add_acc(hs_acc *a, const hs_acc *src, const double *scale);
+/* Per sample type totals. */
+void hs_acc_totals(const hs_acc *a, int64_t *totals);
+
+/* Turns a profile's samples into a keep-mode accumulator, interning its
+ * symbols into d (the writer's). */
+hearth_err hs_acc_from_profile(hs_dict *d, const hearth_profile *p, hs_acc **out,
+			       hearth_errbuf *eb);
+
+/* ---- blocks ---- */
+
+/* Encodes a's samples (sorted by stack when sort, for compression) as a
+ * deflated block. */
+hearth_err hs_block_encode(const hs_acc *a, bool sort, hs_out *o);
+/* Adds the samples of a block to a (its nst must match). */
+hearth_err hs_block_add(hs_acc *a, const uint8_t *z, size_t n, hearth_errbuf *eb);
+
+/* The profile of a's samples with m's header, symbols from d (the reader's
+ * published entries; writer: the writer's view). */
+hearth_err hs_build_profile(const hs_dict *d, bool writer, const hs_acc *a, const hs_meta *m,
+			    hearth_profile **out, hearth_errbuf *eb);
+
+#endif

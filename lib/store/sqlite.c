@@ -1,0 +1,2345 @@
+/* The embedded store: one SQLite database (WAL) in the data directory.
+ *
+ * Writes (puts, rollups, sweeps, tokens) go through one connection under a
+ * mutex, one transaction each; queries take a connection of their own from
+ * a pool and read one snapshot.  Per tenant, the symbol dictionary and the
+ * series live in memory (loaded on first use) and in the tables dict and
+ * series.  docs/store.md describes the schema. */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "store/backend.h"
+#include "store/codec.h"
+#include "util.h"
+
+#define NLEVELS 3
+static const int64_t level_size[NLEVELS] = {
+    600LL * 1000000000,	  /* 10 minutes */
+    3600LL * 1000000000,  /* an hour */
+    86400LL * 1000000000, /* a day */
+};
+#define DAY_NANOS (86400LL * 1000000000)
+
+/* ---- statements ---- */
+
+enum {
+	S_BEGIN,
+	S_BEGIN_IMM,
+	S_COMMIT,
+	S_ROLLBACK,
+	S_TENANT_GET,
+	S_TENANT_INS,
+	S_TENANT_NAME,
+	S_TENANT_RET,
+	S_TENANTS_ALL,
+	S_TOK_INS,
+	S_TOK_LOOKUP,
+	S_TOK_USED,
+	S_TOK_LIST,
+	S_TOK_REVOKE,
+	S_DICT_LOAD,
+	S_DICT_INS,
+	S_SERIES_LOAD,
+	S_SERIES_MINMAX,
+	S_SERIES_INS,
+	S_PROF_INGEST,
+	S_PROF_INS,
+	S_BLOCK_INS,
+	S_ROLLUP_DEL,
+	S_DIRTY_INS,
+	S_EXISTS,
+	S_PROF_RANGE,
+	S_BLOCK_GET,
+	S_TOTALS_RANGE,
+	S_ROLLUP_RANGE,
+	S_ROLLUP_DATA,
+	S_ROLLUP_INS,
+	S_LIST_FIRST,
+	S_LIST_NEXT,
+	S_CURSOR_TIME,
+	S_GET,
+	S_SWEEP_SEL,
+	S_PROF_DEL,
+	S_BLOCK_DEL,
+	S_DIRTY_DUE,
+	S_DIRTY_DEL,
+	S_USAGE_PROF,
+	S_USAGE_ROLL,
+	S_USAGE_SERIES,
+	NSTMT
+};
+
+static const char *const sql[NSTMT] = {
+    [S_BEGIN] = "BEGIN",
+    [S_BEGIN_IMM] = "BEGIN IMMEDIATE",
+    [S_COMMIT] = "COMMIT",
+    [S_ROLLBACK] = "ROLLBACK",
+    [S_TENANT_GET] = "SELECT id FROM tenants WHERE name=?1",
+    [S_TENANT_INS] = "INSERT OR IGNORE INTO tenants(name, created) VALUES(?1, ?2)",
+    [S_TENANT_NAME] = "SELECT name FROM tenants WHERE id=?1",
+    [S_TENANT_RET] = "UPDATE tenants SET retention=?2 WHERE id=?1",
+    [S_TENANTS_ALL] = "SELECT id, retention FROM tenants ORDER BY id",
+    [S_TOK_INS] = "INSERT INTO tokens(tenant, hash, prefix, scopes, description, created) "
+		  "VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_TOK_LOOKUP] =
+	"SELECT id, tenant, scopes, revoked, hash, last_used FROM tokens WHERE hash=?1",
+    [S_TOK_USED] = "UPDATE tokens SET last_used=?2 WHERE id=?1",
+    [S_TOK_LIST] = "SELECT id, scopes, created, last_used, revoked, description, prefix "
+		   "FROM tokens WHERE tenant=?1 ORDER BY id DESC LIMIT ?2",
+    [S_TOK_REVOKE] = "UPDATE tokens SET revoked=1 WHERE id=?1 AND tenant=?2",
+    [S_DICT_LOAD] = "SELECT kind, first, data FROM dict WHERE tenant=?1 ORDER BY kind, first",
+    [S_DICT_INS] = "INSERT INTO dict(tenant, kind, first, data) VALUES(?1, ?2, ?3, ?4)",
+    [S_SERIES_LOAD] = "SELECT id, service, type, labels, sample_types, default_st FROM series "
+		      "WHERE tenant=?1 ORDER BY id",
+    [S_SERIES_MINMAX] = "SELECT min(time), max(time) FROM profiles WHERE series=?1",
+    [S_SERIES_INS] = "INSERT INTO series(tenant, service, type, labels, sample_types, "
+		     "default_st) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_PROF_INGEST] = "SELECT id FROM profiles WHERE tenant=?1 AND ingest_id=?2",
+    [S_PROF_INS] = "INSERT INTO profiles(tenant, series, time, duration, period, bytes, "
+		   "ingest_id, meta, totals) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [S_BLOCK_INS] = "INSERT INTO blocks(id, data) VALUES(?1, ?2)",
+    [S_ROLLUP_DEL] = "DELETE FROM rollups WHERE series=?1 AND level=?2 AND bucket=?3",
+    [S_DIRTY_INS] = "INSERT OR IGNORE INTO dirty(series, level, bucket, tenant) "
+		    "VALUES(?1, ?2, ?3, ?4)",
+    [S_EXISTS] = "SELECT 1 FROM profiles WHERE series=?1 AND time>=?2 AND time<?3 LIMIT 1",
+    [S_PROF_RANGE] = "SELECT id, meta FROM profiles WHERE series=?1 AND time>=?2 AND "
+		     "time<?3 ORDER BY time, id",
+    [S_BLOCK_GET] = "SELECT data FROM blocks WHERE id=?1",
+    [S_TOTALS_RANGE] = "SELECT time, totals FROM profiles WHERE series=?1 AND time>=?2 AND "
+		       "time<?3",
+    [S_ROLLUP_RANGE] = "SELECT bucket, meta, data FROM rollups WHERE series=?1 AND level=?2 "
+		       "AND bucket>=?3 AND bucket<?4 ORDER BY bucket",
+    [S_ROLLUP_DATA] = "SELECT data FROM rollups WHERE series=?1 AND level=?2 AND bucket=?3",
+    [S_ROLLUP_INS] = "INSERT OR REPLACE INTO rollups(series, level, bucket, tenant, "
+		     "nprofiles, bytes, meta, data) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [S_LIST_FIRST] = "SELECT id, series, time, duration, period, bytes, totals FROM profiles "
+		     "WHERE tenant=?1 AND time>=?2 AND time<?3 ORDER BY time DESC, id DESC",
+    [S_LIST_NEXT] = "SELECT id, series, time, duration, period, bytes, totals FROM profiles "
+		    "WHERE tenant=?1 AND time>=?2 AND (time<?3 OR (time=?3 AND id<?4)) "
+		    "ORDER BY time DESC, id DESC",
+    [S_CURSOR_TIME] = "SELECT time FROM profiles WHERE id=?1 AND tenant=?2",
+    [S_GET] = "SELECT series, time, duration, period, bytes, meta, totals FROM profiles "
+	      "WHERE id=?1 AND tenant=?2",
+    [S_SWEEP_SEL] = "SELECT id, series, time FROM profiles WHERE tenant=?1 AND time<?2 "
+		    "LIMIT 256",
+    [S_PROF_DEL] = "DELETE FROM profiles WHERE id=?1",
+    [S_BLOCK_DEL] = "DELETE FROM blocks WHERE id=?1",
+    [S_DIRTY_DUE] = "SELECT series, bucket, tenant FROM dirty WHERE level=?1 AND "
+		    "bucket<=?2 ORDER BY bucket LIMIT 64",
+    [S_DIRTY_DEL] = "DELETE FROM dirty WHERE series=?1 AND level=?2 AND bucket=?3",
+    [S_USAGE_PROF] = "SELECT count(*), coalesce(sum(bytes),0), min(time), max(time) FROM "
+		     "profiles WHERE tenant=?1",
+    [S_USAGE_ROLL] = "SELECT coalesce(sum(bytes),0) FROM rollups WHERE tenant=?1",
+    [S_USAGE_SERIES] = "SELECT count(*) FROM series WHERE tenant=?1",
+};
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS tenants(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+    " retention INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS tokens(id INTEGER PRIMARY KEY, tenant INTEGER NOT NULL,"
+    " hash BLOB NOT NULL UNIQUE, prefix TEXT NOT NULL, scopes INTEGER NOT NULL,"
+    " description TEXT NOT NULL, created INTEGER NOT NULL, last_used INTEGER NOT NULL"
+    " DEFAULT 0, revoked INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX IF NOT EXISTS tokens_tenant ON tokens(tenant, id);"
+    "CREATE TABLE IF NOT EXISTS dict(tenant INTEGER NOT NULL, kind INTEGER NOT NULL,"
+    " first INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY(tenant, kind, first));"
+    "CREATE TABLE IF NOT EXISTS series(id INTEGER PRIMARY KEY, tenant INTEGER NOT NULL,"
+    " service TEXT NOT NULL, type TEXT NOT NULL, labels TEXT NOT NULL,"
+    " sample_types TEXT NOT NULL, default_st TEXT NOT NULL,"
+    " UNIQUE(tenant, service, type, labels, sample_types));"
+    "CREATE TABLE IF NOT EXISTS profiles(id INTEGER PRIMARY KEY, tenant INTEGER NOT NULL,"
+    " series INTEGER NOT NULL, time INTEGER NOT NULL, duration INTEGER NOT NULL,"
+    " period INTEGER NOT NULL, bytes INTEGER NOT NULL, ingest_id TEXT, meta BLOB NOT NULL,"
+    " totals BLOB NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS profiles_series ON profiles(series, time);"
+    "CREATE INDEX IF NOT EXISTS profiles_tenant ON profiles(tenant, time);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS profiles_ingest ON profiles(tenant, ingest_id)"
+    " WHERE ingest_id IS NOT NULL;"
+    "CREATE TABLE IF NOT EXISTS blocks(id INTEGER PRIMARY KEY, data BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS rollups(id INTEGER PRIMARY KEY, series INTEGER NOT NULL,"
+    " level INTEGER NOT NULL, bucket INTEGER NOT NULL, tenant INTEGER NOT NULL,"
+    " nprofiles INTEGER NOT NULL, bytes INTEGER NOT NULL, meta BLOB NOT NULL,"
+    " data BLOB NOT NULL, UNIQUE(series, level, bucket));"
+    "CREATE INDEX IF NOT EXISTS rollups_tenant ON rollups(tenant);"
+    "CREATE TABLE IF NOT EXISTS dirty(series INTEGER NOT NULL, level INTEGER NOT NULL,"
+    " bucket INTEGER NOT NULL, tenant INTEGER NOT NULL, PRIMARY KEY(series, level, bucket))"
+    " WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS dirty_due ON dirty(level, bucket);"
+    "PRAGMA user_version=1;";
+
+typedef struct {
+	sqlite3 *db;
+	sqlite3_stmt *st[NSTMT];
+} conn;
+
+/* ---- in-memory tenants ---- */
+
+typedef struct {
+	int64_t id;
+	char *service, *type, *labels, *st, *default_st;
+	char *key; /* service \3 type \3 labels \3 st: the put's lookup */
+	uint32_t keyhash;
+	hearth_kv *kv;
+	size_t nkv;
+	char *kvmem;
+	uint32_t nst;
+	bool avg[HS_MAX_ST];
+	bool any_avg;
+	int64_t first, last;	       /* times of the oldest and newest profile (maybe stale) */
+	int64_t dirty_bucket[NLEVELS]; /* marked dirty with no rollup: skip the writes */
+} sseries;
+
+typedef struct {
+	int64_t id;
+	hs_dict *dict;
+	pthread_rwlock_t lock; /* the series array */
+	sseries **series;
+	size_t nseries, capseries;
+	uint32_t *slots;
+	size_t nslots;
+} tenant;
+
+typedef struct {
+	char *path;
+	hearth_store_config cfg;
+	conn w;
+	pthread_mutex_t wmu;
+	pthread_mutex_t pmu; /* the pool and the tenants array */
+	conn **pool;
+	size_t npool, cappool;
+	tenant **tenants;
+	size_t ntenants, captenants;
+} sq;
+
+static hearth_err dberr(sqlite3 *db, hearth_errbuf *eb, const char *what)
+{
+	int rc = sqlite3_errcode(db);
+	hearth_err e = HEARTH_EIO;
+	if (rc == SQLITE_NOMEM)
+		e = HEARTH_ENOMEM;
+	else if (rc == SQLITE_TOOBIG)
+		e = HEARTH_ETOOBIG;
+	return hearth_seterr(eb, e, "store: %s: %s", what, sqlite3_errmsg(db));
+}
+
+static sqlite3_stmt *stmt(conn *c, int i)
+{
+	if (!c->st[i] && sqlite3_prepare_v3(c->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &c->st[i],
+					    NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_reset(c->st[i]);
+	sqlite3_clear_bindings(c->st[i]);
+	return c->st[i];
+}
+
+static void conn_close(conn *c)
+{
+	if (!c || !c->db)
+		return;
+	for (int i = 0; i < NSTMT; i++)
+		sqlite3_finalize(c->st[i]);
+	sqlite3_close(c->db);
+	c->db = NULL;
+}
+
+static hearth_err conn_open(sq *s, conn *c, bool create, hearth_errbuf *eb)
+{
+	memset(c, 0, sizeof(*c));
+	int fl = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+	if (sqlite3_open_v2(s->path, &c->db, fl, NULL) != SQLITE_OK) {
+		hearth_err e = hearth_seterr(eb, HEARTH_EIO, "store: opening %s: %s", s->path,
+					     c->db ? sqlite3_errmsg(c->db) : "out of memory");
+		sqlite3_close(c->db);
+		c->db = NULL;
+		return e;
+	}
+	sqlite3_busy_timeout(c->db, 10000);
+	/* WAL: readers never block the writer; synchronous=NORMAL: a commit
+	 * survives the process being killed (the WAL is in the OS's hands),
+	 * only a crash of the OS itself may lose the last commits, never
+	 * consistency (docs/store.md). */
+	if (sqlite3_exec(c->db,
+			 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+			 " PRAGMA cache_size=-32000; PRAGMA temp_store=MEMORY;",
+			 NULL, NULL, NULL) != SQLITE_OK) {
+		hearth_err e = dberr(c->db, eb, s->path);
+		conn_close(c);
+		return e;
+	}
+	return HEARTH_OK;
+}
+
+static hearth_err exec_simple(conn *c, int i, hearth_errbuf *eb)
+{
+	sqlite3_stmt *q = stmt(c, i);
+	if (!q || sqlite3_step(q) != SQLITE_DONE) {
+		hearth_err e = dberr(c->db, eb, sql[i]);
+		if (q)
+			sqlite3_reset(q);
+		return e;
+	}
+	sqlite3_reset(q);
+	return HEARTH_OK;
+}
+
+static void rollback(conn *c)
+{
+	hearth_errbuf eb;
+	if (!sqlite3_get_autocommit(c->db))
+		exec_simple(c, S_ROLLBACK, &eb);
+}
+
+static conn *pool_get(sq *s, hearth_errbuf *eb)
+{
+	conn *c = NULL;
+	pthread_mutex_lock(&s->pmu);
+	if (s->npool)
+		c = s->pool[--s->npool];
+	pthread_mutex_unlock(&s->pmu);
+	if (c)
+		return c;
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		return NULL;
+	}
+	if (conn_open(s, c, false, eb)) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void pool_put(sq *s, conn *c)
+{
+	if (!c)
+		return;
+	rollback(c);
+	pthread_mutex_lock(&s->pmu);
+	if (s->npool < 16 && HEARTH_GROW(s->pool, s->npool, s->cappool, 1)) {
+		s->pool[s->npool++] = c;
+		c = NULL;
+	}
+	pthread_mutex_unlock(&s->pmu);
+	if (c) {
+		conn_close(c);
+		free(c);
+	}
+}
+
+/* ---- opening ---- */
+
+static void sq_close(void *be);
+
+static hearth_err sq_open(const char *path, const hearth_store_config *cfg, void **out,
+			  hearth_errbuf *eb)
+{
+	*out = NULL;
+	if (mkdir(path, 0700) != 0 && errno != EEXIST)
+		return hearth_seterr(eb, HEARTH_EIO, "store: creating %s: %s", path,
+				     strerror(errno));
+	sq *s = calloc(1, sizeof(*s));
+	if (!s)
+		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	s->cfg = *cfg;
+	if (!s->cfg.retention_nanos)
+		s->cfg.retention_nanos = 14 * DAY_NANOS;
+	if (!s->cfg.max_series_per_tenant)
+		s->cfg.max_series_per_tenant = 100000;
+	pthread_mutex_init(&s->wmu, NULL);
+	pthread_mutex_init(&s->pmu, NULL);
+	size_t n = strlen(path) + 16;
+	s->path = malloc(n);
+	if (!s->path) {
+		free(s);
+		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	}
+	snprintf(s->path, n, "%s/hearth.db", path);
+	hearth_err err = conn_open(s, &s->w, true, eb);
+	if (err)
+		goto fail;
+	/* auto_vacuum must be set before the first table: the sweep gives the
+	 * pages it frees back to the file system. */
+	if (sqlite3_exec(s->w.db, "PRAGMA auto_vacuum=INCREMENTAL;", NULL, NULL, NULL) !=
+		SQLITE_OK ||
+	    sqlite3_exec(s->w.db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+		err = dberr(s->w.db, eb, "creating the schema");
+		goto fail;
+	}
+	*out = s;
+	return HEARTH_OK;
+fail:
+	sq_close(s);
+	return err;
+}
+
+static void tenant_free(tenant *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->nseries; i++) {
+		sseries *x = t->series[i];
+		free(x->service);
+		free(x->type);
+		free(x->labels);
+		free(x->st);
+		free(x->default_st);
+		free(x->key);
+		free(x->kv);
+		free(x->kvmem);
+		free(x);
+	}
+	free(t->series);
+	free(t->slots);
+	hs_dict_free(t->dict);
+	pthread_rwlock_destroy(&t->lock);
+	free(t);
+}
+
+static void sq_close(void *be)
+{
+	sq *s = be;
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->wmu);
+	for (size_t i = 0; i < s->npool; i++) {
+		conn_close(s->pool[i]);
+		free(s->pool[i]);
+	}
+	free(s->pool);
+	if (s->w.db)
+		sqlite3_exec(s->w.db, "PRAGMA optimize;", NULL, NULL, NULL);
+	conn_close(&s->w);
+	for (size_t i = 0; i < s->ntenants; i++)
+		tenant_free(s->tenants[i]);
+	free(s->tenants);
+	pthread_mutex_unlock(&s->wmu);
+	pthread_mutex_destroy(&s->wmu);
+	pthread_mutex_destroy(&s->pmu);
+	free(s->path);
+	free(s);
+}
+
+/* ---- tenants ---- */
+
+static hearth_err sq_tenant_ensure(void *be, const char *name, int64_t *id, hearth_errbuf *eb)
+{
+	sq *s = be;
+	hearth_err err = HEARTH_OK;
+	pthread_mutex_lock(&s->wmu);
+	sqlite3_stmt *q = stmt(&s->w, S_TENANT_INS);
+	if (!q)
+		goto dbfail;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, hearth_store_now());
+	if (sqlite3_step(q) != SQLITE_DONE)
+		goto dbfail;
+	q = stmt(&s->w, S_TENANT_GET);
+	if (!q)
+		goto dbfail;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_ROW)
+		goto dbfail;
+	*id = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	goto out;
+dbfail:
+	err = dberr(s->w.db, eb, "tenant");
+out:
+	pthread_mutex_unlock(&s->wmu);
+	return err;
+}
+
+static hearth_err sq_tenant_name(void *be, int64_t tenant_id, char *name, size_t namen,
+				 hearth_errbuf *eb)
+{
+	sq *s = be;
+	conn *c = pool_get(s, eb);
+	if (!c)
+		return HEARTH_EIO;
+	hearth_err err = HEARTH_OK;
+	sqlite3_stmt *q = stmt(c, S_TENANT_NAME);
+	if (!q) {
+		err = dberr(c->db, eb, "tenant");
+	} else {
+		sqlite3_bind_int64(q, 1, tenant_id);
+		int rc = sqlite3_step(q);
+		if (rc == SQLITE_ROW)
+			snprintf(name, namen, "%s", (const char *)sqlite3_column_text(q, 0));
+		else if (rc == SQLITE_DONE)
+			err = hearth_seterr(eb, HEARTH_EINVAL, "tenant not found");
+		else
+			err = dberr(c->db, eb, "tenant");
+		sqlite3_reset(q);
+	}
+	pool_put(s, c);
+	return err;
+}
+
+static hearth_err sq_tenant_set_retention(void *be, int64_t tenant_id, int64_t r, hearth_errbuf *eb)
+{
+	sq *s = be;
+	hearth_err err = HEARTH_OK;
+	pthread_mutex_lock(&s->wmu);
+	sqlite3_stmt *q = stmt(&s->w, S_TENANT_RET);
+	if (!q) {
+		err = dberr(s->w.db, eb, "retention");
+	} else {
+		sqlite3_bind_int64(q, 1, tenant_id);
+		sqlite3_bind_int64(q, 2, r);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			err = dberr(s->w.db, eb, "retention");
+		else if (sqlite3_changes(s->w.db) == 0)
+			err = hearth_seterr(eb, HEARTH_EINVAL, "tenant not found");
+		sqlite3_reset(q);
+	}
+	pthread_mutex_unlock(&s->wmu);
+	return err;
+}
+
+/* ---- tokens ---- */
+
+static hearth_err sq_token_insert(void *be, int64_t tenant_id, unsigned scopes, const char *desc,
+				  const uint8_t hash[32], const char *prefix, int64_t now,
+				  int64_t *id, hearth_errbuf *eb)
+{
+	sq *s = be;
+	hearth_err err = HEARTH_OK;
+	pthread_mutex_lock(&s->wmu);
+	sqlite3_stmt *q = stmt(&s->w, S_TENANT_NAME);
+	if (!q) {
+		err = dberr(s->w.db, eb, "token");
+		goto out;
+	}
+	sqlite3_bind_int64(q, 1, tenant_id);
+	int rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_ROW) {
+		err = rc == SQLITE_DONE ? hearth_seterr(eb, HEARTH_EINVAL, "tenant not found")
+					: dberr(s->w.db, eb, "token");
+		goto out;
+	}
+	q = stmt(&s->w, S_TOK_INS);
+	if (!q) {
+		err = dberr(s->w.db, eb, "token");
+		goto out;
+	}
+	sqlite3_bind_int64(q, 1, tenant_id);
+	sqlite3_bind_blob(q, 2, hash, 32, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, prefix, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, scopes);
+	sqlite3_bind_text(q, 5, desc, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 6, now);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		err = dberr(s->w.db, eb, "token");
+	else
+		*id = sqlite3_last_insert_rowid(s->w.db);
+	sqlite3_reset(q);
+out:
+	pthread_mutex_unlock(&s->wmu);
+	return err;
+}
+
+static hearth_err sq_token_lookup(void *be, const uint8_t hash[32], int64_t now, int64_t *tenant_id,
+				  unsigned *scopes, bool *revoked, uint8_t stored[32],
+				  hearth_errbuf *eb)
+{
+	sq *s = be;
+	conn *c = pool_get(s, eb);
+	if (!c)
+		return HEARTH_EIO;
+	hearth_err err = HEARTH_OK;
+	int64_t id = 0, last = 0;
+	sqlite3_stmt *q = stmt(c, S_TOK_LOOKUP);
+	memset(stored, 0, 32);
+	if (!q) {
+		err = dberr(c->db, eb, "token");
+		goto out;
+	}
+	sqlite3_bind_blob(q, 1, hash, 32, SQLITE_STATIC);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		id = sqlite3_column_int64(q, 0);
+		*tenant_id = sqlite3_column_int64(q, 1);
+		*scopes = (unsigned)sqlite3_column_int64(q, 2);
+		*revoked = sqlite3_column_int64(q, 3) != 0;
+		if (sqlite3_column_bytes(q, 4) == 32)
+			memcpy(stored, sqlite3_column_blob(q, 4), 32);
+		last = sqlite3_column_int64(q, 5);
+	} else if (rc == SQLITE_DONE) {
+		err = hearth_seterr(eb, HEARTH_EINVAL, "invalid token");
+	} else {
+		err = dberr(c->db, eb, "token");
+	}
+	sqlite3_reset(q);
+out:
+	pool_put(s, c);
+	/* last_used to the minute: a write per request would cost more than
+	 * the request. */
+	if (!err && now - last > 60LL * 1000000000) {
+		pthread_mutex_lock(&s->wmu);
+		sqlite3_stmt *u = stmt(&s->w, S_TOK_USED);
+		if (u) {
+			sqlite3_bind_int64(u, 1, id);
+			sqlite3_bind_int64(u, 2, now);
+			sqlite3_step(u);
+			sqlite3_reset(u);
+		}
+		pthread_mutex_unlock(&s->wmu);
+	}
+	return err;
+}
+
+static hearth_err sq_token_list(void *be, int64_t tenant_id, hearth_token_info *out, size_t max,
+				size_t *n, hearth_errbuf *eb)
+{
+	sq *s = be;
+	conn *c = pool_get(s, eb);
+	if (!c)
+		return HEARTH_EIO;
+	hearth_err err = HEARTH_OK;
+	sqlite3_stmt *q = stmt(c, S_TOK_LIST);
+	if (!q) {
+		err = dberr(c->db, eb, "tokens");
+		goto out;
+	}
+	sqlite3_bind_int64(q, 1, tenant_id);
+	sqlite3_bind_int64(q, 2, (int64_t)max);
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW && *n < max) {
+		hearth_token_info *t = &out[(*n)++];
+		memset(t, 0, sizeof(*t));
+		t->id = sqlite3_column_int64(q, 0);
+		t->scopes = (unsigned)sqlite3_column_int64(q, 1);
+		t->created_nanos = sqlite3_column_int64(q, 2);
+		t->last_used_nanos = sqlite3_column_int64(q, 3);
+		t->revoked = sqlite3_column_int64(q, 4) != 0;
+		snprintf(t->description, sizeof(t->description), "%s",
+			 (const char *)sqlite3_column_text(q, 5));
+		snprintf(t->prefix, sizeof(t->prefix), "%s",
+			 (const char *)sqlite3_column_text(q, 6));
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		err = dberr(c->db, eb, "tokens");
+	sqlite3_reset(q);
+out:
+	pool_put(s, c);
+	return err;
+}
+
+static hearth_err sq_token_revoke(void *be, int64_t tenant_id, int64_t id, hearth_errbuf *eb)
+{
+	sq *s = be;
+	hearth_err err = HEARTH_OK;
+	pthread_mutex_lock(&s->wmu);
+	sqlite3_stmt *q = stmt(&s->w, S_TOK_REVOKE);
+	if (!q) {
+		err = dberr(s->w.db, eb, "revoke");
+	} else {
+		sqlite3_bind_int64(q, 1, id);
+		sqlite3_bind_int64(q, 2, tenant_id);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			err = dberr(s->w.db, eb, "revoke");
+		else if (sqlite3_changes(s->w.db) == 0)
+			err = hearth_seterr(eb, HEARTH_EINVAL, "token not found");
+		sqlite3_reset(q);
+	}
+	pthread_mutex_unlock(&s->wmu);
+	return err;
+}
+
+/* ---- series in memory ---- */
+
+static char *series_key(const char *service, const char *type, const char *labels, const char *st)
+{
+	size_t n = strlen(service) + strlen(type) + strlen(labels) + strlen(st) + 4;
+	char *k = malloc(n);
+	if (k)
+		snprintf(k, n, "%s\3%s\3%s\3%s", service, type, labels, st);
+	return k;
+}
+
+static void st_flags(sseries *x)
+{
+	/* st is "type/unit,type/unit". */
+	x->nst = 0;
+	x->any_avg = false;
+	const char *p = x->st;
+	while (*p && x->nst < HS_MAX_ST) {
+		const char *slash = strchr(p, '/'), *comma = strchr(p, ',');
+		size_t n = slash && (!comma || slash < comma) ? (size_t)(slash - p) : strlen(p);
+		char name[256];
+		snprintf(name, sizeof(name), "%.*s", (int)(n < 255 ? n : 255), p);
+		x->avg[x->nst] = hearth_store_aggregation(name) == HEARTH_AGG_AVERAGE;
+		x->any_avg |= x->avg[x->nst];
+		x->nst++;
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+}
+
+static sseries *series_new(int64_t id, const char *service, const char *type, const char *labels,
+			   const char *st, const char *def)
+{
+	sseries *x = calloc(1, sizeof(*x));
+	if (!x)
+		return NULL;
+	x->id = id;
+	x->service = strdup(service);
+	x->type = strdup(type);
+	x->labels = strdup(labels);
+	x->st = strdup(st);
+	x->default_st = strdup(def);
+	x->key = series_key(service, type, labels, st);
+	x->first = INT64_MAX;
+	x->last = INT64_MIN;
+	for (int l = 0; l < NLEVELS; l++)
+		x->dirty_bucket[l] = INT64_MIN;
+	if (!x->service || !x->type || !x->labels || !x->st || !x->default_st || !x->key ||
+	    hearth_labels_uncanon(labels, &x->kv, &x->nkv, &x->kvmem)) {
+		free(x->service);
+		free(x->type);
+		free(x->labels);
+		free(x->st);
+		free(x->default_st);
+		free(x->key);
+		free(x);
+		return NULL;
+	}
+	x->keyhash = (uint32_t)hearth_hash_bytes(x->key, strlen(x->key));
+	st_flags(x);
+	return x;
+}
+
+static bool slots_rebuild(tenant *t, size_t n)
+{
+	uint32_t *s = calloc(n, sizeof(uint32_t));
+	if (!s)
+		return false;
+	for (size_t i = 0; i < t->nseries; i++) {
+		size_t j = t->series[i]->keyhash & (n - 1);
+		while (s[j])
+			j = (j + 1) & (n - 1);
+		s[j] = (uint32_t)i + 1;
+	}
+	free(t->slots);
+	t->slots = s;
+	t->nslots = n;
+	return true;
+}
+
+/* Adds x (the caller holds the write lock). */
+static bool series_add(tenant *t, sseries *x)
+{
+	if ((t->nseries + 1) * 2 > t->nslots && !slots_rebuild(t, t->nslots ? t->nslots * 2 : 64))
+		return false;
+	if (!HEARTH_GROW(t->series, t->nseries, t->capseries, 1))
+		return false;
+	t->series[t->nseries++] = x;
+	size_t j = x->keyhash & (t->nslots - 1);
+	while (t->slots[j])
+		j = (j + 1) & (t->nslots - 1);
+	t->slots[j] = (uint32_t)t->nseries;
+	return true;
+}
+
+static sseries *series_find(tenant *t, const char *key)
+{
+	if (!t->nslots)
+		return NULL;
+	uint32_t h = (uint32_t)hearth_hash_bytes(key, strlen(key));
+	for (size_t j = h & (t->nslots - 1); t->slots[j]; j = (j + 1) & (t->nslots - 1)) {
+		sseries *x = t->series[t->slots[j] - 1];
+		if (x->keyhash == h && !strcmp(x->key, key))
+			return x;
+	}
+	return NULL;
+}
+
+/* Loads tenant id's dictionary and series (the caller holds wmu).  A
+ * tenant that does not exist gives *out NULL. */
+static hearth_err tenant_load(sq *s, int64_t id, tenant **out, hearth_errbuf *eb)
+{
+	*out = NULL;
+	conn *c = &s->w;
+	sqlite3_stmt *q = stmt(c, S_TENANT_NAME);
+	if (!q)
+		return dberr(c->db, eb, "tenant");
+	sqlite3_bind_int64(q, 1, id);
+	int rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc == SQLITE_DONE)
+		return HEARTH_OK;
+	if (rc != SQLITE_ROW)
+		return dberr(c->db, eb, "tenant");
+	tenant *t = calloc(1, sizeof(*t));
+	if (!t || !(t->dict = hs_dict_new())) {
+		free(t);
+		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	}
+	pthread_rwlock_init(&t->lock, NULL);
+	t->id = id;
+	hearth_err err = HEARTH_OK;
+	if ((err = exec_simple(c, S_BEGIN, eb)))
+		goto fail;
+	q = stmt(c, S_DICT_LOAD);
+	if (!q)
+		goto dbfail;
+	sqlite3_bind_int64(q, 1, id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		int kind = sqlite3_column_int(q, 0);
+		int64_t first = sqlite3_column_int64(q, 1);
+		const uint8_t *d = sqlite3_column_blob(q, 2);
+		size_t n = (size_t)sqlite3_column_bytes(q, 2);
+		if (kind < 0 || kind >= HS_NKINDS || first < 1 || first > UINT32_MAX) {
+			sqlite3_reset(q);
+			err = hearth_seterr(eb, HEARTH_ECORRUPT, "store: bad dictionary row");
+			goto fail;
+		}
+		if ((err = hs_dict_load(t->dict, kind, (uint32_t)first, d, n, eb))) {
+			sqlite3_reset(q);
+			goto fail;
+		}
+	}
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		goto dbfail;
+	q = stmt(c, S_SERIES_LOAD);
+	if (!q)
+		goto dbfail;
+	sqlite3_bind_int64(q, 1, id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		sseries *x =
+		    series_new(sqlite3_column_int64(q, 0), (const char *)sqlite3_column_text(q, 1),
+			       (const char *)sqlite3_column_text(q, 2),
+			       (const char *)sqlite3_column_text(q, 3),
+			       (const char *)sqlite3_column_text(q, 4),
+			       (const char *)sqlite3_column_text(q, 5));
+		if (!x || !series_add(t, x)) {
+			sqlite3_reset(q);
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+			goto fail;
+		}
+	}
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		goto dbfail;
+	for (size_t i = 0; i < t->nseries; i++) {
+		q = stmt(c, S_SERIES_MINMAX);
+		if (!q)
+			goto dbfail;
+		sqlite3_bind_int64(q, 1, t->series[i]->id);
+		if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL) {
+			t->series[i]->first = sqlite3_column_int64(q, 0);
+			t->series[i]->last = sqlite3_column_int64(q, 1);
+		}
+		sqlite3_reset(q);
+	}
+	rollback(c);
+	*out = t;
+	return HEARTH_OK;
+dbfail:
+	err = dberr(c->db, eb, "loading a tenant");
+fail:
+	rollback(c);
+	tenant_free(t);
+	return err;
+}
+
+static tenant *tenant_cached(sq *s, int64_t id)
+{
+	tenant *t = NULL;
+	pthread_mutex_lock(&s->pmu);
+	for (size_t i = 0; i < s->ntenants; i++)
+		if (s->tenants[i]->id == id) {
+			t = s->tenants[i];
+			break;
+		}
+	pthread_mutex_unlock(&s->pmu);
+	return t;
+}
+
+/* The tenant, loaded when needed; NULL without error when it does not
+ * exist.  locked: the caller holds wmu. */
+static hearth_err tenant_get(sq *s, int64_t id, bool locked, tenant **out, hearth_errbuf *eb)
+{
+	*out = tenant_cached(s, id);
+	if (*out)
+		return HEARTH_OK;
+	if (!locked)
+		pthread_mutex_lock(&s->wmu);
+	hearth_err err = HEARTH_OK;
+	*out = tenant_cached(s, id);
+	if (!*out) {
+		err = tenant_load(s, id, out, eb);
+		if (!err && *out) {
+			pthread_mutex_lock(&s->pmu);
+			if (HEARTH_GROW(s->tenants, s->ntenants, s->captenants, 1)) {
+				s->tenants[s->ntenants++] = *out;
+			} else {
+				tenant_free(*out);
+				*out = NULL;
+				err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+			}
+			pthread_mutex_unlock(&s->pmu);
+		}
+	}
+	if (!locked)
+		pthread_mutex_unlock(&s->wmu);
+	return err;
+}
+
+/* The series of t that match (a copy of the pointers; series are never
+ * freed while the store is open). */
+static hearth_err match_series(tenant *t, const hearth_selector *sel, const char *type,
+			       int64_t from, int64_t until, sseries ***out, size_t *n,
+			       hearth_errbuf *eb)
+{
+	*out = NULL;
+	*n = 0;
+	pthread_rwlock_rdlock(&t->lock);
+	sseries **v = malloc((t->nseries + 1) * sizeof(*v));
+	if (!v) {
+		pthread_rwlock_unlock(&t->lock);
+		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < t->nseries; i++) {
+		sseries *x = t->series[i];
+		int64_t first = __atomic_load_n(&x->first, __ATOMIC_RELAXED),
+			last = __atomic_load_n(&x->last, __ATOMIC_RELAXED);
+		if (last < from || first >= until)
+			continue;
+		if (type && strcmp(type, x->type))
+			continue;
+		if (!hearth_selector_match(sel, x->service, x->type, x->kv, x->nkv))
+			continue;
+		v[(*n)++] = x;
+	}
+	pthread_rwlock_unlock(&t->lock);
+	*out = v;
+	return HEARTH_OK;
+}
+
+/* Whether x has a profile in [from, until) (first/last may be stale after a
+ * sweep). */
+static int has_data(conn *c, sseries *x, int64_t from, int64_t until, hearth_errbuf *eb)
+{
+	sqlite3_stmt *q = stmt(c, S_EXISTS);
+	if (!q) {
+		dberr(c->db, eb, "query");
+		return -1;
+	}
+	sqlite3_bind_int64(q, 1, x->id);
+	sqlite3_bind_int64(q, 2, from);
+	sqlite3_bind_int64(q, 3, until);
+	int rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	dberr(c->db, eb, "query");
+	return -1;
+}
+
+/* ---- put ---- */
+
+static int64_t bucket_of(int64_t t, int level)
+{
+	int64_t sz = level_size[level];
+	int64_t b = t / sz * sz;
+	if (t < 0 && b != t)
+		b -= sz;
+	return b;
+}
+
+static hearth_err bind_step_done(conn *c, sqlite3_stmt *q, hearth_errbuf *eb, const char *what)
+{
+	int rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return dberr(c->db, eb, what);
+	return HEARTH_OK;
+}
+
+/* Drops the rollups that hold time t of x and marks their buckets for
+ * rebuilding (in the caller's transaction). */
+static hearth_err invalidate(conn *c, tenant *t, sseries *x, int64_t time, bool memo,
+			     hearth_errbuf *eb)
+{
+	for (int l = 0; l < NLEVELS; l++) {
+		int64_t b = bucket_of(time, l);
+		if (memo && x->dirty_bucket[l] == b)
+			continue;
+		sqlite3_stmt *q = stmt(c, S_ROLLUP_DEL);
+		if (!q)
+			return dberr(c->db, eb, "rollup");
+		sqlite3_bind_int64(q, 1, x->id);
+		sqlite3_bind_int64(q, 2, l);
+		sqlite3_bind_int64(q, 3, b);
+		hearth_err err = bind_step_done(c, q, eb, "rollup");
+		if (err)
+			return err;
+		if (!(q = stmt(c, S_DIRTY_INS)))
+			return dberr(c->db, eb, "rollup");
+		sqlite3_bind_int64(q, 1, x->id);
+		sqlite3_bind_int64(q, 2, l);
+		sqlite3_bind_int64(q, 3, b);
+		sqlite3_bind_int64(q, 4, t->id);
+		if ((err = bind_step_done(c, q, eb, "rollup")))
+			return err;
+	}
+	return HEARTH_OK;
+}
+
+static hearth_err sq_put(void *be, int64_t tenant_id, const hearth_profile *p,
+			 const hearth_put_meta *m, const char *type, int64_t *id, hearth_errbuf *eb)
+{
+	sq *s = be;
+	hearth_err err;
+	tenant *t = NULL;
+	hs_acc *acc = NULL;
+	hs_out block = {0}, meta = {0}, totb = {0}, stb = {0}, chunk = {0};
+	hs_meta hm;
+	char *labels = NULL, *key = NULL;
+	sseries *x = NULL, *newx = NULL;
+	int64_t *totals = NULL;
+	bool in_tx = false;
+	conn *c = &s->w;
+
+	if ((err = hs_meta_from_profile(p, &hm)))
+		return hearth_seterr(eb, err, "profile with too many sample types");
+	if (!hm.time_nanos)
+		hm.time_nanos = m->time_nanos ? m->time_nanos : hearth_store_now();
+	labels = hearth_labels_canon(m->labels, m->nlabels);
+	hs_meta_st_string(&hm, &stb);
+	if (!labels || stb.oom)
+		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	key = series_key(m->service, type, labels, (const char *)stb.p);
+	if (!key) {
+		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		goto out0;
+	}
+
+	pthread_mutex_lock(&s->wmu);
+	if ((err = tenant_get(s, tenant_id, true, &t, eb)))
+		goto out;
+	if (!t) {
+		err = hearth_seterr(eb, HEARTH_EINVAL, "tenant not found");
+		goto out;
+	}
+	if ((err = exec_simple(c, S_BEGIN_IMM, eb)))
+		goto out;
+	in_tx = true;
+	if (m->ingest_id) {
+		sqlite3_stmt *q = stmt(c, S_PROF_INGEST);
+		if (!q)
+			goto dbfail;
+		sqlite3_bind_int64(q, 1, tenant_id);
+		sqlite3_bind_text(q, 2, m->ingest_id, -1, SQLITE_STATIC);
+		int rc = sqlite3_step(q);
+		if (rc == SQLITE_ROW) {
+			*id = sqlite3_column_int64(q, 0);
+			sqlite3_reset(q);
+			err = HEARTH_OK;
+			goto out; /* rolled back: nothing to write */
+		}
+		sqlite3_reset(q);
+		if (rc != SQLITE_DONE)
+			goto dbfail;
+	}
+	x = series_find(t, key);
+	if (!x) {
+		if (t->nseries >= s->cfg.max_series_per_tenant) {
+			err = hearth_seterr(eb, HEARTH_ETOOBIG, "too many series (at most %u)",
+					    s->cfg.max_series_per_tenant);
+			goto out;
+		}
+		sqlite3_stmt *q = stmt(c, S_SERIES_INS);
+		if (!q)
+			goto dbfail;
+		sqlite3_bind_int64(q, 1, tenant_id);
+		sqlite3_bind_text(q, 2, m->service, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 3, type, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 4, labels, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 5, (const char *)stb.p, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 6, hm.default_st, -1, SQLITE_STATIC);
+		if (sqlite3_step(q) != SQLITE_DONE) {
+			sqlite3_reset(q);
+			goto dbfail;
+		}
+		sqlite3_reset(q);
+		newx = x = series_new(sqlite3_last_insert_rowid(c->db), m->service, type, labels,
+				      (const char *)stb.p, hm.default_st);
+		if (!x) {
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	if ((err = hs_acc_from_profile(t->dict, p, &acc, eb)))
+		goto out;
+	totals = calloc(p->nsample_types + 1, sizeof(int64_t));
+	if (!totals) {
+		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		goto out;
+	}
+	hs_acc_totals(acc, totals);
+	for (uint32_t k = 0; k < p->nsample_types; k++)
+		hs_put_sv(&totb, totals[k]);
+	hs_meta_encode(&hm, &meta);
+	if ((err = hs_block_encode(acc, false, &block)) || meta.oom || totb.oom) {
+		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (int k = 0; k < HS_NKINDS; k++) {
+		uint32_t first, n = hs_dict_pending(t->dict, k, &first);
+		if (!n)
+			continue;
+		chunk.n = 0;
+		hs_dict_pending_encode(t->dict, k, &chunk);
+		if (chunk.oom) {
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+			goto out;
+		}
+		sqlite3_stmt *q = stmt(c, S_DICT_INS);
+		if (!q)
+			goto dbfail;
+		sqlite3_bind_int64(q, 1, tenant_id);
+		sqlite3_bind_int64(q, 2, k);
+		sqlite3_bind_int64(q, 3, first);
+		sqlite3_bind_blob(q, 4, chunk.p, (int)chunk.n, SQLITE_STATIC);
+		if ((err = bind_step_done(c, q, eb, "dictionary")))
+			goto out;
+	}
+	sqlite3_stmt *q = stmt(c, S_PROF_INS);
+	if (!q)
+		goto dbfail;
+	sqlite3_bind_int64(q, 1, tenant_id);
+	sqlite3_bind_int64(q, 2, x->id);
+	sqlite3_bind_int64(q, 3, hm.time_nanos);
+	sqlite3_bind_int64(q, 4, hm.duration_nanos);
+	sqlite3_bind_int64(q, 5, hm.period);
+	sqlite3_bind_int64(q, 6, (int64_t)(block.n + meta.n + totb.n));
+	if (m->ingest_id)
+		sqlite3_bind_text(q, 7, m->ingest_id, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 8, meta.p, (int)meta.n, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 9, totb.p, (int)totb.n, SQLITE_STATIC);
+	if ((err = bind_step_done(c, q, eb, "profile")))
+		goto out;
+	*id = sqlite3_last_insert_rowid(c->db);
+	if (!(q = stmt(c, S_BLOCK_INS)))
+		goto dbfail;
+	sqlite3_bind_int64(q, 1, *id);
+	sqlite3_bind_blob(q, 2, block.p, (int)block.n, SQLITE_STATIC);
+	if ((err = bind_step_done(c, q, eb, "profile")))
+		goto out;
+	if ((err = invalidate(c, t, x, hm.time_nanos, true, eb)))
+		goto out;
+	if ((err = exec_simple(c, S_COMMIT, eb)))
+		goto out;
+	in_tx = false;
+	hs_dict_commit(t->dict);
+	for (int l = 0; l < NLEVELS; l++)
+		x->dirty_bucket[l] = bucket_of(hm.time_nanos, l);
+	if (hm.time_nanos < x->first)
+		__atomic_store_n(&x->first, hm.time_nanos, __ATOMIC_RELAXED);
+	if (hm.time_nanos > x->last)
+		__atomic_store_n(&x->last, hm.time_nanos, __ATOMIC_RELAXED);
+	if (newx) {
+		pthread_rwlock_wrlock(&t->lock);
+		bool ok = series_add(t, newx);
+		pthread_rwlock_unlock(&t->lock);
+		if (ok)
+			newx = NULL;
+		/* else: stored; the series is found again when the tenant is
+		 * reloaded.  Rare enough (out of memory) to leave at that. */
+	}
+	err = HEARTH_OK;
+	goto out;
+dbfail:
+	err = dberr(c->db, eb, "storing a profile");
+out:
+	if (in_tx) {
+		rollback(c);
+		if (t)
+			hs_dict_rollback(t->dict);
+	}
+	pthread_mutex_unlock(&s->wmu);
+	if (newx) {
+		free(newx->service);
+		free(newx->type);
+		free(newx->labels);
+		free(newx->st);
+		free(newx->default_st);
+		free(newx->key);
+		free(newx->kv);
+		free(newx->kvmem);
+		free(newx);
+	}
+out0:
+	hs_acc_free(acc);
+	hs_out_free(&block);
+	hs_out_free(&meta);
+	hs_out_free(&totb);
+	hs_out_free(&stb);
+	hs_out_free(&chunk);
+	free(labels);
+	free(key);
+	free(totals);
+	if (err == HEARTH_EIO && strstr(eb->msg, "full"))
+		hearth_seterr(eb, HEARTH_EIO, "store: the disk is full");
+	return err;
+}
+
+/* ---- queries: names ---- */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Adds s to l unless it is there already (l small: linear). */
+static bool strlist_add_uniq(hearth_strlist *l, size_t *cap, const char *s)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i], s))
+			return true;
+	if (!HEARTH_GROW(l->v, l->n, *cap, 1))
+		return false;
+	if (!(l->v[l->n] = strdup(s)))
+		return false;
+	l->n++;
+	return true;
+}
+
+typedef struct {
+	sq *s;
+	conn *c;
+	tenant *t;
+	sseries **v;
+	size_t n;
+} qctx;
+
+/* The query's start: a connection in a read transaction, the tenant, the
+ * matching series that have data in the range. */
+static hearth_err q_begin(sq *s, int64_t tenant_id, const hearth_selector *sel, const char *type,
+			  int64_t from, int64_t until, qctx *q, hearth_errbuf *eb)
+{
+	memset(q, 0, sizeof(*q));
+	q->s = s;
+	hearth_err err = tenant_get(s, tenant_id, false, &q->t, eb);
+	if (err || !q->t)
+		return err;
+	if (!(q->c = pool_get(s, eb)))
+		return HEARTH_EIO;
+	if ((err = exec_simple(q->c, S_BEGIN, eb)))
+		return err;
+	if ((err = match_series(q->t, sel, type, from, until, &q->v, &q->n, eb)))
+		return err;
+	size_t w = 0;
+	for (size_t i = 0; i < q->n; i++) {
+		int h = has_data(q->c, q->v[i], from, until, eb);
+		if (h < 0)
+			return HEARTH_EIO;
+		if (h)
+			q->v[w++] = q->v[i];
+	}
+	q->n = w;
+	return HEARTH_OK;
+}
+
+static void q_end(qctx *q)
+{
+	if (q->c)
+		pool_put(q->s, q->c);
+	free(q->v);
+}
+
+static hearth_err sq_services(void *be, int64_t tenant_id, int64_t from, int64_t until,
+			      hearth_strlist *out, hearth_errbuf *eb)
+{
+	qctx q;
+	size_t cap = 0;
+	hearth_err err = q_begin(be, tenant_id, NULL, NULL, from, until, &q, eb);
+	for (size_t i = 0; !err && i < q.n; i++)
+		if (!strlist_add_uniq(out, &cap, q.v[i]->service))
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	q_end(&q);
+	if (err)
+		hearth_strlist_free(out);
+	else if (out->n)
+		qsort(out->v, out->n, sizeof(char *), cmp_str);
+	return err;
+}
+
+static hearth_err sq_types(void *be, int64_t tenant_id, const char *service, int64_t from,
+			   int64_t until, hearth_typelist *out, hearth_errbuf *eb)
+{
+	qctx q;
+	size_t cap = 0;
+	hearth_err err = q_begin(be, tenant_id, NULL, NULL, from, until, &q, eb);
+	for (size_t i = 0; !err && i < q.n; i++) {
+		sseries *x = q.v[i];
+		if (service && strcmp(service, x->service))
+			continue;
+		bool seen = false;
+		for (size_t k = 0; k < out->n && !seen; k++)
+			seen = !strcmp(out->v[k].type, x->type);
+		if (seen)
+			continue;
+		if (!HEARTH_GROW(out->v, out->n, cap, 1)) {
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+			break;
+		}
+		hearth_type_info *ti = &out->v[out->n++];
+		memset(ti, 0, sizeof(*ti));
+		ti->type = strdup(x->type);
+		ti->sample_types = calloc(x->nst + 1, sizeof(char *));
+		if (!ti->type || !ti->sample_types) {
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+			break;
+		}
+		const char *p = x->st;
+		for (uint32_t k = 0; k < x->nst; k++) {
+			const char *comma = strchr(p, ',');
+			size_t n = comma ? (size_t)(comma - p) : strlen(p);
+			ti->sample_types[k] = strndup(p, n);
+			if (!ti->sample_types[k]) {
+				err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+				break;
+			}
+			ti->nsample_types++;
+			size_t tl = strcspn(ti->sample_types[k], "/");
+			if (*x->default_st && strlen(x->default_st) == tl &&
+			    !strncmp(ti->sample_types[k], x->default_st, tl))
+				ti->default_sample = k;
+			p = comma ? comma + 1 : p + n;
+		}
+		/* pprof's default without default_sample_type: the last one. */
+		if (!*x->default_st && x->nst)
+			ti->default_sample = x->nst - 1;
+	}
+	q_end(&q);
+	if (err)
+		hearth_typelist_free(out);
+	return err;
+}
+
+static hearth_err sq_label_names(void *be, int64_t tenant_id, const hearth_selector *sel,
+				 int64_t from, int64_t until, hearth_strlist *out,
+				 hearth_errbuf *eb)
+{
+	qctx q;
+	size_t cap = 0;
+	hearth_err err = q_begin(be, tenant_id, sel, NULL, from, until, &q, eb);
+	for (size_t i = 0; !err && i < q.n; i++)
+		for (size_t k = 0; k < q.v[i]->nkv && !err; k++)
+			if (!strlist_add_uniq(out, &cap, q.v[i]->kv[k].name))
+				err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	q_end(&q);
+	if (err)
+		hearth_strlist_free(out);
+	else if (out->n)
+		qsort(out->v, out->n, sizeof(char *), cmp_str);
+	return err;
+}
+
+static hearth_err sq_label_values(void *be, int64_t tenant_id, const hearth_selector *sel,
+				  const char *name, int64_t from, int64_t until,
+				  hearth_strlist *out, hearth_errbuf *eb)
+{
+	qctx q;
+	size_t cap = 0;
+	hearth_err err = q_begin(be, tenant_id, sel, NULL, from, until, &q, eb);
+	for (size_t i = 0; !err && i < q.n; i++) {
+		sseries *x = q.v[i];
+		const char *v = NULL;
+		if (!strcmp(name, "service"))
+			v = x->service;
+		else if (!strcmp(name, "__type__"))
+			v = x->type;
+		for (size_t k = 0; k < x->nkv && !v; k++)
+			if (!strcmp(x->kv[k].name, name))
+				v = x->kv[k].value;
+		if (v && !strlist_add_uniq(out, &cap, v))
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	}
+	q_end(&q);
+	if (err)
+		hearth_strlist_free(out);
+	else if (out->n)
+		qsort(out->v, out->n, sizeof(char *), cmp_str);
+	return err;
+}
+
+/* ---- series (totals over time) ---- */
+
+static bool decode_totals(const uint8_t *p, size_t n, int64_t *tot, uint32_t nst)
+{
+	hs_in in = {p, p + n, false};
+	for (uint32_t k = 0; k < nst; k++)
+		tot[k] = hs_get_sv(&in);
+	return !in.bad;
+}
+
+static hearth_err sq_series(void *be, int64_t tenant_id, const hearth_selector *sel,
+			    const char *type, size_t sample_type, int64_t from, int64_t until,
+			    int64_t step, const char *const *group_by, size_t ngroup_by,
+			    hearth_serieslist *out, hearth_errbuf *eb)
+{
+	qctx q;
+	hearth_err err = q_begin(be, tenant_id, sel, type, from, until, &q, eb);
+	size_t np = (size_t)((until - from + step - 1) / step), cap = 0;
+	double *sum = NULL;
+	int64_t *cnt = NULL;
+	char **gkeys = NULL;
+	double **gsum = NULL;
+	if (err)
+		goto out;
+	sum = malloc(np * sizeof(double));
+	cnt = malloc(np * sizeof(int64_t));
+	if (!sum || !cnt)
+		goto oom;
+	for (size_t i = 0; i < q.n; i++) {
+		sseries *x = q.v[i];
+		if (sample_type >= x->nst)
+			continue;
+		memset(sum, 0, np * sizeof(double));
+		memset(cnt, 0, np * sizeof(int64_t));
+		sqlite3_stmt *st = stmt(q.c, S_TOTALS_RANGE);
+		if (!st) {
+			err = dberr(q.c->db, eb, "series");
+			goto out;
+		}
+		sqlite3_bind_int64(st, 1, x->id);
+		sqlite3_bind_int64(st, 2, from);
+		sqlite3_bind_int64(st, 3, until);
+		int rc;
+		int64_t tot[HS_MAX_ST];
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			int64_t t = sqlite3_column_int64(st, 0);
+			if (!decode_totals(sqlite3_column_blob(st, 1),
+					   (size_t)sqlite3_column_bytes(st, 1), tot, x->nst))
+				continue;
+			size_t k = (size_t)((t - from) / step);
+			if (k >= np)
+				continue;
+			sum[k] += (double)tot[sample_type];
+			cnt[k]++;
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			err = dberr(q.c->db, eb, "series");
+			goto out;
+		}
+		/* The group: the values of group_by, "\1"-joined. */
+		char gk[8192];
+		size_t gl = 0;
+		gk[0] = 0;
+		for (size_t g = 0; g < ngroup_by; g++) {
+			const char *v = "";
+			if (!strcmp(group_by[g], "service"))
+				v = x->service;
+			for (size_t k = 0; k < x->nkv; k++)
+				if (!strcmp(x->kv[k].name, group_by[g]))
+					v = x->kv[k].value;
+			gl += (size_t)snprintf(gk + gl, sizeof(gk) - gl, "%s\1", v);
+			if (gl >= sizeof(gk))
+				gl = sizeof(gk) - 1;
+		}
+		size_t gi = 0;
+		while (gi < out->n && strcmp(gkeys[gi], gk))
+			gi++;
+		if (gi == out->n) {
+			if (out->n == cap) {
+				size_t nc = cap ? cap * 2 : 8;
+				hearth_series *nv = realloc(out->v, nc * sizeof(*nv));
+				if (!nv)
+					goto oom;
+				out->v = nv;
+				char **nk = realloc(gkeys, nc * sizeof(*nk));
+				if (!nk)
+					goto oom;
+				gkeys = nk;
+				double **ns = realloc(gsum, nc * sizeof(*ns));
+				if (!ns)
+					goto oom;
+				gsum = ns;
+				cap = nc;
+			}
+			hearth_series *hs = &out->v[out->n];
+			memset(hs, 0, sizeof(*hs));
+			gkeys[gi] = strdup(gk);
+			gsum[gi] = calloc(np, sizeof(double));
+			hs->points = calloc(np, sizeof(int64_t));
+			hs->has = calloc(np, sizeof(bool));
+			hs->npoints = np;
+			hs->labels = calloc(ngroup_by + 1, sizeof(hearth_kv));
+			out->n++;
+			if (!gkeys[gi] || !gsum[gi] || !hs->points || !hs->has || !hs->labels)
+				goto oom;
+			/* Label strings point into the group key (kept in mem below). */
+			hs->nlabels = ngroup_by;
+		}
+		bool avg = x->avg[sample_type];
+		for (size_t k = 0; k < np; k++) {
+			if (!cnt[k])
+				continue;
+			gsum[gi][k] += avg ? sum[k] / (double)cnt[k] : sum[k];
+			out->v[gi].has[k] = true;
+		}
+	}
+	/* Group labels: one block of strings. */
+	size_t memn = 1;
+	for (size_t g = 0; g < out->n; g++)
+		memn += strlen(gkeys[g]) + 1;
+	out->mem = malloc(memn);
+	if (!out->mem)
+		goto oom;
+	char *w = out->mem;
+	for (size_t g = 0; g < out->n; g++) {
+		strcpy(w, gkeys[g]);
+		char *p = w;
+		for (size_t k = 0; k < ngroup_by; k++) {
+			char *e = strchr(p, '\1');
+			if (e)
+				*e = 0;
+			out->v[g].labels[k].name = group_by[k];
+			out->v[g].labels[k].value = p;
+			p = e ? e + 1 : p + strlen(p);
+		}
+		w += strlen(gkeys[g]) + 1;
+		for (size_t k = 0; k < np; k++)
+			out->v[g].points[k] = (int64_t)llround(gsum[g][k]);
+	}
+	goto out;
+oom:
+	err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+out:
+	for (size_t g = 0; gkeys && g < out->n; g++) {
+		free(gkeys[g]);
+		free(gsum ? gsum[g] : NULL);
+	}
+	free(gkeys);
+	free(gsum);
+	free(sum);
+	free(cnt);
+	q_end(&q);
+	if (err)
+		hearth_serieslist_free(out);
+	return err;
+}
+
+/* ---- merge ---- */
+
+typedef struct {
+	conn *c;
+	sseries *x;
+	hs_acc *acc;
+	hs_meta meta;
+	bool have_meta;
+	int64_t nprofiles;
+	hearth_errbuf *eb;
+	int skip_level; /* building a rollup of this level: do not use it */
+} gather;
+
+static hearth_err g_meta(gather *g, const void *p, int n)
+{
+	hs_meta m;
+	hearth_err err = hs_meta_decode(p, (size_t)n, &m, g->eb);
+	if (err)
+		return err;
+	if (!g->have_meta) {
+		g->meta = m;
+		g->have_meta = true;
+		return HEARTH_OK;
+	}
+	err = hs_meta_combine(&g->meta, &m);
+	hs_meta_free(&m);
+	if (err)
+		return hearth_seterr(g->eb, err, "out of memory");
+	return HEARTH_OK;
+}
+
+static hearth_err g_profiles(gather *g, int64_t a, int64_t b)
+{
+	sqlite3_stmt *q = stmt(g->c, S_PROF_RANGE);
+	if (!q)
+		return dberr(g->c->db, g->eb, "merge");
+	sqlite3_bind_int64(q, 1, g->x->id);
+	sqlite3_bind_int64(q, 2, a);
+	sqlite3_bind_int64(q, 3, b);
+	int rc;
+	hearth_err err = HEARTH_OK;
+	int64_t *ids = NULL;
+	size_t n = 0, cap = 0;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (!HEARTH_GROW(ids, n, cap, 1)) {
+			err = hearth_seterr(g->eb, HEARTH_ENOMEM, "out of memory");
+			break;
+		}
+		ids[n++] = sqlite3_column_int64(q, 0);
+		if ((err = g_meta(g, sqlite3_column_blob(q, 1), sqlite3_column_bytes(q, 1))))
+			break;
+	}
+	sqlite3_reset(q);
+	if (!err && rc != SQLITE_DONE)
+		err = dberr(g->c->db, g->eb, "merge");
+	for (size_t i = 0; !err && i < n; i++) {
+		sqlite3_stmt *bq = stmt(g->c, S_BLOCK_GET);
+		if (!bq) {
+			err = dberr(g->c->db, g->eb, "merge");
+			break;
+		}
+		sqlite3_bind_int64(bq, 1, ids[i]);
+		if (sqlite3_step(bq) == SQLITE_ROW)
+			err = hs_block_add(g->acc, sqlite3_column_blob(bq, 0),
+					   (size_t)sqlite3_column_bytes(bq, 0), g->eb);
+		sqlite3_reset(bq);
+		g->nprofiles++;
+	}
+	free(ids);
+	return err;
+}
+
+static int64_t ceil_to(int64_t v, int64_t sz)
+{
+	int64_t f = v / sz * sz;
+	if (v < 0 && f != v)
+		f -= sz;
+	return f == v ? v : f + sz;
+}
+
+static int64_t floor_to(int64_t v, int64_t sz)
+{
+	int64_t f = v / sz * sz;
+	if (v < 0 && f != v)
+		f -= sz;
+	return f;
+}
+
+/* Adds [a, b) of the series: whole rollups of level and below where there
+ * are some, single profiles elsewhere. */
+static hearth_err g_cover(gather *g, int level, int64_t a, int64_t b)
+{
+	if (a >= b)
+		return HEARTH_OK;
+	if (level < 0)
+		return g_profiles(g, a, b);
+	if (level >= g->skip_level)
+		return g_cover(g, level - 1, a, b);
+	int64_t sz = level_size[level];
+	int64_t first = ceil_to(a, sz), last = floor_to(b, sz);
+	if (first >= last)
+		return g_cover(g, level - 1, a, b);
+	hearth_err err = g_cover(g, level - 1, a, first);
+	if (err)
+		return err;
+	sqlite3_stmt *q = stmt(g->c, S_ROLLUP_RANGE);
+	if (!q)
+		return dberr(g->c->db, g->eb, "merge");
+	sqlite3_bind_int64(q, 1, g->x->id);
+	sqlite3_bind_int64(q, 2, level);
+	sqlite3_bind_int64(q, 3, first);
+	sqlite3_bind_int64(q, 4, last);
+	int64_t at = first;
+	int rc;
+	/* Gaps between rollups are covered after the statement is done (the
+	 * statement object is shared with the lower levels). */
+	int64_t *gaps = NULL;
+	size_t ngaps = 0, capgaps = 0;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		int64_t bk = sqlite3_column_int64(q, 0);
+		if (bk > at) {
+			if (!HEARTH_GROW(gaps, ngaps, capgaps, 2)) {
+				err = hearth_seterr(g->eb, HEARTH_ENOMEM, "out of memory");
+				break;
+			}
+			gaps[ngaps++] = at;
+			gaps[ngaps++] = bk;
+		}
+		if ((err = g_meta(g, sqlite3_column_blob(q, 1), sqlite3_column_bytes(q, 1))))
+			break;
+		if ((err = hs_block_add(g->acc, sqlite3_column_blob(q, 2),
+					(size_t)sqlite3_column_bytes(q, 2), g->eb)))
+			break;
+		at = bk + sz;
+	}
+	sqlite3_reset(q);
+	if (!err && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		err = dberr(g->c->db, g->eb, "merge");
+	if (!err && at < last) {
+		if (HEARTH_GROW(gaps, ngaps, capgaps, 2)) {
+			gaps[ngaps++] = at;
+			gaps[ngaps++] = last;
+		} else {
+			err = hearth_seterr(g->eb, HEARTH_ENOMEM, "out of memory");
+		}
+	}
+	for (size_t i = 0; !err && i < ngaps; i += 2)
+		err = g_cover(g, level - 1, gaps[i], gaps[i + 1]);
+	free(gaps);
+	if (err)
+		return err;
+	return g_cover(g, level - 1, last, b);
+}
+
+/* The profile count of a gather: from the combined metadata (a rollup
+ * counts its profiles there). */
+static int64_t g_count(const gather *g)
+{
+	return g->have_meta ? g->meta.nprofiles : 0;
+}
+
+static hearth_err sq_merge(void *be, int64_t tenant_id, const hearth_selector *sel,
+			   const char *type, int64_t from, int64_t until, hearth_profile **out,
+			   size_t *nprofiles, hearth_errbuf *eb)
+{
+	sq *s = be;
+	qctx q;
+	hs_acc *total = NULL;
+	hs_meta meta = {0};
+	bool have_meta = false;
+	const char *st0 = NULL;
+	hearth_err err = q_begin(s, tenant_id, sel, type, from, until, &q, eb);
+	if (err)
+		goto out;
+	if (!q.t || !q.n) {
+		err = hearth_seterr(eb, HEARTH_EINVAL, "no profiles in the range");
+		goto out;
+	}
+	for (size_t i = 0; i < q.n; i++) {
+		sseries *x = q.v[i];
+		if (!st0) {
+			st0 = x->st;
+			if (!(total = hs_acc_new(x->nst, true))) {
+				err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+				goto out;
+			}
+		} else if (strcmp(st0, x->st)) {
+			err = hearth_seterr(eb, HEARTH_EINCOMPAT,
+					    "incompatible sample types [%s] and [%s]", st0, x->st);
+			goto out;
+		}
+		gather g = {.c = q.c, .x = x, .eb = eb, .skip_level = NLEVELS};
+		g.acc = x->any_avg ? hs_acc_new(x->nst, true) : total;
+		if (!g.acc) {
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+			goto out;
+		}
+		int64_t a = from > x->first ? from : x->first;
+		int64_t b = until < x->last + 1 ? until : x->last + 1;
+		err = g_cover(&g, NLEVELS - 1, a, b);
+		int64_t cnt = g_count(&g);
+		if (!err && x->any_avg && cnt > 0) {
+			double scale[HS_MAX_ST];
+			for (uint32_t k = 0; k < x->nst; k++)
+				scale[k] = x->avg[k] ? 1.0 / (double)cnt : 1.0;
+			if (hs_acc_add_acc(total, g.acc, scale))
+				err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		}
+		if (g.acc != total)
+			hs_acc_free(g.acc);
+		if (!err && g.have_meta) {
+			if (!have_meta) {
+				meta = g.meta;
+				have_meta = true;
+				g.have_meta = false;
+			} else if ((err = hs_meta_combine(&meta, &g.meta))) {
+				hearth_seterr(eb, err, "out of memory");
+			}
+		}
+		if (g.have_meta)
+			hs_meta_free(&g.meta);
+		if (err)
+			goto out;
+	}
+	if (!have_meta || meta.nprofiles == 0) {
+		err = hearth_seterr(eb, HEARTH_EINVAL, "no profiles in the range");
+		goto out;
+	}
+	*nprofiles = (size_t)meta.nprofiles;
+	err = hs_build_profile(q.t->dict, false, total, &meta, out, eb);
+	if (err == HEARTH_ECORRUPT) {
+		/* A put committed but not yet published its symbols: wait for
+		 * it (it holds wmu until it has) and try again. */
+		pthread_mutex_lock(&s->wmu);
+		pthread_mutex_unlock(&s->wmu);
+		eb->msg[0] = 0;
+		err = hs_build_profile(q.t->dict, false, total, &meta, out, eb);
+	}
+	if (!err) {
+		/* Zero samples (averages rounded to nothing) are dropped, as
+		 * hearth_profile_scale does. */
+		hearth_profile *p = *out;
+		size_t w = 0, nt = p->nsample_types;
+		for (size_t i = 0; i < p->nsamples; i++) {
+			int64_t *v = p->values + i * nt;
+			bool keep = false;
+			for (size_t k = 0; k < nt; k++)
+				keep |= v[k] != 0;
+			if (!keep)
+				continue;
+			if (w != i) {
+				p->samples[w] = p->samples[i];
+				memmove(p->values + w * nt, v, nt * sizeof(int64_t));
+			}
+			w++;
+		}
+		p->nsamples = w;
+	}
+out:
+	if (have_meta)
+		hs_meta_free(&meta);
+	hs_acc_free(total);
+	q_end(&q);
+	return err;
+}
+
+/* ---- list and get ---- */
+
+static hearth_err fill_info(sseries *x, int64_t id, int64_t time, int64_t duration, int64_t period,
+			    int64_t bytes, const void *tot, int totn, hearth_profile_info *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->id = id;
+	in->time_nanos = time;
+	in->duration_nanos = duration;
+	in->period = period;
+	in->stored_bytes = bytes;
+	in->service = strdup(x->service);
+	in->type = strdup(x->type);
+	size_t memn = (x->nkv + 1) * sizeof(hearth_kv);
+	for (size_t k = 0; k < x->nkv; k++)
+		memn += strlen(x->kv[k].name) + strlen(x->kv[k].value) + 2;
+	in->labels = malloc(memn);
+	in->totals = calloc(x->nst + 1, sizeof(int64_t));
+	if (!in->service || !in->type || !in->labels || !in->totals) {
+		hearth_profile_info_free(in);
+		return HEARTH_ENOMEM;
+	}
+	char *w = (char *)(in->labels + x->nkv + 1);
+	for (size_t k = 0; k < x->nkv; k++) {
+		in->labels[k].name = strcpy(w, x->kv[k].name);
+		w += strlen(w) + 1;
+		in->labels[k].value = strcpy(w, x->kv[k].value);
+		w += strlen(w) + 1;
+	}
+	in->nlabels = x->nkv;
+	decode_totals(tot, (size_t)totn, in->totals, x->nst);
+	in->ntotals = x->nst;
+	return HEARTH_OK;
+}
+
+static sseries *series_by_id(sseries **v, size_t n, int64_t id)
+{
+	/* v is sorted by id (series are added in id order). */
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (v[mid]->id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && v[lo]->id == id ? v[lo] : NULL;
+}
+
+static int cmp_series_id(const void *a, const void *b)
+{
+	int64_t x = (*(sseries *const *)a)->id, y = (*(sseries *const *)b)->id;
+	return x < y ? -1 : x > y;
+}
+
+static hearth_err sq_list(void *be, int64_t tenant_id, const hearth_selector *sel, const char *type,
+			  int64_t from, int64_t until, int64_t cursor, size_t limit,
+			  hearth_profilelist *out, hearth_errbuf *eb)
+{
+	sq *s = be;
+	qctx q;
+	size_t cap = 0;
+	hearth_err err = q_begin(s, tenant_id, sel, type, from, until, &q, eb);
+	if (err || !q.t || !q.n)
+		goto out;
+	qsort(q.v, q.n, sizeof(*q.v), cmp_series_id);
+	sqlite3_stmt *st;
+	if (cursor) {
+		st = stmt(q.c, S_CURSOR_TIME);
+		if (!st)
+			goto dbfail;
+		sqlite3_bind_int64(st, 1, cursor);
+		sqlite3_bind_int64(st, 2, tenant_id);
+		int rc = sqlite3_step(st);
+		int64_t ct = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+		sqlite3_reset(st);
+		if (rc != SQLITE_ROW) {
+			err = rc == SQLITE_DONE ? hearth_seterr(eb, HEARTH_EINVAL, "bad cursor")
+						: dberr(q.c->db, eb, "list");
+			goto out;
+		}
+		if (!(st = stmt(q.c, S_LIST_NEXT)))
+			goto dbfail;
+		sqlite3_bind_int64(st, 1, tenant_id);
+		sqlite3_bind_int64(st, 2, from);
+		sqlite3_bind_int64(st, 3, ct < until ? ct : until);
+		sqlite3_bind_int64(st, 4, ct < until ? cursor : INT64_MAX);
+	} else {
+		if (!(st = stmt(q.c, S_LIST_FIRST)))
+			goto dbfail;
+		sqlite3_bind_int64(st, 1, tenant_id);
+		sqlite3_bind_int64(st, 2, from);
+		sqlite3_bind_int64(st, 3, until);
+	}
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		sseries *x = series_by_id(q.v, q.n, sqlite3_column_int64(st, 1));
+		if (!x)
+			continue;
+		int64_t id = sqlite3_column_int64(st, 0);
+		if (out->n == limit) {
+			out->next_cursor = out->v[out->n - 1].id;
+			break;
+		}
+		if (!HEARTH_GROW(out->v, out->n, cap, 1) ||
+		    fill_info(x, id, sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
+			      sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5),
+			      sqlite3_column_blob(st, 6), sqlite3_column_bytes(st, 6),
+			      &out->v[out->n])) {
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+			break;
+		}
+		out->n++;
+	}
+	sqlite3_reset(st);
+	if (!err && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		goto dbfail;
+	goto out;
+dbfail:
+	err = dberr(q.c->db, eb, "list");
+out:
+	q_end(&q);
+	if (err)
+		hearth_profilelist_free(out);
+	return err;
+}
+
+static hearth_err sq_get(void *be, int64_t tenant_id, int64_t id, hearth_profile **out,
+			 hearth_profile_info *info, hearth_errbuf *eb)
+{
+	sq *s = be;
+	tenant *t;
+	conn *c = NULL;
+	hs_acc *acc = NULL;
+	hs_meta meta;
+	bool have_meta = false;
+	hearth_err err = tenant_get(s, tenant_id, false, &t, eb);
+	if (err)
+		return err;
+	if (!t)
+		return hearth_seterr(eb, HEARTH_EINVAL, "profile not found");
+	if (!(c = pool_get(s, eb)))
+		return HEARTH_EIO;
+	if ((err = exec_simple(c, S_BEGIN, eb)))
+		goto out;
+	sqlite3_stmt *q = stmt(c, S_GET);
+	if (!q)
+		goto dbfail;
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_int64(q, 2, tenant_id);
+	int rc = sqlite3_step(q);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(q);
+		if (rc == SQLITE_DONE)
+			err = hearth_seterr(eb, HEARTH_EINVAL, "profile not found");
+		else
+			goto dbfail;
+		goto out;
+	}
+	int64_t sid = sqlite3_column_int64(q, 0);
+	sseries *x = NULL;
+	pthread_rwlock_rdlock(&t->lock);
+	for (size_t i = 0; i < t->nseries && !x; i++)
+		if (t->series[i]->id == sid)
+			x = t->series[i];
+	pthread_rwlock_unlock(&t->lock);
+	if (!x) {
+		sqlite3_reset(q);
+		err = hearth_seterr(eb, HEARTH_EINVAL, "profile not found");
+		goto out;
+	}
+	if (info && fill_info(x, id, sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2),
+			      sqlite3_column_int64(q, 3), sqlite3_column_int64(q, 4),
+			      sqlite3_column_blob(q, 6), sqlite3_column_bytes(q, 6), info)) {
+		sqlite3_reset(q);
+		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		goto out;
+	}
+	err = hs_meta_decode(sqlite3_column_blob(q, 5), (size_t)sqlite3_column_bytes(q, 5), &meta,
+			     eb);
+	sqlite3_reset(q);
+	if (err)
+		goto out;
+	have_meta = true;
+	if (!out)
+		goto out;
+	if (!(acc = hs_acc_new(meta.nst, false))) {
+		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (!(q = stmt(c, S_BLOCK_GET)))
+		goto dbfail;
+	sqlite3_bind_int64(q, 1, id);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		err = hs_block_add(acc, sqlite3_column_blob(q, 0),
+				   (size_t)sqlite3_column_bytes(q, 0), eb);
+	else
+		err = hearth_seterr(eb, HEARTH_ECORRUPT, "store: profile %lld has no samples",
+				    (long long)id);
+	sqlite3_reset(q);
+	if (err)
+		goto out;
+	err = hs_build_profile(t->dict, false, acc, &meta, out, eb);
+	if (err == HEARTH_ECORRUPT) {
+		pthread_mutex_lock(&s->wmu);
+		pthread_mutex_unlock(&s->wmu);
+		eb->msg[0] = 0;
+		err = hs_build_profile(t->dict, false, acc, &meta, out, eb);
+	}
+	goto out;
+dbfail:
+	err = dberr(c->db, eb, "get");
+out:
+	if (err && info)
+		hearth_profile_info_free(info);
+	if (have_meta)
+		hs_meta_free(&meta);
+	hs_acc_free(acc);
+	pool_put(s, c);
+	return err;
+}
+
+/* ---- rollups ---- */
+
+/* Builds one bucket's rollup (the caller holds wmu, in a transaction). */
+static hearth_err build_rollup(sq *s, tenant *t, sseries *x, int level, int64_t bucket, bool *built,
+			       hearth_errbuf *eb)
+{
+	conn *c = &s->w;
+	*built = false;
+	gather g = {.c = c, .x = x, .eb = eb, .skip_level = level};
+	if (!(g.acc = hs_acc_new(x->nst, true)))
+		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	hs_out blk = {0}, meta = {0};
+	hearth_err err = g_cover(&g, level - 1, bucket, bucket + level_size[level]);
+	sqlite3_stmt *q;
+	if (err)
+		goto out;
+	/* Nothing to gain from a rollup of one profile (or of one lower
+	 * rollup that already holds them all). */
+	if (!g.have_meta || g_count(&g) < 2)
+		goto out;
+	if ((err = hs_block_encode(g.acc, true, &blk)))
+		goto oom;
+	hs_meta_encode(&g.meta, &meta);
+	if (meta.oom)
+		goto oom;
+	if (!(q = stmt(c, S_ROLLUP_INS))) {
+		err = dberr(c->db, eb, "rollup");
+		goto out;
+	}
+	sqlite3_bind_int64(q, 1, x->id);
+	sqlite3_bind_int64(q, 2, level);
+	sqlite3_bind_int64(q, 3, bucket);
+	sqlite3_bind_int64(q, 4, t->id);
+	sqlite3_bind_int64(q, 5, g_count(&g));
+	sqlite3_bind_int64(q, 6, (int64_t)(blk.n + meta.n));
+	sqlite3_bind_blob(q, 7, meta.p, (int)meta.n, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 8, blk.p, (int)blk.n, SQLITE_STATIC);
+	if (!(err = bind_step_done(c, q, eb, "rollup")))
+		*built = true;
+	goto out;
+oom:
+	err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+out:
+	if (g.have_meta)
+		hs_meta_free(&g.meta);
+	hs_acc_free(g.acc);
+	hs_out_free(&blk);
+	hs_out_free(&meta);
+	return err;
+}
+
+static sseries *find_series_id(tenant *t, int64_t id)
+{
+	sseries *x = NULL;
+	pthread_rwlock_rdlock(&t->lock);
+	for (size_t i = 0; i < t->nseries && !x; i++)
+		if (t->series[i]->id == id)
+			x = t->series[i];
+	pthread_rwlock_unlock(&t->lock);
+	return x;
+}
+
+static hearth_err sq_compact(void *be, int64_t now, size_t *nbuilt, hearth_errbuf *eb)
+{
+	sq *s = be;
+	conn *c = &s->w;
+	hearth_err err = HEARTH_OK;
+	for (int level = 0; level < NLEVELS && !err; level++) {
+		for (;;) {
+			/* Due: buckets that ended. */
+			int64_t due = now - level_size[level];
+			typedef struct {
+				int64_t series, bucket, tenant;
+			} job;
+			job jobs[64];
+			size_t nj = 0;
+			pthread_mutex_lock(&s->wmu);
+			sqlite3_stmt *q = stmt(c, S_DIRTY_DUE);
+			if (!q) {
+				err = dberr(c->db, eb, "rollups");
+				pthread_mutex_unlock(&s->wmu);
+				break;
+			}
+			sqlite3_bind_int64(q, 1, level);
+			sqlite3_bind_int64(q, 2, due);
+			int rc;
+			while ((rc = sqlite3_step(q)) == SQLITE_ROW && nj < 64) {
+				jobs[nj].series = sqlite3_column_int64(q, 0);
+				jobs[nj].bucket = sqlite3_column_int64(q, 1);
+				jobs[nj].tenant = sqlite3_column_int64(q, 2);
+				nj++;
+			}
+			sqlite3_reset(q);
+			pthread_mutex_unlock(&s->wmu);
+			if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+				err = dberr(c->db, eb, "rollups");
+				break;
+			}
+			if (!nj)
+				break;
+			/* One transaction per bucket; puts run in between. */
+			for (size_t j = 0; j < nj && !err; j++) {
+				pthread_mutex_lock(&s->wmu);
+				tenant *t = NULL;
+				sseries *x = NULL;
+				bool built = false;
+				err = tenant_get(s, jobs[j].tenant, true, &t, eb);
+				if (!err && t)
+					x = find_series_id(t, jobs[j].series);
+				if (!err && !(err = exec_simple(c, S_BEGIN_IMM, eb))) {
+					if (x)
+						err = build_rollup(s, t, x, level, jobs[j].bucket,
+								   &built, eb);
+					if (!err && (q = stmt(c, S_DIRTY_DEL))) {
+						sqlite3_bind_int64(q, 1, jobs[j].series);
+						sqlite3_bind_int64(q, 2, level);
+						sqlite3_bind_int64(q, 3, jobs[j].bucket);
+						err = bind_step_done(c, q, eb, "rollups");
+					} else if (!err) {
+						err = dberr(c->db, eb, "rollups");
+					}
+					if (!err)
+						err = exec_simple(c, S_COMMIT, eb);
+					if (err)
+						rollback(c);
+				}
+				if (!err && x && x->dirty_bucket[level] == jobs[j].bucket)
+					x->dirty_bucket[level] = INT64_MIN;
+				if (!err && built)
+					(*nbuilt)++;
+				pthread_mutex_unlock(&s->wmu);
+			}
+			if (nj < 64)
+				break;
+		}
+	}
+	return err;
+}
+
+/* ---- retention ---- */
+
+static hearth_err sq_sweep(void *be, int64_t now, size_t *deleted, hearth_errbuf *eb)
+{
+	sq *s = be;
+	conn *c = &s->w;
+	hearth_err err = HEARTH_OK;
+	int64_t *ten = NULL, *ret = NULL;
+	size_t nt = 0, cap = 0, cap2 = 0;
+	pthread_mutex_lock(&s->wmu);
+	sqlite3_stmt *q = stmt(c, S_TENANTS_ALL);
+	int rc = SQLITE_ERROR;
+	if (q) {
+		while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+			size_t c2 = cap2;
+			if (!HEARTH_GROW(ten, nt, cap, 1) || !HEARTH_GROW(ret, nt, c2, 1)) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			cap2 = c2;
+			ten[nt] = sqlite3_column_int64(q, 0);
+			ret[nt] = sqlite3_column_int64(q, 1);
+			nt++;
+		}
+		sqlite3_reset(q);
+	}
+	if (rc != SQLITE_DONE)
+		err = rc == SQLITE_NOMEM ? hearth_seterr(eb, HEARTH_ENOMEM, "out of memory")
+					 : dberr(c->db, eb, "sweep");
+	pthread_mutex_unlock(&s->wmu);
+	for (size_t i = 0; i < nt && !err; i++) {
+		int64_t cutoff = now - (ret[i] ? ret[i] : s->cfg.retention_nanos);
+		for (;;) {
+			/* One small transaction per batch: a kill loses at most a
+			 * batch, which the next sweep deletes. */
+			pthread_mutex_lock(&s->wmu);
+			tenant *t = NULL;
+			size_t nb = 0;
+			if ((err = tenant_get(s, ten[i], true, &t, eb)) ||
+			    (err = exec_simple(c, S_BEGIN_IMM, eb))) {
+				pthread_mutex_unlock(&s->wmu);
+				break;
+			}
+			typedef struct {
+				int64_t id, series, time;
+			} row;
+			row rows[256];
+			if (!(q = stmt(c, S_SWEEP_SEL))) {
+				err = dberr(c->db, eb, "sweep");
+				goto batch_end;
+			}
+			sqlite3_bind_int64(q, 1, ten[i]);
+			sqlite3_bind_int64(q, 2, cutoff);
+			while ((rc = sqlite3_step(q)) == SQLITE_ROW && nb < 256) {
+				rows[nb].id = sqlite3_column_int64(q, 0);
+				rows[nb].series = sqlite3_column_int64(q, 1);
+				rows[nb].time = sqlite3_column_int64(q, 2);
+				nb++;
+			}
+			sqlite3_reset(q);
+			if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+				err = dberr(c->db, eb, "sweep");
+				goto batch_end;
+			}
+			for (size_t k = 0; k < nb && !err; k++) {
+				if (!(q = stmt(c, S_PROF_DEL))) {
+					err = dberr(c->db, eb, "sweep");
+					break;
+				}
+				sqlite3_bind_int64(q, 1, rows[k].id);
+				if ((err = bind_step_done(c, q, eb, "sweep")))
+					break;
+				if (!(q = stmt(c, S_BLOCK_DEL))) {
+					err = dberr(c->db, eb, "sweep");
+					break;
+				}
+				sqlite3_bind_int64(q, 1, rows[k].id);
+				if ((err = bind_step_done(c, q, eb, "sweep")))
+					break;
+				sseries *x = t ? find_series_id(t, rows[k].series) : NULL;
+				if (x)
+					err = invalidate(c, t, x, rows[k].time, false, eb);
+			}
+		batch_end:
+			if (!err)
+				err = exec_simple(c, S_COMMIT, eb);
+			if (err)
+				rollback(c);
+			else
+				*deleted += nb;
+			if (!err && t) {
+				/* Invalidated buckets are not known dirty any more. */
+				pthread_rwlock_rdlock(&t->lock);
+				for (size_t k = 0; k < t->nseries; k++)
+					for (int l = 0; l < NLEVELS; l++)
+						t->series[k]->dirty_bucket[l] = INT64_MIN;
+				pthread_rwlock_unlock(&t->lock);
+			}
+			pthread_mutex_unlock(&s->wmu);
+			if (err || nb < 256)
+				break;
+		}
+	}
+	free(ten);
+	free(ret);
+	/* Rollups of buckets left empty are dropped by compact (it finds
+	 * nothing to build); the freed pages go back to the file system. */
+	if (!err && *deleted) {
+		size_t built;
+		err = sq_compact(s, now, &built, eb);
+		pthread_mutex_lock(&s->wmu);
+		if (!err && sqlite3_exec(c->db, "PRAGMA incremental_vacuum;", NULL, NULL, NULL) !=
+				SQLITE_OK)
+			err = dberr(c->db, eb, "vacuum");
+		sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+		pthread_mutex_unlock(&s->wmu);
+	}
+	return err;
+}
+
+static hearth_err sq_usage(void *be, int64_t tenant_id, hearth_usage *out, hearth_errbuf *eb)
+{
+	sq *s = be;
+	conn *c = pool_get(s, eb);
+	if (!c)
+		return HEARTH_EIO;
+	hearth_err err = exec_simple(c, S_BEGIN, eb);
+	sqlite3_stmt *q;
+	if (!err && (q = stmt(c, S_USAGE_PROF))) {
+		sqlite3_bind_int64(q, 1, tenant_id);
+		if (sqlite3_step(q) == SQLITE_ROW) {
+			out->profiles = sqlite3_column_int64(q, 0);
+			out->bytes = sqlite3_column_int64(q, 1);
+			out->oldest_nanos = sqlite3_column_int64(q, 2);
+			out->newest_nanos = sqlite3_column_int64(q, 3);
+		}
+		sqlite3_reset(q);
+	}
+	if (!err && (q = stmt(c, S_USAGE_ROLL))) {
+		sqlite3_bind_int64(q, 1, tenant_id);
+		if (sqlite3_step(q) == SQLITE_ROW)
+			out->bytes += sqlite3_column_int64(q, 0);
+		sqlite3_reset(q);
+	}
+	if (!err && (q = stmt(c, S_USAGE_SERIES))) {
+		sqlite3_bind_int64(q, 1, tenant_id);
+		if (sqlite3_step(q) == SQLITE_ROW)
+			out->series = sqlite3_column_int64(q, 0);
+		sqlite3_reset(q);
+	}
+	pool_put(s, c);
+	return err;
+}
+
+const hearth_store_ops hearth_store_sqlite_ops = {
+    .name = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .tenant_ensure = sq_tenant_ensure,
+    .tenant_name = sq_tenant_name,
+    .tenant_set_retention = sq_tenant_set_retention,
+    .token_insert = sq_token_insert,
+    .token_lookup = sq_token_lookup,
+    .token_list = sq_token_list,
+    .token_revoke = sq_token_revoke,
+    .put = sq_put,
+    .services = sq_services,
+    .types = sq_types,
+    .label_names = sq_label_names,
+    .label_values = sq_label_values,
+    .series = sq_series,
+    .merge = sq_merge,
+    .list = sq_list,
+    .get = sq_get,
+    .sweep = sq_sweep,
+    .compact = sq_compact,
+    .usage = sq_usage,
+};

@@ -1,0 +1,570 @@
+/* The service's store (lib/store/), checked against hearth's own merge and
+ * reports on real profiles (tests/data and ../shared/corpus):
+ *  - a merge of stored profiles reports what hearth_merge of the same files
+ *    reports (top, every sample type), snapshots averaged per profile;
+ *  - a profile read back reports as the pushed one (top, traces, tags);
+ *  - series totals equal each profile's totals;
+ *  - rollups give the same merges as single profiles, across bucket edges,
+ *    late arrivals and retention;
+ *  - tenants see nothing of each other; tokens authenticate and revoke;
+ *  - a store killed at random moments opens consistent. */
+#include <dirent.h>
+#include <math.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "hearth/io.h"
+#include "hearth/options.h"
+#include "hearth/report.h"
+#include "hearth/sources.h"
+#include "store/store.h"
+
+#define SEC 1000000000LL
+#define MIN (60 * SEC)
+#define HOUR (60 * MIN)
+#define DAY (24 * HOUR)
+/* A fixed day, aligned to a day, in the past of any clock this runs on. */
+#define T0 (1700006400LL * SEC)
+
+static char tmpdir[256];
+
+static void data_path(char *out, size_t n, const char *name)
+{
+	const char *f = __FILE__, *slash = strrchr(f, '/');
+	int dirlen = slash ? (int)(slash - f) : 1;
+	snprintf(out, n, "%.*s/../data/%s", dirlen, slash ? f : ".", name);
+}
+
+static hearth_profile *load(const char *name)
+{
+	char path[4096];
+	hearth_profile *p = NULL;
+	hearth_errbuf eb = {{0}};
+	data_path(path, sizeof(path), name);
+	if (hearth_read_file(path, NULL, &p, &eb))
+		fail_msg("%s: %s", path, eb.msg);
+	return p;
+}
+
+static hearth_store *open_store(const char *sub)
+{
+	char dir[512];
+	snprintf(dir, sizeof(dir), "%s/%s", tmpdir, sub);
+	hearth_store *st = NULL;
+	hearth_errbuf eb = {{0}};
+	if (hearth_store_open(dir, NULL, &st, &eb))
+		fail_msg("open %s: %s", dir, eb.msg);
+	return st;
+}
+
+static int64_t tenant(hearth_store *st, const char *name)
+{
+	int64_t t = 0;
+	hearth_errbuf eb = {{0}};
+	if (hearth_store_tenant_ensure(st, name, &t, &eb))
+		fail_msg("tenant: %s", eb.msg);
+	return t;
+}
+
+/* A report of p (a copy is taken) as text. */
+static char *report(const hearth_profile *p, hearth_cmd cmd, const char *sample_index)
+{
+	hearth_opts o;
+	hearth_opts_init(&o);
+	o.sample_index = sample_index;
+	o.nodecount = 100000;
+	hearth_report *r = NULL;
+	hearth_errbuf eb = {{0}};
+	hearth_profile *c = hearth_profile_clone(p);
+	assert_non_null(c);
+	if (hearth_report_new(c, &o, cmd, &r, &eb))
+		fail_msg("report: %s", eb.msg);
+	hearth_buf b = {0};
+	hearth_err err = cmd == HEARTH_CMD_TOP	    ? hearth_report_top(r, &b, &eb)
+			 : cmd == HEARTH_CMD_TRACES ? hearth_report_traces(r, &b, &eb)
+						    : hearth_report_tags(r, &b, &eb);
+	if (err)
+		fail_msg("report: %s", eb.msg);
+	hearth_report_free(r);
+	char *s = strdup(b.data ? b.data : "");
+	hearth_buf_free(&b);
+	return s;
+}
+
+static void assert_same_report(const hearth_profile *a, const hearth_profile *b, hearth_cmd cmd,
+			       const char *si)
+{
+	char *x = report(a, cmd, si), *y = report(b, cmd, si);
+	if (strcmp(x, y)) {
+		fprintf(stderr, "--- expected (%s)\n%s\n--- got\n%s\n", si ? si : "", x, y);
+		fail_msg("reports differ");
+	}
+	free(x);
+	free(y);
+}
+
+static int64_t put(hearth_store *st, int64_t t, const hearth_profile *p, const char *service,
+		   const char *type, int64_t time, const hearth_kv *labels, size_t nlabels)
+{
+	hearth_profile *c = hearth_profile_clone(p);
+	c->time_nanos = time;
+	hearth_put_meta m = {
+	    .service = service, .type = type, .labels = labels, .nlabels = nlabels};
+	int64_t id = 0;
+	hearth_errbuf eb = {{0}};
+	if (hearth_store_put(st, t, c, &m, &id, &eb))
+		fail_msg("put: %s", eb.msg);
+	hearth_profile_free(c);
+	assert_true(id > 0);
+	return id;
+}
+
+static hearth_profile *merge(hearth_store *st, int64_t t, const char *sel, const char *type,
+			     int64_t from, int64_t until, size_t *n)
+{
+	hearth_selector s;
+	hearth_errbuf eb = {{0}};
+	if (hearth_selector_parse(sel, &s, &eb))
+		fail_msg("selector: %s", eb.msg);
+	hearth_profile *p = NULL;
+	if (hearth_store_merge(st, t, &s, type, from, until, &p, n, &eb))
+		fail_msg("merge: %s", eb.msg);
+	hearth_selector_free(&s);
+	return p;
+}
+
+/* What the store's merge must equal: hearth_merge of the same profiles,
+ * snapshots scaled by 1/n (one series). */
+static hearth_profile *reference(hearth_profile **ps, int n)
+{
+	hearth_profile *m = NULL;
+	hearth_errbuf eb = {{0}};
+	if (hearth_merge(ps, n, &m, &eb))
+		fail_msg("merge: %s", eb.msg);
+	/* Averaged sample types scaled as hearth_profile_scale does, the
+	 * others left summed; samples left all zero dropped. */
+	size_t w = 0, nt = m->nsample_types;
+	for (size_t i = 0; i < m->nsamples; i++) {
+		int64_t *v = m->values + i * nt;
+		bool keep = false;
+		for (size_t k = 0; k < nt; k++) {
+			if (hearth_store_aggregation(hearth_s(m, m->sample_types[k].type)) ==
+			    HEARTH_AGG_AVERAGE)
+				v[k] = (int64_t)llround((double)v[k] * (1.0 / n));
+			keep |= v[k] != 0;
+		}
+		if (!keep)
+			continue;
+		if (w != i) {
+			m->samples[w] = m->samples[i];
+			memmove(m->values + w * nt, v, nt * sizeof(int64_t));
+		}
+		w++;
+	}
+	m->nsamples = w;
+	return m;
+}
+
+static void check_all_types(const hearth_profile *want, const hearth_profile *got)
+{
+	for (uint32_t k = 0; k < want->nsample_types; k++)
+		assert_same_report(want, got, HEARTH_CMD_TOP,
+				   hearth_s(want, want->sample_types[k].type));
+}
+
+/* ---- tests ---- */
+
+static void test_selector(void **state)
+{
+	(void)state;
+	hearth_selector s;
+	hearth_errbuf eb = {{0}};
+	hearth_kv l[] = {{"env", "prod-eu"}, {"pod", "a1"}};
+	assert_int_equal(
+	    hearth_selector_parse("{service=\"api\",env=~\"prod.*\",pod!=\"x\"}", &s, &eb),
+	    HEARTH_OK);
+	assert_int_equal(s.n, 3);
+	assert_true(hearth_selector_match(&s, "api", "cpu", l, 2));
+	assert_false(hearth_selector_match(&s, "web", "cpu", l, 2));
+	hearth_selector_free(&s);
+	/* Anchored: "prod" alone does not match "prod-eu". */
+	assert_int_equal(hearth_selector_parse("{env=~\"prod\"}", &s, &eb), HEARTH_OK);
+	assert_false(hearth_selector_match(&s, "api", "cpu", l, 2));
+	hearth_selector_free(&s);
+	/* A pattern may not escape the anchors. */
+	assert_int_equal(hearth_selector_parse("{env=~\"x)|(.*\"}", &s, &eb), HEARTH_EINVAL);
+	/* Pyroscope's form. */
+	assert_int_equal(hearth_selector_parse("my.app.cpu{pod=\"a1\"}", &s, &eb), HEARTH_OK);
+	assert_true(hearth_selector_match(&s, "my.app", "cpu", l, 2));
+	assert_false(hearth_selector_match(&s, "my.app", "heap", l, 2));
+	hearth_selector_free(&s);
+	/* Absent labels are "" as in Prometheus. */
+	assert_int_equal(hearth_selector_parse("{zone=\"\"}", &s, &eb), HEARTH_OK);
+	assert_true(hearth_selector_match(&s, "api", "cpu", l, 2));
+	hearth_selector_free(&s);
+	assert_int_equal(hearth_selector_parse("", &s, &eb), HEARTH_OK);
+	assert_true(hearth_selector_match(&s, "api", "cpu", NULL, 0));
+	hearth_selector_free(&s);
+	const char *bad[] = {
+	    "{",	  "{a}",	"{a=}",		 "{a=\"x}", "{a=\"x\" b=\"y\"}",
+	    "{1a=\"x\"}", "{a=~\"(\"}", "{a=\"x\"} junk"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		eb.msg[0] = 0;
+		assert_int_equal(hearth_selector_parse(bad[i], &s, &eb), HEARTH_EINVAL);
+		assert_non_null(strstr(eb.msg, "selector"));
+	}
+}
+
+static void test_tokens(void **state)
+{
+	(void)state;
+	hearth_store *st = open_store("tokens");
+	hearth_errbuf eb = {{0}};
+	int64_t a = tenant(st, "alice"), b = tenant(st, "bob");
+	assert_int_equal(tenant(st, "alice"), a);
+	assert_true(a != b);
+	char tok[HEARTH_TOKEN_LEN + 1], tok2[HEARTH_TOKEN_LEN + 1];
+	int64_t id, id2, t;
+	unsigned sc;
+	assert_int_equal(hearth_store_token_create(st, a, HEARTH_SCOPE_PUSH | HEARTH_SCOPE_READ,
+						   "ci", tok, &id, &eb),
+			 HEARTH_OK);
+	assert_int_equal(strlen(tok), HEARTH_TOKEN_LEN);
+	assert_int_equal(hearth_store_token_create(st, b, HEARTH_SCOPE_READ, NULL, tok2, &id2, &eb),
+			 HEARTH_OK);
+	assert_int_equal(hearth_store_token_auth(st, tok, &t, &sc, &eb), HEARTH_OK);
+	assert_int_equal(t, a);
+	assert_int_equal(sc, HEARTH_SCOPE_PUSH | HEARTH_SCOPE_READ);
+	assert_int_equal(hearth_store_token_auth(st, tok2, &t, &sc, &eb), HEARTH_OK);
+	assert_int_equal(t, b);
+	/* Wrong, malformed, and one character off: the same answer. */
+	char wrong[HEARTH_TOKEN_LEN + 1];
+	strcpy(wrong, tok);
+	wrong[10] = wrong[10] == 'A' ? 'B' : 'A';
+	const char *bads[] = {wrong, "", "hth_", "Bearer x", tok + 1};
+	for (size_t i = 0; i < 5; i++) {
+		eb.msg[0] = 0;
+		assert_int_equal(hearth_store_token_auth(st, bads[i], &t, &sc, &eb), HEARTH_EINVAL);
+		assert_string_equal(eb.msg, "invalid token");
+		assert_int_equal(t, 0);
+	}
+	/* Only the hash is stored. */
+	hearth_token_info info[8];
+	size_t n;
+	assert_int_equal(hearth_store_token_list(st, a, info, 8, &n, &eb), HEARTH_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(info[0].id, id);
+	assert_string_equal(info[0].description, "ci");
+	assert_true(strlen(info[0].prefix) < 12 && !strncmp(tok, info[0].prefix, 8));
+	/* Another tenant's token cannot be revoked or seen. */
+	assert_int_equal(hearth_store_token_revoke(st, b, id, &eb), HEARTH_EINVAL);
+	assert_non_null(strstr(eb.msg, "not found"));
+	assert_int_equal(hearth_store_token_list(st, b, info, 8, &n, &eb), HEARTH_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(info[0].id, id2);
+	assert_int_equal(hearth_store_token_revoke(st, a, id, &eb), HEARTH_OK);
+	eb.msg[0] = 0;
+	assert_int_equal(hearth_store_token_auth(st, tok, &t, &sc, &eb), HEARTH_EINVAL);
+	assert_string_equal(eb.msg, "invalid token");
+	assert_int_equal(hearth_store_token_list(st, a, info, 8, &n, &eb), HEARTH_OK);
+	assert_true(info[0].revoked);
+	unsigned s;
+	assert_int_equal(hearth_scopes_parse("push,read", &s, &eb), HEARTH_OK);
+	assert_int_equal(s, HEARTH_SCOPE_PUSH | HEARTH_SCOPE_READ);
+	assert_int_equal(hearth_scopes_parse("push,root", &s, &eb), HEARTH_EINVAL);
+	char buf[32];
+	hearth_scopes_format(HEARTH_SCOPE_READ | HEARTH_SCOPE_ADMIN, buf, sizeof(buf));
+	assert_string_equal(buf, "read,admin");
+	hearth_store_close(st);
+	/* Tokens survive a reopen (the file is the truth). */
+	st = open_store("tokens");
+	assert_int_equal(hearth_store_token_auth(st, tok2, &t, &sc, &eb), HEARTH_OK);
+	assert_int_equal(t, b);
+	hearth_store_close(st);
+}
+
+static const char *const kinds[] = {
+    "leaky.cpu.pb.gz",	 "leaky.heap.pb.gz",	 "leaky.goroutine.pb.gz",     "leaky.block.pb.gz",
+    "leaky.mutex.pb.gz", "searchsvc.heap.pb.gz", "leaky.series.01.cpu.pb.gz",
+};
+
+/* Each kind of profile: get() reads back what was put (top on every sample
+ * type, traces, tags); the merge of the same profile pushed three times
+ * equals hearth_merge of the three (snapshots averaged). */
+static void test_roundtrip(void **state)
+{
+	(void)state;
+	hearth_store *st = open_store("roundtrip");
+	int64_t t = tenant(st, "alice");
+	hearth_errbuf eb = {{0}};
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		hearth_profile *p = load(kinds[i]);
+		char svc[64];
+		snprintf(svc, sizeof(svc), "svc%zu", i);
+		p->time_nanos = T0 + (int64_t)i * MIN;
+		int64_t id = put(st, t, p, svc, NULL, p->time_nanos, NULL, 0);
+		hearth_profile *g = NULL;
+		hearth_profile_info info;
+		assert_int_equal(hearth_store_get(st, t, id, &g, &info, &eb), HEARTH_OK);
+		assert_string_equal(info.service, svc);
+		assert_int_equal(info.time_nanos, p->time_nanos);
+		assert_int_equal(info.ntotals, p->nsample_types);
+		for (uint32_t k = 0; k < p->nsample_types; k++) {
+			int64_t sum = 0;
+			for (size_t s = 0; s < p->nsamples; s++)
+				sum += hearth_sample_values(p, s)[k];
+			assert_int_equal(info.totals[k], sum);
+		}
+		check_all_types(p, g);
+		assert_same_report(p, g, HEARTH_CMD_TRACES, NULL);
+		assert_same_report(p, g, HEARTH_CMD_TAGS, NULL);
+		assert_int_equal(g->ncomments, p->ncomments);
+		assert_int_equal(g->period, p->period);
+		assert_int_equal(g->duration_nanos, p->duration_nanos);
+		/* The same bytes of profile.proto, after both are re-encoded by
+		 * one writer (the ids are renumbered). */
+		hearth_profile_info_free(&info);
+		hearth_profile_free(g);
+
+		/* Two more, a minute apart, then the merge of the three. */
+		hearth_profile *ps[3] = {p, hearth_profile_clone(p), hearth_profile_clone(p)};
+		hearth_profile_scale(ps[1], 3);
+		hearth_profile_scale(ps[2], 0.5);
+		put(st, t, ps[1], svc, NULL, p->time_nanos + 10 * MIN, NULL, 0);
+		put(st, t, ps[2], svc, NULL, p->time_nanos + 20 * MIN, NULL, 0);
+		const char *type = hearth_profile_type_guess(p);
+		char sel[128];
+		snprintf(sel, sizeof(sel), "{service=\"%s\"}", svc);
+		size_t n = 0;
+		hearth_profile *m = merge(st, t, sel, type, T0, T0 + DAY, &n);
+		assert_int_equal(n, 3);
+		hearth_profile *want = reference(ps, 3);
+		check_all_types(want, m);
+		hearth_profile_free(want);
+		hearth_profile_free(m);
+		for (int k = 0; k < 3; k++)
+			hearth_profile_free(ps[k]);
+	}
+	hearth_store_close(st);
+}
+
+static void test_queries(void **state)
+{
+	(void)state;
+	hearth_store *st = open_store("queries");
+	int64_t a = tenant(st, "alice"), b = tenant(st, "bob");
+	hearth_errbuf eb = {{0}};
+	hearth_profile *cpu = load("leaky.cpu.pb.gz"), *heap = load("leaky.heap.pb.gz");
+	hearth_kv prod[] = {{"env", "prod"}, {"pod", "p1"}};
+	hearth_kv dev[] = {{"env", "dev"}, {"pod", "d1"}};
+	int64_t ids[12];
+	for (int i = 0; i < 6; i++) {
+		ids[2 * i] = put(st, a, cpu, "api", NULL, T0 + i * MIN, prod, 2);
+		ids[2 * i + 1] = put(st, a, cpu, "api", NULL, T0 + i * MIN, dev, 2);
+	}
+	put(st, a, heap, "api", NULL, T0, prod, 2);
+	put(st, a, cpu, "db", NULL, T0 + HOUR, NULL, 0);
+	hearth_strlist l;
+	assert_int_equal(hearth_store_services(st, a, T0, T0 + DAY, &l, &eb), HEARTH_OK);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.v[0], "api");
+	assert_string_equal(l.v[1], "db");
+	hearth_strlist_free(&l);
+	/* The range counts: db's only profile is an hour in. */
+	assert_int_equal(hearth_store_services(st, a, T0, T0 + 30 * MIN, &l, &eb), HEARTH_OK);
+	assert_int_equal(l.n, 1);
+	hearth_strlist_free(&l);
+	hearth_typelist tl;
+	assert_int_equal(hearth_store_types(st, a, "api", T0, T0 + DAY, &tl, &eb), HEARTH_OK);
+	assert_int_equal(tl.n, 2);
+	for (size_t i = 0; i < tl.n; i++) {
+		if (!strcmp(tl.v[i].type, "heap")) {
+			assert_int_equal(tl.v[i].nsample_types, 4);
+			assert_string_equal(tl.v[i].sample_types[tl.v[i].default_sample],
+					    "inuse_space/bytes");
+		} else {
+			assert_string_equal(tl.v[i].type, "cpu");
+			assert_string_equal(tl.v[i].sample_types[1], "cpu/nanoseconds");
+		}
+	}
+	hearth_typelist_free(&tl);
+	hearth_selector sel;
+	assert_int_equal(hearth_selector_parse("{service=\"api\"}", &sel, &eb), HEARTH_OK);
+	assert_int_equal(hearth_store_label_names(st, a, &sel, T0, T0 + DAY, &l, &eb), HEARTH_OK);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.v[0], "env");
+	hearth_strlist_free(&l);
+	assert_int_equal(hearth_store_label_values(st, a, &sel, "env", T0, T0 + DAY, &l, &eb),
+			 HEARTH_OK);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.v[0], "dev");
+	assert_string_equal(l.v[1], "prod");
+	hearth_strlist_free(&l);
+
+	/* Series: per minute, grouped by env; each point is the profile's
+	 * total of cpu/nanoseconds. */
+	int64_t cputotal = 0;
+	for (size_t s = 0; s < cpu->nsamples; s++)
+		cputotal += hearth_sample_values(cpu, s)[1];
+	const char *gb[] = {"env"};
+	hearth_serieslist sl;
+	assert_int_equal(
+	    hearth_store_series(st, a, &sel, "cpu", 1, T0, T0 + 10 * MIN, MIN, gb, 1, &sl, &eb),
+	    HEARTH_OK);
+	assert_int_equal(sl.n, 2);
+	for (size_t g = 0; g < sl.n; g++) {
+		assert_int_equal(sl.v[g].npoints, 10);
+		assert_string_equal(sl.v[g].labels[0].name, "env");
+		for (size_t k = 0; k < 10; k++) {
+			assert_int_equal(sl.v[g].has[k], k < 6);
+			assert_int_equal(sl.v[g].points[k], k < 6 ? cputotal : 0);
+		}
+	}
+	hearth_serieslist_free(&sl);
+	/* One group, 2-minute steps: two profiles of each env per step. */
+	assert_int_equal(hearth_store_series(st, a, &sel, "cpu", 1, T0, T0 + 6 * MIN, 2 * MIN, NULL,
+					     0, &sl, &eb),
+			 HEARTH_OK);
+	assert_int_equal(sl.n, 1);
+	assert_int_equal(sl.v[0].npoints, 3);
+	for (size_t k = 0; k < 3; k++)
+		assert_int_equal(sl.v[0].points[k], 4 * cputotal);
+	hearth_serieslist_free(&sl);
+	hearth_selector_free(&sel);
+
+	/* List: newest first, 5 a page, every cpu profile of api once. */
+	assert_int_equal(hearth_selector_parse("{service=\"api\",env=~\"prod|dev\"}", &sel, &eb),
+			 HEARTH_OK);
+	int64_t cursor = 0, seen = 0, last_time = INT64_MAX;
+	bool found[12] = {0};
+	do {
+		hearth_profilelist pl;
+		assert_int_equal(
+		    hearth_store_list(st, a, &sel, "cpu", T0, T0 + DAY, cursor, 5, &pl, &eb),
+		    HEARTH_OK);
+		assert_true(pl.n <= 5);
+		for (size_t i = 0; i < pl.n; i++) {
+			assert_true(pl.v[i].time_nanos <= last_time);
+			last_time = pl.v[i].time_nanos;
+			assert_string_equal(pl.v[i].type, "cpu");
+			assert_int_equal(pl.v[i].totals[1], cputotal);
+			assert_int_equal(pl.v[i].nlabels, 2);
+			for (int k = 0; k < 12; k++)
+				if (ids[k] == pl.v[i].id) {
+					assert_false(found[k]);
+					found[k] = true;
+				}
+			seen++;
+		}
+		cursor = pl.next_cursor;
+		hearth_profilelist_free(&pl);
+	} while (cursor);
+	assert_int_equal(seen, 12);
+	for (int k = 0; k < 12; k++)
+		assert_true(found[k]);
+	hearth_selector_free(&sel);
+
+	/* Idempotent ingest. */
+	hearth_put_meta m = {.service = "api", .ingest_id = "upload-1"};
+	int64_t i1, i2;
+	assert_int_equal(hearth_store_put(st, a, cpu, &m, &i1, &eb), HEARTH_OK);
+	assert_int_equal(hearth_store_put(st, a, cpu, &m, &i2, &eb), HEARTH_OK);
+	assert_int_equal(i1, i2);
+	/* The same key in another tenant is another profile. */
+	assert_int_equal(hearth_store_put(st, b, cpu, &m, &i2, &eb), HEARTH_OK);
+	assert_true(i1 != i2);
+
+	/* Bad metadata stores nothing. */
+	hearth_kv badl[] = {{"service", "x"}};
+	hearth_put_meta bm = {.service = "api", .labels = badl, .nlabels = 1};
+	assert_int_equal(hearth_store_put(st, a, cpu, &bm, &i2, &eb), HEARTH_EINVAL);
+	hearth_put_meta bm2 = {.service = ""};
+	assert_int_equal(hearth_store_put(st, a, cpu, &bm2, &i2, &eb), HEARTH_EINVAL);
+
+	/* Isolation: bob sees none of alice's services, labels, values, ids. */
+	assert_int_equal(hearth_store_services(st, b, 0, INT64_MAX, &l, &eb), HEARTH_OK);
+	assert_int_equal(l.n, 1); /* his own upload-1 */
+	hearth_strlist_free(&l);
+	assert_int_equal(hearth_store_label_names(st, b, NULL, 0, INT64_MAX, &l, &eb), HEARTH_OK);
+	assert_int_equal(l.n, 0);
+	hearth_strlist_free(&l);
+	assert_int_equal(hearth_store_label_values(st, b, NULL, "env", 0, INT64_MAX, &l, &eb),
+			 HEARTH_OK);
+	assert_int_equal(l.n, 0);
+	hearth_strlist_free(&l);
+	for (int k = 0; k < 12; k++) {
+		hearth_profile *g = NULL;
+		eb.msg[0] = 0;
+		assert_int_equal(hearth_store_get(st, b, ids[k], &g, NULL, &eb), HEARTH_EINVAL);
+		assert_string_equal(eb.msg, "profile not found");
+		assert_null(g);
+	}
+	hearth_profile *g = NULL;
+	eb.msg[0] = 0;
+	assert_int_equal(hearth_store_get(st, a, 999999, &g, NULL, &eb), HEARTH_EINVAL);
+	assert_string_equal(eb.msg, "profile not found");
+	assert_int_equal(hearth_selector_parse("{service=\"api\"}", &sel, &eb), HEARTH_OK);
+	eb.msg[0] = 0;
+	assert_int_equal(hearth_store_merge(st, b, &sel, "cpu", T0, T0 + DAY, &g, NULL, &eb),
+			 HEARTH_EINVAL);
+	assert_string_equal(eb.msg, "no profiles in the range");
+	hearth_profilelist pl;
+	assert_int_equal(hearth_store_list(st, b, &sel, NULL, T0, T0 + DAY, 0, 100, &pl, &eb),
+			 HEARTH_OK);
+	assert_int_equal(pl.n, 0);
+	hearth_profilelist_free(&pl);
+	/* A tenant that does not exist sees nothing either. */
+	assert_int_equal(hearth_store_list(st, 12345, &sel, NULL, T0, T0 + DAY, 0, 100, &pl, &eb),
+			 HEARTH_OK);
+	assert_int_equal(pl.n, 0);
+	hearth_profilelist_free(&pl);
+	hearth_selector_free(&sel);
+	hearth_usage u;
+	assert_int_equal(hearth_store_usage(st, a, &u, &eb), HEARTH_OK);
+	assert_int_equal(u.profiles, 15);
+	assert_int_equal(u.series, 5);
+	assert_true(u.bytes > 0);
+	hearth_profile_free(cpu);
+	hearth_profile_free(heap);
+	hearth_store_close(st);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/hearth-test-store.XXXXXX");
+	if (!mkdtemp(tmpdir))
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_selector),
+	    cmocka_unit_test(test_tokens),
+	    cmocka_unit_test(test_roundtrip),
+	    cmocka_unit_test(test_queries),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
