@@ -57,5 +57,6 @@ int cmd_fetch(int argc, char **argv);
 int cmd_disasm(int argc, char **argv);
 int cmd_weblist(int argc, char **argv);
 int cmd_web(int argc, char **argv);
+int cmd_token(int argc, char **argv);
 
 #endif

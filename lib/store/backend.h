@@ -15,6 +15,8 @@ struct hearth_store_ops {
 	void (*close)(void *be);
 
 	hearth_err (*tenant_ensure)(void *be, const char *name, int64_t *tenant, hearth_errbuf *eb);
+	/* Not found: HEARTH_EINVAL "tenant not found". */
+	hearth_err (*tenant_lookup)(void *be, const char *name, int64_t *tenant, hearth_errbuf *eb);
 	hearth_err (*tenant_name)(void *be, int64_t tenant, char *name, size_t namen,
 				  hearth_errbuf *eb);
 	hearth_err (*tenant_set_retention)(void *be, int64_t tenant, int64_t retention_nanos,

@@ -456,6 +456,31 @@ out:
 	return err;
 }
 
+static hearth_err sq_tenant_lookup(void *be, const char *name, int64_t *id, hearth_errbuf *eb)
+{
+	sq *s = be;
+	conn *c = pool_get(s, eb);
+	if (!c)
+		return HEARTH_EIO;
+	hearth_err err = HEARTH_OK;
+	sqlite3_stmt *q = stmt(c, S_TENANT_GET);
+	if (!q) {
+		err = dberr(c->db, eb, "tenant");
+	} else {
+		sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+		int rc = sqlite3_step(q);
+		if (rc == SQLITE_ROW)
+			*id = sqlite3_column_int64(q, 0);
+		else if (rc == SQLITE_DONE)
+			err = hearth_seterr(eb, HEARTH_EINVAL, "tenant not found");
+		else
+			err = dberr(c->db, eb, "tenant");
+		sqlite3_reset(q);
+	}
+	pool_put(s, c);
+	return err;
+}
+
 static hearth_err sq_tenant_name(void *be, int64_t tenant_id, char *name, size_t namen,
 				 hearth_errbuf *eb)
 {
@@ -2324,6 +2349,7 @@ const hearth_store_ops hearth_store_sqlite_ops = {
     .open = sq_open,
     .close = sq_close,
     .tenant_ensure = sq_tenant_ensure,
+    .tenant_lookup = sq_tenant_lookup,
     .tenant_name = sq_tenant_name,
     .tenant_set_retention = sq_tenant_set_retention,
     .token_insert = sq_token_insert,

@@ -240,6 +240,15 @@ hearth_err hearth_store_tenant_ensure(hearth_store *st, const char *name, int64_
 	return st->ops->tenant_ensure(st->be, name, tenant, eb);
 }
 
+hearth_err hearth_store_tenant_lookup(hearth_store *st, const char *name, int64_t *tenant,
+				      hearth_errbuf *eb)
+{
+	*tenant = 0;
+	if (!valid_tenant_name(name))
+		return hearth_seterr(eb, HEARTH_EINVAL, "tenant not found");
+	return st->ops->tenant_lookup(st->be, name, tenant, eb);
+}
+
 hearth_err hearth_store_tenant_new(hearth_store *st, int64_t *tenant, char *name, size_t namen,
 				   hearth_errbuf *eb)
 {

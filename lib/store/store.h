@@ -84,6 +84,10 @@ void hearth_scopes_format(unsigned scopes, char *out, size_t n);
  * [A-Za-z0-9._-]).  *tenant receives its id (> 0). */
 hearth_err hearth_store_tenant_ensure(hearth_store *st, const char *name, int64_t *tenant,
 				      hearth_errbuf *eb);
+/* The tenant named name, which must exist: HEARTH_EINVAL "tenant not
+ * found" otherwise (hearth token list/revoke create nothing). */
+hearth_err hearth_store_tenant_lookup(hearth_store *st, const char *name, int64_t *tenant,
+				      hearth_errbuf *eb);
 /* A new tenant with a generated name ("t-" and 16 hex digits), for signup. */
 hearth_err hearth_store_tenant_new(hearth_store *st, int64_t *tenant, char *name, size_t namen,
 				   hearth_errbuf *eb);

@@ -42,6 +42,9 @@ static const char text[] =
 	"Collecting:\n"
 	"  fetch       every profile of a running Go program into a directory\n"
 	"\n"
+	"Service:\n"
+	"  token       create, list and revoke a tenant's tokens in a data directory\n"
+	"\n"
 	"  help        this text; `hearth <command> -h` tells more of each\n"
 	"\n"
 	"Exit status: 0 on success, 1 on bad input, 2 on bad usage.\n";
