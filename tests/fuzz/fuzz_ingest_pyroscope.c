@@ -11,8 +11,8 @@
 #include "fuzz_ingest_common.h"
 
 static const char *const queries[] = {
-    "name=app%7Benv%3Dprod%2C__session_id__%3D1%7D&from=1796290886157427020&until="
-    "1796290890219136999&spyName=gospy&sampleRate=100&units=samples&aggregationType=sum",
+    ("name=app%7Benv%3Dprod%2C__session_id__%3D1%7D&from=1796290886157427020&until="
+     "1796290890219136999&spyName=gospy&sampleRate=100&units=samples&aggregationType=sum"),
     "name=app.cpu%7Ba%3Db%7D&format=folded&sampleRate=100&units=samples",
     "name=app&format=lines&units=objects&aggregationType=average",
     "name=app.alloc_space&format=pprof",
