@@ -27,7 +27,7 @@ typedef struct {
 	size_t max_label_len;    /* bytes of a label value */
 } hearth_ingest_limits;
 
-#define HEARTH_INGEST_DEFAULT_MAX_BODY ((size_t)32 << 20)
+#define HEARTH_INGEST_DEFAULT_MAX_BODY ((size_t)16 << 20)
 #define HEARTH_INGEST_DEFAULT_MAX_DECOMPRESSED ((size_t)256 << 20)
 #define HEARTH_INGEST_DEFAULT_MAX_SAMPLES ((size_t)2000000)
 #define HEARTH_INGEST_DEFAULT_MAX_LOCATIONS ((size_t)1000000)
