@@ -190,21 +190,22 @@ done
 # headers (File, Time, Duration) name different sources; the table from
 # "Showing nodes" on must be the same.
 table() { sed -n '/^Showing nodes/,$p'; }
-compare_top() { # NAME SELECTOR TYPE DIR OPTS...
-	name=$1 sel=$2 t=$3 dir=$4
+compare_top() { # NAME SELECTOR TYPE DIR OPTS... (shell functions share variables: ct_*)
+	ct_name=$1 ct_sel=$2 ct_type=$3 ct_dir=$4
 	shift 4
-	"$hearth" top -nodecount=30 "$@" -type="$t" -from="$start" -until="$until" -token="$token" \
-		"$url/$sel" >"$tmp/top-server.txt" 2>"$tmp/top-server.err" ||
-		{ bad "$name: hearth top of the server" "$tmp/top-server.err"; return; }
-	"$hearth" top -nodecount=30 "$@" "$dir"/*.pb.gz >"$tmp/top-files.txt" 2>"$tmp/top-files.err" ||
-		{ bad "$name: hearth top of the files sent" "$tmp/top-files.err"; return; }
+	"$hearth" top -nodecount=30 "$@" -type="$ct_type" -from="$start" -until="$until" \
+		-token="$token" "$url/$ct_sel" >"$tmp/top-server.txt" 2>"$tmp/top-server.err" ||
+		{ bad "$ct_name: hearth top of the server" "$tmp/top-server.err"; return; }
+	"$hearth" top -nodecount=30 "$@" "$ct_dir"/*.pb.gz >"$tmp/top-files.txt" \
+		2>"$tmp/top-files.err" ||
+		{ bad "$ct_name: hearth top of the files sent" "$tmp/top-files.err"; return; }
 	table <"$tmp/top-server.txt" >"$tmp/a.txt"
 	table <"$tmp/top-files.txt" >"$tmp/b.txt"
 	if [ -s "$tmp/a.txt" ] && cmp -s "$tmp/a.txt" "$tmp/b.txt"; then
-		ok "$name: the server's merge = hearth top of what was sent"
+		ok "$ct_name: the server's merge = hearth top of what was sent"
 	else
 		diff "$tmp/a.txt" "$tmp/b.txt" >"$tmp/top.diff"
-		bad "$name: the server's merge differs from what was sent (< server, > files)" "$tmp/top.diff"
+		bad "$ct_name: the server's merge differs from what was sent (< server, > files)" "$tmp/top.diff"
 	fi
 }
 compare_top "sdkpush cpu" '{service="sdkpush"}' cpu "$tmp/sdk/cpu"
@@ -238,9 +239,9 @@ alloy_check() { # SERVICE DIR N [-json]
 	shift 3
 	if timeout 120 "$tmp/alloypush" -server "$url" -token "$token" -service "$svc" -n "$n" \
 		-cpu 1s -dump "$dir" "$@" >"$tmp/$svc.log" 2>&1; then
-		ok "alloypush $* ($svc): $n pushes accepted"
+		ok "alloypush ${*:-(protobuf)} ($svc): $n pushes accepted"
 	else
-		bad "alloypush $* ($svc)" "$tmp/$svc.log"
+		bad "alloypush ${*:-(protobuf)} ($svc)" "$tmp/$svc.log"
 		return
 	fi
 	sel="%7Bservice%3D%22$svc%22%7D"
