@@ -111,21 +111,13 @@ func main() {
 	runtime.SetMutexProfileFraction(5)
 	runtime.SetBlockProfileRate(5)
 
-	var client *http.Client
-	if *dump != "" {
-		if err := os.MkdirAll(*dump, 0o755); err != nil {
-			log.Fatal(err)
-		}
-		client = &http.Client{Transport: &tee{dir: *dump, next: http.DefaultTransport}}
-	}
-	p, err := pyroscope.Start(pyroscope.Config{
+	cfg := pyroscope.Config{
 		ApplicationName:   *app,
 		ServerAddress:     *server,
 		BasicAuthUser:     "hearth",
 		BasicAuthPassword: *token,
 		Tags:              map[string]string{"env": "test", "region": "eu-1"},
 		UploadRate:        *rate,
-		HTTPClient:        client,
 		Logger:            logger{*verbose},
 		ProfileTypes: []pyroscope.ProfileType{
 			pyroscope.ProfileCPU,
@@ -135,7 +127,16 @@ func main() {
 			pyroscope.ProfileMutexCount, pyroscope.ProfileMutexDuration,
 			pyroscope.ProfileBlockCount, pyroscope.ProfileBlockDuration,
 		},
-	})
+	}
+	if *dump != "" {
+		if err := os.MkdirAll(*dump, 0o755); err != nil {
+			log.Fatal(err)
+		}
+		// Only then: a nil *http.Client in the Config's interface field
+		// would be used, and panic, as a client.
+		cfg.HTTPClient = &http.Client{Transport: &tee{dir: *dump, next: http.DefaultTransport}}
+	}
+	p, err := pyroscope.Start(cfg)
 	if err != nil {
 		log.Fatal(err)
 	}
