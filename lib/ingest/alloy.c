@@ -188,7 +188,8 @@ static hearth_err add_series(ctx *c, const rlabel *labels, size_t nlabels, const
 			continue;
 		}
 		if (is(&l->name, "__name__")) {
-			for (size_t k = 0; k < sizeof(profile_names) / sizeof(profile_names[0]); k++)
+			for (size_t k = 0; k < sizeof(profile_names) / sizeof(profile_names[0]);
+			     k++)
 				if (is(&l->value, profile_names[k].name))
 					type = profile_names[k].type;
 			continue;
@@ -222,8 +223,9 @@ static hearth_err add_series(ctx *c, const rlabel *labels, size_t nlabels, const
 		char swhat[96];
 		snprintf(swhat, sizeof(swhat), "series %zu sample %zu", c->nseries, i);
 		if (c->b.n >= HEARTH_INGEST_MAX_ITEMS)
-			return hearth_seterr(eb, HEARTH_ETOOBIG, "%s: more than %d profiles in one "
-								 "push",
+			return hearth_seterr(eb, HEARTH_ETOOBIG,
+					     "%s: more than %d profiles in one "
+					     "push",
 					     swhat, HEARTH_INGEST_MAX_ITEMS);
 		hearth_ingest_item *it = hearth_ingest_add(&c->b);
 		if (!it)
@@ -269,8 +271,9 @@ static hearth_err decode_series(ctx *c, rd *r, hearth_errbuf *eb)
 		if (!key(r, &f, &w))
 			goto bad;
 		if (f == 1 || f == 2) {
-			if (!field_bytes(r, w, f == 1 ? "a label is not a message"
-						      : "a sample is not a message",
+			if (!field_bytes(r, w,
+					 f == 1 ? "a label is not a message"
+						: "a sample is not a message",
 					 &b, &n))
 				goto bad;
 			rd m = {r->base, b, b + n, r->eb, HEARTH_OK};
@@ -284,8 +287,9 @@ static hearth_err decode_series(ctx *c, rd *r, hearth_errbuf *eb)
 				if (!key(&m, &g, &v))
 					break;
 				if (g == 1 || g == 2) {
-					if (!field_bytes(&m, v, "a string or bytes field is not "
-								"length-delimited",
+					if (!field_bytes(&m, v,
+							 "a string or bytes field is not "
+							 "length-delimited",
 							 &x, &xn))
 						break;
 					if (f == 2 && g == 1)
@@ -414,7 +418,8 @@ static hearth_err decode_json(ctx *c, const uint8_t *d, size_t n, hearth_errbuf 
 	for (size_t i = 0; i < json_array_size(series); i++) {
 		json_t *s = json_array_get(series, i);
 		json_t *ls = json_object_get(s, "labels"), *ss = json_object_get(s, "samples");
-		if (!json_is_object(s) || (ls && !json_is_array(ls)) || (ss && !json_is_array(ss))) {
+		if (!json_is_object(s) || (ls && !json_is_array(ls)) ||
+		    (ss && !json_is_array(ss))) {
 			err = hearth_seterr(eb, HEARTH_EINVAL,
 					    "series %zu: not an object with \"labels\" and "
 					    "\"samples\" arrays",

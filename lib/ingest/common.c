@@ -156,16 +156,18 @@ hearth_err hearth_ingest_check_label(const char *name, size_t nn, const char *va
 		return hearth_seterr(eb, HEARTH_EINVAL,
 				     "%s: bad label name \"%.*s\" (1..%d bytes of "
 				     "[A-Za-z_][A-Za-z0-9_.]*)",
-				     what, nn > 64 ? 64 : (int)nn, name, HEARTH_INGEST_MAX_NAME_LEN);
-	if ((nn == 7 && memcmp(name, "service", 7) == 0) || (nn >= 2 && name[0] == '_' && name[1] == '_'))
+				     what, nn > 64 ? 64 : (int)nn, name,
+				     HEARTH_INGEST_MAX_NAME_LEN);
+	if ((nn == 7 && memcmp(name, "service", 7) == 0) ||
+	    (nn >= 2 && name[0] == '_' && name[1] == '_'))
 		return hearth_seterr(eb, HEARTH_EINVAL,
 				     "%s: the label name \"%.*s\" is reserved (\"service\" and "
 				     "names starting with \"__\")",
 				     what, (int)nn, name);
 	if (vn > lim->max_label_len)
 		return hearth_seterr(eb, HEARTH_ETOOBIG,
-				     "%s: the value of label \"%.*s\" is %zu bytes, more than %zu", what,
-				     (int)nn, name, vn, lim->max_label_len);
+				     "%s: the value of label \"%.*s\" is %zu bytes, more than %zu",
+				     what, (int)nn, name, vn, lim->max_label_len);
 	if (!hearth_ingest_utf8_ok(value, vn))
 		return hearth_seterr(eb, HEARTH_EINVAL,
 				     "%s: the value of label \"%.*s\" is not UTF-8 text", what,
@@ -173,8 +175,7 @@ hearth_err hearth_ingest_check_label(const char *name, size_t nn, const char *va
 	return HEARTH_OK;
 }
 
-hearth_err hearth_ingest_check_service(const char *s, size_t n, const char *what,
-				       hearth_errbuf *eb)
+hearth_err hearth_ingest_check_service(const char *s, size_t n, const char *what, hearth_errbuf *eb)
 {
 	if (n == 0)
 		return hearth_seterr(eb, HEARTH_EINVAL, "%s: the service name is empty", what);
@@ -234,8 +235,7 @@ hearth_err hearth_ingest_check_profile(const hearth_profile *p, const hearth_ing
 		return hearth_seterr(eb, HEARTH_ETOOBIG, "%s: %u locations, more than %zu", what,
 				     p->nlocations, lim->max_locations);
 	if (p->nsample_types == 0 && p->nsamples > 0)
-		return hearth_seterr(eb, HEARTH_ECORRUPT, "%s: samples without sample types",
-				     what);
+		return hearth_seterr(eb, HEARTH_ECORRUPT, "%s: samples without sample types", what);
 	return HEARTH_OK;
 }
 
@@ -281,7 +281,8 @@ hearth_err hearth_ingest_parse_profile_sized(const void *data, size_t n,
 		: hearth_seterr(&e, HEARTH_EFORMAT, "empty profile after gunzip");
 	free(raw);
 	if (err)
-		return hearth_seterr(eb, err, "%s: %s", what, e.msg[0] ? e.msg : hearth_strerror(err));
+		return hearth_seterr(eb, err, "%s: %s", what,
+				     e.msg[0] ? e.msg : hearth_strerror(err));
 	err = hearth_ingest_check_profile(*out, lim, what, eb);
 	if (err) {
 		hearth_profile_free(*out);
@@ -330,8 +331,8 @@ static bool rfc3339(const char *s, size_t n, int64_t *out)
 {
 	int64_t y, mo, d, h, mi, se, frac = 0;
 	size_t i = 19;
-	if (n < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-	    s[13] != ':' || s[16] != ':')
+	if (n < 20 || s[4] != '-' || s[7] != '-' ||
+	    (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' || s[16] != ':')
 		return false;
 	if (!digits(s, 4, &y) || !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d) ||
 	    !digits(s + 11, 2, &h) || !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &se))

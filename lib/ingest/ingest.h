@@ -19,12 +19,12 @@
 
 /* Caps per request; a field left 0 takes its default (HEARTH_INGEST_DEFAULT_*). */
 typedef struct {
-	size_t max_body;         /* bytes of the request body */
+	size_t max_body;	 /* bytes of the request body */
 	size_t max_decompressed; /* bytes of one profile after gunzip (gzip bombs) */
-	size_t max_samples;      /* samples per profile */
-	size_t max_locations;    /* locations per profile */
-	size_t max_labels;       /* series labels per profile */
-	size_t max_label_len;    /* bytes of a label value */
+	size_t max_samples;	 /* samples per profile */
+	size_t max_locations;	 /* locations per profile */
+	size_t max_labels;	 /* series labels per profile */
+	size_t max_label_len;	 /* bytes of a label value */
 } hearth_ingest_limits;
 
 #define HEARTH_INGEST_DEFAULT_MAX_BODY ((size_t)16 << 20)
@@ -47,8 +47,8 @@ typedef struct {
 	hearth_kv *labels;
 	size_t nlabels;
 	hearth_profile *profile; /* owned by the batch */
-	int64_t time_nanos;      /* 0: the profile's own time, else now */
-	const char *ingest_id;   /* NULL or an idempotency key */
+	int64_t time_nanos;	 /* 0: the profile's own time, else now */
+	const char *ingest_id;	 /* NULL or an idempotency key */
 } hearth_ingest_item;
 
 typedef struct {

@@ -17,8 +17,8 @@ static hearth_err parse_labels(hearth_ingest_batch *b, hearth_ingest_item *it, c
 		count += s[i] == ',';
 	count++;
 	if (count > lim->max_labels)
-		return hearth_seterr(eb, HEARTH_ETOOBIG, "labels: %zu labels, more than %zu",
-				     count, lim->max_labels);
+		return hearth_seterr(eb, HEARTH_ETOOBIG, "labels: %zu labels, more than %zu", count,
+				     lim->max_labels);
 	it->labels = hearth_ingest_alloc(b, count * sizeof(hearth_kv));
 	if (!it->labels)
 		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
@@ -32,7 +32,8 @@ static hearth_err parse_labels(hearth_ingest_batch *b, hearth_ingest_item *it, c
 					     "labels: \"%.*s\" at byte %zu is not name=value",
 					     (int)(e - i > 64 ? 64 : e - i), s + i, i);
 		size_t nn = (size_t)(eq - (s + i)), vn = e - i - nn - 1;
-		hearth_err err = hearth_ingest_check_label(s + i, nn, eq + 1, vn, lim, "labels", eb);
+		hearth_err err =
+		    hearth_ingest_check_label(s + i, nn, eq + 1, vn, lim, "labels", eb);
 		if (err)
 			return err;
 		hearth_kv *kv = &it->labels[it->nlabels++];

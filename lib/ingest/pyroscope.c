@@ -87,7 +87,8 @@ static hearth_err parse_name(hearth_ingest_batch *b, hearth_ingest_item *it, con
 	const char *s = brace + 1, *end = name + len;
 	const char *close = memchr(s, '}', (size_t)(end - s));
 	if (!close)
-		return hearth_seterr(eb, HEARTH_EINVAL, "name: the tags' '{' at byte %zu is not closed",
+		return hearth_seterr(eb, HEARTH_EINVAL,
+				     "name: the tags' '{' at byte %zu is not closed",
 				     (size_t)(brace - name));
 	for (const char *r = close + 1; r < end; r++)
 		if (*r != ' ' && *r != '\t')
@@ -246,10 +247,11 @@ static hearth_err parse_multipart(const char *ct, const uint8_t *body, size_t n,
 		}
 		const uint8_t *next = memmem(p, (size_t)(end - p), delim, dn);
 		if (!next)
-			return hearth_seterr(eb, HEARTH_EINVAL,
-					     "multipart body: offset %zu: a part is not closed by a "
-					     "boundary (truncated?)",
-					     (size_t)(p - body));
+			return hearth_seterr(
+			    eb, HEARTH_EINVAL,
+			    "multipart body: offset %zu: a part is not closed by a "
+			    "boundary (truncated?)",
+			    (size_t)(p - body));
 		char name[64] = "";
 		if (!part_name(hstart, hn, name, sizeof(name)))
 			return hearth_seterr(eb, HEARTH_EINVAL,
@@ -267,9 +269,9 @@ static hearth_err parse_multipart(const char *ct, const uint8_t *body, size_t n,
 			dst = &pt->config, dn_ = &pt->nconfig, has = &pt->has_config;
 		if (has) {
 			if (*has)
-				return hearth_seterr(eb, HEARTH_EINVAL,
-						     "multipart body: the part \"%s\" is given twice",
-						     name);
+				return hearth_seterr(
+				    eb, HEARTH_EINVAL,
+				    "multipart body: the part \"%s\" is given twice", name);
 			*dst = p;
 			*dn_ = (size_t)(next - p);
 			*has = true;
@@ -484,9 +486,10 @@ static hearth_err retype(hearth_profile *p, const char *units, const char *agg, 
 	bool avg = agg && strcmp(agg, "average") == 0;
 	const char *st, *su;
 	if (p->nsample_types != 1)
-		return hearth_seterr(eb, HEARTH_EINVAL,
-				     "body: folded stacks with a comparison or a \"# type\" are not "
-				     "a Pyroscope upload");
+		return hearth_seterr(
+		    eb, HEARTH_EINVAL,
+		    "body: folded stacks with a comparison or a \"# type\" are not "
+		    "a Pyroscope upload");
 	if (!units || !*units || strcmp(units, "samples") == 0) {
 		/* CPU samples at sampleRate per second: as a Go CPU profile,
 		 * samples/count and cpu/nanoseconds. */
@@ -519,7 +522,8 @@ static hearth_err retype(hearth_profile *p, const char *units, const char *agg, 
 		p->values = nv;
 		p->capvalues = p->nsamples * 2 + 1;
 		uint32_t s = hearth_intern_cstr(p, "samples"), c = hearth_intern_cstr(p, "count"),
-			 cpu = hearth_intern_cstr(p, "cpu"), ns = hearth_intern_cstr(p, "nanoseconds");
+			 cpu = hearth_intern_cstr(p, "cpu"),
+			 ns = hearth_intern_cstr(p, "nanoseconds");
 		if (s == HEARTH_NONE || c == HEARTH_NONE || cpu == HEARTH_NONE || ns == HEARTH_NONE)
 			return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
 		p->sample_types[0] = (hearth_value_type){s, c};

@@ -13,8 +13,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool json = size > 0 && (data[0] == '{' || data[0] == ' ');
 	hearth_ingest_batch b;
 	hearth_errbuf eb = {{0}};
-	hearth_err err = hearth_ingest_alloy(json ? "application/json" : "application/proto",
-					     data, size, &fuzz_limits, &b, &eb);
+	hearth_err err = hearth_ingest_alloy(json ? "application/json" : "application/proto", data,
+					     size, &fuzz_limits, &b, &eb);
 	check_answer(err, &eb, &b, "hearth_ingest_alloy");
 	return 0;
 }

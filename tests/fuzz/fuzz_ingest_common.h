@@ -45,8 +45,8 @@ static void check_answer(hearth_err err, const hearth_errbuf *eb, hearth_ingest_
 		if (hearth_proto_encode(it->profile, &out) == HEARTH_OK && !out.oom) {
 			hearth_profile *q = NULL;
 			hearth_errbuf qeb = {{0}};
-			hearth_err e = hearth_proto_decode((const uint8_t *)out.data, out.len, &q,
-							   &qeb);
+			hearth_err e =
+			    hearth_proto_decode((const uint8_t *)out.data, out.len, &q, &qeb);
 			if (e && e != HEARTH_ENOMEM) {
 				fprintf(stderr, "%s: an accepted profile does not read back: %s\n",
 					what, qeb.msg);

@@ -85,10 +85,9 @@ static void test_native(void **state)
 	uint8_t *body = slurp("leaky.cpu.pb.gz", &n);
 	hearth_ingest_batch b;
 	hearth_errbuf eb = {{0}};
-	assert_int_equal(
-	    native("service=api&labels=zone=eu-1&id=k1&type=cpu&time=1700000000", body, n, NULL,
-		   &b, &eb),
-	    HEARTH_OK);
+	assert_int_equal(native("service=api&labels=zone=eu-1&id=k1&type=cpu&time=1700000000", body,
+				n, NULL, &b, &eb),
+			 HEARTH_OK);
 	assert_int_equal(b.n, 1);
 	hearth_ingest_item *it = &b.v[0];
 	assert_string_equal(it->service, "api");
@@ -211,8 +210,7 @@ static void test_native_limits(void **state)
 	assert_non_null(strstr(eb.msg, "locations, more than"));
 
 	l = (hearth_ingest_limits){.max_labels = 1};
-	assert_int_equal(native("service=a&labels=a=1,b=2", body, n, &l, &b, &eb),
-			 HEARTH_ETOOBIG);
+	assert_int_equal(native("service=a&labels=a=1,b=2", body, n, &l, &b, &eb), HEARTH_ETOOBIG);
 	l = (hearth_ingest_limits){.max_label_len = 3};
 	assert_int_equal(native("service=a&labels=a=1234", body, n, &l, &b, &eb), HEARTH_ETOOBIG);
 	assert_int_equal(native("service=a&labels=a=123", body, n, &l, &b, &eb), HEARTH_OK);
@@ -247,8 +245,12 @@ static void test_native_limits(void **state)
 
 static int64_t ref_time(int y, int mo, int d, int h, int mi, int s)
 {
-	struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
-			.tm_min = mi, .tm_sec = s};
+	struct tm tm = {.tm_year = y - 1900,
+			.tm_mon = mo - 1,
+			.tm_mday = d,
+			.tm_hour = h,
+			.tm_min = mi,
+			.tm_sec = s};
 	return (int64_t)timegm(&tm) * 1000000000;
 }
 
@@ -270,9 +272,9 @@ static void test_time_parse(void **state)
 	    {"-90s", now - 90 * S},
 	    {"1700000000", 1700000000 * S},
 	    {"0", 0},
-	    {"1700000000123", 1700000000123 * 1000000},       /* milliseconds */
-	    {"1700000000123456", 1700000000123456 * 1000},    /* microseconds */
-	    {"1700000000123456789", 1700000000123456789},     /* nanoseconds */
+	    {"1700000000123", 1700000000123 * 1000000},	   /* milliseconds */
+	    {"1700000000123456", 1700000000123456 * 1000}, /* microseconds */
+	    {"1700000000123456789", 1700000000123456789},  /* nanoseconds */
 	    {"2026-12-03T09:30:00Z", ref_time(2026, 12, 3, 9, 30, 0)},
 	    {"2024-02-29T23:59:59.5Z", ref_time(2024, 2, 29, 23, 59, 59) + S / 2},
 	    {"2026-12-03T10:30:00+01:00", ref_time(2026, 12, 3, 9, 30, 0)},
@@ -289,9 +291,20 @@ static void test_time_parse(void **state)
 			fail_msg("%s: got %lld, want %lld", ok[i].s, (long long)got,
 				 (long long)ok[i].want);
 	}
-	const char *bad[] = {"", "-", "-1", "-1x", "1h", "now+1h", "12ab", "2026-13-01T00:00:00Z",
-			     "2026-02-30T00:00:00Z", "2026-12-03T09:30:00", "2026-12-03T09:30:00+1",
-			     "2026-12-03", "-99999999999999999999d", "99999999999999999999",
+	const char *bad[] = {"",
+			     "-",
+			     "-1",
+			     "-1x",
+			     "1h",
+			     "now+1h",
+			     "12ab",
+			     "2026-13-01T00:00:00Z",
+			     "2026-02-30T00:00:00Z",
+			     "2026-12-03T09:30:00",
+			     "2026-12-03T09:30:00+1",
+			     "2026-12-03",
+			     "-99999999999999999999d",
+			     "99999999999999999999",
 			     "2026-12-03T09:30:00.Z"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int64_t got;
@@ -668,23 +681,20 @@ static void test_alloy(void **state)
 	hearth_ingest_batch_free(&b);
 	free(gz);
 	/* An empty request is nothing to store, not an error. */
-	assert_int_equal(hearth_ingest_alloy("application/proto", "", 0, NULL, &b, &eb),
-			 HEARTH_OK);
+	assert_int_equal(hearth_ingest_alloy("application/proto", "", 0, NULL, &b, &eb), HEARTH_OK);
 	assert_int_equal(b.n, 0);
 	hearth_ingest_batch_free(&b);
 
 	/* Refusals: truncated anywhere, wrong content types, bad JSON. */
 	for (size_t cut = 1; cut < n; cut += n / 23 + 1) {
-		assert_int_not_equal(hearth_ingest_alloy("application/proto", body, cut, NULL, &b,
-							 &eb),
-				     HEARTH_OK);
+		assert_int_not_equal(
+		    hearth_ingest_alloy("application/proto", body, cut, NULL, &b, &eb), HEARTH_OK);
 		assert_int_equal(b.n, 0);
 		assert_true(eb.msg[0] != 0);
 	}
 	for (size_t cut = 1; cut < jn; cut += jn / 23 + 1) {
-		assert_int_not_equal(hearth_ingest_alloy("application/json", json, cut, NULL, &b,
-							 &eb),
-				     HEARTH_OK);
+		assert_int_not_equal(
+		    hearth_ingest_alloy("application/json", json, cut, NULL, &b, &eb), HEARTH_OK);
 		assert_int_equal(b.n, 0);
 	}
 	assert_int_equal(hearth_ingest_alloy("text/plain", body, n, NULL, &b, &eb), HEARTH_EINVAL);
@@ -719,9 +729,9 @@ static void test_alloy(void **state)
 	for (int i = 0; i <= HEARTH_INGEST_MAX_ITEMS; i++)
 		hearth_buf_printf(&many, "%s{\"rawProfile\": \"\"}", i ? "," : "");
 	hearth_buf_puts(&many, "]}]}");
-	assert_int_equal(hearth_ingest_alloy("application/json", many.data, many.len, NULL, &b,
-					     &eb),
-			 HEARTH_ETOOBIG);
+	assert_int_equal(
+	    hearth_ingest_alloy("application/json", many.data, many.len, NULL, &b, &eb),
+	    HEARTH_ETOOBIG);
 	hearth_buf_free(&many);
 	/* A series without service_name is its job's. */
 	const char *job = "{\"series\": [{\"labels\": [{\"name\": \"job\", \"value\": \"j\"}], "
@@ -736,14 +746,10 @@ static void test_alloy(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_native),
-	    cmocka_unit_test(test_native_refusals),
-	    cmocka_unit_test(test_native_limits),
-	    cmocka_unit_test(test_time_parse),
-	    cmocka_unit_test(test_pyroscope_sdk),
-	    cmocka_unit_test(test_pyroscope_prev),
-	    cmocka_unit_test(test_pyroscope_text),
-	    cmocka_unit_test(test_pyroscope_refusals),
+	    cmocka_unit_test(test_native),	   cmocka_unit_test(test_native_refusals),
+	    cmocka_unit_test(test_native_limits),  cmocka_unit_test(test_time_parse),
+	    cmocka_unit_test(test_pyroscope_sdk),  cmocka_unit_test(test_pyroscope_prev),
+	    cmocka_unit_test(test_pyroscope_text), cmocka_unit_test(test_pyroscope_refusals),
 	    cmocka_unit_test(test_alloy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
