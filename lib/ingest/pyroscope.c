@@ -358,6 +358,8 @@ static void sample_key(const hearth_profile *p, size_t i, hearth_buf *k)
 {
 	const hearth_sample *s = &p->samples[i];
 	k->len = 0;
+	/* Never empty, so that the key's bytes are never a NULL pointer. */
+	hearth_buf_put(k, "S", 1);
 	for (uint32_t j = 0; j < s->nlocs; j++) {
 		const hearth_location *l = &p->locations[p->locs[s->loc0 + j]];
 		if (l->nlines == 0)
