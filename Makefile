@@ -17,6 +17,8 @@ LDLIBS   += $(or $(shell pkg-config --libs libgvc 2>/dev/null),-lgvc -lcgraph -l
 LDLIBS   += -lcapstone -lmicrohttpd
 # The service's store (lib/store/): SQLite, and OpenSSL's libcrypto for tokens.
 LDLIBS   += -lsqlite3 -lcrypto
+# libyaml: hearth scrape's configuration (lib/collect/).
+LDLIBS   += -lyaml
 
 ifeq ($(SAN),1)
   BUILD   := build-san
@@ -32,9 +34,10 @@ DEB_PKGS = gcc make pkg-config libdeflate-dev zlib1g-dev libpcre2-dev libcmocka-
            libjansson-dev libcurl4-openssl-dev hey socat libelf-dev libdw-dev \
            libgraphviz-dev libgvc6 libcgraph6 graphviz fonts-liberation2 poppler-utils valgrind \
            libcapstone-dev libmicrohttpd-dev chromium libgoogle-perftools-dev binutils \
-           libsqlite3-dev sqlite3 libssl-dev
+           libsqlite3-dev sqlite3 libssl-dev libyaml-dev
 
 LIB_SRC  = $(wildcard lib/*.c lib/report/*.c lib/ingest/*.c lib/store/*.c)
+LIB_SRC += $(wildcard lib/collect/*.c)
 CLI_SRC  = $(wildcard src/*.c src/cmd/*.c server/*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o) $(BUILD)/web_assets.o
@@ -72,7 +75,7 @@ $(BUILD)/web_assets.c: $(WEB_FILES) server/embed.sh
 $(BUILD)/web_assets.o: $(BUILD)/web_assets.c server/assets.h
 	$(CC) $(CPPFLAGS) -Iserver $(CFLAGS) $(WARN) -c -o $@ $<
 
-$(BUILD)/%.o: %.c $(wildcard include/hearth/*.h lib/*.h lib/report/*.h lib/ingest/*.h lib/store/*.h src/*.h server/*.h)
+$(BUILD)/%.o: %.c $(wildcard include/hearth/*.h lib/*.h lib/report/*.h lib/ingest/*.h lib/store/*.h lib/collect/*.h src/*.h server/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -c -o $@ $<
 
