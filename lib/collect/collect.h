@@ -77,9 +77,9 @@ typedef struct {
 	hearth_relabel_action action;
 	char **source_labels;
 	size_t nsource_labels;
-	char *separator;   /* ";" */
-	char *regex;       /* "(.*)", anchored when compiled */
-	void *re;          /* pcre2_code */
+	char *separator; /* ";" */
+	char *regex;	 /* "(.*)", anchored when compiled */
+	void *re;	 /* pcre2_code */
 	char *target_label;
 	char *replacement; /* "$1" */
 	int line;
@@ -112,8 +112,8 @@ typedef struct {
 typedef struct {
 	char *job_name;
 	int64_t interval_ms, timeout_ms;
-	char *scheme;      /* http or https */
-	char *path_prefix; /* "" or "/prefix" */
+	char *scheme;		/* http or https */
+	char *path_prefix;	/* "" or "/prefix" */
 	size_t body_size_limit; /* bytes; 0: default */
 	hearth_static_config *statics;
 	size_t nstatics;
@@ -159,8 +159,8 @@ void hearth_target_groups_free(hearth_target_group *g, size_t n);
 
 /* Applies the job's relabel_configs to ls.  *keep is false when the target
  * is dropped. */
-hearth_err hearth_relabel_apply(const hearth_relabel *r, size_t n, hearth_labelset *ls,
-				bool *keep, hearth_errbuf *eb);
+hearth_err hearth_relabel_apply(const hearth_relabel *r, size_t n, hearth_labelset *ls, bool *keep,
+				hearth_errbuf *eb);
 
 /* ---- Deltas (delta.c) ------------------------------------------------- */
 
@@ -263,9 +263,9 @@ typedef struct {
 	 * push_url NULL: profiles are scraped (and saved) but not pushed. */
 	const char *push_url;
 	const char *token;
-	const char *spool_dir;    /* NULL: in memory */
-	size_t spool_max_bytes;   /* 0: 256 MB */
-	size_t max_concurrency;   /* scrapes in flight; 0: 1000 */
+	const char *spool_dir;	/* NULL: in memory */
+	size_t spool_max_bytes; /* 0: 256 MB */
+	size_t max_concurrency; /* scrapes in flight; 0: 1000 */
 	/* When set, every raw scrape is written to
 	 * DIR/<job>/<instance>/<type>/<unix nanos>.pb.gz (for tests and
 	 * debugging). */

@@ -120,8 +120,12 @@ hearth_err hearth_duration_parse(const char *s, int64_t *ms)
 	static const struct {
 		const char *u;
 		int64_t ms;
-	} units[] = {{"y", 365LL * 86400000}, {"w", 7LL * 86400000}, {"d", 86400000},
-		     {"h", 3600000},	      {"m", 60000},	       {"s", 1000},
+	} units[] = {{"y", 365LL * 86400000},
+		     {"w", 7LL * 86400000},
+		     {"d", 86400000},
+		     {"h", 3600000},
+		     {"m", 60000},
+		     {"s", 1000},
 		     {"ms", 1}};
 	const size_t nunits = sizeof(units) / sizeof(units[0]);
 	*ms = 0;
@@ -272,8 +276,8 @@ static hearth_err duration(ctx *c, const yaml_node_t *n, const char *key, int64_
 	if (err)
 		return err;
 	if (hearth_duration_parse(s, ms))
-		return fail(c, n, "%s: \"%s\" is not a duration (such as 15s, 1m30s, 500ms)",
-			    key, s);
+		return fail(c, n, "%s: \"%s\" is not a duration (such as 15s, 1m30s, 500ms)", key,
+			    s);
 	if (!allow_zero && *ms <= 0)
 		return fail(c, n, "%s: must be more than zero", key);
 	return HEARTH_OK;
@@ -351,8 +355,8 @@ static hearth_err mapping(ctx *c, yaml_node_t *n, const char *what, const char *
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(ps[j].key, ks)) {
 				hearth_err err =
-				    fail(c, k, "%s: \"%.80s\" given twice (also on line %d)",
-					 what, ks, line_of(ps[j].k));
+				    fail(c, k, "%s: \"%.80s\" given twice (also on line %d)", what,
+					 ks, line_of(ps[j].k));
 				free(ps);
 				return err;
 			}
@@ -377,8 +381,7 @@ static hearth_err sequence(ctx *c, yaml_node_t *n, const char *what, yaml_node_i
 
 /* A list of strings, each checked by ok (NULL: any non-empty string). */
 static hearth_err strings(ctx *c, yaml_node_t *n, const char *what, size_t max,
-			  bool (*ok)(const char *), const char *okwhat, char ***out,
-			  size_t *nout)
+			  bool (*ok)(const char *), const char *okwhat, char ***out, size_t *nout)
 {
 	yaml_node_item_t *it;
 	size_t ni;
@@ -431,8 +434,8 @@ static hearth_err labels(ctx *c, yaml_node_t *n, const char *what, hearth_labels
 	for (size_t i = 0; i < np && !err; i++) {
 		const char *v;
 		if (!label_name_ok(ps[i].key))
-			err = fail(c, ps[i].k, "%s: \"%.80s\" is not a label name", what,
-				   ps[i].key);
+			err =
+			    fail(c, ps[i].k, "%s: \"%.80s\" is not a label name", what, ps[i].key);
 		else if (!(err = scalar(c, ps[i].v, ps[i].key, &v))) {
 			if (strlen(v) > 1024)
 				err = fail(c, ps[i].v, "%s: longer than 1024 bytes", ps[i].key);
@@ -549,8 +552,8 @@ static hearth_err dns_sd(ctx *c, yaml_node_t *n, hearth_dns_sd *d)
 				else if (!strcmp(s, "A") || !strcmp(s, "AAAA"))
 					d->srv = false;
 				else
-					err = fail(c, ps[i].v,
-						   "type: \"%s\" is not SRV, A or AAAA", s);
+					err = fail(c, ps[i].v, "type: \"%s\" is not SRV, A or AAAA",
+						   s);
 			}
 		} else if (!strcmp(k, "port")) {
 			long v;
@@ -592,7 +595,7 @@ static hearth_err compile_regex(ctx *c, yaml_node_t *at, hearth_relabel *r)
 static hearth_err relabel(ctx *c, yaml_node_t *n, hearth_relabel *r)
 {
 	static const char *const known[] = {"source_labels", "separator", "regex", "target_label",
-					    "replacement",   "action",    NULL};
+					    "replacement",   "action",	  NULL};
 	pair *ps;
 	size_t np;
 	hearth_err err = mapping(c, n, "relabel_configs", known, &ps, &np);
@@ -616,8 +619,8 @@ static hearth_err relabel(ctx *c, yaml_node_t *n, hearth_relabel *r)
 		} else if (!strcmp(k, "replacement")) {
 			err = dup_scalar(c, ps[i].v, k, &r->replacement);
 		} else {
-			static const char *const acts[] = {"replace",   "keep",      "drop",
-							   "labelmap",  "labeldrop", "labelkeep"};
+			static const char *const acts[] = {"replace",  "keep",	    "drop",
+							   "labelmap", "labeldrop", "labelkeep"};
 			const char *s;
 			if (!(err = scalar(c, ps[i].v, k, &s))) {
 				size_t j = 0;
@@ -696,8 +699,9 @@ static hearth_err ptype(ctx *c, yaml_node_t *k, yaml_node_t *n, hearth_scrape_jo
 	static const char *const known[] = {"enabled", "path", "delta", "seconds", NULL};
 	const char *name = (const char *)k->data.scalar.value;
 	if (!type_name_ok(name))
-		return fail(c, k, "pprof_config: \"%.80s\" is not a profile type name "
-				  "(lower-case letters, digits, _)",
+		return fail(c, k,
+			    "pprof_config: \"%.80s\" is not a profile type name "
+			    "(lower-case letters, digits, _)",
 			    name);
 	hearth_scrape_ptype *t = NULL;
 	for (size_t i = 0; i < j->ntypes; i++)
@@ -766,8 +770,8 @@ static hearth_err profiling_config(ctx *c, yaml_node_t *n, hearth_scrape_job *j)
 					err = fail(c, ps[i].v,
 						   "path_prefix: \"%.120s\" is not a URL path", s);
 				else
-					err = dup_scalar(c, ps[i].v, "path_prefix",
-							 &j->path_prefix);
+					err =
+					    dup_scalar(c, ps[i].v, "path_prefix", &j->path_prefix);
 			}
 			/* "/" and "/x/" prefix paths that start with '/'. */
 			size_t l = j->path_prefix ? strlen(j->path_prefix) : 0;
@@ -796,10 +800,17 @@ typedef struct {
 
 static hearth_err job(ctx *c, yaml_node_t *n, const defaults *g, hearth_scrape_job *j)
 {
-	static const char *const known[] = {
-	    "job_name",	   "scrape_interval", "scrape_timeout",	 "scheme",
-	    "body_size_limit", "static_configs", "file_sd_configs", "dns_sd_configs",
-	    "relabel_configs", "profiling_config", NULL};
+	static const char *const known[] = {"job_name",
+					    "scrape_interval",
+					    "scrape_timeout",
+					    "scheme",
+					    "body_size_limit",
+					    "static_configs",
+					    "file_sd_configs",
+					    "dns_sd_configs",
+					    "relabel_configs",
+					    "profiling_config",
+					    NULL};
 	pair *ps;
 	size_t np;
 	hearth_err err = mapping(c, n, "scrape_configs", known, &ps, &np);
@@ -811,8 +822,8 @@ static hearth_err job(ctx *c, yaml_node_t *n, const defaults *g, hearth_scrape_j
 	j->body_size_limit = g->body_size_limit;
 	bool has_timeout = g->has_timeout;
 	yaml_node_t *timeout_at = g->timeout_at ? g->timeout_at : n;
-	for (size_t i = 0; i < HEARTH_SCRAPE_MAX_TYPES && i < sizeof(default_types) /
-									 sizeof(default_types[0]);
+	for (size_t i = 0;
+	     i < HEARTH_SCRAPE_MAX_TYPES && i < sizeof(default_types) / sizeof(default_types[0]);
 	     i++) {
 		hearth_scrape_ptype *t = &j->types[j->ntypes++];
 		*t = (hearth_scrape_ptype){.name = strdup(default_types[i].name),
@@ -838,10 +849,10 @@ static hearth_err job(ctx *c, yaml_node_t *n, const defaults *g, hearth_scrape_j
 			has_timeout = true;
 			timeout_at = v;
 		} else if (!strcmp(k, "scheme")) {
-			if (!(err = dup_scalar(c, v, k, &j->scheme)) &&
-			    strcmp(j->scheme, "http") && strcmp(j->scheme, "https"))
-				err = fail(c, v, "scheme: \"%.40s\" is not http or https",
-					   j->scheme);
+			if (!(err = dup_scalar(c, v, k, &j->scheme)) && strcmp(j->scheme, "http") &&
+			    strcmp(j->scheme, "https"))
+				err =
+				    fail(c, v, "scheme: \"%.40s\" is not http or https", j->scheme);
 		} else if (!strcmp(k, "body_size_limit")) {
 			const char *s;
 			if (!(err = scalar(c, v, k, &s)) && size_parse(s, &j->body_size_limit))
@@ -936,8 +947,9 @@ oom:
 
 static hearth_err global(ctx *c, yaml_node_t *n, defaults *g)
 {
-	static const char *const known[] = {"scrape_interval", "scrape_timeout", "body_size_limit",
-					    "evaluation_interval", "external_labels", NULL};
+	static const char *const known[] = {"scrape_interval", "scrape_timeout",
+					    "body_size_limit", "evaluation_interval",
+					    "external_labels", NULL};
 	pair *ps;
 	size_t np;
 	hearth_err err = mapping(c, n, "global", known, &ps, &np);
@@ -955,15 +967,16 @@ static hearth_err global(ctx *c, yaml_node_t *n, defaults *g)
 			const char *s;
 			if (!(err = scalar(c, ps[i].v, k, &s)) &&
 			    size_parse(s, &g->body_size_limit))
-				err = fail(c, ps[i].v,
-					   "body_size_limit: \"%.40s\" is not a size (such as 64MB)",
-					   s);
+				err = fail(
+				    c, ps[i].v,
+				    "body_size_limit: \"%.40s\" is not a size (such as 64MB)", s);
 		} else if (!strcmp(k, "evaluation_interval")) {
 			int64_t ms; /* Prometheus' own; accepted so its files load */
 			err = duration(c, ps[i].v, k, &ms, false);
 		} else {
-			err = fail(c, ps[i].k, "external_labels: not supported by hearth scrape; "
-					       "use static_configs labels");
+			err = fail(c, ps[i].k,
+				   "external_labels: not supported by hearth scrape; "
+				   "use static_configs labels");
 		}
 	}
 	free(ps);
@@ -1028,8 +1041,8 @@ static hearth_err load(const char *name, const char *text, size_t n, yaml_docume
 	if (!yaml_parser_load(&p, doc)) {
 		err = hearth_seterr(eb, HEARTH_EINVAL, "%s:%d: YAML: %s%s%s", name,
 				    (int)p.problem_mark.line + 1,
-				    p.problem ? p.problem : "syntax error",
-				    p.context ? " " : "", p.context ? p.context : "");
+				    p.problem ? p.problem : "syntax error", p.context ? " " : "",
+				    p.context ? p.context : "");
 		goto out;
 	}
 	/* A second document is a mistake, not something to ignore. */
@@ -1070,8 +1083,8 @@ hearth_err hearth_scrape_config_parse(const char *name, const char *text, size_t
 	size_t np = 0;
 	static const char *const known[] = {"global", "scrape_configs", NULL};
 	if (!root) {
-		err = hearth_seterr(eb, HEARTH_EINVAL, "%s:1: empty; expected scrape_configs",
-				    name);
+		err =
+		    hearth_seterr(eb, HEARTH_EINVAL, "%s:1: empty; expected scrape_configs", name);
 		goto out;
 	}
 	if ((err = mapping(&c, root, "the file", known, &ps, &np)))
@@ -1108,8 +1121,9 @@ hearth_err hearth_scrape_config_parse(const char *name, const char *text, size_t
 			break;
 		for (size_t k = 0; k < i; k++)
 			if (!strcmp(cfg->jobs[k].job_name, cfg->jobs[i].job_name)) {
-				err = fail(&c, jn, "job_name \"%.80s\" is also the name of the job "
-						   "on line %d",
+				err = fail(&c, jn,
+					   "job_name \"%.80s\" is also the name of the job "
+					   "on line %d",
 					   cfg->jobs[i].job_name, cfg->jobs[k].line);
 				break;
 			}
@@ -1122,8 +1136,7 @@ out:
 	return err;
 }
 
-hearth_err hearth_scrape_config_read(const char *path, hearth_scrape_config *cfg,
-				     hearth_errbuf *eb)
+hearth_err hearth_scrape_config_read(const char *path, hearth_scrape_config *cfg, hearth_errbuf *eb)
 {
 	*cfg = (hearth_scrape_config){0};
 	FILE *f = fopen(path, "rb");
@@ -1196,9 +1209,9 @@ hearth_err hearth_file_sd_parse(const char *name, const char *text, size_t n,
 			break;
 		for (size_t k = 0; k < np && !err; k++) {
 			if (!strcmp(ps[k].key, "targets")) {
-				err = strings(&c, ps[k].v, "targets", HEARTH_SCRAPE_MAX_TARGETS,
-					      target_ok, "host:port", &g[i].targets,
-					      &g[i].ntargets);
+				err =
+				    strings(&c, ps[k].v, "targets", HEARTH_SCRAPE_MAX_TARGETS,
+					    target_ok, "host:port", &g[i].targets, &g[i].ntargets);
 				c.ntargets += g[i].ntargets;
 				if (!err && c.ntargets > HEARTH_SCRAPE_MAX_TARGETS)
 					err = fail(&c, ps[k].v, "more than %d targets",
@@ -1224,8 +1237,7 @@ out:
 
 /* The replacement with $1, ${1} and ${name} expanded from the match, as
  * Go's Regexp.Expand does; NULL when out of memory. */
-static char *expand(pcre2_code *re, pcre2_match_data *md, const char *subject,
-		    const char *tmpl)
+static char *expand(pcre2_code *re, pcre2_match_data *md, const char *subject, const char *tmpl)
 {
 	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
 	uint32_t ng = pcre2_get_ovector_count(md);
@@ -1284,8 +1296,8 @@ static bool match(pcre2_code *re, pcre2_match_data *md, const char *s)
 	return pcre2_match(re, (PCRE2_SPTR)s, strlen(s), 0, 0, md, NULL) >= 0;
 }
 
-hearth_err hearth_relabel_apply(const hearth_relabel *rs, size_t n, hearth_labelset *ls,
-				bool *keep, hearth_errbuf *eb)
+hearth_err hearth_relabel_apply(const hearth_relabel *rs, size_t n, hearth_labelset *ls, bool *keep,
+				hearth_errbuf *eb)
 {
 	*keep = true;
 	hearth_err err = HEARTH_OK;

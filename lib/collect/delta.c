@@ -294,8 +294,8 @@ hearth_err hearth_delta_next(hearth_delta *d, const hearth_profile *cur, hearth_
 			if (!s->used)
 				continue;
 			bool created;
-			int64_t *cv = table_get(&agg, d->base.keys + s->key, s->keylen, false,
-						&created);
+			int64_t *cv =
+			    table_get(&agg, d->base.keys + s->key, s->keylen, false, &created);
 			const int64_t *bv = d->base.vals + s->vals;
 			for (size_t k = 0; k < nt && !restart; k++)
 				if (cum[k] && (cv ? cv[k] : 0) < bv[k])

@@ -19,7 +19,10 @@ static const struct {
 	fkind kind;
 	size_t off;
 } fields[] = {
-#define F(n, k, f) {n, k, offsetof(hearth_memstats, f)}
+#define F(n, k, f)                                                                                 \
+	{                                                                                          \
+		n, k, offsetof(hearth_memstats, f)                                                 \
+	}
     F("Alloc", U64, alloc),
     F("TotalAlloc", U64, total_alloc),
     F("Sys", U64, sys),
@@ -93,8 +96,7 @@ static bool parse_array(const char *s, const char *e, uint64_t *v, size_t *n)
 	return true;
 }
 
-hearth_err hearth_memstats_parse(const char *text, size_t n, hearth_memstats *ms,
-				 hearth_errbuf *eb)
+hearth_err hearth_memstats_parse(const char *text, size_t n, hearth_memstats *ms, hearth_errbuf *eb)
 {
 	*ms = (hearth_memstats){0};
 	const char *p = text, *end = text + n;
@@ -175,7 +177,8 @@ hearth_err hearth_memstats_parse(const char *text, size_t n, hearth_memstats *ms
 							     "MemStats line %zu: %.*s: bad value "
 							     "\"%.*s\"",
 							     line, (int)kl, k,
-							     (int)((ve - v) > 60 ? 60 : (ve - v)), v);
+							     (int)((ve - v) > 60 ? 60 : (ve - v)),
+							     v);
 				if (!strcmp(fields[f].name, "NumGC"))
 					ms->has_num_gc = true;
 				if (!strcmp(fields[f].name, "MaxRSS"))
@@ -190,8 +193,9 @@ hearth_err hearth_memstats_parse(const char *text, size_t n, hearth_memstats *ms
 		line++;
 	}
 	if (!in || !ms->has_num_gc)
-		return hearth_seterr(eb, HEARTH_EFORMAT, "no runtime.MemStats block (NumGC) in "
-							 "the heap profile's text");
+		return hearth_seterr(eb, HEARTH_EFORMAT,
+				     "no runtime.MemStats block (NumGC) in "
+				     "the heap profile's text");
 	return HEARTH_OK;
 }
 

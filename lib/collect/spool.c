@@ -221,13 +221,13 @@ hearth_err hearth_spool_put(hearth_spool *sp, const char *service, const char *t
 	labels = labels ? labels : "";
 	if (!one_line(service) || !one_line(type) || !one_line(labels) || !one_line(id))
 		return hearth_seterr(eb, HEARTH_EINVAL, "spool: a field with a newline");
-	size_t hdr = strlen(MAGIC) + strlen(service) + strlen(type) + strlen(labels) +
-		     strlen(id) + 32 + 6;
+	size_t hdr =
+	    strlen(MAGIC) + strlen(service) + strlen(type) + strlen(labels) + strlen(id) + 32 + 6;
 	size_t total = hdr + n;
 	if (total > sp->max)
 		return hearth_seterr(eb, HEARTH_ETOOBIG,
-				     "spool: a push of %zu bytes is larger than the spool (%zu)",
-				     n, sp->max);
+				     "spool: a push of %zu bytes is larger than the spool (%zu)", n,
+				     sp->max);
 	while (sp->n && sp->bytes + total > sp->max)
 		drop_head(sp, true);
 	uint64_t seq = sp->next_seq++;
@@ -382,8 +382,7 @@ hearth_err hearth_spool_peek(hearth_spool *sp, hearth_spool_item *out, bool *fou
 						   .time_nanos = m->time_nanos,
 						   .body = malloc(m->n ? m->n : 1),
 						   .n = m->n};
-			if (!out->service || !out->type || !out->labels || !out->id ||
-			    !out->body) {
+			if (!out->service || !out->type || !out->labels || !out->id || !out->body) {
 				item_free(out);
 				return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
 			}

@@ -48,8 +48,8 @@ static void test_config_defaults(void **state)
 	assert_int_equal(j->nstatics, 1);
 	assert_int_equal(j->statics[0].ntargets, 2);
 	assert_string_equal(hearth_labelset_get(&j->statics[0].labels, "env"), "prod");
-	const char *want[] = {"cpu", "heap", "allocs", "goroutine", "block", "mutex",
-			      "threadcreate", "memstats"};
+	const char *want[] = {"cpu",   "heap",	"allocs",	"goroutine",
+			      "block", "mutex", "threadcreate", "memstats"};
 	assert_int_equal(j->ntypes, 8);
 	for (size_t i = 0; i < 8; i++) {
 		assert_string_equal(j->types[i].name, want[i]);
@@ -137,7 +137,8 @@ static void test_config_mistakes(void **state)
 	    {"", "s.yaml:1: empty"},
 	    {"a: 1\n---\nb: 2\n", "a second YAML document"},
 	    /* unknown keys, at every level */
-	    {"scrape_config:\n  - job_name: a\n", "s.yaml:1: the file: unknown key \"scrape_config\""},
+	    {"scrape_config:\n  - job_name: a\n",
+	     "s.yaml:1: the file: unknown key \"scrape_config\""},
 	    {"global:\n  scrape_intervall: 1s\nscrape_configs: []\n",
 	     "s.yaml:2: global: unknown key"},
 	    {"scrape_configs:\n  - job_name: a\n    targets: [x:1]\n",
@@ -155,7 +156,8 @@ static void test_config_mistakes(void **state)
 	     "s.yaml:4: dns_sd_configs: unknown key"},
 	    /* missing things */
 	    {"global: {}\n", "\"scrape_configs\" is missing"},
-	    {"scrape_configs:\n  - scrape_interval: 1s\n", "s.yaml:2: scrape_configs: \"job_name\" is missing"},
+	    {"scrape_configs:\n  - scrape_interval: 1s\n",
+	     "s.yaml:2: scrape_configs: \"job_name\" is missing"},
 	    {"scrape_configs:\n  - job_name: a\n    static_configs:\n      - labels: {a: b}\n",
 	     "s.yaml:4: static_configs: \"targets\" is missing"},
 	    {"scrape_configs:\n  - job_name: a\n    relabel_configs:\n      - regex: x\n",
@@ -261,15 +263,14 @@ static void test_duration(void **state)
 static void relabel_run(const char *rules, hearth_labelset *ls, bool *keep)
 {
 	char y[2048];
-	snprintf(y, sizeof(y), "scrape_configs:\n  - job_name: a\n    relabel_configs:\n%s",
-		 rules);
+	snprintf(y, sizeof(y), "scrape_configs:\n  - job_name: a\n    relabel_configs:\n%s", rules);
 	hearth_scrape_config c;
 	hearth_errbuf eb = {{0}};
 	if (parse(y, &c, &eb))
 		fail_msg("%s", eb.msg);
-	assert_int_equal(hearth_relabel_apply(c.jobs[0].relabels, c.jobs[0].nrelabels, ls, keep,
-					      &eb),
-			 HEARTH_OK);
+	assert_int_equal(
+	    hearth_relabel_apply(c.jobs[0].relabels, c.jobs[0].nrelabels, ls, keep, &eb),
+	    HEARTH_OK);
 	hearth_scrape_config_free(&c);
 }
 
@@ -386,8 +387,8 @@ static void test_delta(void **state)
 	const char *s1[] = {"a", "b", "c", "c2"};
 	const char *s2[] = {"a", "b", "c", "c2", "d", "a"};
 	int64_t v1[] = {1, 100, 1, 100, 5, 500, 0, 0, 2, 20, 2, 20, 3, 30, 3, 30};
-	int64_t v2[] = {4, 400, 0, 0, 5, 500, 1, 50, 2, 20, 2, 20, 7, 70, 1, 10,
-			1, 10,	1, 10, 1, 100, 0, 0};
+	int64_t v2[] = {4, 400, 0, 0,  5, 500, 1, 50, 2, 20,  2, 20,
+			7, 70,	1, 10, 1, 10,  1, 10, 1, 100, 0, 0};
 	hearth_profile *p1 = mkprof(types, 4, s1, v1, 4, 1000);
 	hearth_profile *p2 = mkprof(types, 4, s2, v2, 6, 5000);
 	hearth_delta *d = hearth_delta_new();
@@ -527,9 +528,8 @@ static void spool_case(const char *dir)
 		char id[16];
 		snprintf(id, sizeof(id), "id%d", i);
 		memset(body, 'a' + i, sizeof(body));
-		assert_int_equal(hearth_spool_put(sp, "svc", "heap", "a=b", id, i, body,
-						  sizeof(body), &eb),
-				 0);
+		assert_int_equal(
+		    hearth_spool_put(sp, "svc", "heap", "a=b", id, i, body, sizeof(body), &eb), 0);
 	}
 	hearth_spool_stats st;
 	hearth_spool_stats_get(sp, &st);
