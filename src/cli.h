@@ -58,5 +58,6 @@ int cmd_disasm(int argc, char **argv);
 int cmd_weblist(int argc, char **argv);
 int cmd_web(int argc, char **argv);
 int cmd_token(int argc, char **argv);
+int cmd_godebug(int argc, char **argv);
 
 #endif

@@ -45,6 +45,9 @@ static const char text[] =
 	"Service:\n"
 	"  token       create, list and revoke a tenant's tokens in a data directory\n"
 	"\n"
+	"The runtime's own traces:\n"
+	"  godebug     summary and charts of GODEBUG=gctrace=1,schedtrace=N logs\n"
+	"\n"
 	"  help        this text; `hearth <command> -h` tells more of each\n"
 	"\n"
 	"Exit status: 0 on success, 1 on bad input, 2 on bad usage.\n";

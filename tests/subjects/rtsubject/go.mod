@@ -1,0 +1,3 @@
+module rtsubject
+
+go 1.19
