@@ -345,7 +345,9 @@ function flameNote(D, f) {
 	setNote('flame', t);
 }
 
+var subD = null;
 function subtitle(D) {
+	subD = D;
 	var parts = [];
 	if (D.type) parts.push('Type: ' + D.type);
 	if (D.diff) parts.push('diff: red grew, green shrank');
@@ -883,6 +885,7 @@ fetch('/api/v1/whoami', {headers: {Accept: 'application/json'}}).then(function (
 			S: function () { return S; }, mode: mode, stats: stats, navigate: navigate, render: render,
 			api: api, cache: cache, apiParams: apiParams, setError: setError, setNote: setNote,
 			setProfile: setProfile, profile: function () { return profile; }, sampleSelect: sampleSelect,
+			resubtitle: function () { if (subD && $('sub').textContent) subtitle(subD); },
 			el: el, $: $, busy: busy, closeMenus: closeMenus, VIEWS: VIEWS, VIEW_KEYS: VIEW_KEYS
 		}, who);
 	});

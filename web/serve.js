@@ -465,6 +465,8 @@ window.HearthServe = function (app, who) {
 			app.setProfile(p);
 			app.sampleSelect();
 			title(p);
+			/* the views may have answered first, with the previous range's count */
+			app.resubtitle();
 		}, function (err) {
 			if (profKey !== qs) return;
 			profKey = null;

@@ -3,8 +3,8 @@
 # real `hearth serve` on a free loopback port with a fresh data directory,
 # makes tokens with `hearth token create`, pushes real CPU profiles
 # (../shared/corpus's leaky.series.NN, ten 1-second profiles, or
-# tests/data's when ../shared is missing) with curl at times spread over the
-# last hour, and runs tests/e2e/serve.js (playwright-core driving Debian's
+# tests/data's when ../shared is missing), their time rewritten to spread them
+# over the last hour (tests/cli/retime.py), with curl, and runs tests/e2e/serve.js (playwright-core driving Debian's
 # headless chromium):
 #
 #   - without a token nothing is shown: the login form only, no data request
@@ -34,8 +34,9 @@ hearth=$build/hearth
 chromium=${CHROMIUM:-/usr/bin/chromium}
 export TZ=UTC
 
-if ! command -v node >/dev/null 2>&1 || ! command -v curl >/dev/null 2>&1 || [ ! -x "$chromium" ]; then
-	echo "SKIP: e2e_serve needs node, curl and $chromium"
+if ! command -v node >/dev/null 2>&1 || ! command -v curl >/dev/null 2>&1 ||
+	! command -v python3 >/dev/null 2>&1 || [ ! -x "$chromium" ]; then
+	echo "SKIP: e2e_serve needs node, curl, python3 and $chromium"
 	echo "0 passed, 0 failed"
 	exit 0
 fi
@@ -124,13 +125,19 @@ else
 fi
 now=$(date +%s)
 : >"$tmp/pushed.tsv"
-# push FILE SERVICE LABELS TIME TOKEN: records "time service labels file id".
+# push FILE SERVICE LABELS TIME TOKEN: pushes a copy of FILE whose time is
+# TIME (the server files a profile under its own time, tests/cli/retime.py)
+# and records "time service labels copy id".
+n=0
 push() {
+	n=$((n + 1))
+	copy=$tmp/p$n.pb.gz
+	python3 tests/cli/retime.py "$1" "$copy" "$4" || fail "retime.py $1"
 	code=$(curl -s -o "$tmp/push.out" -w '%{http_code}' -X POST -H "Authorization: Bearer $5" \
-		--data-binary "@$1" "$url/api/v1/push?service=$2&labels=$3&time=$4")
+		--data-binary "@$copy" "$url/api/v1/push?service=$2&labels=$3")
 	[ "$code" = 200 ] || fail "push of $1 ($2 $3 at $4): HTTP $code $(cat "$tmp/push.out")"
 	id=$(sed -n 's/.*"id": *"\{0,1\}\([0-9A-Za-z_-]*\).*/\1/p' "$tmp/push.out")
-	printf '%s\t%s\t%s\t%s\t%s\n' "$4" "$2" "$3" "$1" "$id" >>"$tmp/pushed.tsv"
+	printf '%s\t%s\t%s\t%s\t%s\n' "$4" "$2" "$3" "$copy" "$id" >>"$tmp/pushed.tsv"
 }
 k=0
 for f in $series; do
@@ -143,9 +150,12 @@ push "$dbfile" db env=prod $((now - 1500)) "$tok"
 push "$dbfile" db env=prod $((now - 900)) "$tok"
 push tests/data/leaky.cpu.pb.gz secret "env=prod" $((now - 600)) "$other"
 
+# pushed by the live refresh test while the page shows the last hour
+python3 tests/cli/retime.py "$late" "$tmp/late.pb.gz" $((now - 60)) || fail "retime.py $late"
+
 mkdir -p "$build/test-logs/e2e-serve"
 HEARTH=$hearth E2E_URL=$url E2E_OPEN_URL=$open_url E2E_TOKEN=$tok E2E_OTHER_TOKEN=$other E2E_PUSHED=$tmp/pushed.tsv \
-	E2E_DATA=$data E2E_LATE=$late \
+	E2E_DATA=$data E2E_LATE=$tmp/late.pb.gz \
 	E2E_SHOTS=$build/test-logs/e2e-serve CHROMIUM=$chromium \
 	node tests/e2e/serve.js >"$tmp/e2e.log" 2>&1
 rc=$?
