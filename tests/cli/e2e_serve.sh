@@ -127,7 +127,7 @@ now=$(date +%s)
 : >"$tmp/pushed.tsv"
 # push FILE SERVICE LABELS TIME TOKEN: pushes a copy of FILE whose time is
 # TIME (the server files a profile under its own time, tests/cli/retime.py)
-# and records "time service labels copy id".
+# and records "time service labels copy id original".
 n=0
 push() {
 	n=$((n + 1))
@@ -137,7 +137,7 @@ push() {
 		--data-binary "@$copy" "$url/api/v1/push?service=$2&labels=$3")
 	[ "$code" = 200 ] || fail "push of $1 ($2 $3 at $4): HTTP $code $(cat "$tmp/push.out")"
 	id=$(sed -n 's/.*"id": *"\{0,1\}\([0-9A-Za-z_-]*\).*/\1/p' "$tmp/push.out")
-	printf '%s\t%s\t%s\t%s\t%s\n' "$4" "$2" "$3" "$copy" "$id" >>"$tmp/pushed.tsv"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$4" "$2" "$3" "$copy" "$id" "$1" >>"$tmp/pushed.tsv"
 }
 k=0
 for f in $series; do
@@ -146,6 +146,9 @@ for f in $series; do
 	push "$f" api "env=$env" "$t" "$tok"
 	k=$((k + 1))
 done
+# the same heap profile twice in one series: an average of snapshots is it
+push tests/data/leaky.heap.pb.gz api env=prod $((now - 2000)) "$tok"
+push tests/data/leaky.heap.pb.gz api env=prod $((now - 1000)) "$tok"
 push "$dbfile" db env=prod $((now - 1500)) "$tok"
 push "$dbfile" db env=prod $((now - 900)) "$tok"
 push tests/data/leaky.cpu.pb.gz secret "env=prod" $((now - 600)) "$other"

@@ -6,9 +6,9 @@
 //   E2E_PUSHED=pushed.tsv E2E_LATE=file.pb.gz E2E_SHOTS=build/test-logs/e2e-serve node tests/e2e/serve.js
 //
 // pushed.tsv has a line per pushed profile: time (Unix s), service, labels,
-// file, id.  Every figure the page shows for a range is compared with what
-// `hearth top` (or `hearth flame -json`) prints for exactly the files pushed
-// in that range.  Prints one line per check and, last, "N passed, M failed".
+// file (the retimed copy), id, original file.  Every figure the page shows
+// for a range is compared with what `hearth top` (or `hearth flame -json`)
+// prints for exactly the files pushed in that range.  Prints one line per check and, last, "N passed, M failed".
 'use strict';
 const {chromium} = require('playwright-core');
 const {execFileSync} = require('child_process');
@@ -21,10 +21,11 @@ const HEARTH = E.HEARTH, URL0 = E.E2E_URL, TOKEN = E.E2E_TOKEN, OTHER = E.E2E_OT
 const SHOTS = E.E2E_SHOTS || 'test-logs/e2e-serve';
 fs.mkdirSync(SHOTS, {recursive: true});
 const PUSHED = fs.readFileSync(E.E2E_PUSHED, 'utf8').trim().split('\n').map(l => {
-	const [time, service, labels, file, id] = l.split('\t');
-	return {time: +time, service, labels, file, id};
+	const [time, service, labels, file, id, file0] = l.split('\t');
+	return {time: +time, service, labels, file, id, file0};
 });
-const API = PUSHED.filter(p => p.service === 'api');
+const API = PUSHED.filter(p => p.service === 'api' && !/heap/.test(p.file0));
+const HEAP = PUSHED.filter(p => p.service === 'api' && /heap/.test(p.file0));
 
 let passed = 0, failed = 0;
 const t0 = Date.now();
@@ -214,6 +215,30 @@ async function main() {
 		await topEquals(page, PUSHED.filter(p => p.service === 'db').map(p => p.file), 'db top');
 		await shot(page, 'top-db');
 		await page.selectOption('#svc', 'api');
+		await ready(page);
+		await page.click('#views button[data-view=flame]');
+		await ready(page);
+	});
+
+	await check('the type picker; snapshots are averaged per profile, accumulations summed, as the page says', async () => {
+		eq(HEAP.length, 2, 'heap profiles pushed');
+		const types = await page.$$eval('#ptype option', os => os.map(o => o.value));
+		assert(types.includes('cpu') && types.includes('heap'), 'types of api: ' + types);
+		await page.selectOption('#ptype', 'heap');
+		await ready(page);
+		eq(param(page, 'type'), 'heap', 'type in the URL');
+		eq(await page.inputValue('#sample'), 'inuse_space', 'the default sample type of heap');
+		const sub = await page.textContent('#sub');
+		assert(/average per profile of 2 profiles/.test(sub), 'inuse_space is averaged: ' + sub);
+		// the same profile twice: the average is that profile
+		await topEquals(page, [HEAP[0].file], 'inuse_space, the average of two equal profiles');
+		await shot(page, 'top-heap-average');
+		await page.selectOption('#sample', 'alloc_space');
+		await ready(page);
+		assert(/sum of 2 profiles/.test(await page.textContent('#sub')), 'alloc_space is summed: ' + await page.textContent('#sub'));
+		await topEquals(page, ['-sample_index=alloc_space', HEAP[0].file, HEAP[1].file], 'alloc_space, the sum');
+		assert(/average/.test(await page.textContent('#tl-agg')) === false, 'the timeline says sum for alloc_space');
+		await page.selectOption('#ptype', 'cpu');
 		await ready(page);
 		await page.click('#views button[data-view=flame]');
 		await ready(page);
