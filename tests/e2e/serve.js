@@ -287,6 +287,28 @@ async function main() {
 		await topEquals(page, inRange(API, brushKey).map(p => p.file), 'top after reload');
 	});
 
+	await check('the Download menu gives the range\'s merge; zoom to the selection; the range picker', async () => {
+		const files = inRange(API, brushKey).map(p => p.file);
+		const href = await page.$eval('#download a[data-format=pprof]', a => a.href);
+		assert(href.includes('/api/v1/render/download?'), 'download link: ' + href);
+		const bytes = await page.evaluate(async u => Array.from(new Uint8Array(await (await fetch(u)).arrayBuffer())), href);
+		const tmp = path.join(os.tmpdir(), 'hearth-e2e-serve-dl-' + process.pid + '.pb.gz');
+		fs.writeFileSync(tmp, Buffer.from(bytes));
+		try { eq(cliTop([tmp]), cliTop(files), 'hearth top of the downloaded merge'); } finally { fs.unlinkSync(tmp); }
+		await page.click('#tl-zoom');
+		await ready(page);
+		const [f, u] = brushKey.split(',');
+		eq([param(page, 'from'), param(page, 'until'), param(page, 'brush')], [f, u, null], 'the selection became the range');
+		eq(await page.inputValue('#range'), 'custom', 'the range picker says custom');
+		eq((await page.evaluate(() => window.hearthServe.bars())).length, files.length, 'bars of the zoomed timeline');
+		await topEquals(page, files, 'top of the zoomed range');
+		await page.selectOption('#range', '6h');
+		await ready(page);
+		eq([param(page, 'from'), param(page, 'until')], ['-6h', null], 'last 6 hours in the URL');
+		eq((await page.evaluate(() => window.hearthServe.bars())).length, API.length, 'bars over 6 hours');
+		await go(page, 'query=' + encodeURIComponent('{service="api"}') + '&brush=' + brushKey);
+	});
+
 	await check('the other views of the range: graph, source, peek, sandwich', async () => {
 		const files = inRange(API, brushKey).map(p => p.file);
 		await page.click('#views button[data-view=graph]');
