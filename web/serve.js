@@ -323,6 +323,7 @@ window.HearthServe = function (app, who) {
 		if ($('refresh').value !== (s.get('refresh') || '')) $('refresh').value = '';
 		$('compare').checked = compare();
 		$('brushing').hidden = !compare();
+		if (document.activeElement !== $('base-selector')) $('base-selector').value = s.get('base_query') || '';
 		var id = s.get('profile');
 		$('single').hidden = !id;
 		if (id) {
@@ -356,6 +357,21 @@ window.HearthServe = function (app, who) {
 		app.setError('selector', null);
 		app.navigate({query: v || null, profile: null});
 	}
+	/* compare: the base's own selector (empty: the same as the comparison's) */
+	function applyBaseSelector() {
+		var v = $('base-selector').value.trim();
+		if (v === (S().get('base_query') || '')) return;
+		if (v && parseSelector(v) === null) {
+			app.setError('selector', new Error('not a selector: ' + v + ' (say {service="api",env="canary"})'));
+			return;
+		}
+		app.setError('selector', null);
+		app.navigate({base_query: v || null});
+	}
+	$('base-selector').addEventListener('change', applyBaseSelector);
+	$('base-selector').addEventListener('keydown', function (e) {
+		if (e.key === 'Enter') { e.preventDefault(); applyBaseSelector(); }
+	});
 	$('range').addEventListener('change', function () {
 		var v = $('range').value;
 		if (v === 'custom') { customOpen = true; $('custom').hidden = false; $('cfrom').focus(); return; }

@@ -380,7 +380,20 @@ async function main() {
 		await ready(page);
 		const cls = await page.$$eval('#toptable tbody tr', trs => trs.map(t => t.className));
 		assert(cls.some(c => /grow/.test(c)) && cls.some(c => /shrink/.test(c)), 'growing and shrinking rows: ' + cls.slice(0, 8));
+		const diffTop = b => cliTop([...b.map(p => '-diff_base=' + p.file), ...cmp.map(p => p.file)]);
+		eq(await topRows(page), diffTop(base), 'the diff table = hearth top -diff_base (base files) (comparison files)');
 		await shot(page, 'compare-top');
+		// the base's own selector: only the prod profiles of the base range
+		await page.fill('#base-selector', '{service="api",env="prod"}');
+		await page.press('#base-selector', 'Enter');
+		await ready(page);
+		eq(param(page, 'base_query'), '{service="api",env="prod"}', 'base_query in the URL');
+		const prod = base.filter(p => p.labels === 'env=prod');
+		assert(prod.length > 0 && prod.length < base.length, 'some but not all base profiles are prod');
+		eq(await topRows(page), diffTop(prod), 'the diff table with the base selector');
+		await page.fill('#base-selector', '');
+		await page.press('#base-selector', 'Enter');
+		await ready(page);
 		await page.uncheck('#compare');
 		await ready(page);
 		assert(!param(page, 'cmp') && !param(page, 'base_brush'), 'compare off: ' + page.url());
