@@ -18,7 +18,7 @@ LDLIBS   += -lcapstone -lmicrohttpd
 # The service's store (lib/store/): SQLite, and OpenSSL's libcrypto for tokens.
 LDLIBS   += -lsqlite3 -lcrypto
 # libyaml: hearth scrape's configuration (lib/collect/).
-LDLIBS   += -lyaml
+LDLIBS   += -lyaml -lresolv
 
 ifeq ($(SAN),1)
   BUILD   := build-san

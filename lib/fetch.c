@@ -326,6 +326,20 @@ static CURL *easy_new(const char *url, hearth_http_opts *ho, const char *post, s
 		/* A token is not handed to another host on a redirect. */
 		curl_easy_setopt(c, CURLOPT_UNRESTRICTED_AUTH, 0L);
 	}
+	if (post && ho->content_type) {
+		char *h = NULL;
+		struct curl_slist *l;
+		if (asprintf(&h, "Content-Type: %s", ho->content_type) < 0 ||
+		    !(l = curl_slist_append(b->hdrs, h))) {
+			free(h);
+			curl_slist_free_all(b->hdrs);
+			curl_easy_cleanup(c);
+			return NULL;
+		}
+		free(h);
+		b->hdrs = l;
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, b->hdrs);
+	}
 	if (post) {
 		curl_easy_setopt(c, CURLOPT_POST, 1L);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, post);
@@ -512,6 +526,160 @@ out:
 	if (m)
 		curl_multi_cleanup(m);
 	return err;
+}
+
+typedef struct multi_xfer {
+	CURL *c;
+	body_buf b;
+	hearth_http_req *r;
+	double start;
+	/* The list of live transfers, or of those that could not start. */
+	struct multi_xfer *prev, *next;
+} multi_xfer;
+
+struct hearth_http_multi {
+	CURLM *m;
+	size_t pending;
+	multi_xfer *live;
+	multi_xfer *failed; /* finished before they started: done on the next step */
+};
+
+static void unlink_live(hearth_http_multi *m, multi_xfer *x)
+{
+	if (x->prev)
+		x->prev->next = x->next;
+	else
+		m->live = x->next;
+	if (x->next)
+		x->next->prev = x->prev;
+}
+
+hearth_err hearth_http_multi_new(hearth_http_multi **out, hearth_errbuf *eb)
+{
+	hearth_http_init();
+	hearth_http_multi *m = calloc(1, sizeof(*m));
+	if (!m || !(m->m = curl_multi_init())) {
+		free(m);
+		return hearth_seterr(eb, HEARTH_ENOMEM, "cannot start an HTTP client");
+	}
+	*out = m;
+	return HEARTH_OK;
+}
+
+void hearth_http_multi_add(hearth_http_multi *m, hearth_http_req *r, const char *post,
+			   size_t npost)
+{
+	r->body = NULL;
+	r->n = 0;
+	r->err = HEARTH_OK;
+	r->eb = (hearth_errbuf){{0}};
+	r->done = false;
+	r->status = 0;
+	r->seconds = 0;
+	multi_xfer *x = calloc(1, sizeof(*x));
+	m->pending++;
+	if (x) {
+		x->r = r;
+		x->start = now_s();
+		x->c = easy_new(r->url, &r->ho, post, npost, &x->b);
+		if (x->c) {
+			curl_easy_setopt(x->c, CURLOPT_PRIVATE, (char *)x);
+			if (curl_multi_add_handle(m->m, x->c) == CURLM_OK) {
+				x->next = m->live;
+				if (m->live)
+					m->live->prev = x;
+				m->live = x;
+				return;
+			}
+			easy_free(x->c, &x->b);
+		}
+		x->c = NULL;
+		r->err = hearth_seterr(&r->eb, HEARTH_ENOMEM, "cannot start an HTTP client");
+		x->next = m->failed;
+		m->failed = x;
+		return;
+	}
+	/* Not even the bookkeeping: the request fails now, reported by the
+	 * next step through a static marker would lose r, so it is finished
+	 * here and counted as no longer pending. */
+	m->pending--;
+	r->err = hearth_seterr(&r->eb, HEARTH_ENOMEM, "out of memory");
+	r->done = true;
+}
+
+hearth_err hearth_http_multi_step(hearth_http_multi *m, int wait_ms, hearth_http_done_fn done,
+				  void *ctx, hearth_errbuf *eb)
+{
+	while (m->failed) {
+		multi_xfer *x = m->failed;
+		m->failed = x->next;
+		m->pending--;
+		x->r->done = true;
+		hearth_http_req *r = x->r;
+		free(x);
+		if (done)
+			done(ctx, r);
+	}
+	int running = 0;
+	CURLMcode mc = curl_multi_perform(m->m, &running);
+	if (mc != CURLM_OK)
+		return hearth_seterr(eb, HEARTH_EIO, "HTTP client: %s", curl_multi_strerror(mc));
+	CURLMsg *msg;
+	int left;
+	bool any = false;
+	while ((msg = curl_multi_info_read(m->m, &left))) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		char *priv = NULL;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+		multi_xfer *x = (multi_xfer *)priv;
+		hearth_http_req *r = x->r;
+		CURLcode rc = msg->data.result;
+		curl_easy_getinfo(x->c, CURLINFO_RESPONSE_CODE, &r->status);
+		r->err = easy_result(x->c, rc, &x->b, &r->body, &r->n, &r->eb);
+		r->seconds = now_s() - x->start;
+		curl_multi_remove_handle(m->m, x->c);
+		easy_free(x->c, &x->b);
+		unlink_live(m, x);
+		free(x);
+		m->pending--;
+		r->done = true;
+		any = true;
+		if (done)
+			done(ctx, r);
+	}
+	if (any || wait_ms <= 0)
+		return HEARTH_OK;
+	mc = curl_multi_poll(m->m, NULL, 0, wait_ms, NULL);
+	if (mc != CURLM_OK)
+		return hearth_seterr(eb, HEARTH_EIO, "HTTP client: %s", curl_multi_strerror(mc));
+	return HEARTH_OK;
+}
+
+size_t hearth_http_multi_pending(const hearth_http_multi *m)
+{
+	return m->pending;
+}
+
+void hearth_http_multi_free(hearth_http_multi *m)
+{
+	if (!m)
+		return;
+	while (m->failed) {
+		multi_xfer *x = m->failed;
+		m->failed = x->next;
+		free(x);
+	}
+	while (m->live) {
+		multi_xfer *x = m->live;
+		m->live = x->next;
+		curl_multi_remove_handle(m->m, x->c);
+		easy_free(x->c, &x->b);
+		free(x->b.data);
+		free(x);
+	}
+	curl_multi_cleanup(m->m);
+	free(m);
 }
 
 /* An HTML page (a login page, a proxy's error page, the pprof index) is

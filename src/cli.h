@@ -59,5 +59,6 @@ int cmd_weblist(int argc, char **argv);
 int cmd_web(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_godebug(int argc, char **argv);
+int cmd_scrape(int argc, char **argv);
 
 #endif

@@ -17,7 +17,7 @@ static const struct {
 	{"flame", cmd_flame}, {"folded", cmd_folded}, {"speedscope", cmd_speedscope},
 	{"fetch", cmd_fetch}, {"disasm", cmd_disasm}, {"weblist", cmd_weblist},
 	{"web", cmd_web},     {"token", cmd_token},
-	{"godebug", cmd_godebug},
+	{"godebug", cmd_godebug}, {"scrape", cmd_scrape},
 };
 
 int main(int argc, char **argv)

@@ -42,6 +42,8 @@ typedef struct {
 	const volatile bool *cancel;
 	/* Progress, for a caller showing it: bytes received so far. */
 	volatile size_t received;
+	/* The Content-Type header of a POST, or NULL. */
+	const char *content_type;
 } hearth_http_opts;
 
 hearth_err hearth_http_get(const char *url, hearth_http_opts *ho, const char *post, size_t npost,
@@ -63,6 +65,9 @@ typedef struct {
 	hearth_err err;
 	hearth_errbuf eb;
 	bool done;
+	long status;	    /* the HTTP status, 0 when there was no answer */
+	double seconds;	    /* how long the transfer took */
+	void *user;	    /* the caller's, untouched */
 } hearth_http_req;
 
 typedef void (*hearth_http_done_fn)(void *ctx, hearth_http_req *req);
@@ -70,6 +75,26 @@ typedef void (*hearth_http_tick_fn)(void *ctx, size_t finished, size_t total);
 
 hearth_err hearth_http_get_many(hearth_http_req *reqs, size_t nreqs, hearth_http_done_fn done,
 				hearth_http_tick_fn tick, void *ctx, hearth_errbuf *eb);
+
+/* Transfers that a caller adds one by one and drives from its own loop
+ * (hearth scrape): one thread, any number of transfers, each with its own
+ * timeout and body cap.  The request (and a POST's bytes) must stay valid
+ * until its done callback has run. */
+typedef struct hearth_http_multi hearth_http_multi;
+hearth_err hearth_http_multi_new(hearth_http_multi **out, hearth_errbuf *eb);
+/* Starts r: a GET, or a POST of post[0..npost) when post != NULL.  On
+ * failure to start, r is finished at once with its error (done is called
+ * by the next step). */
+void hearth_http_multi_add(hearth_http_multi *m, hearth_http_req *r, const char *post,
+			   size_t npost);
+/* Moves every transfer on, waits for activity at most wait_ms, and calls
+ * done(ctx, r) for each transfer that finished. */
+hearth_err hearth_http_multi_step(hearth_http_multi *m, int wait_ms, hearth_http_done_fn done,
+				  void *ctx, hearth_errbuf *eb);
+/* Transfers not yet finished. */
+size_t hearth_http_multi_pending(const hearth_http_multi *m);
+/* Aborts what is left (without calling done) and frees m. */
+void hearth_http_multi_free(hearth_http_multi *m);
 
 /* True when source is a hearth server selector rather than a
  * net/http/pprof URL: http[s]://HOST[:PORT][/PREFIX]/{SELECTOR}, a path

@@ -41,6 +41,7 @@ static const char text[] =
 	"\n"
 	"Collecting:\n"
 	"  fetch       every profile of a running Go program into a directory\n"
+	"  scrape      profiles of a fleet, continuously, pushed to a hearth server\n"
 	"\n"
 	"Service:\n"
 	"  token       create, list and revoke a tenant's tokens in a data directory\n"
