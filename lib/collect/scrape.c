@@ -321,9 +321,9 @@ static hearth_err rebuild_targets(hearth_scraper *s, hearth_errbuf *eb)
 		const hearth_scrape_job *j = &s->cfg.jobs[ji];
 		for (size_t i = 0; i < j->nstatics && !err; i++)
 			for (size_t k = 0; k < j->statics[i].ntargets && !err; k++)
-				err = add_discovered(s, j, j->statics[i].targets[k],
-						     &j->statics[i].labels, NULL, &nt, &n, &cap,
-						     eb);
+				err =
+				    add_discovered(s, j, j->statics[i].targets[k],
+						   &j->statics[i].labels, NULL, &nt, &n, &cap, eb);
 		for (size_t f = 0; f < s->nfiles && !err; f++) {
 			sd_file *sf = &s->files[f];
 			if (sf->job != ji)
@@ -449,9 +449,9 @@ static void check_files(hearth_scraper *s)
 							    !strcmp(s->files[f].path, path))
 								sf = &s->files[f];
 						if (!sf) {
-							sd_file *nf = realloc(s->files,
-									      (s->nfiles + 1) *
-										  sizeof(*nf));
+							sd_file *nf =
+							    realloc(s->files,
+								    (s->nfiles + 1) * sizeof(*nf));
 							char *pd = strdup(path);
 							if (!nf || !pd) {
 								free(pd);
@@ -461,8 +461,8 @@ static void check_files(hearth_scraper *s)
 							}
 							s->files = nf;
 							sf = &s->files[s->nfiles++];
-							*sf = (sd_file){.path = pd, .job = ji,
-									.cfgi = ci};
+							*sf = (sd_file){
+							    .path = pd, .job = ji, .cfgi = ci};
 							sf->mtime.tv_sec = -1;
 						}
 						sf->seen = true;
@@ -473,12 +473,14 @@ static void check_files(hearth_scraper *s)
 						sf->mtime = st.st_mtim;
 						sf->size = st.st_size;
 						FILE *fp = fopen(path, "rb");
-						char *buf = malloc(HEARTH_SCRAPE_MAX_CONFIG_BYTES + 1);
-						size_t n = fp && buf
-							       ? fread(buf, 1,
-								       HEARTH_SCRAPE_MAX_CONFIG_BYTES + 1,
-								       fp)
-							       : 0;
+						char *buf =
+						    malloc(HEARTH_SCRAPE_MAX_CONFIG_BYTES + 1);
+						size_t n =
+						    fp && buf
+							? fread(buf, 1,
+								HEARTH_SCRAPE_MAX_CONFIG_BYTES + 1,
+								fp)
+							: 0;
 						if (fp)
 							fclose(fp);
 						hearth_target_group *gr;
@@ -486,8 +488,8 @@ static void check_files(hearth_scraper *s)
 						hearth_errbuf eb = {{0}};
 						if (!buf) {
 							discovery_error(s, "out of memory");
-						} else if (hearth_file_sd_parse(path, buf, n, &gr, &ng,
-										&eb)) {
+						} else if (hearth_file_sd_parse(path, buf, n, &gr,
+										&ng, &eb)) {
 							discovery_error(s, eb.msg);
 						} else {
 							hearth_target_groups_free(sf->groups,
@@ -514,9 +516,9 @@ static void check_files(hearth_scraper *s)
 	}
 }
 
-static hearth_err group_add(hearth_target_group **g, size_t *n, const char *addr,
-			    const char *k1, const char *v1, const char *k2, const char *v2,
-			    const char *k3, const char *v3)
+static hearth_err group_add(hearth_target_group **g, size_t *n, const char *addr, const char *k1,
+			    const char *v1, const char *k2, const char *v2, const char *k3,
+			    const char *v3)
 {
 	hearth_target_group *ng = realloc(*g, (*n + 1) * sizeof(*ng));
 	if (!ng)
@@ -562,9 +564,8 @@ static void resolve(hearth_scraper *s, dns_state *ds)
 				inet_ntop(AF_INET, &((struct sockaddr_in *)a->ai_addr)->sin_addr,
 					  ip, sizeof(ip));
 			else if (a->ai_family == AF_INET6)
-				inet_ntop(AF_INET6,
-					  &((struct sockaddr_in6 *)a->ai_addr)->sin6_addr, ip,
-					  sizeof(ip));
+				inet_ntop(AF_INET6, &((struct sockaddr_in6 *)a->ai_addr)->sin6_addr,
+					  ip, sizeof(ip));
 			else
 				continue;
 			snprintf(addr, sizeof(addr), a->ai_family == AF_INET6 ? "[%s]:%d" : "%s:%d",
@@ -638,12 +639,13 @@ static void record_error(tstate *ts, const char *fmt, ...)
 static void start_scrape(hearth_scraper *s, tstate *ts)
 {
 	const hearth_scrape_job *j = ts->t->job;
-	double timeout = (double)j->timeout_ms / 1000.0 + (ts->pt->seconds > 0 ? ts->pt->seconds : 0);
-	ts->req = (hearth_http_req){.url = ts->url,
-				    .ho = {.timeout_s = timeout,
-					   .max_size = j->body_size_limit ? j->body_size_limit
-									  : (size_t)64 << 20},
-				    .user = ts};
+	double timeout =
+	    (double)j->timeout_ms / 1000.0 + (ts->pt->seconds > 0 ? ts->pt->seconds : 0);
+	ts->req = (hearth_http_req){
+	    .url = ts->url,
+	    .ho = {.timeout_s = timeout,
+		   .max_size = j->body_size_limit ? j->body_size_limit : (size_t)64 << 20},
+	    .user = ts};
 	ts->inflight = true;
 	ts->start_ns = wall_ns();
 	ts->t->inflight++;
@@ -795,7 +797,7 @@ static void start_push(hearth_scraper *s)
 	}
 	hearth_buf_puts(&u, "&id=");
 	put_escaped(&u, s->item.id);
-	hearth_buf_printf(&u, "&time=%lld", (long long)(s->item.time_nanos / 1000000000));
+	hearth_buf_printf(&u, "&time=%lld", (long long)s->item.time_nanos);
 	if (u.oom) {
 		hearth_buf_free(&u);
 		hearth_spool_item_free(&s->item);
@@ -859,8 +861,7 @@ static void on_done(void *ctx, hearth_http_req *r)
 
 /* ---- The loop --------------------------------------------------------- */
 
-hearth_err hearth_scraper_new(const hearth_scraper_opts *o, hearth_scraper **out,
-			      hearth_errbuf *eb)
+hearth_err hearth_scraper_new(const hearth_scraper_opts *o, hearth_scraper **out, hearth_errbuf *eb)
 {
 	*out = NULL;
 	hearth_scraper *s = calloc(1, sizeof(*s));
@@ -1036,7 +1037,8 @@ hearth_err hearth_scraper_run(hearth_scraper *s, const volatile bool *stop, int 
 			start_scrape(s, ts);
 		}
 		if (started) {
-			memmove(s->wait, s->wait + started, (s->nwait - started) * sizeof(*s->wait));
+			memmove(s->wait, s->wait + started,
+				(s->nwait - started) * sizeof(*s->wait));
 			s->nwait -= started;
 		}
 		/* The push side. */
@@ -1120,13 +1122,32 @@ void hearth_scraper_metrics(hearth_scraper *s, hearth_buf *b)
 				const tstate *ts = &t->ts[k];
 				prom_target(b, per_type[m].name, t, ts->pt->name, NULL);
 				switch (m) {
-				case 0: hearth_buf_printf(b, "%llu\n", (unsigned long long)ts->scrapes); break;
-				case 1: hearth_buf_printf(b, "%llu\n", (unsigned long long)ts->failures); break;
-				case 2: hearth_buf_printf(b, "%llu\n", (unsigned long long)ts->bytes); break;
-				case 3: hearth_buf_printf(b, "%.6f\n", ts->duration_sum); break;
-				case 4: hearth_buf_printf(b, "%.6f\n", ts->last_duration); break;
-				case 5: hearth_buf_printf(b, "%llu\n", (unsigned long long)ts->bases); break;
-				default: hearth_buf_printf(b, "%llu\n", (unsigned long long)ts->restarts); break;
+				case 0:
+					hearth_buf_printf(b, "%llu\n",
+							  (unsigned long long)ts->scrapes);
+					break;
+				case 1:
+					hearth_buf_printf(b, "%llu\n",
+							  (unsigned long long)ts->failures);
+					break;
+				case 2:
+					hearth_buf_printf(b, "%llu\n",
+							  (unsigned long long)ts->bytes);
+					break;
+				case 3:
+					hearth_buf_printf(b, "%.6f\n", ts->duration_sum);
+					break;
+				case 4:
+					hearth_buf_printf(b, "%.6f\n", ts->last_duration);
+					break;
+				case 5:
+					hearth_buf_printf(b, "%llu\n",
+							  (unsigned long long)ts->bases);
+					break;
+				default:
+					hearth_buf_printf(b, "%llu\n",
+							  (unsigned long long)ts->restarts);
+					break;
 				}
 			}
 		}
@@ -1145,13 +1166,15 @@ void hearth_scraper_metrics(hearth_scraper *s, hearth_buf *b)
 	}
 	/* GC statistics from each target's MemStats. */
 	static const char *const gc[] = {
-	    "hearth_target_gc_count", "hearth_target_gc_pause_total_seconds",
-	    "hearth_target_gc_cpu_fraction", "hearth_target_heap_alloc_bytes",
+	    "hearth_target_gc_count",	      "hearth_target_gc_pause_total_seconds",
+	    "hearth_target_gc_cpu_fraction",  "hearth_target_heap_alloc_bytes",
 	    "hearth_target_heap_inuse_bytes", "hearth_target_heap_goal_bytes",
 	    "hearth_target_gc_pause_seconds"};
 	for (size_t m = 0; m < sizeof(gc) / sizeof(gc[0]); m++) {
 		hearth_buf_printf(b, "# TYPE %s %s\n", gc[m],
-				  m == 0 || m == 1 ? "counter" : m == 6 ? "summary" : "gauge");
+				  m == 0 || m == 1 ? "counter"
+				  : m == 6	   ? "summary"
+						   : "gauge");
 		for (size_t i = 0; i < s->ntargets; i++) {
 			const target *t = s->targets[i];
 			const hearth_memstats *ms = &t->ms;
@@ -1165,48 +1188,61 @@ void hearth_scraper_metrics(hearth_scraper *s, hearth_buf *b)
 					prom_target(b, gc[m], t, NULL, ex);
 					hearth_buf_printf(
 					    b, "%.9f\n",
-					    (double)hearth_memstats_pause_quantile(ms, qs[q]) / 1e9);
+					    (double)hearth_memstats_pause_quantile(ms, qs[q]) /
+						1e9);
 				}
 				continue;
 			}
 			prom_target(b, gc[m], t, NULL, NULL);
 			switch (m) {
-			case 0: hearth_buf_printf(b, "%llu\n", (unsigned long long)ms->num_gc); break;
-			case 1: hearth_buf_printf(b, "%.9f\n", (double)ms->pause_total_ns / 1e9); break;
-			case 2: hearth_buf_printf(b, "%.9g\n", ms->gc_cpu_fraction); break;
-			case 3: hearth_buf_printf(b, "%llu\n", (unsigned long long)ms->heap_alloc); break;
-			case 4: hearth_buf_printf(b, "%llu\n", (unsigned long long)ms->heap_inuse); break;
-			default: hearth_buf_printf(b, "%llu\n", (unsigned long long)ms->next_gc); break;
+			case 0:
+				hearth_buf_printf(b, "%llu\n", (unsigned long long)ms->num_gc);
+				break;
+			case 1:
+				hearth_buf_printf(b, "%.9f\n", (double)ms->pause_total_ns / 1e9);
+				break;
+			case 2:
+				hearth_buf_printf(b, "%.9g\n", ms->gc_cpu_fraction);
+				break;
+			case 3:
+				hearth_buf_printf(b, "%llu\n", (unsigned long long)ms->heap_alloc);
+				break;
+			case 4:
+				hearth_buf_printf(b, "%llu\n", (unsigned long long)ms->heap_inuse);
+				break;
+			default:
+				hearth_buf_printf(b, "%llu\n", (unsigned long long)ms->next_gc);
+				break;
 			}
 		}
 	}
-	hearth_buf_printf(b,
-			  "# TYPE hearth_scrape_targets gauge\nhearth_scrape_targets %zu\n"
-			  "# TYPE hearth_scrape_scrapes_in_flight gauge\n"
-			  "hearth_scrape_scrapes_in_flight %zu\n"
-			  "# TYPE hearth_scrape_pushes_total counter\nhearth_scrape_pushes_total %llu\n"
-			  "# TYPE hearth_scrape_push_bytes_total counter\n"
-			  "hearth_scrape_push_bytes_total %llu\n"
-			  "# TYPE hearth_scrape_push_failures_total counter\n"
-			  "hearth_scrape_push_failures_total %llu\n"
-			  "# TYPE hearth_scrape_push_rejected_total counter\n"
-			  "hearth_scrape_push_rejected_total %llu\n"
-			  "# TYPE hearth_scrape_spool_items gauge\nhearth_scrape_spool_items %zu\n"
-			  "# TYPE hearth_scrape_spool_bytes gauge\nhearth_scrape_spool_bytes %zu\n"
-			  "# TYPE hearth_scrape_spool_evicted_items_total counter\n"
-			  "hearth_scrape_spool_evicted_items_total %llu\n"
-			  "# TYPE hearth_scrape_spool_evicted_bytes_total counter\n"
-			  "hearth_scrape_spool_evicted_bytes_total %llu\n"
-			  "# TYPE hearth_scrape_spool_damaged_items_total counter\n"
-			  "hearth_scrape_spool_damaged_items_total %llu\n"
-			  "# TYPE hearth_scrape_discovery_errors_total counter\n"
-			  "hearth_scrape_discovery_errors_total %llu\n",
-			  s->ntargets, s->inflight, (unsigned long long)s->pushes,
-			  (unsigned long long)s->push_bytes, (unsigned long long)s->push_failures,
-			  (unsigned long long)s->push_rejected, sp.items, sp.bytes,
-			  (unsigned long long)sp.evicted_items, (unsigned long long)sp.evicted_bytes,
-			  (unsigned long long)sp.damaged_items,
-			  (unsigned long long)s->discovery_errors);
+	hearth_buf_printf(
+	    b,
+	    "# TYPE hearth_scrape_targets gauge\nhearth_scrape_targets %zu\n"
+	    "# TYPE hearth_scrape_scrapes_in_flight gauge\n"
+	    "hearth_scrape_scrapes_in_flight %zu\n"
+	    "# TYPE hearth_scrape_pushes_total counter\nhearth_scrape_pushes_total %llu\n"
+	    "# TYPE hearth_scrape_push_bytes_total counter\n"
+	    "hearth_scrape_push_bytes_total %llu\n"
+	    "# TYPE hearth_scrape_push_failures_total counter\n"
+	    "hearth_scrape_push_failures_total %llu\n"
+	    "# TYPE hearth_scrape_push_rejected_total counter\n"
+	    "hearth_scrape_push_rejected_total %llu\n"
+	    "# TYPE hearth_scrape_spool_items gauge\nhearth_scrape_spool_items %zu\n"
+	    "# TYPE hearth_scrape_spool_bytes gauge\nhearth_scrape_spool_bytes %zu\n"
+	    "# TYPE hearth_scrape_spool_evicted_items_total counter\n"
+	    "hearth_scrape_spool_evicted_items_total %llu\n"
+	    "# TYPE hearth_scrape_spool_evicted_bytes_total counter\n"
+	    "hearth_scrape_spool_evicted_bytes_total %llu\n"
+	    "# TYPE hearth_scrape_spool_damaged_items_total counter\n"
+	    "hearth_scrape_spool_damaged_items_total %llu\n"
+	    "# TYPE hearth_scrape_discovery_errors_total counter\n"
+	    "hearth_scrape_discovery_errors_total %llu\n",
+	    s->ntargets, s->inflight, (unsigned long long)s->pushes,
+	    (unsigned long long)s->push_bytes, (unsigned long long)s->push_failures,
+	    (unsigned long long)s->push_rejected, sp.items, sp.bytes,
+	    (unsigned long long)sp.evicted_items, (unsigned long long)sp.evicted_bytes,
+	    (unsigned long long)sp.damaged_items, (unsigned long long)s->discovery_errors);
 	pthread_mutex_unlock(&s->mu);
 }
 
@@ -1258,8 +1294,8 @@ void hearth_scraper_targets(hearth_scraper *s, hearth_buf *b, bool json)
 	if (json)
 		hearth_buf_puts(b, "{\"targets\": [");
 	else
-		hearth_buf_printf(b, "%-16s %-24s %-7s %-20s %9s  %s\n", "JOB", "INSTANCE", "HEALTH",
-				  "LAST SCRAPE", "DURATION", "LABELS / ERROR");
+		hearth_buf_printf(b, "%-16s %-24s %-7s %-20s %9s  %s\n", "JOB", "INSTANCE",
+				  "HEALTH", "LAST SCRAPE", "DURATION", "LABELS / ERROR");
 	for (size_t i = 0; i < s->ntargets; i++) {
 		const target *t = s->targets[i];
 		const tstate *bad;
@@ -1292,22 +1328,26 @@ void hearth_scraper_targets(hearth_scraper *s, hearth_buf *b, bool json)
 				hearth_buf_puts(b, ": ");
 				json_str(b, t->labels.v[k].value);
 			}
-			hearth_buf_printf(b, "}, \"health\": \"%s\", \"last_scrape\": %lld, "
-					     "\"duration_seconds\": %.6f, \"error\": ",
+			hearth_buf_printf(b,
+					  "}, \"health\": \"%s\", \"last_scrape\": %lld, "
+					  "\"duration_seconds\": %.6f, \"error\": ",
 					  h, (long long)last, dur);
 			json_str(b, err);
 			hearth_buf_puts(b, ", \"types\": [");
 			for (size_t k = 0; k < t->nts; k++) {
 				const tstate *ts = &t->ts[k];
-				hearth_buf_printf(b, "%s{\"type\": \"%s\", \"url\": ", k ? ", " : "",
+				hearth_buf_printf(b,
+						  "%s{\"type\": \"%s\", \"url\": ", k ? ", " : "",
 						  ts->pt->name);
 				json_str(b, ts->url);
-				hearth_buf_printf(b, ", \"scrapes\": %llu, \"failures\": %llu, "
-						     "\"last_scrape\": %lld, \"duration_seconds\": %.6f, "
-						     "\"error\": ",
-						  (unsigned long long)ts->scrapes,
-						  (unsigned long long)ts->failures, (long long)ts->last_ns,
-						  ts->last_duration);
+				hearth_buf_printf(
+				    b,
+				    ", \"scrapes\": %llu, \"failures\": %llu, "
+				    "\"last_scrape\": %lld, \"duration_seconds\": %.6f, "
+				    "\"error\": ",
+				    (unsigned long long)ts->scrapes,
+				    (unsigned long long)ts->failures, (long long)ts->last_ns,
+				    ts->last_duration);
 				json_str(b, ts->ok ? "" : ts->err);
 				hearth_buf_puts(b, "}");
 			}

@@ -80,7 +80,8 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
 		return MHD_NO;
 	}
 	struct MHD_Response *r = MHD_create_response_from_buffer(
-	    b.len, b.data ? b.data : (char *)"", b.data ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	    b.len, b.data ? b.data : (char *)"",
+	    b.data ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
 	if (!r) {
 		hearth_buf_free(&b);
 		return MHD_NO;
@@ -156,8 +157,8 @@ int cmd_scrape(int argc, char **argv)
 				char *end;
 				long n = strtol(v, &end, 10);
 				if (!*v || *end || n < (IS("rounds") ? 0 : 1) || n > 1000000) {
-					cli_error("scrape: -%.*s=%s: not a number in range", (int)nl,
-						  name, v);
+					cli_error("scrape: -%.*s=%s: not a number in range",
+						  (int)nl, name, v);
 					return EXIT_USAGE;
 				}
 				if (IS("spool_size"))
