@@ -17,7 +17,7 @@ LDLIBS   += $(or $(shell pkg-config --libs libgvc 2>/dev/null),-lgvc -lcgraph -l
 LDLIBS   += -lcapstone -lmicrohttpd
 # The service's store (lib/store/): SQLite, and OpenSSL's libcrypto for tokens.
 LDLIBS   += -lsqlite3 -lcrypto
-# libyaml: hearth scrape's configuration (lib/collect/).
+# libyaml: hearth scrape's configuration (lib/collect/) and hearth serve's -config.
 LDLIBS   += -lyaml -lresolv
 
 ifeq ($(SAN),1)

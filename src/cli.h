@@ -60,5 +60,6 @@ int cmd_web(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_godebug(int argc, char **argv);
 int cmd_scrape(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

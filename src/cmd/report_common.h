@@ -12,7 +12,11 @@
 	"  -max_size=BYTES       cap on a decompressed profile (default 1GB)\n"                   \
 	"  -seconds=N -timeout=N for URL sources (http://host:port/debug/pprof/...;\n"            \
 	"                        host:port alone is the CPU profile)\n"                           \
-	"  -symbolize=local|remote|none[:force]   names for profiles with addresses only\n"
+	"  -symbolize=local|remote|none[:force]   names for profiles with addresses only\n"   \
+	"  -from=T -until=T -type=NAME -token=TOKEN   for a hearth server's merge as the\n"  \
+	"                        source, http://host:4040/{service=\"api\"} (T: Unix\n"       \
+	"                        seconds, RFC 3339, now, -1h; default -1h..now; the\n"         \
+	"                        token may come from $HEARTH_TOKEN)\n"
 
 /* The options paragraph of the reports that take everything hearth top
  * takes and write one text (tree, peek, tags, raw, comments, callgrind,
