@@ -1,0 +1,489 @@
+#!/usr/bin/env python3
+"""The checks of tests/cli/serve.sh: the real `hearth serve` against hearth's
+own CLI on the same files.
+
+    serve_check.py HEARTH [-v]
+
+Prints a FAIL line per failed check and ends with "N passed, M failed".
+"""
+import base64
+import gzip
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+
+HEARTH = os.path.abspath(sys.argv[1])
+VERBOSE = len(sys.argv) > 2 and sys.argv[2] == "-v"
+CORPUS = "../shared/corpus"
+passed = 0
+failed = 0
+
+
+def ok(name):
+    global passed
+    passed += 1
+    if VERBOSE:
+        print("ok   " + name)
+
+
+def bad(name, detail=""):
+    global failed
+    failed += 1
+    print("FAIL " + name)
+    if detail:
+        for line in str(detail).splitlines()[:20]:
+            print("     " + line)
+
+
+def check(name, cond, detail=""):
+    if cond:
+        ok(name)
+    else:
+        bad(name, detail)
+    return cond
+
+
+def hearth(*args, env=None):
+    e = dict(os.environ, TZ="UTC")
+    e.pop("HEARTH_TOKEN", None)
+    e.update(env or {})
+    r = subprocess.run([HEARTH] + list(args), capture_output=True, env=e, timeout=300)
+    return r.returncode, r.stdout.decode("utf-8", "replace"), r.stderr.decode("utf-8", "replace")
+
+
+def token(data, tenant, scope):
+    rc, out, err = hearth("token", "create", "-data=" + data, "-tenant=" + tenant, "-scope=" + scope)
+    if rc != 0:
+        raise RuntimeError("hearth token create: %s" % err)
+    return out.strip().split("\n")[-1]
+
+
+class Server:
+    """hearth serve on a free port of 127.0.0.1, in data directory DATA."""
+
+    def __init__(self, data, *args):
+        self.p = subprocess.Popen([HEARTH, "serve", "-listen=127.0.0.1:0", "-data=" + data,
+                                   "-retention=36500d"] + list(args),
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.time() + 30
+        line = ""
+        while time.time() < deadline:
+            line = self.p.stdout.readline().decode()
+            if line or self.p.poll() is not None:
+                break
+        m = re.match(r"Serving hearth on http://([0-9.]+):([0-9]+)/?\s*$", line)
+        if not m:
+            self.p.kill()
+            err = self.p.stderr.read().decode()
+            raise RuntimeError("no URL printed: %r %s" % (line, err))
+        self.host, self.port = m.group(1), int(m.group(2))
+        self.url = "http://%s:%d" % (self.host, self.port)
+
+    def request(self, path, method="GET", headers=None, body=None, tok=None):
+        c = http.client.HTTPConnection(self.host, self.port, timeout=120)
+        c.putrequest(method, path, skip_accept_encoding=True)
+        h = dict(headers or {})
+        if tok:
+            h["Authorization"] = "Bearer " + tok
+        for k, v in h.items():
+            c.putheader(k, v)
+        if body is not None:
+            c.putheader("Content-Length", str(len(body)))
+        c.endheaders(body)
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        return r.status, dict((k.lower(), v) for k, v in r.getheaders()), data
+
+    def api(self, path, params=None, tok=None, method="GET", body=None, headers=None):
+        q = urllib.parse.urlencode(params or {})
+        st, h, data = self.request("/api/v1/%s%s%s" % (path, "?" if q else "", q), method,
+                                   headers, body, tok)
+        try:
+            j = json.loads(data) if h.get("content-type", "").startswith("application/json") else None
+        except ValueError:
+            j = None
+        return st, j, data, h
+
+    def push(self, path, tok, params, headers=None):
+        q = urllib.parse.urlencode(params)
+        with open(path, "rb") as f:
+            body = f.read()
+        st, h, data = self.request("/api/v1/push?" + q, "POST", headers, body, tok)
+        return st, data
+
+    def stop(self, sig=signal.SIGTERM):
+        self.p.send_signal(sig)
+        try:
+            rc = self.p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            rc = "hung"
+        err = self.p.stderr.read().decode()
+        return rc, err
+
+
+def strip_header(text):
+    """top/traces output without the lines that name the source or its time
+    (File:, Time:, Duration:): a merge from the server and from files has
+    another name and may keep another time."""
+    return "\n".join(l for l in text.split("\n")
+                     if not re.match(r"^(File|Time|Duration|Build ID): ", l))
+
+
+def ns_rfc3339(ns):
+    s, frac = divmod(ns, 10**9)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(s)) + ".%09dZ" % frac
+
+
+def file_totals(path):
+    """Per sample type, the profile's total as hearth computes it (top's
+    "of X total" is formatted; raw's sample values are exact)."""
+    rc, out, err = hearth("raw", path)
+    types = []
+    totals = None
+    in_samples = False
+    for l in out.split("\n"):
+        if l.startswith("Samples:"):
+            in_samples = True
+            continue
+        if in_samples:
+            if re.match(r"^\S", l) and not l.startswith("Samples"):
+                if types and totals is None:
+                    pass
+            m = re.match(r"^\s*((?:-?\d+\s+)+)\d+:", l)
+            if m:
+                vals = [int(x) for x in m.group(1).split()]
+                if totals is None:
+                    totals = [0] * len(vals)
+                for i, v in enumerate(vals):
+                    totals[i] += v
+            elif re.match(r"^(Locations|Mappings)", l):
+                break
+    return totals
+
+
+def main():
+    if not os.path.isdir(CORPUS):
+        print("serve: ../shared/corpus is missing; SKIP")
+        print("0 passed, 0 failed")
+        return
+    tmp = tempfile.mkdtemp(prefix="hearth-serve-")
+    servers = []
+    try:
+        run(tmp, servers)
+    finally:
+        for s in servers:
+            if s.p.poll() is None:
+                s.p.kill()
+                s.p.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("%d passed, %d failed" % (passed, failed))
+
+
+def run(tmp, servers):
+    data = os.path.join(tmp, "data")
+    alice = token(data, "alice", "push,read,admin")
+    alice_read = token(data, "alice", "read")
+    bob = token(data, "bob", "push,read")
+    srv = Server(data, "-max_body=4MB", "-max_decompressed=16MB")
+    servers.append(srv)
+    check("serve: health", srv.api("health")[0] == 200)
+
+    # ---- authentication basics ----
+    st, j, _, h = srv.api("services")
+    check("auth: no token is 401 with a JSON error", st == 401 and j and "error" in j, (st, j))
+    check("auth: 401 says how (WWW-Authenticate)", "www-authenticate" in h, h)
+    st, j, _, _ = srv.api("services", tok="hth_" + "A" * 43)
+    check("auth: an unknown token is 401", st == 401 and j and "error" in j, (st, j))
+    st, j, _, _ = srv.api("services", headers={"Authorization": "Basic !!!"})
+    check("auth: a malformed Authorization is 401", st == 401, (st, j))
+    cpu = os.path.join(CORPUS, "searchsvc.cpu.pb.gz")
+    st, body = srv.push(cpu, alice_read, {"service": "search"})
+    check("auth: pushing with a read-only token is 403", st == 403, (st, body))
+
+    # ---- ingest: ten CPU profiles of one series, heap twice ----
+    series = [os.path.join(CORPUS, "leaky.series.%02d.cpu.pb.gz" % i) for i in range(1, 11)]
+    ids = []
+    for f in series:
+        st, body = srv.push(f, alice, {"service": "leaky", "labels": "env=test,pod=a"})
+        if st == 200:
+            ids.append(json.loads(body)["id"])
+        else:
+            bad("push: %s" % f, (st, body))
+    check("push: ten CPU profiles answered 200 with an id", len(ids) == 10, ids)
+    heap = os.path.join(CORPUS, "leaky.heap.pb.gz")
+    hids = []
+    for k in range(2):
+        # Basic auth with the token as the password, as the Pyroscope SDK sends.
+        basic = base64.b64encode(("anyone:" + alice).encode()).decode()
+        st, body = srv.push(heap, None, {"service": "leakyheap", "id": "heap-%d" % k},
+                            headers={"Authorization": "Basic " + basic})
+        check("push: heap copy %d with Basic auth" % k, st == 200, (st, body))
+        if st == 200:
+            hids.append(json.loads(body)["id"])
+    st, body = srv.push(heap, alice, {"service": "leakyheap", "id": "heap-1"})
+    check("push: the same id again stores nothing new",
+          st == 200 and json.loads(body).get("id") == (hids[1] if len(hids) > 1 else None), (st, body))
+    st, body = srv.push(cpu, bob, {"service": "search"})
+    check("push: bob's profile", st == 200, (st, body))
+    bob_id = json.loads(body)["id"] if st == 200 else 0
+    st, body = srv.push(cpu, alice, {"service": "search"})
+    alice_search_id = json.loads(body)["id"] if st == 200 else 0
+
+    rng = {"from": "1", "until": "now"}
+    st, j, _, _ = srv.api("services", rng, tok=alice)
+    names = sorted(s["name"] for s in j["services"]) if st == 200 else []
+    check("services: alice's three", names == ["leaky", "leakyheap", "search"], (st, j))
+    st, j, _, _ = srv.api("services", rng, tok=bob)
+    check("services: bob sees only his own", st == 200 and [s["name"] for s in j["services"]] == ["search"], j)
+    st, j, _, _ = srv.api("types", dict(rng, service="leakyheap"), tok=alice)
+    check("types: heap has four sample types, inuse averaged, alloc summed",
+          st == 200 and len(j["types"]) == 1 and
+          [(t["type"], t["aggregation"]) for t in j["types"][0]["sample_types"]] ==
+          [("alloc_objects", "sum"), ("alloc_space", "sum"), ("inuse_objects", "average"),
+           ("inuse_space", "average")], j)
+    st, j, _, _ = srv.api("labels", dict(rng, query='{service="leaky"}'), tok=alice)
+    check("labels: env and pod", st == 200 and j["names"] == ["env", "pod"], j)
+    st, j, _, _ = srv.api("label_values", dict(rng, query='{service="leaky"}', name="env"), tok=alice)
+    check("label_values: test", st == 200 and j["values"] == ["test"], j)
+
+    # ---- the merge of a range equals hearth top of the same files ----
+    sel = srv.url + '/{service="leaky"}'
+    for si in ("samples", "cpu"):
+        rc, want, err = hearth("top", "-sample_index=" + si, *series)
+        rc2, got, err2 = hearth("top", "-sample_index=" + si, "-from=1", "-until=now",
+                                "-token=" + alice, sel)
+        check("merge: top -sample_index=%s of the server's range equals top of the files" % si,
+              rc == 0 and rc2 == 0 and strip_header(got) == strip_header(want),
+              "%s\n--- server ---\n%s\n--- files ---\n%s" % (err2, got[:1500], want[:1500]))
+    rc, want, _ = hearth("traces", *series)
+    rc2, got, err2 = hearth("traces", "-from=1", "-until=now", sel, env={"HEARTH_TOKEN": alice})
+    check("merge: traces with $HEARTH_TOKEN equal traces of the files",
+          rc2 == 0 and strip_header(got) == strip_header(want), err2 + got[:800])
+    rc, want, _ = hearth("top", "-focus=main", "-lines", *series)
+    rc2, got, err2 = hearth("top", "-focus=main", "-lines", "-from=1", "-until=now",
+                            "-token=" + alice, sel)
+    check("merge: options apply to the server's merge as to files",
+          rc2 == 0 and strip_header(got) == strip_header(want), err2 + got[:800])
+    rc2, got, err2 = hearth("top", "-from=1", "-until=now", "-token=" + bob, sel)
+    check("merge: bob's token reads nothing of alice's service", rc2 != 0 and "leaky" not in got,
+          (rc2, got, err2))
+    rc2, got, err2 = hearth("top", "-from=1", "-until=now", sel)
+    check("merge: no token is refused (401)", rc2 != 0 and "401" in err2, err2)
+
+    # Heap: inuse_* are averaged per profile, alloc_* summed.  Two copies
+    # of one profile: the average is that profile exactly, the sum its
+    # merge with itself (hearth top of the file given twice).
+    hsel = srv.url + '/{service="leakyheap"}'
+    for si in ("alloc_objects", "alloc_space", "inuse_objects", "inuse_space"):
+        files = [heap, heap] if si.startswith("alloc") else [heap]
+        rc, want, _ = hearth("top", "-sample_index=" + si, *files)
+        rc2, got, err2 = hearth("top", "-sample_index=" + si, "-from=1", "-until=now",
+                                "-token=" + alice, hsel)
+        check("merge: heap %s (%s) equals hearth top of %s" %
+              (si, "summed" if len(files) == 2 else "averaged",
+               "the file twice" if len(files) == 2 else "the file"),
+              rc2 == 0 and strip_header(got) == strip_header(want),
+              "%s\n--- server ---\n%s\n--- files ---\n%s" % (err2, got[:1200], want[:1200]))
+
+    # ---- render views: profile JSON, flame total ----
+    st, j, _, _ = srv.api("render/profile", dict(rng, query='{service="leakyheap"}'), tok=alice)
+    check("render/profile: two profiles merged, aggregation per sample type",
+          st == 200 and j["profiles"] == 2 and
+          [t.get("aggregation") for t in j["sample_types"]] == ["sum", "sum", "average", "average"], j)
+    st, j, _, _ = srv.api("render/flame", dict(rng, query='{service="leaky"}', sample_index="1"), tok=alice)
+    totals = [file_totals(f) for f in series]
+    want_total = sum(t[1] for t in totals) if all(totals) else None
+    check("render/flame: the root is the sum of the files' cpu",
+          st == 200 and want_total is not None and j.get("total") == want_total,
+          (st, str(j)[:300], want_total))
+    st, j, _, _ = srv.api("render/top", dict(rng, query='{service="leaky"}', bogus="1"), tok=alice)
+    check("render: an unknown option is 400", st == 400 and "bogus" in j.get("error", ""), j)
+    st, j, _, _ = srv.api("render/nosuchview", dict(rng, query='{service="leaky"}'), tok=alice)
+    check("render: an unknown view is 404", st == 404, (st, j))
+
+    # ---- single profiles: the list, totals per profile, the download ----
+    st, j, _, _ = srv.api("profiles", dict(rng, query='{service="leaky"}', limit="4"), tok=alice)
+    listed = []
+    pages = 0
+    while st == 200 and pages < 10:
+        listed += j["profiles"]
+        pages += 1
+        if not j.get("next_cursor"):
+            break
+        st, j, _, _ = srv.api("profiles", dict(rng, query='{service="leaky"}', limit="4",
+                                                cursor=j["next_cursor"]), tok=alice)
+    check("profiles: ten listed over pages of four", sorted(p["id"] for p in listed) == sorted(ids),
+          (st, [p["id"] for p in listed], ids))
+    byid = dict((p["id"], p) for p in listed)
+    good = all(i in byid and byid[i]["totals"] == totals[k] for k, i in enumerate(ids))
+    check("profiles: each profile's totals equal the file's (hearth raw)", good,
+          [(byid.get(i, {}).get("totals"), totals[k]) for k, i in enumerate(ids)][:4])
+    # Series: one step per profile, around each profile's own time.
+    series_ok = True
+    detail = []
+    for k, i in enumerate(ids):
+        if i not in byid:
+            series_ok = False
+            break
+        t = byid[i]["time"]
+        st, j, _, _ = srv.api("series", {"query": '{service="leaky"}', "type": "cpu", "sample_index": "1",
+                                         "from": ns_rfc3339(t), "until": ns_rfc3339(t + 1000000),
+                                         "step": "0.001"}, tok=alice)
+        pts = [p for s in (j or {}).get("series", []) for p in s["points"]] if st == 200 else None
+        if pts != [[t, totals[k][1]]]:
+            series_ok = False
+            detail.append((st, pts, t, totals[k][1], str(j)[:200]))
+    check("series: each step's total equals its profile's (cpu)", series_ok, detail[:3])
+    st, j, _, _ = srv.api("series", dict(rng, query='{service="leaky"}', step="1000000"), tok=alice)
+    allpts = [p[1] for s in (j or {}).get("series", []) for p in s["points"]] if st == 200 else []
+    check("series: one step over everything sums the default sample type",
+          st == 200 and sum(allpts) == sum(t[1] for t in totals), (st, allpts, str(j)[:300]))
+
+    down = os.path.join(tmp, "down.pb.gz")
+    if alice_search_id:
+        st, h, body = srv.request("/api/v1/profiles/%d" % alice_search_id, tok=alice)
+        with open(down, "wb") as f:
+            f.write(body)
+        for cmd in ("top", "traces"):
+            rc, want, _ = hearth(cmd, cpu)
+            rc2, got, err2 = hearth(cmd, down)
+            check("download: %s of the stored profile equals %s of the pushed file" % (cmd, cmd),
+                  st == 200 and rc2 == 0 and strip_header(got) == strip_header(want),
+                  "%s %s\n%s" % (st, err2, got[:600]))
+        rc, want, _ = hearth("raw", cpu)
+        rc2, got, _ = hearth("raw", down)
+        check("download: the profile's time and duration are kept",
+              re.findall(r"^(Time|Duration): .*$", want, re.M) ==
+              re.findall(r"^(Time|Duration): .*$", got, re.M))
+    st, _, body = srv.request("/api/v1/profiles/%d" % bob_id, tok=alice)
+    check("isolation: bob's profile id is 404 for alice", st == 404, (st, body[:200]))
+    st, _, body = srv.request("/api/v1/profiles/%d" % alice_search_id, tok=bob)
+    check("isolation: alice's profile id is 404 for bob", st == 404, (st, body[:200]))
+    st, _, body = srv.request("/api/v1/profiles/999999", tok=alice)
+    check("profiles: an id that does not exist is 404 too", st == 404, (st, body[:200]))
+
+    # ---- diff: a range against a base range, as -diff_base ----
+    if len(listed) == 10:
+        times = sorted(byid[i]["time"] for i in ids)
+        order = sorted(range(10), key=lambda k: byid[ids[k]]["time"])
+        newer = [series[k] for k in order[5:]]
+        older = [series[k] for k in order[:5]]
+        params = {"query": '{service="leaky"}', "format": "pprof",
+                  "from": ns_rfc3339(times[5]), "until": ns_rfc3339(times[9] + 1),
+                  "base_from": ns_rfc3339(times[0]), "base_until": ns_rfc3339(times[5])}
+        st, _, body, _ = srv.api("render/download", params, tok=alice)
+        dfile = os.path.join(tmp, "diff.pb.gz")
+        with open(dfile, "wb") as f:
+            f.write(body)
+        for si in ("samples", "cpu"):
+            rc, want, _ = hearth("top", "-sample_index=" + si,
+                                 *["-diff_base=" + o for o in older], *newer)
+            rc2, got, err2 = hearth("top", "-sample_index=" + si, dfile)
+            check("diff: the server's diff of two ranges (%s) equals hearth top -diff_base" % si,
+                  st == 200 and rc == 0 and rc2 == 0 and strip_header(got) == strip_header(want),
+                  "%s %s\n--- server ---\n%s\n--- files ---\n%s" % (st, err2, got[:1000], want[:1000]))
+        st, j, _, _ = srv.api("render/profile",
+                              {k: v for k, v in params.items() if k != "format"}, tok=alice)
+        check("diff: render/profile says diff", st == 200 and j.get("diff") is True, j)
+
+    # ---- limits: nothing partly stored ----
+    st, j, _, _ = srv.api("usage", tok=alice)
+    before = j.get("profiles") if st == 200 else None
+    check("usage: alice's count", before == 13, j)
+    st, _, body = srv.request("/api/v1/push?service=big", "POST", None, b"\0" * (5 << 20), alice)
+    check("limits: a body over -max_body is 413", st == 413 and b"error" in body, (st, body[:200]))
+    bomb = gzip.compress(b"\0" * (64 << 20))
+    st, _, body = srv.request("/api/v1/push?service=bomb", "POST", None, bomb, alice)
+    check("limits: a gzip bomb over -max_decompressed is 413", st == 413, (st, body[:200]))
+    with open(cpu, "rb") as f:
+        good_body = f.read()
+    raw = gzip.decompress(good_body)
+    st, _, body = srv.request("/api/v1/push?service=trunc", "POST", None, raw[: len(raw) // 2], alice)
+    check("limits: a truncated profile is 400", st == 400, (st, body[:200]))
+    st, _, body = srv.request("/api/v1/push?service=bad&labels=__x=1", "POST", None, good_body, alice)
+    check("limits: a reserved label name is 400", st == 400, (st, body[:200]))
+    st, _, body = srv.request("/api/v1/push", "POST", None, good_body, alice)
+    check("push: no service is 400", st == 400, (st, body[:200]))
+    st, j, _, _ = srv.api("usage", tok=alice)
+    check("limits: none of it was stored", st == 200 and j.get("profiles") == before, j)
+
+    # ---- the UI's session: login, cookie, CSRF ----
+    st, j, _, h = srv.api("login", method="POST", body=json.dumps({"token": alice}).encode(),
+                          headers={"Content-Type": "application/json"})
+    cookie = h.get("set-cookie", "")
+    check("login: sets an HttpOnly SameSite=Strict cookie and gives a csrf token",
+          st == 200 and "hearth_session=" in cookie and "HttpOnly" in cookie and
+          "SameSite=Strict" in cookie and j.get("csrf") and j.get("tenant") == "alice", (st, j, cookie))
+    sess = {"Cookie": cookie.split(";")[0]}
+    csrf = (j or {}).get("csrf", "")
+    st, j, _, _ = srv.api("whoami", headers=sess)
+    check("session: whoami through the cookie", st == 200 and j.get("tenant") == "alice" and
+          j.get("csrf") == csrf, j)
+    st, j, _, _ = srv.api("tokens", method="POST", body=b'{"scopes":"read"}', headers=sess)
+    check("session: a write through the cookie without X-Hearth-CSRF is 403", st == 403, (st, j))
+    st, j, _, _ = srv.api("tokens", method="POST", body=b'{"scopes":"read","description":"ui"}',
+                          headers=dict(sess, **{"X-Hearth-CSRF": csrf}))
+    check("tokens: created through the cookie with the CSRF header", st == 200 and j.get("token"), (st, j))
+    new_tok, new_id = (j or {}).get("token"), (j or {}).get("id")
+    st, j, _, _ = srv.api("services", rng, tok=new_tok)
+    check("tokens: the new token reads", st == 200, (st, j))
+    st, j, _, _ = srv.api("tokens", tok=alice)
+    check("tokens: listed", st == 200 and new_id in [t["id"] for t in j["tokens"]], j)
+    st, j, _, _ = srv.api("tokens", tok=alice_read)
+    check("tokens: a token without admin is 403", st == 403, (st, j))
+    st, j, _, _ = srv.api("tokens/%s" % new_id, method="DELETE", tok=bob)
+    check("tokens: bob cannot revoke alice's token (403 without admin)", st in (403, 404), (st, j))
+    st, j, _, _ = srv.api("tokens/%s" % new_id, method="DELETE", tok=alice)
+    check("tokens: revoked", st == 200, (st, j))
+    st, j, _, _ = srv.api("services", rng, tok=new_tok)
+    check("tokens: a revoked token is 401", st == 401, (st, j))
+    st, j, _, _ = srv.api("logout", method="POST", headers=dict(sess, **{"X-Hearth-CSRF": csrf}))
+    check("logout", st == 200, (st, j))
+    st, j, _, _ = srv.api("whoami", headers=sess)
+    check("session: ended by logout", st == 401, (st, j))
+
+    # The UI's files are served to anyone; they show nothing without a token.
+    st, h, body = srv.request("/")
+    check("ui: / is the UI's page", st == 200 and h.get("content-type", "").startswith("text/html"), st)
+
+    # A token created while the server runs works at once.
+    late = token(data, "carol", "push,read")
+    st, j, _, _ = srv.api("services", rng, tok=late)
+    check("tokens: created by hearth token while the server runs", st == 200 and j["services"] == [], (st, j))
+
+    # ---- SIGTERM: a clean stop ----
+    rc, err = srv.stop()
+    check("serve: SIGTERM stops it with status 0", rc == 0, (rc, err[-500:]))
+    srv2 = Server(data)
+    servers.append(srv2)
+    st, j, _, _ = srv2.api("usage", tok=alice)
+    check("serve: after a restart the data is there", st == 200 and j.get("profiles") == before, j)
+    rc, err = srv2.stop(signal.SIGINT)
+    check("serve: SIGINT stops it with status 0", rc == 0, (rc, err[-500:]))
+
+    # ---- a public instance: signup, and requests per second per tenant ----
+    pub = Server(os.path.join(tmp, "pub"), "-signup=open", "-signups_per_hour=1", "-rate_limit=1")
+    servers.append(pub)
+    st, j, _, _ = pub.api("signup", method="POST", body=b"")
+    check("signup: a new tenant and its token", st == 200 and j.get("token") and j.get("tenant"), (st, j))
+    ptok = (j or {}).get("token")
+    st2, j2, _, h2 = pub.api("signup", method="POST", body=b"")
+    check("signup: rate-limited per address (429, Retry-After)", st2 == 429 and "retry-after" in h2, (st2, j2))
+    codes = [pub.api("usage", tok=ptok)[0] for _ in range(6)]
+    check("limits: requests per second per tenant (429 past the burst)", 429 in codes and codes[0] == 200, codes)
+    rc, err = pub.stop()
+    check("serve: the public instance stops cleanly", rc == 0, (rc, err[-300:]))
+
+
+if __name__ == "__main__":
+    main()
