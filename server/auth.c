@@ -625,8 +625,9 @@ void svc_whoami(hearth_service *s, const hearth_req *req, const svc_caller *c,
 void svc_signup(hearth_service *s, const hearth_req *req, hearth_api_resp *resp)
 {
 	if (!s->cfg.signup_open) {
-		hearth_api_error(resp, 403, "signup is closed on this server (hearth serve "
-					    "-signup=open opens it)");
+		hearth_api_error(resp, 403,
+				 "signup is closed on this server (hearth serve "
+				 "-signup=open opens it)");
 		return;
 	}
 	if (!addr_limit(s->signup_rate, req, resp, "signups"))
@@ -646,8 +647,8 @@ void svc_signup(hearth_service *s, const hearth_req *req, hearth_api_resp *resp)
 	json_t *o = json_object();
 	json_object_set_new(o, "tenant", json_string(name));
 	json_object_set_new(o, "token", json_string(token));
-	json_object_set_new(o, "scopes",
-			    scopes_json(HEARTH_SCOPE_PUSH | HEARTH_SCOPE_READ | HEARTH_SCOPE_ADMIN));
+	json_object_set_new(
+	    o, "scopes", scopes_json(HEARTH_SCOPE_PUSH | HEARTH_SCOPE_READ | HEARTH_SCOPE_ADMIN));
 	OPENSSL_cleanse(token, sizeof(token));
 	svc_json(resp, 200, o);
 }
@@ -736,8 +737,8 @@ static void tokens_create(hearth_service *s, const hearth_req *req, const svc_ca
 	}
 	char token[HEARTH_TOKEN_LEN + 1];
 	int64_t id;
-	err = hearth_store_token_create(s->st, c->tenant, scopes, desc ? desc : "", token, &id,
-					&eb);
+	err =
+	    hearth_store_token_create(s->st, c->tenant, scopes, desc ? desc : "", token, &id, &eb);
 	json_decref(o);
 	if (err) {
 		svc_fail(resp, err, &eb, true);

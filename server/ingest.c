@@ -27,9 +27,9 @@ static hearth_err check_item(const hearth_ingest_item *it, size_t i, hearth_errb
 	for (size_t k = 0; k < it->nlabels; k++) {
 		const char *n = it->labels[k].name, *v = it->labels[k].value;
 		size_t nl = n ? strlen(n) : 0;
-		bool ok = nl >= 1 && nl <= 128 &&
-			  ((n[0] >= 'A' && n[0] <= 'Z') || (n[0] >= 'a' && n[0] <= 'z') ||
-			   n[0] == '_');
+		bool ok =
+		    nl >= 1 && nl <= 128 &&
+		    ((n[0] >= 'A' && n[0] <= 'Z') || (n[0] >= 'a' && n[0] <= 'z') || n[0] == '_');
 		for (size_t j = 1; ok && j < nl; j++) {
 			char ch = n[j];
 			ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
@@ -76,8 +76,7 @@ static const char *connect_code(int status)
 	}
 }
 
-static void fail(hearth_api_resp *resp, svc_push_kind k, int status, const char *msg,
-		 json_t *extra)
+static void fail(hearth_api_resp *resp, svc_push_kind k, int status, const char *msg, json_t *extra)
 {
 	json_t *o = extra ? extra : json_object();
 	char *c = hearth_utf8_clean(msg);

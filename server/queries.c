@@ -52,11 +52,10 @@ static hearth_err qctx_parse(const hearth_req *req, qctx *x, hearth_errbuf *eb)
 	const char *sel = hearth_query_get(&x->q, "query", NULL);
 	if ((err = hearth_selector_parse(sel ? sel : "", &x->sel, eb)))
 		return err;
-	if ((err = svc_time(hearth_query_get(&x->q, "from", NULL), x->now - HOUR, x->now,
-			    &x->from, eb)))
-		return err;
-	if ((err = svc_time(hearth_query_get(&x->q, "until", NULL), x->now, x->now, &x->until,
+	if ((err = svc_time(hearth_query_get(&x->q, "from", NULL), x->now - HOUR, x->now, &x->from,
 			    eb)))
+		return err;
+	if ((err = svc_time(hearth_query_get(&x->q, "until", NULL), x->now, x->now, &x->until, eb)))
 		return err;
 	if (x->from >= x->until)
 		return hearth_seterr(eb, HEARTH_EINVAL, "from must be before until");
@@ -140,10 +139,9 @@ static json_t *sample_type_json(const char *st, size_t index)
 	json_object_set_new(o, "index", json_integer((json_int_t)index));
 	json_object_set_new(o, "type", jstr(type));
 	json_object_set_new(o, "unit", jstr(slash ? slash + 1 : ""));
-	json_object_set_new(o, "aggregation",
-			    json_string(hearth_store_aggregation(type) == HEARTH_AGG_AVERAGE
-					    ? "average"
-					    : "sum"));
+	json_object_set_new(
+	    o, "aggregation",
+	    json_string(hearth_store_aggregation(type) == HEARTH_AGG_AVERAGE ? "average" : "sum"));
 	return o;
 }
 
@@ -168,8 +166,8 @@ static hearth_err do_services(hearth_service *s, const svc_caller *c, qctx *x, j
 	json_t *a = json_array();
 	for (size_t i = 0; !err && i < sl.n; i++) {
 		hearth_typelist tl = {0};
-		if ((err = hearth_store_types(s->st, c->tenant, sl.v[i], x->from, x->until, &tl,
-					      eb)))
+		if ((err =
+			 hearth_store_types(s->st, c->tenant, sl.v[i], x->from, x->until, &tl, eb)))
 			break;
 		json_t *svc = json_object(), *types = json_array();
 		for (size_t j = 0; j < tl.n; j++)
@@ -191,9 +189,8 @@ static hearth_err do_types(hearth_service *s, const svc_caller *c, qctx *x, json
 	if (!svc || !*svc)
 		svc = sel_eq(&x->sel, "service");
 	hearth_typelist tl = {0};
-	hearth_err err =
-	    hearth_store_types(s->st, c->tenant, svc && *svc ? svc : NULL, x->from, x->until, &tl,
-			       eb);
+	hearth_err err = hearth_store_types(s->st, c->tenant, svc && *svc ? svc : NULL, x->from,
+					    x->until, &tl, eb);
 	if (err)
 		return err;
 	json_t *a = json_array();
@@ -223,8 +220,8 @@ static hearth_err do_label_values(hearth_service *s, const svc_caller *c, qctx *
 	if (!name || !*name)
 		return hearth_seterr(eb, HEARTH_EINVAL, "name (a label name) is missing");
 	hearth_strlist sl = {0};
-	hearth_err err = hearth_store_label_values(s->st, c->tenant, &x->sel, name, x->from,
-						   x->until, &sl, eb);
+	hearth_err err =
+	    hearth_store_label_values(s->st, c->tenant, &x->sel, name, x->from, x->until, &sl, eb);
 	if (!err)
 		json_object_set_new(o, "values", strlist_json(&sl));
 	hearth_strlist_free(&sl);
@@ -322,16 +319,16 @@ static hearth_err do_series(hearth_service *s, const svc_caller *c, qctx *x, jso
 		for (char *save = NULL, *t = strtok_r(gb, ",", &save); t;
 		     t = strtok_r(NULL, ",", &save)) {
 			if (ngroups == MAX_GROUP_BY) {
-				err = hearth_seterr(eb, HEARTH_EINVAL,
-						    "group_by: at most %d label names",
-						    MAX_GROUP_BY);
+				err =
+				    hearth_seterr(eb, HEARTH_EINVAL,
+						  "group_by: at most %d label names", MAX_GROUP_BY);
 				goto out;
 			}
 			groups[ngroups++] = t;
 		}
 	}
-	if ((err = hearth_store_series(s->st, c->tenant, &x->sel, type, si, x->from, x->until,
-				       step, groups, ngroups, &sl, eb)))
+	if ((err = hearth_store_series(s->st, c->tenant, &x->sel, type, si, x->from, x->until, step,
+				       groups, ngroups, &sl, eb)))
 		goto out;
 	json_t *a = json_array();
 	for (size_t i = 0; i < sl.n; i++) {
@@ -435,8 +432,7 @@ static hearth_err do_usage(hearth_service *s, const svc_caller *c, qctx *x, json
 }
 
 /* GET /api/v1/profiles/ID: the stored profile as gzipped profile.proto. */
-static void download(hearth_service *s, const svc_caller *c, const char *ids,
-		     hearth_api_resp *resp)
+static void download(hearth_service *s, const svc_caller *c, const char *ids, hearth_api_resp *resp)
 {
 	char *end;
 	long long id = strtoll(ids, &end, 10);
@@ -479,8 +475,9 @@ void svc_query(hearth_service *s, const hearth_req *req, const svc_caller *c, co
 		hearth_err (*fn)(hearth_service *, const svc_caller *, qctx *, json_t *,
 				 hearth_errbuf *);
 	} routes[] = {
-	    {"services", do_services}, {"types", do_types},	    {"labels", do_labels},
-	    {"label_values", do_label_values}, {"series", do_series}, {"profiles", do_profiles},
+	    {"services", do_services}, {"types", do_types},
+	    {"labels", do_labels},     {"label_values", do_label_values},
+	    {"series", do_series},     {"profiles", do_profiles},
 	    {"usage", do_usage},
 	};
 	if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD")) {

@@ -180,7 +180,7 @@ static void release(svc_render *r, rentry *e)
 }
 
 /* The parameters render takes for itself; the rest are the views'. */
-static const char *const own[] = {"query", "type", "from", "until", "base_query",
+static const char *const own[] = {"query",     "type",	     "from",	"until", "base_query",
 				  "base_from", "base_until", "profile", NULL};
 
 static bool is_own(const char *name)
@@ -329,8 +329,8 @@ static void profile_answer(const rentry *e, hearth_api_resp *resp)
 	svc_json(resp, 200, o);
 }
 
-void svc_render_handle(hearth_service *s, const hearth_req *req, const svc_caller *c, const char *view,
-		hearth_api_resp *resp)
+void svc_render_handle(hearth_service *s, const hearth_req *req, const svc_caller *c,
+		       const char *view, hearth_api_resp *resp)
 {
 	hearth_errbuf eb = {{0}};
 	hearth_query q = {0};

@@ -107,7 +107,8 @@ void hearth_service_handle(void *ctx, const hearth_req *req, hearth_api_resp *re
 	if (!strcmp(name, "health")) {
 		json_t *o = json_object();
 		json_object_set_new(o, "ok", json_true());
-		json_object_set_new(o, "signup", json_string(s->cfg.signup_open ? "open" : "closed"));
+		json_object_set_new(o, "signup",
+				    json_string(s->cfg.signup_open ? "open" : "closed"));
 		svc_json(resp, 200, o);
 		return;
 	}

@@ -81,8 +81,7 @@ bool svc_authenticate(hearth_service *s, const hearth_req *req, svc_caller *c,
 /* Whether c has scope (else 403 in resp); a write (not GET/HEAD) through the
  * cookie also needs the X-Hearth-CSRF header of the session, and is refused
  * from another site (Sec-Fetch-Site: cross-site). */
-bool svc_allow(const hearth_req *req, const svc_caller *c, unsigned scope,
-	       hearth_api_resp *resp);
+bool svc_allow(const hearth_req *req, const svc_caller *c, unsigned scope, hearth_api_resp *resp);
 void svc_login(hearth_service *s, const hearth_req *req, hearth_api_resp *resp);
 void svc_logout(hearth_service *s, const hearth_req *req, hearth_api_resp *resp);
 void svc_whoami(hearth_service *s, const hearth_req *req, const svc_caller *c,
@@ -116,8 +115,8 @@ hearth_err svc_pick_type(hearth_service *s, int64_t tenant, const hearth_selecto
 /* render.c: /api/v1/render/VIEW. */
 svc_render *svc_render_new(size_t max_entries);
 void svc_render_free(svc_render *r);
-void svc_render_handle(hearth_service *s, const hearth_req *req, const svc_caller *c, const char *view,
-		hearth_api_resp *resp);
+void svc_render_handle(hearth_service *s, const hearth_req *req, const svc_caller *c,
+		       const char *view, hearth_api_resp *resp);
 
 /* ingest.c: /api/v1/push, /ingest, /push.v1.PusherService/Push. */
 typedef enum { SVC_PUSH_NATIVE, SVC_PUSH_PYROSCOPE, SVC_PUSH_ALLOY } svc_push_kind;
