@@ -46,7 +46,8 @@ typedef struct {
 	bool called; /* the handler has seen the headers */
 	char *body;
 	size_t blen, bcap;
-	bool answered; /* a response is queued (413 during the upload) */
+	bool answered;	 /* a response is queued */
+	bool discarding; /* over the cap: the rest of the body is dropped */
 } request;
 
 static bool is_loopback(const struct sockaddr *sa)
@@ -260,10 +261,14 @@ static enum MHD_Result too_big(struct MHD_Connection *c, request *r)
 	r->answered = true;
 	snprintf(msg, sizeof(msg), "request body too large (the limit is %zu bytes)",
 		 r->h->cfg.max_body);
-	/* Queued before the body is read: libmicrohttpd closes the connection
-	 * after the answer instead of reading the rest. */
 	return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, msg);
 }
+
+/* Past the cap, a body without a Content-Length (chunked) is read and
+ * dropped up to this many bytes, so that the 413 can be answered at its
+ * end (libmicrohttpd queues answers only before the body or after it);
+ * beyond, the connection is dropped. */
+#define DISCARD_MAX ((size_t)256 << 20)
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
 			      const char *method, const char *version, const char *upload,
@@ -274,6 +279,15 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (!r || (!r->uri && r->len <= HEARTH_HTTP_MAX_URI))
 		return MHD_NO; /* out of memory: drop the connection */
 	if (r->answered) {
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (r->discarding) {
+		if (!*upload_size)
+			return too_big(c, r);
+		if (*upload_size > DISCARD_MAX - r->blen)
+			return MHD_NO;
+		r->blen += *upload_size;
 		*upload_size = 0;
 		return MHD_YES;
 	}
@@ -316,8 +330,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		*upload_size = 0;
 		if (get || !h->cfg.max_body)
 			return MHD_YES; /* a body with GET: read and ignored */
-		if (n > h->cfg.max_body - r->blen)
-			return too_big(c, r);
+		if (n > h->cfg.max_body - r->blen) {
+			/* Forget what was read; count what is dropped. */
+			free(r->body);
+			r->body = NULL;
+			r->blen = n, r->bcap = 0;
+			r->discarding = true;
+			return MHD_YES;
+		}
 		if (r->blen + n + 1 > r->bcap) {
 			size_t cap = r->bcap ? r->bcap : 64 * 1024;
 			while (cap < r->blen + n + 1)

@@ -24,7 +24,9 @@ hearth_service *hearth_service_new(hearth_store *st, const hearth_service_config
 	s->sessions = svc_sessions_new();
 	/* rate 0 is no limit; the table also keeps each tenant's generation. */
 	s->tenant_rate = svc_limiter_new(cfg->rate_per_tenant, 2 * cfg->rate_per_tenant);
-	s->signup_rate = svc_limiter_new(sps, 3);
+	/* Bursts of 3, or fewer when fewer an hour are allowed. */
+	double sburst = s->cfg.signups_per_hour < 3 ? s->cfg.signups_per_hour : 3;
+	s->signup_rate = svc_limiter_new(sps, sburst < 1 ? 1 : sburst);
 	s->login_rate = svc_limiter_new(5, 20);
 	s->render = svc_render_new(cfg->render_cache);
 	if (!s->sessions || !s->tenant_rate || !s->signup_rate || !s->login_rate || !s->render) {
