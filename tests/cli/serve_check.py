@@ -514,6 +514,25 @@ def run(tmp, servers):
     rc, err = srv2.stop(signal.SIGINT)
     check("serve: SIGINT stops it with status 0", rc == 0, (rc, err[-500:]))
 
+    # ---- per-profile and per-tenant limits, on a server of their own ----
+    ldata = os.path.join(tmp, "lim")
+    ltok = token(ldata, "lim", "push,read")
+    lim = Server(ldata, "-max_samples=5", "-max_labels=2", "-max_label_len=8", "-max_series=2")
+    servers.append(lim)
+    st, body = lim.push(cpu, ltok, {"service": "a"})
+    check("limits: more samples than -max_samples is 413", st == 413 and b"error" in body, (st, body[:200]))
+    small = os.path.join(CORPUS, "leaky.threadcreate.pb.gz")
+    st, body = lim.push(small, ltok, {"service": "a", "labels": "a=1,b=2,c=3"})
+    check("limits: more labels than -max_labels is 4xx", 400 <= st < 500, (st, body[:200]))
+    st, body = lim.push(small, ltok, {"service": "a", "labels": "a=123456789"})
+    check("limits: a label value longer than -max_label_len is 4xx", 400 <= st < 500, (st, body[:200]))
+    codes = [lim.push(small, ltok, {"service": "s%d" % k})[0] for k in range(3)]
+    check("limits: the series past -max_series is 4xx", codes[:2] == [200, 200] and 400 <= codes[2] < 500,
+          codes)
+    st, j, _, _ = lim.api("usage", tok=ltok)
+    check("limits: only what was answered 200 is stored", st == 200 and j.get("profiles") == 2, j)
+    lim.stop()
+
     # ---- a public instance: signup, and requests per second per tenant ----
     pub = Server(os.path.join(tmp, "pub"), "-signup=open", "-signups_per_hour=1", "-rate_limit=1")
     servers.append(pub)
