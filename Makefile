@@ -49,7 +49,7 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 HEARTH   = $(BUILD)/hearth
 SAMPLE   = tests/data/leaky.cpu.pb.gz
 
-.PHONY: all deps run test unit cli conformance bench fuzz fuzz-long clean format
+.PHONY: all deps run run-web test unit cli conformance bench fuzz fuzz-long clean format
 
 all: $(HEARTH)
 
@@ -84,9 +84,16 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libhearth.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< $(BUILD)/libhearth.a -lcmocka $(LDLIBS)
 
-# The sample's program is ../shared/subjects/leaky: its sources, when they are
-# there, make the UI's source view show them.
+# `make run`: hearth serve on a fresh data directory (BUILD/run) with live
+# data, the project's Go subject under load pushing its profiles every few
+# seconds (server/run.sh); it prints the URL and the token to log in with.
 run: deps $(HEARTH)
+	./server/run.sh $(HEARTH) $(BUILD)/run
+
+# `make run-web`: hearth web on the sample profile.  Its program is
+# ../shared/subjects/leaky: its sources, when they are there, make the UI's
+# source view show them.
+run-web: deps $(HEARTH)
 	$(HEARTH) web $(if $(wildcard ../shared/subjects/leaky),-source_path=../shared/subjects) $(SAMPLE)
 
 # Every suite prints its own "N passed, M failed"; tests/run.sh adds them up
