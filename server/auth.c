@@ -562,6 +562,12 @@ void svc_login(hearth_service *s, const hearth_req *req, hearth_api_resp *resp)
 		hearth_api_error(resp, 403, "login from another site is refused");
 		return;
 	}
+	/* JSON only: a form of another site cannot send it without asking
+	 * (CORS), so it cannot log a browser into the attacker's tenant. */
+	if (!req->content_type || strncasecmp(req->content_type, "application/json", 16)) {
+		hearth_api_error(resp, 415, "login: want Content-Type: application/json");
+		return;
+	}
 	json_t *o = json_loadb(req->body, req->body_len, 0, &je);
 	const char *token = o ? json_string_value(json_object_get(o, "token")) : NULL;
 	if (!token || !*token) {

@@ -462,6 +462,13 @@ def run(tmp, servers):
 
     # ---- the UI's session: login, cookie, CSRF ----
     st, j, _, h = srv.api("login", method="POST", body=json.dumps({"token": alice}).encode(),
+                          headers={"Content-Type": "text/plain"})
+    check("login: a form's body (not JSON) is refused, no cookie",
+          st == 415 and "set-cookie" not in h, (st, j))
+    st, j, _, h = srv.api("login", method="POST", body=json.dumps({"token": alice}).encode(),
+                          headers={"Content-Type": "application/json", "Sec-Fetch-Site": "cross-site"})
+    check("login: from another site is refused", st == 403 and "set-cookie" not in h, (st, j))
+    st, j, _, h = srv.api("login", method="POST", body=json.dumps({"token": alice}).encode(),
                           headers={"Content-Type": "application/json"})
     cookie = h.get("set-cookie", "")
     check("login: sets an HttpOnly SameSite=Strict cookie and gives a csrf token",
