@@ -524,7 +524,11 @@ def run(tmp, servers):
     # ---- per-profile and per-tenant limits, on a server of their own ----
     ldata = os.path.join(tmp, "lim")
     ltok = token(ldata, "lim", "push,read")
-    lim = Server(ldata, "-max_samples=5", "-max_labels=2", "-max_label_len=8", "-max_series=2")
+    conf = os.path.join(tmp, "lim.yaml")
+    with open(conf, "w") as f:
+        f.write("# limits of the test\nmax_samples: 5\nmax_labels: 2\nmax_label_len: 8\n"
+                "max_series: 2\nrate_limit: 1000\n")
+    lim = Server(ldata, "-config=" + conf)
     servers.append(lim)
     st, body = lim.push(cpu, ltok, {"service": "a"})
     check("limits: more samples than -max_samples is 413", st == 413 and b"error" in body, (st, body[:200]))
@@ -539,6 +543,11 @@ def run(tmp, servers):
     st, j, _, _ = lim.api("usage", tok=ltok)
     check("limits: only what was answered 200 is stored", st == 200 and j.get("profiles") == 2, j)
     lim.stop()
+    with open(conf, "w") as f:
+        f.write("max_samples: 5\nmax_sample: 3\n")
+    rc, out, err = hearth("serve", "-listen=127.0.0.1:0", "-data=" + ldata, "-config=" + conf)
+    check("config: an unknown setting is a usage error naming the line",
+          rc == 2 and "lim.yaml:2" in err and "max_sample" in err, (rc, err))
 
     # ---- a public instance: signup, and requests per second per tenant ----
     pub = Server(os.path.join(tmp, "pub"), "-signup=open", "-signups_per_hour=1", "-rate_limit=1")
