@@ -39,7 +39,7 @@ def bad(name, detail=""):
     failed += 1
     print("FAIL " + name)
     if detail:
-        for line in str(detail).splitlines()[:20]:
+        for line in str(detail).splitlines()[:60]:
             print("     " + line)
 
 
@@ -70,9 +70,14 @@ class Server:
     """hearth serve on a free port of 127.0.0.1, in data directory DATA."""
 
     def __init__(self, data, *args):
+        # stderr to a file: a server that dies (a sanitizer's report) is
+        # shown, and a full pipe never blocks it.
+        os.makedirs(data, exist_ok=True)
+        self.errpath = os.path.join(data, "serve.stderr")
+        self.errf = open(self.errpath, "wb")
         self.p = subprocess.Popen([HEARTH, "serve", "-listen=127.0.0.1:0", "-data=" + data,
                                    "-retention=36500d"] + list(args),
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                  stdout=subprocess.PIPE, stderr=self.errf)
         deadline = time.time() + 30
         line = ""
         while time.time() < deadline:
@@ -82,8 +87,8 @@ class Server:
         m = re.match(r"Serving hearth on http://([0-9.]+):([0-9]+)/?\s*$", line)
         if not m:
             self.p.kill()
-            err = self.p.stderr.read().decode()
-            raise RuntimeError("no URL printed: %r %s" % (line, err))
+            self.p.wait()
+            raise RuntimeError("no URL printed: %r %s" % (line, self.stderr()))
         self.host, self.port = m.group(1), int(m.group(2))
         self.url = "http://%s:%d" % (self.host, self.port)
 
@@ -126,15 +131,22 @@ class Server:
         st, h, data = self.request("/api/v1/push?" + q, "POST", headers, body, tok)
         return st, data
 
+    def stderr(self):
+        self.errf.flush()
+        with open(self.errpath, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
     def stop(self, sig=signal.SIGTERM):
+        if self.p.poll() is not None:
+            return "died (%s)" % self.p.returncode, self.stderr()
         self.p.send_signal(sig)
         try:
             rc = self.p.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.p.kill()
+            self.p.wait()
             rc = "hung"
-        err = self.p.stderr.read().decode()
-        return rc, err
+        return rc, self.stderr()
 
 
 def raw_request(srv, head, body=b""):
@@ -215,6 +227,11 @@ def main():
     servers = []
     try:
         run(tmp, servers)
+    except Exception as e:  # a broken check must not hide the others' results
+        bad("serve_check raised %r" % e)
+        for s in servers:
+            if s.p.poll() is not None and s.p.returncode not in (0,):
+                bad("a server exited with %s" % s.p.returncode, s.stderr()[-3000:])
     finally:
         for s in servers:
             if s.p.poll() is None:
@@ -513,7 +530,7 @@ def run(tmp, servers):
 
     # ---- SIGTERM: a clean stop ----
     rc, err = srv.stop()
-    check("serve: SIGTERM stops it with status 0", rc == 0, (rc, err[-500:]))
+    check("serve: SIGTERM stops it with status 0", rc == 0, (rc, err[-3000:]))
     srv2 = Server(data)
     servers.append(srv2)
     st, j, _, _ = srv2.api("usage", tok=alice)
