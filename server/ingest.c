@@ -150,6 +150,12 @@ void svc_ingest(hearth_service *s, const hearth_req *req, const svc_caller *c, s
 		fail(resp, k, 503, "out of memory", NULL);
 		goto out;
 	}
+	/* A time the client names (time=, Pyroscope's from=) files the
+	 * profile under it, over the profile's own: the store takes the
+	 * meta's time only for a profile that has none. */
+	for (size_t i = 0; i < b.n; i++)
+		if (b.v[i].time_nanos)
+			b.v[i].profile->time_nanos = b.v[i].time_nanos;
 	size_t stored = 0;
 	for (; stored < b.n; stored++) {
 		const hearth_ingest_item *it = &b.v[stored];

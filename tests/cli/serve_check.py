@@ -181,6 +181,10 @@ def raw_request(srv, head, body=b""):
     return (int(m.group(1)) if m else 0), data
 
 
+def small_file():
+    return os.path.join(CORPUS, "leaky.threadcreate.pb.gz")
+
+
 def strip_header(text):
     """top/traces output without the lines that name the source or its time
     (File:, Time:, Duration:): a merge from the server and from files has
@@ -285,6 +289,12 @@ def run(tmp, servers):
     st, body = srv.push(heap, alice, {"service": "leakyheap", "id": "heap-1"})
     check("push: the same id again stores nothing new",
           st == 200 and json.loads(body).get("id") == (hids[1] if len(hids) > 1 else None), (st, body))
+    st, body = srv.push(small_file(), alice, {"service": "timed", "time": "2020-01-02T03:04:05Z"})
+    st2, j, _, _ = srv.api("profiles", {"query": '{service="timed"}', "from": "1577934245",
+                                       "until": "1577934246"}, tok=alice)
+    check("push: time= files the profile under that time",
+          st == 200 and st2 == 200 and [p["time"] for p in j["profiles"]] == [1577934245 * 10**9],
+          (st, body, st2, j))
     st, body = srv.push(cpu, bob, {"service": "search"})
     check("push: bob's profile", st == 200, (st, body))
     bob_id = json.loads(body)["id"] if st == 200 else 0
@@ -294,7 +304,7 @@ def run(tmp, servers):
     rng = {"from": "1", "until": "now"}
     st, j, _, _ = srv.api("services", rng, tok=alice)
     names = sorted(s["name"] for s in j["services"]) if st == 200 else []
-    check("services: alice's three", names == ["leaky", "leakyheap", "search"], (st, j))
+    check("services: alice's four", names == ["leaky", "leakyheap", "search", "timed"], (st, j))
     st, j, _, _ = srv.api("services", rng, tok=bob)
     check("services: bob sees only his own", st == 200 and [s["name"] for s in j["services"]] == ["search"], j)
     st, j, _, _ = srv.api("types", dict(rng, service="leakyheap"), tok=alice)
@@ -451,7 +461,7 @@ def run(tmp, servers):
     # ---- limits: nothing partly stored ----
     st, j, _, _ = srv.api("usage", tok=alice)
     before = j.get("profiles") if st == 200 else None
-    check("usage: alice's count", before == 13, j)
+    check("usage: alice's count", before == 14, j)
     st, body = raw_request(srv, "POST /api/v1/push?service=big HTTP/1.1\r\nHost: x\r\n"
                            "Authorization: Bearer %s\r\nContent-Length: %d\r\n\r\n" % (alice, 5 << 20))
     check("limits: a Content-Length over -max_body is 413 before the body is read",
