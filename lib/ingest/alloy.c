@@ -481,9 +481,9 @@ out:
 	return err;
 }
 
-hearth_err hearth_ingest_alloy(const char *content_type, const void *body, size_t n,
-			       const hearth_ingest_limits *limits, hearth_ingest_batch *out,
-			       hearth_errbuf *eb)
+static hearth_err alloy_impl(const char *content_type, const void *body, size_t n,
+			     const hearth_ingest_limits *limits, hearth_ingest_batch *out,
+			     hearth_errbuf *eb)
 {
 	ctx c = {.lim = hearth_ingest_limits_of(limits)};
 	const uint8_t *d = body;
@@ -522,4 +522,11 @@ hearth_err hearth_ingest_alloy(const char *content_type, const void *body, size_
 	else
 		*out = c.b;
 	return err;
+}
+
+hearth_err hearth_ingest_alloy(const char *content_type, const void *body, size_t n,
+			       const hearth_ingest_limits *lim, hearth_ingest_batch *out,
+			       hearth_errbuf *eb)
+{
+	return hearth_ingest_clean_err(alloy_impl(content_type, body, n, lim, out, eb), eb);
 }

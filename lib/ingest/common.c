@@ -291,6 +291,18 @@ hearth_err hearth_ingest_parse_profile_sized(const void *data, size_t n,
 	return err;
 }
 
+hearth_err hearth_ingest_clean_err(hearth_err err, hearth_errbuf *eb)
+{
+	if (err && eb) {
+		size_t n = strnlen(eb->msg, sizeof(eb->msg) - 1);
+		eb->msg[n] = 0;
+		for (size_t i = 0; i < n; i++)
+			if ((unsigned char)eb->msg[i] < 0x20 || eb->msg[i] == 0x7f)
+				eb->msg[i] = '?';
+	}
+	return err;
+}
+
 int64_t hearth_ingest_now(void)
 {
 	struct timespec ts;
@@ -416,8 +428,8 @@ static bool duration(const char *s, size_t n, int64_t *out)
 	return true;
 }
 
-hearth_err hearth_time_parse(const char *s, int64_t now_nanos, int64_t *out_nanos,
-			     hearth_errbuf *eb)
+static hearth_err time_parse_impl(const char *s, int64_t now_nanos, int64_t *out_nanos,
+				  hearth_errbuf *eb)
 {
 	size_t n = s ? strlen(s) : 0;
 	int64_t v;
@@ -511,4 +523,10 @@ bool hearth_ingest_base64(const char *s, size_t n, uint8_t **out, size_t *outn)
 	*out = d;
 	*outn = w;
 	return true;
+}
+
+hearth_err hearth_time_parse(const char *s, int64_t now_nanos, int64_t *out_nanos,
+			     hearth_errbuf *eb)
+{
+	return hearth_ingest_clean_err(time_parse_impl(s, now_nanos, out_nanos, eb), eb);
 }

@@ -47,6 +47,10 @@ hearth_err hearth_ingest_parse_profile_sized(const void *data, size_t n,
 hearth_err hearth_ingest_check_profile(const hearth_profile *p, const hearth_ingest_limits *lim,
 				       const char *what, hearth_errbuf *eb);
 
+/* Makes eb's message one line of text: the bytes of a hostile name quoted
+ * in it (a control character, a newline) become '?'.  Returns err. */
+hearth_err hearth_ingest_clean_err(hearth_err err, hearth_errbuf *eb);
+
 /* Unix nanoseconds now (CLOCK_REALTIME). */
 int64_t hearth_ingest_now(void);
 

@@ -46,9 +46,9 @@ static hearth_err parse_labels(hearth_ingest_batch *b, hearth_ingest_item *it, c
 	return hearth_ingest_finish_labels(it, lim, "labels", eb);
 }
 
-hearth_err hearth_ingest_native(const char *query, size_t qlen, const void *body, size_t n,
-				const hearth_ingest_limits *limits, hearth_ingest_batch *out,
-				hearth_errbuf *eb)
+static hearth_err native_impl(const char *query, size_t qlen, const void *body, size_t n,
+			      const hearth_ingest_limits *limits, hearth_ingest_batch *out,
+			      hearth_errbuf *eb)
 {
 	hearth_ingest_limits lim = hearth_ingest_limits_of(limits);
 	hearth_query q = {0};
@@ -126,4 +126,11 @@ out:
 	else
 		*out = b;
 	return err;
+}
+
+hearth_err hearth_ingest_native(const char *query, size_t qlen, const void *body, size_t n,
+				const hearth_ingest_limits *lim, hearth_ingest_batch *out,
+				hearth_errbuf *eb)
+{
+	return hearth_ingest_clean_err(native_impl(query, qlen, body, n, lim, out, eb), eb);
 }

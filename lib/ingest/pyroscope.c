@@ -643,9 +643,9 @@ static hearth_err get_time(const hearth_query *q, const char *name, int64_t now,
 	return HEARTH_OK;
 }
 
-hearth_err hearth_ingest_pyroscope(const char *query, size_t qlen, const char *content_type,
-				   const void *body, size_t n, const hearth_ingest_limits *limits,
-				   hearth_ingest_batch *out, hearth_errbuf *eb)
+static hearth_err pyroscope_impl(const char *query, size_t qlen, const char *content_type,
+				 const void *body, size_t n, const hearth_ingest_limits *limits,
+				 hearth_ingest_batch *out, hearth_errbuf *eb)
 {
 	hearth_ingest_limits lim = hearth_ingest_limits_of(limits);
 	hearth_query q = {0};
@@ -771,4 +771,12 @@ out:
 	else
 		*out = b;
 	return err;
+}
+
+hearth_err hearth_ingest_pyroscope(const char *query, size_t qlen, const char *content_type,
+				   const void *body, size_t n, const hearth_ingest_limits *lim,
+				   hearth_ingest_batch *out, hearth_errbuf *eb)
+{
+	return hearth_ingest_clean_err(
+	    pyroscope_impl(query, qlen, content_type, body, n, lim, out, eb), eb);
 }

@@ -153,6 +153,7 @@ static void test_native_refusals(void **state)
 	    {"service=", HEARTH_EINVAL, "service=NAME is required"},
 	    {"service=a&labels=1x=v", HEARTH_EINVAL, "bad label name \"1x\""},
 	    {"service=a&labels=a-b=v", HEARTH_EINVAL, "bad label name"},
+	    {"service=a&labels=a%0Ab=v", HEARTH_EINVAL, "bad label name \"a?b\""},
 	    {"service=a&labels=service=v", HEARTH_EINVAL, "reserved"},
 	    {"service=a&labels=__name__=v", HEARTH_EINVAL, "reserved"},
 	    {"service=a&labels=k=v,k=w", HEARTH_EINVAL, "given twice"},
@@ -177,6 +178,7 @@ static void test_native_refusals(void **state)
 				 cases[i].err, cases[i].msg);
 		assert_int_equal(b.n, 0);
 		assert_null(b.v);
+		assert_null(strchr(eb.msg, '\n')); /* one line, whatever the input */
 	}
 	free(body);
 }
