@@ -1,0 +1,3 @@
+module hearth.local/ppclient
+
+go 1.19
