@@ -693,8 +693,10 @@ hearth_err hearth_apply_filters(hearth_profile *p, const hearth_opts *o, const u
 
 	bool found[4] = {false, false, false, false};
 	bool any_name = rx[0] || rx[1] || rx[2] || rx[3] || rx[8];
-	if ((any_name || !lossless) &&
-	    (err = by_name(p, rx[0], rx[1], rx[2], rx[3], rx[8], found)))
+	/* Without a name filter today's pprof keeps every sample, those with no
+	 * location too (1.19 filtered anyway, which dropped them). */
+	(void)lossless;
+	if (any_name && (err = by_name(p, rx[0], rx[1], rx[2], rx[3], rx[8], found)))
 		goto out;
 	static const char *const what[] = {"Focus", "Ignore", "Hide", "Show"};
 	for (int i = 0; i < 4; i++)
@@ -772,16 +774,20 @@ void hearth_aggregate(hearth_profile *p, hearth_granularity g, bool inlines)
 				p->functions[i].file = 0;
 		}
 	}
-	if (!inlines || !address || !linenumber) {
+	/* Today's pprof aggregates columns too, away unless -showcolumns (which
+	 * hearth does not have): every aggregation drops them. */
+	{
 		for (uint32_t i = 0; i < p->nlocations; i++) {
 			hearth_location *l = &p->locations[i];
 			if (!inlines && l->nlines > 1) {
 				l->line0 += l->nlines - 1;
 				l->nlines = 1;
 			}
-			if (!linenumber)
-				for (uint32_t j = 0; j < l->nlines; j++)
-					p->lines[l->line0 + j].line = p->lines[l->line0 + j].column = 0;
+			for (uint32_t j = 0; j < l->nlines; j++) {
+				if (!linenumber)
+					p->lines[l->line0 + j].line = 0;
+				p->lines[l->line0 + j].column = 0;
+			}
 			if (!address)
 				l->address = 0;
 		}

@@ -24,6 +24,9 @@
 # sets the length of each fuzz run (default 10).
 set -u
 cd "$(dirname "$0")/.."
+# Every suite, the unit tests and conformance too, compare with the newest
+# Go's pprof (tests/cli/go.inc).
+. tests/cli/go.inc
 build=${1:?usage: tests/run.sh BUILD_DIR}
 skip=" ${SKIP:-} "
 

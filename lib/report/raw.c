@@ -283,6 +283,11 @@ void hearth_report_raw(const hearth_profile *p, hearth_buf *out)
 		put_s(out, p, p->comments[i]);
 		hearth_buf_puts(out, "\n");
 	}
+	if (p->doc_url && p->doc_url < p->nstrs && p->strs[p->doc_url].len) {
+		hearth_buf_puts(out, "Doc: ");
+		put_s(out, p, p->doc_url);
+		hearth_buf_puts(out, "\n");
+	}
 	hearth_buf_puts(out, "PeriodType: ");
 	put_s(out, p, p->period_type.type);
 	hearth_buf_puts(out, " ");
@@ -352,7 +357,9 @@ void hearth_report_raw(const hearth_profile *p, hearth_buf *out)
 			put_s(out, p, f->name);
 			hearth_buf_puts(out, " ");
 			put_s(out, p, f->file);
-			hearth_buf_printf(out, ":%" PRId64 " s=%" PRId64, ln->line, f->start_line);
+			/* The column since pprof 1.21 (1.19 printed file:line). */
+			hearth_buf_printf(out, ":%" PRId64 ":%" PRId64 " s=%" PRId64, ln->line,
+					  ln->column, f->start_line);
 			if (!str_eq(p, f->name, f->system_name)) {
 				hearth_buf_puts(out, "(");
 				put_s(out, p, f->system_name);

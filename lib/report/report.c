@@ -38,8 +38,9 @@ static void apply_overrides(hearth_opts *o, hearth_cmd cmd)
 	}
 	if (cmd == HEARTH_CMD_PROTO || cmd == HEARTH_CMD_RAW || cmd == HEARTH_CMD_CALLGRIND) {
 		trim = false;
+		/* Today's pprof leaves -noinlines to the user here (1.19 forced
+		 * the inlined frames in). */
 		o->granularity = HEARTH_GRAN_ADDRESSES;
-		o->noinlines = false;
 	}
 	if (!trim) {
 		o->nodecount = 0;
@@ -204,11 +205,25 @@ void hearth_rpt_value(const hearth_report *r, int64_t v, char *out, size_t n)
 	hearth_scaled_label(out, n, v, r->sample_unit, r->output_unit);
 }
 
-/* Go's time layout "Jan 2, 2006 at 3:04pm (MST)" in local time. */
+/* Go's "MST" in a layout: the zone's abbreviation, else -0700. */
+static const char *go_zone(const struct tm *tm)
+{
+	static __thread char z[16];
+	if (tm->tm_zone && tm->tm_zone[0])
+		return tm->tm_zone;
+	long off = tm->tm_gmtoff / 60;
+	char sign = off < 0 ? '-' : '+';
+	if (off < 0)
+		off = -off;
+	snprintf(z, sizeof(z), "%c%02ld%02ld", sign, off / 60 % 100, off % 60);
+	return z;
+}
+
+/* The Time: header as today's pprof prints it (Go's layout
+ * "2006-01-02 15:04:05 MST", the local zone; pprof 1.19 printed
+ * "Jan 2, 2006 at 3:04pm (MST)"). */
 static void go_time(int64_t nanos, char *out, size_t n)
 {
-	static const char *const mon[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-					  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 	time_t t = (time_t)(nanos / 1000000000);
 	if (nanos < 0 && nanos % 1000000000)
 		t--;
@@ -217,10 +232,8 @@ static void go_time(int64_t nanos, char *out, size_t n)
 		snprintf(out, n, "?");
 		return;
 	}
-	int h = tm.tm_hour % 12;
-	snprintf(out, n, "%s %d, %d at %d:%02d%s (%s)", mon[tm.tm_mon], tm.tm_mday,
-		 tm.tm_year + 1900, h ? h : 12, tm.tm_min, tm.tm_hour < 12 ? "am" : "pm",
-		 tm.tm_zone ? tm.tm_zone : "UTC");
+	snprintf(out, n, "%04d-%02d-%02d %02d:%02d:%02d %s", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, go_zone(&tm));
 }
 
 void hearth_rpt_file_name(const hearth_report *r, char *out, size_t n)
@@ -251,6 +264,8 @@ void hearth_rpt_profile_labels(const hearth_report *r, hearth_buf *out)
 	}
 	if (r->sample_type[0])
 		hearth_buf_printf(out, "Type: %s\n", r->sample_type);
+	if (p->doc_url && *hearth_s(p, p->doc_url))
+		hearth_buf_printf(out, "Doc: %s\n", hearth_s(p, p->doc_url));
 	if (p->time_nanos) {
 		go_time(p->time_nanos, a, sizeof(a));
 		hearth_buf_printf(out, "Time: %s\n", a);

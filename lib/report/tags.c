@@ -222,12 +222,6 @@ hearth_err hearth_report_tags(hearth_report *r, hearth_buf *out, hearth_errbuf *
 	for (size_t si = 0; si < p->nsamples && !err; si++) {
 		const int64_t *v = p->values + si * nt;
 		const hearth_sample *s = &p->samples[si];
-		/* pprof merges even one profile, which drops the all-zero samples. */
-		bool zero = true;
-		for (uint32_t k = 0; k < nt && zero; k++)
-			zero = v[k] == 0;
-		if (zero)
-			continue;
 		int64_t w = v[r->vs.vi];
 		for (uint32_t i = 0; i < s->nlabels && !err; i++) {
 			const hearth_label *l = &p->labels[s->label0 + i];
@@ -245,20 +239,29 @@ hearth_err hearth_report_tags(hearth_report *r, hearth_buf *out, hearth_errbuf *
 		goto out;
 	if (m.n > 1)
 		qsort_r(m.rows, m.n, sizeof(*m.rows), cmp_rows, p);
-	char f[64], pct[32];
+	/* Today's pprof gives each key its total against the profile's, and
+	 * each value's share of the profile (1.19 printed the key's total alone
+	 * and the shares of it, in its own %.1f format). */
+	char f[64], t[64], pct[32];
+	hearth_rpt_value(r, r->total, t, sizeof(t));
 	for (size_t i = 0; i < m.n;) {
 		size_t j = i;
 		int64_t total = 0;
 		for (; j < m.n && m.rows[j].key == m.rows[i].key; j++)
 			total += m.rows[j].w;
-		const char *u;
-		double x = hearth_scale(total, r->sample_unit, r->o.unit, &u);
-		hearth_buf_printf(&text, "%s:\t Total %.1f%s\n", hearth_s(p, m.rows[i].key), x, u);
+		hearth_rpt_value(r, total, f, sizeof(f));
+		if (r->total > 0) {
+			hearth_percentage(pct, sizeof(pct), total, r->total);
+			hearth_buf_printf(&text, "%s:\t Total %s of %s (%s)\n",
+					  hearth_s(p, m.rows[i].key), f, t, pct);
+		} else {
+			hearth_buf_printf(&text, "%s:\t Total %s of %s\n", hearth_s(p, m.rows[i].key),
+					  f, t);
+		}
 		for (; i < j; i++) {
-			x = hearth_scale(m.rows[i].w, r->sample_unit, r->o.unit, &u);
-			snprintf(f, sizeof(f), "%.1f%s", x, u);
-			if (total > 0) {
-				hearth_percentage(pct, sizeof(pct), m.rows[i].w, total);
+			hearth_rpt_value(r, m.rows[i].w, f, sizeof(f));
+			if (r->total > 0) {
+				hearth_percentage(pct, sizeof(pct), m.rows[i].w, r->total);
 				hearth_buf_printf(&text, " \t%s (%s):\t %s\n", f, pct, m.rows[i].val);
 			} else {
 				hearth_buf_printf(&text, " \t%s:\t %s\n", f, m.rows[i].val);

@@ -36,9 +36,8 @@ int cmd_proto(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto done;
 	}
-	/* -divide_by truncates each value; pprof divides after merging equal
-	 * samples, so the profile is merged first (else it stays lossless). */
-	a.opts.merge_single = a.opts.divide_by != 1;
+	/* -divide_by truncates each sample's values as read: today's pprof
+	 * does not merge a single profile first (1.19 did). */
 	if ((rc = cli_load(&a, &p)) != EXIT_OK)
 		goto done;
 	hearth_err err = hearth_report_new(p, &a.opts, HEARTH_CMD_PROTO, &r, &eb);

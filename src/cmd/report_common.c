@@ -83,10 +83,10 @@ int run_report(int argc, char **argv, const report_cmd *c)
 	a.opts.symbol = symbol;
 	if (c->prepare)
 		c->prepare(&a.opts);
-	/* pprof merges even a single profile (equal samples summed, zero ones
-	 * dropped); only the reports that print samples show the difference. */
-	a.opts.merge_single = c->cmd == HEARTH_CMD_TRACES || c->cmd == HEARTH_CMD_RAW;
-	a.opts.sums_only = !a.opts.merge_single;
+	/* Today's pprof reads a single profile as it is (1.19 merged it: equal
+	 * samples summed, zero ones dropped), so no report merges one. */
+	a.opts.merge_single = false;
+	a.opts.sums_only = c->cmd != HEARTH_CMD_TRACES && c->cmd != HEARTH_CMD_RAW;
 	if ((rc = cli_load(&a, &p)) != EXIT_OK)
 		goto done;
 	if (a.opts.output) {

@@ -28,6 +28,7 @@
 # or chromium.  Ends with "N passed, M failed".
 set -u
 cd "$(dirname "$0")/../.."
+. tests/cli/go.inc
 build=${1:?usage: tests/cli/e2e.sh BUILD_DIR}
 hearth=$build/hearth
 chromium=${CHROMIUM:-/usr/bin/chromium}

@@ -24,6 +24,7 @@
 # Ends with "N passed, M failed".
 set -u
 cd "$(dirname "$0")/../.."
+. tests/cli/go.inc
 build=${1:?usage: tests/cli/flame.sh BUILD_DIR [-v]}
 verbose=false
 [ "${2:-}" = "-v" ] && verbose=true

@@ -10,6 +10,7 @@
 # "N passed, M failed" last.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
+. tests/cli/go.inc
 build=${1:?usage: tests/cli/graph.sh BUILD_DIR}
 hearth=$build/hearth
 check="python3 tests/cli/graph_check.py"

@@ -12,6 +12,7 @@
 # Ends with "N passed, M failed".
 set -u
 cd "$(dirname "$0")/../.."
+. tests/cli/go.inc
 build=${1:?usage: tests/cli/net.sh BUILD_DIR}
 H=$PWD/$build/hearth
 pass=0

@@ -8,6 +8,7 @@
 #   tests/cli/regen.sh [name...]     (all cases when no name is given)
 set -eu
 cd "$(dirname "$0")/../.."
+. tests/cli/go.inc
 command -v go >/dev/null || { echo "regen.sh: needs go (apt-get install golang-go)" >&2; exit 1; }
 # pprof prints the profile's time in the local zone; the tests run in UTC.
 export TZ=UTC

@@ -21,6 +21,7 @@
 # Both tools run with TZ=UTC and without symbolization.
 set -u
 cd "$(dirname "$0")/../.."
+. tests/cli/go.inc
 build=${1:?usage: tests/cli/reports.sh BUILD_DIR [-v]}
 verbose=false
 [ "${2:-}" = "-v" ] && verbose=true

@@ -15,6 +15,7 @@
 # matched no samples", empty unless expected/<name>.err exists).
 set -u
 cd "$(dirname "$0")/../.."
+. tests/cli/go.inc
 build=${1:?usage: tests/cli/run.sh BUILD_DIR [-v]}
 verbose=false
 [ "${2:-}" = "-v" ] && verbose=true

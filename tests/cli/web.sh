@@ -26,6 +26,7 @@
 # Ends with "N passed, M failed".
 set -u
 cd "$(dirname "$0")/../.."
+. tests/cli/go.inc
 build=${1:?usage: tests/cli/web.sh BUILD_DIR [-v]}
 export TZ=UTC
 exec python3 tests/cli/web_check.py "$build/hearth" "${2:-}"
