@@ -447,7 +447,7 @@ static void test_hostile(void **state)
 /* ---- the raw report ---------------------------------------------------- */
 
 /* The expected text is what pprof's Profile.String() prints for the same
- * profile built with pprof's types. */
+ * profile built with pprof's types (the newest's: line:column). */
 static void test_raw_report(void **state)
 {
 	(void)state;
@@ -474,7 +474,8 @@ static void test_raw_report(void **state)
 					  hearth_intern_cstr(p, "x.go"), 3);
 	uint32_t f2 = hearth_add_function(p, hearth_intern_cstr(p, "g"),
 					  hearth_intern_cstr(p, "_Z1gv"), 0, 0);
-	hearth_line l1[2] = {{.function = f1, .line = 10}, {.function = f2, .line = -2}};
+	hearth_line l1[2] = {{.function = f1, .line = 10, .column = 4},
+			     {.function = f2, .line = -2}};
 	hearth_line l3 = {.function = f2, .line = 7};
 	hearth_add_location(p, 0, 0x401234, l1, 2, false);
 	hearth_add_location(p, HEARTH_NONE, 0, NULL, 0, true);
@@ -510,10 +511,10 @@ static void test_raw_report(void **state)
 			 "                align:[8] bytes:[1  2 kB] n:[3 4]\n"
 			 " 12345678901          0: \n"
 			 "Locations\n"
-			 "     1: 0x401234 M=1 main.f x.go:10 s=3\n"
-			 "             g :-2 s=0(_Z1gv)\n"
+			 "     1: 0x401234 M=1 main.f x.go:10:4 s=3\n"
+			 "             g :-2:0 s=0(_Z1gv)\n"
 			 "     2: 0x0 [F] \n"
-			 "     3: 0xffffffffffffffff M=2 g :7 s=0(_Z1gv)\n"
+			 "     3: 0xffffffffffffffff M=2 g :7:0 s=0(_Z1gv)\n"
 			 "Mappings\n"
 			 "1: 0x400000/0x500000/0x1000 /bin/x abc [FN][LN]\n"
 			 "2: 0x0/0x0/0x0   [FL][IN]\n");
