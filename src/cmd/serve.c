@@ -1,8 +1,8 @@
 /* hearth serve: the profile service.  Opens the store, serves the API and
  * the UI (server/service.c) until SIGTERM or SIGINT, sweeps what is past
- * retention in a thread of its own, and stops gracefully: no new
- * connections, the requests in flight answered (each ingest is one store
- * transaction per profile), the store closed. */
+ * retention and builds the store's rollups in a thread of its own, and
+ * stops gracefully: no new connections, the requests in flight answered
+ * (each ingest is one store transaction per profile), the store closed. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -33,6 +33,7 @@ static const char usage[] =
     "                        ...); options on the command line win\n"
     "  -signup=closed|open   open: POST /api/v1/signup gives anyone a tenant\n"
     "  -sweep_interval=D     how often the retention sweep runs (default 10m)\n"
+    "  -compact_interval=D   how often rollups of closed buckets are built (1m)\n"
     "\n"
     "Limits (each a 4xx JSON error, nothing partly stored):\n"
     "  -max_body=SIZE        request body (default 16MB)\n"
@@ -50,7 +51,7 @@ static const char usage[] =
 
 typedef struct {
 	const char *listen, *data, *store, *signup;
-	int64_t retention, sweep_interval, session;
+	int64_t retention, sweep_interval, compact_interval, session;
 	size_t max_body, max_decompressed, max_samples, max_locations, max_labels, max_label_len;
 	size_t max_series, max_connections, render_cache, cache_bytes;
 	double rate_limit, signups_per_hour;
@@ -72,6 +73,7 @@ static const struct {
     {"signup", K_STR, offsetof(settings, signup)},
     {"retention", K_DUR, offsetof(settings, retention)},
     {"sweep_interval", K_DUR, offsetof(settings, sweep_interval)},
+    {"compact_interval", K_DUR, offsetof(settings, compact_interval)},
     {"session", K_DUR, offsetof(settings, session)},
     {"max_body", K_SIZE, offsetof(settings, max_body)},
     {"max_decompressed", K_SIZE, offsetof(settings, max_decompressed)},
@@ -297,37 +299,59 @@ static int parse_args(int argc, char **argv, settings *s, bool *help)
 	return EXIT_OK;
 }
 
-/* ---- the retention sweep ---- */
+/* ---- the background work: rollups and the retention sweep ---- */
 
 typedef struct {
 	hearth_store *st;
-	int64_t interval;
+	int64_t sweep_interval, compact_interval;
 	bool stop;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 } sweeper;
 
+static int64_t now_nanos(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Rollups are built every compact_interval (the buckets that closed since),
+ * the sweep runs every sweep_interval; both at start too.  Each is small
+ * transactions in the store, so a stop or a kill at any moment is safe. */
 static void *sweep_main(void *arg)
 {
 	sweeper *sw = arg;
+	int64_t next_sweep = 0;
 	pthread_mutex_lock(&sw->mu);
 	while (!sw->stop) {
 		pthread_mutex_unlock(&sw->mu);
-		struct timespec now;
-		clock_gettime(CLOCK_REALTIME, &now);
-		size_t deleted = 0;
 		hearth_errbuf eb = {{0}};
-		hearth_err err = hearth_store_sweep(
-		    sw->st, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec, &deleted, &eb);
-		if (err)
-			fprintf(stderr, "hearth: retention sweep: %s\n",
+		int64_t now = now_nanos();
+		size_t n = 0;
+		hearth_err err;
+		if (now >= next_sweep) {
+			next_sweep = now + sw->sweep_interval;
+			if ((err = hearth_store_sweep(sw->st, now, &n, &eb)))
+				fprintf(stderr, "hearth: retention sweep: %s\n",
+					eb.msg[0] ? eb.msg : hearth_strerror(err));
+			else if (n)
+				fprintf(stderr, "hearth: retention sweep: %zu profiles deleted\n",
+					n);
+		}
+		eb.msg[0] = 0;
+		if ((err = hearth_store_compact(sw->st, now_nanos(), &n, &eb)))
+			fprintf(stderr, "hearth: rollups: %s\n",
 				eb.msg[0] ? eb.msg : hearth_strerror(err));
-		else if (deleted)
-			fprintf(stderr, "hearth: retention sweep: %zu profiles deleted\n", deleted);
 		pthread_mutex_lock(&sw->mu);
+		int64_t wait = sw->compact_interval < sw->sweep_interval ? sw->compact_interval
+									 : sw->sweep_interval;
 		struct timespec dl;
 		clock_gettime(CLOCK_REALTIME, &dl);
-		dl.tv_sec += (time_t)(sw->interval / 1000000000);
+		dl.tv_sec += (time_t)(wait / 1000000000);
+		dl.tv_nsec += (long)(wait % 1000000000);
+		if (dl.tv_nsec >= 1000000000L)
+			dl.tv_sec++, dl.tv_nsec -= 1000000000L;
 		while (!sw->stop && pthread_cond_timedwait(&sw->cv, &sw->mu, &dl) == 0)
 			;
 	}
@@ -342,6 +366,7 @@ int cmd_serve(int argc, char **argv)
 	    .data = "hearth-data",
 	    .signup = "closed",
 	    .sweep_interval = (int64_t)600 * 1000000000,
+	    .compact_interval = (int64_t)60 * 1000000000,
 	    .max_body = (size_t)16 << 20,
 	    .max_connections = 256,
 	    .rate_limit = 2000,
@@ -427,12 +452,14 @@ int cmd_serve(int argc, char **argv)
 		goto done;
 	}
 	sw.st = st;
-	sw.interval = s.sweep_interval;
+	sw.sweep_interval = s.sweep_interval;
+	sw.compact_interval = s.compact_interval;
 	pthread_mutex_init(&sw.mu, NULL);
 	pthread_cond_init(&sw.cv, NULL);
 	sweeping = pthread_create(&sweep_th, NULL, sweep_main, &sw) == 0;
 	if (!sweeping)
-		fprintf(stderr, "hearth: note: no retention sweep (cannot start its thread)\n");
+		fprintf(stderr, "hearth: note: no retention sweep nor rollups (cannot start "
+				"their thread)\n");
 	printf("Serving hearth on %s\n", url);
 	fflush(stdout);
 	int sig = 0;

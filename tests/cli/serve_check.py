@@ -576,6 +576,25 @@ def run(tmp, servers):
     check("config: an unknown setting is a usage error naming the line",
           rc == 2 and "lim.yaml:2" in err and "max_sample" in err, (rc, err))
 
+    # ---- retention: the background sweep deletes what is past it ----
+    rdata = os.path.join(tmp, "ret")
+    rtok = token(rdata, "ret", "push,read")
+    ret = Server(rdata, "-retention=1h", "-sweep_interval=1s", "-compact_interval=1s")
+    servers.append(ret)
+    codes = [ret.push(small_file(), rtok, {"service": "r", "time": t})[0] for t in ("-3h", "-2h", "-1m")]
+    counts = []
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        st, j, _, _ = ret.api("usage", tok=rtok)
+        counts.append(j.get("profiles") if st == 200 else st)
+        if counts[-1] == 1:
+            break
+        time.sleep(0.5)
+    check("retention: the sweep thread deletes the profiles past -retention, keeps the rest",
+          codes == [200, 200, 200] and counts[-1] == 1, (codes, counts[-5:]))
+    rc, err = ret.stop()
+    check("retention: the server with its background thread stops cleanly", rc == 0, (rc, err[-2000:]))
+
     # ---- a public instance: signup, and requests per second per tenant ----
     pub = Server(os.path.join(tmp, "pub"), "-signup=open", "-signups_per_hour=1", "-rate_limit=1")
     servers.append(pub)
