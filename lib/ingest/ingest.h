@@ -47,8 +47,10 @@ typedef struct {
 	hearth_kv *labels;
 	size_t nlabels;
 	hearth_profile *profile; /* owned by the batch */
-	int64_t time_nanos;	 /* 0: the profile's own time, else now */
-	const char *ingest_id;	 /* NULL or an idempotency key */
+	/* The time the client named (native time=, Pyroscope's from=), which the
+	 * profile is filed under; 0: none (the profile's own, else now). */
+	int64_t time_nanos;
+	const char *ingest_id; /* NULL or an idempotency key */
 } hearth_ingest_item;
 
 typedef struct {
