@@ -15,6 +15,8 @@
 #   - services, profile types (cpu, heap, goroutine, mutex, block), label
 #     names and values are the client's (tags, Alloy labels);
 #   - the number of stored profiles per type equals the uploads of that type;
+#   - /api/v1/render/top (the UI's table) has the total of hearth top of the
+#     CPU profiles sent;
 #   - `hearth top` of the server's merge of the range equals `hearth top` of
 #     the files the client sent (cpu; alloc_space and alloc_objects of heap;
 #     delay of mutex and block), and the client's hot function leads the
@@ -217,6 +219,15 @@ if [ "$first" = main.hearthSDKHotLoop ]; then
 	ok "sdkpush cpu: the hot function leads the server's CPU top"
 else
 	bad "sdkpush cpu: the server's CPU top starts with $first" "$tmp/top-server.txt"
+fi
+# The API's own top (the UI's table) says the same total as hearth top of
+# the files sent.
+want_total=$("$hearth" top "$tmp/sdk/cpu"/*.pb.gz | sed -n 's/^Showing nodes accounting for .* of \(.*\) total$/\1/p')
+if api "/api/v1/render/top?query=$sel_sdk&type=cpu&$range" "$tmp/rtop.json"; then
+	jcheck "/api/v1/render/top: total $want_total, as hearth top of the files sent" "$tmp/rtop.json" \
+		"d['total_label'] == '$want_total' and any(r['name'] == 'main.hearthSDKHotLoop' for r in d['rows'][:3])"
+else
+	bad "GET /api/v1/render/top" "$tmp/rtop.json"
 fi
 compare_top "sdkpush heap alloc_space" '{service="sdkpush"}' heap "$tmp/sdk/heap" -sample_index=alloc_space
 compare_top "sdkpush heap alloc_objects" '{service="sdkpush"}' heap "$tmp/sdk/heap" -sample_index=alloc_objects
