@@ -458,8 +458,8 @@ func (p *Profiler) send(u upload) error {
 	}
 	q := url.Values{}
 	q.Set("name", p.name())
-	q.Set("from", fmt.Sprint(u.from.Unix()))
-	q.Set("until", fmt.Sprint(u.till.Unix()))
+	q.Set("from", fmt.Sprint(u.from.UnixNano()))
+	q.Set("until", fmt.Sprint(u.till.UnixNano()))
 	q.Set("format", "pprof")
 	q.Set("spyName", "hearth-go")
 	if u.typ == CPU {
