@@ -838,6 +838,7 @@ window.HearthServe = function (app, who) {
 	});
 
 	window.hearthServe = {timeToX: function (t) { return X(t) + cv.getBoundingClientRect().left; },
+		setPageSize: function (n) { PAGE = n; profKey2 = null; },
 		bars: function () { return (drawTimeline.bars || []).map(function (b) { return {time: b[2], value: b[3]}; }); },
 		window: win, ranges: ranges, parseSelector: parseSelector, params: params};
 

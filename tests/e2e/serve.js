@@ -399,6 +399,23 @@ async function main() {
 		assert(!param(page, 'cmp') && !param(page, 'base_brush'), 'compare off: ' + page.url());
 	});
 
+	await check('the profiles list pages (More) through every profile of the range, newest first', async () => {
+		await go(page, 'query=' + encodeURIComponent('{service="api"}'));
+		await page.evaluate(() => window.hearthServe.setPageSize(3));
+		await page.click('#views button[data-view=profiles]');
+		await ready(page);
+		eq(await page.$$eval('#proftable tbody tr', t => t.length), 3, 'the first page');
+		for (let k = 0; k < 10 && await page.isVisible('#prof-more'); k++) {
+			await page.click('#prof-more');
+			await page.waitForFunction(() => !window.hearthStats.pending);
+		}
+		const times = await page.$$eval('#proftable tbody tr td:first-child', t => t.map(x => x.textContent));
+		const want = API.map(p => new Date(p.time * 1000).toISOString().replace('T', ' ').slice(0, 19)).sort().reverse();
+		eq(times, want, 'every cpu profile of api in the last hour, newest first');
+		await page.evaluate(() => window.hearthServe.setPageSize(50));
+		await go(page, 'query=' + encodeURIComponent('{service="api"}') + '&brush=' + brushKey);
+	});
+
 	await check('the profiles of the range: listed, one opens (= hearth top of its file) and downloads', async () => {
 		await page.click('#views button[data-view=profiles]');
 		await ready(page);
