@@ -528,5 +528,8 @@ hearth_err hearth_ingest_alloy(const char *content_type, const void *body, size_
 			       const hearth_ingest_limits *lim, hearth_ingest_batch *out,
 			       hearth_errbuf *eb)
 {
+	/* An empty request may come without a buffer. */
+	if (!body)
+		body = "", n = 0;
 	return hearth_ingest_clean_err(alloy_impl(content_type, body, n, lim, out, eb), eb);
 }

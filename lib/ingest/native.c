@@ -132,5 +132,8 @@ hearth_err hearth_ingest_native(const char *query, size_t qlen, const void *body
 				const hearth_ingest_limits *lim, hearth_ingest_batch *out,
 				hearth_errbuf *eb)
 {
+	/* An empty request may come without a buffer. */
+	if (!body)
+		body = "", n = 0;
 	return hearth_ingest_clean_err(native_impl(query, qlen, body, n, lim, out, eb), eb);
 }

@@ -777,6 +777,9 @@ hearth_err hearth_ingest_pyroscope(const char *query, size_t qlen, const char *c
 				   const void *body, size_t n, const hearth_ingest_limits *lim,
 				   hearth_ingest_batch *out, hearth_errbuf *eb)
 {
+	/* An empty request may come without a buffer. */
+	if (!body)
+		body = "", n = 0;
 	return hearth_ingest_clean_err(
 	    pyroscope_impl(query, qlen, content_type, body, n, lim, out, eb), eb);
 }

@@ -682,6 +682,16 @@ static void test_alloy(void **state)
 	check_alloy(&b, "ingest/alloy-cpu.pb.gz", "ingest/alloy-heap.pb.gz");
 	hearth_ingest_batch_free(&b);
 	free(gz);
+	/* A request without a body buffer at all (an empty POST). */
+	assert_int_equal(hearth_ingest_alloy("application/json", NULL, 0, NULL, &b, &eb),
+			 HEARTH_EINVAL);
+	assert_int_equal(hearth_ingest_native("service=a", 9, NULL, 0, NULL, &b, &eb),
+			 HEARTH_EFORMAT);
+	assert_int_not_equal(hearth_ingest_pyroscope("name=a", 6, "multipart/form-data; boundary=b",
+						     NULL, 0, NULL, &b, &eb),
+			     HEARTH_OK);
+	assert_int_not_equal(hearth_ingest_pyroscope("name=a", 6, NULL, NULL, 0, NULL, &b, &eb),
+			     HEARTH_OK);
 	/* An empty request is nothing to store, not an error. */
 	assert_int_equal(hearth_ingest_alloy("application/proto", "", 0, NULL, &b, &eb), HEARTH_OK);
 	assert_int_equal(b.n, 0);
