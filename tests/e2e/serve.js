@@ -287,6 +287,16 @@ async function main() {
 		await topEquals(page, inRange(API, brushKey).map(p => p.file), 'top after reload');
 	});
 
+	await check('a range without profiles is said as a note, not as an error', async () => {
+		const a = API[3].time + 60, b = API[4].time - 60;
+		await go(page, 'query=' + encodeURIComponent('{service="api"}') + '&brush=' + a + ',' + b);
+		await page.waitForFunction(() => /No profiles in this range/.test(document.getElementById('note').textContent));
+		assert(await page.isHidden('#msg'), 'an error box: ' + await page.textContent('#msg'));
+		await shot(page, 'empty-range');
+		await go(page, 'query=' + encodeURIComponent('{service="api"}') + '&brush=' + brushKey);
+		assert(!/No profiles/.test(await page.textContent('#note')), 'the note goes with a range that has profiles');
+	});
+
 	await check('the Download menu gives the range\'s merge; zoom to the selection; the range picker', async () => {
 		const files = inRange(API, brushKey).map(p => p.file);
 		const href = await page.$eval('#download a[data-format=pprof]', a => a.href);
