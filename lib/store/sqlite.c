@@ -260,6 +260,11 @@ static hearth_err conn_open(sq *s, conn *c, bool create, hearth_errbuf *eb)
 		return e;
 	}
 	sqlite3_busy_timeout(c->db, 10000);
+	/* auto_vacuum must be set before the first table, and before WAL
+	 * writes the header: the sweep gives the pages it frees back to the
+	 * file system (a no-op on an existing database). */
+	if (create)
+		sqlite3_exec(c->db, "PRAGMA auto_vacuum=INCREMENTAL;", NULL, NULL, NULL);
 	/* WAL: readers never block the writer; synchronous=NORMAL: a commit
 	 * survives the process being killed (the WAL is in the OS's hands),
 	 * only a crash of the OS itself may lose the last commits, never
@@ -364,11 +369,7 @@ static hearth_err sq_open(const char *path, const hearth_store_config *cfg, void
 	hearth_err err = conn_open(s, &s->w, true, eb);
 	if (err)
 		goto fail;
-	/* auto_vacuum must be set before the first table: the sweep gives the
-	 * pages it frees back to the file system. */
-	if (sqlite3_exec(s->w.db, "PRAGMA auto_vacuum=INCREMENTAL;", NULL, NULL, NULL) !=
-		SQLITE_OK ||
-	    sqlite3_exec(s->w.db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+	if (sqlite3_exec(s->w.db, schema, NULL, NULL, NULL) != SQLITE_OK) {
 		err = dberr(s->w.db, eb, "creating the schema");
 		goto fail;
 	}

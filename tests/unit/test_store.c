@@ -541,6 +541,363 @@ static void test_queries(void **state)
 	hearth_store_close(st);
 }
 
+/* ---- rollups, retention, crashes ---- */
+
+typedef struct {
+	int64_t time;
+	hearth_profile *p;
+} stored;
+
+/* hearth_merge of the stored profiles in [from, until) (one series). */
+static hearth_profile *reference_range(stored *v, size_t n, int64_t from, int64_t until,
+				       size_t *count)
+{
+	hearth_profile **ps = malloc(n * sizeof(*ps));
+	int k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].time >= from && v[i].time < until)
+			ps[k++] = v[i].p;
+	*count = (size_t)k;
+	hearth_profile *m = k ? reference(ps, k) : NULL;
+	free(ps);
+	return m;
+}
+
+static int64_t count_rows(const char *sub, const char *sql)
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s/%s/hearth.db", tmpdir, sub);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_stmt *q;
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	int64_t n = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return n;
+}
+
+static void check_ranges(hearth_store *st, int64_t t, const char *svc, const char *type, stored *v,
+			 size_t n, const int64_t (*ranges)[2], size_t nranges)
+{
+	char sel[64];
+	snprintf(sel, sizeof(sel), "{service=\"%s\"}", svc);
+	for (size_t r = 0; r < nranges; r++) {
+		size_t want_n, got_n = 0;
+		hearth_profile *want = reference_range(v, n, ranges[r][0], ranges[r][1], &want_n);
+		assert_non_null(want);
+		hearth_profile *got = merge(st, t, sel, type, ranges[r][0], ranges[r][1], &got_n);
+		assert_int_equal(got_n, want_n);
+		check_all_types(want, got);
+		assert_int_equal(got->duration_nanos, want->duration_nanos);
+		assert_int_equal(got->time_nanos, want->time_nanos);
+		hearth_profile_free(want);
+		hearth_profile_free(got);
+	}
+}
+
+/* Rollups (10 minutes, hours, days) give the merges single profiles give:
+ * over ranges that cut buckets anywhere, after late arrivals into built
+ * buckets, for summed (cpu) and averaged (heap's inuse_*) sample types. */
+static void test_rollups(void **state)
+{
+	(void)state;
+	hearth_store *st = open_store("rollups");
+	int64_t t = tenant(st, "alice");
+	hearth_errbuf eb = {{0}};
+	const char *files[] = {"leaky.cpu.pb.gz", "leaky.series.01.cpu.pb.gz",
+			       "leaky.series.02.cpu.pb.gz"};
+	hearth_profile *src[3], *heap = load("leaky.heap.pb.gz"),
+				*heap2 = load("searchsvc.heap.pb.gz");
+	for (int i = 0; i < 3; i++)
+		src[i] = load(files[i]);
+	size_t cap = 1024, n = 0, nh = 0;
+	stored *v = calloc(cap, sizeof(*v)), *vh = calloc(cap, sizeof(*vh));
+	/* cpu every 7 minutes for 50 hours; heap every 13 (two programs' heaps
+	 * would not merge: one program, values scaled per profile). */
+	for (int64_t at = T0 + 3 * MIN; at < T0 + 50 * HOUR; at += 7 * MIN) {
+		hearth_profile *p = hearth_profile_clone(src[n % 3]);
+		hearth_profile_scale(p, 1 + (double)(n % 5));
+		p->time_nanos = at;
+		put(st, t, p, "api", NULL, at, NULL, 0);
+		v[n].time = at;
+		v[n++].p = p;
+	}
+	(void)heap2;
+	for (int64_t at = T0 + 1 * MIN; at < T0 + 50 * HOUR; at += 13 * MIN) {
+		hearth_profile *p = hearth_profile_clone(heap);
+		hearth_profile_scale(p, 1 + (double)(nh % 7) / 3);
+		p->time_nanos = at;
+		put(st, t, p, "mem", "heap", at, NULL, 0);
+		vh[nh].time = at;
+		vh[nh++].p = p;
+	}
+	const int64_t ranges[][2] = {
+	    {T0, T0 + 2 * DAY + 3 * HOUR},  {T0 + 7 * MIN, T0 + 2 * HOUR + 13 * MIN},
+	    {T0 + 52 * MIN, T0 + 67 * MIN}, {T0 + 23 * HOUR + 1, T0 + 47 * HOUR - 1},
+	    {T0 + DAY, T0 + 2 * DAY},
+	};
+	size_t nr = sizeof(ranges) / sizeof(ranges[0]);
+	check_ranges(st, t, "api", "cpu", v, n, ranges, nr);
+	check_ranges(st, t, "mem", "heap", vh, nh, ranges, nr);
+
+	size_t built = 0;
+	assert_int_equal(hearth_store_compact(st, T0 + 10 * DAY, &built, &eb), HEARTH_OK);
+	assert_true(built > 0);
+	assert_true(count_rows("rollups", "select count(*) from rollups where level=2") >= 2);
+	assert_true(count_rows("rollups", "select count(*) from rollups where level=1") >= 40);
+	assert_int_equal(count_rows("rollups", "select count(*) from dirty"), 0);
+	check_ranges(st, t, "api", "cpu", v, n, ranges, nr);
+	check_ranges(st, t, "mem", "heap", vh, nh, ranges, nr);
+
+	/* Late arrivals into built buckets: their rollups give way at once. */
+	int64_t late[] = {T0 + 61 * MIN, T0 + DAY + 5 * HOUR + 1, T0 + 30 * SEC};
+	for (size_t i = 0; i < 3; i++) {
+		hearth_profile *p = hearth_profile_clone(src[i]);
+		p->time_nanos = late[i];
+		put(st, t, p, "api", NULL, late[i], NULL, 0);
+		v[n].time = late[i];
+		v[n++].p = p;
+		hearth_profile *h = hearth_profile_clone(heap);
+		h->time_nanos = late[i];
+		put(st, t, h, "mem", "heap", late[i], NULL, 0);
+		vh[nh].time = late[i];
+		vh[nh++].p = h;
+	}
+	check_ranges(st, t, "api", "cpu", v, n, ranges, nr);
+	check_ranges(st, t, "mem", "heap", vh, nh, ranges, nr);
+	assert_int_equal(hearth_store_compact(st, T0 + 10 * DAY, &built, &eb), HEARTH_OK);
+	assert_true(built > 0);
+	check_ranges(st, t, "api", "cpu", v, n, ranges, nr);
+	check_ranges(st, t, "mem", "heap", vh, nh, ranges, nr);
+
+	/* Retention: a day and a half kept at T0 + 2 days + 12 hours. */
+	int64_t now = T0 + 2 * DAY + 12 * HOUR, cutoff = now - DAY - 12 * HOUR;
+	assert_int_equal(hearth_store_tenant_set_retention(st, t, DAY + 12 * HOUR, &eb), HEARTH_OK);
+	size_t deleted = 0, expect = 0;
+	for (size_t i = 0; i < n; i++)
+		expect += v[i].time < cutoff;
+	for (size_t i = 0; i < nh; i++)
+		expect += vh[i].time < cutoff;
+	assert_int_equal(hearth_store_sweep(st, now, &deleted, &eb), HEARTH_OK);
+	assert_int_equal(deleted, expect);
+	char q[128];
+	snprintf(q, sizeof(q), "select count(*) from profiles where time < %lld",
+		 (long long)cutoff);
+	assert_int_equal(count_rows("rollups", q), 0);
+	/* What the reference keeps: the profiles past the cutoff. */
+	size_t w = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].time < cutoff)
+			hearth_profile_free(v[i].p);
+		else
+			v[w++] = v[i];
+	}
+	n = w;
+	w = 0;
+	for (size_t i = 0; i < nh; i++) {
+		if (vh[i].time < cutoff)
+			hearth_profile_free(vh[i].p);
+		else
+			vh[w++] = vh[i];
+	}
+	nh = w;
+	check_ranges(st, t, "api", "cpu", v, n, ranges + 3, 2);
+	check_ranges(st, t, "mem", "heap", vh, nh, ranges + 3, 2);
+	/* Whatever the rollups held of deleted profiles is gone too. */
+	const int64_t whole[][2] = {{T0, T0 + 3 * DAY}};
+	check_ranges(st, t, "api", "cpu", v, n, whole, 1);
+	hearth_usage u;
+	assert_int_equal(hearth_store_usage(st, t, &u, &eb), HEARTH_OK);
+	assert_true(u.oldest_nanos >= cutoff);
+
+	for (size_t i = 0; i < n; i++)
+		hearth_profile_free(v[i].p);
+	for (size_t i = 0; i < nh; i++)
+		hearth_profile_free(vh[i].p);
+	free(v);
+	free(vh);
+	for (int i = 0; i < 3; i++)
+		hearth_profile_free(src[i]);
+	hearth_profile_free(heap);
+	hearth_profile_free(heap2);
+	hearth_store_close(st);
+}
+
+static off_t file_size(const char *sub)
+{
+	char path[600];
+	struct stat sb;
+	snprintf(path, sizeof(path), "%s/%s/hearth.db", tmpdir, sub);
+	return stat(path, &sb) == 0 ? sb.st_size : -1;
+}
+
+/* The sweep frees the disk: the file shrinks once everything has expired. */
+static void test_retention_frees(void **state)
+{
+	(void)state;
+	hearth_store *st = open_store("retention");
+	int64_t t = tenant(st, "alice"), b = tenant(st, "bob");
+	hearth_errbuf eb = {{0}};
+	hearth_profile *p = load("searchsvc.heap.pb.gz");
+	for (int i = 0; i < 200; i++)
+		put(st, t, p, "api", NULL, T0 + i * MIN, NULL, 0);
+	put(st, b, p, "api", NULL, T0 + 3 * DAY, NULL, 0);
+	size_t built, deleted;
+	assert_int_equal(hearth_store_compact(st, T0 + DAY, &built, &eb), HEARTH_OK);
+	hearth_store_close(st);
+	off_t before = file_size("retention");
+	st = open_store("retention");
+	/* bob keeps his own retention (30 days); alice's default 14 days. */
+	assert_int_equal(hearth_store_tenant_set_retention(st, b, 30 * DAY, &eb), HEARTH_OK);
+	assert_int_equal(hearth_store_sweep(st, T0 + 16 * DAY, &deleted, &eb), HEARTH_OK);
+	assert_int_equal(deleted, 200);
+	hearth_store_close(st);
+	off_t after = file_size("retention");
+	fprintf(stderr, "retention: %lld -> %lld bytes\n", (long long)before, (long long)after);
+	assert_true(after < before / 2);
+	assert_int_equal(count_rows("retention", "select count(*) from rollups"), 0);
+	assert_int_equal(count_rows("retention", "select count(*) from blocks"), 1);
+	st = open_store("retention");
+	hearth_usage u;
+	assert_int_equal(hearth_store_usage(st, b, &u, &eb), HEARTH_OK);
+	assert_int_equal(u.profiles, 1);
+	assert_int_equal(hearth_store_usage(st, t, &u, &eb), HEARTH_OK);
+	assert_int_equal(u.profiles, 0);
+	hearth_profile_free(p);
+	hearth_store_close(st);
+}
+
+/* A child putting, compacting and sweeping is killed with SIGKILL at random
+ * moments; every put it was told had succeeded is there, the database
+ * passes integrity_check and every listed profile reads back. */
+static void test_crash(void **state)
+{
+	(void)state;
+	char dir[512];
+	snprintf(dir, sizeof(dir), "%s/crash", tmpdir);
+	hearth_profile *p = load("leaky.cpu.pb.gz");
+	int64_t acked[4096], acked_time[4096];
+	size_t nacked = 0;
+	srand(42);
+	for (int round = 0; round < 6; round++) {
+		int fd[2];
+		assert_int_equal(pipe(fd), 0);
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			close(fd[0]);
+			hearth_store *st = NULL;
+			hearth_errbuf eb = {{0}};
+			if (hearth_store_open(dir, NULL, &st, &eb))
+				_exit(3);
+			int64_t t;
+			if (hearth_store_tenant_ensure(st, "alice", &t, &eb))
+				_exit(3);
+			for (int i = 0;; i++) {
+				int64_t at = T0 + (int64_t)(round * 400 + i) * MIN, id;
+				hearth_profile *c = hearth_profile_clone(p);
+				c->time_nanos = at;
+				hearth_put_meta m = {.service = "api"};
+				if (hearth_store_put(st, t, c, &m, &id, &eb))
+					_exit(4);
+				hearth_profile_free(c);
+				int64_t rec[2] = {id, at};
+				if (write(fd[1], rec, sizeof(rec)) != sizeof(rec))
+					_exit(5);
+				size_t x;
+				if (i % 25 == 24 && hearth_store_compact(st, at, &x, &eb))
+					_exit(6);
+				if (i % 60 == 59 &&
+				    hearth_store_sweep(st, at + 14 * DAY - 30 * MIN, &x, &eb))
+					_exit(7);
+			}
+		}
+		close(fd[1]);
+		usleep(20000 + (useconds_t)(rand() % 200000));
+		kill(pid, SIGKILL);
+		int status;
+		waitpid(pid, &status, 0);
+		assert_true(WIFSIGNALED(status));
+		int64_t rec[2];
+		while (read(fd[0], rec, sizeof(rec)) == sizeof(rec) && nacked < 4096) {
+			acked[nacked] = rec[0];
+			acked_time[nacked++] = rec[1];
+		}
+		close(fd[0]);
+	}
+	assert_true(nacked > 10);
+	char path[600];
+	snprintf(path, sizeof(path), "%s/hearth.db", dir);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	sqlite3_stmt *q;
+	assert_int_equal(sqlite3_prepare_v2(db, "pragma integrity_check", -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(q, 0), "ok");
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+
+	hearth_store *st = open_store("crash");
+	hearth_errbuf eb = {{0}};
+	int64_t t = tenant(st, "alice");
+	/* Acknowledged and not swept: each one reads back.  Sweeps cut 30
+	 * minutes behind the newest put, which is at most a minute past the
+	 * newest acknowledged one. */
+	int64_t newest = 0;
+	for (size_t i = 0; i < nacked; i++)
+		if (acked_time[i] > newest)
+			newest = acked_time[i];
+	size_t found = 0, must = 0;
+	for (size_t i = 0; i < nacked; i++) {
+		bool kept = acked_time[i] >= newest - 29 * MIN;
+		must += kept;
+		hearth_profile *g = NULL;
+		hearth_err err = hearth_store_get(st, t, acked[i], &g, NULL, &eb);
+		if (err == HEARTH_OK) {
+			found++;
+			assert_int_equal(g->nsamples, p->nsamples);
+		} else {
+			assert_false(kept);
+			assert_string_equal(eb.msg, "profile not found");
+		}
+		hearth_profile_free(g);
+	}
+	assert_true(must > 0);
+	/* Listed profiles: all readable; a merge of everything works. */
+	int64_t cursor = 0;
+	size_t listed = 0;
+	do {
+		hearth_profilelist pl;
+		assert_int_equal(
+		    hearth_store_list(st, t, NULL, NULL, 0, INT64_MAX, cursor, 500, &pl, &eb),
+		    HEARTH_OK);
+		for (size_t i = 0; i < pl.n; i++) {
+			hearth_profile *g = NULL;
+			if (hearth_store_get(st, t, pl.v[i].id, &g, NULL, &eb))
+				fail_msg("get %lld: %s", (long long)pl.v[i].id, eb.msg);
+			hearth_profile_free(g);
+		}
+		listed += pl.n;
+		cursor = pl.next_cursor;
+		hearth_profilelist_free(&pl);
+	} while (cursor);
+	/* A put may commit and be killed before it says so (once a round). */
+	assert_true(listed >= found && listed <= found + 6);
+	size_t nm = 0;
+	hearth_profile *m = merge(st, t, "{service=\"api\"}", "cpu", 0, INT64_MAX, &nm);
+	assert_int_equal(nm, listed);
+	hearth_profile_free(m);
+	size_t built;
+	assert_int_equal(hearth_store_compact(st, T0 + 100 * DAY, &built, &eb), HEARTH_OK);
+	m = merge(st, t, "{service=\"api\"}", "cpu", 0, INT64_MAX, &nm);
+	assert_int_equal(nm, listed);
+	hearth_profile_free(m);
+	hearth_profile_free(p);
+	hearth_store_close(st);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -561,10 +918,10 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_selector),
-	    cmocka_unit_test(test_tokens),
-	    cmocka_unit_test(test_roundtrip),
-	    cmocka_unit_test(test_queries),
+	    cmocka_unit_test(test_selector),  cmocka_unit_test(test_tokens),
+	    cmocka_unit_test(test_roundtrip), cmocka_unit_test(test_queries),
+	    cmocka_unit_test(test_rollups),   cmocka_unit_test(test_retention_frees),
+	    cmocka_unit_test(test_crash),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
