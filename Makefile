@@ -84,6 +84,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libhearth.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< $(BUILD)/libhearth.a -lcmocka $(LDLIBS)
 
+# The store's benchmark program (bench/run.sh runs it).
+$(BUILD)/bench/store_bench: bench/store_bench.c $(BUILD)/libhearth.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< $(BUILD)/libhearth.a $(LDLIBS)
+
 # `make run`: hearth serve on a fresh data directory (BUILD/run) with live
 # data, the project's Go subject under load pushing its profiles every few
 # seconds (server/run.sh); it prints the URL and the token to log in with.
@@ -101,7 +106,7 @@ run-web: deps $(HEARTH)
 test: deps $(HEARTH) $(UNIT_BIN)
 	@./tests/run.sh $(BUILD)
 
-bench: deps $(HEARTH)
+bench: deps $(HEARTH) $(BUILD)/bench/store_bench
 	@./bench/run.sh $(HEARTH)
 
 fuzz: deps

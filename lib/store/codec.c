@@ -2,6 +2,7 @@
  * accumulator (see codec.h and docs/store.md). */
 #include <libdeflate.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,7 +30,7 @@ static bool out_reserve(hs_out *o, size_t more)
 	return true;
 }
 
-void hs_put_uv(hs_out *o, uint64_t v)
+void hs_put_uv_slow(hs_out *o, uint64_t v)
 {
 	if (!out_reserve(o, 10))
 		return;
@@ -117,6 +118,7 @@ typedef struct achunk {
 } achunk;
 
 struct hs_dict {
+	pthread_mutex_t mu; /* interning */
 	kindtab k[HS_NKINDS];
 	achunk *arena;
 	size_t bytes;
@@ -127,6 +129,7 @@ hs_dict *hs_dict_new(void)
 	hs_dict *d = calloc(1, sizeof(*d));
 	if (!d)
 		return NULL;
+	pthread_mutex_init(&d->mu, NULL);
 	for (int i = 0; i < HS_NKINDS; i++) {
 		d->k[i].pages = calloc(MAX_PAGES, sizeof(dent *));
 		if (!d->k[i].pages) {
@@ -152,6 +155,7 @@ void hs_dict_free(hs_dict *d)
 		nx = c->next;
 		free(c);
 	}
+	pthread_mutex_destroy(&d->mu);
 	free(d);
 }
 
@@ -288,34 +292,50 @@ hearth_err hs_dict_intern(hs_dict *d, int kind, const void *p, uint32_t n, uint3
 	return HEARTH_OK;
 }
 
-uint32_t hs_dict_pending(const hs_dict *d, int kind, uint32_t *first)
+void hs_dict_lock(hs_dict *d)
 {
-	*first = d->k[kind].committed + 1;
-	return d->k[kind].n - d->k[kind].committed;
+	pthread_mutex_lock(&d->mu);
 }
 
-void hs_dict_pending_encode(const hs_dict *d, int kind, hs_out *o)
+void hs_dict_unlock(hs_dict *d)
+{
+	pthread_mutex_unlock(&d->mu);
+}
+
+void hs_dict_snapshot(hs_dict *d, uint32_t upto[HS_NKINDS])
+{
+	pthread_mutex_lock(&d->mu);
+	for (int i = 0; i < HS_NKINDS; i++)
+		upto[i] = d->k[i].n;
+	pthread_mutex_unlock(&d->mu);
+}
+
+uint32_t hs_dict_pending(const hs_dict *d, int kind, const uint32_t upto[HS_NKINDS],
+			 uint32_t *first)
+{
+	*first = d->k[kind].committed + 1;
+	return upto[kind] > d->k[kind].committed ? upto[kind] - d->k[kind].committed : 0;
+}
+
+void hs_dict_pending_encode(const hs_dict *d, int kind, const uint32_t upto[HS_NKINDS], hs_out *o)
 {
 	const kindtab *k = &d->k[kind];
-	for (uint32_t id = k->committed + 1; id <= k->n; id++) {
+	/* Entries never move once added: no lock needed to read them. */
+	for (uint32_t id = k->committed + 1; id <= upto[kind]; id++) {
 		const dent *e = kent(k, id);
 		hs_put_uv(o, e->n);
 		hs_put_bytes(o, e->p, e->n);
 	}
 }
 
-void hs_dict_commit(hs_dict *d)
+void hs_dict_commit(hs_dict *d, const uint32_t upto[HS_NKINDS])
 {
 	for (int i = 0; i < HS_NKINDS; i++) {
-		d->k[i].committed = d->k[i].n;
-		__atomic_store_n(&d->k[i].pub, d->k[i].n, __ATOMIC_RELEASE);
+		if (upto[i] <= d->k[i].committed)
+			continue;
+		d->k[i].committed = upto[i];
+		__atomic_store_n(&d->k[i].pub, upto[i], __ATOMIC_RELEASE);
 	}
-}
-
-void hs_dict_rollback(hs_dict *d)
-{
-	for (int i = 0; i < HS_NKINDS; i++)
-		d->k[i].n = d->k[i].committed;
 }
 
 hearth_err hs_dict_load(hs_dict *d, int kind, uint32_t first, const uint8_t *p, size_t n,
@@ -544,14 +564,16 @@ void hs_meta_st_string(const hs_meta *m, hs_out *o)
 struct hs_acc {
 	uint32_t nst;
 	bool merge;
-	size_t n, cap;
+	size_t n, cap, added;
 	uint64_t *koff;
 	uint32_t *klen;
 	uint32_t *khash;
 	int64_t *vals;
 	uint8_t *keys;
 	size_t kn, kcap;
-	uint32_t *slots;
+	/* Open addressing: the key's hash in the high half (most probes end
+	 * there, without touching the key), 1 + its index in the low. */
+	uint64_t *slots;
 	size_t scap;
 };
 
@@ -583,16 +605,21 @@ size_t hs_acc_n(const hs_acc *a)
 	return a->n;
 }
 
+size_t hs_acc_added(const hs_acc *a)
+{
+	return a->added;
+}
+
 static bool acc_rehash(hs_acc *a, size_t cap)
 {
-	uint32_t *s = calloc(cap, sizeof(uint32_t));
+	uint64_t *s = calloc(cap, sizeof(uint64_t));
 	if (!s)
 		return false;
 	for (size_t i = 0; i < a->n; i++) {
 		size_t j = a->khash[i] & (cap - 1);
 		while (s[j])
 			j = (j + 1) & (cap - 1);
-		s[j] = (uint32_t)i + 1;
+		s[j] = (uint64_t)a->khash[i] << 32 | (uint64_t)(i + 1);
 	}
 	free(a->slots);
 	a->slots = s;
@@ -600,46 +627,67 @@ static bool acc_rehash(hs_acc *a, size_t cap)
 	return true;
 }
 
+/* Room for more samples without growing on the way. */
+static hearth_err acc_reserve(hs_acc *a, size_t more)
+{
+	size_t need = a->n + more;
+	if (need > UINT32_MAX - 1)
+		return HEARTH_ETOOBIG;
+	if (need > a->cap) {
+		size_t cap = a->cap ? a->cap : 1024;
+		while (cap < need)
+			cap *= 2;
+		uint64_t *ko = realloc(a->koff, cap * sizeof(*ko));
+		if (!ko)
+			return HEARTH_ENOMEM;
+		a->koff = ko;
+		uint32_t *kl = realloc(a->klen, cap * sizeof(*kl));
+		if (!kl)
+			return HEARTH_ENOMEM;
+		a->klen = kl;
+		uint32_t *kh = realloc(a->khash, cap * sizeof(*kh));
+		if (!kh)
+			return HEARTH_ENOMEM;
+		a->khash = kh;
+		int64_t *v = realloc(a->vals, cap * a->nst * sizeof(*v) + 8);
+		if (!v)
+			return HEARTH_ENOMEM;
+		a->vals = v;
+		a->cap = cap;
+	}
+	if (a->merge && need * 2 > a->scap) {
+		size_t cap = a->scap ? a->scap : 4096;
+		while (cap < need * 2)
+			cap *= 2;
+		if (!acc_rehash(a, cap))
+			return HEARTH_ENOMEM;
+	}
+	return HEARTH_OK;
+}
+
 /* The key: u32 nlocs, u32 locs[nlocs], then the label bytes. */
 static hearth_err acc_add_key(hs_acc *a, const uint8_t *key, uint32_t klen, uint32_t h,
 			      const int64_t *values, const double *scale)
 {
 	size_t idx = SIZE_MAX, slot = 0;
+	hearth_err err;
+	a->added++;
+	if ((err = acc_reserve(a, 1)))
+		return err;
 	if (a->merge) {
-		if ((a->n + 1) * 2 > a->scap && !acc_rehash(a, a->scap ? a->scap * 2 : 4096))
-			return HEARTH_ENOMEM;
+		uint64_t hh = (uint64_t)h << 32;
 		for (slot = h & (a->scap - 1); a->slots[slot]; slot = (slot + 1) & (a->scap - 1)) {
-			size_t i = a->slots[slot] - 1;
-			if (a->khash[i] == h && a->klen[i] == klen &&
-			    !memcmp(a->keys + a->koff[i], key, klen)) {
+			uint64_t sv = a->slots[slot];
+			if ((sv & 0xffffffff00000000ull) != hh)
+				continue;
+			size_t i = (sv & 0xffffffffu) - 1;
+			if (a->klen[i] == klen && !memcmp(a->keys + a->koff[i], key, klen)) {
 				idx = i;
 				break;
 			}
 		}
 	}
 	if (idx == SIZE_MAX) {
-		if (a->n >= UINT32_MAX - 1)
-			return HEARTH_ETOOBIG;
-		if (a->n == a->cap) {
-			size_t cap = a->cap ? a->cap * 2 : 1024;
-			uint64_t *ko = realloc(a->koff, cap * sizeof(*ko));
-			if (!ko)
-				return HEARTH_ENOMEM;
-			a->koff = ko;
-			uint32_t *kl = realloc(a->klen, cap * sizeof(*kl));
-			if (!kl)
-				return HEARTH_ENOMEM;
-			a->klen = kl;
-			uint32_t *kh = realloc(a->khash, cap * sizeof(*kh));
-			if (!kh)
-				return HEARTH_ENOMEM;
-			a->khash = kh;
-			int64_t *v = realloc(a->vals, cap * a->nst * sizeof(*v) + 1);
-			if (!v)
-				return HEARTH_ENOMEM;
-			a->vals = v;
-			a->cap = cap;
-		}
 		/* Keys start 4-aligned: their stacks are read as uint32_t. */
 		size_t padded = ((size_t)klen + 3) & ~(size_t)3;
 		if (a->kn + padded > a->kcap) {
@@ -660,7 +708,7 @@ static hearth_err acc_add_key(hs_acc *a, const uint8_t *key, uint32_t klen, uint
 		a->kn += padded;
 		memset(a->vals + idx * a->nst, 0, a->nst * sizeof(int64_t));
 		if (a->merge)
-			a->slots[slot] = (uint32_t)idx + 1;
+			a->slots[slot] = (uint64_t)h << 32 | (uint64_t)(idx + 1);
 	}
 	int64_t *v = a->vals + idx * a->nst;
 	for (uint32_t k = 0; k < a->nst; k++)
@@ -681,8 +729,9 @@ hearth_err hs_acc_add(hs_acc *a, const uint32_t *locs, uint32_t nlocs, const uin
 		memcpy(key + 4, locs, (size_t)nlocs * 4);
 	if (nlab)
 		memcpy(key + 4 + (size_t)nlocs * 4, lab, nlab);
-	hearth_err err = acc_add_key(a, key, (uint32_t)klen, (uint32_t)hearth_hash_bytes(key, klen),
-				     values, NULL);
+	/* Only a merging accumulator looks keys up. */
+	uint32_t h = a->merge ? (uint32_t)hearth_hash_bytes(key, klen) : 0;
+	hearth_err err = acc_add_key(a, key, (uint32_t)klen, h, values, NULL);
 	if (key != (uint8_t *)stackbuf)
 		free(key);
 	return err;
@@ -690,6 +739,9 @@ hearth_err hs_acc_add(hs_acc *a, const uint32_t *locs, uint32_t nlocs, const uin
 
 hearth_err hs_acc_add_acc(hs_acc *a, const hs_acc *src, const double *scale)
 {
+	hearth_err err = acc_reserve(a, src->n);
+	if (err)
+		return err;
 	for (size_t i = 0; i < src->n; i++) {
 		hearth_err err = acc_add_key(a, src->keys + src->koff[i], src->klen[i],
 					     src->khash[i], src->vals + i * src->nst, scale);
@@ -951,8 +1003,46 @@ out:
 
 /* ---- blocks ---- */
 
-static __thread struct libdeflate_compressor *tl_comp;
+/* One compressor and decompressor per thread (allocating one costs more
+ * than a small block), freed when the thread ends. */
+static __thread struct libdeflate_compressor *tl_comp, *tl_comp_best;
 static __thread struct libdeflate_decompressor *tl_decomp;
+/* Scratch arrays of hs_block_add, kept by the thread: a merge decodes
+ * thousands of blocks, and fresh large buffers cost page faults. */
+enum { SC_RAW, SC_LSP, SC_LSN, SC_STACK, SC_SOFF, SC_SLS, SC_LOCS, SC_VALS, SC_KEY, SC_N };
+static __thread struct {
+	void *p;
+	size_t cap;
+} tl_sc[SC_N];
+static pthread_key_t tl_key;
+static pthread_once_t tl_once = PTHREAD_ONCE_INIT;
+
+static void tl_free(void *unused)
+{
+	(void)unused;
+	libdeflate_free_compressor(tl_comp);
+	libdeflate_free_compressor(tl_comp_best);
+	libdeflate_free_decompressor(tl_decomp);
+	tl_comp = tl_comp_best = NULL;
+	tl_decomp = NULL;
+	for (int i = 0; i < SC_N; i++) {
+		free(tl_sc[i].p);
+		tl_sc[i].p = NULL;
+		tl_sc[i].cap = 0;
+	}
+}
+
+static void tl_init(void)
+{
+	pthread_key_create(&tl_key, tl_free);
+}
+
+/* Registers the thread's codecs for freeing at its end. */
+static void tl_register(void)
+{
+	pthread_once(&tl_once, tl_init);
+	pthread_setspecific(tl_key, (void *)1);
+}
 
 static int cmp_key(const void *x, const void *y, void *ctx)
 {
@@ -1061,16 +1151,23 @@ hearth_err hs_block_encode(const hs_acc *a, bool sort, hs_out *o)
 			hs_put_sv(&raw, a->vals[(size_t)perm[q] * a->nst + k]);
 	if (raw.oom || stacks.oom)
 		goto out;
-	if (!tl_comp && !(tl_comp = libdeflate_alloc_compressor(6)))
-		goto out;
-	size_t bound = libdeflate_deflate_compress_bound(tl_comp, raw.n);
+	/* A put's block compresses fast (level 3, on the ingest path); a
+	 * rollup's, built in the background, harder. */
+	struct libdeflate_compressor **cp = sort ? &tl_comp_best : &tl_comp;
+	if (!*cp) {
+		if (!(*cp = libdeflate_alloc_compressor(sort ? 6 : 1)))
+			goto out;
+		tl_register();
+	}
+	struct libdeflate_compressor *comp = *cp;
+	size_t bound = libdeflate_deflate_compress_bound(comp, raw.n);
 	o->n = 0;
 	hs_put_uv(o, raw.n);
 	size_t head = o->n;
 	hs_put_bytes(o, NULL, 0);
 	if (!out_reserve(o, bound))
 		goto out;
-	size_t z = libdeflate_deflate_compress(tl_comp, raw.p, raw.n, o->p + head, bound);
+	size_t z = libdeflate_deflate_compress(comp, raw.p, raw.n, o->p + head, bound);
 	if (!z)
 		goto out;
 	o->n = head + z;
@@ -1086,23 +1183,39 @@ out:
 
 #define MAX_BLOCK_RAW ((size_t)2 << 30)
 
+static void *sc(int i, size_t n)
+{
+	if (tl_sc[i].cap < n) {
+		size_t c = n + n / 2 + 64;
+		void *p = realloc(tl_sc[i].p, c);
+		if (!p)
+			return NULL;
+		if (!tl_sc[i].p)
+			tl_register();
+		tl_sc[i].p = p;
+		tl_sc[i].cap = c;
+	}
+	return tl_sc[i].p;
+}
+
 hearth_err hs_block_add(hs_acc *a, const uint8_t *z, size_t n, hearth_errbuf *eb)
 {
 	hearth_err err = HEARTH_ECORRUPT;
 	hs_in in = {z, z + n, false};
 	uint64_t rawn = hs_get_uv(&in);
-	uint8_t *raw = NULL;
-	const uint8_t **lsp = NULL;
-	uint32_t *lsn = NULL, *stack = NULL, *soff = NULL, *sls = NULL, *locs = NULL;
-	int64_t *vals = NULL;
-	uint8_t *key = NULL;
+	uint8_t *raw, *key;
+	const uint8_t **lsp;
+	uint32_t *lsn, *stack, *soff, *sls, *locs;
+	int64_t *vals;
 	if (in.bad || rawn > MAX_BLOCK_RAW)
 		goto bad;
-	raw = malloc(rawn + 1);
-	if (!raw)
+	if (!(raw = sc(SC_RAW, rawn + 1)))
 		goto oom;
-	if (!tl_decomp && !(tl_decomp = libdeflate_alloc_decompressor()))
-		goto oom;
+	if (!tl_decomp) {
+		if (!(tl_decomp = libdeflate_alloc_decompressor()))
+			goto oom;
+		tl_register();
+	}
 	size_t got;
 	if (libdeflate_deflate_decompress(tl_decomp, in.p, (size_t)(in.end - in.p), raw, rawn,
 					  &got) != LIBDEFLATE_SUCCESS ||
@@ -1113,17 +1226,17 @@ hearth_err hs_block_add(hs_acc *a, const uint8_t *z, size_t n, hearth_errbuf *eb
 		 nls = hs_get_uv(&in);
 	if (in.bad || ver != 1 || nst != a->nst || ns > rawn || nls > rawn)
 		goto bad;
-	lsp = malloc((nls + 1) * sizeof(*lsp));
-	lsn = malloc((nls + 1) * sizeof(*lsn));
+	lsp = sc(SC_LSP, (nls + 1) * sizeof(*lsp));
+	lsn = sc(SC_LSN, (nls + 1) * sizeof(*lsn));
 	if (!lsp || !lsn)
 		goto oom;
 	for (uint64_t l = 0; l < nls; l++)
 		lsp[l] = hs_get_str(&in, &lsn[l]);
 	/* Stacks: decoded into one array first (the values come after). */
-	size_t locn = 0, loccap = 4096, depth = 0, depthcap = 256;
-	locs = malloc(loccap * 4);
-	soff = malloc((ns + 1) * 4 + 4);
-	stack = malloc(depthcap * 4);
+	size_t locn = 0, depth = 0, depthcap = 256, loccap = rawn + 4096;
+	locs = sc(SC_LOCS, loccap * 4);
+	soff = sc(SC_SOFF, (ns + 1) * 4);
+	stack = sc(SC_STACK, depthcap * 4);
 	if (!locs || !soff || !stack)
 		goto oom;
 	for (uint64_t i = 0; i < ns; i++) {
@@ -1132,12 +1245,9 @@ hearth_err hs_block_add(hs_acc *a, const uint8_t *z, size_t n, hearth_errbuf *eb
 			goto bad;
 		depth = shared + nnew;
 		if (depth > depthcap) {
-			while (depthcap < depth)
-				depthcap *= 2;
-			uint32_t *s2 = realloc(stack, depthcap * 4);
-			if (!s2)
+			depthcap = depth * 2;
+			if (!(stack = sc(SC_STACK, depthcap * 4)))
 				goto oom;
-			stack = s2;
 		}
 		for (uint64_t k = shared; k < depth; k++) {
 			uint64_t v = hs_get_uv(&in);
@@ -1148,20 +1258,17 @@ hearth_err hs_block_add(hs_acc *a, const uint8_t *z, size_t n, hearth_errbuf *eb
 		if (in.bad)
 			goto bad;
 		if (locn + depth + 1 > loccap) {
-			while (loccap < locn + depth + 1)
-				loccap *= 2;
-			uint32_t *l2 = realloc(locs, loccap * 4);
-			if (!l2)
+			loccap = (locn + depth + 1) * 2;
+			if (!(locs = sc(SC_LOCS, loccap * 4)))
 				goto oom;
-			locs = l2;
 		}
 		soff[i] = (uint32_t)locn;
 		locs[locn++] = (uint32_t)depth;
 		memcpy(locs + locn, stack, depth * 4);
 		locn += depth;
 	}
-	sls = malloc((ns + 1) * 4);
-	vals = malloc((ns * nst + 1) * 8);
+	sls = sc(SC_SLS, (ns + 1) * 4);
+	vals = sc(SC_VALS, (ns * nst + 1) * 8);
 	if (!sls || !vals)
 		goto oom;
 	for (uint64_t i = 0; i < ns; i++) {
@@ -1175,17 +1282,17 @@ hearth_err hs_block_add(hs_acc *a, const uint8_t *z, size_t n, hearth_errbuf *eb
 			vals[i * nst + k] = hs_get_sv(&in);
 	if (in.bad || in.p != in.end)
 		goto bad;
-	size_t keycap = 0;
+	/* a->n grows by at most ns: room for it now, not doubling by the way. */
+	if ((err = acc_reserve(a, ns))) {
+		hearth_seterr(eb, err, "store: out of memory merging blocks");
+		return err;
+	}
 	for (uint64_t i = 0; i < ns; i++) {
 		uint32_t d = locs[soff[i]];
 		uint32_t nl = sls[i] ? lsn[sls[i] - 1] : 0;
 		size_t klen = 4 + (size_t)d * 4 + nl;
-		if (klen > keycap) {
-			keycap = klen * 2;
-			free(key);
-			if (!(key = malloc(keycap)))
-				goto oom;
-		}
+		if (!(key = sc(SC_KEY, klen)))
+			goto oom;
 		memcpy(key, &locs[soff[i]], 4 + (size_t)d * 4);
 		if (nl)
 			memcpy(key + 4 + (size_t)d * 4, lsp[sls[i] - 1], nl);
@@ -1193,27 +1300,14 @@ hearth_err hs_block_add(hs_acc *a, const uint8_t *z, size_t n, hearth_errbuf *eb
 			 acc_add_key(a, key, (uint32_t)klen, (uint32_t)hearth_hash_bytes(key, klen),
 				     vals + i * nst, NULL))) {
 			hearth_seterr(eb, err, "store: out of memory merging blocks");
-			goto out;
+			return err;
 		}
 	}
-	err = HEARTH_OK;
-	goto out;
+	return HEARTH_OK;
 oom:
-	err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-	goto out;
+	return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
 bad:
-	err = hearth_seterr(eb, HEARTH_ECORRUPT, "store: damaged sample block");
-out:
-	free(raw);
-	free(lsp);
-	free(lsn);
-	free(stack);
-	free(soff);
-	free(sls);
-	free(locs);
-	free(vals);
-	free(key);
-	return err;
+	return hearth_seterr(eb, HEARTH_ECORRUPT, "store: damaged sample block");
 }
 
 /* ---- back to a profile ---- */

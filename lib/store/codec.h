@@ -20,7 +20,19 @@ typedef struct {
 	size_t n, cap;
 	bool oom;
 } hs_out;
-void hs_put_uv(hs_out *o, uint64_t v);
+void hs_put_uv_slow(hs_out *o, uint64_t v);
+static inline void hs_put_uv(hs_out *o, uint64_t v)
+{
+	if (o->n + 10 > o->cap) {
+		hs_put_uv_slow(o, v);
+		return;
+	}
+	while (v >= 0x80) {
+		o->p[o->n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	o->p[o->n++] = (uint8_t)v;
+}
 static inline void hs_put_sv(hs_out *o, int64_t v)
 {
 	hs_put_uv(o, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
@@ -63,12 +75,19 @@ uint32_t hs_dict_published(const hs_dict *d, int kind);
 /* The writer (one at a time) sees its pending entries too. */
 bool hs_dict_wget(const hs_dict *d, int kind, uint32_t id, const uint8_t **p, uint32_t *n);
 hearth_err hs_dict_intern(hs_dict *d, int kind, const void *p, uint32_t n, uint32_t *id);
-/* The entries added since the last commit/rollback: first id and count,
- * and their encoding (uv len + bytes each) into o. */
-uint32_t hs_dict_pending(const hs_dict *d, int kind, uint32_t *first);
-void hs_dict_pending_encode(const hs_dict *d, int kind, hs_out *o);
-void hs_dict_commit(hs_dict *d);
-void hs_dict_rollback(hs_dict *d);
+/* Interning is one writer at a time: hs_dict_intern (and
+ * hs_acc_from_profile) between lock and unlock. */
+void hs_dict_lock(hs_dict *d);
+void hs_dict_unlock(hs_dict *d);
+/* Persisting: the store writes the entries past the committed ones up to
+ * a snapshot of the counts (whoever commits first writes the entries of
+ * puts still in flight too: an entry is never used by a committed profile
+ * before it is committed itself), then commits them. */
+void hs_dict_snapshot(hs_dict *d, uint32_t upto[HS_NKINDS]);
+uint32_t hs_dict_pending(const hs_dict *d, int kind, const uint32_t upto[HS_NKINDS],
+			 uint32_t *first);
+void hs_dict_pending_encode(const hs_dict *d, int kind, const uint32_t upto[HS_NKINDS], hs_out *o);
+void hs_dict_commit(hs_dict *d, const uint32_t upto[HS_NKINDS]);
 /* Loading a chunk written by pending_encode (committed at once). */
 hearth_err hs_dict_load(hs_dict *d, int kind, uint32_t first, const uint8_t *p, size_t n,
 			hearth_errbuf *eb);
@@ -112,6 +131,8 @@ typedef struct hs_acc hs_acc;
 hs_acc *hs_acc_new(uint32_t nst, bool merge);
 void hs_acc_free(hs_acc *a);
 size_t hs_acc_n(const hs_acc *a);
+/* Samples added (before merging equal ones). */
+size_t hs_acc_added(const hs_acc *a);
 /* values (nst of them) are added. */
 hearth_err hs_acc_add(hs_acc *a, const uint32_t *locs, uint32_t nlocs, const uint8_t *lab,
 		      uint32_t nlab, const int64_t *values);

@@ -1025,6 +1025,24 @@ static hearth_err invalidate(conn *c, tenant *t, sseries *x, int64_t time, bool 
 	return HEARTH_OK;
 }
 
+static void series_free(sseries *x)
+{
+	if (!x)
+		return;
+	free(x->service);
+	free(x->type);
+	free(x->labels);
+	free(x->st);
+	free(x->default_st);
+	free(x->key);
+	free(x->kv);
+	free(x->kvmem);
+	free(x);
+}
+
+/* A put: the samples are turned into dictionary ids (under the tenant's
+ * dictionary lock) and encoded with no lock held, so clients encode in
+ * parallel; only the transaction is one at a time. */
 static hearth_err sq_put(void *be, int64_t tenant_id, const hearth_profile *p,
 			 const hearth_put_meta *m, const char *type, int64_t *id, hearth_errbuf *eb)
 {
@@ -1037,7 +1055,7 @@ static hearth_err sq_put(void *be, int64_t tenant_id, const hearth_profile *p,
 	char *labels = NULL, *key = NULL;
 	sseries *x = NULL, *newx = NULL;
 	int64_t *totals = NULL;
-	bool in_tx = false;
+	bool in_tx = false, locked = false;
 	conn *c = &s->w;
 
 	if ((err = hs_meta_from_profile(p, &hm)))
@@ -1046,21 +1064,38 @@ static hearth_err sq_put(void *be, int64_t tenant_id, const hearth_profile *p,
 		hm.time_nanos = m->time_nanos ? m->time_nanos : hearth_store_now();
 	labels = hearth_labels_canon(m->labels, m->nlabels);
 	hs_meta_st_string(&hm, &stb);
-	if (!labels || stb.oom)
-		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-	key = series_key(m->service, type, labels, (const char *)stb.p);
-	if (!key) {
+	if (!labels || stb.oom ||
+	    !(key = series_key(m->service, type, labels, (const char *)stb.p))) {
 		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-		goto out0;
+		goto out;
 	}
-
-	pthread_mutex_lock(&s->wmu);
-	if ((err = tenant_get(s, tenant_id, true, &t, eb)))
+	if ((err = tenant_get(s, tenant_id, false, &t, eb)))
 		goto out;
 	if (!t) {
 		err = hearth_seterr(eb, HEARTH_EINVAL, "tenant not found");
 		goto out;
 	}
+	hs_dict_lock(t->dict);
+	err = hs_acc_from_profile(t->dict, p, &acc, eb);
+	hs_dict_unlock(t->dict);
+	if (err)
+		goto out;
+	totals = calloc(p->nsample_types + 1, sizeof(int64_t));
+	if (!totals) {
+		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		goto out;
+	}
+	hs_acc_totals(acc, totals);
+	for (uint32_t k = 0; k < p->nsample_types; k++)
+		hs_put_sv(&totb, totals[k]);
+	hs_meta_encode(&hm, &meta);
+	if ((err = hs_block_encode(acc, false, &block)) || meta.oom || totb.oom) {
+		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		goto out;
+	}
+
+	pthread_mutex_lock(&s->wmu);
+	locked = true;
 	if ((err = exec_simple(c, S_BEGIN_IMM, eb)))
 		goto out;
 	in_tx = true;
@@ -1109,27 +1144,14 @@ static hearth_err sq_put(void *be, int64_t tenant_id, const hearth_profile *p,
 			goto out;
 		}
 	}
-	if ((err = hs_acc_from_profile(t->dict, p, &acc, eb)))
-		goto out;
-	totals = calloc(p->nsample_types + 1, sizeof(int64_t));
-	if (!totals) {
-		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-		goto out;
-	}
-	hs_acc_totals(acc, totals);
-	for (uint32_t k = 0; k < p->nsample_types; k++)
-		hs_put_sv(&totb, totals[k]);
-	hs_meta_encode(&hm, &meta);
-	if ((err = hs_block_encode(acc, false, &block)) || meta.oom || totb.oom) {
-		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-		goto out;
-	}
+	uint32_t upto[HS_NKINDS];
+	hs_dict_snapshot(t->dict, upto);
 	for (int k = 0; k < HS_NKINDS; k++) {
-		uint32_t first, n = hs_dict_pending(t->dict, k, &first);
+		uint32_t first, n = hs_dict_pending(t->dict, k, upto, &first);
 		if (!n)
 			continue;
 		chunk.n = 0;
-		hs_dict_pending_encode(t->dict, k, &chunk);
+		hs_dict_pending_encode(t->dict, k, upto, &chunk);
 		if (chunk.oom) {
 			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
 			goto out;
@@ -1171,7 +1193,7 @@ static hearth_err sq_put(void *be, int64_t tenant_id, const hearth_profile *p,
 	if ((err = exec_simple(c, S_COMMIT, eb)))
 		goto out;
 	in_tx = false;
-	hs_dict_commit(t->dict);
+	hs_dict_commit(t->dict, upto);
 	for (int l = 0; l < NLEVELS; l++)
 		x->dirty_bucket[l] = bucket_of(hm.time_nanos, l);
 	if (hm.time_nanos < x->first)
@@ -1192,24 +1214,13 @@ static hearth_err sq_put(void *be, int64_t tenant_id, const hearth_profile *p,
 dbfail:
 	err = dberr(c->db, eb, "storing a profile");
 out:
-	if (in_tx) {
+	/* Symbols interned for a put that failed stay pending: the next
+	 * commit writes them (unused entries cost a few bytes). */
+	if (in_tx)
 		rollback(c);
-		if (t)
-			hs_dict_rollback(t->dict);
-	}
-	pthread_mutex_unlock(&s->wmu);
-	if (newx) {
-		free(newx->service);
-		free(newx->type);
-		free(newx->labels);
-		free(newx->st);
-		free(newx->default_st);
-		free(newx->key);
-		free(newx->kv);
-		free(newx->kvmem);
-		free(newx);
-	}
-out0:
+	if (locked)
+		pthread_mutex_unlock(&s->wmu);
+	series_free(newx);
 	hs_acc_free(acc);
 	hs_out_free(&block);
 	hs_out_free(&meta);
@@ -2071,6 +2082,10 @@ static hearth_err build_rollup(sq *s, tenant *t, sseries *x, int level, int64_t 
 	/* Nothing to gain from a rollup of one profile (or of one lower
 	 * rollup that already holds them all). */
 	if (!g.have_meta || g_count(&g) < 2)
+		goto out;
+	/* Nor from one whose profiles share too few samples: it would cost as
+	 * much to read as they do, and store them all again. */
+	if (hs_acc_n(g.acc) * 10 > hs_acc_added(g.acc) * 7)
 		goto out;
 	if ((err = hs_block_encode(g.acc, true, &blk)))
 		goto oom;

@@ -139,7 +139,8 @@ char *hearth_labels_canon(const hearth_kv *labels, size_t n)
 	hearth_kv *s = malloc((n + 1) * sizeof(*s));
 	if (!s)
 		return NULL;
-	memcpy(s, labels, n * sizeof(*s));
+	if (n)
+		memcpy(s, labels, n * sizeof(*s));
 	qsort(s, n, sizeof(*s), cmp_kv);
 	size_t len = 1;
 	for (size_t i = 0; i < n; i++)
