@@ -118,6 +118,21 @@ static const char *pyro_type(const char *t)
 	return t;
 }
 
+/* hearth_regex_compile, its message made one line naming the selector
+ * (it quotes the pattern, which may hold anything). */
+static hearth_err compile(const char *pat, size_t off, hearth_regex **re, hearth_errbuf *eb)
+{
+	hearth_err err = hearth_regex_compile("selector", pat, re, eb);
+	if (!err)
+		return HEARTH_OK;
+	char msg[sizeof(eb->msg)];
+	snprintf(msg, sizeof(msg), "%s", eb->msg);
+	for (char *c = msg; *c; c++)
+		if ((unsigned char)*c < 0x20)
+			*c = ' ';
+	return hearth_seterr(eb, err, "selector: offset %zu: %.400s", off, msg);
+}
+
 static hearth_err add(hearth_selector *sel, const char *name, const char *value, hearth_match_op op,
 		      size_t off, hearth_errbuf *eb)
 {
@@ -134,7 +149,7 @@ static hearth_err add(hearth_selector *sel, const char *name, const char *value,
 		/* Compiled alone first: a pattern such as "a)|(b" must not escape
 		 * the anchoring group below. */
 		hearth_regex *re = NULL;
-		hearth_err err = hearth_regex_compile("selector", value, &re, eb);
+		hearth_err err = compile(value, off, &re, eb);
 		if (err)
 			return err;
 		hearth_regex_free(re);
@@ -143,7 +158,7 @@ static hearth_err add(hearth_selector *sel, const char *name, const char *value,
 		if (!anch)
 			return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
 		snprintf(anch, n, "^(?:%s)$", value);
-		err = hearth_regex_compile("selector", anch, &re, eb);
+		err = compile(anch, off, &re, eb);
 		free(anch);
 		if (err)
 			return err;
