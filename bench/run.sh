@@ -317,6 +317,13 @@ else
 	row "go tool pprof -top <first $SERIES_PPROF_N of series/>" "$psw" "" "$psr" \
 		"$pssrc; BENCH_PPROF_SERIES=1 measures it" ref
 fi
+# ---- the service's store: bench/store.sh ------------------------------------
+STORE_BENCH=$(dirname "$HEARTH")/bench/store_bench
+if [ -x "$STORE_BENCH" ]; then
+	bench/store.sh "$STORE_BENCH" "$CACHE" "$WORK/store.md" || failed=1
+else
+	echo "bench: $STORE_BENCH is missing (make bench builds it)" >&2
+fi
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- verdicts ---------------------------------------------------------------
@@ -483,6 +490,10 @@ if [ "$DOC" != - ]; then
 		if [ -f "$DOC" ] && grep -q '^<!-- analysis -->' "$DOC"; then
 			echo
 			sed -n '/^<!-- analysis -->/,/^<!-- \/analysis -->/p' "$DOC"
+		fi
+		if [ -s "$WORK/store.md" ]; then
+			echo
+			cat "$WORK/store.md"
 		fi
 		echo
 		echo "## Reproducing"

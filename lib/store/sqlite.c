@@ -1282,6 +1282,15 @@ static hearth_err q_begin(sq *s, int64_t tenant_id, const hearth_selector *sel, 
 		return err;
 	size_t w = 0;
 	for (size_t i = 0; i < q->n; i++) {
+		/* first and last are times of real profiles (puts extend them,
+		 * sweeps recompute them): one inside the range settles it. */
+		sseries *x = q->v[i];
+		int64_t first = __atomic_load_n(&x->first, __ATOMIC_RELAXED),
+			last = __atomic_load_n(&x->last, __ATOMIC_RELAXED);
+		if ((first >= from && first < until) || (last >= from && last < until)) {
+			q->v[w++] = x;
+			continue;
+		}
 		int h = has_data(q->c, q->v[i], from, until, eb);
 		if (h < 0)
 			return HEARTH_EIO;
@@ -2288,6 +2297,24 @@ static hearth_err sq_sweep(void *be, int64_t now, size_t *deleted, hearth_errbuf
 				sseries *x = t ? find_series_id(t, rows[k].series) : NULL;
 				if (x)
 					err = invalidate(c, t, x, rows[k].time, false, eb);
+			}
+			/* The series' oldest and newest times, as they are now. */
+			for (size_t k = 0; k < nb && !err && t; k++) {
+				if (k && rows[k].series == rows[k - 1].series)
+					continue;
+				sseries *x = find_series_id(t, rows[k].series);
+				if (!x || !(q = stmt(c, S_SERIES_MINMAX)))
+					continue;
+				sqlite3_bind_int64(q, 1, x->id);
+				int64_t f = INT64_MAX, l = INT64_MIN;
+				if (sqlite3_step(q) == SQLITE_ROW &&
+				    sqlite3_column_type(q, 0) != SQLITE_NULL) {
+					f = sqlite3_column_int64(q, 0);
+					l = sqlite3_column_int64(q, 1);
+				}
+				sqlite3_reset(q);
+				__atomic_store_n(&x->first, f, __ATOMIC_RELAXED);
+				__atomic_store_n(&x->last, l, __ATOMIC_RELAXED);
 			}
 		batch_end:
 			if (!err)
