@@ -167,7 +167,8 @@ hearth_err hearth_spool_open(const char *dir, size_t max_bytes, hearth_spool **o
 		}
 		found[nfound++] = (entry){seq, (size_t)st.st_size, NULL};
 	}
-	qsort(found, nfound, sizeof(*found), cmp_seq);
+	if (nfound)
+		qsort(found, nfound, sizeof(*found), cmp_seq);
 	for (size_t i = 0; i < nfound; i++) {
 		if (!push_back(sp, found[i]))
 			goto oom;
