@@ -15,7 +15,10 @@
 #   raw scrapes it came from (-save keeps them);
 # - the GC figures of /metrics are those of a saved heap?debug=1 scrape;
 # - targets that answer garbage, hang, or send an endless body, in the same
-#   run: reported down with the reason on /targets while the others go on.
+#   run: reported down with the reason on /targets while the others go on;
+# - discovery: a file_sd file edited while hearth scrape runs is re-read
+#   (the new target in, the old out); localhost's DNS A record with a
+#   relabel keep; SIGTERM stops it cleanly.
 #
 # Needs go and hey (skipped without them).  Ends with "N passed, M failed".
 set -u
@@ -316,6 +319,89 @@ for f in sorted(os.listdir(sys.argv[2])):
         sys.exit(0)
 print("no saved MemStats matches", want); sys.exit(1)
 EOF
+
+# ---- Discovery: a file_sd file re-read when it changes; DNS A + relabel ----
+P1=${A1##*:}
+cat >"$tmp/sd.yaml" <<EOF
+scrape_configs:
+  - job_name: files
+    scrape_interval: 1s
+    profiling_config:
+      pprof_config:
+        cpu: {enabled: false}
+        memstats: {enabled: false}
+    file_sd_configs:
+      - files: ['sd/*.json']
+  - job_name: dns
+    scrape_interval: 1s
+    profiling_config:
+      pprof_config:
+        cpu: {enabled: false}
+    dns_sd_configs:
+      - names: [localhost]
+        type: A
+        port: $P1
+    relabel_configs:
+      - source_labels: [__address__]
+        regex: '127\..*'
+        action: keep
+      - source_labels: [__meta_dns_name]
+        target_label: resolved
+EOF
+mkdir -p "$tmp/sd"
+printf '[{"targets": ["%s"], "labels": {"zone": "a"}}]\n' "$A1" >"$tmp/sd/t.json"
+"$H" scrape -config="$tmp/sd.yaml" -listen=127.0.0.1:0 >"$tmp/sd.out" 2>"$tmp/sd.err" &
+sd_pid=$!
+pids="$pids $sd_pid"
+n=0
+while ! grep -q "^Serving hearth scrape metrics" "$tmp/sd.out" && [ $n -lt 100 ]; do
+	sleep 0.1
+	n=$((n + 1))
+done
+SM=$(sed -n 's|^Serving hearth scrape metrics on \(http://[^/]*\)/metrics$|\1|p' "$tmp/sd.out")
+cat >"$tmp/sd_check.py" <<'EOF'
+import json, sys
+t = json.load(open(sys.argv[1]))["targets"]
+job, inst, kv = sys.argv[2], sys.argv[3], sys.argv[4].split("=", 1)
+gone = sys.argv[5] if len(sys.argv) > 5 else None
+ok = any(x["job"] == job and x["instance"] == inst and x["labels"].get(kv[0]) == kv[1]
+         and x["health"] == "up" for x in t)
+ok = ok and not any(x["job"] == job and x["instance"] == gone for x in t)
+sys.exit(0 if ok else 1)
+EOF
+# targets_have JOB INSTANCE LABEL=VALUE [GONE_INSTANCE]: waits up to 8 s.
+targets_have() {
+	n=0
+	while [ $n -lt 40 ]; do
+		curl -s "$SM/targets" >"$tmp/sd.json"
+		python3 "$tmp/sd_check.py" "$tmp/sd.json" "$@" 2>/dev/null && return 0
+		sleep 0.2
+		n=$((n + 1))
+	done
+	return 1
+}
+if [ -n "$SM" ] && targets_have files "$A1" zone=a; then
+	ok "file_sd: the file's target is scraped, with its labels"
+else
+	bad "file_sd: the file's target" "$(cat "$tmp/sd.json")" "$(cat "$tmp/sd.err")"
+fi
+printf '[{"targets": ["%s"], "labels": {"zone": "b"}}]\n' "$A2" >"$tmp/sd/t.json.new"
+mv "$tmp/sd/t.json.new" "$tmp/sd/t.json"
+if [ -n "$SM" ] && targets_have files "$A2" zone=b "$A1"; then
+	ok "file_sd: a changed file is re-read (the new target in, the old one out)"
+else
+	bad "file_sd: a changed file is re-read" "$(cat "$tmp/sd.json")"
+fi
+if [ -n "$SM" ] && targets_have dns "127.0.0.1:$P1" resolved=localhost; then
+	ok "dns_sd: localhost's A record, relabeled (keep 127.*, __meta_dns_name copied)"
+else
+	bad "dns_sd: localhost's A record" "$(cat "$tmp/sd.json")"
+fi
+kill "$sd_pid"
+wait "$sd_pid"
+rc=$?
+[ $rc -eq 0 ] && ok "hearth scrape stops cleanly on SIGTERM" ||
+	bad "hearth scrape on SIGTERM: exit $rc" "$(tail -n 3 "$tmp/sd.err")"
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
