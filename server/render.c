@@ -20,6 +20,9 @@
 
 #define FRESH_NANOS ((int64_t)10 * 1000000000)
 #define API_CACHE_BYTES ((size_t)16 << 20)
+/* Merges kept, in (estimated) bytes, whatever their count: a month of a
+ * busy service merges into hundreds of megabytes. */
+#define MAX_BYTES ((size_t)512 << 20)
 
 typedef struct rentry {
 	struct rentry *prev, *next; /* most recently used first */
@@ -30,6 +33,7 @@ typedef struct rentry {
 	uint64_t gen;
 	int64_t created;
 	size_t nprofiles;
+	size_t bytes; /* the merged profile and the api's answer cache */
 	char type[128];
 	char title[256]; /* the api's source name: lives as long as the api */
 	int64_t from, until;
@@ -40,6 +44,7 @@ struct svc_render {
 	pthread_cond_t cv;
 	rentry *head, *tail;
 	size_t n, max;
+	size_t bytes; /* of the ready entries in the list */
 };
 
 svc_render *svc_render_new(size_t max)
@@ -75,6 +80,8 @@ void svc_render_free(svc_render *r)
 
 static void unlink_entry(svc_render *r, rentry *e)
 {
+	if (e->ready)
+		r->bytes -= e->bytes;
 	if (e->prev)
 		e->prev->next = e->next;
 	else
@@ -97,6 +104,8 @@ static void push_front(svc_render *r, rentry *e)
 	if (!r->tail)
 		r->tail = e;
 	r->n++;
+	if (e->ready)
+		r->bytes += e->bytes;
 }
 
 /* Takes e out of the cache; freed now or by its last user.  Under r->mu. */
@@ -158,7 +167,8 @@ static void loaded(svc_render *r, rentry *e, bool ok)
 	pthread_mutex_lock(&r->mu);
 	if (ok) {
 		e->ready = true;
-		for (rentry *t = r->tail; t && r->n > r->max;) {
+		r->bytes += e->bytes;
+		for (rentry *t = r->tail; t && (r->n > r->max || r->bytes > MAX_BYTES);) {
 			rentry *prev = t->prev;
 			if (t->ready && t != e)
 				retire(r, t);
@@ -229,6 +239,16 @@ static hearth_err merge_range(hearth_service *s, int64_t tenant, const char *sel
 	return err;
 }
 
+/* About how many bytes p holds (its arrays and strings). */
+static size_t profile_bytes(const hearth_profile *p)
+{
+	return p->nsamples * (sizeof(hearth_sample) + p->nsample_types * sizeof(int64_t)) +
+	       p->nlocs * sizeof(uint32_t) + p->nlabels * sizeof(hearth_label) +
+	       p->nlocations * sizeof(hearth_location) + p->nlines * sizeof(hearth_line) +
+	       p->nfunctions * sizeof(hearth_function) + p->nmappings * sizeof(hearth_mapping) +
+	       p->nstrs * (sizeof(hearth_str) + 32);
+}
+
 /* Fills e: the merge it names (with its base marked as -diff_base marks
  * it), or the stored profile, behind a hearth_api. */
 static hearth_err load_entry(hearth_service *s, const svc_caller *c, const hearth_query *q,
@@ -284,6 +304,7 @@ static hearth_err load_entry(hearth_service *s, const svc_caller *c, const heart
 		}
 		snprintf(e->title, sizeof(e->title), "%s %s", *sel ? sel : "{}", e->type);
 	}
+	e->bytes = profile_bytes(p) + API_CACHE_BYTES;
 	const char *srcs[1] = {e->title};
 	hearth_api_config cfg = {.sources = srcs, .nsources = 1, .cache_bytes = API_CACHE_BYTES};
 	hearth_opts_init(&cfg.defaults);
