@@ -261,6 +261,8 @@ window.HearthServe = function (app, who) {
 		$('login').hidden = true;
 		$('serve').hidden = false;
 		$('tenant').textContent = w.tenant || '';
+		/* the tokens page needs the admin scope */
+		$('tokens-btn').hidden = (w.scopes || []).indexOf('admin') < 0;
 		$('tok-tenant').textContent = w.tenant || '';
 		loadServices().then(function () {
 			stats.profile = true;

@@ -490,6 +490,7 @@ async function main() {
 		assert(!svcs.includes('api') && !svcs.includes('db'), 'services of the other tenant: ' + svcs);
 		const st = await o.evaluate(async id => (await fetch('/api/v1/profiles/' + id)).status, API[0].id);
 		eq(st, 404, 'another tenant\'s profile id');
+		assert(await o.isHidden('#tokens-btn'), 'a token without the admin scope has no tokens page');
 		await shot(o, 'other-tenant');
 		await octx.close();
 	});
