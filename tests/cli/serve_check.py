@@ -137,8 +137,8 @@ class Server:
             return f.read().decode("utf-8", "replace")
 
     def stop(self, sig=signal.SIGTERM):
-        if self.p.poll() is not None:
-            return "died (%s)" % self.p.returncode, self.stderr()
+        if self.p.poll() is not None:  # gone already (a signal sent before)
+            return self.p.returncode, self.stderr()
         self.p.send_signal(sig)
         try:
             rc = self.p.wait(timeout=20)
@@ -538,13 +538,43 @@ def run(tmp, servers):
     st, j, _, _ = srv.api("services", rng, tok=late)
     check("tokens: created by hearth token while the server runs", st == 200 and j["services"] == [], (st, j))
 
-    # ---- SIGTERM: a clean stop ----
+    # ---- SIGTERM: a clean stop; an upload in flight is finished ----
+    import socket
+    with open(cpu, "rb") as f:
+        upload = f.read()
+    sock = socket.create_connection((srv.host, srv.port), timeout=30)
+    sock.sendall(("POST /api/v1/push?service=inflight HTTP/1.1\r\nHost: x\r\n"
+                  "Authorization: Bearer %s\r\nContent-Length: %d\r\n\r\n" % (alice, len(upload))).encode())
+    sock.sendall(upload[: len(upload) // 2])
+    time.sleep(0.3)
+    srv.p.send_signal(signal.SIGTERM)
+    time.sleep(0.3)
+    refused = False
+    try:
+        socket.create_connection((srv.host, srv.port), timeout=5).close()
+    except OSError:
+        refused = True
+    check("serve: after SIGTERM no new connection is taken", refused)
+    sock.sendall(upload[len(upload) // 2:])
+    answer = b""
+    try:
+        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+            b = sock.recv(65536)
+            if not b:
+                break
+            answer += b
+    except OSError:
+        pass
+    sock.close()
+    check("serve: the upload in flight at SIGTERM is finished and answered 200",
+          answer.startswith(b"HTTP/1.1 200"), answer[:300])
     rc, err = srv.stop()
     check("serve: SIGTERM stops it with status 0", rc == 0, (rc, err[-3000:]))
     srv2 = Server(data)
     servers.append(srv2)
     st, j, _, _ = srv2.api("usage", tok=alice)
-    check("serve: after a restart the data is there", st == 200 and j.get("profiles") == before, j)
+    check("serve: after a restart the data is there, the upload in flight too",
+          st == 200 and j.get("profiles") == before + 1, (before, j))
     rc, err = srv2.stop(signal.SIGINT)
     check("serve: SIGINT stops it with status 0", rc == 0, (rc, err[-500:]))
 
