@@ -1,13 +1,16 @@
 /* URL sources: fetching a profile with libcurl, as pprof's
  * internal/driver/fetch.go does, and remote symbolization (its symbolz). */
 #include <ctype.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -537,8 +540,14 @@ typedef struct multi_xfer {
 	struct multi_xfer *prev, *next;
 } multi_xfer;
 
+/* Driven by libcurl's socket interface and epoll: each step touches only
+ * the sockets that have something to do, so a thousand long CPU-profile
+ * transfers cost nothing while they wait (curl_multi_perform would walk
+ * every transfer at every wake-up). */
 struct hearth_http_multi {
 	CURLM *m;
+	int ep;		 /* epoll set of the transfers' sockets */
+	double timer_at; /* when libcurl wants its timeout action; < 0: never */
 	size_t pending;
 	multi_xfer *live;
 	multi_xfer *failed; /* finished before they started: done on the next step */
@@ -554,6 +563,30 @@ static void unlink_live(hearth_http_multi *m, multi_xfer *x)
 		x->next->prev = x->prev;
 }
 
+static int on_socket(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+	hearth_http_multi *m = userp;
+	if (what == CURL_POLL_REMOVE) {
+		epoll_ctl(m->ep, EPOLL_CTL_DEL, fd, NULL);
+		return 0;
+	}
+	struct epoll_event ev = {.data.fd = fd};
+	if (what & CURL_POLL_IN)
+		ev.events |= EPOLLIN;
+	if (what & CURL_POLL_OUT)
+		ev.events |= EPOLLOUT;
+	if (epoll_ctl(m->ep, EPOLL_CTL_MOD, fd, &ev) && errno == ENOENT)
+		epoll_ctl(m->ep, EPOLL_CTL_ADD, fd, &ev);
+	return 0;
+}
+
+static int on_timer(CURLM *cm, long timeout_ms, void *userp)
+{
+	hearth_http_multi *m = userp;
+	m->timer_at = timeout_ms < 0 ? -1 : now_s() + (double)timeout_ms / 1000.0;
+	return 0;
+}
+
 hearth_err hearth_http_multi_new(hearth_http_multi **out, hearth_errbuf *eb)
 {
 	hearth_http_init();
@@ -562,12 +595,26 @@ hearth_err hearth_http_multi_new(hearth_http_multi **out, hearth_errbuf *eb)
 		free(m);
 		return hearth_seterr(eb, HEARTH_ENOMEM, "cannot start an HTTP client");
 	}
+	m->timer_at = -1;
+	if ((m->ep = epoll_create1(EPOLL_CLOEXEC)) < 0) {
+		curl_multi_cleanup(m->m);
+		free(m);
+		return hearth_seterr(eb, HEARTH_EIO, "cannot start an HTTP client: epoll: %s",
+				     strerror(errno));
+	}
+	curl_multi_setopt(m->m, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(m->m, CURLMOPT_SOCKETDATA, m);
+	curl_multi_setopt(m->m, CURLMOPT_TIMERFUNCTION, on_timer);
+	curl_multi_setopt(m->m, CURLMOPT_TIMERDATA, m);
+	/* Idle connections kept for reuse: libcurl's default (four per
+	 * transfer added) keeps thousands of sockets open for a fleet, and
+	 * every transfer searches them. */
+	curl_multi_setopt(m->m, CURLMOPT_MAXCONNECTS, 256L);
 	*out = m;
 	return HEARTH_OK;
 }
 
-void hearth_http_multi_add(hearth_http_multi *m, hearth_http_req *r, const char *post,
-			   size_t npost)
+void hearth_http_multi_add(hearth_http_multi *m, hearth_http_req *r, const char *post, size_t npost)
 {
 	r->body = NULL;
 	r->n = 0;
@@ -607,26 +654,25 @@ void hearth_http_multi_add(hearth_http_multi *m, hearth_http_req *r, const char 
 	r->done = true;
 }
 
-hearth_err hearth_http_multi_step(hearth_http_multi *m, int wait_ms, hearth_http_done_fn done,
-				  void *ctx, hearth_errbuf *eb)
+/* libcurl's timeout action, when it is due. */
+static hearth_err multi_timeout(hearth_http_multi *m, hearth_errbuf *eb)
 {
-	while (m->failed) {
-		multi_xfer *x = m->failed;
-		m->failed = x->next;
-		m->pending--;
-		x->r->done = true;
-		hearth_http_req *r = x->r;
-		free(x);
-		if (done)
-			done(ctx, r);
-	}
-	int running = 0;
-	CURLMcode mc = curl_multi_perform(m->m, &running);
+	if (m->timer_at < 0 || now_s() < m->timer_at)
+		return HEARTH_OK;
+	m->timer_at = -1;
+	int running;
+	CURLMcode mc = curl_multi_socket_action(m->m, CURL_SOCKET_TIMEOUT, 0, &running);
 	if (mc != CURLM_OK)
 		return hearth_seterr(eb, HEARTH_EIO, "HTTP client: %s", curl_multi_strerror(mc));
+	return HEARTH_OK;
+}
+
+/* Hands the finished transfers to done; returns how many. */
+static size_t multi_collect(hearth_http_multi *m, hearth_http_done_fn done, void *ctx)
+{
 	CURLMsg *msg;
 	int left;
-	bool any = false;
+	size_t n = 0;
 	while ((msg = curl_multi_info_read(m->m, &left))) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
@@ -644,15 +690,56 @@ hearth_err hearth_http_multi_step(hearth_http_multi *m, int wait_ms, hearth_http
 		free(x);
 		m->pending--;
 		r->done = true;
-		any = true;
+		n++;
 		if (done)
 			done(ctx, r);
 	}
-	if (any || wait_ms <= 0)
-		return HEARTH_OK;
-	mc = curl_multi_poll(m->m, NULL, 0, wait_ms, NULL);
-	if (mc != CURLM_OK)
-		return hearth_seterr(eb, HEARTH_EIO, "HTTP client: %s", curl_multi_strerror(mc));
+	return n;
+}
+
+hearth_err hearth_http_multi_step(hearth_http_multi *m, int wait_ms, hearth_http_done_fn done,
+				  void *ctx, hearth_errbuf *eb)
+{
+	while (m->failed) {
+		multi_xfer *x = m->failed;
+		m->failed = x->next;
+		m->pending--;
+		x->r->done = true;
+		hearth_http_req *r = x->r;
+		free(x);
+		if (done)
+			done(ctx, r);
+	}
+	size_t n = 0;
+	hearth_err err = multi_timeout(m, eb);
+	if (!err)
+		n = multi_collect(m, done, ctx);
+	if (err || n || wait_ms <= 0)
+		return err;
+	int t = wait_ms;
+	if (m->timer_at >= 0) {
+		double d = (m->timer_at - now_s()) * 1000;
+		if (d < t)
+			t = d <= 0 ? 0 : (int)d + 1;
+	}
+	struct epoll_event evs[256];
+	int ne = epoll_wait(m->ep, evs, 256, t);
+	for (int i = 0; i < ne; i++) {
+		int flags = 0, running;
+		if (evs[i].events & EPOLLIN)
+			flags |= CURL_CSELECT_IN;
+		if (evs[i].events & EPOLLOUT)
+			flags |= CURL_CSELECT_OUT;
+		if (evs[i].events & (EPOLLERR | EPOLLHUP))
+			flags |= CURL_CSELECT_ERR;
+		CURLMcode mc = curl_multi_socket_action(m->m, evs[i].data.fd, flags, &running);
+		if (mc != CURLM_OK)
+			return hearth_seterr(eb, HEARTH_EIO, "HTTP client: %s",
+					     curl_multi_strerror(mc));
+	}
+	if ((err = multi_timeout(m, eb)))
+		return err;
+	multi_collect(m, done, ctx);
 	return HEARTH_OK;
 }
 
@@ -679,6 +766,7 @@ void hearth_http_multi_free(hearth_http_multi *m)
 		free(x);
 	}
 	curl_multi_cleanup(m->m);
+	close(m->ep);
 	free(m);
 }
 

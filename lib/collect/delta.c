@@ -58,7 +58,7 @@ static bool grow(void **p, size_t *cap, size_t need, size_t elem)
 {
 	if (need <= *cap)
 		return true;
-	size_t c = *cap ? *cap : 1024;
+	size_t c = *cap ? *cap : 256;
 	while (c < need)
 		c *= 2;
 	void *np = realloc(*p, c * elem);
@@ -69,9 +69,11 @@ static bool grow(void **p, size_t *cap, size_t need, size_t elem)
 	return true;
 }
 
+/* Small first sizes: a fleet's scraper keeps one table per target and
+ * cumulative type, most of them a few dozen stacks. */
 static bool rehash(table *t)
 {
-	size_t cap = t->cap ? t->cap * 2 : 1024;
+	size_t cap = t->cap ? t->cap * 2 : 64;
 	slot *s = calloc(cap, sizeof(*s));
 	if (!s)
 		return false;

@@ -241,7 +241,9 @@ int cmd_scrape(int argc, char **argv)
 			hearth_scraper_free(s);
 			return EXIT_USAGE;
 		}
-		d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+		/* poll or epoll, not select: with a thousand targets the
+		 * listener's connections get descriptors above FD_SETSIZE. */
+		d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
 					 (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 				     0, NULL, NULL, answer, s, MHD_OPTION_SOCK_ADDR, &ss,
 				     MHD_OPTION_CONNECTION_LIMIT, 64u,
