@@ -373,6 +373,15 @@ int cmd_serve(int argc, char **argv)
 	    .signups_per_hour = 10,
 	};
 	bool help = false;
+	/* Blocked before any thread starts (the store's, the server's, the
+	 * sweep's): every thread inherits the mask, so SIGINT and SIGTERM come
+	 * to sigwait below and never kill the process in another thread. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	int rc = parse_args(argc, argv, &s, &help);
 	hearth_store *st = NULL;
 	hearth_service *svc = NULL;
@@ -430,13 +439,6 @@ int cmd_serve(int argc, char **argv)
 		rc = EXIT_BAD_INPUT;
 		goto done;
 	}
-	/* The server's threads inherit this mask: the signals come to sigwait. */
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
 	hearth_http_config hc = {.handler = hearth_service_handle,
 				 .ctx = svc,
 				 .flag = "-listen",
