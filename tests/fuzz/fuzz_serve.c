@@ -17,6 +17,7 @@
  *
  * Build and run: make fuzz; tests/fuzz/run.sh short|long (from the
  * repository root). */
+#include <dirent.h>
 #include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -35,6 +36,24 @@ void hearth_ui_serve(const char *path, hearth_api_resp *resp)
 }
 
 static hearth_service *svc;
+static char tmpdir[] = "/tmp/hearth-fuzz-serve-XXXXXX";
+
+/* The store's files go with the process. */
+static void remove_tmpdir(void)
+{
+	DIR *d = opendir(tmpdir);
+	struct dirent *de;
+	char path[256];
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", tmpdir, de->d_name);
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+	rmdir(tmpdir);
+}
 static char bearer[128], basic[160], cookie[128], csrf[80];
 
 static void answer_or_die(const hearth_req *req, hearth_api_resp *resp)
@@ -50,11 +69,11 @@ static void answer_or_die(const hearth_req *req, hearth_api_resp *resp)
 
 static void setup(void)
 {
-	char dir[] = "/tmp/hearth-fuzz-serve-XXXXXX";
+	char *dir = tmpdir;
 	hearth_errbuf eb = {{0}};
 	hearth_store *st = NULL;
 	hearth_store_config scfg = {0};
-	if (!mkdtemp(dir) || hearth_store_open(dir, &scfg, &st, &eb)) {
+	if (!mkdtemp(dir) || (atexit(remove_tmpdir), hearth_store_open(dir, &scfg, &st, &eb))) {
 		fprintf(stderr, "fuzz_serve: cannot open a store in %s: %s\n", dir, eb.msg);
 		abort();
 	}
