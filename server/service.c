@@ -120,6 +120,8 @@ void hearth_service_handle(void *ctx, const hearth_req *req, hearth_api_resp *re
 		svc_whoami(s, req, &c, resp);
 	else if (!strncmp(name, "tokens", 6) && (name[6] == 0 || name[6] == '/'))
 		svc_tokens(s, req, &c, name + 6, resp);
+	else if (!strcmp(name, "metrics"))
+		svc_metrics(s, req, &c, resp);
 	else if (!strncmp(name, "render/", 7) && name[7] && !strchr(name + 7, '/'))
 		svc_render_handle(s, req, &c, name + 7, resp);
 	else

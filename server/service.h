@@ -82,6 +82,10 @@ bool svc_authenticate(hearth_service *s, const hearth_req *req, svc_caller *c,
  * cookie also needs the X-Hearth-CSRF header of the session, and is refused
  * from another site (Sec-Fetch-Site: cross-site). */
 bool svc_allow(const hearth_req *req, const svc_caller *c, unsigned scope, hearth_api_resp *resp);
+
+/* metrics.c: POST (push) and GET (read) /api/v1/metrics. */
+void svc_metrics(hearth_service *s, const hearth_req *req, const svc_caller *c,
+		 hearth_api_resp *resp);
 void svc_login(hearth_service *s, const hearth_req *req, hearth_api_resp *resp);
 void svc_logout(hearth_service *s, const hearth_req *req, hearth_api_resp *resp);
 void svc_whoami(hearth_service *s, const hearth_req *req, const svc_caller *c,

@@ -205,13 +205,18 @@ typedef struct {
 	bool debug_gc;
 	uint64_t max_rss; /* "# MaxRSS" when present */
 	/* Which fields were present; a block without NumGC is no MemStats. */
-	bool has_num_gc, has_gc_cpu_fraction, has_max_rss;
+	bool has_num_gc, has_gc_cpu_fraction, has_max_rss, has_pause_total;
 } hearth_memstats;
 
 /* Finds and reads the MemStats block in a heap?debug=1 body.  HEARTH_EFORMAT
  * when there is none; a malformed field is HEARTH_ECORRUPT naming its line. */
 hearth_err hearth_memstats_parse(const char *text, size_t n, hearth_memstats *ms,
 				 hearth_errbuf *eb);
+
+/* The total of the GC pauses in ns: PauseTotalNs when the block has it
+ * (Go's heap?debug=1 does not print it), else the sum of PauseNs while all
+ * the pauses are still in it (NumGC <= 256).  False when unknown. */
+bool hearth_memstats_pause_total(const hearth_memstats *ms, uint64_t *ns);
 
 /* The pause quantile q (0..1) of the pauses recorded in ms (PauseNs; the
  * last min(NumGC, 256) of them), in ns; 0 when there are none. */

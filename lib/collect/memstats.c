@@ -183,6 +183,8 @@ hearth_err hearth_memstats_parse(const char *text, size_t n, hearth_memstats *ms
 					ms->has_num_gc = true;
 				if (!strcmp(fields[f].name, "MaxRSS"))
 					ms->has_max_rss = true;
+				if (!strcmp(fields[f].name, "PauseTotalNs"))
+					ms->has_pause_total = true;
 				break;
 			}
 		} else if (ll) {
@@ -223,4 +225,18 @@ uint64_t hearth_memstats_pause_quantile(const hearth_memstats *ms, double q)
 	if (r < 1)
 		r = 1;
 	return v[r - 1];
+}
+
+bool hearth_memstats_pause_total(const hearth_memstats *ms, uint64_t *ns)
+{
+	*ns = 0;
+	if (ms->has_pause_total) {
+		*ns = ms->pause_total_ns;
+		return true;
+	}
+	if (ms->num_gc > ms->npause_ns)
+		return false;
+	for (size_t i = 0; i < ms->num_gc; i++)
+		*ns += ms->pause_ns[i];
+	return true;
 }

@@ -695,6 +695,44 @@ static void enqueue(hearth_scraper *s, tstate *ts, const uint8_t *body, size_t n
 		record_error(ts, "spool: %s", eb.msg);
 }
 
+/* The GC statistics of a MemStats as the lines of POST /api/v1/metrics,
+ * queued like a profile (type "@metrics" in the spool). */
+static void enqueue_memstats(hearth_scraper *s, tstate *ts, const hearth_memstats *ms)
+{
+	if (!s->o.push_url)
+		return;
+	hearth_buf b = {0};
+	hearth_buf_printf(
+	    &b,
+	    "gc_count %llu\ngc_forced_count %llu\n"
+	    "gc_cpu_fraction %.9g\ngc_pause_p50_seconds %.9f\n"
+	    "gc_pause_p99_seconds %.9f\ngc_pause_max_seconds %.9f\n"
+	    "heap_alloc_bytes %llu\nheap_inuse_bytes %llu\nheap_goal_bytes %llu\n"
+	    "heap_objects %llu\nheap_sys_bytes %llu\nsys_bytes %llu\n"
+	    "total_alloc_bytes %llu\nmallocs %llu\nfrees %llu\n",
+	    (unsigned long long)ms->num_gc, (unsigned long long)ms->num_forced_gc,
+	    ms->gc_cpu_fraction, (double)hearth_memstats_pause_quantile(ms, 0.5) / 1e9,
+	    (double)hearth_memstats_pause_quantile(ms, 0.99) / 1e9,
+	    (double)hearth_memstats_pause_quantile(ms, 1) / 1e9, (unsigned long long)ms->heap_alloc,
+	    (unsigned long long)ms->heap_inuse, (unsigned long long)ms->next_gc,
+	    (unsigned long long)ms->heap_objects, (unsigned long long)ms->heap_sys,
+	    (unsigned long long)ms->sys, (unsigned long long)ms->total_alloc,
+	    (unsigned long long)ms->mallocs, (unsigned long long)ms->frees);
+	uint64_t total;
+	if (hearth_memstats_pause_total(ms, &total))
+		hearth_buf_printf(&b, "gc_pause_total_seconds %.9f\n", (double)total / 1e9);
+	if (!b.oom) {
+		char id[128];
+		snprintf(id, sizeof(id), "%s-memstats-%lld", ts->t->idhash,
+			 (long long)ts->start_ns);
+		hearth_errbuf eb = {{0}};
+		if (hearth_spool_put(s->spool, ts->t->service, "@metrics", ts->t->push_labels, id,
+				     ts->start_ns, (const uint8_t *)b.data, b.len, &eb))
+			record_error(ts, "spool: %s", eb.msg);
+	}
+	hearth_buf_free(&b);
+}
+
 /* A finished scrape: counted, checked, turned into a delta where the type
  * is cumulative, and queued for the server. */
 static void scrape_done(hearth_scraper *s, tstate *ts)
@@ -723,11 +761,12 @@ static void scrape_done(hearth_scraper *s, tstate *ts)
 	hearth_errbuf eb = {{0}};
 	if (!strcmp(ts->pt->name, "memstats")) {
 		hearth_memstats ms;
-		if (hearth_memstats_parse((const char *)r->body, r->n, &ms, &eb))
+		if (hearth_memstats_parse((const char *)r->body, r->n, &ms, &eb)) {
 			record_error(ts, "%s", eb.msg);
-		else {
+		} else {
 			t->ms = ms;
 			t->has_ms = true;
+			enqueue_memstats(s, ts, &ms);
 		}
 		goto out;
 	}
@@ -787,16 +826,21 @@ static void start_push(hearth_scraper *s)
 	if (hearth_spool_peek(s->spool, &s->item, &found, &eb) || !found)
 		return;
 	hearth_buf u = {0};
-	hearth_buf_printf(&u, "%s/api/v1/push?service=", s->push_url);
+	bool metrics = !strcmp(s->item.type, "@metrics");
+	hearth_buf_printf(&u, "%s/api/v1/%s?service=", s->push_url, metrics ? "metrics" : "push");
 	put_escaped(&u, s->item.service);
-	hearth_buf_puts(&u, "&type=");
-	put_escaped(&u, s->item.type);
+	if (!metrics) {
+		hearth_buf_puts(&u, "&type=");
+		put_escaped(&u, s->item.type);
+	}
 	if (s->item.labels[0]) {
 		hearth_buf_puts(&u, "&labels=");
 		put_escaped(&u, s->item.labels);
 	}
-	hearth_buf_puts(&u, "&id=");
-	put_escaped(&u, s->item.id);
+	if (!metrics) {
+		hearth_buf_puts(&u, "&id=");
+		put_escaped(&u, s->item.id);
+	}
 	hearth_buf_printf(&u, "&time=%lld", (long long)s->item.time_nanos);
 	if (u.oom) {
 		hearth_buf_free(&u);
@@ -824,7 +868,10 @@ static void push_done(hearth_scraper *s)
 		hearth_spool_pop(s->spool, s->item.seq);
 		s->backoff = 0;
 		s->next_push = now;
-	} else if (st == 400 || st == 413 || st == 415 || st == 422) {
+	} else if (st == 400 || st == 413 || st == 415 || st == 422 ||
+		   (st == 404 && !strcmp(s->item.type, "@metrics"))) {
+		/* (A server without /api/v1/metrics answers 404: its GC
+		 * statistics are dropped, the profiles behind them go on.) */
 		/* The server will never take this one: retrying cannot help. */
 		s->push_rejected++;
 		snprintf(s->push_err, sizeof(s->push_err), "refused %s/%s: %s", s->item.service,
@@ -1198,9 +1245,12 @@ void hearth_scraper_metrics(hearth_scraper *s, hearth_buf *b)
 			case 0:
 				hearth_buf_printf(b, "%llu\n", (unsigned long long)ms->num_gc);
 				break;
-			case 1:
-				hearth_buf_printf(b, "%.9f\n", (double)ms->pause_total_ns / 1e9);
+			case 1: {
+				uint64_t tot = 0;
+				hearth_memstats_pause_total(ms, &tot);
+				hearth_buf_printf(b, "%.9f\n", (double)tot / 1e9);
 				break;
+			}
 			case 2:
 				hearth_buf_printf(b, "%.9g\n", ms->gc_cpu_fraction);
 				break;

@@ -65,6 +65,13 @@ struct hearth_store_ops {
 	hearth_err (*sweep)(void *be, int64_t now, size_t *deleted, hearth_errbuf *eb);
 	hearth_err (*compact)(void *be, int64_t now, size_t *built, hearth_errbuf *eb);
 	hearth_err (*usage)(void *be, int64_t tenant, hearth_usage *out, hearth_errbuf *eb);
+	/* Metric series (store.h); arguments checked by store.c. */
+	hearth_err (*metrics_put)(void *be, int64_t tenant, const char *service, const char *labels,
+				  int64_t time_nanos, const hearth_metric *m, size_t n,
+				  hearth_errbuf *eb);
+	hearth_err (*metrics_query)(void *be, int64_t tenant, const char *service, const char *name,
+				    int64_t from, int64_t until, hearth_metric_points *out,
+				    hearth_errbuf *eb);
 };
 
 extern const hearth_store_ops hearth_store_sqlite_ops;

@@ -171,6 +171,14 @@ static const char schema[] =
     " bucket INTEGER NOT NULL, tenant INTEGER NOT NULL, PRIMARY KEY(series, level, bucket))"
     " WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS dirty_due ON dirty(level, bucket);"
+    /* Metric series (hearth scrape's GC statistics); added without a
+     * version change: IF NOT EXISTS creates it in older files too. */
+    "CREATE TABLE IF NOT EXISTS metrics(tenant INTEGER NOT NULL, service TEXT NOT NULL,"
+    " labels TEXT NOT NULL, name TEXT NOT NULL, time INTEGER NOT NULL, value REAL NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS metrics_q ON metrics(tenant, service, name, time);"
+    /* A point sent twice (a retried push) is stored once. */
+    "CREATE UNIQUE INDEX IF NOT EXISTS metrics_u ON metrics(tenant, service, name, labels,"
+    " time);"
     "PRAGMA user_version=1;";
 
 typedef struct {
@@ -2387,6 +2395,110 @@ static hearth_err sq_usage(void *be, int64_t tenant_id, hearth_usage *out, heart
 	return err;
 }
 
+/* ---- metric series ---- */
+
+static hearth_err sq_metrics_put(void *be, int64_t tenant, const char *service,
+				 const char *labels, int64_t time_nanos, const hearth_metric *m,
+				 size_t n, hearth_errbuf *eb)
+{
+	sq *s = be;
+	hearth_err err = HEARTH_OK;
+	sqlite3_stmt *q = NULL;
+	pthread_mutex_lock(&s->wmu);
+	if (sqlite3_exec(s->w.db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		err = dberr(s->w.db, eb, "metrics");
+		goto out;
+	}
+	if (sqlite3_prepare_v2(s->w.db,
+			       "INSERT OR IGNORE INTO metrics(tenant, service, labels, name, time, "
+			       "value) "
+			       "VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+			       -1, &q, NULL) != SQLITE_OK) {
+		err = dberr(s->w.db, eb, "metrics");
+		goto out;
+	}
+	for (size_t i = 0; i < n && !err; i++) {
+		sqlite3_bind_int64(q, 1, tenant);
+		sqlite3_bind_text(q, 2, service, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 3, labels, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 4, m[i].name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 5, time_nanos);
+		sqlite3_bind_double(q, 6, m[i].value);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			err = dberr(s->w.db, eb, "metrics");
+		sqlite3_reset(q);
+	}
+	if (!err && sqlite3_exec(s->w.db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		err = dberr(s->w.db, eb, "metrics");
+out:
+	sqlite3_finalize(q);
+	if (err && !sqlite3_get_autocommit(s->w.db))
+		sqlite3_exec(s->w.db, "ROLLBACK", NULL, NULL, NULL);
+	pthread_mutex_unlock(&s->wmu);
+	return err;
+}
+
+static hearth_err sq_metrics_query(void *be, int64_t tenant, const char *service,
+				   const char *name, int64_t from, int64_t until,
+				   hearth_metric_points *out, hearth_errbuf *eb)
+{
+	sq *s = be;
+	conn *c = pool_get(s, eb);
+	if (!c)
+		return HEARTH_EIO;
+	hearth_err err = HEARTH_OK;
+	sqlite3_stmt *q = NULL;
+	const char *sqlq =
+	    name ? "SELECT labels, time, value FROM metrics WHERE tenant=?1 AND service=?2 AND "
+		   "name=?3 AND time>=?4 AND time<?5 ORDER BY labels, time LIMIT 100000"
+		 : "SELECT DISTINCT name FROM metrics WHERE tenant=?1 AND service=?2 AND "
+		   "time>=?4 AND time<?5 ORDER BY name LIMIT 10000";
+	if (sqlite3_prepare_v2(c->db, sqlq, -1, &q, NULL) != SQLITE_OK) {
+		err = dberr(c->db, eb, "metrics");
+		goto out;
+	}
+	sqlite3_bind_int64(q, 1, tenant);
+	sqlite3_bind_text(q, 2, service, -1, SQLITE_STATIC);
+	if (name)
+		sqlite3_bind_text(q, 3, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, from);
+	sqlite3_bind_int64(q, 5, until);
+	size_t cap = 0, capn = 0;
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(q, 0);
+		char *d = strdup(t ? t : "");
+		if (!d) {
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+			break;
+		}
+		if (!name) {
+			if (!HEARTH_GROW(out->names.v, out->names.n, capn, 1)) {
+				free(d);
+				err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+				break;
+			}
+			out->names.v[out->names.n++] = d;
+			continue;
+		}
+		if (!HEARTH_GROW(out->v, out->n, cap, 1)) {
+			free(d);
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+			break;
+		}
+		out->v[out->n++] = (hearth_metric_point){d, sqlite3_column_int64(q, 1),
+							 sqlite3_column_double(q, 2)};
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = dberr(c->db, eb, "metrics");
+out:
+	sqlite3_finalize(q);
+	pool_put(s, c);
+	if (err)
+		hearth_metric_points_free(out);
+	return err;
+}
+
 const hearth_store_ops hearth_store_sqlite_ops = {
     .name = "sqlite",
     .open = sq_open,
@@ -2411,4 +2523,6 @@ const hearth_store_ops hearth_store_sqlite_ops = {
     .sweep = sq_sweep,
     .compact = sq_compact,
     .usage = sq_usage,
+    .metrics_put = sq_metrics_put,
+    .metrics_query = sq_metrics_query,
 };

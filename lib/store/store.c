@@ -1,5 +1,6 @@
 /* The store's front: argument checks common to every backend, token secrets,
  * scopes, profile types and aggregation; then a call to the backend's ops. */
+#include <ctype.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
@@ -672,4 +673,72 @@ hearth_err hearth_store_usage(hearth_store *st, int64_t tenant, hearth_usage *ou
 	memset(out, 0, sizeof(*out));
 	hearth_err err = check_tenant(tenant, eb);
 	return err ? err : st->ops->usage(st->be, tenant, out, eb);
+}
+
+/* ---- Metric series ---------------------------------------------------- */
+
+static bool metric_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (!n || n > 128)
+		return false;
+	for (; *s; s++)
+		if (!(isalnum((unsigned char)*s) || *s == '_' || *s == '.' || *s == ':'))
+			return false;
+	return true;
+}
+
+hearth_err hearth_store_metrics_put(hearth_store *st, int64_t tenant, const char *service,
+				    const char *labels, int64_t time_nanos,
+				    const hearth_metric *m, size_t n, hearth_errbuf *eb)
+{
+	hearth_err err = check_tenant(tenant, eb);
+	if (err)
+		return err;
+	if (!service || !*service || strlen(service) > 256)
+		return hearth_seterr(eb, HEARTH_EINVAL, "metrics: the service name is empty or "
+							"longer than 256 bytes");
+	if (!labels || strlen(labels) > 8192)
+		return hearth_seterr(eb, HEARTH_EINVAL, "metrics: labels longer than 8192 bytes");
+	if (n > 1024)
+		return hearth_seterr(eb, HEARTH_ETOOBIG, "metrics: %zu points, more than 1024", n);
+	for (size_t i = 0; i < n; i++)
+		if (!metric_name_ok(m[i].name))
+			return hearth_seterr(eb, HEARTH_EINVAL,
+					     "metrics: \"%.128s\" is not a metric name", m[i].name);
+	if (!st->ops->metrics_put)
+		return hearth_seterr(eb, HEARTH_EINVAL, "metrics: not in the %s store",
+				     st->ops->name);
+	return n ? st->ops->metrics_put(st->be, tenant, service, labels, time_nanos, m, n, eb)
+		 : HEARTH_OK;
+}
+
+void hearth_metric_points_free(hearth_metric_points *l)
+{
+	for (size_t i = 0; l && i < l->n; i++)
+		free(l->v[i].labels);
+	if (l) {
+		free(l->v);
+		hearth_strlist_free(&l->names);
+		memset(l, 0, sizeof(*l));
+	}
+}
+
+hearth_err hearth_store_metrics_query(hearth_store *st, int64_t tenant, const char *service,
+				      const char *name, int64_t from, int64_t until,
+				      hearth_metric_points *out, hearth_errbuf *eb)
+{
+	memset(out, 0, sizeof(*out));
+	hearth_err err = check_tenant(tenant, eb);
+	if (err)
+		return err;
+	if (!service || !*service)
+		return hearth_seterr(eb, HEARTH_EINVAL, "metrics: service is required");
+	if (name && !metric_name_ok(name))
+		return hearth_seterr(eb, HEARTH_EINVAL, "metrics: \"%.128s\" is not a metric name",
+				     name);
+	if (!st->ops->metrics_query)
+		return hearth_seterr(eb, HEARTH_EINVAL, "metrics: not in the %s store",
+				     st->ops->name);
+	return st->ops->metrics_query(st->be, tenant, service, name, from, until, out, eb);
 }

@@ -325,6 +325,39 @@ typedef struct {
 hearth_err hearth_store_usage(hearth_store *st, int64_t tenant, hearth_usage *out,
 			      hearth_errbuf *eb);
 
+/* ---- Metric series ---------------------------------------------------- */
+
+/* Numbers over time beside the profiles: the GC statistics hearth scrape
+ * reads from each target's MemStats (gc_count, gc_cpu_fraction,
+ * heap_alloc_bytes, ...).  A point belongs to (tenant, service, labels,
+ * name); labels is the canonical "k=v,k2=v2" text (names sorted).  Names:
+ * 1..128 bytes of [A-Za-z0-9_.:]; at most 1024 points per put.  Points
+ * are not yet removed by the retention sweep (a known gap). */
+typedef struct {
+	const char *name;
+	double value;
+} hearth_metric;
+hearth_err hearth_store_metrics_put(hearth_store *st, int64_t tenant, const char *service,
+				    const char *labels, int64_t time_nanos,
+				    const hearth_metric *m, size_t n, hearth_errbuf *eb);
+/* The points of name for service in [from, until), ordered by labels then
+ * time (at most 100000); name NULL: the names that have points there
+ * (in names, sorted). */
+typedef struct {
+	char *labels;
+	int64_t time_nanos;
+	double value;
+} hearth_metric_point;
+typedef struct {
+	hearth_metric_point *v;
+	size_t n;
+	hearth_strlist names;
+} hearth_metric_points;
+void hearth_metric_points_free(hearth_metric_points *l);
+hearth_err hearth_store_metrics_query(hearth_store *st, int64_t tenant, const char *service,
+				      const char *name, int64_t from, int64_t until,
+				      hearth_metric_points *out, hearth_errbuf *eb);
+
 /* ---- Backends ----------------------------------------------------------- */
 
 /* What a backend implements; store.c dispatches the calls above to it and

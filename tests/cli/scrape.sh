@@ -320,6 +320,53 @@ for f in sorted(os.listdir(sys.argv[2])):
 print("no saved MemStats matches", want); sys.exit(1)
 EOF
 
+# ---- GC series in the server: one point per MemStats scrape, its values ----
+cat >"$tmp/gcseries.py" <<'EOF'
+import json, os, re, sys, urllib.request
+url, token, rawdir, inst = sys.argv[1:5]
+names = {"gc_count": "NumGC", "heap_alloc_bytes": "HeapAlloc", "heap_goal_bytes": "NextGC",
+         "heap_inuse_bytes": "HeapInuse", "gc_cpu_fraction": "GCCPUFraction",
+         "gc_pause_total_seconds": "PauseTotalNs"}
+raw = []
+for f in sorted(os.listdir(rawdir)):
+    ms = {}
+    for l in open(os.path.join(rawdir, f)):
+        m = re.match(r"# (\w+) = (.+)$", l)
+        if m:
+            ms[m.group(1)] = m.group(2)
+    raw.append(ms)
+bad = 0
+for name, field in names.items():
+    q = "%s/api/v1/metrics?service=net&name=%s&from=-1h&until=now" % (url, name)
+    req = urllib.request.Request(q, headers={"Authorization": "Bearer " + token})
+    series = json.load(urllib.request.urlopen(req))["series"]
+    pts = [s["points"] for s in series if s["labels"].get("instance") == inst]
+    got = [p[1] for p in pts[0]] if pts else []
+    if field == "PauseTotalNs":  # not printed by Go: the sum of PauseNs while it holds all
+        want = [sum(int(x) for x in r["PauseNs"].strip("[]").split()[:int(r["NumGC"])]) / 1e9
+                for r in raw if int(r["NumGC"]) <= 256]
+    else:
+        want = [float(r[field]) for r in raw]
+    if len(got) != len(want) or any(abs(a - b) > 1e-9 * max(1, abs(b)) for a, b in zip(got, want)):
+        print("%s: server %s, MemStats %s" % (name, got, want))
+        bad = 1
+print("%d scrapes" % len(raw))
+sys.exit(bad)
+EOF
+n=0
+while :; do
+	python3 "$tmp/gcseries.py" "$URL" "$TOKEN" "$tmp/raw/net/$inst/memstats" "$A1" >"$tmp/gcs.check" 2>&1
+	st=$?
+	[ $st -eq 0 ] || [ $n -ge 10 ] && break
+	sleep 0.5
+	n=$((n + 1))
+done
+if [ $st -eq 0 ]; then
+	ok "GC series in the server (/api/v1/metrics: gc_count, heap_alloc, heap_goal, heap_inuse, GC CPU, pause total) = the MemStats of the same scrapes, one point each across the outage ($(tail -n 1 "$tmp/gcs.check"))"
+else
+	bad "GC series in the server = the MemStats of the same scrapes" "$(head -n 6 "$tmp/gcs.check")"
+fi
+
 # ---- Discovery: a file_sd file re-read when it changes; DNS A + relabel ----
 P1=${A1##*:}
 cat >"$tmp/sd.yaml" <<EOF

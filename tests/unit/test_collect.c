@@ -507,6 +507,10 @@ static void test_memstats(void **state)
 	assert_int_equal(hearth_memstats_pause_quantile(&ms, 0.5), 31250);
 	assert_int_equal(hearth_memstats_pause_quantile(&ms, 1), 42000);
 	assert_int_equal(hearth_memstats_pause_quantile(&ms, 0), 18000);
+	/* Go prints no PauseTotalNs: the sum of the three pauses. */
+	uint64_t total;
+	assert_true(hearth_memstats_pause_total(&ms, &total));
+	assert_int_equal(total, 31250 + 42000 + 18000);
 	/* No block; a bad value names its line. */
 	assert_int_equal(hearth_memstats_parse("heap profile\n", 13, &ms, &eb), HEARTH_EFORMAT);
 	char *t = strdup(memstats_text);
