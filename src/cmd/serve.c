@@ -16,6 +16,7 @@
 #include "../../server/http.h"
 #include "../../server/service.h"
 #include "../cli.h"
+#include "collect/collect.h"
 
 static const char usage[] =
     "usage: hearth serve [-listen=127.0.0.1:4040] [-data=DIR] [-retention=14d]\n"
@@ -34,6 +35,9 @@ static const char usage[] =
     "  -signup=closed|open   open: POST /api/v1/signup gives anyone a tenant\n"
     "  -sweep_interval=D     how often the retention sweep runs (default 10m)\n"
     "  -compact_interval=D   how often rollups of closed buckets are built (1m)\n"
+    "  -scrape=FILE          also scrape the targets of FILE (hearth scrape's\n"
+    "                        configuration, docs/scrape.md) into the tenant\n"
+    "                        -scrape_tenant=NAME (default: scrape)\n"
     "\n"
     "Limits (each a 4xx JSON error, nothing partly stored):\n"
     "  -max_body=SIZE        request body (default 16MB)\n"
@@ -51,6 +55,8 @@ static const char usage[] =
 
 typedef struct {
 	const char *listen, *data, *store, *signup;
+	/* -scrape: a hearth scrape configuration run inside the server. */
+	const char *scrape, *scrape_tenant;
 	int64_t retention, sweep_interval, compact_interval, session;
 	size_t max_body, max_decompressed, max_samples, max_locations, max_labels, max_label_len;
 	size_t max_series, max_connections, render_cache, cache_bytes;
@@ -71,6 +77,8 @@ static const struct {
     {"data", K_STR, offsetof(settings, data)},
     {"store", K_STR, offsetof(settings, store)},
     {"signup", K_STR, offsetof(settings, signup)},
+    {"scrape", K_STR, offsetof(settings, scrape)},
+    {"scrape_tenant", K_STR, offsetof(settings, scrape_tenant)},
     {"retention", K_DUR, offsetof(settings, retention)},
     {"sweep_interval", K_DUR, offsetof(settings, sweep_interval)},
     {"compact_interval", K_DUR, offsetof(settings, compact_interval)},
@@ -359,6 +367,47 @@ static void *sweep_main(void *arg)
 	return NULL;
 }
 
+/* -scrape: hearth scrape's loop on a thread of its own, pushing to this
+ * server over loopback HTTP with a push token of the scrape tenant (so its
+ * profiles go through the same ingest as everyone's). */
+typedef struct {
+	hearth_scraper *sc;
+	volatile bool stop;
+} scrape_thread;
+
+static void *scrape_main(void *arg)
+{
+	scrape_thread *t = arg;
+	hearth_errbuf eb = {{0}};
+	if (hearth_scraper_run(t->sc, &t->stop, 0, &eb))
+		fprintf(stderr, "hearth: scrape: %s\n", eb.msg);
+	return NULL;
+}
+
+static hearth_scraper *scrape_start(hearth_store *st, const settings *s, const char *url,
+				    hearth_errbuf *eb)
+{
+	int64_t tenant;
+	char token[HEARTH_TOKEN_LEN + 1];
+	int64_t id;
+	hearth_scraper *sc = NULL;
+	/* The URL the server printed, without its trailing slash. */
+	char base[160];
+	snprintf(base, sizeof(base), "%s", url);
+	size_t l = strlen(base);
+	while (l && base[l - 1] == '/')
+		base[--l] = 0;
+	if (hearth_store_tenant_ensure(st, s->scrape_tenant ? s->scrape_tenant : "scrape", &tenant,
+				       eb) ||
+	    hearth_store_token_create(st, tenant, HEARTH_SCOPE_PUSH, "hearth serve -scrape", token,
+				      &id, eb))
+		return NULL;
+	hearth_scraper_opts o = {.config_path = s->scrape, .push_url = base, .token = token};
+	if (hearth_scraper_new(&o, &sc, eb))
+		return NULL;
+	return sc;
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	settings s = {
@@ -390,6 +439,9 @@ int cmd_serve(int argc, char **argv)
 	sweeper sw = {0};
 	pthread_t sweep_th;
 	bool sweeping = false;
+	scrape_thread scr = {0};
+	pthread_t scrape_th;
+	bool scraping = false;
 	if (rc)
 		goto done;
 	if (help) {
@@ -462,14 +514,38 @@ int cmd_serve(int argc, char **argv)
 	if (!sweeping)
 		fprintf(stderr, "hearth: note: no retention sweep nor rollups (cannot start "
 				"their thread)\n");
+	if (s.scrape) {
+		if (!(scr.sc = scrape_start(st, &s, url, &eb))) {
+			cli_error("-scrape=%s: %s", s.scrape, eb.msg);
+			rc = EXIT_BAD_INPUT;
+			goto done;
+		}
+		scraping = pthread_create(&scrape_th, NULL, scrape_main, &scr) == 0;
+		if (!scraping) {
+			cli_error("-scrape: cannot start its thread");
+			rc = EXIT_BAD_INPUT;
+			goto done;
+		}
+	}
 	printf("Serving hearth on %s\n", url);
 	fflush(stdout);
 	int sig = 0;
 	sigwait(&set, &sig);
+	/* The scraper first: its pushes in flight still find the server. */
+	if (scraping) {
+		scr.stop = true;
+		pthread_join(scrape_th, NULL);
+		scraping = false;
+	}
 	/* Stop taking connections; let the requests in flight finish. */
 	hearth_http_quiesce(http, 2000);
 	rc = EXIT_OK;
 done:
+	if (scraping) {
+		scr.stop = true;
+		pthread_join(scrape_th, NULL);
+	}
+	hearth_scraper_free(scr.sc);
 	if (sweeping) {
 		pthread_mutex_lock(&sw.mu);
 		sw.stop = true;

@@ -367,6 +367,47 @@ else
 	bad "GC series in the server = the MemStats of the same scrapes" "$(head -n 6 "$tmp/gcs.check")"
 fi
 
+# ---- hearth serve -scrape: the same loop inside the server ----------------
+cat >"$tmp/inside.yaml" <<EOF
+scrape_configs:
+  - job_name: inside
+    scrape_interval: 1s
+    profiling_config:
+      pprof_config:
+        cpu: {enabled: false}
+    static_configs: [{targets: ['$A1']}]
+EOF
+"$HS" serve -listen=127.0.0.1:0 -data="$tmp/data2" -scrape="$tmp/inside.yaml" \
+	-scrape_tenant=inside >"$tmp/serve2.out" 2>"$tmp/serve2.err" &
+s2=$!
+pids="$pids $s2"
+n=0
+while ! grep -q "^Serving hearth on" "$tmp/serve2.out" && [ $n -lt 100 ]; do
+	sleep 0.1
+	n=$((n + 1))
+done
+U2=$(sed -n 's|^Serving hearth on \(http://[^/]*\)/$|\1|p' "$tmp/serve2.out")
+T2=$("$HS" token create -data="$tmp/data2" -tenant=inside | tail -n 1)
+n=0
+got=""
+while [ $n -lt 40 ]; do
+	got=$(curl -s -H "Authorization: Bearer $T2" "$U2/api/v1/profiles?query=%7Bservice%3D%22inside%22%7D&from=-1h&until=now&limit=1000" |
+		python3 -c 'import json,sys; print(" ".join(sorted(set(p["type"] for p in json.load(sys.stdin)["profiles"]))))' 2>/dev/null)
+	[ "$got" = "allocs block goroutine heap mutex threadcreate" ] && break
+	sleep 0.25
+	n=$((n + 1))
+done
+if [ "$got" = "allocs block goroutine heap mutex threadcreate" ]; then
+	ok "hearth serve -scrape: the server scrapes its targets into the tenant (types: $got)"
+else
+	bad "hearth serve -scrape" "types stored: $got" "$(tail -n 3 "$tmp/serve2.err")"
+fi
+kill "$s2"
+wait "$s2"
+rc=$?
+[ $rc -eq 0 ] && ok "hearth serve -scrape stops cleanly on SIGTERM" ||
+	bad "hearth serve -scrape on SIGTERM: exit $rc" "$(tail -n 3 "$tmp/serve2.err")"
+
 # ---- Discovery: a file_sd file re-read when it changes; DNS A + relabel ----
 P1=${A1##*:}
 cat >"$tmp/sd.yaml" <<EOF
