@@ -324,6 +324,8 @@ if [ -x "$STORE_BENCH" ]; then
 else
 	echo "bench: $STORE_BENCH is missing (make bench builds it)" >&2
 fi
+# ---- hearth scrape holding 1000 targets: bench/scrape.sh -------------------
+bench/scrape.sh "$HEARTH" "$WORK/scrape.md" || failed=1
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- verdicts ---------------------------------------------------------------
@@ -494,6 +496,10 @@ if [ "$DOC" != - ]; then
 		if [ -s "$WORK/store.md" ]; then
 			echo
 			cat "$WORK/store.md"
+		fi
+		if [ -s "$WORK/scrape.md" ]; then
+			echo
+			cat "$WORK/scrape.md"
 		fi
 		echo
 		echo "## Reproducing"

@@ -1,0 +1,2 @@
+module scrapestub
+go 1.19
