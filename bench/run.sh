@@ -326,6 +326,7 @@ else
 fi
 # ---- hearth scrape holding 1000 targets: bench/scrape.sh -------------------
 bench/scrape.sh "$HEARTH" "$WORK/scrape.md" || failed=1
+bench/goclient.sh "$HEARTH" "$WORK/goclient.md" || failed=1
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- verdicts ---------------------------------------------------------------
@@ -500,6 +501,10 @@ if [ "$DOC" != - ]; then
 		if [ -s "$WORK/scrape.md" ]; then
 			echo
 			cat "$WORK/scrape.md"
+		fi
+		if [ -s "$WORK/goclient.md" ]; then
+			echo
+			cat "$WORK/goclient.md"
 		fi
 		echo
 		echo "## Reproducing"

@@ -51,14 +51,18 @@ func main() {
 	interval := flag.Duration("interval", time.Second, "CPU interval")
 	duration := flag.Duration("duration", 500*time.Millisecond, "CPU duration")
 	addrFile := flag.String("addr_file", "", "write the listening address here")
+	noClient := flag.Bool("noclient", false, "run without the client (overhead baseline)")
 	flag.Parse()
 
-	err := ppclient.Start(ppclient.Config{
-		Server: *server, Token: *token, Service: *service,
-		Labels:      map[string]string{"env": "test", "go": "v"},
-		CPUInterval: *interval, CPUDuration: *duration,
-		MutexProfileFraction: 5, BlockProfileRate: 10000,
-	})
+	var err error
+	if !*noClient {
+		err = ppclient.Start(ppclient.Config{
+			Server: *server, Token: *token, Service: *service,
+			Labels:      map[string]string{"env": "test", "go": "v"},
+			CPUInterval: *interval, CPUDuration: *duration,
+			MutexProfileFraction: 5, BlockProfileRate: 10000,
+		})
+	}
 	if err != nil {
 		log.Fatal(err)
 	}
