@@ -61,5 +61,6 @@ int cmd_token(int argc, char **argv);
 int cmd_godebug(int argc, char **argv);
 int cmd_scrape(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 
 #endif

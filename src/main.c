@@ -17,7 +17,7 @@ static const struct {
 	{"flame", cmd_flame}, {"folded", cmd_folded}, {"speedscope", cmd_speedscope},
 	{"fetch", cmd_fetch}, {"disasm", cmd_disasm}, {"weblist", cmd_weblist},
 	{"web", cmd_web},     {"token", cmd_token}, {"serve", cmd_serve},
-	{"godebug", cmd_godebug}, {"scrape", cmd_scrape},
+	{"godebug", cmd_godebug}, {"scrape", cmd_scrape}, {"trace", cmd_trace},
 };
 
 int main(int argc, char **argv)

@@ -50,6 +50,7 @@ static const char text[] =
 	"\n"
 	"The runtime's own traces:\n"
 	"  godebug     summary and charts of GODEBUG=gctrace=1,schedtrace=N logs\n"
+	"  trace       execution traces: goroutines, blocking profiles, MMU, JSON\n"
 	"\n"
 	"  help        this text; `hearth <command> -h` tells more of each\n"
 	"\n"

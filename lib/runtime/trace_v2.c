@@ -1,0 +1,832 @@
+/* Execution traces of Go 1.22 and later (internal/trace/tracev2's format).
+ *
+ * After the 16-byte header the trace is a sequence of batches: a type byte
+ * (EvEventBatch, EvExperimentalBatch, or Go 1.26's EvEndOfGeneration), then
+ * uvarints generation, thread (M), timestamp and size, then size bytes.  A
+ * generation is the batches of one generation number: its string table
+ * (EvStrings), stack table (EvStacks), CPU samples, the clock (EvFrequency,
+ * or an EvSync batch from Go 1.25) and per-M event batches.  An event is a
+ * type byte and uvarint arguments, the first a timestamp delta from the
+ * previous event of its batch (the batch's own timestamp for the first).
+ *
+ * One generation is held at a time (memory: the largest generation, capped),
+ * its per-M streams merged in timestamp order as internal/trace does: the
+ * earliest event first unless the goroutine it moves is not yet in the
+ * state it leaves (a GoStart before the GoUnblock of another M), then the
+ * next earliest; timestamps are made strictly increasing as that reader
+ * makes them. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace_int.h"
+#include "util.h"
+
+enum {
+	EvEventBatch = 1,
+	EvStacks = 2,
+	EvStack = 3,
+	EvStrings = 4,
+	EvString = 5,
+	EvCPUSamples = 6,
+	EvCPUSample = 7,
+	EvFrequency = 8,
+	EvProcsChange = 9,
+	EvProcStart,
+	EvProcStop,
+	EvProcSteal,
+	EvProcStatus,
+	EvGoCreate,
+	EvGoCreateSyscall,
+	EvGoStart,
+	EvGoDestroy,
+	EvGoDestroySyscall,
+	EvGoStop,
+	EvGoBlock,
+	EvGoUnblock,
+	EvGoSyscallBegin,
+	EvGoSyscallEnd,
+	EvGoSyscallEndBlocked,
+	EvGoStatus,
+	EvSTWBegin,
+	EvSTWEnd,
+	EvGCActive,
+	EvGCBegin,
+	EvGCEnd,
+	EvGCSweepActive,
+	EvGCSweepBegin,
+	EvGCSweepEnd,
+	EvGCMarkAssistActive,
+	EvGCMarkAssistBegin,
+	EvGCMarkAssistEnd,
+	EvHeapAlloc,
+	EvHeapGoal,
+	EvGoLabel,
+	EvUserTaskBegin,
+	EvUserTaskEnd,
+	EvUserRegionBegin,
+	EvUserRegionEnd,
+	EvUserLog,
+	EvGoSwitch,
+	EvGoSwitchDestroy,
+	EvGoCreateBlocked,
+	EvGoStatusStack,
+	EvExperimentalBatch,
+	EvSync,
+	EvClockSnapshot,
+	EvEndOfGeneration,
+	NumEvents
+};
+
+/* One more than the arguments after the timestamp delta, per timed event;
+ * 0: not timed. */
+static const signed char nargs[NumEvents] = {
+    [EvProcsChange] = 3,
+    [EvProcStart] = 3,
+    [EvProcStop] = 1,
+    [EvProcSteal] = 4,
+    [EvProcStatus] = 3,
+    [EvGoCreate] = 4,
+    [EvGoCreateSyscall] = 2,
+    [EvGoStart] = 3,
+    [EvGoDestroy] = 1,
+    [EvGoDestroySyscall] = 1,
+    [EvGoStop] = 3,
+    [EvGoBlock] = 3,
+    [EvGoUnblock] = 4,
+    [EvGoSyscallBegin] = 3,
+    [EvGoSyscallEnd] = 1,
+    [EvGoSyscallEndBlocked] = 1,
+    [EvGoStatus] = 4,
+    [EvSTWBegin] = 3,
+    [EvSTWEnd] = 1,
+    [EvGCActive] = 2,
+    [EvGCBegin] = 3,
+    [EvGCEnd] = 2,
+    [EvGCSweepActive] = 2,
+    [EvGCSweepBegin] = 2,
+    [EvGCSweepEnd] = 3,
+    [EvGCMarkAssistActive] = 2,
+    [EvGCMarkAssistBegin] = 2,
+    [EvGCMarkAssistEnd] = 1,
+    [EvHeapAlloc] = 2,
+    [EvHeapGoal] = 2,
+    [EvGoLabel] = 2,
+    [EvUserTaskBegin] = 5,
+    [EvUserTaskEnd] = 3,
+    [EvUserRegionBegin] = 4,
+    [EvUserRegionEnd] = 4,
+    [EvUserLog] = 5,
+    [EvGoSwitch] = 3,
+    [EvGoSwitchDestroy] = 3,
+    [EvGoCreateBlocked] = 4,
+    [EvGoStatusStack] = 5,
+    [EvClockSnapshot] = 4,
+};
+
+/* The last event type of each version. */
+static int max_event(int version)
+{
+	return version == 22   ? EvUserLog
+	       : version == 23 ? EvExperimentalBatch
+	       : version == 25 ? EvClockSnapshot
+			       : EvEndOfGeneration;
+}
+
+#define MAX_BATCH (64 << 10)
+#define MAX_FRAMES 128
+
+typedef struct {
+	uint64_t m, time;
+	size_t off, len; /* in the generation's bytes */
+	uint64_t file_off;
+	bool exp;
+} batch;
+
+typedef struct {
+	uint64_t pc, func, file, line;
+} rframe;
+
+typedef struct {
+	uint64_t id;
+	uint32_t off, len; /* strings: in sbuf; stacks: in rframes */
+} entry;
+
+typedef struct {
+	uint64_t id;
+	int64_t p;
+	uint64_t g;
+} mstate;
+
+typedef struct {
+	FILE *f;
+	const hearth_trace_opts *o;
+	ht_an *a;
+	hearth_trace *t;
+	hearth_errbuf *eb;
+	int version;
+	uint64_t size, off, last_progress, cap;
+	/* The generation being read. */
+	uint64_t gen;
+	bool have_gen;
+	unsigned char *data;
+	size_t ndata, capdata;
+	batch *batches;
+	size_t nbatches, capbatches;
+	/* Its tables. */
+	entry *strs, *stks;
+	size_t nstrs, capstrs, nstks, capstks;
+	char *sbuf;
+	size_t nsbuf, capsbuf;
+	rframe *rframes;
+	size_t nrframes, caprframes;
+	double freq; /* ns per tick */
+	/* Threads, across generations. */
+	mstate *ms;
+	size_t nms, capms;
+	int64_t last_ts;
+	/* Scratch for resolving a stack. */
+	ht_frame fr[2][MAX_FRAMES];
+} rd;
+
+static hearth_err corrupt(rd *r, uint64_t off, const char *what)
+{
+	return hearth_seterr(r->eb, HEARTH_ECORRUPT, "offset %llu: %s", (unsigned long long)off,
+			     what);
+}
+
+/* ---- reading the file ---- */
+
+static int getbyte(rd *r)
+{
+	int c = getc(r->f);
+	if (c != EOF)
+		r->off++;
+	return c;
+}
+
+/* A uvarint from the file: 0 on success, 1 at EOF before it, -1 bad. */
+static int file_uvarint(rd *r, uint64_t *v)
+{
+	uint64_t x = 0;
+	for (int s = 0; s < 70; s += 7) {
+		int c = getbyte(r);
+		if (c == EOF)
+			return s ? -1 : 1;
+		if (s == 63 && c > 1)
+			return -1;
+		x |= (uint64_t)(c & 0x7f) << s;
+		if (!(c & 0x80)) {
+			*v = x;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static bool uvarint(const unsigned char **p, const unsigned char *end, uint64_t *v)
+{
+	uint64_t x = 0;
+	for (int s = 0; s < 70 && *p < end; s += 7) {
+		unsigned char c = *(*p)++;
+		if (s == 63 && c > 1)
+			return false;
+		x |= (uint64_t)(c & 0x7f) << s;
+		if (!(c & 0x80)) {
+			*v = x;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ---- tables ---- */
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const entry *x = a, *y = b;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static const entry *find_entry(const entry *e, size_t n, uint64_t id)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (e[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && e[lo].id == id ? &e[lo] : NULL;
+}
+
+static const char *str(rd *r, uint64_t id)
+{
+	const entry *e = id ? find_entry(r->strs, r->nstrs, id) : NULL;
+	return e ? r->sbuf + e->off : "";
+}
+
+/* A stack of the generation as frames (innermost first), into slot. */
+static ht_stack stack(rd *r, uint64_t id, int slot)
+{
+	ht_stack s = {r->fr[slot], 0};
+	const entry *e = id ? find_entry(r->stks, r->nstks, id) : NULL;
+	if (!e)
+		return s;
+	for (uint32_t i = 0; i < e->len && i < MAX_FRAMES; i++) {
+		const rframe *f = &r->rframes[e->off + i];
+		r->fr[slot][i] = (ht_frame){f->pc, f->line, str(r, f->func), str(r, f->file)};
+	}
+	s.n = e->len < MAX_FRAMES ? e->len : MAX_FRAMES;
+	return s;
+}
+
+static hearth_err read_strings(rd *r, const batch *b)
+{
+	const unsigned char *p = r->data + b->off + 1, *end = r->data + b->off + b->len;
+	while (p < end) {
+		uint64_t id, n;
+		if (*p++ != EvString || !uvarint(&p, end, &id) || !uvarint(&p, end, &n) ||
+		    n > 1024 || n > (uint64_t)(end - p))
+			return corrupt(r, b->file_off, "bad string table");
+		if (!HEARTH_GROW(r->strs, r->nstrs, r->capstrs, 1) ||
+		    !HEARTH_GROW(r->sbuf, r->nsbuf, r->capsbuf, n + 1))
+			return hearth_seterr(r->eb, HEARTH_ENOMEM, "out of memory");
+		if (n)
+			memcpy(r->sbuf + r->nsbuf, p, n);
+		r->sbuf[r->nsbuf + n] = 0;
+		r->strs[r->nstrs++] = (entry){id, (uint32_t)r->nsbuf, (uint32_t)n};
+		r->nsbuf += n + 1;
+		p += n;
+	}
+	return HEARTH_OK;
+}
+
+static hearth_err read_stacks(rd *r, const batch *b)
+{
+	const unsigned char *p = r->data + b->off + 1, *end = r->data + b->off + b->len;
+	while (p < end) {
+		uint64_t id, n;
+		if (*p++ != EvStack || !uvarint(&p, end, &id) || !uvarint(&p, end, &n) ||
+		    n > MAX_FRAMES)
+			return corrupt(r, b->file_off, "bad stack table");
+		if (!HEARTH_GROW(r->stks, r->nstks, r->capstks, 1) ||
+		    !HEARTH_GROW(r->rframes, r->nrframes, r->caprframes, n))
+			return hearth_seterr(r->eb, HEARTH_ENOMEM, "out of memory");
+		for (uint64_t i = 0; i < n; i++) {
+			rframe *f = &r->rframes[r->nrframes + i];
+			if (!uvarint(&p, end, &f->pc) || !uvarint(&p, end, &f->func) ||
+			    !uvarint(&p, end, &f->file) || !uvarint(&p, end, &f->line))
+				return corrupt(r, b->file_off, "bad stack table");
+		}
+		r->stks[r->nstks++] = (entry){id, (uint32_t)r->nrframes, (uint32_t)n};
+		r->nrframes += n;
+	}
+	return HEARTH_OK;
+}
+
+static hearth_err read_sync(rd *r, const batch *b)
+{
+	const unsigned char *p = r->data + b->off, *end = p + b->len;
+	if (r->version >= 25)
+		p++; /* EvSync */
+	while (p < end) {
+		unsigned char ty = *p++;
+		uint64_t v;
+		if (ty == EvFrequency) {
+			if (!uvarint(&p, end, &v) || !v)
+				return corrupt(r, b->file_off, "bad frequency");
+			r->freq = 1.0 / ((double)v / 1e9);
+		} else if (ty == EvClockSnapshot && r->version >= 25) {
+			for (int i = 0; i < 4; i++)
+				if (!uvarint(&p, end, &v))
+					return corrupt(r, b->file_off, "bad clock snapshot");
+		} else {
+			return corrupt(r, b->file_off, "bad sync batch");
+		}
+	}
+	return HEARTH_OK;
+}
+
+/* ---- threads ---- */
+
+static mstate *mget(rd *r, uint64_t id)
+{
+	/* Few threads: a linear search with the last hit first. */
+	for (size_t i = r->nms; i-- > 0;)
+		if (r->ms[i].id == id) {
+			if (i + 1 != r->nms) {
+				mstate t = r->ms[i];
+				r->ms[i] = r->ms[r->nms - 1];
+				r->ms[r->nms - 1] = t;
+			}
+			return &r->ms[r->nms - 1];
+		}
+	if (r->nms >= 100000 || !HEARTH_GROW(r->ms, r->nms, r->capms, 1))
+		return NULL;
+	r->ms[r->nms] = (mstate){id, -1, 0};
+	return &r->ms[r->nms++];
+}
+
+/* ---- the events of one generation ---- */
+
+typedef struct {
+	uint64_t m;
+	size_t *bs; /* batch indices, in file order */
+	size_t nb, bi;
+	const unsigned char *p, *end;
+	int64_t last;
+	/* The decoded next event. */
+	int type;
+	int64_t time;
+	uint64_t args[5];
+	bool ok;
+	uint64_t ev_off;
+} cursor;
+
+static int64_t mul(rd *r, uint64_t ticks)
+{
+	return (int64_t)((double)ticks * r->freq);
+}
+
+/* Decodes the cursor's next event; ok false at its end. */
+static hearth_err next(rd *r, cursor *c)
+{
+	c->ok = false;
+	while (c->p >= c->end) {
+		if (c->bi >= c->nb)
+			return HEARTH_OK;
+		const batch *b = &r->batches[c->bs[c->bi++]];
+		c->p = r->data + b->off;
+		c->end = c->p + b->len;
+		c->last = mul(r, b->time);
+		c->ev_off = b->file_off;
+	}
+	const unsigned char *start = c->p;
+	int ty = *c->p++;
+	if (ty >= NumEvents || ty > max_event(r->version) || !nargs[ty])
+		return corrupt(r, c->ev_off, "bad event type in a batch");
+	uint64_t dt;
+	if (!uvarint(&c->p, c->end, &dt))
+		return corrupt(r, c->ev_off, "truncated event");
+	for (int i = 0; i < nargs[ty] - 1; i++)
+		if (!uvarint(&c->p, c->end, &c->args[i]))
+			return corrupt(r, c->ev_off, "truncated event");
+	c->type = ty;
+	c->time = mul(r, dt) + c->last;
+	c->last = c->time;
+	c->ok = true;
+	(void)start;
+	return HEARTH_OK;
+}
+
+static int gstate_v2(uint64_t s)
+{
+	switch (s) {
+	case 1:
+		return GS_RUNNABLE;
+	case 2:
+		return GS_RUNNING;
+	case 3:
+		return GS_SYSCALL;
+	case 4:
+		return GS_WAITING;
+	default:
+		return -1;
+	}
+}
+
+/* Whether the event can come now: the goroutine it moves is in the state
+ * it leaves (or unknown). */
+static bool ready(rd *r, const cursor *c)
+{
+	switch (c->type) {
+	case EvGoStart: {
+		int s = ht_g_state(r->a, c->args[0]);
+		return s == GS_RUNNABLE || s == GS_UNDET;
+	}
+	case EvGoUnblock:
+	case EvGoSwitch:
+	case EvGoSwitchDestroy: {
+		int s = ht_g_state(r->a, c->args[0]);
+		return s == GS_WAITING || s == GS_UNDET;
+	}
+	default:
+		return true;
+	}
+}
+
+static const ht_stack nostack = {NULL, 0};
+
+/* One event of thread c->m. */
+static int apply(rd *r, cursor *c, int64_t t)
+{
+	ht_an *a = r->a;
+	mstate *m = mget(r, c->m);
+	if (!m)
+		return hearth_seterr(r->eb, HEARTH_ETOOBIG, "too many threads"), 1;
+	uint64_t *x = c->args;
+	uint64_t g = m->g;
+	int64_t p = m->p;
+	switch (c->type) {
+	case EvProcsChange:
+		ht_procs(a, (int)(x[0] > 1000000 ? 1000000 : x[0]));
+		break;
+	case EvProcStart:
+		m->p = (int64_t)(x[0] & 0x7fffffff);
+		break;
+	case EvProcStop:
+		if (ht_proc_idle(a, t, m->p))
+			return 1;
+		m->p = -1;
+		break;
+	case EvProcSteal: {
+		int64_t sp = (int64_t)(x[0] & 0x7fffffff);
+		if (ht_proc_idle(a, t, sp))
+			return 1;
+		mstate *o = mget(r, x[2]);
+		if (!o)
+			return hearth_seterr(r->eb, HEARTH_ETOOBIG, "too many threads"), 1;
+		m = mget(r, c->m);
+		if (o->p == sp)
+			o->p = -1;
+		break;
+	}
+	case EvProcStatus:
+		if (x[1] == 1 || x[1] == 3)
+			m->p = (int64_t)(x[0] & 0x7fffffff);
+		else if (x[1] == 2 && ht_proc_idle(a, t, (int64_t)(x[0] & 0x7fffffff)))
+			return 1;
+		break;
+	case EvGoCreate:
+	case EvGoCreateBlocked:
+		return ht_go(a, t, x[0], GS_NOTEXIST,
+			     c->type == EvGoCreate ? GS_RUNNABLE : GS_WAITING, "",
+			     stack(r, x[2], 0), stack(r, x[1], 1), p);
+	case EvGoCreateSyscall:
+		m->g = x[0];
+		return ht_go(a, t, x[0], GS_NOTEXIST, GS_SYSCALL, "", nostack, nostack, p);
+	case EvGoStart:
+		m->g = x[0];
+		return ht_go(a, t, x[0], ht_g_state(a, x[0]), GS_RUNNING, "", nostack, nostack, p);
+	case EvGoDestroy:
+	case EvGoDestroySyscall:
+		m->g = 0;
+		if (!g)
+			break;
+		return ht_go(a, t, g, c->type == EvGoDestroy ? GS_RUNNING : GS_SYSCALL, GS_NOTEXIST,
+			     "", nostack, nostack, p);
+	case EvGoStop:
+	case EvGoBlock: {
+		m->g = 0;
+		if (!g)
+			break;
+		ht_stack s = stack(r, x[1], 0);
+		return ht_go(a, t, g, GS_RUNNING, c->type == EvGoStop ? GS_RUNNABLE : GS_WAITING,
+			     str(r, x[0]), s, s, p);
+	}
+	case EvGoUnblock:
+		return ht_go(a, t, x[0], ht_g_state(a, x[0]), GS_RUNNABLE, "", stack(r, x[2], 0),
+			     nostack, p);
+	case EvGoSwitch:
+	case EvGoSwitchDestroy:
+		/* coroswitch: this goroutine waits (or ends), the other runs. */
+		if (g &&
+		    ht_go(a, t, g, GS_RUNNING, c->type == EvGoSwitch ? GS_WAITING : GS_NOTEXIST,
+			  "coroutine", nostack, nostack, p))
+			return 1;
+		m = mget(r, c->m);
+		m->g = x[0];
+		return ht_go(a, t, x[0], ht_g_state(a, x[0]), GS_RUNNING, "", nostack, nostack, p);
+	case EvGoSyscallBegin: {
+		if (!g)
+			break;
+		ht_stack s = stack(r, x[1], 0);
+		return ht_go(a, t, g, GS_RUNNING, GS_SYSCALL, "", s, s, p);
+	}
+	case EvGoSyscallEnd:
+		if (!g)
+			break;
+		return ht_go(a, t, g, GS_SYSCALL, GS_RUNNING, "", nostack, nostack, p);
+	case EvGoSyscallEndBlocked:
+		m->g = 0;
+		if (!g)
+			break;
+		return ht_go(a, t, g, GS_SYSCALL, GS_RUNNABLE, "", nostack, nostack, p);
+	case EvGoStatus:
+	case EvGoStatusStack: {
+		int to = gstate_v2(x[2]);
+		if (to < 0)
+			return corrupt(r, c->ev_off, "bad goroutine status"), 1;
+		if (to == GS_RUNNING || to == GS_SYSCALL) {
+			mstate *o = mget(r, x[1]);
+			if (!o)
+				return hearth_seterr(r->eb, HEARTH_ETOOBIG, "too many threads"), 1;
+			o->g = x[0];
+			m = mget(r, c->m);
+		}
+		ht_stack s = c->type == EvGoStatusStack ? stack(r, x[3], 0) : nostack;
+		int from = ht_g_state(a, x[0]);
+		if (from == GS_UNDET || from == GS_NOTEXIST)
+			from = GS_UNDET;
+		/* A goroutine seen again in a later generation: nothing new. */
+		return ht_go(a, t, x[0], from == GS_UNDET ? GS_UNDET : to, to, "", s, s, p);
+	}
+	case EvSTWBegin:
+	case EvSTWEnd:
+		return ht_range(a, t, RG_STW, c->type == EvSTWBegin, g, p);
+	case EvGCActive:
+	case EvGCBegin:
+		return ht_range(a, t, RG_GC, true, 0, p);
+	case EvGCEnd:
+		return ht_range(a, t, RG_GC, false, 0, p);
+	case EvGCSweepBegin:
+	case EvGCSweepEnd:
+		if (g)
+			return ht_range(a, t, RG_SWEEP, c->type == EvGCSweepBegin, g, p);
+		break;
+	case EvGCMarkAssistActive:
+		return ht_range(a, t, RG_ASSIST, true, x[0], p);
+	case EvGCMarkAssistBegin:
+	case EvGCMarkAssistEnd:
+		if (g)
+			return ht_range(a, t, RG_ASSIST, c->type == EvGCMarkAssistBegin, g, p);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static int cmp_batch_m(const void *x, const void *y, void *ctx)
+{
+	const batch *bs = ctx;
+	size_t a = *(const size_t *)x, b = *(const size_t *)y;
+	if (bs[a].m != bs[b].m)
+		return bs[a].m < bs[b].m ? -1 : 1;
+	return a < b ? -1 : a > b;
+}
+
+static hearth_err process_generation(rd *r)
+{
+	hearth_err e = HEARTH_OK;
+	size_t *order = NULL;
+	cursor *cs = NULL;
+	size_t ncs = 0;
+	r->nstrs = r->nstks = r->nsbuf = r->nrframes = 0;
+	r->freq = 0;
+	uint64_t min_ts = 0;
+	size_t nev = 0;
+	for (size_t i = 0; i < r->nbatches; i++) {
+		batch *b = &r->batches[i];
+		/* internal/trace's minTs: over every batch, a zero restarting it. */
+		if (!min_ts || b->time < min_ts)
+			min_ts = b->time;
+		if (b->exp || !b->len)
+			continue;
+		unsigned char ty = r->data[b->off];
+		if (ty == EvStrings)
+			e = read_strings(r, b);
+		else if (ty == EvStacks)
+			e = read_stacks(r, b);
+		else if (ty == EvCPUSamples)
+			;
+		else if ((ty == EvFrequency && r->version < 25) ||
+			 (ty == EvSync && r->version >= 25))
+			e = read_sync(r, b);
+		else
+			nev++;
+		if (e)
+			goto out;
+	}
+	if (!r->freq) {
+		e = corrupt(r, r->nbatches ? r->batches[0].file_off : r->off,
+			    "a generation without its clock frequency");
+		goto out;
+	}
+	if (r->nstrs)
+		qsort(r->strs, r->nstrs, sizeof(entry), cmp_entry);
+	if (r->nstks)
+		qsort(r->stks, r->nstks, sizeof(entry), cmp_entry);
+	/* Event batches grouped by thread, in file order. */
+	order = malloc((nev + 1) * sizeof(size_t));
+	cs = calloc(nev + 1, sizeof(cursor));
+	if (!order || !cs) {
+		e = hearth_seterr(r->eb, HEARTH_ENOMEM, "out of memory");
+		goto out;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < r->nbatches; i++) {
+		batch *b = &r->batches[i];
+		if (b->exp || !b->len)
+			continue;
+		unsigned char ty = r->data[b->off];
+		if (ty == EvStrings || ty == EvStacks || ty == EvCPUSamples ||
+		    (ty == EvFrequency && r->version < 25) || (ty == EvSync && r->version >= 25))
+			continue;
+		order[k++] = i;
+	}
+	if (k)
+		qsort_r(order, k, sizeof(size_t), cmp_batch_m, r->batches);
+	for (size_t i = 0; i < k;) {
+		size_t j = i;
+		while (j < k && r->batches[order[j]].m == r->batches[order[i]].m)
+			j++;
+		cs[ncs] = (cursor){.m = r->batches[order[i]].m, .bs = order + i, .nb = j - i};
+		if ((e = next(r, &cs[ncs])))
+			goto out;
+		if (cs[ncs].ok)
+			ncs++;
+		i = j;
+	}
+	/* The generation's sync point. */
+	int64_t st = mul(r, min_ts);
+	if (st <= r->last_ts)
+		st = r->last_ts + 1;
+	r->last_ts = st;
+	if (ht_sync(r->a, st)) {
+		e = ht_an_error(r->a, r->eb);
+		goto out;
+	}
+	while (ncs) {
+		/* The earliest event that can come; the earliest if none. */
+		size_t best = SIZE_MAX, first = 0;
+		for (size_t i = 1; i < ncs; i++)
+			if (cs[i].time < cs[first].time)
+				first = i;
+		if (ready(r, &cs[first]))
+			best = first;
+		else {
+			for (size_t i = 0; i < ncs; i++)
+				if (i != first && ready(r, &cs[i]) &&
+				    (best == SIZE_MAX || cs[i].time < cs[best].time))
+					best = i;
+			if (best == SIZE_MAX)
+				best = first;
+		}
+		cursor *c = &cs[best];
+		int64_t t = c->time;
+		if (t <= r->last_ts)
+			t = r->last_ts + 1;
+		r->last_ts = t;
+		ht_tick(r->a, t);
+		if (apply(r, c, t)) {
+			e = r->eb->msg[0] ? HEARTH_ECORRUPT : HEARTH_OK;
+			hearth_err ae = ht_an_error(r->a, r->eb);
+			e = ae ? ae : e ? e : HEARTH_ECORRUPT;
+			if (!r->eb->msg[0])
+				hearth_seterr(r->eb, e, "offset %llu: bad event",
+					      (unsigned long long)c->ev_off);
+			goto out;
+		}
+		if ((e = next(r, c)))
+			goto out;
+		if (!c->ok)
+			cs[best] = cs[--ncs];
+	}
+out:
+	free(order);
+	free(cs);
+	r->ndata = 0;
+	r->nbatches = 0;
+	return e;
+}
+
+static void progress(rd *r)
+{
+	if (r->o->progress && r->off - r->last_progress >= (4u << 20)) {
+		r->last_progress = r->off;
+		r->o->progress(r->o->progress_ctx, r->off, r->size);
+	}
+}
+
+hearth_err hearth_trace_read_v2(FILE *f, int version, uint64_t size, const hearth_trace_opts *o,
+				ht_an *a, hearth_trace *t, hearth_errbuf *eb)
+{
+	rd *r = calloc(1, sizeof(*r));
+	if (!r)
+		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	r->f = f;
+	r->o = o;
+	r->a = a;
+	r->t = t;
+	r->eb = eb;
+	r->version = version;
+	r->size = size;
+	r->off = 16;
+	r->cap = o->max_generation ? o->max_generation : ((uint64_t)1 << 30);
+	hearth_err e = HEARTH_OK;
+	for (;;) {
+		uint64_t boff = r->off;
+		int ty = getbyte(r);
+		if (ty == EOF)
+			break;
+		if (ty == EvEndOfGeneration && version >= 26) {
+			if (r->have_gen && (e = process_generation(r)))
+				goto out;
+			r->have_gen = false;
+			continue;
+		}
+		bool exp = false;
+		if (ty == EvExperimentalBatch && version >= 23) {
+			exp = true;
+			if (getbyte(r) == EOF) {
+				e = corrupt(r, boff, "truncated batch header");
+				goto out;
+			}
+		} else if (ty != EvEventBatch) {
+			e = corrupt(r, boff, "expected a batch");
+			goto out;
+		}
+		uint64_t gen, m, ts, n;
+		if (file_uvarint(r, &gen) || file_uvarint(r, &m) || file_uvarint(r, &ts) ||
+		    file_uvarint(r, &n)) {
+			e = corrupt(r, boff, "truncated batch header");
+			goto out;
+		}
+		if (n > MAX_BATCH) {
+			e = corrupt(r, boff, "batch larger than 64 KiB");
+			goto out;
+		}
+		if (r->have_gen && gen != r->gen) {
+			if ((e = process_generation(r)))
+				goto out;
+			r->have_gen = false;
+		}
+		if (!r->have_gen) {
+			r->gen = gen;
+			r->have_gen = true;
+		}
+		if (r->ndata + n > r->cap) {
+			e = hearth_seterr(eb, HEARTH_ETOOBIG,
+					  "offset %llu: a generation over %llu bytes (-max_size)",
+					  (unsigned long long)boff, (unsigned long long)r->cap);
+			goto out;
+		}
+		if (!HEARTH_GROW(r->data, r->ndata, r->capdata, n + 1) ||
+		    !HEARTH_GROW(r->batches, r->nbatches, r->capbatches, 1)) {
+			e = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+			goto out;
+		}
+		if (fread(r->data + r->ndata, 1, n, f) != n) {
+			e = corrupt(r, boff, "truncated batch");
+			goto out;
+		}
+		r->off += n;
+		r->batches[r->nbatches++] = (batch){m, ts, r->ndata, n, boff, exp};
+		r->ndata += n;
+		progress(r);
+	}
+	if (r->have_gen)
+		e = process_generation(r);
+out:
+	free(r->data);
+	free(r->batches);
+	free(r->strs);
+	free(r->stks);
+	free(r->sbuf);
+	free(r->rframes);
+	free(r->ms);
+	free(r);
+	return e;
+}
