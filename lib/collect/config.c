@@ -210,6 +210,11 @@ __attribute__((format(printf, 3, 4))) static hearth_err fail(ctx *c, const yaml_
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* Values quoted from the file may hold control characters: the
+	 * message stays one line. */
+	for (char *p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	return hearth_seterr(c->eb, HEARTH_EINVAL, "%s:%d: %s", c->name, line_of(n), msg);
 }
 
