@@ -327,6 +327,7 @@ fi
 # ---- hearth scrape holding 1000 targets: bench/scrape.sh -------------------
 bench/scrape.sh "$HEARTH" "$WORK/scrape.md" || failed=1
 bench/goclient.sh "$HEARTH" "$WORK/goclient.md" || failed=1
+bench/trace.sh "$HEARTH" "$WORK/trace.md" || failed=1
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- verdicts ---------------------------------------------------------------
@@ -505,6 +506,10 @@ if [ "$DOC" != - ]; then
 		if [ -s "$WORK/goclient.md" ]; then
 			echo
 			cat "$WORK/goclient.md"
+		fi
+		if [ -s "$WORK/trace.md" ]; then
+			echo
+			cat "$WORK/trace.md"
 		fi
 		echo
 		echo "## Reproducing"
