@@ -16,7 +16,7 @@ static const char usage[] =
     "usage: hearth trace [-pprof=net|sync|syscall|sched [-output FILE]] [-chrome FILE.json]\n"
     "                    [-json] [-max_size BYTES] [-q] TRACE\n"
     "\n"
-    "Reads an execution trace of Go 1.19 or of Go 1.22 and later (runtime/trace,\n"
+    "Reads an execution trace of Go 1.22 and later (runtime/trace,\n"
     "/debug/pprof/trace) as a stream and prints what go tool trace shows of it:\n"
     "the goroutines grouped by start function (count, execution, network wait,\n"
     "sync block, syscall, scheduler wait, GC), and the minimum mutator\n"
