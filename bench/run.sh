@@ -320,7 +320,7 @@ fi
 # ---- the service's store: bench/store.sh ------------------------------------
 STORE_BENCH=$(dirname "$HEARTH")/bench/store_bench
 if [ -x "$STORE_BENCH" ]; then
-	bench/store.sh "$STORE_BENCH" "$CACHE" "$WORK/store.md" || failed=1
+	bench/store.sh "$STORE_BENCH" "$CACHE" "$WORK/store.md" "$HEARTH" || failed=1
 else
 	echo "bench: $STORE_BENCH is missing (make bench builds it)" >&2
 fi

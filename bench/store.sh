@@ -2,7 +2,7 @@
 # The store of hearth serve (lib/store/) under issue 9's targets, run by
 # bench/run.sh (make bench) or alone:
 #
-#   bench/store.sh STORE_BENCH CACHE_DIR OUT_MD
+#   bench/store.sh STORE_BENCH CACHE_DIR OUT_MD [HEARTH]
 #
 # STORE_BENCH is build/bench/store_bench (bench/store_bench.c, linked with
 # libhearth: the store in-process, as hearth serve calls it).  Two days of
@@ -16,20 +16,25 @@
 #               stacks that recur from minute to minute, as in a service
 #               doing the same work all day.
 # Each day's files are put again day after day for the longer ranges.
+# With HEARTH, ingest is also measured through the real server: `hearth
+# serve` on loopback, `hey` posting one of the random day's files to
+# /api/v1/push with 4 concurrent clients.
 # Prints the figures and the targets; writes a Markdown section to OUT_MD.
 #
-# Environment: BENCH_STORE_DAYS (default 30; the random series gets 2),
+# Environment: BENCH_STORE_KINDS (default "random repetitive"; "" runs only
+# the server part), BENCH_STORE_PUSHES (default 3000), BENCH_STORE_DAYS (default 30; the random series gets 2),
 # BENCH_STORE_SERIES (series of the RSS phase, default 10000),
 # BENCH_SHARED (default ../shared).
 set -u
-if [ $# -ne 3 ]; then
-	echo "usage: $0 STORE_BENCH CACHE_DIR OUT_MD" >&2
+if [ $# -lt 3 ] || [ $# -gt 4 ]; then
+	echo "usage: $0 STORE_BENCH CACHE_DIR OUT_MD [HEARTH]" >&2
 	exit 2
 fi
 cd "$(dirname "$0")/.." || exit 1
 SB=$1
 CACHE=$2
 OUT=$3
+HEARTH=${4:-}
 SHARED=${BENCH_SHARED:-$PWD/../shared}
 DAYS=${BENCH_STORE_DAYS:-30}
 NSERIES=${BENCH_STORE_SERIES:-10000}
@@ -44,7 +49,7 @@ declare -A ARGS=(
 )
 declare -A R
 failed=0
-for kind in random repetitive; do
+for kind in ${BENCH_STORE_KINDS:-random repetitive}; do
 	dir=$CACHE/store-$kind-n1440
 	if [ ! -e "$dir/.complete" ]; then
 		echo "bench: generating the $kind day into $dir ..."
@@ -71,6 +76,44 @@ for kind in random repetitive; do
 	done <"$work/out"
 	rm -rf "$work"
 done
+
+# ---- through the server: hearth serve and hey ----------------------------
+SRV_RPS=NaN SRV_CPU=NaN SRV_RSS=NaN SRV_OK=NaN SRV_N=${BENCH_STORE_PUSHES:-3000}
+if [ -n "$HEARTH" ] && command -v hey >/dev/null; then
+	work=$(mktemp -d "${TMPDIR:-/tmp}/hearth-serve-bench.XXXXXX") || exit 1
+	file=$(ls "$CACHE/store-random-n1440/"*.pb.gz | head -n 1)
+	tok=$("$HEARTH" token create -data="$work/data" -tenant=bench | tail -n 1)
+	"$HEARTH" serve -listen=127.0.0.1:0 -data="$work/data" -rate_limit=0 \
+		>"$work/out" 2>"$work/err" &
+	pid=$!
+	url=
+	for _ in $(seq 1 300); do
+		url=$(grep -o 'http://[0-9.:]*' "$work/out" 2>/dev/null | head -n 1)
+		[ -n "$url" ] && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if [ -n "$url" ]; then
+		echo "bench: store, through hearth serve: hey -n $SRV_N -c 4 POST /api/v1/push ..."
+		# CPU of the server process (utime + stime, clock ticks).
+		t0=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+		hey -n "$SRV_N" -c 4 -m POST -T application/octet-stream -D "$file" \
+			-H "Authorization: Bearer $tok" "$url/api/v1/push?service=bench" >"$work/hey" 2>&1
+		t1=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+		tck=$(getconf CLK_TCK)
+		SRV_RPS=$(awk '/Requests\/sec/ { printf "%.0f", $2 }' "$work/hey")
+		SRV_OK=$(awk '/\[200\]/ { print $2 }' "$work/hey")
+		SRV_OK=${SRV_OK:-0}
+		SRV_CPU=$(awk "BEGIN { printf \"%.2f\", ($t1 - $t0) * 1000 / $tck / $SRV_N }")
+		SRV_RSS=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status")
+	else
+		echo "bench: hearth serve did not start: $(head -n 1 "$work/err")" >&2
+		failed=1
+	fi
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	rm -rf "$work"
+fi
 
 g() { echo "${R[$1]:-NaN}"; }
 calc() { awk "BEGIN { printf \"%.${2:-1}f\", $1 }"; }
@@ -129,7 +172,8 @@ cap() { awk "BEGIN { p = $1 + $2; if (p > 0) printf \"%.0f\", 2000 / p; else pri
 		a=$(g random.$2) b=$(g repetitive.$2)
 		echo "| $1 | $a: $(verdict "$a" "$3" ${4:-}) | $b: $(verdict "$b" "$3" ${4:-}) |"
 	}
-	row "ingest ≥ 1000 profiles/s, 4 clients (wall, this run)" ingest_day_per_s 1000 ge
+	echo "| ingest ≥ 1000 profiles/s through \`hearth serve\` (hey, 4 clients, one random file $SRV_N times) | $SRV_RPS/s ($SRV_OK answered 200; server CPU $SRV_CPU ms a push; peak RSS $SRV_RSS KB): $(verdict "$SRV_RPS" 1000 ge) | |"
+	row "ingest ≥ 1000 profiles/s, 4 clients in-process (wall, this run)" ingest_day_per_s 1000 ge
 	echo "| ingest: what two idle cores could take (2000 ms / CPU ms of parse + put) | $(cap "$(g random.ingest_day_parse_cpu_ms)" "$(g random.ingest_day_put_cpu_ms)")/s | $(cap "$(g repetitive.ingest_day_parse_cpu_ms)" "$(g repetitive.ingest_day_put_cpu_ms)")/s |"
 	row "stored bytes ≤ 25 % of gzipped, a day of one series (with rollups)" bytes_ratio_rollups_pct 25
 	row "merge of a day (1440 profiles) ≤ 250 ms (wall)" merge_day_ms 250
