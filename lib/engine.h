@@ -8,15 +8,17 @@
 #include "hearth/options.h"
 #include "hearth/profile.h"
 
-/* A label as pprof's model sees it: string labels have str != 0; numeric
- * ones have str == 0 and a number or a unit; the rest do not exist. */
+/* A label as pprof's model sees it: string labels have str != 0, the
+ * others are numeric.  A numeric label may be 0 with no unit (the bytes of
+ * an empty record of a legacy heap profile); a proto's empty labels are
+ * dropped as it is read, as pprof's decoder drops them. */
 static inline bool hearth_label_is_str(const hearth_label *l)
 {
 	return l->str != 0;
 }
 static inline bool hearth_label_is_num(const hearth_label *l)
 {
-	return l->str == 0 && (l->num != 0 || l->unit != 0);
+	return l->str == 0;
 }
 
 /* Per label key (string index), the unit its numeric values carry, as

@@ -550,6 +550,11 @@ static bool decode_sample(rd *r, hearth_profile *p, const idmap *lids, size_t si
 				return r->err = HEARTH_ENOMEM, false;
 			if (!decode_label(&ls, p, &p->labels[p->nlabels]))
 				return r->err = ls.err, false;
+			/* pprof's model has no label without a string, number or
+			 * unit: it drops it as it reads the file. */
+			const hearth_label *nl = &p->labels[p->nlabels];
+			if (nl->str == 0 && nl->num == 0 && nl->unit == 0)
+				break;
 			p->nlabels++;
 			s->nlabels++;
 			break;

@@ -14,11 +14,12 @@
  *      of the same function, widened by 5), are printed with their values
  *      and, hidden until the line is clicked, their instructions.
  *
- * hearth starts a run's disassembly at the entry of the function that
- * holds its first byte (when the pclntab knows it, and it is near) rather
- * than 500 bytes before the first address, wherever that falls: x86 code
- * decoded from the middle of an instruction is garbage until it falls
- * back in step (docs/reports-differences.md). */
+ * hearth decodes a run from the entry of the function that holds its
+ * first byte (when the pclntab knows it, and it is near) rather than from
+ * 500 bytes before the first address, wherever that falls: x86 code decoded
+ * from the middle of an instruction is garbage until it falls back in step
+ * (docs/reports-differences.md).  It shows the instructions from the one
+ * that holds that byte on, so the lines are pprof's. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +40,9 @@
 
 /* ---- the page ---- */
 
-/* html/template's HTMLEscapeString. */
+/* What today's pprof's html/template gives text in an element: its
+ * htmlEscaper, which escapes + too (1.19 wrote the page with
+ * HTMLEscapeString, which does not). */
 static void esc(hearth_buf *out, const char *s, size_t n)
 {
 	size_t k = 0;
@@ -60,6 +63,9 @@ static void esc(hearth_buf *out, const char *s, size_t n)
 			break;
 		case '"':
 			r = "&#34;";
+			break;
+		case '+':
+			r = "&#43;";
 			break;
 		case 0:
 			r = "\xef\xbf\xbd";
@@ -411,6 +417,10 @@ static void expand_range(wstate *w, const wrange *rg, hearth_asm_list *l, hearth
 		uint32_t length = 1;
 		if (i + 1 < l->n && l->v[i + 1].addr > addr)
 			length = (uint32_t)(l->v[i + 1].addr - addr);
+		/* Decoded from the entry for clean instructions, but shown from
+		 * the run's start as pprof shows it: what ends before is not. */
+		if (addr + length <= rg->begin)
+			continue;
 		hearth_frame hf[MAX_FRAMES];
 		wframe fr[MAX_FRAMES];
 		int n = hearth_objfile_source_line(o->f, addr, hf, MAX_FRAMES);
@@ -573,9 +583,15 @@ static void print_line(wstate *w, hearth_srcreader *sr, const wentry *e, size_t 
 			hearth_buf_free(&pad);
 			hearth_buf_puts(out, " <span class=unimportant>");
 			if (x->file[0]) {
+				/* pprof escapes the base name when it makes the row's
+				 * file:line, and its template escapes that again. */
 				size_t bl;
 				const char *bn = hearth_path_base(x->file, strlen(x->file), &bl);
-				esc(out, bn, bl);
+				hearth_buf once = {0};
+				esc(&once, bn, bl);
+				esc(out, once.data ? once.data : "", once.len);
+				out->oom |= once.oom;
+				hearth_buf_free(&once);
 				hearth_buf_printf(out, ":%" PRId64, x->line);
 			}
 			hearth_buf_puts(out, "</span>\n");

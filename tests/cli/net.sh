@@ -167,7 +167,9 @@ fi
 # off, so the two snapshots are made from exactly the same records and must
 # give the same table.  What legitimately differs, and is left out:
 #   - Type: (a text whose records all have alloc = inuse is typed "space"),
-#     Time: (the text has none);
+#     Time: (the text has none), Build ID: (today's Go writes the program's
+#     into the proto; the text has none, and pprof takes none from the
+#     binary given with it);
 #   - runtime.goexit: the text keeps the address at the bottom of each
 #     goroutine's stack, Go's proto writer stops before it (a row of flat 0);
 #   - inlined calls: the text has one address per frame, named by the
@@ -181,9 +183,9 @@ if get "http://$A/quiesce" "$tmp/q" && get "http://$A/debug/pprof/heap?debug=1" 
 		"$H" top -sample_index=$si "$tmp/netsubject" "$tmp/heap1.txt" >"$tmp/ht.$si" 2>"$tmp/err"
 		"$H" top -sample_index=$si "$tmp/heap.pb.gz" >"$tmp/hp.$si" 2>>"$tmp/err"
 		"$H" top -noinlines -sample_index=$si "$tmp/netsubject" "$tmp/heap1.txt" 2>>"$tmp/err" |
-			awk '!/^(Type|Time): / && !($1 == 0 && $6 == "runtime.goexit")' >"$tmp/htn.$si"
+			awk '!/^(Type|Time|Build ID): / && !($1 == 0 && $6 == "runtime.goexit")' >"$tmp/htn.$si"
 		"$H" top -noinlines -sample_index=$si "$tmp/heap.pb.gz" 2>>"$tmp/err" |
-			awk '!/^(Type|Time): /' >"$tmp/hpn.$si"
+			awk '!/^(Type|Time|Build ID): /' >"$tmp/hpn.$si"
 		rows=$(grep -c '%  ' "$tmp/hpn.$si")
 		if [ "$rows" -ge 2 ] && [ ! -s "$tmp/err" ] && cmp -s "$tmp/htn.$si" "$tmp/hpn.$si"; then
 			ok "heap?debug=1 + binary = proto heap: $si, $rows rows equal (led by $(first_row "$tmp/hpn.$si"))"
