@@ -185,6 +185,7 @@ hearth_err hearth_report_disasm(hearth_report *r, hearth_buf *out, hearth_errbuf
 	size_t nsyms = 0, capsyms = 0;
 	uint32_t nobjs = 0;
 	uint64_t code = 0; /* bytes decoded so far */
+	size_t nfound = 0;  /* symbols matched, with samples or not */
 	hearth_buf body = {0}, name = {0};
 	hearth_asm_list l = {0};
 	if ((err = hearth_rpt_full_graph(r, &t))) {
@@ -246,6 +247,7 @@ hearth_err hearth_report_disasm(hearth_report *r, hearth_buf *out, hearth_errbuf
 			err = e;
 			goto out;
 		}
+		nfound += nms;
 		for (size_t k = 0; k < nms; k++) {
 			/* The nodes the symbol holds: [start, end), as pprof. */
 			uint32_t lo = 0, hi = g->nnodes;
@@ -273,8 +275,21 @@ hearth_err hearth_report_disasm(hearth_report *r, hearth_buf *out, hearth_errbuf
 		}
 		free(ms);
 	}
+	/* Today's pprof's words (1.19 said "for regexp: %s" in every case). */
+	if (nsyms == 0 && !has_addr) {
+		err = hearth_seterr(eb, HEARTH_EINVAL, "no matches found for regexp %s", re);
+		goto out;
+	}
+	if (nsyms == 0 && nfound == 0) {
+		err = hearth_seterr(eb, HEARTH_EINVAL, "no matches found for address 0x%" PRIx64,
+				    addr);
+		goto out;
+	}
 	if (nsyms == 0) {
-		err = hearth_seterr(eb, HEARTH_EINVAL, "no matches found for regexp: %s", re);
+		err = hearth_seterr(eb, HEARTH_EINVAL,
+				    "address 0x%" PRIx64 " found in binary, but the corresponding "
+				    "symbols do not have samples in the profile",
+				    addr);
 		goto out;
 	}
 	qsort(syms, nsyms, sizeof(*syms), cmp_sym);
