@@ -509,6 +509,42 @@ static Elf_Scn *section(Elf *e, const char *name)
 	return NULL;
 }
 
+/* Where the code starts, for a pclntab found by its magic whose header does
+ * not say (Go 1.26's linker writes 0 there): the runtime's moduledata, which
+ * starts with a pointer to the pclntab and holds text after six slices, a
+ * word and minpc/maxpc. The pointer is looked for in the loaded segments. */
+static uint64_t text_from_moduledata(hearth_objfile *f, size_t pcln_off)
+{
+	size_t np = 0;
+	uint64_t pcln_va = 0;
+	size_t ps = f->ptrsize;
+	if (elf_getphdrnum(f->elf, &np))
+		return 0;
+	for (size_t i = 0; i < np && i < 65536 && !pcln_va; i++) {
+		GElf_Phdr ph;
+		if (gelf_getphdr(f->elf, (int)i, &ph) && ph.p_type == PT_LOAD &&
+		    ph.p_offset <= pcln_off && pcln_off - ph.p_offset < ph.p_filesz)
+			pcln_va = ph.p_vaddr + (pcln_off - ph.p_offset);
+	}
+	if (!pcln_va)
+		return 0;
+	size_t text_at = ps + 6 * 3 * ps + 3 * ps; /* pcHeader, slices, findfunctab, minpc, maxpc */
+	for (size_t off = 0; off + text_at + ps <= f->size; off += ps) {
+		if (rdptr(f, f->data + off) != pcln_va)
+			continue;
+		uint64_t text = rdptr(f, f->data + off + text_at);
+		uint64_t minpc = rdptr(f, f->data + off + text_at - 2 * ps);
+		for (size_t i = 0; i < np && i < 65536; i++) {
+			GElf_Phdr ph;
+			if (gelf_getphdr(f->elf, (int)i, &ph) && ph.p_type == PT_LOAD &&
+			    (ph.p_flags & PF_X) && text >= ph.p_vaddr &&
+			    text - ph.p_vaddr < ph.p_memsz && minpc >= text)
+				return text;
+		}
+	}
+	return 0;
+}
+
 static void find_pclntab(hearth_objfile *f)
 {
 	uint64_t text = 0;
@@ -540,8 +576,11 @@ static void find_pclntab(hearth_objfile *f)
 		     memcmp(p, magics[3], 4)) ||
 		    p[4] || p[5])
 			continue;
-		if (parse_pclntab(f, p, f->size - off, text, true) && f->nfunc > 0)
+		if (parse_pclntab(f, p, f->size - off, text, true) && f->nfunc > 0) {
+			if (!text && f->text_start == 0)
+				f->text_start = text_from_moduledata(f, off);
 			return;
+		}
 		f->has_pcln = false;
 	}
 }
