@@ -19,6 +19,8 @@ LDLIBS   += -lcapstone -lmicrohttpd
 LDLIBS   += -lsqlite3 -lcrypto
 # libyaml: hearth scrape's configuration (lib/collect/) and hearth serve's -config.
 LDLIBS   += -lyaml -lresolv
+# libedit: the pprof shell's line editing, history and completion (src/shell.c).
+CLI_LIBS += -ledit
 
 ifeq ($(SAN),1)
   BUILD   := build-san
@@ -34,7 +36,8 @@ DEB_PKGS = gcc make pkg-config libdeflate-dev zlib1g-dev libpcre2-dev libcmocka-
            libjansson-dev libcurl4-openssl-dev hey socat libelf-dev libdw-dev \
            libgraphviz-dev libgvc6 libcgraph6 graphviz fonts-liberation2 poppler-utils valgrind \
            libcapstone-dev libmicrohttpd-dev chromium libgoogle-perftools-dev binutils \
-           libsqlite3-dev sqlite3 libssl-dev libyaml-dev
+           libsqlite3-dev sqlite3 libssl-dev libyaml-dev \
+           libedit-dev tmux
 
 LIB_SRC  = $(wildcard lib/*.c lib/report/*.c lib/ingest/*.c lib/store/*.c)
 LIB_SRC += $(wildcard lib/collect/*.c)
@@ -67,7 +70,7 @@ $(BUILD)/libhearth.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
 $(HEARTH): $(CLI_OBJ) $(BUILD)/libhearth.a
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libhearth.a $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libhearth.a $(LDLIBS) $(CLI_LIBS)
 
 $(BUILD)/web_assets.c: $(WEB_FILES) server/embed.sh
 	@mkdir -p $(@D)

@@ -59,7 +59,7 @@ static const char *const granularities[] = {"functions", "filefunctions", "files
 
 static const char *const bool_names[] = {"mean",  "relative_percentages", "drop_negative",
 					 "normalize", "noinlines", "trim", "call_tree", "cum",
-					 "flat"};
+					 "flat", "compact_labels"};
 
 bool hearth_opts_is_flag(const char *name)
 {
@@ -248,6 +248,8 @@ hearth_err hearth_opts_set(hearth_opts *o, const char *name, const char *v, hear
 			dst = &o->trim;
 		else if (!strcmp(name, "call_tree"))
 			dst = &o->call_tree;
+		else if (!strcmp(name, "compact_labels"))
+			dst = &o->compact_labels;
 		if (dst) {
 			if (!parse_bool(v, dst))
 				goto badbool;

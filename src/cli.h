@@ -62,5 +62,7 @@ int cmd_godebug(int argc, char **argv);
 int cmd_scrape(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
+/* pprof's own form: `hearth [flags] [binary] source...` (src/pprof.c). */
+int cmd_pprof(int argc, char **argv);
 
 #endif

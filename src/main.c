@@ -2,7 +2,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "cli.h"
+#include "pprof.h"
 
 static const struct {
 	const char *name;
@@ -32,6 +35,19 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(cmd, commands[i].name))
 			return commands[i].run(argc - 1, argv + 1);
-	cli_error("unknown command \"%s\" (see hearth help)", cmd);
+	/* pprof's own form: flags first, or a profile (file, URL) as the first
+	 * argument: `hearth -top cpu.pb.gz`, `hearth ./prog cpu.pb.gz`. */
+	if (cmd[0] == '-' || strchr(cmd, '/') || strchr(cmd, '.') || strchr(cmd, ':') ||
+	    access(cmd, F_OK) == 0)
+		return cmd_pprof(argc, argv);
+	const char *names[sizeof(commands) / sizeof(commands[0]) + 1];
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		names[i] = commands[i].name;
+	names[sizeof(commands) / sizeof(commands[0])] = NULL;
+	const char *near = pprof_did_you_mean(cmd, names);
+	if (near)
+		cli_error("unknown command \"%s\" (did you mean %s? see hearth help)", cmd, near);
+	else
+		cli_error("unknown command \"%s\" (see hearth help)", cmd);
 	return EXIT_USAGE;
 }

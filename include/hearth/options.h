@@ -46,6 +46,9 @@ typedef struct {
 	double nodefraction, edgefraction;
 	bool trim;
 	bool call_tree;
+	/* pprof's compact_labels (its shell's default): top, tree and peek
+	 * leave out the profile's File/Type/Time lines. */
+	bool compact_labels;
 
 	/* Source listings (list): where to look for files, and prefixes to
 	 * strip from the profile's file names first (pprof's -source_path and

@@ -40,7 +40,9 @@ void hearth_rpt_graph_labels(const hearth_report *r, const hearth_trimmed *t, he
 {
 	char a[64], b[64], pct[32];
 	int64_t flat = 0;
-	hearth_rpt_profile_labels(r, out);
+	/* pprof's fullHeaders (the graphs' legend) overrides compact_labels. */
+	if (edges_line || !r->o.compact_labels)
+		hearth_rpt_profile_labels(r, out);
 	for (uint32_t i = 0; i < t->g.nnodes; i++)
 		flat += hearth_node_flat(&t->g.nodes[i]);
 	active_filters(r, out);
