@@ -44,7 +44,7 @@ LIB_SRC += $(wildcard lib/collect/*.c)
 LIB_SRC += $(wildcard lib/runtime/*.c)
 CLI_SRC  = $(wildcard src/*.c src/cmd/*.c server/*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
-CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o) $(BUILD)/web_assets.o
+CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o) $(BUILD)/web_assets.o $(BUILD)/version.o
 # The web UI's static files, embedded into the binary (server/embed.sh).
 WEB_FILES = $(sort $(wildcard web/*.html web/*.js web/*.css web/*.svg))
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
@@ -52,7 +52,7 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 HEARTH   = $(BUILD)/hearth
 SAMPLE   = tests/data/leaky.cpu.pb.gz
 
-.PHONY: all deps run run-web test unit cli conformance bench fuzz fuzz-long clean format
+.PHONY: all deps run run-web test unit cli conformance bench fuzz fuzz-long clean format install FORCE
 
 all: $(HEARTH)
 
@@ -71,6 +71,28 @@ $(BUILD)/libhearth.a: $(LIB_OBJ)
 
 $(HEARTH): $(CLI_OBJ) $(BUILD)/libhearth.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libhearth.a $(LDLIBS) $(CLI_LIBS)
+
+# The commit `hearth --version` names, rewritten only when it changes.
+HEARTH_COMMIT := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+$(BUILD)/version.c: FORCE
+	@mkdir -p $(@D)
+	@printf 'const char hearth_commit[] = "%s";\n' '$(HEARTH_COMMIT)' > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+$(BUILD)/version.o: $(BUILD)/version.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
+FORCE:
+
+# make install PREFIX=/usr/local DESTDIR=: the command, its man page and its
+# bash completion.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+install: $(HEARTH)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 755 $(HEARTH) $(DESTDIR)$(PREFIX)/bin/hearth
+	install -m 644 man/hearth.1 $(DESTDIR)$(PREFIX)/share/man/man1/hearth.1
+	install -m 644 completion/hearth.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/hearth
 
 $(BUILD)/web_assets.c: $(WEB_FILES) server/embed.sh
 	@mkdir -p $(@D)

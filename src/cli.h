@@ -64,5 +64,8 @@ int cmd_serve(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 /* pprof's own form: `hearth [flags] [binary] source...` (src/pprof.c). */
 int cmd_pprof(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+/* The commit hearth was built from (the build's version.c). */
+extern const char hearth_commit[];
 
 #endif

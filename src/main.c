@@ -1,7 +1,7 @@
-/* hearth: a thin dispatcher; each command lives in src/cmd/<command>.c. */
+/* hearth: a thin dispatcher; each command lives in src/cmd/<command>.c,
+ * pprof's own form (`hearth -top file`, the shell) in src/pprof.c. */
 #include <stdio.h>
 #include <string.h>
-
 #include <unistd.h>
 
 #include "cli.h"
@@ -20,7 +20,7 @@ static const struct {
 	{"flame", cmd_flame}, {"folded", cmd_folded}, {"speedscope", cmd_speedscope},
 	{"fetch", cmd_fetch}, {"disasm", cmd_disasm}, {"weblist", cmd_weblist},
 	{"web", cmd_web},     {"token", cmd_token}, {"serve", cmd_serve},
-	{"godebug", cmd_godebug}, {"scrape", cmd_scrape}, {"trace", cmd_trace},
+	{"godebug", cmd_godebug}, {"scrape", cmd_scrape}, {"trace", cmd_trace}, {"version", cmd_version},
 };
 
 int main(int argc, char **argv)
@@ -32,6 +32,24 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "-help"))
 		return cmd_help(0, NULL);
+	if (!strcmp(cmd, "--version") || !strcmp(cmd, "-version"))
+		return cmd_version(argc - 1, argv + 1);
+	/* hearth help CMD: that command's own -h. */
+	if (!strcmp(cmd, "help") && argc > 2) {
+		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+			if (!strcmp(argv[2], commands[i].name) && strcmp(argv[2], "help")) {
+				char *h[] = {argv[2], "-h", NULL};
+				return commands[i].run(2, h);
+			}
+		const char *names[sizeof(commands) / sizeof(commands[0]) + 1];
+		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+			names[i] = commands[i].name;
+		names[sizeof(commands) / sizeof(commands[0])] = NULL;
+		const char *near = pprof_did_you_mean(argv[2], names);
+		cli_error("help: unknown command \"%s\"%s%s%s", argv[2], near ? " (did you mean " : "",
+			  near ? near : "", near ? "?)" : "");
+		return EXIT_USAGE;
+	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(cmd, commands[i].name))
 			return commands[i].run(argc - 1, argv + 1);

@@ -7,6 +7,7 @@ static const char text[] =
 	"hearth — profiling toolkit for Go programs\n"
 	"\n"
 	"usage: hearth <command> [options] <source>...\n"
+	"       hearth [-<format>] [options] [binary] <source>...   (go tool pprof's form)\n"
 	"\n"
 	"A source is a profile file: profile.proto (gzipped or not), any legacy\n"
 	"format `go tool pprof` reads, or folded stacks, or the URL of a\n"
@@ -52,9 +53,24 @@ static const char text[] =
 	"  godebug     summary and charts of GODEBUG=gctrace=1,schedtrace=N logs\n"
 	"  trace       execution traces: goroutines, blocking profiles, MMU, JSON\n"
 	"\n"
-	"  help        this text; `hearth <command> -h` tells more of each\n"
+	"  help        this text; `hearth help <command>` (or `hearth <command> -h`)\n"
+	"              tells more of each\n"
+	"  version     the version (the commit hearth was built from)\n"
+	"\n"
+	"pprof's own command line works too, so `alias pprof=hearth` keeps its\n"
+	"habits: `hearth -top cpu.pb.gz`, `hearth -http=:8080 cpu.pb.gz`, and\n"
+	"`hearth ./prog cpu.pb.gz` for pprof's interactive shell ((pprof) top,\n"
+	"list RE, web, help); see `hearth -h` and docs/pprof-compat.md.\n"
 	"\n"
 	"Exit status: 0 on success, 1 on bad input, 2 on bad usage.\n";
+
+int cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("hearth version %s\n", hearth_commit);
+	return EXIT_OK;
+}
 
 int cmd_help(int argc, char **argv)
 {
