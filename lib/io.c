@@ -151,6 +151,55 @@ static bool looks_like_text(const uint8_t *d, size_t n)
 	return true;
 }
 
+static bool starts(const uint8_t *d, size_t n, const char *s)
+{
+	size_t k = strlen(s);
+	return n >= k && !memcmp(d, s, k);
+}
+
+/* A line of a GODEBUG=gctrace=1 or schedtrace log: "gc 12 @3.4s ...",
+ * "SCHED 1002ms: ...", "scvg..." . */
+static bool godebug_line(const uint8_t *d, size_t n)
+{
+	if (starts(d, n, "SCHED ") || starts(d, n, "scvg") || starts(d, n, "GC forced"))
+		return true;
+	if (!starts(d, n, "gc "))
+		return false;
+	size_t i = 3;
+	while (i < n && d[i] >= '0' && d[i] <= '9')
+		i++;
+	return i > 3 && i + 2 < n && d[i] == ' ' && d[i + 1] == '@';
+}
+
+/* What data is when it is no profile but something Go writes that hearth
+ * or Go reads elsewhere: a message naming it and its reader, or NULL. */
+static const char *known_other(const uint8_t *d, size_t n)
+{
+	if (starts(d, n, "go 1.") && memmem(d, n < 32 ? n : 32, " trace\0", 7))
+		return "an execution trace (runtime/trace, /debug/pprof/trace), not a profile: "
+		       "read it with hearth trace (or go tool trace)";
+	if (starts(d, n, "\177ELF")) {
+		bool go = memmem(d, n, ".gopclntab", 10) || memmem(d, n, "\xff Go build", 10);
+		return go ? "a Go program, not a profile: give it before the profile "
+			    "(hearth ./prog cpu.pb.gz) to name the profile's addresses"
+			  : "an ELF program, not a profile: give it before the profile "
+			    "(hearth ./prog cpu.pb.gz) to name the profile's addresses";
+	}
+	/* The first lines that are not blank decide. */
+	size_t i = 0;
+	while (i < n && (d[i] == '\n' || d[i] == '\r'))
+		i++;
+	if (godebug_line(d + i, n - i))
+		return "a GODEBUG log (gctrace, schedtrace), not a profile: read it with "
+		       "hearth godebug";
+	if (starts(d + i, n - i, "goroutine ") && i + 10 < n && d[i + 10] >= '0' &&
+	    d[i + 10] <= '9')
+		return "a goroutine dump (goroutine?debug=2, or a crash's stacks), not a profile: "
+		       "pprof's formats are goroutine?debug=1 and the profile itself (debug=0), "
+		       "which hearth top reads";
+	return NULL;
+}
+
 hearth_err hearth_parse(const uint8_t *data, size_t n, const hearth_read_opts *o,
 			hearth_profile **out, hearth_errbuf *eb)
 {
@@ -202,6 +251,11 @@ hearth_err hearth_parse(const uint8_t *data, size_t n, const hearth_read_opts *o
 		}
 	} else if (err) {
 		*eb = perr;
+	}
+	if (err == HEARTH_EFORMAT || err == HEARTH_ECORRUPT) {
+		const char *what = known_other(data, n);
+		if (what)
+			err = hearth_seterr(eb, HEARTH_EFORMAT, "%s", what);
 	}
 	free(raw);
 	return err;

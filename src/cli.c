@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "hearth/save.h"
 #include "hearth/sources.h"
 
 void cli_error(const char *fmt, ...)
@@ -87,6 +88,20 @@ static void cli_warn(void *ctx, const char *line)
 	fprintf(stderr, "%s\n", line);
 }
 
+void cli_save_fetched(const char *const *sources, int n, const hearth_opts *o,
+		      const hearth_profile *p)
+{
+	char path[4096];
+	hearth_errbuf eb = {{0}};
+	if (!hearth_any_url(sources, n) && !hearth_any_url(o->base, o->nbase) &&
+	    !hearth_any_url(o->diff_base, o->ndiff_base))
+		return;
+	if (hearth_save_fetched(p, path, sizeof(path), &eb) == HEARTH_OK)
+		fprintf(stderr, "Saved profile in %s\n", path);
+	else
+		fprintf(stderr, "Could not save profile: %s\n", eb.msg);
+}
+
 int cli_load(const cli_args *a, hearth_profile **out)
 {
 	hearth_errbuf eb = {{0}};
@@ -104,6 +119,7 @@ int cli_load(const cli_args *a, hearth_profile **out)
 		cli_error("%s", eb.msg[0] ? eb.msg : hearth_strerror(err));
 		return err == HEARTH_EINVAL ? EXIT_USAGE : EXIT_BAD_INPUT;
 	}
+	cli_save_fetched(a->sources, a->nsources, &a->opts, *out);
 	return EXIT_OK;
 }
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "hearth/fetch.h"
 #include "hearth/io.h"
 #include "hearth/run.h"
 #include "hearth/sources.h"
@@ -679,6 +680,35 @@ static void warn_line(void *ctx, const char *line)
 	fprintf(stderr, "%s\n", line);
 }
 
+/* pprof's words before it fetches a URL source. */
+static void announce_fetches(const char *const *sources, int n, const hearth_opts *o)
+{
+	for (int i = 0; i < n; i++) {
+		double t;
+		bool insecure;
+		if (!hearth_is_url(sources[i]))
+			continue;
+		char *url = hearth_url_adjust(sources[i], o->seconds, o->timeout, &t, &insecure);
+		if (!url)
+			continue;
+		fprintf(stderr, "Fetching profile over HTTP from %s\n", url);
+		/* The duration, as Go prints one: 30s, 1m30s, 1h0m0s. */
+		const char *q = strstr(url, "seconds=");
+		long secs = o->seconds > 0 ? o->seconds : q ? strtol(q + 8, NULL, 10) : 0;
+		if (secs > 0) {
+			char d[64];
+			if (secs >= 3600)
+				snprintf(d, sizeof(d), "%ldh%ldm%lds", secs / 3600, secs / 60 % 60, secs % 60);
+			else if (secs >= 60)
+				snprintf(d, sizeof(d), "%ldm%lds", secs / 60, secs % 60);
+			else
+				snprintf(d, sizeof(d), "%lds", secs);
+			fprintf(stderr, "Please wait... (%s)\n", d);
+		}
+		free(url);
+	}
+}
+
 int cmd_pprof(int argc, char **argv)
 {
 	pcfg cfg;
@@ -875,12 +905,16 @@ int cmd_pprof(int argc, char **argv)
 	lo.sums_only = format && strcmp(format, "traces") && strcmp(format, "raw") &&
 		       strcmp(format, "proto");
 	lo.warn = warn_line;
+	announce_fetches(sources, nsources, &lo);
+	announce_fetches(lo.base, lo.nbase, &lo);
+	announce_fetches(lo.diff_base, lo.ndiff_base, &lo);
 	hearth_err e = hearth_load_sources(sources, nsources, &lo, &p, &eb);
 	if (e) {
 		perr("%s", eb.msg[0] ? eb.msg : hearth_strerror(e));
 		rc = e == HEARTH_EINVAL ? EXIT_USAGE : EXIT_BAD_INPUT;
 		goto done;
 	}
+	cli_save_fetched(sources, nsources, &lo, p);
 	if (format)
 		rc = pprof_report(p, format, regexp, &cfg, false);
 	else

@@ -42,6 +42,8 @@ if ! command -v go >/dev/null 2>&1; then
 	exit
 fi
 tmp=$(mktemp -d)
+# Profiles fetched from URLs are saved (as pprof saves them) here, not in ~/pprof.
+export PPROF_TMPDIR="$tmp/saved"
 pids=""
 cleanup() {
 	for p in $pids; do kill "$p" 2>/dev/null; done

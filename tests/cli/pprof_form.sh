@@ -147,6 +147,74 @@ kill $srv 2>/dev/null
 wait $srv 2>/dev/null
 srv=
 
+# A profile fetched from a URL is saved as pprof saves it: the same words on
+# stderr, the same file name in $PPROF_TMPDIR, the same report from it.
+mkdir -p "$tmp/www/debug/pprof"
+cp "$heap" "$tmp/www/debug/pprof/heap"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+(cd "$tmp/www" && exec python3 -m http.server --bind 127.0.0.1 "$port") >/dev/null 2>&1 &
+srv=$!
+for i in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/debug/pprof/heap" >/dev/null 2>&1 && break; sleep 0.1; done
+for tool in pprof hearth; do
+	rm -rf "$tmp/saved.$tool"
+	if [ $tool = pprof ]; then
+		PPROF_TMPDIR=$tmp/saved.$tool go tool pprof -top "127.0.0.1:$port/debug/pprof/heap" >"$tmp/url.$tool" 2>"$tmp/url.$tool.err" </dev/null
+	else
+		PPROF_TMPDIR=$tmp/saved.$tool "$hearth" -top "127.0.0.1:$port/debug/pprof/heap" >"$tmp/url.$tool" 2>"$tmp/url.$tool.err" </dev/null
+	fi
+	sed -i "s|$tmp/saved.$tool|DIR|" "$tmp/url.$tool.err"
+	(cd "$tmp/saved.$tool" 2>/dev/null && ls) >"$tmp/url.$tool.files"
+done
+kill $srv 2>/dev/null
+wait $srv 2>/dev/null
+srv=
+if ! cmp -s "$tmp/url.pprof" "$tmp/url.hearth"; then
+	bad "URL source" "$tmp/url.pprof" "$tmp/url.hearth"
+elif ! cmp -s "$tmp/url.pprof.err" "$tmp/url.hearth.err"; then
+	bad "URL source: Fetching.../Saved profile in" "$tmp/url.pprof.err" "$tmp/url.hearth.err"
+elif ! cmp -s "$tmp/url.pprof.files" "$tmp/url.hearth.files" || [ ! -s "$tmp/url.hearth.files" ]; then
+	bad "URL source: saved file" "$tmp/url.pprof.files" "$tmp/url.hearth.files"
+else
+	ok "URL source saved as pprof saves it"
+fi
+# The second command reads the saved profile: the same report, no fetch.
+saved=$tmp/saved.hearth/$(head -1 "$tmp/url.hearth.files")
+"$hearth" -top "$saved" >"$tmp/again" 2>"$tmp/again.err" </dev/null
+if cmp -s "$tmp/url.hearth" "$tmp/again" && [ ! -s "$tmp/again.err" ]; then
+	ok "the saved profile gives the same report"
+else
+	bad "the saved profile" "$tmp/url.hearth" "$tmp/again"
+fi
+
+# Files that are no profile but something Go writes: the error names what
+# the file is and what reads it, in both forms (hearth top F, hearth F).
+known() { # known NAME FILE WORDS...
+	name=$1 f=$2
+	shift 2
+	for form in "top" ""; do
+		# shellcheck disable=SC2086
+		"$hearth" $form "$f" >/dev/null 2>"$tmp/known.err" </dev/null
+		rc=$?
+		miss=
+		for w in "$@"; do grep -q -- "$w" "$tmp/known.err" || miss="$miss [$w]"; done
+		if [ $rc -eq 1 ] && [ -z "$miss" ] && [ "$(wc -l <"$tmp/known.err")" -eq 1 ]; then
+			ok "known non-profile: $name${form:+ ($form)}"
+		else
+			bad "known non-profile: $name${form:+ ($form)}: exit $rc, missing$miss: $(cat "$tmp/known.err")"
+		fi
+	done
+}
+printf 'gc 1 @0.180s 2%%: 3.3+0.83+0.003 ms clock, 6.7+0/0.88/0+0.006 ms cpu, 3->3->3 MB, 4 MB goal, 0 MB stacks, 0 MB globals, 2 P\n' >"$tmp/gctrace.log"
+printf 'SCHED 0ms: gomaxprocs=2 idleprocs=1 threads=3 spinningthreads=0 idlethreads=0 runqueue=0 [0 0]\n' >"$tmp/sched.log"
+printf 'goroutine 1 [running]:\nmain.main()\n\t/tmp/x/main.go:5 +0x1d\n' >"$tmp/dump.txt"
+known "gctrace log" "$tmp/gctrace.log" "GODEBUG log" "hearth godebug"
+known "schedtrace log" "$tmp/sched.log" "GODEBUG log" "hearth godebug"
+known "goroutine?debug=2" "$tmp/dump.txt" "goroutine dump" "debug=1"
+known "Go program" "$(go env GOROOT)/bin/gofmt" "a Go program" "before the profile"
+if [ -f ../shared/corpus/leaky.trace ]; then
+	known "execution trace" ../shared/corpus/leaky.trace "execution trace" "hearth trace"
+fi
+
 # The shell, fed on stdin (not a terminal), as pprof reads it.
 shell() {
 	name=$1
