@@ -206,10 +206,9 @@ known() { # known NAME FILE WORDS...
 }
 printf 'gc 1 @0.180s 2%%: 3.3+0.83+0.003 ms clock, 6.7+0/0.88/0+0.006 ms cpu, 3->3->3 MB, 4 MB goal, 0 MB stacks, 0 MB globals, 2 P\n' >"$tmp/gctrace.log"
 printf 'SCHED 0ms: gomaxprocs=2 idleprocs=1 threads=3 spinningthreads=0 idlethreads=0 runqueue=0 [0 0]\n' >"$tmp/sched.log"
-printf 'goroutine 1 [running]:\nmain.main()\n\t/tmp/x/main.go:5 +0x1d\n' >"$tmp/dump.txt"
 known "gctrace log" "$tmp/gctrace.log" "GODEBUG log" "hearth godebug"
 known "schedtrace log" "$tmp/sched.log" "GODEBUG log" "hearth godebug"
-known "goroutine?debug=2" "$tmp/dump.txt" "goroutine dump" "debug=1"
+known "goroutine?debug=2" "$data/go126/netsubject.goroutine.debug2.txt" "goroutine dump" "debug=1"
 known "Go program" "$(go env GOROOT)/bin/gofmt" "a Go program" "before the profile"
 if [ -f ../shared/corpus/leaky.trace ]; then
 	known "execution trace" ../shared/corpus/leaky.trace "execution trace" "hearth trace"
