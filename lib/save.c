@@ -9,10 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine.h"
 #include "hearth/fetch.h"
 #include "hearth/io.h"
 #include "hearth/save.h"
-#include "engine.h"
 
 bool hearth_any_url(const char *const *sources, int n)
 {
@@ -68,6 +68,6 @@ hearth_err hearth_save_fetched(const hearth_profile *p, char *path, size_t n, he
 			unlink(path);
 		return e;
 	}
-	return hearth_seterr(eb, HEARTH_EIO, "could not create file of the form %s/%s001.pb.gz", dir,
-			     prefix);
+	return hearth_seterr(eb, HEARTH_EIO, "could not create file of the form %s/%s001.pb.gz",
+			     dir, prefix);
 }

@@ -27,8 +27,8 @@ extern char **environ;
 typedef enum { F_STR, F_BOOL, F_INT, F_FLOAT, F_CHOICE } fkind;
 
 static const char *const sort_choices[] = {"cum", "flat", NULL};
-static const char *const gran_choices[] = {"functions", "filefunctions", "files", "lines",
-					   "addresses", NULL};
+static const char *const gran_choices[] = {"functions", "filefunctions", "files",
+					   "lines",	"addresses",	 NULL};
 
 static const struct {
 	const char *name;
@@ -37,85 +37,85 @@ static const struct {
 	const char *const *choices;
 	const char *help;
 } fields[PCFG_NFIELDS] = {
-	{"output", F_STR, "", NULL, "Output filename for file-based outputs"},
-	{"call_tree", F_BOOL, "false", NULL, "Separate the contexts of each function (graphs)"},
-	{"relative_percentages", F_BOOL, "false", NULL,
-	 "Percentages relative to the focused samples, not the whole profile"},
-	{"unit", F_STR, "minimum", NULL, "Unit to show values in (ms, MB, auto ...)"},
-	{"compact_labels", F_BOOL, "false", NULL, "Leave the profile's labels out of the header"},
-	{"source_path", F_STR, "", NULL, "Search path for source files"},
-	{"trim_path", F_STR, "", NULL, "Path to trim from source paths before search"},
-	{"intel_syntax", F_BOOL, "false", NULL, "Intel syntax in disasm and weblist"},
-	{"mean", F_BOOL, "false", NULL, "Average sample value over the first value (count)"},
-	{"sample_index", F_STR, "", NULL, "Sample value to report (0-based index or name)"},
-	{"divide_by", F_FLOAT, "1", NULL, "Divide every value by this number"},
-	{"normalize", F_BOOL, "false", NULL, "Scale the profile to the base profile's total"},
-	{"sort", F_CHOICE, "flat", sort_choices, "Sort entries by flat or cumulative weight"},
-	{"tagroot", F_STR, "", NULL, "Label keys to add as frames at the root"},
-	{"tagleaf", F_STR, "", NULL, "Label keys to add as frames at the leaf"},
-	{"drop_negative", F_BOOL, "false", NULL, "Leave out entries with negative values"},
-	{"nodecount", F_INT, "-1", NULL, "Max number of nodes to show"},
-	{"nodefraction", F_FLOAT, "0.005", NULL, "Hide nodes below <f>*total"},
-	{"edgefraction", F_FLOAT, "0.001", NULL, "Hide edges below <f>*total"},
-	{"trim", F_BOOL, "true", NULL, "Honor nodefraction/edgefraction/nodecount defaults"},
-	{"focus", F_STR, "", NULL, "Only samples through a frame matching the regexp"},
-	{"ignore", F_STR, "", NULL, "Leave out samples through a frame matching the regexp"},
-	{"prune_from", F_STR, "", NULL, "Drop the frames below the first match"},
-	{"hide", F_STR, "", NULL, "Leave out the frames matching the regexp"},
-	{"show", F_STR, "", NULL, "Only the frames matching the regexp"},
-	{"show_from", F_STR, "", NULL, "Drop the frames above the highest match"},
-	{"tagfocus", F_STR, "", NULL, "Only samples with labels in the range or matching"},
-	{"tagignore", F_STR, "", NULL, "Leave out samples with labels in the range or matching"},
-	{"tagshow", F_STR, "", NULL, "Only the labels matching the regexp"},
-	{"taghide", F_STR, "", NULL, "Leave out the labels matching the regexp"},
-	{"noinlines", F_BOOL, "false", NULL, "Attribute inlined calls to their callers"},
-	{"showcolumns", F_BOOL, "false", NULL, "Show column numbers with -lines"},
-	{"granularity", F_CHOICE, "", gran_choices, "Aggregate by function, file, line or address"},
-	{NULL, F_STR, NULL, NULL, NULL},
-	{NULL, F_STR, NULL, NULL, NULL},
+    {"output", F_STR, "", NULL, "Output filename for file-based outputs"},
+    {"call_tree", F_BOOL, "false", NULL, "Separate the contexts of each function (graphs)"},
+    {"relative_percentages", F_BOOL, "false", NULL,
+     "Percentages relative to the focused samples, not the whole profile"},
+    {"unit", F_STR, "minimum", NULL, "Unit to show values in (ms, MB, auto ...)"},
+    {"compact_labels", F_BOOL, "false", NULL, "Leave the profile's labels out of the header"},
+    {"source_path", F_STR, "", NULL, "Search path for source files"},
+    {"trim_path", F_STR, "", NULL, "Path to trim from source paths before search"},
+    {"intel_syntax", F_BOOL, "false", NULL, "Intel syntax in disasm and weblist"},
+    {"mean", F_BOOL, "false", NULL, "Average sample value over the first value (count)"},
+    {"sample_index", F_STR, "", NULL, "Sample value to report (0-based index or name)"},
+    {"divide_by", F_FLOAT, "1", NULL, "Divide every value by this number"},
+    {"normalize", F_BOOL, "false", NULL, "Scale the profile to the base profile's total"},
+    {"sort", F_CHOICE, "flat", sort_choices, "Sort entries by flat or cumulative weight"},
+    {"tagroot", F_STR, "", NULL, "Label keys to add as frames at the root"},
+    {"tagleaf", F_STR, "", NULL, "Label keys to add as frames at the leaf"},
+    {"drop_negative", F_BOOL, "false", NULL, "Leave out entries with negative values"},
+    {"nodecount", F_INT, "-1", NULL, "Max number of nodes to show"},
+    {"nodefraction", F_FLOAT, "0.005", NULL, "Hide nodes below <f>*total"},
+    {"edgefraction", F_FLOAT, "0.001", NULL, "Hide edges below <f>*total"},
+    {"trim", F_BOOL, "true", NULL, "Honor nodefraction/edgefraction/nodecount defaults"},
+    {"focus", F_STR, "", NULL, "Only samples through a frame matching the regexp"},
+    {"ignore", F_STR, "", NULL, "Leave out samples through a frame matching the regexp"},
+    {"prune_from", F_STR, "", NULL, "Drop the frames below the first match"},
+    {"hide", F_STR, "", NULL, "Leave out the frames matching the regexp"},
+    {"show", F_STR, "", NULL, "Only the frames matching the regexp"},
+    {"show_from", F_STR, "", NULL, "Drop the frames above the highest match"},
+    {"tagfocus", F_STR, "", NULL, "Only samples with labels in the range or matching"},
+    {"tagignore", F_STR, "", NULL, "Leave out samples with labels in the range or matching"},
+    {"tagshow", F_STR, "", NULL, "Only the labels matching the regexp"},
+    {"taghide", F_STR, "", NULL, "Leave out the labels matching the regexp"},
+    {"noinlines", F_BOOL, "false", NULL, "Attribute inlined calls to their callers"},
+    {"showcolumns", F_BOOL, "false", NULL, "Show column numbers with -lines"},
+    {"granularity", F_CHOICE, "", gran_choices, "Aggregate by function, file, line or address"},
+    {NULL, F_STR, NULL, NULL, NULL},
+    {NULL, F_STR, NULL, NULL, NULL},
 };
 
 /* The report commands, with their one-line help (pprof's `help`). */
 static const struct {
 	const char *name, *help;
 } commands[] = {
-	{"callgrind", "Outputs a graph in callgrind format"},
-	{"comments", "Output all profile comments"},
-	{"disasm", "Output assembly listings annotated with samples"},
-	{"dot", "Outputs a graph in DOT format"},
-	{"eog", "Visualize graph through eog"},
-	{"evince", "Visualize graph through evince"},
-	{"kcachegrind", "Visualize report in KCachegrind"},
-	{"list", "Output annotated source for functions matching regexp"},
-	{"pdf", "Outputs a graph in PDF format"},
-	{"peek", "Output callers/callees of functions matching regexp"},
-	{"png", "Outputs a graph image in PNG format"},
-	{"proto", "Outputs the profile in compressed protobuf format"},
-	{"raw", "Outputs a text representation of the raw profile"},
-	{"svg", "Outputs a graph in SVG format"},
-	{"tags", "Outputs all tags in the profile"},
-	{"text", "Outputs top entries in text form"},
-	{"top", "Outputs top entries in text form"},
-	{"topproto", "Outputs top entries in compressed protobuf format"},
-	{"traces", "Outputs all profile samples in text form"},
-	{"tree", "Outputs a text rendering of call graph"},
-	{"web", "Visualize graph through web browser"},
-	{"weblist", "Display annotated source in a web browser"},
+    {"callgrind", "Outputs a graph in callgrind format"},
+    {"comments", "Output all profile comments"},
+    {"disasm", "Output assembly listings annotated with samples"},
+    {"dot", "Outputs a graph in DOT format"},
+    {"eog", "Visualize graph through eog"},
+    {"evince", "Visualize graph through evince"},
+    {"kcachegrind", "Visualize report in KCachegrind"},
+    {"list", "Output annotated source for functions matching regexp"},
+    {"pdf", "Outputs a graph in PDF format"},
+    {"peek", "Output callers/callees of functions matching regexp"},
+    {"png", "Outputs a graph image in PNG format"},
+    {"proto", "Outputs the profile in compressed protobuf format"},
+    {"raw", "Outputs a text representation of the raw profile"},
+    {"svg", "Outputs a graph in SVG format"},
+    {"tags", "Outputs all tags in the profile"},
+    {"text", "Outputs top entries in text form"},
+    {"top", "Outputs top entries in text form"},
+    {"topproto", "Outputs top entries in compressed protobuf format"},
+    {"traces", "Outputs all profile samples in text form"},
+    {"tree", "Outputs a text rendering of call graph"},
+    {"web", "Visualize graph through web browser"},
+    {"weblist", "Display annotated source in a web browser"},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 const char *const pprof_words[] = {
-	"callgrind", "comments", "disasm", "dot", "eog", "evince", "kcachegrind", "list", "pdf",
-	"peek", "png", "proto", "raw", "svg", "tags", "text", "top", "topproto", "traces", "tree",
-	"web", "weblist", "help", "options", "quit", "exit",
-	/* fields */
-	"output", "call_tree", "relative_percentages", "unit", "compact_labels", "source_path",
-	"trim_path", "intel_syntax", "mean", "sample_index", "divide_by", "normalize", "sort",
-	"tagroot", "tagleaf", "drop_negative", "nodecount", "nodefraction", "edgefraction", "trim",
-	"focus", "ignore", "prune_from", "hide", "show", "show_from", "tagfocus", "tagignore",
-	"tagshow", "taghide", "noinlines", "showcolumns", "granularity",
-	/* choices */
-	"cum", "flat", "functions", "filefunctions", "files", "lines", "addresses", NULL};
+    "callgrind", "comments", "disasm", "dot", "eog", "evince", "kcachegrind", "list", "pdf", "peek",
+    "png", "proto", "raw", "svg", "tags", "text", "top", "topproto", "traces", "tree", "web",
+    "weblist", "help", "options", "quit", "exit",
+    /* fields */
+    "output", "call_tree", "relative_percentages", "unit", "compact_labels", "source_path",
+    "trim_path", "intel_syntax", "mean", "sample_index", "divide_by", "normalize", "sort",
+    "tagroot", "tagleaf", "drop_negative", "nodecount", "nodefraction", "edgefraction", "trim",
+    "focus", "ignore", "prune_from", "hide", "show", "show_from", "tagfocus", "tagignore",
+    "tagshow", "taghide", "noinlines", "showcolumns", "granularity",
+    /* choices */
+    "cum", "flat", "functions", "filefunctions", "files", "lines", "addresses", NULL};
 
 /* Index of a field by its name or one of its choices; -1 when neither. */
 static int field_of(const char *name, bool *choice)
@@ -302,8 +302,8 @@ bool pcfg_to_opts(const pcfg *c, hearth_opts *o, char *err, size_t n)
 			continue;
 		if (!strcmp(name, "intel_syntax") || !strcmp(name, "showcolumns") ||
 		    !strcmp(name, "tagroot") || !strcmp(name, "tagleaf")) {
-			snprintf(err, n, "hearth does not support %s yet; set it back (%s=%s)", name,
-				 name, fields[i].def[0] ? fields[i].def : "\"\"");
+			snprintf(err, n, "hearth does not support %s yet; set it back (%s=%s)",
+				 name, name, fields[i].def[0] ? fields[i].def : "\"\"");
 			return false;
 		}
 		if (hearth_opts_set(o, name, v, &eb) != HEARTH_OK) {
@@ -434,7 +434,8 @@ static FILE *temp_file(const char *dir, const char *prefix, const char *suffix, 
 		       size_t n)
 {
 	for (int i = 1; i < 10000; i++) {
-		snprintf(path, n, "%s%s%s%03d.%s", dir ? dir : "", dir ? "/" : "", prefix, i, suffix);
+		snprintf(path, n, "%s%s%s%03d.%s", dir ? dir : "", dir ? "/" : "", prefix, i,
+			 suffix);
 		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
 		if (fd >= 0)
 			return fdopen(fd, "w");
@@ -549,8 +550,8 @@ int pprof_report(const hearth_profile *p, const char *name, const char *regexp, 
 		rc = e == HEARTH_EINVAL ? EXIT_USAGE : EXIT_BAD_INPUT;
 		goto done;
 	}
-	if (to_stdout || (!*output && kind == HEARTH_RUN_FILE && !interactive &&
-			  !isatty(STDOUT_FILENO))) {
+	if (to_stdout ||
+	    (!*output && kind == HEARTH_RUN_FILE && !interactive && !isatty(STDOUT_FILENO))) {
 		out.flush = stdout_sink;
 		hearth_buf_flush(&out);
 		if (out.oom || fflush(stdout) != 0) {
@@ -572,9 +573,9 @@ int pprof_report(const hearth_profile *p, const char *name, const char *regexp, 
 	/* Binary formats go to profileNNN.<suffix> in the working directory
 	 * rather than onto a terminal; viewers get pprofNNN.<suffix> in $TMPDIR. */
 	FILE *f = kind == HEARTH_RUN_FILE
-			  ? temp_file(NULL, "profile", hearth_run_suffix(name), path, sizeof(path))
-			  : temp_file(tmpdir && *tmpdir ? tmpdir : "/tmp", "pprof",
-				      hearth_run_suffix(name), path, sizeof(path));
+		      ? temp_file(NULL, "profile", hearth_run_suffix(name), path, sizeof(path))
+		      : temp_file(tmpdir && *tmpdir ? tmpdir : "/tmp", "pprof",
+				  hearth_run_suffix(name), path, sizeof(path));
 	if (!f) {
 		cli_error("cannot create a file for the %s output: %s", name, strerror(errno));
 		rc = EXIT_BAD_INPUT;
@@ -604,36 +605,36 @@ done:
 /* ---- the command line ---- */
 
 static const char usage[] =
-	"usage: hearth <format> [options] [binary] <source> ...\n"
-	"       hearth [options] [binary] <source> ...          (interactive shell)\n"
-	"       hearth -http=[host]:[port] [options] [binary] <source> ...\n"
-	"\n"
-	"pprof's own command line: `alias pprof=hearth` keeps `go tool pprof`'s\n"
-	"habits.  The format is one of pprof's output flags:\n"
-	"  -top -text -traces -tree -tags -raw -comments -dot -callgrind\n"
-	"  -svg -pdf -png -proto -topproto            (to stdout; a terminal gets a\n"
-	"                                             profileNNN.<ext> file instead)\n"
-	"  -list=RE -peek=RE -disasm=RE               (reports on functions matching RE)\n"
-	"  -web -weblist=RE -evince -eog -kcachegrind (opened in a viewer: $BROWSER,\n"
-	"                                             a browser, xdg-open)\n"
-	"-http=host:port serves `hearth web` (-no_browser: do not open it); with\n"
-	"neither, the shell starts: `(pprof) top`, `list RE`, `web`, `help` ...,\n"
-	"reading commands from standard input when that is not a terminal.\n"
-	"\n"
-	"Options are pprof's: -output=FILE, the report options of hearth top\n"
-	"(-focus, -ignore, -nodecount, -cum, -sample_index, -lines ...), the legacy\n"
-	"-inuse_space/-alloc_space/... shortcuts, -base/-diff_base, -seconds,\n"
-	"-timeout, -symbolize.  A first argument that is an ELF file is the\n"
-	"program, used to symbolize.  See docs/pprof-compat.md; hearth's own\n"
-	"commands are listed by `hearth help`.\n";
+    "usage: hearth <format> [options] [binary] <source> ...\n"
+    "       hearth [options] [binary] <source> ...          (interactive shell)\n"
+    "       hearth -http=[host]:[port] [options] [binary] <source> ...\n"
+    "\n"
+    "pprof's own command line: `alias pprof=hearth` keeps `go tool pprof`'s\n"
+    "habits.  The format is one of pprof's output flags:\n"
+    "  -top -text -traces -tree -tags -raw -comments -dot -callgrind\n"
+    "  -svg -pdf -png -proto -topproto            (to stdout; a terminal gets a\n"
+    "                                             profileNNN.<ext> file instead)\n"
+    "  -list=RE -peek=RE -disasm=RE               (reports on functions matching RE)\n"
+    "  -web -weblist=RE -evince -eog -kcachegrind (opened in a viewer: $BROWSER,\n"
+    "                                             a browser, xdg-open)\n"
+    "-http=host:port serves `hearth web` (-no_browser: do not open it); with\n"
+    "neither, the shell starts: `(pprof) top`, `list RE`, `web`, `help` ...,\n"
+    "reading commands from standard input when that is not a terminal.\n"
+    "\n"
+    "Options are pprof's: -output=FILE, the report options of hearth top\n"
+    "(-focus, -ignore, -nodecount, -cum, -sample_index, -lines ...), the legacy\n"
+    "-inuse_space/-alloc_space/... shortcuts, -base/-diff_base, -seconds,\n"
+    "-timeout, -symbolize.  A first argument that is an ELF file is the\n"
+    "program, used to symbolize.  See docs/pprof-compat.md; hearth's own\n"
+    "commands are listed by `hearth help`.\n";
 
 /* Flags of pprof's command line that are neither a format nor a field. */
-static const char *const source_flags[] = {"diff_base", "base", "symbolize", "buildid",
-					   "timeout", "add_comment", "seconds", "tools",
-					   "http", "max_size", NULL};
-static const char *const bool_flags[] = {"no_browser", "inuse_space", "inuse_objects",
+static const char *const source_flags[] = {"diff_base", "base",	       "symbolize", "buildid",
+					   "timeout",	"add_comment", "seconds",   "tools",
+					   "http",	"max_size",    NULL};
+static const char *const bool_flags[] = {"no_browser",	"inuse_space",	 "inuse_objects",
 					 "alloc_space", "alloc_objects", "total_delay",
-					 "contentions", "mean_delay", NULL};
+					 "contentions", "mean_delay",	 NULL};
 static const char *const unsupported_formats[] = {"gif", "ps", "gv", NULL};
 
 static bool in_list(const char *s, const char *const *l)
@@ -698,7 +699,8 @@ static void announce_fetches(const char *const *sources, int n, const hearth_opt
 		if (secs > 0) {
 			char d[64];
 			if (secs >= 3600)
-				snprintf(d, sizeof(d), "%ldh%ldm%lds", secs / 3600, secs / 60 % 60, secs % 60);
+				snprintf(d, sizeof(d), "%ldh%ldm%lds", secs / 3600, secs / 60 % 60,
+					 secs % 60);
 			else if (secs >= 60)
 				snprintf(d, sizeof(d), "%ldm%lds", secs / 60, secs % 60);
 			else
@@ -758,13 +760,13 @@ int cmd_pprof(int argc, char **argv)
 		bool regexp_cmd = false, is_format = hearth_run_known(name, NULL, &regexp_cmd);
 		bool is_bool = (is_format && !regexp_cmd) || pcfg_is_bool(name) ||
 			       in_list(name, bool_flags) || in_list(name, unsupported_formats);
-		bool known = is_format || pcfg_known(name) || in_list(name, source_flags) ||
-			     is_bool;
+		bool known =
+		    is_format || pcfg_known(name) || in_list(name, source_flags) || is_bool;
 		if (!known) {
 			const char *near = pprof_did_you_mean(name, all_flags());
 			if (near)
-				perr("flag provided but not defined: -%s (did you mean -%s?)",
-					  name, near);
+				perr("flag provided but not defined: -%s (did you mean -%s?)", name,
+				     near);
 			else
 				perr("flag provided but not defined: -%s (see hearth -h)", name);
 			goto done;
@@ -796,7 +798,8 @@ int cmd_pprof(int argc, char **argv)
 				perr("must set at most one output format");
 				goto done;
 			}
-			snprintf(fmtbuf, sizeof(fmtbuf), "%s", !strcmp(name, "text") ? "top" : name);
+			snprintf(fmtbuf, sizeof(fmtbuf), "%s",
+				 !strcmp(name, "text") ? "top" : name);
 			format = fmtbuf;
 			regexp = regexp_cmd ? v : NULL;
 			continue;
@@ -848,8 +851,9 @@ int cmd_pprof(int argc, char **argv)
 	/* pprof takes the value selections in its own order and keeps the
 	 * first (-sample_index=... counts as first). */
 	static const int order[] = {5, 7, 6, 1, 2, 3, 4};
-	static const char *const sel[] = {"", "inuse_space", "inuse_objects", "alloc_space",
-					  "alloc_objects", "delay", "contentions", "delay"};
+	static const char *const sel[] = {
+	    "",	     "inuse_space", "inuse_objects", "alloc_space", "alloc_objects",
+	    "delay", "contentions", "delay"};
 	for (int k = 0; k < 7; k++) {
 		int f = order[k];
 		if (!value_flags[f])
@@ -884,7 +888,8 @@ int cmd_pprof(int argc, char **argv)
 		/* -http is hearth web, with the same options and sources. */
 		if (si_flag) {
 			static char si[80];
-			snprintf(si, sizeof(si), "-sample_index=%s", pcfg_get(&cfg, "sample_index"));
+			snprintf(si, sizeof(si), "-sample_index=%s",
+				 pcfg_get(&cfg, "sample_index"));
 			web_argv[nweb++] = si;
 		}
 		static char h[300];
@@ -902,8 +907,8 @@ int cmd_pprof(int argc, char **argv)
 	/* The loading: the bases and source options, the normalization, and
 	 * for a one-shot report whether samples must be merged exactly. */
 	lo.normalize = strcmp(pcfg_get(&cfg, "normalize"), "true") == 0;
-	lo.sums_only = format && strcmp(format, "traces") && strcmp(format, "raw") &&
-		       strcmp(format, "proto");
+	lo.sums_only =
+	    format && strcmp(format, "traces") && strcmp(format, "raw") && strcmp(format, "proto");
 	lo.warn = warn_line;
 	announce_fetches(sources, nsources, &lo);
 	announce_fetches(lo.base, lo.nbase, &lo);

@@ -9,6 +9,7 @@
 #include <editline/readline.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -219,10 +220,11 @@ static void usage_lines(const char *c, FILE *f)
 			fprintf(f, "    Optionally save the report on the file f\n");
 	} else if (!strcmp(c, "list") || !strcmp(c, "disasm") || !strcmp(c, "weblist")) {
 		red = !strcmp(c, "disasm");
-		fprintf(f, "  Usage:\n    %s<func_regex|address> [-focus_regex]* [-ignore_regex]*%s\n"
-			   "    Include functions matching func_regex, or including the address "
-			   "specified.\n"
-			   "    Include samples matching focus_regex, and exclude ignore_regex.\n",
+		fprintf(f,
+			"  Usage:\n    %s<func_regex|address> [-focus_regex]* [-ignore_regex]*%s\n"
+			"    Include functions matching func_regex, or including the address "
+			"specified.\n"
+			"    Include samples matching focus_regex, and exclude ignore_regex.\n",
 			c, red ? " >f" : "");
 		if (red)
 			fprintf(f, "    Optionally save the report on the file f\n");
@@ -243,10 +245,10 @@ static void help(const char *arg)
 	if (!*arg) {
 		fprintf(f, "  Commands:\n");
 		static const char *const cmds[] = {
-			"callgrind", "comments", "disasm", "dot",     "eog",	   "evince",
-			"kcachegrind", "list",	"pdf",	 "peek",    "png",	   "proto",
-			"raw",	     "svg",	"tags",	 "text",    "top",	   "topproto",
-			"traces",    "tree",	"web",	 "weblist", NULL};
+		    "callgrind",   "comments", "disasm", "dot",	    "eog", "evince",
+		    "kcachegrind", "list",     "pdf",	 "peek",    "png", "proto",
+		    "raw",	   "svg",      "tags",	 "text",    "top", "topproto",
+		    "traces",	   "tree",     "web",	 "weblist", NULL};
 		for (int i = 0; cmds[i]; i++)
 			fprintf(f, "    %-16s %s\n", cmds[i], pprof_help(cmds[i]));
 		fprintf(f, "    %-16s %s\n", "o/options", "List options and their current values");
@@ -368,7 +370,8 @@ static void run_command(const hearth_profile *p, const pcfg *c, char **tok, int 
 		pcfg_set(&v, fk, focus, err, sizeof(err));
 	if (ignore && *ignore)
 		pcfg_set(&v, ik, ignore, err, sizeof(err));
-	if (!strcmp(pcfg_get(&v, "nodecount"), "-1") && (!strcmp(name, "top") || !strcmp(name, "text")))
+	if (!strcmp(pcfg_get(&v, "nodecount"), "-1") &&
+	    (!strcmp(name, "top") || !strcmp(name, "text")))
 		pcfg_set(&v, "nodecount", "10", err, sizeof(err));
 	pprof_report(p, name, regexp, &v, true);
 out:
@@ -446,7 +449,8 @@ static bool one(const hearth_profile *p, pcfg *c, char *input)
 		*eq = '=';
 	char *tok[256];
 	int ntok = 0;
-	for (char *t = strtok(input, " \t\r\n\v\f"); t && ntok < 256; t = strtok(NULL, " \t\r\n\v\f"))
+	for (char *t = strtok(input, " \t\r\n\v\f"); t && ntok < 256;
+	     t = strtok(NULL, " \t\r\n\v\f"))
 		tok[ntok++] = t;
 	if (!ntok)
 		return true;
@@ -476,8 +480,8 @@ static bool expand(const hearth_profile *p, pcfg *c, char *line)
 	char *in = trim(line);
 	char buf[600];
 	if (!strcmp(in, ":")) {
-		static const char *const clr[] = {"focus=", "ignore=", "hide=", "tagfocus=",
-						  "tagignore="};
+		static const char *const clr[] = {
+		    "focus=", "ignore=", "hide=", "tagfocus=", "tagignore="};
 		for (size_t i = 0; i < sizeof(clr) / sizeof(clr[0]); i++) {
 			snprintf(buf, sizeof(buf), "%s", clr[i]);
 			one(p, c, buf);
@@ -523,9 +527,10 @@ int pprof_shell(const hearth_profile *p, pcfg *c)
 			g.len--;
 		fprintf(stderr, "%.*s\n", (int)g.len, g.len ? g.data : "");
 		if (no_samples)
-			fprintf(stderr, "No samples were found with the default sample value type.\n"
-					"Try \"sample_index\" command to analyze different sample "
-					"values. \n\n");
+			fprintf(stderr,
+				"No samples were found with the default sample value type.\n"
+				"Try \"sample_index\" command to analyze different sample "
+				"values. \n\n");
 	}
 	hearth_buf_free(&g);
 	fprintf(stderr, "Entering interactive mode (type \"help\" for commands, \"o\" for "
@@ -546,6 +551,9 @@ int pprof_shell(const hearth_profile *p, pcfg *c)
 		bool go_on = expand(p, c, line);
 		free(line);
 		fflush(stdout);
+		/* Viewers left running (web, weblist) are reaped once they end. */
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
 		/* After a last line without newline pprof prompts once more. */
 		if (!go_on)
 			break;

@@ -19,28 +19,28 @@ static const struct {
 	hearth_run_kind kind;
 	bool regexp;
 } table[] = {
-	{"top", HEARTH_CMD_TOP, hearth_report_top, HEARTH_RUN_TEXT, false},
-	{"text", HEARTH_CMD_TOP, hearth_report_top, HEARTH_RUN_TEXT, false},
-	{"traces", HEARTH_CMD_TRACES, hearth_report_traces, HEARTH_RUN_TEXT, false},
-	{"tree", HEARTH_CMD_TREE, hearth_report_tree, HEARTH_RUN_TEXT, false},
-	{"peek", HEARTH_CMD_PEEK, hearth_report_peek, HEARTH_RUN_TEXT, true},
-	{"list", HEARTH_CMD_LIST, hearth_report_list, HEARTH_RUN_TEXT, true},
-	{"disasm", HEARTH_CMD_DISASM, hearth_report_disasm, HEARTH_RUN_TEXT, true},
-	{"tags", HEARTH_CMD_TAGS, hearth_report_tags, HEARTH_RUN_TEXT, false},
-	{"raw", HEARTH_CMD_RAW, hearth_report_rawtext, HEARTH_RUN_TEXT, false},
-	{"comments", HEARTH_CMD_COMMENTS, hearth_report_comments, HEARTH_RUN_TEXT, false},
-	{"dot", HEARTH_CMD_DOT, hearth_report_dot, HEARTH_RUN_TEXT, false},
-	{"callgrind", HEARTH_CMD_CALLGRIND, hearth_report_callgrind, HEARTH_RUN_FILE, false},
-	{"kcachegrind", HEARTH_CMD_CALLGRIND, hearth_report_callgrind, HEARTH_RUN_VIEW, false},
-	{"weblist", HEARTH_CMD_WEBLIST, hearth_report_weblist, HEARTH_RUN_VIEW, true},
-	{"svg", HEARTH_CMD_DOT, NULL, HEARTH_RUN_FILE, false},
-	{"pdf", HEARTH_CMD_DOT, NULL, HEARTH_RUN_FILE, false},
-	{"png", HEARTH_CMD_DOT, NULL, HEARTH_RUN_FILE, false},
-	{"web", HEARTH_CMD_DOT, NULL, HEARTH_RUN_VIEW, false},
-	{"eog", HEARTH_CMD_DOT, NULL, HEARTH_RUN_VIEW, false},
-	{"evince", HEARTH_CMD_DOT, NULL, HEARTH_RUN_VIEW, false},
-	{"proto", HEARTH_CMD_PROTO, NULL, HEARTH_RUN_FILE, false},
-	{"topproto", HEARTH_CMD_TOPPROTO, NULL, HEARTH_RUN_FILE, false},
+    {"top", HEARTH_CMD_TOP, hearth_report_top, HEARTH_RUN_TEXT, false},
+    {"text", HEARTH_CMD_TOP, hearth_report_top, HEARTH_RUN_TEXT, false},
+    {"traces", HEARTH_CMD_TRACES, hearth_report_traces, HEARTH_RUN_TEXT, false},
+    {"tree", HEARTH_CMD_TREE, hearth_report_tree, HEARTH_RUN_TEXT, false},
+    {"peek", HEARTH_CMD_PEEK, hearth_report_peek, HEARTH_RUN_TEXT, true},
+    {"list", HEARTH_CMD_LIST, hearth_report_list, HEARTH_RUN_TEXT, true},
+    {"disasm", HEARTH_CMD_DISASM, hearth_report_disasm, HEARTH_RUN_TEXT, true},
+    {"tags", HEARTH_CMD_TAGS, hearth_report_tags, HEARTH_RUN_TEXT, false},
+    {"raw", HEARTH_CMD_RAW, hearth_report_rawtext, HEARTH_RUN_TEXT, false},
+    {"comments", HEARTH_CMD_COMMENTS, hearth_report_comments, HEARTH_RUN_TEXT, false},
+    {"dot", HEARTH_CMD_DOT, hearth_report_dot, HEARTH_RUN_TEXT, false},
+    {"callgrind", HEARTH_CMD_CALLGRIND, hearth_report_callgrind, HEARTH_RUN_FILE, false},
+    {"kcachegrind", HEARTH_CMD_CALLGRIND, hearth_report_callgrind, HEARTH_RUN_VIEW, false},
+    {"weblist", HEARTH_CMD_WEBLIST, hearth_report_weblist, HEARTH_RUN_VIEW, true},
+    {"svg", HEARTH_CMD_DOT, NULL, HEARTH_RUN_FILE, false},
+    {"pdf", HEARTH_CMD_DOT, NULL, HEARTH_RUN_FILE, false},
+    {"png", HEARTH_CMD_DOT, NULL, HEARTH_RUN_FILE, false},
+    {"web", HEARTH_CMD_DOT, NULL, HEARTH_RUN_VIEW, false},
+    {"eog", HEARTH_CMD_DOT, NULL, HEARTH_RUN_VIEW, false},
+    {"evince", HEARTH_CMD_DOT, NULL, HEARTH_RUN_VIEW, false},
+    {"proto", HEARTH_CMD_PROTO, NULL, HEARTH_RUN_FILE, false},
+    {"topproto", HEARTH_CMD_TOPPROTO, NULL, HEARTH_RUN_FILE, false},
 };
 
 static int find(const char *name)
@@ -124,7 +124,8 @@ hearth_err hearth_run(hearth_profile *p, const hearth_opts *o, const char *name,
 	} else {
 		const char *fmt = hearth_run_suffix(name);
 		if (!(err = hearth_report_dot(r, &dot, eb)) && dot.oom)
-			err = hearth_seterr(eb, HEARTH_ENOMEM, "%s", hearth_strerror(HEARTH_ENOMEM));
+			err =
+			    hearth_seterr(eb, HEARTH_ENOMEM, "%s", hearth_strerror(HEARTH_ENOMEM));
 		if (!err)
 			err = hearth_render_dot(dot.data, dot.len, fmt, out, eb);
 	}
