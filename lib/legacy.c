@@ -1563,6 +1563,13 @@ static hearth_err emit(builder *b, hearth_profile **out)
 	uint32_t bytes_key = hearth_intern_cstr(p, "bytes");
 	if (bytes_key == HEARTH_NONE)
 		goto nomem;
+	/* pprof keeps a block size of 0 (a sample with no objects) as a label;
+	 * a numeric label of 0 needs its unit here to be one (engine.h). */
+	uint32_t bytes_unit = 0;
+	for (size_t i = 0; i < b->nsamples && !bytes_unit; i++)
+		if (b->samples[i].has_bytes && b->samples[i].bytes == 0 &&
+		    (bytes_unit = hearth_intern_cstr(p, "bytes")) == HEARTH_NONE)
+			goto nomem;
 	size_t maxn = 0;
 	for (size_t i = 0; i < b->nsamples; i++)
 		if (b->samples[i].n > maxn)
@@ -1572,7 +1579,8 @@ static hearth_err emit(builder *b, hearth_profile **out)
 		goto nomem;
 	for (size_t i = 0; i < b->nsamples; i++) {
 		const bsample *s = &b->samples[i];
-		hearth_label lab = {.key = bytes_key, .num = s->bytes};
+		hearth_label lab = {.key = bytes_key, .num = s->bytes,
+				    .unit = s->bytes == 0 ? bytes_unit : 0};
 		for (uint32_t k = 0; k < s->n; k++)
 			lout[k] = b->locs[b->stk[s->off + k]].out;
 		e = hearth_add_sample(p, lout, s->n, s->v, &lab, s->has_bytes ? 1 : 0);
