@@ -67,7 +67,7 @@ complete_words() { # the words typed so far; prints COMPREPLY sorted
 	bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _hearth; printf "%s\n" "${COMPREPLY[@]}" | sort | tr "\n" " "' _ "$comp" "$@"
 }
 if command -v bash >/dev/null 2>&1; then
-	check "completes commands" "top topproto " "$(complete_words hearth to)"
+	check "completes commands" "top topproto " "$(complete_words hearth top)"
 	check "completes help's argument" "traces tree " "$(complete_words hearth help tr)"
 	check "completes options" "-nodecount= -nodefraction= " "$(complete_words hearth top -node)"
 	check "completes pprof's formats" "-top -topproto -total_delay " "$(complete_words hearth -to)"
