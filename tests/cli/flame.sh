@@ -116,13 +116,15 @@ for f in tests/data/*.pb.gz "$tmp/hostile.pb.gz" "$tmp/plain.folded"; do
 		run "$b top $opts" "$tmp/top.txt" top -nodefraction=0 $u $opts "$f" &&
 			verify "$b flame numbers = top $opts" numbers "$tmp/n.json" "$tmp/top.txt"
 	done
-	# Folded stacks read back.
+	# Folded stacks read back.  A sample without a stack (goroutine
+	# profiles have one, counted since Go 1.21's pprof stopped merging a
+	# single profile) has no folded line: -focus=. leaves it out of both.
 	for opts in "" "-lines" "-noinlines" "-sample_index=0"; do
 		# shellcheck disable=SC2086
 		run "$b folded $opts" "$tmp/x.folded" folded $opts "$f" || continue
 		# shellcheck disable=SC2086
-		run "$b top $opts" "$tmp/want" top $opts "$f" &&
-			run "$b folded top $opts" "$tmp/got" top $opts "$tmp/x.folded" &&
+		run "$b top $opts" "$tmp/want" top -focus=. $opts "$f" &&
+			run "$b folded top $opts" "$tmp/got" top -focus=. $opts "$tmp/x.folded" &&
 			same "$b folded read back: top $opts" "$tmp/want" "$tmp/got"
 	done
 done
