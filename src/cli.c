@@ -119,7 +119,6 @@ int cli_load(const cli_args *a, hearth_profile **out)
 		cli_error("%s", eb.msg[0] ? eb.msg : hearth_strerror(err));
 		return err == HEARTH_EINVAL ? EXIT_USAGE : EXIT_BAD_INPUT;
 	}
-	cli_save_fetched(a->sources, a->nsources, &a->opts, *out);
 	return EXIT_OK;
 }
 

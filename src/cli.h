@@ -23,7 +23,8 @@ void cli_args_free(cli_args *a);
 /* Loads and merges the sources; prints the error and returns EXIT_BAD_INPUT. */
 int cli_load(const cli_args *a, hearth_profile **out);
 /* When a source or base was fetched from a URL, saves the loaded profile as
- * pprof does ($PPROF_TMPDIR or ~/pprof) and says "Saved profile in ...". */
+ * pprof does ($PPROF_TMPDIR or ~/pprof) and says "Saved profile in ...":
+ * pprof's form does (hearth's own commands leave that to hearth fetch). */
 void cli_save_fetched(const char *const *sources, int n, const hearth_opts *o,
 		      const hearth_profile *p);
 /* A hearth_buf sink that streams to stdout. */
