@@ -1563,12 +1563,14 @@ static hearth_err emit(builder *b, hearth_profile **out)
 	uint32_t bytes_key = hearth_intern_cstr(p, "bytes");
 	if (bytes_key == HEARTH_NONE)
 		goto nomem;
-	/* pprof keeps a block size of 0 (a sample with no objects) as a label;
-	 * a numeric label of 0 needs its unit here to be one (engine.h). */
+	/* pprof keeps a block size of 0 (a sample with no objects) as a label.
+	 * In the model a numeric label of 0 is one only with a unit
+	 * (engine.h): it gets an empty unit of its own index, which prints as
+	 * no unit and is written to profile.proto as none, as pprof writes it. */
 	uint32_t bytes_unit = 0;
 	for (size_t i = 0; i < b->nsamples && !bytes_unit; i++)
 		if (b->samples[i].has_bytes && b->samples[i].bytes == 0 &&
-		    (bytes_unit = hearth_intern_cstr(p, "bytes")) == HEARTH_NONE)
+		    (bytes_unit = hearth_add_string(p, "", 0)) == HEARTH_NONE)
 			goto nomem;
 	size_t maxn = 0;
 	for (size_t i = 0; i < b->nsamples; i++)

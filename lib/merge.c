@@ -788,7 +788,10 @@ hearth_err hearth_load_sources(const char *const *paths, int n, const hearth_opt
 			goto out;
 	}
 	/* pprof symbolizes the merged profile, then removes what is uninteresting. */
-	hearth_symbolize_opts so = {o->symbolize, exec, o->warn, o->warn_ctx};
+	bool fetched = false;
+	for (int i = 0; i < n && !fetched; i++)
+		fetched = hearth_is_url(paths[i]);
+	hearth_symbolize_opts so = {o->symbolize, exec, o->warn, o->warn_ctx, fetched};
 	if ((err = hearth_symbolize(p, &so, eb)))
 		goto out;
 	err = hearth_remove_uninteresting(p, eb);

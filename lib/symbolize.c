@@ -911,7 +911,7 @@ hearth_err hearth_symbolize(hearth_profile *p, const hearth_symbolize_opts *so,
 		if (!force && (m->has_functions || m->has_filenames || m->has_line_numbers))
 			continue;
 		const char *file = hearth_s(p, m->file);
-		if (!*file && i == 0)
+		if (!*file && i == 0 && !so->fetched)
 			warnf(so, "Main binary filename not available.");
 		if (!*file || unsymbolizable(file))
 			continue;

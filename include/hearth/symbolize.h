@@ -60,6 +60,9 @@ typedef struct {
 	/* Lines for the user that are not errors (pprof's ui.PrintErr). */
 	void (*warn)(void *ctx, const char *line);
 	void *warn_ctx;
+	/* A source was fetched from a URL: pprof names mapping 0 after it, so
+	 * it does not say "Main binary filename not available." */
+	bool fetched;
 } hearth_symbolize_opts;
 
 /* Finds the binaries of p's mappings (the exec override, $HEARTH_BINARY_PATH

@@ -118,13 +118,14 @@ for f in tests/data/*.pb.gz "$tmp/hostile.pb.gz" "$tmp/plain.folded"; do
 	done
 	# Folded stacks read back.  A sample without a stack (goroutine
 	# profiles have one, counted since Go 1.21's pprof stopped merging a
-	# single profile) has no folded line: -focus=. leaves it out of both.
+	# single profile) has no folded line: -focus=. with -relative_percentages
+	# leaves it out of both.
 	for opts in "" "-lines" "-noinlines" "-sample_index=0"; do
 		# shellcheck disable=SC2086
 		run "$b folded $opts" "$tmp/x.folded" folded $opts "$f" || continue
 		# shellcheck disable=SC2086
-		run "$b top $opts" "$tmp/want" top -focus=. $opts "$f" &&
-			run "$b folded top $opts" "$tmp/got" top -focus=. $opts "$tmp/x.folded" &&
+		run "$b top $opts" "$tmp/want" top -focus=. -relative_percentages $opts "$f" &&
+			run "$b folded top $opts" "$tmp/got" top -focus=. -relative_percentages $opts "$tmp/x.folded" &&
 			same "$b folded read back: top $opts" "$tmp/want" "$tmp/got"
 	done
 done
