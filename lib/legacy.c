@@ -1563,15 +1563,6 @@ static hearth_err emit(builder *b, hearth_profile **out)
 	uint32_t bytes_key = hearth_intern_cstr(p, "bytes");
 	if (bytes_key == HEARTH_NONE)
 		goto nomem;
-	/* pprof keeps a block size of 0 (a sample with no objects) as a label.
-	 * In the model a numeric label of 0 is one only with a unit
-	 * (engine.h): it gets an empty unit of its own index, which prints as
-	 * no unit and is written to profile.proto as none, as pprof writes it. */
-	uint32_t bytes_unit = 0;
-	for (size_t i = 0; i < b->nsamples && !bytes_unit; i++)
-		if (b->samples[i].has_bytes && b->samples[i].bytes == 0 &&
-		    (bytes_unit = hearth_add_string(p, "", 0)) == HEARTH_NONE)
-			goto nomem;
 	size_t maxn = 0;
 	for (size_t i = 0; i < b->nsamples; i++)
 		if (b->samples[i].n > maxn)
@@ -1581,8 +1572,7 @@ static hearth_err emit(builder *b, hearth_profile **out)
 		goto nomem;
 	for (size_t i = 0; i < b->nsamples; i++) {
 		const bsample *s = &b->samples[i];
-		hearth_label lab = {.key = bytes_key, .num = s->bytes,
-				    .unit = s->bytes == 0 ? bytes_unit : 0};
+		hearth_label lab = {.key = bytes_key, .num = s->bytes};
 		for (uint32_t k = 0; k < s->n; k++)
 			lout[k] = b->locs[b->stk[s->off + k]].out;
 		e = hearth_add_sample(p, lout, s->n, s->v, &lab, s->has_bytes ? 1 : 0);

@@ -233,8 +233,7 @@ static void put_labels(hearth_buf *out, const hearth_profile *p, const hearth_la
 			continue;
 		bool units = false;
 		for (uint32_t j = i; j < n && numeric; j++)
-			if (l[j].str == 0 && str_eq(p, l[j].key, l[i].key) && l[j].unit != 0 &&
-			    *hearth_s(p, l[j].unit))
+			if (l[j].str == 0 && str_eq(p, l[j].key, l[i].key) && l[j].unit != 0)
 				units = true;
 		hearth_buf b = {0};
 		put_s(&b, p, l[i].key);
