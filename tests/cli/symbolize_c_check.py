@@ -57,7 +57,8 @@ def raw_locations(binpath):
                 rest = line.strip()
             else:
                 continue
-            f = re.match(r"(\S+) (\S*):(\d+) s=\d+", rest)
+            # file:line, or file:line:column as the newest pprof prints it.
+            f = re.match(r"(\S+) (\S*?):(\d+)(?::\d+)? s=\d+", rest)
             if f:
                 locs[cur].append((f.group(1), os.path.basename(f.group(2)), int(f.group(3))))
     return locs, mappings
