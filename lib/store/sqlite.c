@@ -516,25 +516,33 @@ static hearth_err sq_tenant_name(void *be, int64_t tenant_id, char *name, size_t
 	return err;
 }
 
-static hearth_err sq_tenant_set_retention(void *be, int64_t tenant_id, int64_t r, hearth_errbuf *eb)
+/* Runs the write statement which with two int64 parameters under the write
+ * lock; a statement that changes no row is "<notfound> not found" (an id of
+ * another tenant matches no row, so it is not found either). */
+static hearth_err write_one(sq *s, int which, int64_t p1, int64_t p2, const char *what,
+			    const char *notfound, hearth_errbuf *eb)
 {
-	sq *s = be;
 	hearth_err err = HEARTH_OK;
 	pthread_mutex_lock(&s->wmu);
-	sqlite3_stmt *q = stmt(&s->w, S_TENANT_RET);
+	sqlite3_stmt *q = stmt(&s->w, which);
 	if (!q) {
-		err = dberr(s->w.db, eb, "retention");
+		err = dberr(s->w.db, eb, what);
 	} else {
-		sqlite3_bind_int64(q, 1, tenant_id);
-		sqlite3_bind_int64(q, 2, r);
+		sqlite3_bind_int64(q, 1, p1);
+		sqlite3_bind_int64(q, 2, p2);
 		if (sqlite3_step(q) != SQLITE_DONE)
-			err = dberr(s->w.db, eb, "retention");
+			err = dberr(s->w.db, eb, what);
 		else if (sqlite3_changes(s->w.db) == 0)
-			err = hearth_seterr(eb, HEARTH_EINVAL, "tenant not found");
+			err = hearth_seterr(eb, HEARTH_EINVAL, "%s not found", notfound);
 		sqlite3_reset(q);
 	}
 	pthread_mutex_unlock(&s->wmu);
 	return err;
+}
+
+static hearth_err sq_tenant_set_retention(void *be, int64_t tenant_id, int64_t r, hearth_errbuf *eb)
+{
+	return write_one(be, S_TENANT_RET, tenant_id, r, "retention", "tenant", eb);
 }
 
 /* ---- tokens ---- */
@@ -669,23 +677,7 @@ out:
 
 static hearth_err sq_token_revoke(void *be, int64_t tenant_id, int64_t id, hearth_errbuf *eb)
 {
-	sq *s = be;
-	hearth_err err = HEARTH_OK;
-	pthread_mutex_lock(&s->wmu);
-	sqlite3_stmt *q = stmt(&s->w, S_TOK_REVOKE);
-	if (!q) {
-		err = dberr(s->w.db, eb, "revoke");
-	} else {
-		sqlite3_bind_int64(q, 1, id);
-		sqlite3_bind_int64(q, 2, tenant_id);
-		if (sqlite3_step(q) != SQLITE_DONE)
-			err = dberr(s->w.db, eb, "revoke");
-		else if (sqlite3_changes(s->w.db) == 0)
-			err = hearth_seterr(eb, HEARTH_EINVAL, "token not found");
-		sqlite3_reset(q);
-	}
-	pthread_mutex_unlock(&s->wmu);
-	return err;
+	return write_one(be, S_TOK_REVOKE, id, tenant_id, "revoke", "token", eb);
 }
 
 /* ---- series in memory ---- */
