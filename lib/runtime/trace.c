@@ -50,6 +50,11 @@ typedef struct {
 	int64_t exec, sched, net, sync, other, syscall, syscall_block, gc;
 	int64_t range_begin; /* assist or sweep in progress */
 	int64_t run_begin, run_p;
+	/* The P the goroutine last entered a syscall on (-1: none).  Kept
+	 * after that P goes idle: leaving the syscall forgets that P's
+	 * syscalling goroutine whoever it is now, as summary.go's
+	 * syscallingG does. */
+	int64_t syscall_p;
 	/* The blocking profiles: per kind, the time and stack of the event
 	 * that entered the state, or -1. */
 	int64_t tr_time[HEARTH_TRACE_NPROF];
@@ -308,6 +313,7 @@ static gor *find_g(ht_an *a, uint64_t g, bool create)
 	r->g = g;
 	r->state = GS_UNDET;
 	r->run_p = -1;
+	r->syscall_p = -1;
 	r->range_begin = -1;
 	for (int i = 0; i < HEARTH_TRACE_NPROF; i++)
 		r->tr_time[i] = -1;
@@ -656,9 +662,8 @@ int ht_go(ht_an *a, int64_t t, uint64_t g, int from, int to, const char *reason,
 				}
 				r->last_syscall = 0;
 				r->last_syscall_block = 0;
-				for (uint32_t i = 0; i < a->nsyscalling; i++)
-					if (a->syscalling[i] == ri + 1)
-						a->syscalling[i] = 0;
+				if (r->syscall_p >= 0 && (uint64_t)r->syscall_p < a->nsyscalling)
+					a->syscalling[r->syscall_p] = 0;
 			}
 			break;
 		}
@@ -708,6 +713,7 @@ int ht_go(ht_an *a, int64_t t, uint64_t g, int from, int to, const char *reason,
 				}
 				a->syscalling[p] = ri + 1;
 			}
+			r->syscall_p = p;
 			r->last_syscall = t;
 			break;
 		}

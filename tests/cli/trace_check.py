@@ -38,12 +38,13 @@ def top(want, got):
         if x.startswith('Showing nodes accounting for') and \
                 re.sub(r'\d(?=\D*\d*\.?\d*%? of)', '', x) == re.sub(r'\d(?=\D*\d*\.?\d*%? of)', '', y):
             continue
-        nx = re.findall(r'[\d.]+', x)
-        ny = re.findall(r'[\d.]+', y)
+        num = r'\d+(?:\.\d+)?'
+        nx = re.findall(num, x)
+        ny = re.findall(num, y)
         # Events at the same nanosecond on two threads may be ordered
         # differently from internal/trace, which moves its +1 ns tie-break:
         # the same names, each figure within its last printed digit.
-        if re.sub(r'[\d.]+', '#', x) == re.sub(r'[\d.]+', '#', y) and len(nx) == len(ny) and all(
+        if re.sub(num, '#', x) == re.sub(num, '#', y) and len(nx) == len(ny) and all(
                 abs(float(p) - float(q)) <= 0.011 for p, q in zip(nx, ny)):
             continue
         errors.append(f'top: go tool trace: {x!r}\n     hearth:        {y!r}')
