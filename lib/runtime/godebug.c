@@ -429,7 +429,6 @@ static int runtime_line(hearth_godebug *g, const char *s, size_t n, uint64_t lin
 		e.run = g->runs - 1;
 		e.line = lineno;
 		g->gcs[g->ngcs++] = e;
-		g->in_sched = false;
 		return 1;
 	}
 	if ((a = find_anchor(s, n, "SCHED ", true)) && starts(a, end, "SCHED ", "ms:")) {
@@ -487,6 +486,64 @@ static bool has_anchor(const char *s, size_t n)
 	       find_anchor(s, n, "scav ", true) || find_anchor(s, n, "scvg", false);
 }
 
+/* The length of the runtime line's head s[0..n) begins with when it is
+ * only a word and a number or less ("gc ", "gc 38", "SCHED 100"): the
+ * runtime writes those apart from the rest, and a line of the program's may
+ * follow them at once.  0 when s begins with no such head. */
+static size_t weak_head(const char *s, size_t n)
+{
+	static const char *const words[] = {"gc ", "SCHED ", "scav "};
+	for (size_t w = 0; w < sizeof(words) / sizeof(*words); w++) {
+		size_t k = strlen(words[w]);
+		if (n < k || memcmp(s, words[w], k))
+			continue;
+		while (k < n && k < 24 && isdig(s[k]))
+			k++;
+		return k;
+	}
+	return 0;
+}
+
+/* The P, M and G lines of scheddetail: two spaces, a letter, a number.
+ * 1 when s[0..n) is one (counted into the last SCHED line), 0 when it has
+ * not their shape, -1 when it has and does not parse inside a SCHED line's
+ * block (*anchor: where the letter is, *fail: the end). */
+static size_t pmg_shape(const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n && s[i] == ' ')
+		i++;
+	return i >= 1 && i + 1 < n && (s[i] == 'P' || s[i] == 'M' || s[i] == 'G') && isdig(s[i + 1])
+		   ? i
+		   : 0;
+}
+
+static int pmg_line(hearth_godebug *g, const char *s, size_t n, size_t *anchor, size_t *fail)
+{
+	size_t i = pmg_shape(s, n);
+	if (!i)
+		return 0;
+	hearth_sched_line *e = g->in_sched && g->nscheds ? &g->scheds[g->nscheds - 1] : NULL;
+	cur c = {s + i, s + n};
+	bool ok = s[i] == 'P'	? parse_p(&c, e)
+		  : s[i] == 'M' ? parse_m(&c, e)
+				: parse_g(&c, e);
+	if (ok) {
+		if (s[i] == 'P')
+			g->p_lines++;
+		else if (s[i] == 'M')
+			g->m_lines++;
+		else
+			g->g_lines++;
+		return 1;
+	}
+	if (!g->in_sched)
+		return 0;
+	*anchor = i;
+	*fail = n;
+	return -1;
+}
+
 static void count_malformed(hearth_godebug *g, uint64_t lineno)
 {
 	g->malformed++;
@@ -510,20 +567,23 @@ static hearth_err line(hearth_godebug *g, const char *s, size_t n, hearth_errbuf
 		n--;
 	hearth_err err;
 	size_t anchor = 0, fail = 0;
-	cur c;
 
 	if (g->npend) {
 		/* The waiting line's head up to k, then this line. */
 		size_t lo = g->pend_fail > g->pend_anchor + JOIN_BACK ? g->pend_fail - JOIN_BACK
 								      : g->pend_anchor + 1;
 		char buf[JOIN_MAX * 2];
-		if (n <= JOIN_MAX && g->pend_fail <= g->npend && !has_anchor(s, n))
+		if (n <= JOIN_MAX && g->pend_fail <= g->npend && !has_anchor(s, n) &&
+		    !(g->pend_pmg && pmg_shape(s, n)))
 			for (size_t k = g->pend_fail; k >= lo; k--) {
 				memcpy(buf, g->pend, k);
 				memcpy(buf + k, s, n);
 				size_t a2, f2;
-				int r =
-				    runtime_line(g, buf, k + n, g->pend_line, &a2, &f2, &err, eb);
+				err = HEARTH_OK;
+				int r = g->pend_pmg
+					    ? pmg_line(g, buf, k + n, &a2, &f2)
+					    : runtime_line(g, buf, k + n, g->pend_line, &a2, &f2,
+							   &err, eb);
 				if (err)
 					return err;
 				if (r == 1) {
@@ -534,39 +594,54 @@ static hearth_err line(hearth_godebug *g, const char *s, size_t n, hearth_errbuf
 			}
 	}
 
-	/* P, M and G lines of scheddetail: two spaces, a letter, a number. */
-	size_t i = 0;
-	while (i < n && s[i] == ' ')
-		i++;
-	if (i >= 1 && i + 1 < n && (s[i] == 'P' || s[i] == 'M' || s[i] == 'G') && isdig(s[i + 1])) {
-		hearth_sched_line *e =
-		    g->in_sched && g->nscheds ? &g->scheds[g->nscheds - 1] : NULL;
-		c = (cur){s + i, s + n};
-		bool ok = s[i] == 'P'	? parse_p(&c, e)
-			  : s[i] == 'M' ? parse_m(&c, e)
-					: parse_g(&c, e);
-		if (ok) {
-			if (s[i] == 'P')
-				g->p_lines++;
-			else if (s[i] == 'M')
-				g->m_lines++;
-			else
-				g->g_lines++;
-			return HEARTH_OK;
-		}
-		if (g->in_sched) {
-			count_malformed(g, g->lines);
+	if (g->nweak && n <= JOIN_MAX && !has_anchor(s, n)) {
+		/* The waiting head, then this line: one runtime line, and the
+		 * program's line that held the head. */
+		char buf[sizeof(g->weak) + JOIN_MAX];
+		memcpy(buf, g->weak, g->nweak);
+		memcpy(buf + g->nweak, s, n);
+		size_t a2, f2;
+		int r = runtime_line(g, buf, g->nweak + n, g->weak_line, &a2, &f2, &err, eb);
+		if (err)
+			return err;
+		if (r == 1) {
+			g->nweak = 0;
+			g->other++;
 			return HEARTH_OK;
 		}
 	}
-	int r = runtime_line(g, s, n, g->lines, &anchor, &fail, &err, eb);
+
+	/* P, M and G lines of scheddetail; one that does not parse waits for
+	 * its rest like a runtime line below. */
+	int r = pmg_line(g, s, n, &anchor, &fail);
+	if (r == 1)
+		return HEARTH_OK;
+	bool pmg = r == -1;
+	if (!pmg)
+		r = runtime_line(g, s, n, g->lines, &anchor, &fail, &err, eb);
 	if (err)
 		return err;
+	size_t head = r == 0 && !g->npend ? weak_head(s, n) : 0;
+	if (g->nweak) {
+		if (r == 0 && !head && g->weak_age < JOIN_AGE) {
+			g->weak_age++;
+			g->other++;
+			return HEARTH_OK;
+		}
+		g->other++; /* no rest came: the program's line after all */
+		g->nweak = 0;
+	}
+	if (head) {
+		memcpy(g->weak, s, head);
+		g->nweak = head;
+		g->weak_line = g->lines;
+		g->weak_age = 0;
+		return HEARTH_OK;
+	}
 	if (g->npend) {
 		if (r == 0 && g->pend_age < JOIN_AGE) {
 			g->pend_age++;
 			g->other++;
-			g->in_sched = false;
 			return HEARTH_OK;
 		}
 		count_malformed(g, g->pend_line);
@@ -575,8 +650,7 @@ static hearth_err line(hearth_godebug *g, const char *s, size_t n, hearth_errbuf
 	if (r == 1)
 		return HEARTH_OK;
 	if (r == 0) {
-		g->other++;
-		g->in_sched = false;
+		g->other++; /* the program's: a SCHED line's block goes on past it */
 		return HEARTH_OK;
 	}
 	if (n > JOIN_MAX || !ensure_pend(g)) {
@@ -589,6 +663,7 @@ static hearth_err line(hearth_godebug *g, const char *s, size_t n, hearth_errbuf
 	g->pend_fail = fail;
 	g->pend_line = g->lines;
 	g->pend_age = 0;
+	g->pend_pmg = pmg;
 	return HEARTH_OK;
 }
 
@@ -645,6 +720,10 @@ hearth_err hearth_godebug_finish(hearth_godebug *g, hearth_errbuf *eb)
 	if (g->npend) {
 		count_malformed(g, g->pend_line);
 		g->npend = 0;
+	}
+	if (g->nweak) {
+		g->other++;
+		g->nweak = 0;
 	}
 	return e;
 }

@@ -49,6 +49,15 @@ def dist(what, vals, d):
         check(what + '.max', max(vals), d['max'])
 
 
+PMG = re.compile(r'^ +[PMG]\d')
+MLINE = re.compile(r'^\s+M\d+: p=')
+
+
+def pmg_whole(ln):
+    return GLINE.match(ln) or PLINE.match(ln) or MLINE.match(ln)
+
+
+HEAD = re.compile(r'(?:gc |SCHED |scav )\d{0,21}')
 ANCHOR = re.compile(r'(?<![A-Za-z0-9])(gc \d+ @|SCHED \d+ms:|scav \d)')
 
 
@@ -65,6 +74,32 @@ def unsplice(lines):
     out = list(lines)
     for i, ln in enumerate(out):
         a = ANCHOR.search(ln)
+        if not a and not whole(ln):
+            # Only the runtime's first write or two began the line ("gc ",
+            # "gc 38"), the program's line came right after them.
+            h = HEAD.match(ln)
+            if h:
+                for j in range(i + 1, min(i + 5, len(out))):
+                    if ANCHOR.search(out[j]) or GLINE.match(out[j]) or PLINE.match(out[j]):
+                        break
+                    if whole(h.group(0) + out[j]):
+                        out[i] = h.group(0) + out[j]
+                        out[j] = ln[h.end():]
+                        break
+            continue
+        if not a and PMG.match(ln) and not pmg_whole(ln):
+            # A P, M or G line cut by the program's line: its head, then
+            # the rest on a later line.
+            for j in range(i + 1, min(i + 5, len(out))):
+                if ANCHOR.search(out[j]) or PMG.match(out[j]):
+                    break
+                hit = next((k for k in range(len(ln), PMG.match(ln).end() - 1, -1)
+                            if pmg_whole(ln[:k] + out[j])), None)
+                if hit:
+                    out[i] = ln[:hit] + out[j]
+                    out[j] = ln[hit:]
+                    break
+            continue
         if not a or whole(ln):
             continue
         if a.group(1).startswith('SCHED') and SCHED.search(ln):
@@ -106,12 +141,11 @@ def logs(path, js, subject, parked, mode):
         if m and cur is not None:
             cur['runq'] += int(m.group(1))
             continue
-        if re.match(r'^\s+M\d+: p=', ln):
+        if MLINE.match(ln):
             continue
         m = GC.search(ln)
         if m:
             gcs.append(m)
-            cur = None
             continue
         m = SCHED.search(ln)
         if m:
@@ -126,7 +160,8 @@ def logs(path, js, subject, parked, mode):
         m = SCAV.search(ln)
         if m:
             scavs.append(m)
-        cur = None
+        # The program's lines (and the gc lines) may come in the middle of
+        # a SCHED line's P, M and G lines: the block goes on past them.
     s = js['summary']
     check('gc lines', len(gcs), js['lines']['gc'])
     check('sched lines', len(scheds), js['lines']['sched'])
@@ -166,11 +201,13 @@ def logs(path, js, subject, parked, mode):
     check('gc lines = hearth gcs', len(gcs), s['gcs'])
     if not (len(gcs) <= int(sub['numgc']) <= len(gcs) + 1):
         errors.append(f'NumGC (runtime.MemStats) {sub["numgc"]}, gc lines {len(gcs)}')
-    # Go 1.19 may leave "(forced)" off the line of a cycle runtime.GC()
-    # forced while it counts it in NumForcedGC (its gctrace print runs after
-    # the world restarts); the newest Go prints it on every one.
+    # Go 1.19 prints "(forced)" from work.userForced after the world
+    # restarts, when the next cycle may have set it anew: a forced cycle's
+    # line may lose the mark, and the line of the cycle just before a forced
+    # one may gain it, so at most twice NumForcedGC lines carry it.  The
+    # newest Go prints it on exactly the forced ones.
     if sub['version'].startswith('go1.19'):
-        if not (1 <= s['forced'] <= int(sub['forced'])):
+        if not (1 <= s['forced'] <= 2 * int(sub['forced'])):
             errors.append(f'forced: hearth {s["forced"]}, NumForcedGC {sub["forced"]}')
     else:
         check('NumForcedGC = hearth forced', int(sub['forced']), s['forced'])

@@ -272,6 +272,54 @@ static void garbage(void **state)
 	hearth_godebug_free(&g);
 }
 
+/* The runtime writes a line in pieces and the program's line (written in
+ * one piece) may land after any of them, also after the first "gc " or a
+ * P or G line's head: each runtime line is still read once, the program's
+ * lines count as its own, and a SCHED line's block goes on past them (the
+ * pieces as Go 1.26 wrote them under tests/cli/godebug.sh). */
+static void splices(void **state)
+{
+	hearth_godebug g;
+	feed(&g, "gc worker: step 3200, gc soon\n"
+		 "38 @0.071s 13%: 0.13+0.17+0.011 ms clock, 0.26+0.10/0.073/0+0.022 ms cpu, "
+		 "11->13->6 MB, 13 MB goal, 0 MB stacks, 0 MB globals, 2 P\n"
+		 "gc 39worker: step 3400, gc soon\n"
+		 " @0.072s 13%: 0.11+0.35+0.089 ms clock, 0.22+0.042/0.15/0+0.17 ms cpu, "
+		 "10->11->5 MB, 12 MB goal, 0 MB stacks, 0 MB globals, 2 P\n"
+		 "SCHED 213ms: gomaxprocs=2 idleprocs=0 threads=7 spinningthreads=0 "
+		 "needspinning=1 idlethreads=2 runqueue=1 gcwaiting=false nmidlelocked=0 "
+		 "stopwait=0 sysmonwait=false\n"
+		 "  P0: status=1 schedtick=5089 syscalltick=367 m=4 runqsize=worker: step 3600, gc "
+		 "soon\n"
+		 "1 gfreecnt=3 timerslen=0\n"
+		 "  M5: p=nil curg=nil mallocing=0 throwing=0 preemptoff= locks=0 dying=0 "
+		 "spinning=false blocked=true lockedg=worker: step 3800, gc soon\n"
+		 "nil\n"
+		 "  G1: status=4(sleep) m=nil lockedm=nilworker: step 4000, gc soon\n"
+		 "\n"
+		 "  G2: status=worker: step 4200, gc soon\n"
+		 "4(force gc (idle)) m=nil lockedm=nil\n"
+		 "  G3: status=2(preempted) m=6 lockedm=nil\n"
+		 "gc soon, said the program\n");
+	assert_int_equal(g.ngcs, 2);
+	assert_int_equal(g.gcs[0].num, 38);
+	assert_int_equal(g.gcs[1].num, 39);
+	assert_int_equal(g.malformed, 0);
+	assert_int_equal(g.p_lines, 1);
+	assert_int_equal(g.m_lines, 1);
+	assert_int_equal(g.g_lines, 3);
+	assert_int_equal(g.scheds[0].local_runq, 1);
+	assert_int_equal(g.scheds[0].goroutines, 3);
+	assert_int_equal(g.scheds[0].g_waiting, 2);
+	assert_int_equal(g.scheds[0].g_running, 1);
+	/* Four worker lines taken out of runtime lines; "nil" and "" (the
+	 * rests of an M and a G line whose parse ended before the worker line
+	 * came, so that it stays inside them); the last line. */
+	assert_int_equal(g.other, 7);
+	assert_int_equal(g.lines, 15);
+	hearth_godebug_free(&g);
+}
+
 /* Nearest-rank percentiles: of 1..100, p50 is 50 and p99 is 99. */
 static void percentiles(void **state)
 {
@@ -306,7 +354,7 @@ int main(void)
 	    cmocka_unit_test(scvg_old),		  cmocka_unit_test(sched_119),
 	    cmocka_unit_test(sched_126),	  cmocka_unit_test(sched_detail),
 	    cmocka_unit_test(sched_detail_126),	  cmocka_unit_test(garbage),
-	    cmocka_unit_test(percentiles),
+	    cmocka_unit_test(percentiles),	  cmocka_unit_test(splices),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
