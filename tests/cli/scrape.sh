@@ -122,7 +122,8 @@ start_serve() { # listen address
 	serve_pid=$!
 	pids="$pids $serve_pid"
 	n=0
-	while ! grep -q "^Serving hearth on http://" "$tmp/serve.out" && [ $n -lt 100 ]; do
+	while ! grep -q "^Serving hearth on http://" "$tmp/serve.out" &&
+		kill -0 "$serve_pid" 2>/dev/null && [ $n -lt 300 ]; do
 		sleep 0.1
 		n=$((n + 1))
 	done
@@ -176,11 +177,19 @@ sleep 5
 curl -s "$M/metrics" >"$tmp/metrics.down"
 curl -s "$M/targets" >"$tmp/targets.json"
 hostport=${URL#http://}
-start_serve "$hostport"
+# The port may be held a moment by a client's outgoing connection (the
+# kernel hands out ephemeral ports from the same range): a few tries.
+for try in 1 2 3; do
+	start_serve "$hostport"
+	[ "$URL" = "http://$hostport" ] && break
+	kill -0 "$serve_pid" 2>/dev/null && break
+	sleep 1
+done
 if [ "$URL" = "http://$hostport" ]; then
 	ok "hearth serve restarted on $hostport after kill -9"
 else
-	bad "hearth serve restarted on $hostport" "$(cat "$tmp/serve.err")"
+	bad "hearth serve restarted on $hostport" "$(cat "$tmp/serve.err")" \
+		"$(kill -0 "$serve_pid" 2>/dev/null && echo 'running, no "Serving" line in 30 s' || echo exited)"
 fi
 
 n=0
