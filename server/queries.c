@@ -25,6 +25,15 @@ hearth_err svc_time(const char *v, int64_t def, int64_t now, int64_t *out, heart
 	return hearth_time_parse(v, now, out, eb);
 }
 
+/* A whole second, so that the requests of one page in the same second name
+ * the same range; the end of the current second, not its start, so that a
+ * profile stored a moment ago (its time is the push's, to the nanosecond)
+ * is inside until=now: ranges are [from, until). */
+int64_t svc_query_now(void)
+{
+	return (svc_now() / SEC + 1) * SEC;
+}
+
 /* The request's query, selector and range, parsed once. */
 typedef struct {
 	hearth_query q;
@@ -43,9 +52,7 @@ static void qctx_free(qctx *x)
 static hearth_err qctx_parse(const hearth_req *req, qctx *x, hearth_errbuf *eb)
 {
 	memset(x, 0, sizeof(*x));
-	/* Relative times resolve against a whole second, so that the requests
-	 * of one page in the same second name the same range. */
-	x->now = svc_now() / SEC * SEC;
+	x->now = svc_query_now();
 	hearth_err err = hearth_query_parse(req->query, req->qlen, &x->q, eb);
 	if (err)
 		return err;

@@ -365,7 +365,7 @@ void svc_render_handle(hearth_service *s, const hearth_req *req, const svc_calle
 	}
 	if (!svc_allow(req, c, HEARTH_SCOPE_READ, resp))
 		return;
-	int64_t now = svc_now() / 1000000000 * 1000000000, from = 0, until = 0;
+	int64_t now = svc_query_now(), from = 0, until = 0;
 	char type[128] = "";
 	if ((err = hearth_query_parse(req->query, req->qlen, &q, &eb)) ||
 	    (err = view_query(req, &vq, &eb)))

@@ -110,6 +110,8 @@ void svc_query(hearth_service *s, const hearth_req *req, const svc_caller *c, co
 /* Parses a time parameter (Unix seconds, RFC 3339, now, -1h ...); def when
  * absent. */
 hearth_err svc_time(const char *v, int64_t def, int64_t now, int64_t *out, hearth_errbuf *eb);
+/* The "now" of a query's relative times: the end of the current second. */
+int64_t svc_query_now(void);
 /* The profile type to use: `type` when given, else __type__ of the
  * selector, else cpu when the service has it, else its first type. */
 hearth_err svc_pick_type(hearth_service *s, int64_t tenant, const hearth_selector *sel,
