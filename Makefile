@@ -58,11 +58,12 @@ all: $(HEARTH)
 
 # Node.js and npm come from Debian unless the machine has them already (a
 # nodejs from elsewhere must not be replaced); the end-to-end tests' npm
-# packages (playwright-core) are installed from tests/e2e/package-lock.json.
+# packages (playwright-core, axe-core) are installed from tests/e2e/package-lock.json
+# (again when the lock names a package node_modules lacks).
 deps:
 	@./tests/deps.sh $(DEB_PKGS)
 	@command -v npm >/dev/null 2>&1 || ./tests/deps.sh nodejs npm
-	@if [ -f tests/e2e/package-lock.json ] && [ ! -d tests/e2e/node_modules ]; then \
+	@if [ -f tests/e2e/package-lock.json ] && { [ ! -d tests/e2e/node_modules/playwright-core ] || [ ! -d tests/e2e/node_modules/axe-core ]; }; then \
 		npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error; fi
 
 $(BUILD)/libhearth.a: $(LIB_OBJ)

@@ -15,6 +15,13 @@
 
 var REFINE = ['focus', 'ignore', 'hide', 'show', 'show_from', 'tagfocus'];
 var VIEWS = ['flame', 'top', 'graph', 'source', 'peek', 'sandwich'];
+/* Views of the URL: VIEWS' sections, and "both", the top table beside the
+ * flame graph (their two sections side by side). */
+var ALLVIEWS = ['both'].concat(VIEWS);
+/* The default view: both on a window wide enough for a table and a flame
+ * graph side by side, else the flame graph. */
+var BOTH_MIN = 1200;
+function defaultView() { return window.innerWidth >= BOTH_MIN ? 'both' : 'flame'; }
 var TOP_LIMIT = 1000;
 
 function $(id) { return document.getElementById(id); }
@@ -39,7 +46,15 @@ var profile = null;
 var stats = window.hearthStats = {firstPaintMs: null, lastDrawMs: null, zoomMs: null, lastHoverMs: null,
 	flameBytes: null, frames: null, ready: false};
 
-function view() { var v = S.get('view'); return VIEWS.indexOf(v) >= 0 || mode.views[v] ? v : 'flame'; }
+function view() { var v = S.get('view'); return ALLVIEWS.indexOf(v) >= 0 || mode.views[v] ? v : defaultView(); }
+/* Whether the flame graph, the top table are shown. */
+function hasFlame(v) { return v === 'flame' || v === 'both'; }
+function hasTop(v) { return v === 'top' || v === 'both'; }
+
+/* A view is ready (stats.ready, which the tests and bench/web.js wait for)
+ * when each of its parts has answered: two in the both view. */
+var need = 0;
+function done() { if (--need <= 0) stats.ready = true; }
 
 /* Changes the URL's state (null removes a key) and shows it. */
 function navigate(changes, replace) {
@@ -220,6 +235,7 @@ function flameHandlers(g, onClick) {
 		},
 		onClick: onClick,
 		onContext: function (i, ev) { if (i > 0) openMenu(g.f.name(i), ev.clientX, ev.clientY); },
+		onKeyFocus: null,
 		onDraw: function (ms) { stats.lastDrawMs = ms; stats.draws = (stats.draws || 0) + 1; }
 	};
 }
@@ -230,7 +246,7 @@ main.f = new HearthFlame($('flame'), $('flame-over'), flameHandlers(main, functi
 	f.sel = i;
 	f.zoom(i);
 	stats.zoomMs = performance.now() - t0;
-	main.sig = flameSig(main.key, f, $('view-flame').clientWidth || 1200);
+	main.sig = flameSig(main.key, f, $('view-flame').clientWidth || 1200) + '|' + f.hl;
 	var path = f.pathOf(f.z);
 	navigate({zoom: path.length ? path.join(';') : null, f: i > 0 ? f.name(i) : S.get('f')});
 }));
@@ -254,6 +270,7 @@ function renderFlame(my) {
 		f.hold = true;
 		if (main.key !== qs) {
 			f.setData(D);
+			f.hl = -1;
 			main.key = qs;
 			main.sig = null;
 			main.matchKey = null;
@@ -267,6 +284,7 @@ function renderFlame(my) {
 		var sel = S.get('f');
 		if (f.sel < 0 || (sel && f.name(f.sel) !== sel)) f.sel = r.index > 0 ? r.index : -1;
 		f.match = matchRe ? f.match : null;
+		f.hl = hasTop(view()) && S.get('f') ? f.nameIndex(S.get('f')) : -1;
 		f.hold = false;
 		if (matchRe && main.matchKey !== qs + '|' + matchRe.source) {
 			main.matchKey = qs + '|' + matchRe.source;
@@ -274,7 +292,7 @@ function renderFlame(my) {
 			f.setMatch(matchRe);
 			f.hold = false;
 		} else if (!matchRe) main.matchKey = null;
-		var sig = flameSig(qs, f, cw);
+		var sig = flameSig(qs, f, cw) + '|' + f.hl;
 		if (sig !== main.sig) { main.sig = sig; f.resize(); }
 		crumbs(f);
 		flameNote(D, f);
@@ -283,7 +301,7 @@ function renderFlame(my) {
 			stats.firstPaintMs = performance.now();
 			if (performance.mark) performance.mark('hearth-first-paint');
 		}
-		stats.ready = true;
+		done();
 		/* Zoomed into a frame that the payload's resolution shows coarsely
 		 * (or a path it merged away): ask for finer detail. */
 		var W = f.W, z = f.z;
@@ -300,7 +318,7 @@ function renderFlame(my) {
 	}, function (e) {
 		if (my !== gen) return;
 		setError('flame', e);
-		stats.ready = true;
+		done();
 	});
 }
 
@@ -368,7 +386,7 @@ function renderSearch(my) {
 	try { matchRe = /^\(\?i\)/.test(q) ? new RegExp(q.slice(4), 'i') : new RegExp(q); } catch (e) { matchRe = null; }
 	out.textContent = '\u2026';
 	var v = view();
-	if (v !== 'flame' && v !== 'top' && v !== 'sandwich') { out.textContent = ''; return; }
+	if (!hasFlame(v) && !hasTop(v) && v !== 'sandwich') { out.textContent = ''; return; }
 	api('search', apiParams({q: q})).then(function (r) {
 		if (my !== gen) return;
 		setError('search', null);
@@ -406,11 +424,11 @@ function renderTop(my) {
 		subtitle(T);
 		$('top-header').textContent = (T.header || []).join('\n');
 		drawTop();
-		stats.ready = true;
+		done();
 	}, function (e) {
 		if (my !== gen) return;
 		setError('top', e);
-		stats.ready = true;
+		done();
 	});
 }
 function drawTop() {
@@ -434,16 +452,19 @@ function drawTop() {
 		th.setAttribute('aria-sort', s === sort ? (dir === 'asc' ? 'ascending' : 'descending') : 'none');
 	});
 	var tb = document.createElement('tbody'), n = topAll ? rows.length : Math.min(rows.length, TOP_LIMIT);
+	var selName = view() === 'both' ? S.get('f') : null, selRow = null;
 	for (var i = 0; i < n; i++) {
 		var r = rows[i].r, tr = document.createElement('tr');
 		if (T.diff) tr.className = r.flat > 0 ? 'grow' : r.flat < 0 ? 'shrink' : '';
 		if (matchRe && matchRe.test(r.name)) tr.className += ' match';
+		if (r.name === selName) { tr.className += ' selected'; tr.setAttribute('aria-selected', 'true'); selRow = tr; }
 		tr.appendChild(el('td', 'num', r.flat_label));
-		tr.appendChild(el('td', 'num', r.flat_pct_label || percentage(r.flat, T.total)));
-		tr.appendChild(el('td', 'num', r.sum_pct_label || percentage(rows[i].sum, T.total)));
+		tr.appendChild(el('td', 'num pct', r.flat_pct_label || percentage(r.flat, T.total)));
+		tr.appendChild(el('td', 'num pct', r.sum_pct_label || percentage(rows[i].sum, T.total)));
 		tr.appendChild(el('td', 'num', r.cum_label));
-		tr.appendChild(el('td', 'num', r.cum_pct_label || percentage(r.cum, T.total)));
+		tr.appendChild(el('td', 'num pct', r.cum_pct_label || percentage(r.cum, T.total)));
 		var nm = el('td', 'name', r.name);
+		nm.title = r.name;
 		if (r.inline) nm.appendChild(el('span', 'inl', r.partial_inline ? ' (partial-inline)' : ' (inline)'));
 		tr.appendChild(nm);
 		var mb = el('button', 'rowmenu', '\u22ef');
@@ -462,10 +483,21 @@ function drawTop() {
 	var more = $('top-more');
 	more.hidden = n >= rows.length;
 	more.textContent = 'Show all ' + rows.length + ' rows';
+	/* the both view: the selected function's row in sight */
+	if (selRow) {
+		var box = $('view-top'), rb = selRow.getBoundingClientRect(), bb = box.getBoundingClientRect();
+		if (rb.top < bb.top + 30 || rb.bottom > bb.bottom) box.scrollTop += rb.top - bb.top - bb.height / 3;
+	}
 }
 $('toptable').addEventListener('click', function (e) {
 	var t = e.target;
 	if (t.classList.contains('inl')) t = t.parentNode;
+	if (t.classList.contains('name') && view() === 'both') {
+		/* the both view: a click selects the function (again: unselects) */
+		var rs = topData.rows[+t.parentNode.querySelector('.rowmenu').dataset.row];
+		navigate({f: S.get('f') === rs.name ? null : rs.name}, true);
+		return;
+	}
 	if (t.classList.contains('name')) {
 		var rn = topData.rows[+t.parentNode.querySelector('.rowmenu').dataset.row];
 		openMenu(rn.name, e.clientX, e.clientY);
@@ -484,6 +516,22 @@ $('toptable').addEventListener('click', function (e) {
 	}
 });
 $('top-more').addEventListener('click', function () { topAll = true; drawTop(); });
+/* The both view: hovering a row highlights the function's frames in the
+ * flame graph and dims the rest; leaving the table goes back to the
+ * selected function's. */
+function rowName(t) {
+	var tr = t && t.closest ? t.closest('#toptable tbody tr') : null, b = tr && tr.querySelector('.rowmenu');
+	return b && topData ? topData.rows[+b.dataset.row].name : null;
+}
+$('toptable').addEventListener('mouseover', function (e) {
+	if (view() !== 'both' || !main.f.N) return;
+	var n = rowName(e.target);
+	main.f.setHighlight(n !== null ? main.f.nameIndex(n) : selHighlight());
+});
+$('toptable').addEventListener('mouseleave', function () {
+	if (view() === 'both' && main.f.N) main.f.setHighlight(selHighlight());
+});
+function selHighlight() { return S.get('f') ? main.f.nameIndex(S.get('f')) : -1; }
 var filterT = 0;
 $('filter').addEventListener('input', function () {
 	clearTimeout(filterT);
@@ -503,7 +551,7 @@ function sanitizeSvg(root) {
 }
 function renderGraph(my) {
 	var qs = apiParams(), box = $('graph');
-	if (graphKey === qs && box.querySelector('svg')) { stats.ready = true; return; }
+	if (graphKey === qs && box.querySelector('svg')) { done(); return; }
 	if (!box.querySelector('svg')) box.textContent = 'Laying out the call graph\u2026';
 	api('graph', qs, true).then(function (text) {
 		if (my !== gen) return;
@@ -519,11 +567,11 @@ function renderGraph(my) {
 		box.appendChild(svg);
 		graphKey = qs;
 		panZoom(svg);
-		stats.ready = true;
+		done();
 	}).catch(function (e) {
 		if (my !== gen) return;
 		setError('graph', e);
-		stats.ready = true;
+		done();
 	});
 }
 function panZoom(svg) {
@@ -587,7 +635,7 @@ function renderText(kind, my) {
 	var f = S.get('f'), pre = $(kind + '-text');
 	if (!f) {
 		pre.textContent = 'Choose a function: type its name above, or pick one in the flame graph (click) or the top table (its menu).';
-		stats.ready = true;
+		done();
 		return;
 	}
 	pre.textContent = 'Loading\u2026';
@@ -595,12 +643,12 @@ function renderText(kind, my) {
 		if (my !== gen) return;
 		setError(kind, null);
 		pre.textContent = r.text || '(nothing)';
-		stats.ready = true;
+		done();
 	}, function (e) {
 		if (my !== gen) return;
 		pre.textContent = '';
 		setError(kind, e);
-		stats.ready = true;
+		done();
 	});
 }
 
@@ -620,14 +668,14 @@ function renderSandwich(my) {
 	if (!f) {
 		sw.forEach(function (g) { g.f.setData({names: [], colors: [], frames: {name: [], depth: [], width: [], value: [], self: [], merged: [], inline: []}}); });
 		setNote('sandwich', 'Choose a function: type its name above, or pick one in the flame graph or the top table (their menus).');
-		stats.ready = true;
+		done();
 		return;
 	}
 	setNote('sandwich', '');
 	var cw = $('view-sandwich').clientWidth || 1200, res = wantRes(cw), e = exact(f);
 	var qs = [apiParams({focus: e, prune_from: e, reverse: 1, resolution: res}),
 		apiParams({focus: e, show_from: e, resolution: res})];
-	var done = 0;
+	var got = 0;
 	sw.forEach(function (g, k) {
 		api('flame', qs[k]).then(function (D) {
 			if (my !== gen) return;
@@ -644,33 +692,38 @@ function renderSandwich(my) {
 				$('sw-cum').textContent = '\u00b7 cum ' + HearthFlame.fmtValue(D, c) +
 					(D.total ? ' (' + percentage(c, D.total) + ' of ' + D.total_label + ')' : '');
 			}
-			if (++done === 2) stats.ready = true;
+			if (++got === 2) done();
 		}, function (err) {
 			if (my !== gen) return;
 			setError('sandwich', err);
-			stats.ready = true;
+			done();
 		});
 	});
 }
 
 /* --- the page ------------------------------------------------------------- */
-var gen = 0;
+var gen = 0, lastView = null;
 function render() {
 	var my = ++gen, v = view();
+	lastView = v;
 	stats.ready = false;
+	need = v === 'both' ? 2 : 1;
 	closeMenus();
 	showTip(null);
 	Array.prototype.forEach.call(document.querySelectorAll('#views button'), function (b) {
 		b.setAttribute('aria-pressed', b.dataset.view === v ? 'true' : 'false');
 	});
-	VIEWS.forEach(function (n) { $('view-' + n).hidden = n !== v; });
+	VIEWS.forEach(function (n) { $('view-' + n).hidden = n !== v && !(v === 'both' && (n === 'flame' || n === 'top')); });
+	document.querySelector('main').classList.toggle('both', v === 'both');
 	Object.keys(mode.views).forEach(function (n) { $('view-' + n).hidden = n !== v; });
 	if (mode.render) mode.render(my, v);
-	['flame', 'top', 'graph', 'source', 'peek', 'sandwich'].forEach(function (k) { if (k !== v) setError(k, null); });
-	if (v !== 'flame') { setNote('flame', ''); setNote('flame-warn', ''); }
-	if (v !== 'top') setNote('top-warn', '');
+	['flame', 'top', 'graph', 'source', 'peek', 'sandwich'].forEach(function (k) {
+		if (k !== v && !(k === 'flame' && hasFlame(v)) && !(k === 'top' && hasTop(v))) setError(k, null);
+	});
+	if (!hasFlame(v)) { setNote('flame', ''); setNote('flame-warn', ''); }
+	if (!hasTop(v)) setNote('top-warn', '');
 	if (v !== 'sandwich') setNote('sandwich', '');
-	if (v !== 'flame' && v !== 'top' && v !== 'sandwich') $('sub').textContent = '';
+	if (!hasFlame(v) && !hasTop(v) && v !== 'sandwich') $('sub').textContent = '';
 	refineInputs();
 	sampleSelect();
 	granularitySelect();
@@ -681,8 +734,11 @@ function render() {
 		if (document.activeElement !== i) i.value = S.get('f') || '';
 	});
 	renderSearch(my);
-	if (v === 'flame') renderFlame(my);
-	else if (v === 'top') { if (topData && topData._key === apiParams()) { drawTop(); subtitle(topData); stats.ready = true; } else renderTop(my); }
+	if (hasTop(v)) {
+		if (topData && topData._key === apiParams()) { setError('top', null); drawTop(); subtitle(topData); done(); } else renderTop(my);
+	}
+	if (hasFlame(v)) renderFlame(my);
+	else if (v === 'top') { /* above */ }
 	else if (v === 'graph') renderGraph(my);
 	else if (v === 'source' || v === 'peek') renderText(v, my);
 	else if (v === 'sandwich') renderSandwich(my);
@@ -772,7 +828,7 @@ function downloads() {
 }
 
 Array.prototype.forEach.call(document.querySelectorAll('#views button'), function (b) {
-	b.addEventListener('click', function () { navigate({view: b.dataset.view === 'flame' ? null : b.dataset.view}); });
+	b.addEventListener('click', function () { navigate({view: b.dataset.view === defaultView() ? null : b.dataset.view}); });
 });
 $('icicle').addEventListener('change', function () { navigate({icicle: $('icicle').checked ? '1' : null}, true); });
 Array.prototype.forEach.call(document.querySelectorAll('.fform'), function (form) {
@@ -815,7 +871,7 @@ window.addEventListener('keydown', function (e) {
 		if (h.open) h.close(); else if (h.showModal) h.showModal();
 		return;
 	}
-	if (view() !== 'flame') return;
+	if (!hasFlame(view())) return;
 	var dirs = {ArrowUp: 'up', ArrowDown: 'down', ArrowLeft: 'left', ArrowRight: 'right'}, f = main.f;
 	if (dirs[e.key]) {
 		e.preventDefault();
@@ -849,7 +905,9 @@ window.addEventListener('resize', function () {
 	clearTimeout(resizeT);
 	resizeT = setTimeout(function () {
 		var v = view();
-		if (v === 'flame') { main.sig = null; main.f.resize(); }
+		/* the default view follows the window's width */
+		if (v !== lastView) { render(); return; }
+		if (hasFlame(v)) { main.sig = null; main.f.resize(); }
 		if (v === 'sandwich') sw.forEach(function (g) { g.f.resize(); });
 	}, 100);
 });

@@ -44,6 +44,9 @@ function HearthFlame(canvas, overlay, opts) {
 	this.hov = -1;
 	this.sel = -1;
 	this.match = null;
+	this.hl = -1;
+	this.hits = [];
+	this.maxdZ = 0;
 	this.inverted = false;
 	this.cw = 0;
 	this.dpr = 1;
@@ -92,7 +95,8 @@ HearthFlame.prototype.setData = function (D) {
 	for (i = 0; i < N; i++) { d = DEP[i]; rows[d][fill[d]++] = i; }
 	this.N = N; this.X = X; this.W = W; this.END = END; this.PAR = PAR; this.PREV = PREV;
 	this.DEP = DEP; this.NM = Fr.name; this.rows = rows; this.maxd = N ? maxd : 0;
-	this.z = 0; this.hov = -1; this.sel = -1; this.match = null;
+	this._nidx = null;
+	this.z = 0; this.hov = -1; this.sel = -1; this.match = null; this.hl = -1;
 	this._colors = null;
 	this.resize();
 };
@@ -140,10 +144,26 @@ HearthFlame.prototype.color = function (i) {
 	var D = this.D, Fr = D.frames;
 	if (!D.diff) return D.colors[this.NM[i]];
 	var b = Fr.base_value[i], a = Fr.value[i], big = Math.max(Math.abs(a), Math.abs(b));
-	if (big <= 0 || a === b) return '#e8e8e8';
-	var t = (a - b) / big, m = Math.min(1, Math.abs(t)), lo = Math.round(225 - 170 * m);
-	return t > 0 ? hex(255, lo, lo) : hex(lo, 221, lo);
+	return diffColor(big <= 0 ? 0 : (a - b) / big, dark());
 };
+
+/* The diff's colour of a change t in [-1, 1] (the change over the larger of
+ * before and after): red grew, green shrank, the deeper the larger.  In the
+ * dark the scale runs from the page's grey to a saturated red or green, so
+ * the graph does not glare. */
+function diffColor(t, dk) {
+	var m = Math.min(1, Math.abs(t));
+	if (dk) {
+		if (!t) return '#4a4b50';
+		return t > 0 ? hex(Math.round(74 + 150 * m), Math.round(75 - 30 * m), Math.round(80 - 35 * m))
+			: hex(Math.round(74 - 34 * m), Math.round(75 + 100 * m), Math.round(80 - 20 * m));
+	}
+	if (!t) return '#e8e8e8';
+	var lo = Math.round(225 - 170 * m);
+	return t > 0 ? hex(255, lo, lo) : hex(lo, 221, lo);
+}
+HearthFlame.diffColor = diffColor;
+function dark() { return !!(window.matchMedia && window.matchMedia('(prefers-color-scheme: dark)').matches); }
 
 function shown(D, v, dv) { return D.mean && dv ? Math.trunc(v / dv) : v; }
 
@@ -169,11 +189,21 @@ HearthFlame.prototype.info = function (i) {
 	return {name: name, lines: lines};
 };
 
-HearthFlame.prototype.height = function () { return (this.maxd + 1) * RH; };
-HearthFlame.prototype.rowY = function (d) { return this.inverted ? d * RH : (this.maxd - d) * RH; };
+/* A zoomed view is as tall as the zoomed frame's deepest callee: the rows
+ * above it would be empty. */
+HearthFlame.prototype.height = function () { return (this.maxdZ + 1) * RH; };
+HearthFlame.prototype.rowY = function (d) { return this.inverted ? d * RH : (this.maxdZ - d) * RH; };
+HearthFlame.prototype._zdepth = function () {
+	var z = this.z, m = 0;
+	if (!this.N) { this.maxdZ = 0; return; }
+	if (z <= 0) { this.maxdZ = this.maxd; return; }
+	for (var i = z, e = this.END[z], DEP = this.DEP; i < e; i++) if (DEP[i] > m) m = DEP[i];
+	this.maxdZ = m;
+};
 
 HearthFlame.prototype.resize = function () {
 	var dpr = window.devicePixelRatio || 1, cw = this.cv.parentNode.clientWidth || this.cv.clientWidth;
+	this._zdepth();
 	var h = this.N ? this.height() : RH;
 	this.dpr = dpr; this.cw = cw;
 	var cv = this.cv, ov = this.ov;
@@ -195,7 +225,11 @@ HearthFlame.prototype.draw = function () {
 	var t0 = performance.now(), ctx = this.ctx, cw = this.cw, dpr = this.dpr;
 	ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
 	ctx.clearRect(0, 0, cw, this.cv.height / dpr);
+	this.hits = [];
 	if (!this.N) { this.lastDrawMs = performance.now() - t0; return; }
+	var md = this.maxdZ;
+	this._zdepth();
+	if (md !== this.maxdZ) { this.resize(); return; }
 	ctx.font = '12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 	ctx.textBaseline = 'middle';
 	this.CW = ctx.measureText('mmmmmiiiii_.(*T)abcd').width / 20;
@@ -203,7 +237,7 @@ HearthFlame.prototype.draw = function () {
 	var a;
 	for (a = this.PAR[z]; a >= 0; a = this.PAR[a]) this._box(a, 0, cw, true);
 	var vx = X[z], vw = W[z] || 1, k = cw / vw, ve = vx + vw, drawn = 0;
-	for (var d = DEP[z]; d <= this.maxd; d++) {
+	for (var d = DEP[z]; d <= this.maxdZ; d++) {
 		var row = this.rows[d];
 		for (var j = first(X, W, row, vx); j < row.length; j++) {
 			var f = row[j];
@@ -221,36 +255,52 @@ HearthFlame.prototype.draw = function () {
 	if (this.opts.onDraw) this.opts.onDraw(this.lastDrawMs);
 };
 
+/* Whether frame i is dimmed: a search is on and it does not match, or a
+ * function is highlighted (the both view's row) and it is another. */
+HearthFlame.prototype.dimmed = function (i) {
+	return (this.match && !this.match[i]) || (this.hl >= 0 && this.NM[i] !== this.hl);
+};
+
 HearthFlame.prototype._box = function (i, px, pw, faded) {
-	var ctx = this.ctx, y = this.rowY(this.DEP[i]);
-	ctx.globalAlpha = faded ? 0.5 : 1;
+	var ctx = this.ctx, y = this.rowY(this.DEP[i]), dim = this.dimmed(i);
+	ctx.globalAlpha = dim ? (faded ? 0.15 : 0.22) : faded ? 0.5 : 1;
 	ctx.fillStyle = this.match && this.match[i] ? '#e633e6' : this.color(i);
 	ctx.fillRect(px, y, pw > 2 ? pw - 1 : pw, RH - 1);
+	this.hits.push({i: i, x: px, y: y, w: pw, hl: this.hl >= 0 && this.NM[i] === this.hl, dim: dim});
 	var n = Math.floor((pw - 6) / this.CW);
-	if (n >= 3) {
-		var s = i === 0 && this.opts.rootLabel ? this.opts.rootLabel : this.name(i);
-		if (s.length > n) s = shorten(s, n);
-		ctx.fillStyle = '#111';
-		ctx.fillText(s, px + 3, y + RH / 2);
+	if (n >= MINCH) {
+		var s = this.label(i, n, pw - 6);
+		if (s) {
+			ctx.fillStyle = this.D.diff && dark() ? '#eee' : '#111';
+			ctx.fillText(s, px + 3, y + RH / 2);
+		}
 	}
 };
 
-/* A name in n characters: without its package path first
- * (github.com/a/b.(*T).M -> b.(*T).M), then without its package
- * ((*T).M), then that cut with "..". */
+/* The fewest characters a label shows: below that a frame has none. */
+var MINCH = 4;
+
+/* Frame i's label in about n characters and at most px pixels. */
+HearthFlame.prototype.label = function (i, n, px) {
+	var s = i === 0 && this.opts.rootLabel ? this.opts.rootLabel : this.name(i);
+	if (s.length > n) s = shorten(s, n);
+	/* the average width is a guess: measure, and cut further when it lies */
+	while (s.length >= MINCH && this.ctx.measureText(s).width > px) s = s.slice(0, s.length - 2) + '\u2026';
+	return s.length >= MINCH ? s : '';
+};
+
+/* A name in n characters as people read it: without its package path
+ * (github.com/a/b.(*T).M -> b.(*T).M), the last package segment kept, then
+ * cut with an ellipsis (regexp.(*bitState).push -> regexp.(*bitS…). */
 function shorten(s, n) {
 	var k = s.lastIndexOf('/', s.indexOf('(') >= 0 ? s.indexOf('(') : s.length);
 	if (k >= 0 && /^[\w.\-~%]+\.\S/.test(s.slice(k + 1)) && /^[\w.\-~%\/]+$/.test(s.slice(0, k))) {
 		s = s.slice(k + 1);
 		if (s.length <= n) return s;
 	}
-	var d = s.indexOf('.');
-	if (d > 0 && d + 1 < s.length && /^[\w\-]+$/.test(s.slice(0, d))) {
-		s = s.slice(d + 1);
-		if (s.length <= n) return s;
-	}
-	return s.slice(0, n - 2) + '..';
+	return s.slice(0, Math.max(1, n - 1)) + '\u2026';
 }
+HearthFlame.shorten = shorten;
 
 /* Where frame i is drawn now: [x, y, w] or null. */
 HearthFlame.prototype.rect = function (i) {
@@ -283,8 +333,8 @@ HearthFlame.prototype.drawOverlay = function () {
 HearthFlame.prototype.at = function (ev) {
 	if (!this.N) return -1;
 	var r = this.cv.getBoundingClientRect(), x = ev.clientX - r.left, y = ev.clientY - r.top;
-	var row = Math.floor(y / RH), d = this.inverted ? row : this.maxd - row, z = this.z;
-	if (d < 0 || d > this.maxd) return -1;
+	var row = Math.floor(y / RH), d = this.inverted ? row : this.maxdZ - row, z = this.z;
+	if (d < 0 || d > this.maxdZ) return -1;
 	if (d < this.DEP[z]) {
 		for (var a = this.PAR[z]; a >= 0; a = this.PAR[a]) if (this.DEP[a] === d) return a;
 		return -1;
@@ -319,6 +369,68 @@ HearthFlame.prototype.setInverted = function (b) {
 HearthFlame.prototype.select = function (i) {
 	this.sel = i;
 	this.drawOverlay();
+};
+
+/* Highlights the frames of one function (its index in the payload's
+ * names; -1 clears) and dims the rest. */
+HearthFlame.prototype.setHighlight = function (k) {
+	if (k === this.hl) return;
+	this.hl = k;
+	this.draw();
+};
+HearthFlame.prototype.nameIndex = function (name) {
+	if (!this.D) return -1;
+	if (!this._nidx) {
+		this._nidx = new Map();
+		for (var j = 0; j < this.D.names.length; j++) if (!this._nidx.has(this.D.names[j])) this._nidx.set(this.D.names[j], j);
+	}
+	var k = this._nidx.get(name);
+	return k === undefined ? -1 : k;
+};
+/* The matching frames in preorder (search's next and previous). */
+HearthFlame.prototype.matches = function () {
+	var out = [];
+	if (this.match) for (var j = 0; j < this.N; j++) if (this.match[j]) out.push(j);
+	return out;
+};
+
+/* The graph as drawn now, as an SVG document (the export): the same boxes,
+ * colours and labels; names are text nodes, never markup. */
+HearthFlame.prototype.toSVG = function () {
+	var NS = 'http://www.w3.org/2000/svg', doc = document.implementation.createDocument(NS, 'svg', null);
+	var svg = doc.documentElement, H = this.height();
+	svg.setAttribute('width', this.cw);
+	svg.setAttribute('height', H);
+	svg.setAttribute('viewBox', '0 0 ' + this.cw + ' ' + H);
+	svg.setAttribute('font-family', 'system-ui, sans-serif');
+	svg.setAttribute('font-size', '12');
+	var self = this;
+	this.hits.forEach(function (h) {
+		var g = doc.createElementNS(NS, 'g');
+		if (h.dim) g.setAttribute('opacity', '0.25');
+		var r = doc.createElementNS(NS, 'rect');
+		r.setAttribute('x', h.x.toFixed(2));
+		r.setAttribute('y', h.y);
+		r.setAttribute('width', Math.max(0.3, h.w > 2 ? h.w - 1 : h.w).toFixed(2));
+		r.setAttribute('height', RH - 1);
+		r.setAttribute('fill', self.match && self.match[h.i] ? '#e633e6' : self.color(h.i));
+		var t = doc.createElementNS(NS, 'title');
+		var info = self.info(h.i);
+		t.textContent = info.name + '\n' + info.lines.join('\n');
+		g.appendChild(t);
+		g.appendChild(r);
+		var n = Math.floor((h.w - 6) / self.CW), s = n >= MINCH ? self.label(h.i, n, h.w - 6) : '';
+		if (s) {
+			var tx = doc.createElementNS(NS, 'text');
+			tx.setAttribute('x', (h.x + 3).toFixed(2));
+			tx.setAttribute('y', h.y + RH / 2 + 4);
+			tx.setAttribute('fill', self.D.diff && dark() ? '#eee' : '#111');
+			tx.textContent = s;
+			g.appendChild(tx);
+		}
+		svg.appendChild(g);
+	});
+	return new XMLSerializer().serializeToString(doc);
 };
 
 /* Marks the frames whose name matches re (null clears); returns their count. */

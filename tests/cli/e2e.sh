@@ -39,7 +39,7 @@ if ! command -v node >/dev/null 2>&1 || [ ! -x "$chromium" ]; then
 	echo "0 passed, 0 failed"
 	exit 0
 fi
-if [ ! -d tests/e2e/node_modules/playwright-core ]; then
+if [ ! -d tests/e2e/node_modules/playwright-core ] || [ ! -d tests/e2e/node_modules/axe-core ]; then
 	npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error >/dev/null 2>&1 || {
 		echo "FAIL: tests/e2e/node_modules missing and npm ci failed (run make deps)"
 		echo "0 passed, 1 failed"
