@@ -574,18 +574,67 @@ function renderGraph(my) {
 		done();
 	});
 }
+/* The call graph's pan and zoom.  It opens at a legible scale (the nodes'
+ * text about 12 px, never smaller than the whole graph fitted) centred on
+ * the heaviest node (the largest text: pprof sizes a node's text by its
+ * flat); + / - / fit buttons, the wheel and dragging move it.  Hovering a
+ * node highlights it, its edges and its neighbours; a click selects it and
+ * opens the menu (focus, ignore, source, ...). */
+var LEGIBLE_PX = 11;
 function panZoom(svg) {
 	var vp = svg.querySelector('#viewport') || svg.querySelector('g');
 	if (!vp) return;
 	var s = 1, x = 0, y = 0, drag = null, moved = false;
 	function apply() { vp.setAttribute('transform', 'matrix(' + s + ' 0 0 ' + s + ' ' + x + ' ' + y + ')'); }
+	function fitScale(b, r) { return Math.min(1, 0.96 * r.width / b.width, 0.96 * r.height / b.height); }
 	function fit() {
 		vp.removeAttribute('transform');
 		var b = vp.getBBox(), r = svg.getBoundingClientRect();
 		if (!b.width || !b.height || !r.width || !r.height) return;
-		s = Math.min(1, 0.96 * r.width / b.width, 0.96 * r.height / b.height);
+		s = fitScale(b, r);
 		x = (r.width - s * b.width) / 2 - s * b.x;
 		y = (r.height - s * b.height) / 2 - s * b.y;
+		apply();
+	}
+	/* nodes: their text's font size (in the graph's units), the heaviest first */
+	var nodes = [], byId = {}, edges = {};
+	Array.prototype.forEach.call(svg.querySelectorAll('g.node'), function (g) {
+		var t = g.querySelector('title'), a = g.querySelector('a');
+		if (!t || !/^N\d+$/.test(t.textContent) || !a) return;
+		var fs = 0;
+		Array.prototype.forEach.call(g.querySelectorAll('text'), function (tx) {
+			fs = Math.max(fs, parseFloat(tx.getAttribute('font-size')) || 0);
+		});
+		var tt = a.getAttributeNS('http://www.w3.org/1999/xlink', 'title') || a.getAttribute('title') || '';
+		var m = /^([\s\S]*) \([^()]*\)$/.exec(tt);
+		var n = {g: g, id: t.textContent, fs: fs, name: m ? m[1] : tt};
+		nodes.push(n);
+		byId[n.id] = n;
+		edges[n.id] = [];
+	});
+	Array.prototype.forEach.call(svg.querySelectorAll('g.edge'), function (g) {
+		var t = g.querySelector('title'), m = t && /^(N\d+)->(N\d+)$/.exec(t.textContent);
+		if (!m) return;
+		[m[1], m[2]].forEach(function (id) { if (edges[id]) edges[id].push({g: g, other: id === m[1] ? m[2] : m[1]}); });
+	});
+	nodes.sort(function (a, b) { return b.fs - a.fs; });
+	/* the first view: legible, centred on the heaviest node */
+	function first() {
+		vp.removeAttribute('transform');
+		var b = vp.getBBox(), r = svg.getBoundingClientRect();
+		if (!b.width || !b.height || !r.width || !r.height) return;
+		var fsz = nodes.map(function (n) { return n.fs; }).filter(Boolean).sort(function (a, c) { return a - c; });
+		var med = fsz.length ? fsz[fsz.length >> 1] : 14;
+		/* the viewport group's own transform (graphviz's scale) is in getCTM */
+		var k = 1, ctm = vp.getCTM(), sctm = svg.getScreenCTM();
+		if (ctm && sctm) k = ctm.a / sctm.a;
+		s = Math.max(fitScale(b, r), Math.min(2, LEGIBLE_PX / (med * k)));
+		var h = nodes[0];
+		if (s <= fitScale(b, r) + 1e-9 || !h) { fit(); return; }
+		/* the node's centre in the viewport group's coordinates (no transform now) */
+		var hb = h.g.getBoundingClientRect(), sb = svg.getBoundingClientRect();
+		x = r.width / 2 - s * (hb.left - sb.left + hb.width / 2) / k;
+		y = r.height / 2 - s * (hb.top - sb.top + hb.height / 2) / k;
 		apply();
 	}
 	function zoom(f, px, py) {
@@ -596,6 +645,7 @@ function panZoom(svg) {
 		s = t;
 		apply();
 	}
+	function zoomCentre(f) { var r = svg.getBoundingClientRect(); zoom(f, r.width / 2, r.height / 2); }
 	svg.addEventListener('wheel', function (e) {
 		e.preventDefault();
 		var d = e.deltaY * (e.deltaMode === 1 ? 16 : e.deltaMode === 2 ? 400 : 1), r = svg.getBoundingClientRect();
@@ -616,19 +666,41 @@ function panZoom(svg) {
 	});
 	window.addEventListener('mouseup', function () { drag = null; });
 	svg.addEventListener('dblclick', fit);
+	function nodeOf(t) {
+		var g = t && t.closest ? t.closest('g.node') : null, tt = g && g.querySelector('title');
+		return tt ? byId[tt.textContent] || null : null;
+	}
+	var hov = null;
+	function light(n) {
+		if (n === hov) return;
+		Array.prototype.forEach.call(svg.querySelectorAll('.hl'), function (e) { e.classList.remove('hl'); });
+		hov = n;
+		svg.classList.toggle('hovering', !!n);
+		if (!n) return;
+		n.g.classList.add('hl');
+		edges[n.id].forEach(function (e) {
+			e.g.classList.add('hl');
+			if (byId[e.other]) byId[e.other].g.classList.add('hl');
+		});
+	}
+	svg.addEventListener('mouseover', function (e) { light(nodeOf(e.target)); });
+	svg.addEventListener('mouseleave', function () { light(null); });
 	svg.addEventListener('click', function (e) {
 		if (moved) return;
-		var g = e.target.closest('g.node');
-		if (!g) return;
-		var t = g.querySelector('title'), a = g.querySelector('a');
-		if (!t || !/^N\d+$/.test(t.textContent) || !a) return;
-		var tt = a.getAttributeNS('http://www.w3.org/1999/xlink', 'title') || a.getAttribute('title') || '';
-		var m = /^([\s\S]*) \([^()]*\)$/.exec(tt), name = m ? m[1] : tt;
-		if (name) navigate({focus: exact(name), f: name});
+		var n = nodeOf(e.target);
+		if (!n || !n.name) return;
+		Array.prototype.forEach.call(svg.querySelectorAll('g.node.sel'), function (g) { g.classList.remove('sel'); });
+		n.g.classList.add('sel');
+		openMenu(n.name, e.clientX, e.clientY);
 	});
 	svg._fit = fit;
-	fit();
+	svg._zoom = zoomCentre;
+	svg._heaviest = function () { return nodes.slice(); };
+	first();
 }
+$('graph-in').addEventListener('click', function () { var v = $('graph').querySelector('svg'); if (v && v._zoom) v._zoom(1.25); });
+$('graph-out').addEventListener('click', function () { var v = $('graph').querySelector('svg'); if (v && v._zoom) v._zoom(0.8); });
+$('graph-fit').addEventListener('click', function () { var v = $('graph').querySelector('svg'); if (v && v._fit) v._fit(); });
 
 /* --- source, peek ---------------------------------------------------------- */
 function renderText(kind, my) {

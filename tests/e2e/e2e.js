@@ -323,7 +323,7 @@ async function main() {
 		eq(new URL(page.url()).searchParams.get('lines'), null, 'back to functions');
 	});
 
-	await check('the graph view shows an SVG; wheel zooms; clicking a node focuses it', async () => {
+	await check('the graph view shows an SVG; wheel zooms; fit; a node\'s menu focuses it', async () => {
 		await go(page, URL0, 'view=graph');
 		await page.waitForSelector('#graph svg g.node');
 		const n = await page.$$eval('#graph svg g.node', gs => gs.length);
@@ -348,9 +348,15 @@ async function main() {
 		const [a1, e1, f1] = [num(tr1)[0], num(tr1)[4], num(tr1)[5]], [a2, e2, f2] = [num(tr2d)[0], num(tr2d)[4], num(tr2d)[5]];
 		assert(a1 === a2 && Math.abs(e2 - e1 - 100) < 1 && Math.abs(f2 - f1 - 50) < 1, `drag: ${tr1} -> ${tr2d}`);
 		eq(page.url(), url0, 'a drag focuses nothing');
-		await page.evaluate(() => document.querySelector('#graph svg')._fit());
+		await page.click('#graph-fit');
 		const tr2 = await page.getAttribute('#graph svg #viewport', 'transform');
-		eq(tr2, tr0, 'fit again');
+		await page.evaluate(() => document.querySelector('#graph svg')._fit());
+		eq(await page.getAttribute('#graph svg #viewport', 'transform'), tr2, 'the fit button fits');
+		assert(num(tr2)[0] <= num(tr0)[0], `fitted ${tr2} is not larger than the first view ${tr0}`);
+		await page.click('#graph-in');
+		assert(num(await page.getAttribute('#graph svg #viewport', 'transform'))[0] > num(tr2)[0], '+ zooms in');
+		await page.click('#graph-out');
+		await page.click('#graph-fit');
 		await shot(page, 'graph');
 		const target = await page.evaluate(() => {
 			for (const g of document.querySelectorAll('#graph svg g.node')) {
@@ -364,10 +370,22 @@ async function main() {
 			return null;
 		});
 		assert(target, 'main.leakSome node in ' + page.url() + ': ' + await page.$$eval('#graph svg g.node a', as => as.map(a => a.getAttribute('xlink:title')).join('; ')));
+		// hover: the node and its edges stay, the rest fades
+		await page.mouse.move(target.x, target.y);
+		const hl = await page.evaluate(() => ({hov: document.querySelector('#graph svg').classList.contains('hovering'),
+			edges: document.querySelectorAll('#graph svg g.edge.hl').length,
+			faded: getComputedStyle(document.querySelector('#graph svg g.edge:not(.hl)')).opacity}));
+		assert(hl.hov && hl.edges >= 1 && +hl.faded < 1, 'hover highlights: ' + JSON.stringify(hl));
+		// a click selects and opens the menu; the URL waits for a choice
+		const url1 = page.url();
 		await page.mouse.click(target.x, target.y);
+		await page.waitForSelector('#ctx:not([hidden])');
+		eq(page.url(), url1, 'a click alone changes nothing');
+		eq(await page.textContent('#ctx .menu-title'), 'main.leakSome', 'the menu names the node');
+		await page.click('#ctx button:has-text("Focus on it")');
 		await ready(page);
 		await page.waitForSelector('#graph svg g.node');
-		eq(new URL(page.url()).searchParams.get('focus'), '^main\\.leakSome$', 'focus after click');
+		eq(new URL(page.url()).searchParams.get('focus'), '^main\\.leakSome$', 'focus from the node\'s menu');
 	});
 
 	await check('source and peek of the selected function equal hearth list and peek', async () => {
@@ -666,6 +684,9 @@ async function main() {
 		await page.click('#download summary');
 		await shot(page, 'download-menu');
 	});
+
+	await require('./views.js')({check, assert, eq, cli, go, ready, newPage, shot, frame, URL0, PROFILE,
+		DIFF_URL: E.E2E_DIFF_URL, SHOTS});
 
 	await check('the server keeps serving; no script errors in the page', async () => {
 		const res = await page.evaluate(async () => (await fetch('/api/profile')).status);

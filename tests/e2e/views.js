@@ -1,0 +1,189 @@
+// The second pass over hearth web's views (issue 14), run by tests/e2e/e2e.js
+// with its harness (h: the browser helpers, check, assert, eq, cli):
+//
+//   - the both view: the default on a wide window; a row's click highlights
+//     exactly the frames of its function (counted on the canvas's hit
+//     regions, against the call paths of `hearth folded`), the rest dimmed;
+//     a frame's click selects its row;
+//   - the call graph at first paint: the heaviest nodes' text at least 9 CSS
+//     px tall and the heaviest node in the window;
+//   - axe-core on every view, light and dark: no serious or critical
+//     violations;
+//   - every view at 1400, 800 and 420 px wide, light and dark, as
+//     screenshots (SHOTS/views/VIEW-WIDTH-SCHEME.png), and nothing wider
+//     than the window.
+'use strict';
+const fs = require('fs');
+const path = require('path');
+
+module.exports = async function views(h) {
+	const {check, assert, eq, cli, go, ready, newPage, URL0, PROFILE} = h;
+	const page = await newPage({viewport: {width: 1400, height: 860}});
+
+	/* hearth folded's call paths: for each function, the distinct stack
+	 * prefixes that end in it (one flame graph frame each) and their
+	 * values. */
+	const paths = new Map();
+	let total = 0;
+	for (const line of cli(['folded', PROFILE]).split('\n')) {
+		const m = /^(.*) (\d+)$/.exec(line);
+		if (!m || line.startsWith('#')) continue;
+		/* an inlined frame is marked _[i] (a frame of its own, under the same name) */
+		const v = +m[2], fr = m[1].split(';'), nm = fr.map(x => x.replace(/_\[i\]$/, ''));
+		total += v;
+		for (let k = 0; k < fr.length; k++) {
+			const key = fr.slice(0, k + 1).join(';');
+			if (!paths.has(nm[k])) paths.set(nm[k], new Map());
+			const p = paths.get(nm[k]);
+			p.set(key, (p.get(key) || 0) + v);
+		}
+	}
+
+	await check('both view: the default on a wide window; a row click highlights exactly its function\'s frames', async () => {
+		await go(page, URL0);
+		assert(await page.isVisible('#view-top') && await page.isVisible('#view-flame'), 'table and flame graph side by side');
+		eq(await page.getAttribute('#views button[data-view=both]', 'aria-pressed'), 'true', 'both is the default at 1400 px');
+		/* the function with the most call paths, each wide enough to draw */
+		let name = null, want = 0;
+		for (const [n, p] of paths) {
+			if (p.size > want && [...p.values()].every(v => v >= total / 300)) { name = n; want = p.size; }
+		}
+		assert(name && want >= 2, 'a function on several call paths: ' + name);
+		const row = page.locator('#toptable tbody tr', {has: page.locator('td.name', {hasText: new RegExp('^' + name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + '$')})});
+		eq(await row.count(), 1, 'one row for ' + name);
+		await row.locator('td.name').click();
+		await ready(page);
+		eq(new URL(page.url()).searchParams.get('f'), name, 'the row is the selected function');
+		const r = await page.evaluate(() => {
+			const f = window.hearth.main;
+			return {hl: f.hits.filter(x => x.hl).map(x => f.name(x.i)), lit: f.hits.filter(x => !x.dim).length,
+				dim: f.hits.filter(x => x.dim).length, all: f.hits.length};
+		});
+		eq(r.hl.length, want, `highlighted frames of ${name} (hearth folded's call paths to it)`);
+		assert(r.hl.every(n => n === name), 'only its frames: ' + r.hl.join(', '));
+		eq(r.lit, want, 'every other frame dimmed');
+		assert(r.dim > 0 && r.dim + r.lit === r.all, JSON.stringify(r));
+		assert(await row.evaluate(tr => tr.classList.contains('selected')), 'the row is marked');
+		await h.shot(page, 'both-row-selected');
+		/* hovering another row lights that one, leaving the table the selected one */
+		const other = (await page.$$eval('#toptable tbody td.name', tds => tds.map(t => t.textContent))).find(n => n !== name && paths.has(n));
+		await page.hover(`#toptable tbody tr:has(td.name:text-is("${other}"))`);
+		const ho = await page.evaluate(() => { const f = window.hearth.main; return f.hits.filter(x => x.hl).map(x => f.name(x.i)); });
+		assert(ho.length === paths.get(other).size && ho.every(n => n === other), `hover ${other}: ${ho}`);
+		await page.mouse.move(1395, 5);
+		await page.waitForFunction(n => { const f = window.hearth.main; return f.hl >= 0 && f.name(f.hits.find(x => x.hl).i) === n; }, name);
+		/* again: unselected, nothing dimmed */
+		await row.locator('td.name').click();
+		await ready(page);
+		await page.mouse.move(1395, 5);
+		eq(new URL(page.url()).searchParams.get('f'), null, 'a second click unselects');
+		await page.waitForFunction(() => window.hearth.main.hits.filter(x => x.dim).length === 0);
+	});
+
+	await check('both view: a frame click selects its row (in sight)', async () => {
+		await go(page, URL0, 'view=both');
+		const target = 'runtime.mallocgc';
+		const f = await h.frame(page, target);
+		assert(f && f.rect, target + ' drawn');
+		await page.mouse.click(f.x, f.y);
+		await ready(page);
+		const sel = await page.$$eval('#toptable tbody tr.selected td.name', tds => tds.map(t => t.textContent));
+		eq(sel, [target], 'the selected row');
+		const vis = await page.evaluate(() => {
+			const tr = document.querySelector('#toptable tbody tr.selected'), b = document.getElementById('view-top');
+			const r = tr.getBoundingClientRect(), q = b.getBoundingClientRect();
+			return r.top >= q.top && r.bottom <= q.bottom && r.bottom <= window.innerHeight;
+		});
+		assert(vis, 'the selected row is scrolled into sight');
+		await h.shot(page, 'both-frame-selected');
+	});
+
+	await check('graph: the heaviest nodes\' text is at least 9 CSS px at first paint, the heaviest in the window', async () => {
+		for (const [w, ht] of [[1400, 860], [800, 700]]) {
+			await page.setViewportSize({width: w, height: ht});
+			await go(page, URL0, 'view=graph');
+			await page.waitForSelector('#graph svg g.node');
+			const r = await page.evaluate(() => {
+				const svg = document.querySelector('#graph svg'), box = document.getElementById('graph').getBoundingClientRect();
+				return svg._heaviest().slice(0, 3).map(n => {
+					const texts = Array.from(n.g.querySelectorAll('text')).map(t => t.getBoundingClientRect());
+					const b = n.g.getBoundingClientRect();
+					return {name: n.name, px: Math.min(...texts.map(t => t.height)),
+						inside: b.left >= box.left && b.right <= box.right && b.top >= box.top && b.bottom <= box.bottom};
+				});
+			});
+			assert(r.length === 3, 'three nodes');
+			/* a 9 px font's text box is about 1.15 x 9 px tall */
+			for (const n of r) assert(n.px >= 9 * 1.1, `${w} px: ${n.name}'s text is ${n.px.toFixed(1)} px tall`);
+			assert(r[0].inside, `${w} px: the heaviest node ${r[0].name} is in the window`);
+			await h.shot(page, 'graph-first-paint-' + w);
+		}
+		await page.setViewportSize({width: 1400, height: 860});
+	});
+
+	const axeSrc = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+	const VIEWS = [
+		['both', URL0, 'view=both'], ['flame', URL0, 'view=flame'], ['top', URL0, 'view=top'], ['graph', URL0, 'view=graph'],
+		['source', URL0, 'view=source&f=main.leakSome'], ['peek', URL0, 'view=peek&f=main.leakSome'],
+		['sandwich', URL0, 'view=sandwich&f=math.sinh'], ['search', URL0, 'view=both&q=math%5C.'],
+	];
+	if (h.DIFF_URL) VIEWS.push(['diff-both', h.DIFF_URL, 'view=both'], ['diff-top', h.DIFF_URL, 'view=top']);
+	const dir = path.join(h.SHOTS, 'views');
+	fs.mkdirSync(dir, {recursive: true});
+
+	/* One walk per colour scheme: each view loads at each width (axe runs
+	 * at 1400 px), then the two checks say what it found. */
+	for (const scheme of ['light', 'dark']) {
+		const p = await newPage({colorScheme: scheme, viewport: {width: 1400, height: 860}});
+		const bad = [], over = [];
+		let rules = 0, walked = null;
+		try {
+			for (const [v, base, qs] of VIEWS) {
+				for (const w of [1400, 800, 420]) {
+					await p.setViewportSize({width: w, height: w === 420 ? 800 : 860});
+					await go(p, base, qs);
+					if (w === 1400) {
+						if (!await p.evaluate(() => !!window.axe)) await p.addScriptTag({content: axeSrc});
+						const res = await p.evaluate(() => window.axe.run(document, {resultTypes: ['violations']}));
+						rules += res.passes.length + res.violations.length;
+						for (const x of res.violations) {
+							if (x.impact !== 'serious' && x.impact !== 'critical') continue;
+							bad.push(`${v}: ${x.id} (${x.impact}) ${x.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')}`);
+						}
+					}
+					const o = await p.evaluate(() => {
+						const W = document.documentElement.clientWidth, out = [];
+						/* inside a box that scrolls or clips, which itself fits */
+						const clipped = e => {
+							for (let a = e.parentElement; a && a !== document.body; a = a.parentElement)
+								if (getComputedStyle(a).overflowX !== 'visible') return a.getBoundingClientRect().right <= W + 1;
+							return false;
+						};
+						if (document.documentElement.scrollWidth > W + 1) out.push('page ' + document.documentElement.scrollWidth);
+						for (const e of document.querySelectorAll('header *, #refine *, main *, #sub, #note')) {
+							const r = e.getBoundingClientRect();
+							if (r.width && r.right > W + 1 && getComputedStyle(e).visibility !== 'hidden' && !e.closest('#graph svg, .popup, #ctx') && !clipped(e))
+								out.push((e.id ? '#' + e.id : e.tagName.toLowerCase() + '.' + e.className) + ' ' + Math.round(r.right));
+						}
+						return out.slice(0, 4);
+					});
+					if (o.length) over.push(`${v} ${w}: ${o.join(', ')}`);
+					await p.screenshot({path: path.join(dir, `${v}-${w}-${scheme}.png`)});
+				}
+			}
+		} catch (e) {
+			walked = e;
+		}
+		await check(`axe-core: every view (${scheme}) has no serious or critical violation`, async () => {
+			if (walked) throw walked;
+			assert(rules > 20 * VIEWS.length, 'axe ran its rules: ' + rules);
+			eq(bad, [], 'violations');
+		});
+		await check(`every view at 1400, 800 and 420 px (${scheme}): screenshots, nothing overflows horizontally`, async () => {
+			if (walked) throw walked;
+			eq(over, [], 'wider than the window');
+		});
+		await p.close();
+	}
+	await page.close();
+};
