@@ -178,8 +178,7 @@ static const char schema[] =
     "CREATE INDEX IF NOT EXISTS metrics_q ON metrics(tenant, service, name, time);"
     /* A point sent twice (a retried push) is stored once. */
     "CREATE UNIQUE INDEX IF NOT EXISTS metrics_u ON metrics(tenant, service, name, labels,"
-    " time);"
-    "PRAGMA user_version=1;";
+    " time);";
 
 typedef struct {
 	sqlite3 *db;
@@ -378,6 +377,19 @@ static hearth_err sq_open(const char *path, const hearth_store_config *cfg, void
 	if (err)
 		goto fail;
 	if (sqlite3_exec(s->w.db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+		err = dberr(s->w.db, eb, "creating the schema");
+		goto fail;
+	}
+	/* Written once: a store that exists opens without writing anything,
+	 * so a server starts (and serves what it has) on a full disk. */
+	sqlite3_stmt *uv = NULL;
+	int version = -1;
+	if (sqlite3_prepare_v2(s->w.db, "PRAGMA user_version", -1, &uv, NULL) == SQLITE_OK &&
+	    sqlite3_step(uv) == SQLITE_ROW)
+		version = sqlite3_column_int(uv, 0);
+	sqlite3_finalize(uv);
+	if (version != 1 &&
+	    sqlite3_exec(s->w.db, "PRAGMA user_version=1;", NULL, NULL, NULL) != SQLITE_OK) {
 		err = dberr(s->w.db, eb, "creating the schema");
 		goto fail;
 	}
