@@ -17,6 +17,9 @@ LDLIBS   += $(or $(shell pkg-config --libs libgvc 2>/dev/null),-lgvc -lcgraph -l
 LDLIBS   += -lcapstone -lmicrohttpd
 # The service's store (lib/store/): SQLite, and OpenSSL's libcrypto for tokens.
 LDLIBS   += -lsqlite3 -lcrypto
+# libpq: the shared store on PostgreSQL (lib/store/postgres.c).
+CPPFLAGS += $(or $(shell pkg-config --cflags libpq 2>/dev/null),-I/usr/include/postgresql)
+LDLIBS   += -lpq
 # libyaml: hearth scrape's configuration (lib/collect/) and hearth serve's -config.
 LDLIBS   += -lyaml -lresolv
 # libedit: the pprof shell's line editing, history and completion (src/shell.c).
@@ -36,7 +39,7 @@ DEB_PKGS = gcc make pkg-config libdeflate-dev zlib1g-dev libpcre2-dev libcmocka-
            libjansson-dev libcurl4-openssl-dev hey socat libelf-dev libdw-dev \
            libgraphviz-dev libgvc6 libcgraph6 graphviz fonts-liberation2 poppler-utils valgrind \
            libcapstone-dev libmicrohttpd-dev chromium libgoogle-perftools-dev binutils \
-           libsqlite3-dev sqlite3 libssl-dev libyaml-dev \
+           libsqlite3-dev sqlite3 libssl-dev libyaml-dev libpq-dev postgresql \
            libedit-dev tmux
 
 LIB_SRC  = $(wildcard lib/*.c lib/report/*.c lib/ingest/*.c lib/store/*.c)

@@ -75,6 +75,7 @@ struct hearth_store_ops {
 };
 
 extern const hearth_store_ops hearth_store_sqlite_ops;
+extern const hearth_store_ops hearth_store_postgres_ops;
 
 /* Helpers for backends (store.c). */
 int64_t hearth_store_now(void);

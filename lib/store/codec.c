@@ -338,6 +338,20 @@ void hs_dict_commit(hs_dict *d, const uint32_t upto[HS_NKINDS])
 	}
 }
 
+void hs_dict_counts(const hs_dict *d, uint32_t upto[HS_NKINDS])
+{
+	for (int i = 0; i < HS_NKINDS; i++)
+		upto[i] = d->k[i].n;
+}
+
+void hs_dict_rollback(hs_dict *d)
+{
+	/* Lookups skip slots past n, and entries are compared by content, so
+	 * ids handed out again later are found as the new entries they are. */
+	for (int i = 0; i < HS_NKINDS; i++)
+		d->k[i].n = d->k[i].committed;
+}
+
 hearth_err hs_dict_load(hs_dict *d, int kind, uint32_t first, const uint8_t *p, size_t n,
 			hearth_errbuf *eb)
 {

@@ -88,6 +88,12 @@ uint32_t hs_dict_pending(const hs_dict *d, int kind, const uint32_t upto[HS_NKIN
 			 uint32_t *first);
 void hs_dict_pending_encode(const hs_dict *d, int kind, const uint32_t upto[HS_NKINDS], hs_out *o);
 void hs_dict_commit(hs_dict *d, const uint32_t upto[HS_NKINDS]);
+/* With the lock held: the counts of entries, committed or not (as
+ * hs_dict_snapshot, which takes the lock itself); and forgetting the
+ * uncommitted ones (a store shared by several processes hands ids out in
+ * the database's order, so a failed write must not leave its own). */
+void hs_dict_counts(const hs_dict *d, uint32_t upto[HS_NKINDS]);
+void hs_dict_rollback(hs_dict *d);
 /* Loading a chunk written by pending_encode (committed at once). */
 hearth_err hs_dict_load(hs_dict *d, int kind, uint32_t first, const uint8_t *p, size_t n,
 			hearth_errbuf *eb);

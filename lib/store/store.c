@@ -35,14 +35,17 @@ hearth_err hearth_store_open(const char *url, const hearth_store_config *cfg, he
 	if (!cfg)
 		cfg = &def;
 	const char *path = url;
+	const hearth_store_ops *ops = &hearth_store_sqlite_ops;
 	if (!strncmp(url, "sqlite:", 7))
 		path = url + 7;
+	else if (!strncmp(url, "postgres://", 11) || !strncmp(url, "postgresql://", 13))
+		ops = &hearth_store_postgres_ops; /* libpq reads the URL whole */
 	else if (strstr(url, "://"))
 		return hearth_seterr(eb, HEARTH_EINVAL, "store %s: unknown kind of store", url);
 	hearth_store *st = calloc(1, sizeof(*st));
 	if (!st)
 		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-	st->ops = &hearth_store_sqlite_ops;
+	st->ops = ops;
 	hearth_err err = st->ops->open(path, cfg, &st->be, eb);
 	if (err) {
 		free(st);

@@ -59,8 +59,32 @@ def hearth(*args, env=None):
     return r.returncode, r.stdout.decode("utf-8", "replace"), r.stderr.decode("utf-8", "replace")
 
 
+# HEARTH_TEST_PG (postgres://user@host:port, set by tests/cli/serve_pg.sh):
+# every data directory of the checks gets a PostgreSQL database of its own,
+# which the servers (-store=) and `hearth token` (-data=) use instead.
+PG = os.environ.get("HEARTH_TEST_PG", "")
+pg_dbs = {}
+
+
+def store_of(data):
+    """The store of data directory DATA: itself, or its database."""
+    if not PG:
+        return data
+    if data not in pg_dbs:
+        name = "serve_%d" % len(pg_dbs)
+        subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", PG + "/postgres", "-c",
+                        "CREATE DATABASE " + name], check=True, capture_output=True, timeout=60)
+        pg_dbs[data] = PG + "/" + name
+    return pg_dbs[data]
+
+
+def store_args(data):
+    return ["-data=" + data] + (["-store=" + store_of(data)] if PG else [])
+
+
 def token(data, tenant, scope):
-    rc, out, err = hearth("token", "create", "-data=" + data, "-tenant=" + tenant, "-scope=" + scope)
+    rc, out, err = hearth("token", "create", "-data=" + store_of(data), "-tenant=" + tenant,
+                          "-scope=" + scope)
     if rc != 0:
         raise RuntimeError("hearth token create: %s" % err)
     return out.strip().split("\n")[-1]
@@ -75,8 +99,8 @@ class Server:
         os.makedirs(data, exist_ok=True)
         self.errpath = os.path.join(data, "serve.stderr")
         self.errf = open(self.errpath, "wb")
-        self.p = subprocess.Popen([HEARTH, "serve", "-listen=127.0.0.1:0", "-data=" + data,
-                                   "-retention=36500d"] + list(args),
+        self.p = subprocess.Popen([HEARTH, "serve", "-listen=127.0.0.1:0"] + store_args(data) +
+                                  ["-retention=36500d"] + list(args),
                                   stdout=subprocess.PIPE, stderr=self.errf)
         deadline = time.time() + 30
         line = ""
@@ -613,7 +637,7 @@ def run(tmp, servers):
     lim.stop()
     with open(conf, "w") as f:
         f.write("max_samples: 5\nmax_sample: 3\n")
-    rc, out, err = hearth("serve", "-listen=127.0.0.1:0", "-data=" + ldata, "-config=" + conf)
+    rc, out, err = hearth("serve", "-listen=127.0.0.1:0", *store_args(ldata), "-config=" + conf)
     check("config: an unknown setting is a usage error naming the line",
           rc == 2 and "lim.yaml:2" in err and "max_sample" in err, (rc, err))
 

@@ -1,0 +1,2495 @@
+/* The shared store: PostgreSQL (libpq), for several hearth servers on one
+ * database.
+ *
+ * Every node keeps, per tenant, the symbol dictionary and the series in
+ * memory as the SQLite backend does, and catches up with what other nodes
+ * wrote before it uses them: dictionary ids are handed out under a
+ * per-tenant advisory lock in the database's order (a node appends a chunk
+ * only after loading every chunk before it), series are created under the
+ * same lock.  A put is one statement (the function hearth_put: the profile
+ * row with its block, the ingest id, the rollups it makes stale and the
+ * dirty buckets), so it is stored whole or not at all.  Background work is
+ * shared through the database: a rollup job is a dirty row claimed with
+ * FOR UPDATE SKIP LOCKED under an exclusive advisory lock of its series and
+ * day (puts of that series and day hold it shared), built and cleared in one
+ * transaction; the retention sweep runs on the node holding a session
+ * advisory lock.  Profiles and rollups are partitioned by day, so retention
+ * drops whole days.  docs/store.md describes it. */
+#include <endian.h>
+#include <libpq-fe.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/backend.h"
+#include "store/codec.h"
+#include "util.h"
+
+#define NLEVELS 3
+static const int64_t level_size[NLEVELS] = {
+    600LL * 1000000000,	  /* 10 minutes */
+    3600LL * 1000000000,  /* an hour */
+    86400LL * 1000000000, /* a day */
+};
+#define DAY_NANOS (86400LL * 1000000000)
+
+/* Advisory lock keys (the one-bigint space; series and days use the
+ * two-int space, which is distinct). */
+#define LOCK_MIGRATE 0x6865617274680001LL
+#define LOCK_PARTITION 0x6865617274680002LL
+#define LOCK_SWEEP 0x6865617274680003LL
+#define LOCK_TENANT_BASE 0x6865617200000000LL /* + tenant id: dictionary, series */
+
+/* ---- the schema, in versions ---- */
+
+static const char *const migrations[] = {
+    /* 1 */
+    "CREATE TABLE tenants(id bigserial PRIMARY KEY, name text NOT NULL UNIQUE,"
+    " retention bigint NOT NULL DEFAULT 0, created bigint NOT NULL);"
+    "CREATE TABLE tokens(id bigserial PRIMARY KEY, tenant bigint NOT NULL,"
+    " hash bytea NOT NULL UNIQUE, prefix text NOT NULL, scopes int NOT NULL,"
+    " description text NOT NULL, created bigint NOT NULL, last_used bigint NOT NULL"
+    " DEFAULT 0, revoked bool NOT NULL DEFAULT false);"
+    "CREATE INDEX tokens_tenant ON tokens(tenant, id);"
+    "CREATE TABLE dict(tenant bigint NOT NULL, kind int NOT NULL, first bigint NOT NULL,"
+    " data bytea NOT NULL, PRIMARY KEY(tenant, kind, first));"
+    "CREATE TABLE series(id bigserial PRIMARY KEY, tenant bigint NOT NULL,"
+    " service text NOT NULL, type text NOT NULL, labels text NOT NULL,"
+    " sample_types text NOT NULL, default_st text NOT NULL,"
+    " UNIQUE(tenant, service, type, labels, sample_types));"
+    "CREATE SEQUENCE profile_ids;"
+    "CREATE TABLE profiles(id bigint NOT NULL, tenant bigint NOT NULL,"
+    " series bigint NOT NULL, time bigint NOT NULL, duration bigint NOT NULL,"
+    " period bigint NOT NULL, bytes bigint NOT NULL, meta bytea NOT NULL,"
+    " totals bytea NOT NULL, data bytea NOT NULL) PARTITION BY RANGE (time);"
+    "CREATE INDEX profiles_series ON profiles(series, time);"
+    "CREATE INDEX profiles_tenant ON profiles(tenant, time);"
+    "CREATE INDEX profiles_id ON profiles(id);"
+    "CREATE TABLE ingest(tenant bigint NOT NULL, key text NOT NULL, id bigint NOT NULL,"
+    " time bigint NOT NULL, PRIMARY KEY(tenant, key));"
+    "CREATE INDEX ingest_time ON ingest(time);"
+    "CREATE TABLE rollups(series bigint NOT NULL, level int NOT NULL, bucket bigint NOT NULL,"
+    " tenant bigint NOT NULL, nprofiles bigint NOT NULL, bytes bigint NOT NULL,"
+    " meta bytea NOT NULL, data bytea NOT NULL, PRIMARY KEY(series, level, bucket))"
+    " PARTITION BY RANGE (bucket);"
+    "CREATE INDEX rollups_tenant ON rollups(tenant);"
+    "CREATE TABLE dirty(series bigint NOT NULL, level int NOT NULL, bucket bigint NOT NULL,"
+    " tenant bigint NOT NULL, PRIMARY KEY(series, level, bucket));"
+    "CREATE INDEX dirty_due ON dirty(level, bucket);"
+    "CREATE TABLE days(day bigint PRIMARY KEY);"
+    "CREATE TABLE metrics(tenant bigint NOT NULL, service text NOT NULL, labels text NOT NULL,"
+    " name text NOT NULL, time bigint NOT NULL, value float8 NOT NULL,"
+    " UNIQUE(tenant, service, name, labels, time));"
+    /* What the background work did, by which node: rollups built and
+     * sweeps (the tests check that no bucket was built twice from the same
+     * profiles). */
+    "CREATE TABLE jobs(kind text NOT NULL, node text NOT NULL, at bigint NOT NULL,"
+    " series bigint, level int, bucket bigint, n bigint NOT NULL);"
+    /* A put, whole in one statement: the profile, its ingest id (a second
+     * put with it answers the first's id, negated), the rollups it makes
+     * stale and their buckets marked dirty.  The shared lock of the
+     * series' day keeps a rollup of it from being built meanwhile. */
+    "CREATE FUNCTION hearth_put(p_tenant bigint, p_series bigint, p_time bigint,"
+    " p_duration bigint, p_period bigint, p_bytes bigint, p_ingest text, p_meta bytea,"
+    " p_totals bytea, p_data bytea) RETURNS bigint LANGUAGE plpgsql AS $$\n"
+    "DECLARE v_id bigint; v_old bigint; sz bigint; b bigint;\n"
+    "BEGIN\n"
+    "  PERFORM pg_advisory_xact_lock_shared((p_series % 2147483647)::int,"
+    " (floor(p_time::numeric / 86400000000000) % 2147483647)::int);\n"
+    "  v_id := nextval('profile_ids');\n"
+    "  IF p_ingest IS NOT NULL THEN\n"
+    "    INSERT INTO ingest(tenant, key, id, time) VALUES (p_tenant, p_ingest, v_id, p_time)"
+    " ON CONFLICT DO NOTHING;\n"
+    "    IF NOT FOUND THEN\n"
+    "      SELECT id INTO v_old FROM ingest WHERE tenant = p_tenant AND key = p_ingest;\n"
+    "      RETURN -v_old;\n"
+    "    END IF;\n"
+    "  END IF;\n"
+    "  INSERT INTO profiles VALUES (v_id, p_tenant, p_series, p_time, p_duration, p_period,"
+    " p_bytes, p_meta, p_totals, p_data);\n"
+    "  FOREACH sz IN ARRAY ARRAY[600000000000, 3600000000000, 86400000000000]::bigint[] LOOP\n"
+    "    b := p_time - (((p_time % sz) + sz) % sz);\n"
+    "    INSERT INTO dirty(series, level, bucket, tenant) VALUES (p_series,"
+    " CASE sz WHEN 600000000000 THEN 0 WHEN 3600000000000 THEN 1 ELSE 2 END, b, p_tenant)"
+    " ON CONFLICT DO NOTHING;\n"
+    "    DELETE FROM rollups WHERE series = p_series AND bucket = b AND level ="
+    " CASE sz WHEN 600000000000 THEN 0 WHEN 3600000000000 THEN 1 ELSE 2 END;\n"
+    "  END LOOP;\n"
+    "  RETURN v_id;\n"
+    "END $$;",
+};
+#define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
+
+/* ---- statements ---- */
+
+enum {
+	S_TENANT_GET,
+	S_TENANT_INS,
+	S_TENANT_NAME,
+	S_TENANT_RET,
+	S_TENANTS_ALL,
+	S_TOK_INS,
+	S_TOK_LOOKUP,
+	S_TOK_USED,
+	S_TOK_LIST,
+	S_TOK_REVOKE,
+	S_DICT_SINCE,
+	S_DICT_INS,
+	S_SERIES_SINCE,
+	S_SERIES_INS,
+	S_LOCK,
+	S_PUT,
+	S_RANGES,
+	S_PROF_RANGE,
+	S_TOTALS_RANGE,
+	S_ROLLUP_RANGE,
+	S_ROLLUP_INS,
+	S_LIST_FIRST,
+	S_LIST_NEXT,
+	S_CURSOR_TIME,
+	S_GET,
+	S_DIRTY_DUE,
+	S_DIRTY_CLAIM,
+	S_TRYLOCK2,
+	S_DIRTY_DEL,
+	S_JOB,
+	S_SWEEP_SEL,
+	S_SWEEP_DEL,
+	S_LOCK2_SHARED,
+	S_INVALIDATE,
+	S_USAGE,
+	S_METRIC_INS,
+	S_METRIC_Q,
+	S_METRIC_NAMES,
+	NSTMT
+};
+
+static const char *const sql[NSTMT] = {
+    [S_TENANT_GET] = "SELECT id FROM tenants WHERE name=$1",
+    [S_TENANT_INS] = "INSERT INTO tenants(name, created) VALUES($1, $2) ON CONFLICT DO NOTHING",
+    [S_TENANT_NAME] = "SELECT name FROM tenants WHERE id=$1",
+    [S_TENANT_RET] = "UPDATE tenants SET retention=$2 WHERE id=$1",
+    [S_TENANTS_ALL] = "SELECT id, retention FROM tenants ORDER BY id",
+    [S_TOK_INS] = "INSERT INTO tokens(tenant, hash, prefix, scopes, description, created) "
+		  "SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM tenants WHERE "
+		  "id=$1) RETURNING id",
+    [S_TOK_LOOKUP] = "SELECT id, tenant, scopes::bigint, revoked::int::bigint, hash, last_used "
+		     "FROM tokens WHERE hash=$1",
+    [S_TOK_USED] = "UPDATE tokens SET last_used=$2 WHERE id=$1",
+    [S_TOK_LIST] = "SELECT id, scopes::bigint, created, last_used, revoked::int::bigint, "
+		   "description, prefix FROM tokens WHERE tenant=$1 ORDER BY id DESC LIMIT $2",
+    [S_TOK_REVOKE] = "UPDATE tokens SET revoked=true WHERE id=$1 AND tenant=$2",
+    [S_DICT_SINCE] = "SELECT kind::bigint, first, data FROM dict WHERE tenant=$1 AND first > "
+		     "(CASE kind WHEN 0 THEN $2 WHEN 1 THEN $3 WHEN 2 THEN $4 ELSE $5 END)::bigint "
+		     "ORDER BY kind, first",
+    [S_DICT_INS] = "INSERT INTO dict(tenant, kind, first, data) VALUES($1, $2, $3, $4)",
+    [S_SERIES_SINCE] = "SELECT id, service, type, labels, sample_types, default_st FROM series "
+		       "WHERE tenant=$1 AND id>$2 ORDER BY id",
+    [S_SERIES_INS] = "INSERT INTO series(tenant, service, type, labels, sample_types, "
+		     "default_st) VALUES($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+    [S_LOCK] = "SELECT pg_advisory_xact_lock($1::bigint)",
+    [S_PUT] = "SELECT hearth_put($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    [S_RANGES] = "SELECT s.id, m.mn, m.mx FROM unnest($1::bigint[]) AS s(id) CROSS JOIN "
+		 "LATERAL (SELECT min(time) mn, max(time) mx FROM profiles p WHERE "
+		 "p.series=s.id AND p.time>=$2 AND p.time<$3) m WHERE m.mn IS NOT NULL",
+    [S_PROF_RANGE] = "SELECT meta, data FROM profiles WHERE series=$1 AND time>=$2 AND time<$3 "
+		     "ORDER BY time, id",
+    [S_TOTALS_RANGE] = "SELECT time, totals FROM profiles WHERE series=$1 AND time>=$2 AND "
+		       "time<$3",
+    [S_ROLLUP_RANGE] = "SELECT bucket, meta, data FROM rollups WHERE series=$1 AND level=$2 "
+		       "AND bucket>=$3 AND bucket<$4 ORDER BY bucket",
+    [S_ROLLUP_INS] = "INSERT INTO rollups(series, level, bucket, tenant, nprofiles, bytes, meta, "
+		     "data) VALUES($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (series, level, "
+		     "bucket) DO UPDATE SET nprofiles=excluded.nprofiles, bytes=excluded.bytes, "
+		     "meta=excluded.meta, data=excluded.data",
+    [S_LIST_FIRST] = "SELECT id, series, time, duration, period, bytes, totals FROM profiles "
+		     "WHERE tenant=$1 AND time>=$2 AND time<$3 AND series = ANY($4::bigint[]) "
+		     "ORDER BY time DESC, id DESC LIMIT $5",
+    [S_LIST_NEXT] = "SELECT id, series, time, duration, period, bytes, totals FROM profiles "
+		    "WHERE tenant=$1 AND time>=$2 AND (time<$3 OR (time=$3 AND id<$6)) AND "
+		    "series = ANY($4::bigint[]) ORDER BY time DESC, id DESC LIMIT $5",
+    [S_CURSOR_TIME] = "SELECT time FROM profiles WHERE id=$1 AND tenant=$2",
+    [S_GET] = "SELECT series, time, duration, period, bytes, meta, totals, data FROM profiles "
+	      "WHERE id=$1 AND tenant=$2",
+    [S_DIRTY_DUE] = "SELECT series, bucket, tenant FROM dirty WHERE level=$1 AND bucket<=$2 "
+		    "ORDER BY bucket LIMIT 64",
+    [S_DIRTY_CLAIM] = "SELECT 1 FROM dirty WHERE series=$1 AND level=$2 AND bucket=$3 FOR "
+		      "UPDATE SKIP LOCKED",
+    [S_TRYLOCK2] = "SELECT pg_try_advisory_xact_lock(($1::bigint % 2147483647)::int, "
+		   "(floor($2::numeric / 86400000000000) % 2147483647)::int)::int::bigint",
+    [S_DIRTY_DEL] = "DELETE FROM dirty WHERE series=$1 AND level=$2 AND bucket=$3",
+    [S_JOB] = "INSERT INTO jobs(kind, node, at, series, level, bucket, n) VALUES($1, $2, $3, "
+	      "$4, $5, $6, $7)",
+    [S_SWEEP_SEL] = "SELECT id, series, time FROM profiles WHERE tenant=$1 AND time<$2 ORDER BY "
+		    "series, time LIMIT 256",
+    [S_SWEEP_DEL] = "DELETE FROM profiles WHERE tenant=$1 AND id = ANY($2::bigint[]) AND "
+		    "time<$3",
+    [S_LOCK2_SHARED] = "SELECT pg_advisory_xact_lock_shared(($1::bigint % 2147483647)::int, "
+		       "(floor($2::numeric / 86400000000000) % 2147483647)::int)",
+    /* The rollups holding time $2 of series $1 are dropped and their
+     * buckets marked dirty (as a put does). */
+    [S_INVALIDATE] = "WITH b AS (SELECT l, $2::bigint - ((($2::bigint % sz) + sz) % sz) AS bk "
+		     "FROM (VALUES (0, 600000000000::bigint), (1, 3600000000000), "
+		     "(2, 86400000000000)) v(l, sz)), d AS (DELETE FROM rollups r USING b WHERE "
+		     "r.series=$1 AND r.level=b.l AND r.bucket=b.bk) INSERT INTO dirty(series, "
+		     "level, bucket, tenant) SELECT $1, l, bk, $3 FROM b ON CONFLICT DO NOTHING",
+    [S_USAGE] = "SELECT (SELECT count(*) FROM profiles WHERE tenant=$1), (SELECT "
+		"coalesce(sum(bytes), 0)::bigint FROM profiles WHERE tenant=$1) + (SELECT "
+		"coalesce(sum(bytes), 0)::bigint FROM rollups WHERE tenant=$1), (SELECT "
+		"coalesce(min(time), 0) FROM profiles WHERE tenant=$1), (SELECT "
+		"coalesce(max(time), 0) FROM profiles WHERE tenant=$1), (SELECT count(*) FROM "
+		"series WHERE tenant=$1)",
+    [S_METRIC_INS] = "INSERT INTO metrics(tenant, service, labels, name, time, value) "
+		     "VALUES($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+    [S_METRIC_Q] = "SELECT labels, time, value FROM metrics WHERE tenant=$1 AND service=$2 AND "
+		   "name=$3 AND time>=$4 AND time<$5 ORDER BY labels, time LIMIT 100000",
+    [S_METRIC_NAMES] = "SELECT DISTINCT name FROM metrics WHERE tenant=$1 AND service=$2 AND "
+		       "time>=$3 AND time<$4 ORDER BY name LIMIT 10000",
+};
+
+/* ---- connections ---- */
+
+typedef struct {
+	PGconn *pg;
+	uint64_t prepared; /* bit i: sql[i] is prepared on this connection */
+} conn;
+
+typedef struct {
+	int64_t id;
+	char *service, *type, *labels, *st, *default_st;
+	char *key;
+	uint32_t keyhash;
+	hearth_kv *kv;
+	size_t nkv;
+	char *kvmem;
+	uint32_t nst;
+	bool avg[HS_MAX_ST];
+	bool any_avg;
+	/* Filled per query: the times of the series' first and last profile
+	 * in the range. */
+} sseries;
+
+typedef struct {
+	int64_t id;
+	hs_dict *dict;
+	pthread_rwlock_t lock; /* the series array */
+	pthread_mutex_t smu;   /* syncing the series with the database */
+	sseries **series;
+	size_t nseries, capseries;
+	uint32_t *slots;
+	size_t nslots;
+} tenant;
+
+typedef struct {
+	char *url;
+	char node[96];
+	hearth_store_config cfg;
+	pthread_mutex_t pmu; /* the pool, the tenants, the days */
+	conn **pool;
+	size_t npool, cappool;
+	tenant **tenants;
+	size_t ntenants, captenants;
+	int64_t *days; /* day partitions known to exist */
+	size_t ndays, capdays;
+} pg;
+
+static hearth_err conn_err(PGconn *c, hearth_errbuf *eb, const char *what)
+{
+	const char *m = c ? PQerrorMessage(c) : "out of memory";
+	size_t n = strlen(m);
+	while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
+		n--;
+	return hearth_seterr(eb, HEARTH_EIO, "store: %s: postgres: %.*s", what,
+			     (int)(n > 300 ? 300 : n), m);
+}
+
+static void conn_free(conn *c)
+{
+	if (!c)
+		return;
+	if (c->pg)
+		PQfinish(c->pg);
+	free(c);
+}
+
+static conn *conn_new(pg *s, hearth_errbuf *eb)
+{
+	conn *c = calloc(1, sizeof(*c));
+	if (!c) {
+		hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		return NULL;
+	}
+	/* The URL's own settings override these (they come after). */
+	const char *const kw[] = {"connect_timeout", "application_name", "dbname", NULL};
+	const char *const val[] = {"5", "hearth", s->url, NULL};
+	c->pg = PQconnectdbParams(kw, val, 1);
+	if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) {
+		conn_err(c->pg, eb, "connecting");
+		conn_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void pool_flush(pg *s)
+{
+	pthread_mutex_lock(&s->pmu);
+	conn **v = s->pool;
+	size_t n = s->npool;
+	s->pool = NULL;
+	s->npool = s->cappool = 0;
+	pthread_mutex_unlock(&s->pmu);
+	for (size_t i = 0; i < n; i++)
+		conn_free(v[i]);
+	free(v);
+}
+
+static conn *pool_get(pg *s, hearth_errbuf *eb)
+{
+	conn *c = NULL;
+	pthread_mutex_lock(&s->pmu);
+	if (s->npool)
+		c = s->pool[--s->npool];
+	pthread_mutex_unlock(&s->pmu);
+	return c ? c : conn_new(s, eb);
+}
+
+/* Back to the pool: a connection in a transaction is rolled back; a broken
+ * one is closed, with every idle one (the server went away: they are all
+ * dead, and the next call connects afresh). */
+static void pool_put(pg *s, conn *c)
+{
+	if (!c)
+		return;
+	if (PQstatus(c->pg) == CONNECTION_OK && PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+		PQclear(PQexec(c->pg, "ROLLBACK"));
+	if (PQstatus(c->pg) != CONNECTION_OK || PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+		conn_free(c);
+		pool_flush(s);
+		return;
+	}
+	pthread_mutex_lock(&s->pmu);
+	if (s->npool < 16 && HEARTH_GROW(s->pool, s->npool, s->cappool, 1)) {
+		s->pool[s->npool++] = c;
+		c = NULL;
+	}
+	pthread_mutex_unlock(&s->pmu);
+	conn_free(c);
+}
+
+/* Parameters: integers and text as text, bytes as binary. */
+#define MAXP 12
+typedef struct {
+	const char *v[MAXP];
+	int len[MAXP], fmt[MAXP];
+	char num[MAXP][24];
+	int n;
+} args;
+
+static void a_i64(args *a, int64_t v)
+{
+	snprintf(a->num[a->n], sizeof(a->num[0]), "%lld", (long long)v);
+	a->v[a->n] = a->num[a->n];
+	a->len[a->n] = 0;
+	a->fmt[a->n++] = 0;
+}
+
+static void a_text(args *a, const char *s)
+{
+	a->v[a->n] = s;
+	a->len[a->n] = 0;
+	a->fmt[a->n++] = 0;
+}
+
+static void a_bytes(args *a, const void *p, size_t n)
+{
+	a->v[a->n] = n ? p : "";
+	a->len[a->n] = (int)n;
+	a->fmt[a->n++] = 1;
+}
+
+/* Runs statement i (prepared once per connection), results in binary.
+ * NULL on error (eb set). */
+static PGresult *run(conn *c, int i, const args *a, hearth_errbuf *eb, const char *what)
+{
+	char name[16];
+	snprintf(name, sizeof(name), "h%d", i);
+	if (!(c->prepared & (1ULL << i))) {
+		PGresult *r = PQprepare(c->pg, name, sql[i], 0, NULL);
+		if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
+			conn_err(c->pg, eb, what);
+			PQclear(r);
+			return NULL;
+		}
+		PQclear(r);
+		c->prepared |= 1ULL << i;
+	}
+	PGresult *r = PQexecPrepared(c->pg, name, a ? a->n : 0, a ? a->v : NULL, a ? a->len : NULL,
+				     a ? a->fmt : NULL, 1);
+	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		conn_err(c->pg, eb, what);
+		PQclear(r);
+		return NULL;
+	}
+	return r;
+}
+
+static hearth_err run_done(conn *c, int i, const args *a, hearth_errbuf *eb, const char *what)
+{
+	PGresult *r = run(c, i, a, eb, what);
+	if (!r)
+		return HEARTH_EIO;
+	PQclear(r);
+	return HEARTH_OK;
+}
+
+static hearth_err exec(conn *c, const char *q, hearth_errbuf *eb, const char *what)
+{
+	PGresult *r = PQexec(c->pg, q);
+	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	PQclear(r);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		return conn_err(c->pg, eb, what);
+	return HEARTH_OK;
+}
+
+/* Binary results: bigint (int8), int (int4), float8, text, bytea. */
+static int64_t r_i64(const PGresult *r, int row, int col)
+{
+	if (PQgetisnull(r, row, col))
+		return 0;
+	const char *p = PQgetvalue(r, row, col);
+	int n = PQgetlength(r, row, col);
+	if (n == 8) {
+		uint64_t v;
+		memcpy(&v, p, 8);
+		return (int64_t)be64toh(v);
+	}
+	if (n == 4) {
+		uint32_t v;
+		memcpy(&v, p, 4);
+		return (int32_t)be32toh(v);
+	}
+	return 0;
+}
+
+static double r_f64(const PGresult *r, int row, int col)
+{
+	uint64_t v = (uint64_t)r_i64(r, row, col);
+	double d;
+	memcpy(&d, &v, 8);
+	return d;
+}
+
+static const char *r_str(const PGresult *r, int row, int col)
+{
+	return PQgetvalue(r, row, col); /* NUL-terminated by libpq */
+}
+
+static const uint8_t *r_bytes(const PGresult *r, int row, int col, size_t *n)
+{
+	*n = (size_t)PQgetlength(r, row, col);
+	return (const uint8_t *)PQgetvalue(r, row, col);
+}
+
+/* "{1,2,3}" for an array parameter. */
+static char *id_array(sseries **v, size_t n)
+{
+	char *s = malloc(n * 21 + 3), *w = s;
+	if (!s)
+		return NULL;
+	*w++ = '{';
+	for (size_t i = 0; i < n; i++)
+		w += sprintf(w, "%s%lld", i ? "," : "", (long long)v[i]->id);
+	*w++ = '}';
+	*w = 0;
+	return s;
+}
+
+/* ---- opening: migrations ---- */
+
+static void pg_close(void *be);
+
+static hearth_err migrate(conn *c, hearth_errbuf *eb)
+{
+	hearth_err err;
+	/* One node at a time: the others wait for the lock, then find the
+	 * schema at its version. */
+	char lk[96];
+	snprintf(lk, sizeof(lk), "SELECT pg_advisory_xact_lock(%lld)", (long long)LOCK_MIGRATE);
+	if ((err = exec(c, "BEGIN", eb, "migrations")) || (err = exec(c, lk, eb, "migrations")) ||
+	    (err = exec(c,
+			"CREATE TABLE IF NOT EXISTS hearth_schema(version int PRIMARY KEY,"
+			" applied bigint NOT NULL)",
+			eb, "migrations")))
+		return err;
+	PGresult *r = PQexec(c->pg, "SELECT coalesce(max(version), 0) FROM hearth_schema");
+	if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
+		PQclear(r);
+		return conn_err(c->pg, eb, "migrations");
+	}
+	int have = atoi(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	if (have > (int)NMIGRATIONS)
+		return hearth_seterr(eb, HEARTH_EINVAL,
+				     "store: the database's schema is version %d, newer than this "
+				     "hearth's (%zu)",
+				     have, NMIGRATIONS);
+	for (size_t v = (size_t)have; v < NMIGRATIONS; v++) {
+		char q[128];
+		if ((err = exec(c, migrations[v], eb, "migrations")))
+			return err;
+		snprintf(q, sizeof(q), "INSERT INTO hearth_schema VALUES(%zu, %lld)", v + 1,
+			 (long long)hearth_store_now());
+		if ((err = exec(c, q, eb, "migrations")))
+			return err;
+	}
+	return exec(c, "COMMIT", eb, "migrations");
+}
+
+static hearth_err pg_open(const char *url, const hearth_store_config *cfg, void **out,
+			  hearth_errbuf *eb)
+{
+	*out = NULL;
+	pg *s = calloc(1, sizeof(*s));
+	if (!s || !(s->url = strdup(url))) {
+		free(s);
+		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	}
+	s->cfg = *cfg;
+	if (!s->cfg.retention_nanos)
+		s->cfg.retention_nanos = 14 * DAY_NANOS;
+	if (!s->cfg.max_series_per_tenant)
+		s->cfg.max_series_per_tenant = 100000;
+	char host[64] = "?";
+	gethostname(host, sizeof(host) - 1);
+	snprintf(s->node, sizeof(s->node), "%.63s:%d", host, (int)getpid());
+	pthread_mutex_init(&s->pmu, NULL);
+	conn *c = conn_new(s, eb);
+	if (!c) {
+		pg_close(s);
+		return HEARTH_EIO;
+	}
+	/* Warnings of IF NOT EXISTS and the like are not the user's business. */
+	PQclear(PQexec(c->pg, "SET client_min_messages=warning"));
+	hearth_err err = migrate(c, eb);
+	pool_put(s, c);
+	if (err) {
+		pg_close(s);
+		return err;
+	}
+	*out = s;
+	return HEARTH_OK;
+}
+
+static void series_free(sseries *x)
+{
+	if (!x)
+		return;
+	free(x->service);
+	free(x->type);
+	free(x->labels);
+	free(x->st);
+	free(x->default_st);
+	free(x->key);
+	free(x->kv);
+	free(x->kvmem);
+	free(x);
+}
+
+static void tenant_free(tenant *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->nseries; i++)
+		series_free(t->series[i]);
+	free(t->series);
+	free(t->slots);
+	hs_dict_free(t->dict);
+	pthread_rwlock_destroy(&t->lock);
+	pthread_mutex_destroy(&t->smu);
+	free(t);
+}
+
+static void pg_close(void *be)
+{
+	pg *s = be;
+	if (!s)
+		return;
+	pool_flush(s);
+	for (size_t i = 0; i < s->ntenants; i++)
+		tenant_free(s->tenants[i]);
+	free(s->tenants);
+	free(s->days);
+	pthread_mutex_destroy(&s->pmu);
+	free(s->url);
+	free(s);
+}
+
+/* ---- tenants and tokens ---- */
+
+/* Runs a statement on a pooled connection; the result (or NULL) to the
+ * caller. */
+static PGresult *run1(pg *s, int i, const args *a, hearth_errbuf *eb, const char *what)
+{
+	conn *c = pool_get(s, eb);
+	if (!c)
+		return NULL;
+	PGresult *r = run(c, i, a, eb, what);
+	pool_put(s, c);
+	return r;
+}
+
+static hearth_err pg_tenant_lookup(void *be, const char *name, int64_t *id, hearth_errbuf *eb)
+{
+	args a = {0};
+	a_text(&a, name);
+	PGresult *r = run1(be, S_TENANT_GET, &a, eb, "tenant");
+	if (!r)
+		return HEARTH_EIO;
+	hearth_err err = HEARTH_OK;
+	if (PQntuples(r) == 1)
+		*id = r_i64(r, 0, 0);
+	else
+		err = hearth_seterr(eb, HEARTH_EINVAL, "tenant not found");
+	PQclear(r);
+	return err;
+}
+
+static hearth_err pg_tenant_ensure(void *be, const char *name, int64_t *id, hearth_errbuf *eb)
+{
+	args a = {0};
+	a_text(&a, name);
+	a_i64(&a, hearth_store_now());
+	PGresult *r = run1(be, S_TENANT_INS, &a, eb, "tenant");
+	if (!r)
+		return HEARTH_EIO;
+	PQclear(r);
+	return pg_tenant_lookup(be, name, id, eb);
+}
+
+static hearth_err pg_tenant_name(void *be, int64_t tenant_id, char *name, size_t namen,
+				 hearth_errbuf *eb)
+{
+	args a = {0};
+	a_i64(&a, tenant_id);
+	PGresult *r = run1(be, S_TENANT_NAME, &a, eb, "tenant");
+	if (!r)
+		return HEARTH_EIO;
+	hearth_err err = HEARTH_OK;
+	if (PQntuples(r) == 1)
+		snprintf(name, namen, "%s", r_str(r, 0, 0));
+	else
+		err = hearth_seterr(eb, HEARTH_EINVAL, "tenant not found");
+	PQclear(r);
+	return err;
+}
+
+/* A write of one row by two integers; no row changed: "<nf> not found". */
+static hearth_err write_one(pg *s, int i, int64_t p1, int64_t p2, const char *what, const char *nf,
+			    hearth_errbuf *eb)
+{
+	args a = {0};
+	a_i64(&a, p1);
+	a_i64(&a, p2);
+	PGresult *r = run1(s, i, &a, eb, what);
+	if (!r)
+		return HEARTH_EIO;
+	hearth_err err = HEARTH_OK;
+	if (atoi(PQcmdTuples(r)) == 0)
+		err = hearth_seterr(eb, HEARTH_EINVAL, "%s not found", nf);
+	PQclear(r);
+	return err;
+}
+
+static hearth_err pg_tenant_set_retention(void *be, int64_t tenant_id, int64_t ret,
+					  hearth_errbuf *eb)
+{
+	return write_one(be, S_TENANT_RET, tenant_id, ret, "retention", "tenant", eb);
+}
+
+static hearth_err pg_token_insert(void *be, int64_t tenant_id, unsigned scopes, const char *desc,
+				  const uint8_t hash[32], const char *prefix, int64_t now,
+				  int64_t *id, hearth_errbuf *eb)
+{
+	args a = {0};
+	a_i64(&a, tenant_id);
+	a_bytes(&a, hash, 32);
+	a_text(&a, prefix);
+	a_i64(&a, scopes);
+	a_text(&a, desc);
+	a_i64(&a, now);
+	PGresult *r = run1(be, S_TOK_INS, &a, eb, "token");
+	if (!r)
+		return HEARTH_EIO;
+	hearth_err err = HEARTH_OK;
+	if (PQntuples(r) == 1)
+		*id = r_i64(r, 0, 0);
+	else
+		err = hearth_seterr(eb, HEARTH_EINVAL, "tenant not found");
+	PQclear(r);
+	return err;
+}
+
+static hearth_err pg_token_lookup(void *be, const uint8_t hash[32], int64_t now, int64_t *tenant_id,
+				  unsigned *scopes, bool *revoked, uint8_t stored[32],
+				  hearth_errbuf *eb)
+{
+	pg *s = be;
+	args a = {0};
+	a_bytes(&a, hash, 32);
+	memset(stored, 0, 32);
+	PGresult *r = run1(s, S_TOK_LOOKUP, &a, eb, "token");
+	if (!r)
+		return HEARTH_EIO;
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		return hearth_seterr(eb, HEARTH_EINVAL, "invalid token");
+	}
+	int64_t id = r_i64(r, 0, 0), last = r_i64(r, 0, 5);
+	*tenant_id = r_i64(r, 0, 1);
+	*scopes = (unsigned)r_i64(r, 0, 2);
+	*revoked = r_i64(r, 0, 3) != 0;
+	size_t n;
+	const uint8_t *h = r_bytes(r, 0, 4, &n);
+	if (n == 32)
+		memcpy(stored, h, 32);
+	PQclear(r);
+	/* last_used to the minute: a write per request would cost more than
+	 * the request. */
+	if (now - last > 60LL * 1000000000) {
+		hearth_errbuf ignore;
+		args u = {0};
+		a_i64(&u, id);
+		a_i64(&u, now);
+		PQclear(run1(s, S_TOK_USED, &u, &ignore, "token"));
+	}
+	return HEARTH_OK;
+}
+
+static hearth_err pg_token_list(void *be, int64_t tenant_id, hearth_token_info *out, size_t max,
+				size_t *n, hearth_errbuf *eb)
+{
+	args a = {0};
+	a_i64(&a, tenant_id);
+	a_i64(&a, (int64_t)max);
+	PGresult *r = run1(be, S_TOK_LIST, &a, eb, "tokens");
+	if (!r)
+		return HEARTH_EIO;
+	for (int i = 0; i < PQntuples(r) && *n < max; i++) {
+		hearth_token_info *t = &out[(*n)++];
+		memset(t, 0, sizeof(*t));
+		t->id = r_i64(r, i, 0);
+		t->scopes = (unsigned)r_i64(r, i, 1);
+		t->created_nanos = r_i64(r, i, 2);
+		t->last_used_nanos = r_i64(r, i, 3);
+		t->revoked = r_i64(r, i, 4) != 0;
+		snprintf(t->description, sizeof(t->description), "%s", r_str(r, i, 5));
+		snprintf(t->prefix, sizeof(t->prefix), "%s", r_str(r, i, 6));
+	}
+	PQclear(r);
+	return HEARTH_OK;
+}
+
+static hearth_err pg_token_revoke(void *be, int64_t tenant_id, int64_t id, hearth_errbuf *eb)
+{
+	return write_one(be, S_TOK_REVOKE, id, tenant_id, "revoke", "token", eb);
+}
+
+/* ---- series and dictionary in memory, synced with the database ---- */
+
+static char *series_key(const char *service, const char *type, const char *labels, const char *st)
+{
+	size_t n = strlen(service) + strlen(type) + strlen(labels) + strlen(st) + 4;
+	char *k = malloc(n);
+	if (k)
+		snprintf(k, n, "%s\3%s\3%s\3%s", service, type, labels, st);
+	return k;
+}
+
+static void st_flags(sseries *x)
+{
+	x->nst = 0;
+	x->any_avg = false;
+	const char *p = x->st;
+	while (*p && x->nst < HS_MAX_ST) {
+		const char *slash = strchr(p, '/'), *comma = strchr(p, ',');
+		size_t n = slash && (!comma || slash < comma) ? (size_t)(slash - p) : strlen(p);
+		char name[256];
+		snprintf(name, sizeof(name), "%.*s", (int)(n < 255 ? n : 255), p);
+		x->avg[x->nst] = hearth_store_aggregation(name) == HEARTH_AGG_AVERAGE;
+		x->any_avg |= x->avg[x->nst];
+		x->nst++;
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+}
+
+static sseries *series_new(int64_t id, const char *service, const char *type, const char *labels,
+			   const char *st, const char *def)
+{
+	sseries *x = calloc(1, sizeof(*x));
+	if (!x)
+		return NULL;
+	x->id = id;
+	x->service = strdup(service);
+	x->type = strdup(type);
+	x->labels = strdup(labels);
+	x->st = strdup(st);
+	x->default_st = strdup(def);
+	x->key = series_key(service, type, labels, st);
+	if (!x->service || !x->type || !x->labels || !x->st || !x->default_st || !x->key ||
+	    hearth_labels_uncanon(labels, &x->kv, &x->nkv, &x->kvmem)) {
+		series_free(x);
+		return NULL;
+	}
+	x->keyhash = (uint32_t)hearth_hash_bytes(x->key, strlen(x->key));
+	st_flags(x);
+	return x;
+}
+
+static bool slots_rebuild(tenant *t, size_t n)
+{
+	uint32_t *sl = calloc(n, sizeof(uint32_t));
+	if (!sl)
+		return false;
+	for (size_t i = 0; i < t->nseries; i++) {
+		size_t j = t->series[i]->keyhash & (n - 1);
+		while (sl[j])
+			j = (j + 1) & (n - 1);
+		sl[j] = (uint32_t)i + 1;
+	}
+	free(t->slots);
+	t->slots = sl;
+	t->nslots = n;
+	return true;
+}
+
+static bool series_add(tenant *t, sseries *x)
+{
+	if ((t->nseries + 1) * 2 > t->nslots && !slots_rebuild(t, t->nslots ? t->nslots * 2 : 64))
+		return false;
+	if (!HEARTH_GROW(t->series, t->nseries, t->capseries, 1))
+		return false;
+	t->series[t->nseries++] = x;
+	size_t j = x->keyhash & (t->nslots - 1);
+	while (t->slots[j])
+		j = (j + 1) & (t->nslots - 1);
+	t->slots[j] = (uint32_t)t->nseries;
+	return true;
+}
+
+static sseries *series_find(tenant *t, const char *key)
+{
+	sseries *found = NULL;
+	pthread_rwlock_rdlock(&t->lock);
+	if (t->nslots) {
+		uint32_t h = (uint32_t)hearth_hash_bytes(key, strlen(key));
+		for (size_t j = h & (t->nslots - 1); t->slots[j]; j = (j + 1) & (t->nslots - 1)) {
+			sseries *x = t->series[t->slots[j] - 1];
+			if (x->keyhash == h && !strcmp(x->key, key)) {
+				found = x;
+				break;
+			}
+		}
+	}
+	pthread_rwlock_unlock(&t->lock);
+	return found;
+}
+
+/* Loads the series other nodes (or this one) created since the last sync.
+ * Series are created under the tenant's lock, so their ids commit in
+ * order and "id > the last known" misses none. */
+static hearth_err series_sync(conn *c, tenant *t, hearth_errbuf *eb)
+{
+	pthread_mutex_lock(&t->smu);
+	pthread_rwlock_rdlock(&t->lock);
+	int64_t last = t->nseries ? t->series[t->nseries - 1]->id : 0;
+	pthread_rwlock_unlock(&t->lock);
+	args a = {0};
+	a_i64(&a, t->id);
+	a_i64(&a, last);
+	hearth_err err = HEARTH_OK;
+	PGresult *r = run(c, S_SERIES_SINCE, &a, eb, "series");
+	if (!r) {
+		err = HEARTH_EIO;
+		goto out;
+	}
+	for (int i = 0; i < PQntuples(r); i++) {
+		sseries *x = series_new(r_i64(r, i, 0), r_str(r, i, 1), r_str(r, i, 2),
+					r_str(r, i, 3), r_str(r, i, 4), r_str(r, i, 5));
+		pthread_rwlock_wrlock(&t->lock);
+		bool ok = x && series_add(t, x);
+		pthread_rwlock_unlock(&t->lock);
+		if (!ok) {
+			series_free(x);
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+			break;
+		}
+	}
+	PQclear(r);
+out:
+	pthread_mutex_unlock(&t->smu);
+	return err;
+}
+
+/* Loads the dictionary chunks written since the last sync (the caller
+ * holds the dictionary's lock, with nothing pending). */
+static hearth_err dict_sync_locked(conn *c, tenant *t, hearth_errbuf *eb)
+{
+	args a = {0};
+	a_i64(&a, t->id);
+	for (int k = 0; k < HS_NKINDS; k++)
+		a_i64(&a, hs_dict_published(t->dict, k));
+	PGresult *r = run(c, S_DICT_SINCE, &a, eb, "dictionary");
+	if (!r)
+		return HEARTH_EIO;
+	hearth_err err = HEARTH_OK;
+	for (int i = 0; i < PQntuples(r) && !err; i++) {
+		int64_t kind = r_i64(r, i, 0), first = r_i64(r, i, 1);
+		size_t n;
+		const uint8_t *d = r_bytes(r, i, 2, &n);
+		if (kind < 0 || kind >= HS_NKINDS || first < 1 || first > UINT32_MAX)
+			err = hearth_seterr(eb, HEARTH_ECORRUPT, "store: bad dictionary row");
+		else
+			err = hs_dict_load(t->dict, (int)kind, (uint32_t)first, d, n, eb);
+	}
+	PQclear(r);
+	return err;
+}
+
+static hearth_err dict_sync(conn *c, tenant *t, hearth_errbuf *eb)
+{
+	hs_dict_lock(t->dict);
+	hearth_err err = dict_sync_locked(c, t, eb);
+	hs_dict_unlock(t->dict);
+	return err;
+}
+
+static tenant *tenant_cached(pg *s, int64_t id)
+{
+	tenant *t = NULL;
+	pthread_mutex_lock(&s->pmu);
+	for (size_t i = 0; i < s->ntenants; i++)
+		if (s->tenants[i]->id == id) {
+			t = s->tenants[i];
+			break;
+		}
+	pthread_mutex_unlock(&s->pmu);
+	return t;
+}
+
+/* The tenant in memory (its series and dictionary as of now); NULL without
+ * error when it does not exist. */
+static hearth_err tenant_get(pg *s, conn *c, int64_t id, tenant **out, hearth_errbuf *eb)
+{
+	*out = tenant_cached(s, id);
+	if (*out)
+		return HEARTH_OK;
+	args a = {0};
+	a_i64(&a, id);
+	PGresult *r = run(c, S_TENANT_NAME, &a, eb, "tenant");
+	if (!r)
+		return HEARTH_EIO;
+	int found = PQntuples(r);
+	PQclear(r);
+	if (!found)
+		return HEARTH_OK;
+	tenant *t = calloc(1, sizeof(*t));
+	if (!t || !(t->dict = hs_dict_new())) {
+		free(t);
+		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	}
+	pthread_rwlock_init(&t->lock, NULL);
+	pthread_mutex_init(&t->smu, NULL);
+	t->id = id;
+	hearth_err err = dict_sync(c, t, eb);
+	if (!err)
+		err = series_sync(c, t, eb);
+	if (err) {
+		tenant_free(t);
+		return err;
+	}
+	pthread_mutex_lock(&s->pmu);
+	/* Another thread may have loaded it meanwhile: keep the first. */
+	for (size_t i = 0; i < s->ntenants; i++)
+		if (s->tenants[i]->id == id) {
+			*out = s->tenants[i];
+			break;
+		}
+	if (!*out) {
+		if (HEARTH_GROW(s->tenants, s->ntenants, s->captenants, 1))
+			s->tenants[s->ntenants++] = *out = t, t = NULL;
+		else
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	}
+	pthread_mutex_unlock(&s->pmu);
+	tenant_free(t);
+	return err;
+}
+
+/* ---- put ---- */
+
+static int64_t floor_to(int64_t v, int64_t sz)
+{
+	int64_t f = v / sz * sz;
+	if (v < 0 && f != v)
+		f -= sz;
+	return f;
+}
+
+static int64_t ceil_to(int64_t v, int64_t sz)
+{
+	int64_t f = floor_to(v, sz);
+	return f == v ? v : f + sz;
+}
+
+static void day_name(char *out, size_t n, const char *table, int64_t day)
+{
+	snprintf(out, n, "%s_d%s%lld", table, day < 0 ? "m" : "",
+		 (long long)(day < 0 ? -day : day));
+}
+
+/* The day partitions of profiles and rollups holding time t exist
+ * (created under a lock, in a transaction of their own). */
+static hearth_err ensure_day(pg *s, conn *c, int64_t t, hearth_errbuf *eb)
+{
+	int64_t day = floor_to(t, DAY_NANOS) / DAY_NANOS;
+	bool known = false;
+	pthread_mutex_lock(&s->pmu);
+	for (size_t i = 0; i < s->ndays && !known; i++)
+		known = s->days[i] == day;
+	pthread_mutex_unlock(&s->pmu);
+	if (known)
+		return HEARTH_OK;
+	char q[1024], pn[64], rn[64];
+	day_name(pn, sizeof(pn), "profiles", day);
+	day_name(rn, sizeof(rn), "rollups", day);
+	long long a = (long long)(day * DAY_NANOS), b = (long long)((day + 1) * DAY_NANOS);
+	snprintf(q, sizeof(q),
+		 "BEGIN; SELECT pg_advisory_xact_lock(%lld);"
+		 " CREATE TABLE IF NOT EXISTS %s PARTITION OF profiles FOR VALUES FROM (%lld) TO"
+		 " (%lld); CREATE TABLE IF NOT EXISTS %s PARTITION OF rollups FOR VALUES FROM"
+		 " (%lld) TO (%lld); INSERT INTO days VALUES (%lld) ON CONFLICT DO NOTHING;"
+		 " COMMIT",
+		 (long long)LOCK_PARTITION, pn, a, b, rn, a, b, (long long)day);
+	hearth_err err = exec(c, q, eb, "creating a day's partition");
+	if (err) {
+		PQclear(PQexec(c->pg, "ROLLBACK"));
+		return err;
+	}
+	pthread_mutex_lock(&s->pmu);
+	if (HEARTH_GROW(s->days, s->ndays, s->capdays, 1))
+		s->days[s->ndays++] = day;
+	pthread_mutex_unlock(&s->pmu);
+	return HEARTH_OK;
+}
+
+/* The series of key, created when new (under the tenant's lock). */
+static hearth_err series_ensure(pg *s, conn *c, tenant *t, const char *key, const char *service,
+				const char *type, const char *labels, const char *st,
+				const char *def, sseries **out, hearth_errbuf *eb)
+{
+	hearth_err err;
+	if ((*out = series_find(t, key)))
+		return HEARTH_OK;
+	if ((err = series_sync(c, t, eb)))
+		return err;
+	if ((*out = series_find(t, key)))
+		return HEARTH_OK;
+	if (t->nseries >= s->cfg.max_series_per_tenant)
+		return hearth_seterr(eb, HEARTH_ETOOBIG, "too many series (at most %u)",
+				     s->cfg.max_series_per_tenant);
+	args l = {0}, a = {0};
+	a_i64(&l, LOCK_TENANT_BASE + t->id);
+	a_i64(&a, t->id);
+	a_text(&a, service);
+	a_text(&a, type);
+	a_text(&a, labels);
+	a_text(&a, st);
+	a_text(&a, def);
+	if ((err = exec(c, "BEGIN", eb, "series")) ||
+	    (err = run_done(c, S_LOCK, &l, eb, "series")) ||
+	    (err = run_done(c, S_SERIES_INS, &a, eb, "series")) ||
+	    (err = exec(c, "COMMIT", eb, "series"))) {
+		PQclear(PQexec(c->pg, "ROLLBACK"));
+		return err;
+	}
+	if ((err = series_sync(c, t, eb)))
+		return err;
+	if (!(*out = series_find(t, key)))
+		return hearth_seterr(eb, HEARTH_EIO, "store: a new series was not found");
+	return HEARTH_OK;
+}
+
+/* Turns p's samples into dictionary ids.  When every symbol is known (the
+ * common case: a program sends the same functions again) no lock of the
+ * database is taken; new symbols are appended under the tenant's advisory
+ * lock after loading what other nodes appended, in a transaction of their
+ * own, before the profile that uses them. */
+static hearth_err intern(conn *c, tenant *t, const hearth_profile *p, hs_acc **acc,
+			 hearth_errbuf *eb)
+{
+	uint32_t upto[HS_NKINDS];
+	hearth_err err;
+	hs_out chunk = {0};
+	*acc = NULL;
+	hs_dict_lock(t->dict);
+	err = hs_acc_from_profile(t->dict, p, acc, eb);
+	hs_dict_counts(t->dict, upto);
+	bool pending = false;
+	for (int k = 0; k < HS_NKINDS; k++) {
+		uint32_t first;
+		pending |= hs_dict_pending(t->dict, k, upto, &first) > 0;
+	}
+	if (!err && !pending)
+		goto out;
+	hs_dict_rollback(t->dict);
+	hs_acc_free(*acc);
+	*acc = NULL;
+	if (err)
+		goto out;
+	args l = {0};
+	a_i64(&l, LOCK_TENANT_BASE + t->id);
+	if ((err = exec(c, "BEGIN", eb, "dictionary")) ||
+	    (err = run_done(c, S_LOCK, &l, eb, "dictionary")) ||
+	    (err = dict_sync_locked(c, t, eb)) || (err = hs_acc_from_profile(t->dict, p, acc, eb)))
+		goto fail;
+	hs_dict_counts(t->dict, upto);
+	for (int k = 0; k < HS_NKINDS; k++) {
+		uint32_t first, n = hs_dict_pending(t->dict, k, upto, &first);
+		if (!n)
+			continue;
+		chunk.n = 0;
+		hs_dict_pending_encode(t->dict, k, upto, &chunk);
+		if (chunk.oom) {
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+			goto fail;
+		}
+		args a = {0};
+		a_i64(&a, t->id);
+		a_i64(&a, k);
+		a_i64(&a, first);
+		a_bytes(&a, chunk.p, chunk.n);
+		if ((err = run_done(c, S_DICT_INS, &a, eb, "dictionary")))
+			goto fail;
+	}
+	if ((err = exec(c, "COMMIT", eb, "dictionary")))
+		goto fail;
+	hs_dict_commit(t->dict, upto);
+	goto out;
+fail:
+	PQclear(PQexec(c->pg, "ROLLBACK"));
+	/* Whether or not the commit made it, the next sync loads what the
+	 * database has. */
+	hs_dict_rollback(t->dict);
+	hs_acc_free(*acc);
+	*acc = NULL;
+out:
+	hs_dict_unlock(t->dict);
+	hs_out_free(&chunk);
+	return err;
+}
+
+static hearth_err pg_put(void *be, int64_t tenant_id, const hearth_profile *p,
+			 const hearth_put_meta *m, const char *type, int64_t *id, hearth_errbuf *eb)
+{
+	pg *s = be;
+	hearth_err err;
+	tenant *t = NULL;
+	hs_acc *acc = NULL;
+	hs_out block = {0}, meta = {0}, totb = {0}, stb = {0};
+	hs_meta hm;
+	char *labels = NULL, *key = NULL;
+	sseries *x = NULL;
+	int64_t *totals = NULL;
+	conn *c = NULL;
+
+	if ((err = hs_meta_from_profile(p, &hm)))
+		return hearth_seterr(eb, err, "profile with too many sample types");
+	if (!hm.time_nanos)
+		hm.time_nanos = m->time_nanos ? m->time_nanos : hearth_store_now();
+	labels = hearth_labels_canon(m->labels, m->nlabels);
+	hs_meta_st_string(&hm, &stb);
+	if (!labels || stb.oom ||
+	    !(key = series_key(m->service, type, labels, (const char *)stb.p))) {
+		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (!(c = pool_get(s, eb))) {
+		err = HEARTH_EIO;
+		goto out;
+	}
+	if ((err = tenant_get(s, c, tenant_id, &t, eb)))
+		goto out;
+	if (!t) {
+		err = hearth_seterr(eb, HEARTH_EINVAL, "tenant not found");
+		goto out;
+	}
+	if ((err = series_ensure(s, c, t, key, m->service, type, labels, (const char *)stb.p,
+				 hm.default_st, &x, eb)))
+		goto out;
+	if ((err = intern(c, t, p, &acc, eb)))
+		goto out;
+	totals = calloc(p->nsample_types + 1, sizeof(int64_t));
+	if (!totals) {
+		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		goto out;
+	}
+	hs_acc_totals(acc, totals);
+	for (uint32_t k = 0; k < p->nsample_types; k++)
+		hs_put_sv(&totb, totals[k]);
+	hs_meta_encode(&hm, &meta);
+	if ((err = hs_block_encode(acc, false, &block)) || meta.oom || totb.oom) {
+		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((err = ensure_day(s, c, hm.time_nanos, eb)))
+		goto out;
+	args a = {0};
+	a_i64(&a, tenant_id);
+	a_i64(&a, x->id);
+	a_i64(&a, hm.time_nanos);
+	a_i64(&a, hm.duration_nanos);
+	a_i64(&a, hm.period);
+	a_i64(&a, (int64_t)(block.n + meta.n + totb.n));
+	a_text(&a, m->ingest_id); /* NULL is SQL's NULL */
+	a_bytes(&a, meta.p, meta.n);
+	a_bytes(&a, totb.p, totb.n);
+	a_bytes(&a, block.p, block.n);
+	PGresult *r = run(c, S_PUT, &a, eb, "storing a profile");
+	if (!r) {
+		err = HEARTH_EIO;
+		goto out;
+	}
+	int64_t v = PQntuples(r) == 1 ? r_i64(r, 0, 0) : 0;
+	PQclear(r);
+	if (!v) {
+		err = hearth_seterr(eb, HEARTH_EIO, "store: storing a profile: no id");
+		goto out;
+	}
+	*id = v < 0 ? -v : v;
+out:
+	pool_put(s, c);
+	hs_acc_free(acc);
+	hs_out_free(&block);
+	hs_out_free(&meta);
+	hs_out_free(&totb);
+	hs_out_free(&stb);
+	free(labels);
+	free(key);
+	free(totals);
+	return err;
+}
+
+/* ---- queries ---- */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool strlist_add_uniq(hearth_strlist *l, size_t *cap, const char *str)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i], str))
+			return true;
+	if (!HEARTH_GROW(l->v, l->n, *cap, 1))
+		return false;
+	if (!(l->v[l->n] = strdup(str)))
+		return false;
+	l->n++;
+	return true;
+}
+
+typedef struct {
+	pg *s;
+	conn *c;
+	tenant *t;
+	sseries **v;
+	int64_t *first, *last; /* per series: its oldest and newest profile in the range */
+	size_t n;
+} qctx;
+
+/* The query's start: a connection in a read-only snapshot, the tenant
+ * (synced), the matching series that have data in the range with their
+ * first and last time there. */
+static hearth_err q_begin(pg *s, int64_t tenant_id, const hearth_selector *sel, const char *type,
+			  int64_t from, int64_t until, qctx *q, hearth_errbuf *eb)
+{
+	memset(q, 0, sizeof(*q));
+	q->s = s;
+	if (!(q->c = pool_get(s, eb)))
+		return HEARTH_EIO;
+	hearth_err err = exec(q->c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", eb, "query");
+	if (!err)
+		err = tenant_get(s, q->c, tenant_id, &q->t, eb);
+	if (err || !q->t)
+		return err;
+	if ((err = series_sync(q->c, q->t, eb)))
+		return err;
+	pthread_rwlock_rdlock(&q->t->lock);
+	size_t ns = q->t->nseries;
+	sseries **cand = malloc((ns + 1) * sizeof(*cand));
+	size_t nc = 0;
+	if (cand)
+		for (size_t i = 0; i < ns; i++) {
+			sseries *x = q->t->series[i];
+			if (type && strcmp(type, x->type))
+				continue;
+			if (!hearth_selector_match(sel, x->service, x->type, x->kv, x->nkv))
+				continue;
+			cand[nc++] = x;
+		}
+	pthread_rwlock_unlock(&q->t->lock);
+	if (!cand)
+		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	q->v = malloc((nc + 1) * sizeof(*q->v));
+	q->first = malloc((nc + 1) * sizeof(int64_t));
+	q->last = malloc((nc + 1) * sizeof(int64_t));
+	char *arr = id_array(cand, nc);
+	if (!q->v || !q->first || !q->last || !arr) {
+		free(cand);
+		free(arr);
+		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	}
+	if (nc) {
+		args a = {0};
+		a_text(&a, arr);
+		a_i64(&a, from);
+		a_i64(&a, until);
+		PGresult *r = run(q->c, S_RANGES, &a, eb, "query");
+		if (!r) {
+			err = HEARTH_EIO;
+		} else {
+			/* Keep the candidates' order (by id). */
+			int nr = PQntuples(r);
+			for (size_t i = 0; i < nc; i++)
+				for (int k = 0; k < nr; k++)
+					if (r_i64(r, k, 0) == cand[i]->id) {
+						q->v[q->n] = cand[i];
+						q->first[q->n] = r_i64(r, k, 1);
+						q->last[q->n] = r_i64(r, k, 2);
+						q->n++;
+						break;
+					}
+			PQclear(r);
+		}
+	}
+	free(cand);
+	free(arr);
+	return err;
+}
+
+static void q_end(qctx *q)
+{
+	pool_put(q->s, q->c);
+	free(q->v);
+	free(q->first);
+	free(q->last);
+}
+
+static hearth_err pg_services(void *be, int64_t tenant_id, int64_t from, int64_t until,
+			      hearth_strlist *out, hearth_errbuf *eb)
+{
+	qctx q;
+	size_t cap = 0;
+	hearth_err err = q_begin(be, tenant_id, NULL, NULL, from, until, &q, eb);
+	for (size_t i = 0; !err && i < q.n; i++)
+		if (!strlist_add_uniq(out, &cap, q.v[i]->service))
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	q_end(&q);
+	if (err)
+		hearth_strlist_free(out);
+	else if (out->n)
+		qsort(out->v, out->n, sizeof(char *), cmp_str);
+	return err;
+}
+
+static hearth_err pg_types(void *be, int64_t tenant_id, const char *service, int64_t from,
+			   int64_t until, hearth_typelist *out, hearth_errbuf *eb)
+{
+	qctx q;
+	size_t cap = 0;
+	hearth_err err = q_begin(be, tenant_id, NULL, NULL, from, until, &q, eb);
+	for (size_t i = 0; !err && i < q.n; i++) {
+		sseries *x = q.v[i];
+		if (service && strcmp(service, x->service))
+			continue;
+		bool seen = false;
+		for (size_t k = 0; k < out->n && !seen; k++)
+			seen = !strcmp(out->v[k].type, x->type);
+		if (seen)
+			continue;
+		if (!HEARTH_GROW(out->v, out->n, cap, 1)) {
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+			break;
+		}
+		hearth_type_info *ti = &out->v[out->n++];
+		memset(ti, 0, sizeof(*ti));
+		ti->type = strdup(x->type);
+		ti->sample_types = calloc(x->nst + 1, sizeof(char *));
+		if (!ti->type || !ti->sample_types) {
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+			break;
+		}
+		const char *p = x->st;
+		for (uint32_t k = 0; k < x->nst; k++) {
+			const char *comma = strchr(p, ',');
+			size_t n = comma ? (size_t)(comma - p) : strlen(p);
+			ti->sample_types[k] = strndup(p, n);
+			if (!ti->sample_types[k]) {
+				err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+				break;
+			}
+			ti->nsample_types++;
+			size_t tl = strcspn(ti->sample_types[k], "/");
+			if (*x->default_st && strlen(x->default_st) == tl &&
+			    !strncmp(ti->sample_types[k], x->default_st, tl))
+				ti->default_sample = k;
+			p = comma ? comma + 1 : p + n;
+		}
+		if (!*x->default_st && x->nst)
+			ti->default_sample = x->nst - 1;
+	}
+	q_end(&q);
+	if (err)
+		hearth_typelist_free(out);
+	return err;
+}
+
+static hearth_err pg_label_names(void *be, int64_t tenant_id, const hearth_selector *sel,
+				 int64_t from, int64_t until, hearth_strlist *out,
+				 hearth_errbuf *eb)
+{
+	qctx q;
+	size_t cap = 0;
+	hearth_err err = q_begin(be, tenant_id, sel, NULL, from, until, &q, eb);
+	for (size_t i = 0; !err && i < q.n; i++)
+		for (size_t k = 0; k < q.v[i]->nkv && !err; k++)
+			if (!strlist_add_uniq(out, &cap, q.v[i]->kv[k].name))
+				err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	q_end(&q);
+	if (err)
+		hearth_strlist_free(out);
+	else if (out->n)
+		qsort(out->v, out->n, sizeof(char *), cmp_str);
+	return err;
+}
+
+static hearth_err pg_label_values(void *be, int64_t tenant_id, const hearth_selector *sel,
+				  const char *name, int64_t from, int64_t until,
+				  hearth_strlist *out, hearth_errbuf *eb)
+{
+	qctx q;
+	size_t cap = 0;
+	hearth_err err = q_begin(be, tenant_id, sel, NULL, from, until, &q, eb);
+	for (size_t i = 0; !err && i < q.n; i++) {
+		sseries *x = q.v[i];
+		const char *v = NULL;
+		if (!strcmp(name, "service"))
+			v = x->service;
+		else if (!strcmp(name, "__type__"))
+			v = x->type;
+		for (size_t k = 0; k < x->nkv && !v; k++)
+			if (!strcmp(x->kv[k].name, name))
+				v = x->kv[k].value;
+		if (v && !strlist_add_uniq(out, &cap, v))
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	}
+	q_end(&q);
+	if (err)
+		hearth_strlist_free(out);
+	else if (out->n)
+		qsort(out->v, out->n, sizeof(char *), cmp_str);
+	return err;
+}
+
+static bool decode_totals(const uint8_t *p, size_t n, int64_t *tot, uint32_t nst)
+{
+	hs_in in = {p, p + n, false};
+	for (uint32_t k = 0; k < nst; k++)
+		tot[k] = hs_get_sv(&in);
+	return !in.bad;
+}
+
+static hearth_err pg_series(void *be, int64_t tenant_id, const hearth_selector *sel,
+			    const char *type, size_t sample_type, int64_t from, int64_t until,
+			    int64_t step, const char *const *group_by, size_t ngroup_by,
+			    hearth_serieslist *out, hearth_errbuf *eb)
+{
+	qctx q;
+	hearth_err err = q_begin(be, tenant_id, sel, type, from, until, &q, eb);
+	size_t np = (size_t)((until - from + step - 1) / step), cap = 0;
+	double *sum = NULL;
+	int64_t *cnt = NULL;
+	char **gkeys = NULL;
+	double **gsum = NULL;
+	if (err)
+		goto out;
+	sum = malloc(np * sizeof(double));
+	cnt = malloc(np * sizeof(int64_t));
+	if (!sum || !cnt)
+		goto oom;
+	for (size_t i = 0; i < q.n; i++) {
+		sseries *x = q.v[i];
+		if (sample_type >= x->nst)
+			continue;
+		memset(sum, 0, np * sizeof(double));
+		memset(cnt, 0, np * sizeof(int64_t));
+		args a = {0};
+		a_i64(&a, x->id);
+		a_i64(&a, from);
+		a_i64(&a, until);
+		PGresult *r = run(q.c, S_TOTALS_RANGE, &a, eb, "series");
+		if (!r) {
+			err = HEARTH_EIO;
+			goto out;
+		}
+		int64_t tot[HS_MAX_ST];
+		for (int row = 0; row < PQntuples(r); row++) {
+			int64_t t = r_i64(r, row, 0);
+			size_t tn;
+			const uint8_t *tp = r_bytes(r, row, 1, &tn);
+			if (!decode_totals(tp, tn, tot, x->nst))
+				continue;
+			size_t k = (size_t)((t - from) / step);
+			if (k >= np)
+				continue;
+			sum[k] += (double)tot[sample_type];
+			cnt[k]++;
+		}
+		PQclear(r);
+		char gk[8192];
+		size_t gl = 0;
+		gk[0] = 0;
+		for (size_t g = 0; g < ngroup_by; g++) {
+			const char *v = "";
+			if (!strcmp(group_by[g], "service"))
+				v = x->service;
+			for (size_t k = 0; k < x->nkv; k++)
+				if (!strcmp(x->kv[k].name, group_by[g]))
+					v = x->kv[k].value;
+			gl += (size_t)snprintf(gk + gl, sizeof(gk) - gl, "%s\1", v);
+			if (gl >= sizeof(gk))
+				gl = sizeof(gk) - 1;
+		}
+		size_t gi = 0;
+		while (gi < out->n && strcmp(gkeys[gi], gk))
+			gi++;
+		if (gi == out->n) {
+			if (out->n == cap) {
+				size_t nc = cap ? cap * 2 : 8;
+				hearth_series *nv = realloc(out->v, nc * sizeof(*nv));
+				if (!nv)
+					goto oom;
+				out->v = nv;
+				char **nk = realloc(gkeys, nc * sizeof(*nk));
+				if (!nk)
+					goto oom;
+				gkeys = nk;
+				double **ns = realloc(gsum, nc * sizeof(*ns));
+				if (!ns)
+					goto oom;
+				gsum = ns;
+				cap = nc;
+			}
+			hearth_series *hs = &out->v[out->n];
+			memset(hs, 0, sizeof(*hs));
+			gkeys[gi] = strdup(gk);
+			gsum[gi] = calloc(np, sizeof(double));
+			hs->points = calloc(np, sizeof(int64_t));
+			hs->has = calloc(np, sizeof(bool));
+			hs->npoints = np;
+			hs->labels = calloc(ngroup_by + 1, sizeof(hearth_kv));
+			out->n++;
+			if (!gkeys[gi] || !gsum[gi] || !hs->points || !hs->has || !hs->labels)
+				goto oom;
+			hs->nlabels = ngroup_by;
+		}
+		bool avg = x->avg[sample_type];
+		for (size_t k = 0; k < np; k++) {
+			if (!cnt[k])
+				continue;
+			gsum[gi][k] += avg ? sum[k] / (double)cnt[k] : sum[k];
+			out->v[gi].has[k] = true;
+		}
+	}
+	size_t memn = 1;
+	for (size_t g = 0; g < out->n; g++)
+		memn += strlen(gkeys[g]) + 1;
+	out->mem = malloc(memn);
+	if (!out->mem)
+		goto oom;
+	char *w = out->mem;
+	for (size_t g = 0; g < out->n; g++) {
+		strcpy(w, gkeys[g]);
+		char *p = w;
+		for (size_t k = 0; k < ngroup_by; k++) {
+			char *e = strchr(p, '\1');
+			if (e)
+				*e = 0;
+			out->v[g].labels[k].name = group_by[k];
+			out->v[g].labels[k].value = p;
+			p = e ? e + 1 : p + strlen(p);
+		}
+		w += strlen(gkeys[g]) + 1;
+		for (size_t k = 0; k < np; k++)
+			out->v[g].points[k] = (int64_t)llround(gsum[g][k]);
+	}
+	goto out;
+oom:
+	err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+out:
+	for (size_t g = 0; gkeys && g < out->n; g++) {
+		free(gkeys[g]);
+		free(gsum ? gsum[g] : NULL);
+	}
+	free(gkeys);
+	free(gsum);
+	free(sum);
+	free(cnt);
+	q_end(&q);
+	if (err)
+		hearth_serieslist_free(out);
+	return err;
+}
+
+/* ---- merge ---- */
+
+typedef struct {
+	conn *c;
+	sseries *x;
+	hs_acc *acc;
+	hs_meta meta;
+	bool have_meta;
+	hearth_errbuf *eb;
+	int skip_level; /* building a rollup of this level: do not use it */
+} gather;
+
+static hearth_err g_meta(gather *g, const uint8_t *p, size_t n)
+{
+	hs_meta m;
+	hearth_err err = hs_meta_decode(p, n, &m, g->eb);
+	if (err)
+		return err;
+	if (!g->have_meta) {
+		g->meta = m;
+		g->have_meta = true;
+		return HEARTH_OK;
+	}
+	err = hs_meta_combine(&g->meta, &m);
+	hs_meta_free(&m);
+	if (err)
+		return hearth_seterr(g->eb, err, "out of memory");
+	return HEARTH_OK;
+}
+
+static hearth_err g_profiles(gather *g, int64_t a, int64_t b)
+{
+	args q = {0};
+	a_i64(&q, g->x->id);
+	a_i64(&q, a);
+	a_i64(&q, b);
+	PGresult *r = run(g->c, S_PROF_RANGE, &q, g->eb, "merge");
+	if (!r)
+		return HEARTH_EIO;
+	hearth_err err = HEARTH_OK;
+	for (int i = 0; i < PQntuples(r) && !err; i++) {
+		size_t mn, dn;
+		const uint8_t *mp = r_bytes(r, i, 0, &mn), *dp = r_bytes(r, i, 1, &dn);
+		if (!(err = g_meta(g, mp, mn)))
+			err = hs_block_add(g->acc, dp, dn, g->eb);
+	}
+	PQclear(r);
+	return err;
+}
+
+/* Adds [a, b) of the series: whole rollups of level and below where there
+ * are some, single profiles elsewhere. */
+static hearth_err g_cover(gather *g, int level, int64_t a, int64_t b)
+{
+	if (a >= b)
+		return HEARTH_OK;
+	if (level < 0)
+		return g_profiles(g, a, b);
+	if (level >= g->skip_level)
+		return g_cover(g, level - 1, a, b);
+	int64_t sz = level_size[level];
+	int64_t first = ceil_to(a, sz), last = floor_to(b, sz);
+	if (first >= last)
+		return g_cover(g, level - 1, a, b);
+	hearth_err err = g_cover(g, level - 1, a, first);
+	if (err)
+		return err;
+	args q = {0};
+	a_i64(&q, g->x->id);
+	a_i64(&q, level);
+	a_i64(&q, first);
+	a_i64(&q, last);
+	PGresult *r = run(g->c, S_ROLLUP_RANGE, &q, g->eb, "merge");
+	if (!r)
+		return HEARTH_EIO;
+	int64_t at = first;
+	for (int i = 0; i < PQntuples(r) && !err; i++) {
+		int64_t bk = r_i64(r, i, 0);
+		if (bk > at)
+			err = g_cover(g, level - 1, at, bk);
+		size_t mn, dn;
+		const uint8_t *mp = r_bytes(r, i, 1, &mn), *dp = r_bytes(r, i, 2, &dn);
+		if (!err && !(err = g_meta(g, mp, mn)))
+			err = hs_block_add(g->acc, dp, dn, g->eb);
+		at = bk + sz;
+	}
+	PQclear(r);
+	if (!err && at < last)
+		err = g_cover(g, level - 1, at, last);
+	if (err)
+		return err;
+	return g_cover(g, level - 1, last, b);
+}
+
+static int64_t g_count(const gather *g)
+{
+	return g->have_meta ? g->meta.nprofiles : 0;
+}
+
+static hearth_err pg_merge(void *be, int64_t tenant_id, const hearth_selector *sel,
+			   const char *type, int64_t from, int64_t until, hearth_profile **out,
+			   size_t *nprofiles, hearth_errbuf *eb)
+{
+	pg *s = be;
+	qctx q;
+	hs_acc *total = NULL;
+	hs_meta meta = {0};
+	bool have_meta = false;
+	const char *st0 = NULL;
+	hearth_err err = q_begin(s, tenant_id, sel, type, from, until, &q, eb);
+	if (err)
+		goto out;
+	if (!q.t || !q.n) {
+		err = hearth_seterr(eb, HEARTH_EINVAL, "no profiles in the range");
+		goto out;
+	}
+	for (size_t i = 0; i < q.n; i++) {
+		sseries *x = q.v[i];
+		if (!st0) {
+			st0 = x->st;
+			if (!(total = hs_acc_new(x->nst, true))) {
+				err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+				goto out;
+			}
+		} else if (strcmp(st0, x->st)) {
+			err = hearth_seterr(eb, HEARTH_EINCOMPAT,
+					    "incompatible sample types [%s] and [%s]", st0, x->st);
+			goto out;
+		}
+		gather g = {.c = q.c, .x = x, .eb = eb, .skip_level = NLEVELS};
+		g.acc = x->any_avg ? hs_acc_new(x->nst, true) : total;
+		if (!g.acc) {
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+			goto out;
+		}
+		err = g_cover(&g, NLEVELS - 1, q.first[i], q.last[i] + 1);
+		int64_t cnt = g_count(&g);
+		if (!err && x->any_avg && cnt > 0) {
+			double scale[HS_MAX_ST];
+			for (uint32_t k = 0; k < x->nst; k++)
+				scale[k] = x->avg[k] ? 1.0 / (double)cnt : 1.0;
+			if (hs_acc_add_acc(total, g.acc, scale))
+				err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		}
+		if (g.acc != total)
+			hs_acc_free(g.acc);
+		if (!err && g.have_meta) {
+			if (!have_meta) {
+				meta = g.meta;
+				have_meta = true;
+				g.have_meta = false;
+			} else if ((err = hs_meta_combine(&meta, &g.meta))) {
+				hearth_seterr(eb, err, "out of memory");
+			}
+		}
+		if (g.have_meta)
+			hs_meta_free(&g.meta);
+		if (err)
+			goto out;
+	}
+	if (!have_meta || meta.nprofiles == 0) {
+		err = hearth_seterr(eb, HEARTH_EINVAL, "no profiles in the range");
+		goto out;
+	}
+	*nprofiles = (size_t)meta.nprofiles;
+	/* The dictionary as of this snapshot: every symbol of every profile
+	 * read was committed before it. */
+	if ((err = dict_sync(q.c, q.t, eb)))
+		goto out;
+	if ((err = hs_build_profile(q.t->dict, false, total, &meta, out, eb)))
+		goto out;
+	/* Zero samples (averages rounded to nothing) are dropped, as
+	 * hearth_profile_scale does. */
+	hearth_profile *p = *out;
+	size_t w = 0, nt = p->nsample_types;
+	for (size_t i = 0; i < p->nsamples; i++) {
+		int64_t *v = p->values + i * nt;
+		bool keep = false;
+		for (size_t k = 0; k < nt; k++)
+			keep |= v[k] != 0;
+		if (!keep)
+			continue;
+		if (w != i) {
+			p->samples[w] = p->samples[i];
+			memmove(p->values + w * nt, v, nt * sizeof(int64_t));
+		}
+		w++;
+	}
+	p->nsamples = w;
+out:
+	if (have_meta)
+		hs_meta_free(&meta);
+	hs_acc_free(total);
+	q_end(&q);
+	return err;
+}
+
+/* ---- list and get ---- */
+
+static hearth_err fill_info(sseries *x, int64_t id, int64_t time, int64_t duration, int64_t period,
+			    int64_t bytes, const uint8_t *tot, size_t totn, hearth_profile_info *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->id = id;
+	in->time_nanos = time;
+	in->duration_nanos = duration;
+	in->period = period;
+	in->stored_bytes = bytes;
+	in->service = strdup(x->service);
+	in->type = strdup(x->type);
+	size_t memn = (x->nkv + 1) * sizeof(hearth_kv);
+	for (size_t k = 0; k < x->nkv; k++)
+		memn += strlen(x->kv[k].name) + strlen(x->kv[k].value) + 2;
+	in->labels = malloc(memn);
+	in->totals = calloc(x->nst + 1, sizeof(int64_t));
+	if (!in->service || !in->type || !in->labels || !in->totals) {
+		hearth_profile_info_free(in);
+		return HEARTH_ENOMEM;
+	}
+	char *w = (char *)(in->labels + x->nkv + 1);
+	for (size_t k = 0; k < x->nkv; k++) {
+		in->labels[k].name = strcpy(w, x->kv[k].name);
+		w += strlen(w) + 1;
+		in->labels[k].value = strcpy(w, x->kv[k].value);
+		w += strlen(w) + 1;
+	}
+	in->nlabels = x->nkv;
+	decode_totals(tot, totn, in->totals, x->nst);
+	in->ntotals = x->nst;
+	return HEARTH_OK;
+}
+
+static sseries *series_by_id(sseries **v, size_t n, int64_t id)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (v[mid]->id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && v[lo]->id == id ? v[lo] : NULL;
+}
+
+static hearth_err pg_list(void *be, int64_t tenant_id, const hearth_selector *sel, const char *type,
+			  int64_t from, int64_t until, int64_t cursor, size_t limit,
+			  hearth_profilelist *out, hearth_errbuf *eb)
+{
+	pg *s = be;
+	qctx q;
+	size_t cap = 0;
+	char *arr = NULL;
+	PGresult *r = NULL;
+	hearth_err err = q_begin(s, tenant_id, sel, type, from, until, &q, eb);
+	if (err || !q.t || !q.n)
+		goto out;
+	if (!(arr = id_array(q.v, q.n))) {
+		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		goto out;
+	}
+	args a = {0};
+	a_i64(&a, tenant_id);
+	a_i64(&a, from);
+	if (cursor) {
+		args c = {0};
+		a_i64(&c, cursor);
+		a_i64(&c, tenant_id);
+		if (!(r = run(q.c, S_CURSOR_TIME, &c, eb, "list"))) {
+			err = HEARTH_EIO;
+			goto out;
+		}
+		if (PQntuples(r) != 1) {
+			err = hearth_seterr(eb, HEARTH_EINVAL, "bad cursor");
+			goto out;
+		}
+		int64_t ct = r_i64(r, 0, 0);
+		PQclear(r);
+		r = NULL;
+		a_i64(&a, ct < until ? ct : until);
+		a_text(&a, arr);
+		a_i64(&a, (int64_t)limit + 1);
+		a_i64(&a, ct < until ? cursor : INT64_MAX);
+		r = run(q.c, S_LIST_NEXT, &a, eb, "list");
+	} else {
+		a_i64(&a, until);
+		a_text(&a, arr);
+		a_i64(&a, (int64_t)limit + 1);
+		r = run(q.c, S_LIST_FIRST, &a, eb, "list");
+	}
+	if (!r) {
+		err = HEARTH_EIO;
+		goto out;
+	}
+	for (int i = 0; i < PQntuples(r); i++) {
+		sseries *x = series_by_id(q.v, q.n, r_i64(r, i, 1));
+		if (!x)
+			continue;
+		if (out->n == limit) {
+			out->next_cursor = out->v[out->n - 1].id;
+			break;
+		}
+		size_t tn;
+		const uint8_t *tp = r_bytes(r, i, 6, &tn);
+		if (!HEARTH_GROW(out->v, out->n, cap, 1) ||
+		    fill_info(x, r_i64(r, i, 0), r_i64(r, i, 2), r_i64(r, i, 3), r_i64(r, i, 4),
+			      r_i64(r, i, 5), tp, tn, &out->v[out->n])) {
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+			break;
+		}
+		out->n++;
+	}
+out:
+	PQclear(r);
+	free(arr);
+	q_end(&q);
+	if (err)
+		hearth_profilelist_free(out);
+	return err;
+}
+
+static hearth_err pg_get(void *be, int64_t tenant_id, int64_t id, hearth_profile **out,
+			 hearth_profile_info *info, hearth_errbuf *eb)
+{
+	pg *s = be;
+	tenant *t = NULL;
+	hs_acc *acc = NULL;
+	hs_meta meta;
+	bool have_meta = false;
+	PGresult *r = NULL;
+	conn *c = pool_get(s, eb);
+	if (!c)
+		return HEARTH_EIO;
+	hearth_err err = exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", eb, "get");
+	if (!err)
+		err = tenant_get(s, c, tenant_id, &t, eb);
+	if (err)
+		goto out;
+	if (!t) {
+		err = hearth_seterr(eb, HEARTH_EINVAL, "profile not found");
+		goto out;
+	}
+	args a = {0};
+	a_i64(&a, id);
+	a_i64(&a, tenant_id);
+	if (!(r = run(c, S_GET, &a, eb, "get"))) {
+		err = HEARTH_EIO;
+		goto out;
+	}
+	if (PQntuples(r) != 1) {
+		err = hearth_seterr(eb, HEARTH_EINVAL, "profile not found");
+		goto out;
+	}
+	int64_t sid = r_i64(r, 0, 0);
+	sseries *x = NULL;
+	for (int pass = 0; pass < 2 && !x; pass++) {
+		if (pass && (err = series_sync(c, t, eb)))
+			goto out;
+		pthread_rwlock_rdlock(&t->lock);
+		x = series_by_id(t->series, t->nseries, sid);
+		pthread_rwlock_unlock(&t->lock);
+	}
+	if (!x) {
+		err = hearth_seterr(eb, HEARTH_EINVAL, "profile not found");
+		goto out;
+	}
+	size_t tn, mn, dn;
+	const uint8_t *tp = r_bytes(r, 0, 6, &tn), *mp = r_bytes(r, 0, 5, &mn),
+		      *dp = r_bytes(r, 0, 7, &dn);
+	if (info && fill_info(x, id, r_i64(r, 0, 1), r_i64(r, 0, 2), r_i64(r, 0, 3), r_i64(r, 0, 4),
+			      tp, tn, info)) {
+		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((err = hs_meta_decode(mp, mn, &meta, eb)))
+		goto out;
+	have_meta = true;
+	if (!out)
+		goto out;
+	if (!(acc = hs_acc_new(meta.nst, false))) {
+		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((err = hs_block_add(acc, dp, dn, eb)) || (err = dict_sync(c, t, eb)))
+		goto out;
+	err = hs_build_profile(t->dict, false, acc, &meta, out, eb);
+out:
+	if (err && info)
+		hearth_profile_info_free(info);
+	if (have_meta)
+		hs_meta_free(&meta);
+	PQclear(r);
+	hs_acc_free(acc);
+	pool_put(s, c);
+	return err;
+}
+
+/* ---- rollups ---- */
+
+static hearth_err build_rollup(conn *c, tenant *t, sseries *x, int level, int64_t bucket,
+			       int64_t *built, hearth_errbuf *eb)
+{
+	*built = 0;
+	gather g = {.c = c, .x = x, .eb = eb, .skip_level = level};
+	if (!(g.acc = hs_acc_new(x->nst, true)))
+		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	hs_out blk = {0}, meta = {0};
+	hearth_err err = g_cover(&g, level - 1, bucket, bucket + level_size[level]);
+	if (err)
+		goto out;
+	/* Nothing to gain from a rollup of one profile, nor from one whose
+	 * profiles share too few samples (as sqlite.c). */
+	if (!g.have_meta || g_count(&g) < 2)
+		goto out;
+	if (hs_acc_n(g.acc) * 10 > hs_acc_added(g.acc) * 7)
+		goto out;
+	if ((err = hs_block_encode(g.acc, true, &blk))) {
+		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		goto out;
+	}
+	hs_meta_encode(&g.meta, &meta);
+	if (meta.oom) {
+		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		goto out;
+	}
+	args a = {0};
+	a_i64(&a, x->id);
+	a_i64(&a, level);
+	a_i64(&a, bucket);
+	a_i64(&a, t->id);
+	a_i64(&a, g_count(&g));
+	a_i64(&a, (int64_t)(blk.n + meta.n));
+	a_bytes(&a, meta.p, meta.n);
+	a_bytes(&a, blk.p, blk.n);
+	if (!(err = run_done(c, S_ROLLUP_INS, &a, eb, "rollup")))
+		*built = g_count(&g);
+out:
+	if (g.have_meta)
+		hs_meta_free(&g.meta);
+	hs_acc_free(g.acc);
+	hs_out_free(&blk);
+	hs_out_free(&meta);
+	return err;
+}
+
+/* One dirty bucket, if no other node has it and no put of its series and
+ * day is in flight: built and cleared in one transaction.  A node killed
+ * meanwhile leaves the dirty row, which the next compaction claims. */
+static hearth_err compact_one(pg *s, conn *c, int level, int64_t series, int64_t bucket,
+			      int64_t tenant_id, size_t *nbuilt, hearth_errbuf *eb)
+{
+	args a = {0}, l = {0};
+	a_i64(&a, series);
+	a_i64(&a, level);
+	a_i64(&a, bucket);
+	a_i64(&l, series);
+	a_i64(&l, bucket);
+	hearth_err err = exec(c, "BEGIN", eb, "rollups");
+	PGresult *r = NULL;
+	if (err)
+		return err;
+	if (!(r = run(c, S_DIRTY_CLAIM, &a, eb, "rollups")))
+		goto fail;
+	bool claimed = PQntuples(r) == 1;
+	PQclear(r);
+	if (!claimed)
+		return exec(c, "ROLLBACK", eb, "rollups");
+	if (!(r = run(c, S_TRYLOCK2, &l, eb, "rollups")))
+		goto fail;
+	bool locked = PQntuples(r) == 1 && r_i64(r, 0, 0) == 1;
+	PQclear(r);
+	if (!locked)
+		return exec(c, "ROLLBACK", eb, "rollups");
+	tenant *t = NULL;
+	sseries *x = NULL;
+	if ((err = tenant_get(s, c, tenant_id, &t, eb)))
+		goto fail_err;
+	if (t) {
+		pthread_rwlock_rdlock(&t->lock);
+		x = series_by_id(t->series, t->nseries, series);
+		pthread_rwlock_unlock(&t->lock);
+		if (!x && !(err = series_sync(c, t, eb))) {
+			pthread_rwlock_rdlock(&t->lock);
+			x = series_by_id(t->series, t->nseries, series);
+			pthread_rwlock_unlock(&t->lock);
+		}
+		if (err)
+			goto fail_err;
+	}
+	int64_t built = 0;
+	if (x && (err = build_rollup(c, t, x, level, bucket, &built, eb)))
+		goto fail_err;
+	if ((err = run_done(c, S_DIRTY_DEL, &a, eb, "rollups")))
+		goto fail_err;
+	if (built) {
+		args j = {0};
+		a_text(&j, "rollup");
+		a_text(&j, s->node);
+		a_i64(&j, hearth_store_now());
+		a_i64(&j, series);
+		a_i64(&j, level);
+		a_i64(&j, bucket);
+		a_i64(&j, built);
+		if ((err = run_done(c, S_JOB, &j, eb, "rollups")))
+			goto fail_err;
+	}
+	if ((err = exec(c, "COMMIT", eb, "rollups")))
+		goto fail_err;
+	if (built)
+		(*nbuilt)++;
+	return HEARTH_OK;
+fail:
+	err = HEARTH_EIO;
+fail_err:
+	PQclear(PQexec(c->pg, "ROLLBACK"));
+	return err;
+}
+
+static hearth_err pg_compact(void *be, int64_t now, size_t *nbuilt, hearth_errbuf *eb)
+{
+	pg *s = be;
+	conn *c = pool_get(s, eb);
+	if (!c)
+		return HEARTH_EIO;
+	hearth_err err = HEARTH_OK;
+	for (int level = 0; level < NLEVELS && !err; level++) {
+		/* Candidates, then each claimed on its own; skipped ones (busy)
+		 * are left for the next round. */
+		args a = {0};
+		a_i64(&a, level);
+		a_i64(&a, now - level_size[level]);
+		PGresult *r = run(c, S_DIRTY_DUE, &a, eb, "rollups");
+		if (!r) {
+			err = HEARTH_EIO;
+			break;
+		}
+		for (int i = 0; i < PQntuples(r) && !err; i++)
+			err = compact_one(s, c, level, r_i64(r, i, 0), r_i64(r, i, 1),
+					  r_i64(r, i, 2), nbuilt, eb);
+		PQclear(r);
+	}
+	pool_put(s, c);
+	return err;
+}
+
+/* ---- retention ---- */
+
+/* Whole days past every tenant's retention: their partitions dropped. */
+static hearth_err drop_days(pg *s, conn *c, int64_t cutoff, size_t *deleted, hearth_errbuf *eb)
+{
+	PGresult *r =
+	    PQexecParams(c->pg, "SELECT day FROM days ORDER BY day", 0, NULL, NULL, NULL, NULL, 1);
+	if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
+		PQclear(r);
+		return conn_err(c->pg, eb, "sweep");
+	}
+	hearth_err err = HEARTH_OK;
+	for (int i = 0; i < PQntuples(r) && !err; i++) {
+		int64_t day = r_i64(r, i, 0);
+		long long end = (long long)((day + 1) * DAY_NANOS);
+		if (end > cutoff)
+			break;
+		char q[1024], pn[64], rn[64];
+		day_name(pn, sizeof(pn), "profiles", day);
+		day_name(rn, sizeof(rn), "rollups", day);
+		/* Counted first, for the caller's report. */
+		snprintf(q, sizeof(q), "SELECT count(*) FROM %s", pn);
+		PGresult *cr = PQexecParams(c->pg, q, 0, NULL, NULL, NULL, NULL, 1);
+		if (cr && PQresultStatus(cr) == PGRES_TUPLES_OK)
+			*deleted += (size_t)r_i64(cr, 0, 0);
+		PQclear(cr);
+		snprintf(q, sizeof(q),
+			 "BEGIN; SELECT pg_advisory_xact_lock(%lld); DROP TABLE IF EXISTS %s;"
+			 " DROP TABLE IF EXISTS %s; DELETE FROM days WHERE day=%lld;"
+			 " DELETE FROM dirty WHERE bucket < %lld; DELETE FROM ingest WHERE time <"
+			 " %lld; COMMIT",
+			 (long long)LOCK_PARTITION, pn, rn, (long long)day, end, end);
+		if ((err = exec(c, q, eb, "sweep")))
+			PQclear(PQexec(c->pg, "ROLLBACK"));
+		pthread_mutex_lock(&s->pmu);
+		for (size_t k = 0; k < s->ndays; k++)
+			if (s->days[k] == day)
+				s->days[k--] = s->days[--s->ndays];
+		pthread_mutex_unlock(&s->pmu);
+	}
+	PQclear(r);
+	return err;
+}
+
+/* Tenant t's profiles before cutoff, in transactions of 256: each under
+ * the shared locks of their series' days (no rollup of them is being
+ * built), with their rollups dropped and buckets marked dirty. */
+static hearth_err sweep_tenant(conn *c, int64_t t, int64_t cutoff, size_t *deleted,
+			       hearth_errbuf *eb)
+{
+	hearth_err err = HEARTH_OK;
+	for (;;) {
+		args a = {0};
+		a_i64(&a, t);
+		a_i64(&a, cutoff);
+		if ((err = exec(c, "BEGIN", eb, "sweep")))
+			return err;
+		PGresult *r = run(c, S_SWEEP_SEL, &a, eb, "sweep");
+		if (!r)
+			goto fail;
+		int n = PQntuples(r);
+		char *arr = malloc((size_t)n * 21 + 3), *w = arr;
+		if (!arr) {
+			PQclear(r);
+			PQclear(PQexec(c->pg, "ROLLBACK"));
+			return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		}
+		*w++ = '{';
+		for (int i = 0; i < n && !err; i++) {
+			int64_t series = r_i64(r, i, 1), time = r_i64(r, i, 2);
+			w += sprintf(w, "%s%lld", i ? "," : "", (long long)r_i64(r, i, 0));
+			/* Rows are ordered by series and time: one lock per day. */
+			if (i == 0 || series != r_i64(r, i - 1, 1) ||
+			    floor_to(time, DAY_NANOS) != floor_to(r_i64(r, i - 1, 2), DAY_NANOS)) {
+				args l = {0};
+				a_i64(&l, series);
+				a_i64(&l, time);
+				err = run_done(c, S_LOCK2_SHARED, &l, eb, "sweep");
+			}
+			args v = {0};
+			a_i64(&v, series);
+			a_i64(&v, time);
+			a_i64(&v, t);
+			if (!err)
+				err = run_done(c, S_INVALIDATE, &v, eb, "sweep");
+		}
+		*w++ = '}';
+		*w = 0;
+		PQclear(r);
+		if (!err) {
+			args d = {0};
+			a_i64(&d, t);
+			a_text(&d, arr);
+			a_i64(&d, cutoff);
+			err = run_done(c, S_SWEEP_DEL, &d, eb, "sweep");
+		}
+		free(arr);
+		if (err || (err = exec(c, "COMMIT", eb, "sweep")))
+			goto fail_err;
+		*deleted += (size_t)n;
+		if (n < 256)
+			return HEARTH_OK;
+	}
+fail:
+	err = HEARTH_EIO;
+fail_err:
+	PQclear(PQexec(c->pg, "ROLLBACK"));
+	return err;
+}
+
+/* The sweep runs on one node at a time (a session advisory lock, released
+ * if the node dies); the others skip it. */
+static hearth_err pg_sweep(void *be, int64_t now, size_t *deleted, hearth_errbuf *eb)
+{
+	pg *s = be;
+	conn *c = pool_get(s, eb);
+	if (!c)
+		return HEARTH_EIO;
+	char q[128];
+	snprintf(q, sizeof(q), "SELECT pg_try_advisory_lock(%lld)::int", (long long)LOCK_SWEEP);
+	PGresult *r = PQexec(c->pg, q);
+	hearth_err err = HEARTH_OK;
+	if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
+		PQclear(r);
+		err = conn_err(c->pg, eb, "sweep");
+		pool_put(s, c);
+		return err;
+	}
+	bool mine = atoi(PQgetvalue(r, 0, 0)) == 1;
+	PQclear(r);
+	if (!mine) {
+		pool_put(s, c);
+		return HEARTH_OK;
+	}
+	r = PQexecParams(c->pg, "SELECT id, retention FROM tenants ORDER BY id", 0, NULL, NULL,
+			 NULL, NULL, 1);
+	if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
+		err = conn_err(c->pg, eb, "sweep");
+	} else {
+		/* Days past the longest retention go whole; then each tenant
+		 * whose retention is shorter, row by row. */
+		int64_t longest = s->cfg.retention_nanos;
+		for (int i = 0; i < PQntuples(r); i++)
+			if (r_i64(r, i, 1) > longest)
+				longest = r_i64(r, i, 1);
+		err = drop_days(s, c, now - longest, deleted, eb);
+		for (int i = 0; i < PQntuples(r) && !err; i++) {
+			int64_t ret = r_i64(r, i, 1) ? r_i64(r, i, 1) : s->cfg.retention_nanos;
+			err = sweep_tenant(c, r_i64(r, i, 0), now - ret, deleted, eb);
+		}
+	}
+	PQclear(r);
+	if (!err && *deleted) {
+		args j = {0};
+		a_text(&j, "sweep");
+		a_text(&j, s->node);
+		a_i64(&j, now);
+		a_text(&j, NULL);
+		a_text(&j, NULL);
+		a_text(&j, NULL);
+		a_i64(&j, (int64_t)*deleted);
+		err = run_done(c, S_JOB, &j, eb, "sweep");
+	}
+	snprintf(q, sizeof(q), "SELECT pg_advisory_unlock(%lld)", (long long)LOCK_SWEEP);
+	PQclear(PQexec(c->pg, q));
+	pool_put(s, c);
+	if (!err && *deleted) {
+		size_t built;
+		err = pg_compact(s, now, &built, eb);
+	}
+	return err;
+}
+
+static hearth_err pg_usage(void *be, int64_t tenant_id, hearth_usage *out, hearth_errbuf *eb)
+{
+	args a = {0};
+	a_i64(&a, tenant_id);
+	PGresult *r = run1(be, S_USAGE, &a, eb, "usage");
+	if (!r)
+		return HEARTH_EIO;
+	if (PQntuples(r) == 1) {
+		out->profiles = r_i64(r, 0, 0);
+		out->bytes = r_i64(r, 0, 1);
+		out->oldest_nanos = r_i64(r, 0, 2);
+		out->newest_nanos = r_i64(r, 0, 3);
+		out->series = r_i64(r, 0, 4);
+	}
+	PQclear(r);
+	return HEARTH_OK;
+}
+
+/* ---- metric series ---- */
+
+static hearth_err pg_metrics_put(void *be, int64_t tenant_id, const char *service,
+				 const char *labels, int64_t time_nanos, const hearth_metric *m,
+				 size_t n, hearth_errbuf *eb)
+{
+	pg *s = be;
+	conn *c = pool_get(s, eb);
+	if (!c)
+		return HEARTH_EIO;
+	hearth_err err = exec(c, "BEGIN", eb, "metrics");
+	for (size_t i = 0; i < n && !err; i++) {
+		char v[40];
+		snprintf(v, sizeof(v), "%.17g", m[i].value);
+		args a = {0};
+		a_i64(&a, tenant_id);
+		a_text(&a, service);
+		a_text(&a, labels);
+		a_text(&a, m[i].name);
+		a_i64(&a, time_nanos);
+		a_text(&a, isfinite(m[i].value) ? v
+						: (isnan(m[i].value) ? "NaN"
+						   : m[i].value > 0  ? "Infinity"
+								     : "-Infinity"));
+		err = run_done(c, S_METRIC_INS, &a, eb, "metrics");
+	}
+	if (!err)
+		err = exec(c, "COMMIT", eb, "metrics");
+	pool_put(s, c);
+	return err;
+}
+
+static hearth_err pg_metrics_query(void *be, int64_t tenant_id, const char *service,
+				   const char *name, int64_t from, int64_t until,
+				   hearth_metric_points *out, hearth_errbuf *eb)
+{
+	args a = {0};
+	a_i64(&a, tenant_id);
+	a_text(&a, service);
+	if (name)
+		a_text(&a, name);
+	a_i64(&a, from);
+	a_i64(&a, until);
+	PGresult *r = run1(be, name ? S_METRIC_Q : S_METRIC_NAMES, &a, eb, "metrics");
+	if (!r)
+		return HEARTH_EIO;
+	hearth_err err = HEARTH_OK;
+	size_t cap = 0, capn = 0;
+	for (int i = 0; i < PQntuples(r) && !err; i++) {
+		char *d = strdup(r_str(r, i, 0));
+		if (!d) {
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		} else if (!name) {
+			if (HEARTH_GROW(out->names.v, out->names.n, capn, 1))
+				out->names.v[out->names.n++] = d;
+			else
+				free(d), err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		} else if (HEARTH_GROW(out->v, out->n, cap, 1)) {
+			out->v[out->n++] = (hearth_metric_point){d, r_i64(r, i, 1), r_f64(r, i, 2)};
+		} else {
+			free(d);
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		}
+	}
+	PQclear(r);
+	if (err)
+		hearth_metric_points_free(out);
+	return err;
+}
+
+const hearth_store_ops hearth_store_postgres_ops = {
+    .name = "postgres",
+    .open = pg_open,
+    .close = pg_close,
+    .tenant_ensure = pg_tenant_ensure,
+    .tenant_lookup = pg_tenant_lookup,
+    .tenant_name = pg_tenant_name,
+    .tenant_set_retention = pg_tenant_set_retention,
+    .token_insert = pg_token_insert,
+    .token_lookup = pg_token_lookup,
+    .token_list = pg_token_list,
+    .token_revoke = pg_token_revoke,
+    .put = pg_put,
+    .services = pg_services,
+    .types = pg_types,
+    .label_names = pg_label_names,
+    .label_values = pg_label_values,
+    .series = pg_series,
+    .merge = pg_merge,
+    .list = pg_list,
+    .get = pg_get,
+    .sweep = pg_sweep,
+    .compact = pg_compact,
+    .usage = pg_usage,
+    .metrics_put = pg_metrics_put,
+    .metrics_query = pg_metrics_query,
+};
