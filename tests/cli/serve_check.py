@@ -71,7 +71,7 @@ def store_of(data):
     if not PG:
         return data
     if data not in pg_dbs:
-        name = "serve_%d" % len(pg_dbs)
+        name = "%s_%d" % (os.path.splitext(os.path.basename(sys.argv[0]))[0], len(pg_dbs))
         subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", PG + "/postgres", "-c",
                         "CREATE DATABASE " + name], check=True, capture_output=True, timeout=60)
         pg_dbs[data] = PG + "/" + name

@@ -1,0 +1,47 @@
+#!/bin/sh
+# hearth serve on PostgreSQL (lib/store/postgres.c), against a real
+# PostgreSQL started here (tests/cli/pg.inc: Debian's, on loopback, in a
+# temporary directory, stopped after):
+#   - the whole server suite (tests/cli/serve_check.py) with each of its
+#     data directories on a database of its own (-store=postgres://...);
+#   - two nodes on one database, ingesting at once: either answers the
+#     merges as the files' top, and each profile through the other node as
+#     its file (tests/cli/serve_pg_check.py);
+#   - kill -9 of a node during concurrent ingest: every acknowledged
+#     profile is there, the other node keeps serving, rollups are built and
+#     retention runs once, the merge equals the stored files';
+#   - PostgreSQL stopped under a node: pushes get a 5xx (never a 200), and
+#     the node recovers by itself when it is back.
+# When PostgreSQL cannot start, says which step failed and why, and counts
+# a failure.
+#
+#   tests/cli/serve_pg.sh BUILD_DIR [-v]
+#
+# Ends with "N passed, M failed".
+set -u
+cd "$(dirname "$0")/../.."
+build=${1:?usage: tests/cli/serve_pg.sh BUILD_DIR [-v]}
+export TZ=UTC
+. tests/cli/pg.inc
+trap pg_stop EXIT
+trap 'exit 1' INT TERM
+if ! pg_start; then
+	echo "FAIL serve_pg: PostgreSQL did not start: $PG_WHY"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+export HEARTH_TEST_PG="$PG_URL"
+export HEARTH_TEST_PG_CTL="$PG_RUN $PG_BIN/pg_ctl -D $PG_DIR/data -l $PG_DIR/server.log"
+export HEARTH_TEST_PG_OPTS="$PG_OPTS"
+export PATH="$PG_BIN:$PATH"
+out=$(python3 tests/cli/serve_check.py "$build/hearth" "${2:-}" 2>&1)
+printf '%s\n' "$out" | sed '$d'
+p1=$(printf '%s\n' "$out" | tail -1 | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+f1=$(printf '%s\n' "$out" | tail -1 | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+[ -n "$p1" ] || { echo "FAIL serve_pg: the server suite did not finish: $(printf '%s\n' "$out" | tail -3)"; p1=0; f1=1; }
+out=$(python3 tests/cli/serve_pg_check.py "$build/hearth" "${2:-}" 2>&1)
+printf '%s\n' "$out" | sed '$d'
+p2=$(printf '%s\n' "$out" | tail -1 | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+f2=$(printf '%s\n' "$out" | tail -1 | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+[ -n "$p2" ] || { echo "FAIL serve_pg: the multi-node checks did not finish: $(printf '%s\n' "$out" | tail -3)"; p2=0; f2=1; }
+echo "$((p1 + p2)) passed, $((f1 + f2)) failed"
