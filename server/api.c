@@ -15,6 +15,7 @@
 #include "hearth/query.h"
 #include "hearth/render.h"
 #include "hearth/report.h"
+#include "hearth/symbolize.h"
 
 typedef struct centry {
 	struct centry *prev, *next; /* most recently used first */
@@ -196,6 +197,15 @@ static char *profile_json(const hearth_api *a, const hearth_api_config *cfg)
 		goto out;
 	for (int i = 0; i < cfg->nsources; i++)
 		json_array_append_new(src, jstr(base_name(cfg->sources[i])));
+	/* the base of a diff, named in the page */
+	json_t *bases = json_array();
+	const hearth_opts *bd = &a->defaults;
+	int nb = bd->nbase ? bd->nbase : bd->ndiff_base;
+	const char *const *bp = bd->nbase ? bd->base : bd->diff_base;
+	for (int i = 0; bases && i < nb; i++)
+		json_array_append_new(bases, jstr(base_name(bp[i])));
+	if (bases)
+		json_object_set_new(o, "base_sources", bases);
 	for (uint32_t i = 0; i < p->nsample_types; i++) {
 		json_t *t = json_object();
 		json_object_set_new(t, "index", json_integer(i));
@@ -577,13 +587,21 @@ static hearth_err do_download(hearth_api *a, const endpoint *ep, const hearth_qu
 		}
 	}
 	for (const char *s = a->title;
-	     s < a->title + tl && w + strlen(ext) + 2 < sizeof(resp->filename); s++) {
+	     s < a->title + tl && w + strlen(ext) + 12 < sizeof(resp->filename); s++) {
 		unsigned char c = (unsigned char)*s;
 		resp->filename[w++] =
 		    c > 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '/' && c != ';' ? (char)c
 											  : '_';
 	}
-	snprintf(resp->filename + w, sizeof(resp->filename) - w, ".%s", ext);
+	/* Never the original's name: a download with report options is
+	 * ".focused", a plain pprof copy ".hearth" (saved next to the
+	 * original, it must not overwrite it). */
+	bool opts = false;
+	for (size_t i = 0; i < q->n; i++)
+		if (strcmp(q->p[i].name, "format"))
+			opts = true;
+	const char *tag = opts ? ".focused" : !strcmp(fmt, "pprof") ? ".hearth" : "";
+	snprintf(resp->filename + w, sizeof(resp->filename) - w, "%s.%s", tag, ext);
 	hearth_report_free(r);
 	return err;
 }
@@ -677,9 +695,12 @@ hearth_api *hearth_api_new(hearth_profile *p, hearth_profile *pflame, const hear
 	const hearth_opts *d = &cfg->defaults;
 	int nb = d->nbase ? d->nbase : d->ndiff_base;
 	const char *const *bp = d->nbase ? d->base : d->diff_base;
+	/* A first source that is an ELF file is the program (pprof's rule),
+	 * not a profile: the title names the profiles. */
+	int first = cfg->nsources > 1 && hearth_is_elf_file(cfg->sources[0]) ? 1 : 0;
 	snprintf(a->title, sizeof(a->title), "%s%s%s%s",
-		 cfg->nsources ? base_name(cfg->sources[0]) : "profile",
-		 cfg->nsources > 1 ? " and others" : "", nb ? " vs " : "",
+		 cfg->nsources > first ? base_name(cfg->sources[first]) : "profile",
+		 cfg->nsources > first + 1 ? " and others" : "", nb ? " vs " : "",
 		 nb ? base_name(bp[0]) : "");
 	a->max_jobs = cfg->max_jobs > 0 ? cfg->max_jobs : 2;
 	pthread_mutex_init(&a->jmu, NULL);

@@ -153,6 +153,15 @@ $('msg-close').addEventListener('click', function () { errors = {}; showErrors()
  * view's own goes. */
 $('msg-reset').addEventListener('click', function () {
 	var ch = {};
+	/* only the search failed: the search goes, the options stay */
+	var keys = Object.keys(errors);
+	if (keys.length === 1 && keys[0] === 'search') {
+		errors = {};
+		showErrors();
+		$('search').value = '';
+		navigate({q: null});
+		return;
+	}
 	S.forEach(function (v, k) { if (VIEW_KEYS.indexOf(k) < 0 && mode.keys.indexOf(k) < 0) ch[k] = null; });
 	ch.q = null;
 	errors = {};
@@ -275,6 +284,7 @@ function renderFlame(my) {
 			main.sig = null;
 			main.matchKey = null;
 			stats.flameBytes = D._bytes;
+			fillNames(qs, D.names.slice(1));
 			stats.frames = D.frames.name.length;
 		}
 		f.inverted = S.get('icicle') === '1';
@@ -369,11 +379,61 @@ function subtitle(D) {
 	var parts = [];
 	if (D.type) parts.push('Type: ' + D.type);
 	if (D.diff) parts.push('diff: red grew, green shrank');
+	legend(D);
 	parts.push('Total: ' + D.total_label);
 	if (profile && profile.sources) parts.push(profile.sources.join(', '));
 	if (mode.subtitle) mode.subtitle(parts, D, profile);
 	$('sub').textContent = parts.join(' \u00b7 ');
 }
+
+/* The diff's colour scale and what the base is. */
+function legend(D) {
+	var lg = $('legend');
+	lg.hidden = !D.diff;
+	if (!D.diff) return;
+	var dk = window.matchMedia && window.matchMedia('(prefers-color-scheme: dark)').matches, st = [];
+	for (var t = -1; t <= 1.001; t += 0.25) st.push(HearthFlame.diffColor(Math.abs(t) < 1e-9 ? 0 : t, dk));
+	$('legend-bar').style.background = 'linear-gradient(to right, ' + st.join(', ') + ')';
+	var b = profile && profile.base_sources && profile.base_sources.length ? profile.base_sources.join(', ') : '';
+	$('legend-base').textContent = b ? '\u00b7 base: ' + b + (profile.sources ? ' \u2192 ' + profile.sources.join(', ') : '') : '';
+}
+
+/* Function names for the inputs that take one (refine bar, function
+ * fields): a datalist, filled from the last answer that had them. */
+var namesKey = null;
+function fillNames(key, names) {
+	if (namesKey === key) return;
+	namesKey = key;
+	var dl = $('fnames'), seen = new Set(), frag = document.createDocumentFragment();
+	for (var i = 0; i < names.length && seen.size < 3000; i++) {
+		var n = names[i];
+		if (!n || seen.has(n)) continue;
+		seen.add(n);
+		var o = document.createElement('option');
+		o.value = n;
+		frag.appendChild(o);
+	}
+	dl.textContent = '';
+	dl.appendChild(frag);
+}
+
+/* Search's next and previous: the matching frames in order, each selected
+ * (the zoom goes when it hides it). */
+function matchStep(d) {
+	var f = main.f, m = f.matches();
+	if (!m.length || !hasFlame(view())) return;
+	var k = m.indexOf(f.sel);
+	k = k < 0 ? (d > 0 ? 0 : m.length - 1) : (k + d + m.length) % m.length;
+	var i = m[k];
+	if (!f.rect(i)) { f.sel = i; f.zoom(0); S.delete('zoom'); crumbs(f); }
+	f.select(i);
+	showDetails(f.info(i));
+	$('matched').title = 'match ' + (k + 1) + ' of ' + m.length;
+	S.set('f', f.name(i));
+	history.replaceState(null, '', location.pathname + '?' + S.toString());
+}
+$('match-next').addEventListener('click', function () { matchStep(1); });
+$('match-prev').addEventListener('click', function () { matchStep(-1); });
 
 /* --- search --------------------------------------------------------------- */
 var matchRe = null;
@@ -381,6 +441,7 @@ function renderSearch(my) {
 	var q = S.get('q') || '';
 	$('search').value === q || document.activeElement === $('search') || ($('search').value = q);
 	var out = $('matched');
+	$('match-nav').hidden = !q || !hasFlame(view());
 	if (!q) { matchRe = null; out.textContent = ''; setError('search', null); return; }
 	/* the server's regexps are PCRE; JavaScript has no inline (?i) */
 	try { matchRe = /^\(\?i\)/.test(q) ? new RegExp(q.slice(4), 'i') : new RegExp(q); } catch (e) { matchRe = null; }
@@ -421,6 +482,8 @@ function renderTop(my) {
 		warnings('top', T);
 		T._key = apiParams();
 		topData = T;
+		fillNames('top|' + T._key, T.rows.map(function (r) { return r.name; }));
+		if (T.diff) diffColumns(T, my);
 		subtitle(T);
 		$('top-header').textContent = (T.header || []).join('\n');
 		drawTop();
@@ -467,6 +530,7 @@ function drawTop() {
 		nm.title = r.name;
 		if (r.inline) nm.appendChild(el('span', 'inl', r.partial_inline ? ' (partial-inline)' : ' (inline)'));
 		tr.appendChild(nm);
+		diffCells(tr, r.name);
 		var mb = el('button', 'rowmenu', '\u22ef');
 		mb.type = 'button';
 		mb.title = 'Focus, ignore, hide, show, sandwich, source, peek';
@@ -537,6 +601,45 @@ $('filter').addEventListener('input', function () {
 	clearTimeout(filterT);
 	filterT = setTimeout(function () { navigate({filter: $('filter').value || null}, true); }, 150);
 });
+
+/* A diff's before, after, change and signed change % of each row's flat,
+ * summed from the flame graph's frames (the same options): pprof's table
+ * has the change only. */
+var diffFlat = null;
+function diffColumns(T, my) {
+	var key = T._key;
+	if (diffFlat && diffFlat.key === key) return;
+	var cw = $('view-flame').clientWidth || 1200;
+	api('flame', apiParams({resolution: wantRes(cw)})).then(function (D) {
+		if (my !== gen || !D.diff) return;
+		var Fr = D.frames, m = new Map();
+		for (var i = 1; i < Fr.name.length; i++) {
+			var n = D.names[Fr.name[i]], e = m.get(n);
+			if (!e) m.set(n, e = {b: 0, a: 0});
+			e.b += Fr.base_self[i];
+			e.a += Fr.self[i];
+		}
+		diffFlat = {key: key, m: m, D: D};
+		if (topData && topData._key === key) drawTop();
+	}, function () {});
+}
+function diffCells(tr, name) {
+	if (!topData || !topData.diff) return;
+	var e = diffFlat && diffFlat.key === topData._key ? diffFlat.m.get(name) : null, D = diffFlat && diffFlat.D;
+	var cells = ['before', 'after', 'delta', 'deltapct'].map(function (c) { return el('td', c + ' diffcol'); });
+	if (e) {
+		var d = e.a - e.b, cls = d > 0 ? ' grow' : d < 0 ? ' shrink' : '';
+		cells[0].textContent = HearthFlame.fmtValue(D, e.b);
+		cells[1].textContent = HearthFlame.fmtValue(D, e.a);
+		cells[2].textContent = (d > 0 ? '+' : '') + HearthFlame.fmtValue(D, d);
+		cells[3].textContent = e.b ? (d > 0 ? '+' : d < 0 ? '\u2212' : '') + Math.abs(100 * d / e.b).toFixed(1) + '%' : e.a ? 'new' : '';
+		cells[0].dataset.v = e.b;
+		cells[1].dataset.v = e.a;
+		cells[2].className += cls;
+		cells[3].className += cls;
+	}
+	cells.forEach(function (c) { tr.appendChild(c); });
+}
 
 /* --- graph ----------------------------------------------------------------- */
 var graphKey = null;
@@ -714,7 +817,8 @@ function renderText(kind, my) {
 	api(kind, apiParams({f: exact(f)})).then(function (r) {
 		if (my !== gen) return;
 		setError(kind, null);
-		pre.textContent = r.text || '(nothing)';
+		if (kind === 'source' && r.text) sourceLines(pre, r.text);
+		else pre.textContent = r.text || '(nothing)';
 		done();
 	}, function (e) {
 		if (my !== gen) return;
@@ -722,6 +826,40 @@ function renderText(kind, my) {
 		setError(kind, e);
 		done();
 	});
+}
+
+/* hearth list's text as pprof's weblist shows it: each line shaded by its
+ * cum against the routine's hottest line, the lines without samples greyed,
+ * the figures kept even when the file could not be read.  The text is the
+ * same characters (one block per line), so it reads and copies as the CLI's. */
+function sourceLines(pre, text) {
+	var lines = text.replace(/\n$/, '').split('\n'), LN = /^\s*(\S+)\s+(\S+)\s+(\d+):/, vals = [], max = 0;
+	lines.forEach(function (l) {
+		var m = LN.exec(l), v = m && m[2] !== '.' ? parseDur(m[2]) : 0;
+		vals.push(m ? v : null);
+		if (v > max) max = v;
+	});
+	var frag = document.createDocumentFragment();
+	lines.forEach(function (l, k) {
+		var sp = el('span', 'ln', l + '\n'), v = vals[k];
+		if (v === null) sp.className += ' head';
+		else if (!v) sp.className += ' cold';
+		else {
+			sp.className += v >= max * 0.25 ? ' hot' : '';
+			sp.style.background = 'color-mix(in srgb, var(--grow) ' + Math.max(6, Math.round(45 * v / max)) + '%, transparent)';
+		}
+		frag.appendChild(sp);
+	});
+	pre.textContent = '';
+	pre.appendChild(frag);
+}
+/* A figure of hearth list (pprof's units: 1.20s, 30ms, 1.5MB, 12): a number
+ * to compare lines by. */
+function parseDur(s) {
+	var m = /^(-?[\d.]+)([a-zA-Z]*)$/.exec(s);
+	if (!m) return 0;
+	var k = {ns: 1e-9, us: 1e-6, '\u00b5s': 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600, hrs: 3600, B: 1, kB: 1024, KB: 1024, MB: 1048576, GB: 1073741824, TB: 1099511627776}[m[2]];
+	return Math.abs(parseFloat(m[1]) * (k || 1));
 }
 
 /* --- sandwich ------------------------------------------------------------- */
@@ -819,13 +957,36 @@ function render() {
 }
 
 function refineInputs() {
-	var f = $('refine'), def = (profile && profile.defaults) || {};
+	var f = $('refine'), def = (profile && profile.defaults) || {}, chips = $('chips');
+	chips.textContent = '';
 	REFINE.forEach(function (k) {
-		var i = f.elements[k];
-		if (document.activeElement === i) return;
-		i.value = S.has(k) ? S.get(k) : (def[k] || '');
+		var i = f.elements[k], v = S.has(k) ? S.get(k) : (def[k] || '');
+		if (document.activeElement !== i) i.value = v;
+		i.classList.toggle('used', !!i.value);
+		if (!v) return;
+		/* the filter in force as a chip: its whole regexp on hover, x removes it */
+		var c = el('span', 'chip');
+		c.title = k + '=' + v;
+		c.appendChild(el('span', 'chip-text', k + ': ' + v));
+		var x = el('button', null, '\u2715');
+		x.type = 'button';
+		x.setAttribute('aria-label', 'Remove ' + k + '=' + v);
+		x.addEventListener('click', function () {
+			var ch = {};
+			ch[k] = def[k] ? '' : null;
+			navigate(ch);
+		});
+		c.appendChild(x);
+		chips.appendChild(c);
 	});
 }
+$('refine-toggle').addEventListener('click', function () {
+	var o = $('refine').classList.toggle('open');
+	$('refine-toggle').setAttribute('aria-expanded', o ? 'true' : 'false');
+});
+Array.prototype.forEach.call($('refine').querySelectorAll('input'), function (i) {
+	i.addEventListener('input', function () { i.classList.toggle('used', !!i.value); });
+});
 $('refine').addEventListener('submit', function (e) {
 	e.preventDefault();
 	var f = $('refine'), def = (profile && profile.defaults) || {}, ch = {};
@@ -893,6 +1054,29 @@ $('sample').addEventListener('change', function () {
 	navigate({sample_index: t === def && !(profile.defaults || {}).sample_index ? null : t});
 });
 
+/* The flame graph as it is drawn, as SVG or PNG, named after the profile. */
+function saveBlob(blob, name) {
+	var a = document.createElement('a');
+	a.href = URL.createObjectURL(blob);
+	a.download = name;
+	document.body.appendChild(a);
+	a.click();
+	setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+}
+function exportName(ext) {
+	var t = ((profile && profile.title) || 'hearth').replace(/\.(pb\.gz|pb|gz|pprof|prof)$/, '').replace(/[^\w.\-]+/g, '_');
+	return t + '.flame.' + ext;
+}
+function exportFlame() { return view() === 'sandwich' ? sw[0].f : main.f; }
+$('export-svg').addEventListener('click', function () {
+	closeMenus();
+	saveBlob(new Blob([exportFlame().toSVG()], {type: 'image/svg+xml'}), exportName('svg'));
+});
+$('export-png').addEventListener('click', function () {
+	closeMenus();
+	exportFlame().cv.toBlob(function (b) { if (b) saveBlob(b, exportName('png')); }, 'image/png');
+});
+
 function downloads() {
 	Array.prototype.forEach.call(document.querySelectorAll('#download a'), function (a) {
 		a.href = mode.base + 'download?' + apiParams({format: a.dataset.format});
@@ -917,7 +1101,12 @@ $('search').addEventListener('input', function () {
 $('searchform').addEventListener('submit', function (e) {
 	e.preventDefault();
 	clearTimeout(searchT);
+	/* Enter on the search in force walks its matches */
+	if ($('search').value && $('search').value === S.get('q')) { matchStep(1); return; }
 	navigate({q: $('search').value || null}, true);
+});
+$('search').addEventListener('keydown', function (e) {
+	if (e.key === 'Enter' && e.shiftKey && $('search').value === S.get('q')) { e.preventDefault(); matchStep(-1); }
 });
 
 /* Keyboard: / searches, Esc resets, arrows walk the flame graph, Enter zooms. */

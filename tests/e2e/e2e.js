@@ -58,6 +58,13 @@ function cliTop(args) {
 	return {header: lines.slice(0, k), rows};
 }
 
+/* A figure of hearth top (0.42s, 20ms, 1.5us) in seconds. */
+function seconds(s) {
+	const m = /^(-?[\d.]+)(ns|us|\u00b5s|ms|s|m|h)?$/.exec(s);
+	if (!m) return NaN;
+	return parseFloat(m[1]) * ({ns: 1e-9, us: 1e-6, '\u00b5s': 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600}[m[2] || 's']);
+}
+
 const LAUNCH = {
 	executablePath: E.CHROMIUM || '/usr/bin/chromium',
 	args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -686,7 +693,7 @@ async function main() {
 	});
 
 	await require('./views.js')({check, assert, eq, cli, go, ready, newPage, shot, frame, URL0, PROFILE,
-		DIFF_URL: E.E2E_DIFF_URL, SHOTS});
+		DIFF_URL: E.E2E_DIFF_URL, DIFF_BASE: E.E2E_DIFF_BASE, DIFF_PROFILE: E.E2E_DIFF_PROFILE, SHOTS, cliTop, seconds});
 
 	await check('the server keeps serving; no script errors in the page', async () => {
 		const res = await page.evaluate(async () => (await fetch('/api/profile')).status);

@@ -121,6 +121,138 @@ module.exports = async function views(h) {
 		await page.setViewportSize({width: 1400, height: 860});
 	});
 
+	await check('search dims what does not match (flame, sandwich); next and previous walk the matches; the share stays', async () => {
+		const q = 'math\\.(sinh|Exp)', re = new RegExp(q);
+		await go(page, URL0, 'view=flame&q=' + encodeURIComponent(q));
+		await page.waitForFunction(() => /Matched/.test(document.getElementById('matched').textContent));
+		const share = await page.textContent('#matched');
+		const r = await page.evaluate(() => {
+			const f = window.hearth.main;
+			return {lit: f.hits.filter(x => !x.dim).map(x => f.name(x.i)), dim: f.hits.filter(x => x.dim).map(x => f.name(x.i)),
+				matches: f.matches().map(i => f.name(i))};
+		});
+		assert(r.lit.length >= 2 && r.lit.every(n => re.test(n)), 'lit: ' + r.lit);
+		assert(r.dim.length > 0 && r.dim.every(n => !re.test(n)), 'dimmed: ' + r.dim.filter(n => re.test(n)));
+		eq(r.lit.length, r.matches.length, 'every match drawn lit');
+		const sel = async () => page.evaluate(() => { const f = window.hearth.main; return f.matches().indexOf(f.sel); });
+		await page.click('#match-next');
+		eq(await sel(), 0, 'next: the first match');
+		await page.click('#match-next');
+		eq(await sel(), 1, 'next: the second');
+		await page.click('#match-prev');
+		eq(await sel(), 0, 'previous: the first again');
+		await page.click('#match-prev');
+		eq(await sel(), r.matches.length - 1, 'previous wraps to the last');
+		eq(await page.textContent('#matched'), share, 'the matched share stays');
+		await go(page, URL0, 'view=sandwich&f=main.DoWork&q=' + encodeURIComponent(q));
+		await page.waitForFunction(() => window.hearth.sandwich[1].hits.length > 0);
+		const sw = await page.evaluate(() => window.hearth.sandwich.map(f => ({lit: f.hits.filter(x => !x.dim).map(x => f.name(x.i)),
+			dim: f.hits.filter(x => x.dim).length})));
+		assert(sw[1].lit.length > 0 && sw[1].lit.every(n => re.test(n)) && sw[1].dim > 0, 'sandwich callees: ' + JSON.stringify(sw[1]));
+	});
+
+	await check('filters as chips (the whole regexp on hover, x removes one); names offered in the fields', async () => {
+		await go(page, URL0, 'view=top&focus=' + encodeURIComponent('main\\.') + '&ignore=leak');
+		const chips = await page.$$eval('#chips .chip', cs => cs.map(c => c.title));
+		eq(chips, ['focus=main\\.', 'ignore=leak'], 'chips');
+		await page.click('#chips .chip:nth-child(2) button');
+		await ready(page);
+		const u = new URL(page.url()).searchParams;
+		assert(u.get('focus') === 'main\\.' && !u.has('ignore'), 'ignore removed: ' + page.url());
+		const rows = await page.$$eval('#toptable tbody tr', t => t.length);
+		const want = h.cliTop(['-focus=main\\.', PROFILE]).rows.length;
+		eq(rows, want, 'rows as hearth top -focus=main\\.');
+		eq(await page.getAttribute('#refine input[name=focus]', 'list'), 'fnames', 'the focus field offers names');
+		const names = await page.$$eval('#fnames option', os => os.map(o => o.value));
+		assert(names.includes('main.leakSome') && names.includes('runtime.mallocgc'), 'names offered: ' + names.length);
+	});
+
+	await check('a search error\'s Reset options resets the search only', async () => {
+		await go(page, URL0, 'view=top&focus=main&q=' + encodeURIComponent('main.('));
+		await page.waitForFunction(() => !document.getElementById('msg').hidden);
+		await page.click('#msg-reset');
+		await ready(page);
+		const u = new URL(page.url()).searchParams;
+		assert(u.get('focus') === 'main' && !u.has('q'), 'after reset: ' + page.url());
+		assert(await page.isHidden('#msg'), 'message gone');
+	});
+
+	await check('source: lines shaded by their cost, lines without samples greyed, text as hearth list', async () => {
+		/* a function whose file is there (Go's own, found through GOROOT) */
+		await go(page, URL0, 'view=source&f=runtime.mallocgc');
+		const want = cli(['list', '-list=^runtime\\.mallocgc$', PROFILE]).trimEnd().split('\n');
+		const LN = /^\s*(\S+)\s+(\S+)\s+(\d+):/;
+		const cold = want.filter(l => { const m = LN.exec(l); return m && m[2] === '.'; }).length;
+		const hot = want.filter(l => { const m = LN.exec(l); return m && m[2] !== '.'; }).length;
+		const r = await page.evaluate(() => ({cold: document.querySelectorAll('#source-text .ln.cold').length,
+			shaded: Array.from(document.querySelectorAll('#source-text .ln')).filter(e => e.style.background).length,
+			text: document.getElementById('source-text').textContent}));
+		eq(r.text.trimEnd().split('\n'), want, 'the text');
+		assert(cold > 0 && hot > 0, 'list has both kinds');
+		eq([r.cold, r.shaded], [cold, hot], 'cold and shaded lines');
+		await h.shot(page, 'source-shaded');
+	});
+
+	await check('flame graph export as SVG and PNG; downloads never take the original\'s name; the title names the profile', async () => {
+		await go(page, URL0, 'view=flame');
+		const title = await page.title();
+		assert(title.includes('leaky.cpu.pb.gz'), 'title: ' + title);
+		await page.click('#download summary');
+		const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#export-svg')]);
+		eq(dl.suggestedFilename(), 'leaky.cpu.flame.svg', 'SVG name');
+		const svg = fs.readFileSync(await dl.path(), 'utf8');
+		const nrect = (svg.match(/<rect /g) || []).length;
+		eq(nrect, await page.evaluate(() => window.hearth.main.hits.length), 'one rect per frame drawn');
+		assert(svg.includes('>main.leakSome<') && !/<script/i.test(svg), 'labels as text');
+		await page.click('#download summary');
+		const [dp] = await Promise.all([page.waitForEvent('download'), page.click('#export-png')]);
+		eq(dp.suggestedFilename(), 'leaky.cpu.flame.png', 'PNG name');
+		const png = fs.readFileSync(await dp.path());
+		eq(png.slice(1, 4).toString(), 'PNG', 'a PNG');
+		const names = await page.evaluate(async () => {
+			const out = [];
+			for (const qs of ['format=pprof', 'format=pprof&focus=main', 'format=folded&focus=main']) {
+				const r = await fetch('/api/download?' + qs);
+				out.push((/filename="([^"]*)"/.exec(r.headers.get('content-disposition') || '') || [])[1]);
+			}
+			return out;
+		});
+		eq(names, ['leaky.cpu.hearth.pb.gz', 'leaky.cpu.focused.pb.gz', 'leaky.cpu.focused.folded'], 'download names');
+	});
+
+	if (h.DIFF_URL) {
+		await check('diff: a colour legend, the base named, before/after/change/% columns equal hearth top of each file', async () => {
+			await go(page, h.DIFF_URL, 'view=top');
+			assert(await page.isVisible('#legend'), 'legend shown');
+			const lb = await page.textContent('#legend-base');
+			assert(lb.includes(path.basename(h.DIFF_BASE)), 'base named: ' + lb);
+			await page.waitForFunction(() => document.querySelector('#toptable tbody td.before[data-v]'));
+			const rows = await page.$$eval('#toptable tbody tr', trs => trs.map(tr => ({
+				name: tr.querySelector('td.name').firstChild.textContent,
+				b: tr.querySelector('td.before').dataset.v, a: tr.querySelector('td.after').dataset.v,
+				d: tr.querySelector('td.delta').textContent, p: tr.querySelector('td.deltapct').textContent})));
+			const flat = f => {
+				const m = new Map();
+				for (const r of h.cliTop(['-nodefraction=0', '-nodecount=100000', f]).rows) m.set(r[5].replace(/ \((partial-)?inline\)$/, ''), h.seconds(r[0]));
+				return m;
+			};
+			const B = flat(h.DIFF_BASE), A = flat(h.DIFF_PROFILE);
+			let n = 0;
+			for (const r of rows) {
+				if (r.b === undefined) continue;
+				const b = (B.get(r.name) || 0) * 1e9, a = (A.get(r.name) || 0) * 1e9;
+				assert(Math.abs(+r.b - b) < 1e3 && Math.abs(+r.a - a) < 1e3, `${r.name}: before ${r.b} after ${r.a}, hearth top ${b} ${a}`);
+				if (b) {
+					const pc = (a - b) / b * 100, shown = parseFloat(r.p.replace('\u2212', '-'));
+					assert(Math.abs(shown - pc) < 0.06, `${r.name}: ${r.p} vs ${pc}`);
+				}
+				n++;
+			}
+			assert(n >= 5, 'rows compared: ' + n);
+			await h.shot(page, 'diff-top-columns');
+		});
+	}
+
 	const axeSrc = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 	const VIEWS = [
 		['both', URL0, 'view=both'], ['flame', URL0, 'view=flame'], ['top', URL0, 'view=top'], ['graph', URL0, 'view=graph'],
