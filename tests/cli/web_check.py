@@ -294,7 +294,10 @@ def main():
         st, h, body = srv.get("peek", {})
         check("peek without f: 400", st == 400, (st, body))
 
-        # --- downloads ---
+        # --- downloads (never named as the original: .focused with options, .hearth without) ---
+        st, h, body = srv.get("download", {"format": "pprof"})
+        check("download pprof without options: named .hearth", st == 200 and
+              h.get("content-disposition", "") == 'attachment; filename="leaky.cpu.hearth.pb.gz"', (st, h.get("content-disposition")))
         for fmt, ext in (("pprof", "pb.gz"), ("folded", "folded"), ("speedscope", "speedscope.json"), ("svg", "svg")):
             st, h, body = srv.get("download", {"format": fmt, "focus": "main"})
             path = os.path.join(tmp, "dl." + ext)
@@ -302,7 +305,7 @@ def main():
                 fh.write(body)
             cd = h.get("content-disposition", "")
             if not check("download %s: 200 and attachment" % fmt, st == 200 and
-                         cd == 'attachment; filename="leaky.cpu.%s"' % ext, (st, cd, body[:200])):
+                         cd == 'attachment; filename="leaky.cpu.focused.%s"' % ext, (st, cd, body[:200])):
                 continue
             if fmt == "pprof":
                 want = hearth("top", "-focus=main", cpu)[1]
