@@ -19,7 +19,9 @@
 // server's first /api/flame: cold), then again (warm: answered from the
 // server's cache), clicks its way down the widest frames and back
 // (zoom_ms_*), moves the mouse over the graph (hover_ms_*), and reads the
-// size of the /api/flame answer.
+// size of the /api/flame answer.  Then the call graph view: graph_ms is
+// navigation start to the SVG shown at its first scale (graphPaintMs; the
+// server lays it out on the first request), graph_warm_ms the same again.
 //
 // pprof: the time from navigation to the load event of /ui/flamegraph
 // (pprof computes the graph on the server and sends it in the page), and
@@ -76,7 +78,7 @@ async function hearth(browser, url) {
 	const res = {tool: 'hearth', url};
 	const nav = async () => {
 		const t0 = Date.now();
-		await page.goto(url + '/');
+		await page.goto(url + '/?view=flame');
 		await page.waitForFunction(() => window.hearthStats && window.hearthStats.firstPaintMs !== null,
 			null, {timeout: 120000, polling: 10});
 		const s = await page.evaluate(() => window.hearthStats);
@@ -136,6 +138,19 @@ async function hearth(browser, url) {
 	}
 	res.hover_ms_median = r1(median(hovers));
 	res.hover_ms_max = r1(hovers.length ? Math.max(...hovers) : null);
+
+	// the call graph: navigation to the SVG shown at its first scale (the
+	// server lays it out on the first request; a second one is cached)
+	const graph = async () => {
+		await page.goto(url + '/?view=graph');
+		await page.waitForFunction(() => window.hearthStats && window.hearthStats.graphPaintMs !== undefined,
+			null, {timeout: 120000, polling: 10});
+		return page.evaluate(() => ({ms: window.hearthStats.graphPaintMs, nodes: document.querySelectorAll('#graph svg g.node').length}));
+	};
+	const g1 = await graph(), g2 = await graph();
+	res.graph_ms = r1(g1.ms);
+	res.graph_warm_ms = r1(g2.ms);
+	res.graph_nodes = g1.nodes;
 	await page.close();
 	return res;
 }

@@ -9,7 +9,7 @@
  * graph draw), lastDrawMs (the last full draw), zoomMs (the last zoom's
  * redraw), lastHoverMs (the last hover's work), draws (how many full draws),
  * pending (answers awaited), flameBytes and frames (the last /api/flame
- * payload). */
+ * payload), graphPaintMs (navigation start to the first call graph shown). */
 (function () {
 'use strict';
 
@@ -670,6 +670,8 @@ function renderGraph(my) {
 		box.appendChild(svg);
 		graphKey = qs;
 		panZoom(svg);
+		/* navigation start to the call graph shown, laid out and placed */
+		if (stats.graphPaintMs === undefined) stats.graphPaintMs = performance.now();
 		done();
 	}).catch(function (e) {
 		if (my !== gen) return;

@@ -266,10 +266,12 @@ HearthFlame.prototype._box = function (i, px, pw, faded) {
 	ctx.globalAlpha = dim ? (faded ? 0.15 : 0.22) : faded ? 0.5 : 1;
 	ctx.fillStyle = this.match && this.match[i] ? '#e633e6' : this.color(i);
 	ctx.fillRect(px, y, pw > 2 ? pw - 1 : pw, RH - 1);
-	this.hits.push({i: i, x: px, y: y, w: pw, hl: this.hl >= 0 && this.NM[i] === this.hl, dim: dim});
+	var hit = {i: i, x: px, y: y, w: pw, hl: this.hl >= 0 && this.NM[i] === this.hl, dim: dim, label: ''};
+	this.hits.push(hit);
 	var n = Math.floor((pw - 6) / this.CW);
 	if (n >= MINCH) {
 		var s = this.label(i, n, pw - 6);
+		hit.label = s;
 		if (s) {
 			ctx.fillStyle = this.D.diff && dark() ? '#eee' : '#111';
 			ctx.fillText(s, px + 3, y + RH / 2);

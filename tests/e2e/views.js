@@ -121,6 +121,42 @@ module.exports = async function views(h) {
 		await page.setViewportSize({width: 1400, height: 860});
 	});
 
+	await check('flame labels: an ellipsis, the last package segment kept, none under 4 characters; a zoom fills the canvas; one-line breadcrumb', async () => {
+		await go(page, URL0, 'view=flame');
+		const sh = await page.evaluate(() => [HearthFlame.shorten('regexp.(*bitState).push', 14),
+			HearthFlame.shorten('github.com/acme/app/store.(*T).M', 14), HearthFlame.shorten('github.com/acme/app/store.(*T).Method', 10)]);
+		eq(sh, ['regexp.(*bitS\u2026', 'store.(*T).M', 'store.(*T\u2026'], 'shortened names');
+		const bad = await page.evaluate(() => {
+			const f = window.hearth.main, ctx = f.ctx, out = [];
+			for (const h of f.hits) {
+				const name = h.i === 0 ? 'root' : f.name(h.i);
+				if (h.label) {
+					if (h.label.length < 4 || ctx.measureText(h.label).width > h.w - 6 + 0.5) out.push('too long: ' + h.label + ' in ' + h.w);
+					if (h.label !== name && !h.label.endsWith('\u2026') && !name.endsWith('/' + h.label) && !name.endsWith(h.label)) out.push('odd: ' + h.label);
+				} else if (ctx.measureText(name.slice(0, 3) + '\u2026').width <= h.w - 6 - f.CW) out.push('no label in ' + h.w + ': ' + name);
+			}
+			return out;
+		});
+		eq(bad, [], 'labels');
+		const f = await h.frame(page, 'main.LongRunningFunction');
+		await page.mouse.click(f.x, f.y);
+		await ready(page);
+		const z = await page.evaluate(() => {
+			const f = window.hearth.main;
+			let d = 0;
+			for (let i = f.z; i < f.END[f.z]; i++) d = Math.max(d, f.DEP[i]);
+			return {css: parseFloat(f.cv.style.height), want: (d + 1) * 18, top: Math.min(...f.hits.map(x => x.y)), full: (f.maxd + 1) * 18};
+		});
+		eq([z.css, z.top], [z.want, 0], 'the zoomed graph is as tall as its frame\'s callees, the top row used');
+		assert(z.want < z.full, 'shorter than the whole graph');
+		await page.setViewportSize({width: 420, height: 800});
+		await page.waitForTimeout(200);
+		const cr = await page.evaluate(() => Array.from(document.querySelectorAll('#crumbs .crumb')).map(b => b.getBoundingClientRect().top));
+		assert(cr.length >= 4 && cr.every(t => Math.abs(t - cr[0]) < 1), 'breadcrumb on one line: ' + cr);
+		await h.shot(page, 'crumbs-420');
+		await page.setViewportSize({width: 1400, height: 860});
+	});
+
 	await check('search dims what does not match (flame, sandwich); next and previous walk the matches; the share stays', async () => {
 		const q = 'math\\.(sinh|Exp)', re = new RegExp(q);
 		await go(page, URL0, 'view=flame&q=' + encodeURIComponent(q));
@@ -259,7 +295,7 @@ module.exports = async function views(h) {
 		['source', URL0, 'view=source&f=main.leakSome'], ['peek', URL0, 'view=peek&f=main.leakSome'],
 		['sandwich', URL0, 'view=sandwich&f=math.sinh'], ['search', URL0, 'view=both&q=math%5C.'],
 	];
-	if (h.DIFF_URL) VIEWS.push(['diff-both', h.DIFF_URL, 'view=both'], ['diff-top', h.DIFF_URL, 'view=top']);
+	if (h.DIFF_URL) VIEWS.push(['diff-both', h.DIFF_URL, 'view=both']);
 	const dir = path.join(h.SHOTS, 'views');
 	fs.mkdirSync(dir, {recursive: true});
 
