@@ -6,7 +6,8 @@
 # downloads, metrics, tokens, usage), guesses ids (sequential, another's,
 # path tricks), and tries revoked, under-scoped, forged, overlong and garbage
 # tokens, cookies without or with another's CSRF value, forged sessions.
-# Each answer is the right status and holds no marker; bravo's own token
+# A tenant signed up on a public instance (asking for bravo by name) sees
+# nothing either. Each answer is the right status and holds no marker; bravo's own token
 # finds them (the scan can fail); bravo's ids answer as never-used ids.
 #
 #   tests/cli/isolation.sh BUILD_DIR [-v]

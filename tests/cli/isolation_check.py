@@ -467,6 +467,31 @@ def run(tmp, servers):
     rc, err = srv.stop()
     check("the server stops cleanly", rc == 0, (rc, err[-300:]))
 
+    # A public instance: a signup asking for bravo's tenant by name gets a
+    # new tenant of its own, which sees nothing of anyone.
+    srv = Server(data, "-signup=open")
+    servers.append(srv)
+    st, h, body = srv.request(q("/api/v1/signup", tenant=B_TENANT, name=B_TENANT), "POST",
+                              {"Content-Type": "application/json"},
+                              json.dumps({"tenant": B_TENANT, "name": B_TENANT}).encode())
+    j = json.loads(body) if st == 200 else {}
+    check("signup naming bravo's tenant: a new tenant", st == 200 and
+          j.get("tenant") not in (None, B_TENANT, "alpha") and not leaks(body), (st, body))
+    N = Client(srv, "Bearer " + j.get("token", "x"))
+    for path in read_routes(b_ids):
+        st, h, body = N.req(path)
+        check("signed-up tenant %s: no marker (%d)" % (path[:100], st),
+              st in (200, 400, 404) and not leaks(body, h, path), (st, body[:200]))
+    st, h, body = N.req("/api/v1/usage")
+    check("signed-up tenant's usage is empty", st == 200 and json.loads(body)["profiles"] == 0,
+          (st, body))
+    for i in b_ids + a_ids:
+        st, h, body = N.req("/api/v1/profiles/%d" % i)
+        check("signed-up tenant's get of id %d: 404" % i, st == 404 and not leaks(body),
+              (st, body[:200]))
+    rc, err = srv.stop()
+    check("the public instance stops cleanly", rc == 0, (rc, err[-300:]))
+
 
 def main():
     if not os.path.isdir(CORPUS):
