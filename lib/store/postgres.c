@@ -2109,7 +2109,7 @@ out:
  * day is in flight: built and cleared in one transaction.  A node killed
  * meanwhile leaves the dirty row, which the next compaction claims. */
 static hearth_err compact_one(pg *s, conn *c, int level, int64_t series, int64_t bucket,
-			      int64_t tenant_id, size_t *nbuilt, hearth_errbuf *eb)
+			      int64_t tenant_id, size_t *nbuilt, size_t *ndone, hearth_errbuf *eb)
 {
 	args a = {0}, l = {0};
 	a_i64(&a, series);
@@ -2170,6 +2170,7 @@ static hearth_err compact_one(pg *s, conn *c, int level, int64_t series, int64_t
 		goto fail_err;
 	if (built)
 		(*nbuilt)++;
+	(*ndone)++;
 	return HEARTH_OK;
 fail:
 	err = HEARTH_EIO;
@@ -2186,20 +2187,27 @@ static hearth_err pg_compact(void *be, int64_t now, size_t *nbuilt, hearth_errbu
 		return HEARTH_EIO;
 	hearth_err err = HEARTH_OK;
 	for (int level = 0; level < NLEVELS && !err; level++) {
-		/* Candidates, then each claimed on its own; skipped ones (busy)
-		 * are left for the next round. */
-		args a = {0};
-		a_i64(&a, level);
-		a_i64(&a, now - level_size[level]);
-		PGresult *r = run(c, S_DIRTY_DUE, &a, eb, "rollups");
-		if (!r) {
-			err = HEARTH_EIO;
-			break;
+		/* Candidates by 64, each claimed on its own; the ones that are
+		 * busy (another node has them, puts in flight) are left for the
+		 * next round, so a batch where nothing was done ends the level. */
+		for (;;) {
+			args a = {0};
+			a_i64(&a, level);
+			a_i64(&a, now - level_size[level]);
+			PGresult *r = run(c, S_DIRTY_DUE, &a, eb, "rollups");
+			if (!r) {
+				err = HEARTH_EIO;
+				break;
+			}
+			size_t done = 0;
+			int nr = PQntuples(r);
+			for (int i = 0; i < nr && !err; i++)
+				err = compact_one(s, c, level, r_i64(r, i, 0), r_i64(r, i, 1),
+						  r_i64(r, i, 2), nbuilt, &done, eb);
+			PQclear(r);
+			if (err || nr < 64 || !done)
+				break;
 		}
-		for (int i = 0; i < PQntuples(r) && !err; i++)
-			err = compact_one(s, c, level, r_i64(r, i, 0), r_i64(r, i, 1),
-					  r_i64(r, i, 2), nbuilt, eb);
-		PQclear(r);
 	}
 	pool_put(s, c);
 	return err;

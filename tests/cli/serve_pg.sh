@@ -11,7 +11,9 @@
 #     profile is there, the other node keeps serving, rollups are built and
 #     retention runs once, the merge equals the stored files';
 #   - PostgreSQL stopped under a node: pushes get a 5xx (never a 200), and
-#     the node recovers by itself when it is back.
+#     the node recovers by itself when it is back;
+#   - the store's backend-generic unit tests (build/tests/test_store with
+#     HEARTH_TEST_PG: tokens, round trips, queries, rollups and retention).
 # When PostgreSQL cannot start, says which step failed and why, and counts
 # a failure.
 #
@@ -44,4 +46,18 @@ printf '%s\n' "$out" | sed '$d'
 p2=$(printf '%s\n' "$out" | tail -1 | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
 f2=$(printf '%s\n' "$out" | tail -1 | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
 [ -n "$p2" ] || { echo "FAIL serve_pg: the multi-node checks did not finish: $(printf '%s\n' "$out" | tail -3)"; p2=0; f2=1; }
-echo "$((p1 + p2)) passed, $((f1 + f2)) failed"
+# The backend-generic cases of the store's unit tests (tests/unit/test_store.c).
+p3=0
+f3=0
+if [ -x "$build/tests/test_store" ]; then
+	out=$(timeout 600 "$build/tests/test_store" 2>&1)
+	p3=$(printf '%s\n' "$out" | grep -c '^\[       OK \]')
+	f3=$(printf '%s\n' "$out" | grep -c '^\[  FAILED  \] test_')
+	[ "$p3" -gt 0 ] || f3=$((f3 + 1))
+	[ "$f3" -eq 0 ] || printf 'FAIL test_store on PostgreSQL:\n%s\n' "$(printf '%s\n' "$out" | grep -E 'ERROR|LINE|FAILED' | head -20)"
+	[ "${2:-}" = "-v" ] && printf '%s\n' "$out" | grep '^\[       OK \]' | sed 's/^\[       OK \] /ok   test_store on PostgreSQL: /'
+else
+	echo "FAIL serve_pg: $build/tests/test_store is not built (make $build/tests/test_store)"
+	f3=1
+fi
+echo "$((p1 + p2 + p3)) passed, $((f1 + f2 + f3)) failed"

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "hearth/io.h"
@@ -58,10 +59,56 @@ static hearth_profile *load(const char *name)
 	return p;
 }
 
+/* HEARTH_TEST_PG (postgres://user@host:port, set by tests/cli/serve_pg.sh):
+ * the backend-generic cases run on PostgreSQL instead, a database per
+ * store ("ts_" and its name). */
+static const char *pg_base;
+
+static void pg_url(char *out, size_t n, const char *sub)
+{
+	snprintf(out, n, "%s/ts_%s", pg_base, sub);
+}
+
+static PGconn *pg_connect(const char *db)
+{
+	char url[512];
+	snprintf(url, sizeof(url), "%s/%s", pg_base, db);
+	PGconn *c = PQconnectdb(url);
+	if (PQstatus(c) != CONNECTION_OK)
+		fail_msg("%s: %s", url, PQerrorMessage(c));
+	return c;
+}
+
 static hearth_store *open_store(const char *sub)
 {
 	char dir[512];
 	snprintf(dir, sizeof(dir), "%s/%s", tmpdir, sub);
+	if (pg_base) {
+		/* A fresh database the first time in this run (a second open
+		 * finds what the first left). */
+		static char made[16][32];
+		bool seen = false;
+		for (int i = 0; i < 16 && made[i][0] && !seen; i++)
+			seen = !strcmp(made[i], sub);
+		if (!seen) {
+			PGconn *c = pg_connect("postgres");
+			char q[256];
+			snprintf(q, sizeof(q), "DROP DATABASE IF EXISTS ts_%s", sub);
+			PQclear(PQexec(c, q));
+			snprintf(q, sizeof(q), "CREATE DATABASE ts_%s", sub);
+			PGresult *r = PQexec(c, q);
+			if (PQresultStatus(r) != PGRES_COMMAND_OK)
+				fail_msg("%s: %s", q, PQerrorMessage(c));
+			PQclear(r);
+			PQfinish(c);
+			for (int i = 0; i < 16; i++)
+				if (!made[i][0]) {
+					snprintf(made[i], sizeof(made[i]), "%s", sub);
+					break;
+				}
+		}
+		pg_url(dir, sizeof(dir), sub);
+	}
 	hearth_store *st = NULL;
 	hearth_errbuf eb = {{0}};
 	if (hearth_store_open(dir, NULL, &st, &eb))
@@ -565,6 +612,18 @@ static hearth_profile *reference_range(stored *v, size_t n, int64_t from, int64_
 
 static int64_t count_rows(const char *sub, const char *sql)
 {
+	if (pg_base) {
+		char db[128];
+		snprintf(db, sizeof(db), "ts_%s", sub);
+		PGconn *c = pg_connect(db);
+		PGresult *r = PQexec(c, sql);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+			fail_msg("%s: %s", sql, PQerrorMessage(c));
+		int64_t n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		PQclear(r);
+		PQfinish(c);
+		return n;
+	}
 	char path[600];
 	snprintf(path, sizeof(path), "%s/%s/hearth.db", tmpdir, sub);
 	sqlite3 *db;
@@ -929,6 +988,20 @@ static int teardown(void **state)
 
 int main(void)
 {
+	pg_base = getenv("HEARTH_TEST_PG");
+	if (pg_base && *pg_base) {
+		/* The cases that are about the store's interface, not SQLite's
+		 * files (their sizes, integrity_check). */
+		const struct CMUnitTest generic[] = {
+		    cmocka_unit_test(test_tokens),
+		    cmocka_unit_test(test_roundtrip),
+		    cmocka_unit_test(test_queries),
+		    cmocka_unit_test(test_rollups),
+		};
+		return cmocka_run_group_tests_name("test_store on PostgreSQL", generic, setup,
+						   teardown);
+	}
+	pg_base = NULL;
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_selector),  cmocka_unit_test(test_tokens),
 	    cmocka_unit_test(test_roundtrip), cmocka_unit_test(test_queries),
