@@ -6,7 +6,7 @@ SAN      ?=
 BUILD    ?= build
 CFLAGS   ?= -O2 -g
 WARN      = -Wall -Wextra -Werror -Wno-unused-parameter
-CPPFLAGS += -Iinclude -Ilib -D_GNU_SOURCE
+CPPFLAGS += -Iinclude -Ilib -D_GNU_SOURCE -I/usr/include/libxml2
 LDLIBS   += -ldeflate -lz -lpcre2-8 -ljansson -lm -lpthread -ldw -lelf
 # libcurl: URL sources and `hearth fetch` (lib/fetch.c).
 LDLIBS   += -lcurl
@@ -16,7 +16,7 @@ LDLIBS   += $(or $(shell pkg-config --libs libgvc 2>/dev/null),-lgvc -lcgraph -l
 # capstone: disasm and weblist; libmicrohttpd: `hearth web` (server/).
 LDLIBS   += -lcapstone -lmicrohttpd
 # The service's store (lib/store/): SQLite, and OpenSSL's libcrypto for tokens.
-LDLIBS   += -lsqlite3 -lcrypto
+LDLIBS   += -lsqlite3 -lcrypto -lxml2
 # libpq: the shared store on PostgreSQL (lib/store/postgres.c).
 CPPFLAGS += $(or $(shell pkg-config --cflags libpq 2>/dev/null),-I/usr/include/postgresql)
 LDLIBS   += -lpq
@@ -40,7 +40,7 @@ DEB_PKGS = gcc make pkg-config libdeflate-dev zlib1g-dev libpcre2-dev libcmocka-
            libgraphviz-dev libgvc6 libcgraph6 graphviz fonts-liberation2 poppler-utils valgrind \
            libcapstone-dev libmicrohttpd-dev chromium libgoogle-perftools-dev binutils \
            libsqlite3-dev sqlite3 libssl-dev libyaml-dev libpq-dev postgresql \
-           libedit-dev tmux
+           libedit-dev tmux libxml2-dev ceph-mon ceph-osd radosgw ceph-common
 
 LIB_SRC  = $(wildcard lib/*.c lib/report/*.c lib/ingest/*.c lib/store/*.c)
 LIB_SRC += $(wildcard lib/collect/*.c)
