@@ -60,6 +60,16 @@ void hearth_blob_page_free(hearth_blob_page *pg)
 	memset(pg, 0, sizeof(*pg));
 }
 
+/* Up to 100 bytes of s for an error message: one line, printable. */
+static const char *shown(char buf[101], const char *s)
+{
+	size_t k = 0;
+	for (; s && s[k] && k < 100; k++)
+		buf[k] = (s[k] >= 0x20 && s[k] < 0x7f) ? s[k] : '?';
+	buf[k] = 0;
+	return buf;
+}
+
 /* ---- the wrapper ---- */
 
 static hearth_err blob_wrap(const hearth_blob_ops *ops, void *be, const char *url,
@@ -91,6 +101,7 @@ hearth_err hearth_blob_open(const char *url, hearth_blob **out, hearth_errbuf *e
 {
 	*out = NULL;
 	void *be = NULL;
+	char sb[101];
 	hearth_err err;
 	if (!url || !*url)
 		return hearth_seterr(eb, HEARTH_EINVAL, "objects: no URL");
@@ -116,11 +127,10 @@ hearth_err hearth_blob_open(const char *url, hearth_blob **out, hearth_errbuf *e
 			return err;
 		return blob_wrap(&sqlite_blob_ops, be, url, out, eb);
 	}
-	return hearth_seterr(
-	    eb, HEARTH_EINVAL,
-	    "objects %.200s: unknown kind of object store (s3://BUCKET?endpoint=..., "
-	    "sqlite:FILE)",
-	    url);
+	return hearth_seterr(eb, HEARTH_EINVAL,
+			     "objects %s: unknown kind of object store (s3://BUCKET?endpoint=..., "
+			     "sqlite:FILE)",
+			     shown(sb, url));
 }
 
 void hearth_blob_close(hearth_blob *b)
@@ -139,8 +149,9 @@ const char *hearth_blob_url(const hearth_blob *b)
 
 static hearth_err bad_key(const char *what, const char *key, hearth_errbuf *eb)
 {
-	return hearth_seterr(eb, HEARTH_EINVAL, "objects: %s: invalid key \"%.100s\"", what,
-			     key ? key : "");
+	char sb[101];
+	return hearth_seterr(eb, HEARTH_EINVAL, "objects: %s: invalid key \"%s\"", what,
+			     shown(sb, key));
 }
 
 hearth_err hearth_blob_put(hearth_blob *b, const char *key, const void *data, size_t n,

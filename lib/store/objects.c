@@ -62,6 +62,16 @@ static bool sstr_addc(sstr *o, char c)
 	return sstr_addn(o, &c, 1);
 }
 
+/* Up to n bytes of s for an error message: one line, printable. */
+static const char *shown(char *buf, size_t bufn, const char *s, size_t n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n && s[i] && k + 1 < bufn; i++)
+		buf[k++] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	buf[k] = 0;
+	return buf;
+}
+
 /* ---- configuration ---- */
 
 void hearth_s3_config_free(hearth_s3_config *c)
@@ -275,6 +285,7 @@ hearth_err hearth_s3_config_parse(const char *url, char *(*env)(const char *), h
 				  hearth_errbuf *eb)
 {
 	memset(c, 0, sizeof(*c));
+	char sb[201];
 	bool oom = false;
 	hearth_err err = HEARTH_OK;
 	size_t n = strlen(url);
@@ -289,9 +300,9 @@ hearth_err hearth_s3_config_parse(const char *url, char *(*env)(const char *), h
 	const char *bend = slash ? slash : pathend;
 	if (!valid_bucket(b, (size_t)(bend - b))) {
 		err = hearth_seterr(eb, HEARTH_EINVAL,
-				    "objects: bucket \"%.*s\": 3 to 63 characters of a-z, 0-9, . "
+				    "objects: bucket \"%s\": 3 to 63 characters of a-z, 0-9, . "
 				    "and -",
-				    (int)((bend - b) > 80 ? 80 : (bend - b)), b);
+				    shown(sb, sizeof(sb), b, (size_t)(bend - b)));
 		goto out;
 	}
 	if (!(c->bucket = strndup(b, (size_t)(bend - b))))
@@ -308,8 +319,8 @@ hearth_err hearth_s3_config_parse(const char *url, char *(*env)(const char *), h
 	if (pl) {
 		if (!hearth_blob_key_valid(c->prefix) || pl > 256) {
 			err = hearth_seterr(eb, HEARTH_EINVAL,
-					    "objects: prefix \"%.80s\": not a valid key prefix",
-					    c->prefix);
+					    "objects: prefix \"%s\": not a valid key prefix",
+					    shown(sb, sizeof(sb), c->prefix, pl));
 			goto out;
 		}
 		c->prefix[pl] = '/';
@@ -319,9 +330,8 @@ hearth_err hearth_s3_config_parse(const char *url, char *(*env)(const char *), h
 		const char *amp = strchr(a, '&'), *end = amp ? amp : a + strlen(a);
 		const char *eq = memchr(a, '=', (size_t)(end - a));
 		if (!eq) {
-			err =
-			    hearth_seterr(eb, HEARTH_EINVAL, "objects: parameter \"%.*s\" has no =",
-					  (int)((end - a) > 40 ? 40 : (end - a)), a);
+			err = hearth_seterr(eb, HEARTH_EINVAL, "objects: parameter \"%s\" has no =",
+					    shown(sb, 41, a, (size_t)(end - a)));
 			goto out;
 		}
 		char *v = pct_decode(eq + 1, (size_t)(end - eq - 1), &oom);
@@ -329,8 +339,8 @@ hearth_err hearth_s3_config_parse(const char *url, char *(*env)(const char *), h
 			if (oom)
 				goto oom;
 			err = hearth_seterr(eb, HEARTH_EINVAL,
-					    "objects: parameter \"%.*s\": bad percent-encoding",
-					    (int)((eq - a) > 40 ? 40 : (eq - a)), a);
+					    "objects: parameter \"%s\": bad percent-encoding",
+					    shown(sb, 41, a, (size_t)(eq - a)));
 			goto out;
 		}
 		size_t kl = (size_t)(eq - a);
@@ -352,19 +362,18 @@ hearth_err hearth_s3_config_parse(const char *url, char *(*env)(const char *), h
 			c->timeout_ms = s * 1000;
 		} else {
 			free(v);
-			err =
-			    hearth_seterr(eb, HEARTH_EINVAL,
-					  "objects: unknown parameter \"%.*s\" (endpoint, region, "
-					  "timeout)",
-					  (int)(kl > 40 ? 40 : kl), a);
+			err = hearth_seterr(eb, HEARTH_EINVAL,
+					    "objects: unknown parameter \"%s\" (endpoint, region, "
+					    "timeout)",
+					    shown(sb, 41, a, kl));
 			goto out;
 		}
 		if (dst) {
 			if (*dst) {
 				free(v);
 				err = hearth_seterr(eb, HEARTH_EINVAL,
-						    "objects: parameter \"%.*s\" given twice",
-						    (int)kl, a);
+						    "objects: parameter \"%s\" given twice",
+						    shown(sb, 41, a, kl));
 				goto out;
 			}
 			*dst = v;
@@ -379,8 +388,8 @@ hearth_err hearth_s3_config_parse(const char *url, char *(*env)(const char *), h
 			goto oom;
 	}
 	if (!*c->region || strlen(c->region) > 64 || strpbrk(c->region, ":/ ?&#")) {
-		err = hearth_seterr(eb, HEARTH_EINVAL,
-				    "objects: region \"%.64s\": not a region name", c->region);
+		err = hearth_seterr(eb, HEARTH_EINVAL, "objects: region \"%s\": not a region name",
+				    shown(sb, 65, c->region, strlen(c->region)));
 		goto out;
 	}
 	if (!c->endpoint) {
@@ -394,9 +403,9 @@ hearth_err hearth_s3_config_parse(const char *url, char *(*env)(const char *), h
 		c->endpoint[--el] = 0;
 	if (!valid_endpoint(c->endpoint)) {
 		err = hearth_seterr(eb, HEARTH_EINVAL,
-				    "objects: endpoint \"%.200s\": an http:// or https:// URL of a "
+				    "objects: endpoint \"%s\": an http:// or https:// URL of a "
 				    "host, without query or user",
-				    c->endpoint);
+				    shown(sb, sizeof(sb), c->endpoint, strlen(c->endpoint)));
 		goto out;
 	}
 	const char *k = env("AWS_ACCESS_KEY_ID"), *s = env("AWS_SECRET_ACCESS_KEY");
@@ -516,12 +525,13 @@ static bool add_str(char ***v, size_t *n, size_t *cap, char *s)
 /* Strips the store's prefix from a key the server listed. */
 static hearth_err strip_key(char *s, const char *strip, hearth_errbuf *eb)
 {
+	char sb[81];
 	size_t sl = strlen(strip), n = strlen(s);
 	if (n < sl || memcmp(s, strip, sl) || n - sl > HEARTH_BLOB_KEY_MAX)
 		return hearth_seterr(eb, HEARTH_ECORRUPT,
-				     "objects: list: the store answered key \"%.80s\" outside "
+				     "objects: list: the store answered key \"%s\" outside "
 				     "the prefix",
-				     s);
+				     shown(sb, 81, s, n));
 	memmove(s, s + sl, n - sl + 1);
 	return HEARTH_OK;
 }
