@@ -45,6 +45,7 @@ DEB_PKGS = gcc make pkg-config libdeflate-dev zlib1g-dev libpcre2-dev libcmocka-
 LIB_SRC  = $(wildcard lib/*.c lib/report/*.c lib/ingest/*.c lib/store/*.c)
 LIB_SRC += $(wildcard lib/collect/*.c)
 LIB_SRC += $(wildcard lib/runtime/*.c)
+LIB_SRC += $(wildcard lib/fleet/*.c)
 CLI_SRC  = $(wildcard src/*.c src/cmd/*.c server/*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o) $(BUILD)/web_assets.o $(BUILD)/version.o
@@ -105,7 +106,7 @@ $(BUILD)/web_assets.c: $(WEB_FILES) server/embed.sh
 $(BUILD)/web_assets.o: $(BUILD)/web_assets.c server/assets.h
 	$(CC) $(CPPFLAGS) -Iserver $(CFLAGS) $(WARN) -c -o $@ $<
 
-$(BUILD)/%.o: %.c $(wildcard include/hearth/*.h lib/*.h lib/report/*.h lib/ingest/*.h lib/store/*.h lib/collect/*.h lib/runtime/*.h src/*.h server/*.h)
+$(BUILD)/%.o: %.c $(wildcard include/hearth/*.h lib/*.h lib/report/*.h lib/ingest/*.h lib/store/*.h lib/collect/*.h lib/runtime/*.h lib/fleet/*.h src/*.h server/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -c -o $@ $<
 
@@ -145,7 +146,7 @@ fuzz-long: fuzz
 	@./tests/fuzz/run.sh long
 
 format:
-	clang-format -i include/hearth/*.h lib/*.c lib/*.h lib/report/*.c lib/ingest/*.c lib/ingest/*.h lib/store/*.c lib/store/*.h lib/runtime/*.c src/*.c src/*.h src/cmd/*.c server/*.c server/*.h
+	clang-format -i include/hearth/*.h lib/*.c lib/*.h lib/report/*.c lib/ingest/*.c lib/ingest/*.h lib/store/*.c lib/store/*.h lib/runtime/*.c lib/fleet/*.c lib/fleet/*.h src/*.c src/*.h src/cmd/*.c server/*.c server/*.h
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -7,7 +7,7 @@ _hearth()
 	local cur=${COMP_WORDS[COMP_CWORD]}
 	local commands="top text traces tree peek list disasm weblist tags raw comments
 		callgrind dot svg pdf png flame folded speedscope proto topproto web fetch
-		token help version"
+		token fleet help version"
 	local options="-sample_index= -inuse_space -inuse_objects -alloc_space
 		-alloc_objects -total_delay -contentions -mean_delay -mean -focus= -ignore=
 		-hide= -show= -show_from= -prune_from= -tagfocus= -tagignore= -tagshow=

@@ -1,7 +1,9 @@
 /* `hearth serve`'s routes: which path goes to which handler, and which need
  * a caller.  The UI's files are served to anyone (they show nothing
- * without a token); everything under /api/v1/ but login, logout, signup
- * and health needs a token or a session. */
+ * without a token), and so is the public fleet report (/fleet,
+ * /api/v1/fleet/report: anonymized aggregates only); everything else under
+ * /api/v1/ but login, logout, signup and health needs a token or a
+ * session. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +31,9 @@ hearth_service *hearth_service_new(hearth_store *st, const hearth_service_config
 	s->signup_rate = svc_limiter_new(sps, sburst < 1 ? 1 : sburst);
 	s->login_rate = svc_limiter_new(5, 20);
 	s->render = svc_render_new(cfg->render_cache);
-	if (!s->sessions || !s->tenant_rate || !s->signup_rate || !s->login_rate || !s->render) {
+	s->fleet = svc_fleet_new();
+	if (!s->sessions || !s->tenant_rate || !s->signup_rate || !s->login_rate || !s->render ||
+	    !s->fleet) {
 		hearth_service_free(s);
 		return NULL;
 	}
@@ -45,6 +49,7 @@ void hearth_service_free(hearth_service *s)
 	svc_limiter_free(s->signup_rate);
 	svc_limiter_free(s->login_rate);
 	svc_render_free(s->render);
+	svc_fleet_free(s->fleet);
 	free(s);
 }
 
@@ -76,6 +81,10 @@ void hearth_service_handle(void *ctx, const hearth_req *req, hearth_api_resp *re
 	if (push) {
 		if (svc_authenticate(s, req, &c, resp))
 			svc_ingest(s, req, &c, kind, resp);
+		return;
+	}
+	if (!strcmp(p, "/fleet")) {
+		svc_fleet_public(s, req, true, resp);
 		return;
 	}
 	if (strncmp(p, "/api/", 5)) {
@@ -114,12 +123,18 @@ void hearth_service_handle(void *ctx, const hearth_req *req, hearth_api_resp *re
 		svc_json(resp, 200, o);
 		return;
 	}
+	if (!strcmp(name, "fleet/report")) {
+		svc_fleet_public(s, req, false, resp);
+		return;
+	}
 	if (!svc_authenticate(s, req, &c, resp))
 		return;
 	if (!strcmp(name, "whoami"))
 		svc_whoami(s, req, &c, resp);
 	else if (!strncmp(name, "tokens", 6) && (name[6] == 0 || name[6] == '/'))
 		svc_tokens(s, req, &c, name + 6, resp);
+	else if (!strcmp(name, "fleet"))
+		svc_fleet_tenant(s, req, &c, resp);
 	else if (!strcmp(name, "metrics"))
 		svc_metrics(s, req, &c, resp);
 	else if (!strncmp(name, "render/", 7) && name[7] && !strchr(name + 7, '/'))

@@ -11,6 +11,7 @@
 
 #include "api.h"
 #include "http.h"
+#include "fleet/fleet.h"
 #include "ingest/ingest.h"
 #include "store/store.h"
 
@@ -28,6 +29,10 @@ typedef struct {
 	int64_t session_nanos;
 	/* Merged ranges kept for the render views (0: 8). */
 	size_t render_cache;
+	/* The public fleet report (docs/fleet.md): its k, window and length,
+	 * and how long a report is kept (0: 10 min). */
+	hearth_fleet_config fleet;
+	int64_t fleet_refresh_nanos;
 } hearth_service_config;
 
 typedef struct hearth_service hearth_service;
@@ -52,6 +57,7 @@ typedef struct {
 typedef struct svc_sessions svc_sessions;
 typedef struct svc_limiter svc_limiter;
 typedef struct svc_render svc_render;
+typedef struct svc_fleet svc_fleet;
 
 struct hearth_service {
 	hearth_store *st;
@@ -59,6 +65,7 @@ struct hearth_service {
 	svc_sessions *sessions;
 	svc_limiter *tenant_rate, *signup_rate, *login_rate;
 	svc_render *render;
+	svc_fleet *fleet;
 };
 
 #define SVC_JSON "application/json; charset=utf-8"
@@ -123,6 +130,15 @@ svc_render *svc_render_new(size_t max_entries);
 void svc_render_free(svc_render *r);
 void svc_render_handle(hearth_service *s, const hearth_req *req, const svc_caller *c,
 		       const char *view, hearth_api_resp *resp);
+
+/* fleet.c: the public report (GET /fleet as a page, /api/v1/fleet/report as
+ * JSON; no token) and the tenant's own /api/v1/fleet (GET: read; POST
+ * {"opt_in": bool}: admin). */
+svc_fleet *svc_fleet_new(void);
+void svc_fleet_free(svc_fleet *f);
+void svc_fleet_public(hearth_service *s, const hearth_req *req, bool html, hearth_api_resp *resp);
+void svc_fleet_tenant(hearth_service *s, const hearth_req *req, const svc_caller *c,
+		      hearth_api_resp *resp);
 
 /* ingest.c: /api/v1/push, /ingest, /push.v1.PusherService/Push. */
 typedef enum { SVC_PUSH_NATIVE, SVC_PUSH_PYROSCOPE, SVC_PUSH_ALLOY } svc_push_kind;

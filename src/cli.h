@@ -63,6 +63,7 @@ int cmd_disasm(int argc, char **argv);
 int cmd_weblist(int argc, char **argv);
 int cmd_web(int argc, char **argv);
 int cmd_token(int argc, char **argv);
+int cmd_fleet(int argc, char **argv);
 int cmd_godebug(int argc, char **argv);
 int cmd_scrape(int argc, char **argv);
 int cmd_serve(int argc, char **argv);

@@ -19,7 +19,7 @@ static const struct {
 	{"dot", cmd_dot},     {"list", cmd_list}, {"topproto", cmd_topproto},
 	{"flame", cmd_flame}, {"folded", cmd_folded}, {"speedscope", cmd_speedscope},
 	{"fetch", cmd_fetch}, {"disasm", cmd_disasm}, {"weblist", cmd_weblist},
-	{"web", cmd_web},     {"token", cmd_token}, {"serve", cmd_serve},
+	{"web", cmd_web},     {"token", cmd_token}, {"fleet", cmd_fleet}, {"serve", cmd_serve},
 	{"godebug", cmd_godebug}, {"scrape", cmd_scrape}, {"trace", cmd_trace}, {"version", cmd_version},
 };
 

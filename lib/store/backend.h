@@ -72,6 +72,10 @@ struct hearth_store_ops {
 	hearth_err (*metrics_query)(void *be, int64_t tenant, const char *service, const char *name,
 				    int64_t from, int64_t until, hearth_metric_points *out,
 				    hearth_errbuf *eb);
+	/* The fleet report's opt-in (store.h). */
+	hearth_err (*fleet_set)(void *be, int64_t tenant, bool opt_in, int64_t now,
+				hearth_errbuf *eb);
+	hearth_err (*fleet_tenants)(void *be, int64_t **ids, size_t *n, hearth_errbuf *eb);
 };
 
 extern const hearth_store_ops hearth_store_sqlite_ops;

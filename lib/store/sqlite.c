@@ -178,7 +178,10 @@ static const char schema[] =
     "CREATE INDEX IF NOT EXISTS metrics_q ON metrics(tenant, service, name, time);"
     /* A point sent twice (a retried push) is stored once. */
     "CREATE UNIQUE INDEX IF NOT EXISTS metrics_u ON metrics(tenant, service, name, labels,"
-    " time);";
+    " time);"
+    /* The fleet report's opt-in, one row per tenant that ever chose. */
+    "CREATE TABLE IF NOT EXISTS fleet(tenant INTEGER PRIMARY KEY, opt_in INTEGER NOT NULL,"
+    " changed INTEGER NOT NULL);";
 
 typedef struct {
 	sqlite3 *db;
@@ -2503,6 +2506,71 @@ out:
 	return err;
 }
 
+/* ---- the fleet report's opt-in ---- */
+
+static hearth_err sq_fleet_set(void *be, int64_t tenant, bool opt_in, int64_t now,
+			       hearth_errbuf *eb)
+{
+	sq *s = be;
+	hearth_err err = HEARTH_OK;
+	sqlite3_stmt *q = NULL;
+	pthread_mutex_lock(&s->wmu);
+	/* Only a tenant that exists gets a row. */
+	if (sqlite3_prepare_v2(s->w.db,
+			       "INSERT OR REPLACE INTO fleet(tenant, opt_in, changed) "
+			       "SELECT id, ?2, ?3 FROM tenants WHERE id=?1",
+			       -1, &q, NULL) != SQLITE_OK) {
+		err = dberr(s->w.db, eb, "fleet");
+		goto out;
+	}
+	sqlite3_bind_int64(q, 1, tenant);
+	sqlite3_bind_int(q, 2, opt_in);
+	sqlite3_bind_int64(q, 3, now);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		err = dberr(s->w.db, eb, "fleet");
+	else if (sqlite3_changes(s->w.db) == 0)
+		err = hearth_seterr(eb, HEARTH_EINVAL, "tenant not found");
+out:
+	sqlite3_finalize(q);
+	pthread_mutex_unlock(&s->wmu);
+	return err;
+}
+
+static hearth_err sq_fleet_tenants(void *be, int64_t **ids, size_t *n, hearth_errbuf *eb)
+{
+	sq *s = be;
+	conn *c = pool_get(s, eb);
+	if (!c)
+		return HEARTH_EIO;
+	hearth_err err = HEARTH_OK;
+	sqlite3_stmt *q = NULL;
+	size_t cap = 0;
+	int rc;
+	if (sqlite3_prepare_v2(c->db, "SELECT tenant FROM fleet WHERE opt_in=1 ORDER BY tenant",
+			       -1, &q, NULL) != SQLITE_OK) {
+		err = dberr(c->db, eb, "fleet");
+		goto out;
+	}
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (!HEARTH_GROW(*ids, *n, cap, 1)) {
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+			break;
+		}
+		(*ids)[(*n)++] = sqlite3_column_int64(q, 0);
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = dberr(c->db, eb, "fleet");
+out:
+	sqlite3_finalize(q);
+	pool_put(s, c);
+	if (err) {
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
+	}
+	return err;
+}
+
 const hearth_store_ops hearth_store_sqlite_ops = {
     .name = "sqlite",
     .open = sq_open,
@@ -2529,4 +2597,6 @@ const hearth_store_ops hearth_store_sqlite_ops = {
     .usage = sq_usage,
     .metrics_put = sq_metrics_put,
     .metrics_query = sq_metrics_query,
+    .fleet_set = sq_fleet_set,
+    .fleet_tenants = sq_fleet_tenants,
 };

@@ -745,3 +745,28 @@ hearth_err hearth_store_metrics_query(hearth_store *st, int64_t tenant, const ch
 				     st->ops->name);
 	return st->ops->metrics_query(st->be, tenant, service, name, from, until, out, eb);
 }
+
+/* ---- The fleet report ------------------------------------------------- */
+
+hearth_err hearth_store_fleet_set(hearth_store *st, int64_t tenant, bool opt_in,
+				  hearth_errbuf *eb)
+{
+	hearth_err err = check_tenant(tenant, eb);
+	if (err)
+		return err;
+	if (!st->ops->fleet_set)
+		return hearth_seterr(eb, HEARTH_EINVAL, "fleet: not in the %s store",
+				     st->ops->name);
+	return st->ops->fleet_set(st->be, tenant, opt_in, hearth_store_now(), eb);
+}
+
+hearth_err hearth_store_fleet_tenants(hearth_store *st, int64_t **ids, size_t *n,
+				      hearth_errbuf *eb)
+{
+	*ids = NULL;
+	*n = 0;
+	if (!st->ops->fleet_tenants)
+		return hearth_seterr(eb, HEARTH_EINVAL, "fleet: not in the %s store",
+				     st->ops->name);
+	return st->ops->fleet_tenants(st->be, ids, n, eb);
+}

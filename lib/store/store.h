@@ -358,6 +358,17 @@ hearth_err hearth_store_metrics_query(hearth_store *st, int64_t tenant, const ch
 				      const char *name, int64_t from, int64_t until,
 				      hearth_metric_points *out, hearth_errbuf *eb);
 
+/* ---- The fleet report ------------------------------------------------- */
+
+/* Whether a tenant takes part in the public fleet report (lib/fleet/,
+ * docs/fleet.md); a tenant is out until it opts in.  Opting out takes the
+ * tenant out of the next report. */
+hearth_err hearth_store_fleet_set(hearth_store *st, int64_t tenant, bool opt_in,
+				  hearth_errbuf *eb);
+/* The tenants that opted in, in id order (free *ids). */
+hearth_err hearth_store_fleet_tenants(hearth_store *st, int64_t **ids, size_t *n,
+				      hearth_errbuf *eb);
+
 /* ---- Backends ----------------------------------------------------------- */
 
 /* What a backend implements; store.c dispatches the calls above to it and

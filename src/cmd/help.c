@@ -48,6 +48,7 @@ static const char text[] =
 	"Service:\n"
 	"  serve       the profile service: ingest, queries over time, the UI\n"
 	"  token       create, list and revoke a tenant's tokens in a data directory\n"
+	"  fleet       a tenant's opt-in to the public fleet report; the report\n"
 	"\n"
 	"The runtime's own traces:\n"
 	"  godebug     summary and charts of GODEBUG=gctrace=1,schedtrace=N logs\n"

@@ -51,6 +51,12 @@ static const char usage[] =
     "  -max_connections=N    connections at once (default 256; 64 per address)\n"
     "  -render_cache=N       merged ranges kept for the views (default 8)\n"
     "\n"
+    "The public fleet report (GET /fleet, /api/v1/fleet/report; docs/fleet.md):\n"
+    "  -fleet_k=N            tenants each aggregate needs (default 5, at least 5)\n"
+    "  -fleet_window=D       CPU profiles of the last D (default 24h)\n"
+    "  -fleet_refresh=D      how long a report is kept (default 10m)\n"
+    "  -fleet_top=N          standard-library functions listed (default 50)\n"
+    "\n"
     "SIGTERM or Ctrl-C stops it: requests in flight are answered first.\n";
 
 typedef struct {
@@ -60,6 +66,8 @@ typedef struct {
 	int64_t retention, sweep_interval, compact_interval, session;
 	size_t max_body, max_decompressed, max_samples, max_locations, max_labels, max_label_len;
 	size_t max_series, max_connections, render_cache, cache_bytes;
+	size_t fleet_k, fleet_top;
+	int64_t fleet_window, fleet_refresh;
 	double rate_limit, signups_per_hour;
 	/* Strings from the config file live here. */
 	char *mem[64];
@@ -95,6 +103,10 @@ static const struct {
     {"cache_bytes", K_SIZE, offsetof(settings, cache_bytes)},
     {"rate_limit", K_RATE, offsetof(settings, rate_limit)},
     {"signups_per_hour", K_RATE, offsetof(settings, signups_per_hour)},
+    {"fleet_k", K_NUM, offsetof(settings, fleet_k)},
+    {"fleet_top", K_NUM, offsetof(settings, fleet_top)},
+    {"fleet_window", K_DUR, offsetof(settings, fleet_window)},
+    {"fleet_refresh", K_DUR, offsetof(settings, fleet_refresh)},
 };
 
 /* 90s, 30m, 12h, 14d (or plain seconds). */
@@ -458,6 +470,16 @@ int cmd_serve(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto done;
 	}
+	if (s.fleet_k && (s.fleet_k < HEARTH_FLEET_MIN_K || s.fleet_k > 1000000)) {
+		cli_error("-fleet_k=%zu: at least %d", s.fleet_k, HEARTH_FLEET_MIN_K);
+		rc = EXIT_USAGE;
+		goto done;
+	}
+	if (s.fleet_top > 1000) {
+		cli_error("-fleet_top=%zu: at most 1000", s.fleet_top);
+		rc = EXIT_USAGE;
+		goto done;
+	}
 	if (!s.store && mkdir(s.data, 0700) && errno != EEXIST) {
 		cli_error("-data=%s: %s", s.data, strerror(errno));
 		rc = EXIT_BAD_INPUT;
@@ -485,6 +507,10 @@ int cmd_serve(int argc, char **argv)
 	    .signup_open = !strcmp(s.signup, "open"),
 	    .session_nanos = s.session,
 	    .render_cache = s.render_cache,
+	    .fleet = {.k = (uint32_t)s.fleet_k,
+		      .window_nanos = s.fleet_window,
+		      .top = (uint32_t)s.fleet_top},
+	    .fleet_refresh_nanos = s.fleet_refresh,
 	};
 	if (!(svc = hearth_service_new(st, &cfg))) {
 		cli_error("out of memory");
