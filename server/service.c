@@ -133,6 +133,8 @@ void hearth_service_handle(void *ctx, const hearth_req *req, hearth_api_resp *re
 		svc_whoami(s, req, &c, resp);
 	else if (!strncmp(name, "tokens", 6) && (name[6] == 0 || name[6] == '/'))
 		svc_tokens(s, req, &c, name + 6, resp);
+	else if (!strncmp(name, "godebug", 7) && (name[7] == 0 || name[7] == '/'))
+		svc_godebug(s, req, &c, name + 7, resp);
 	else if (!strcmp(name, "fleet"))
 		svc_fleet_tenant(s, req, &c, resp);
 	else if (!strcmp(name, "metrics"))

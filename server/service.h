@@ -131,6 +131,12 @@ void svc_render_free(svc_render *r);
 void svc_render_handle(hearth_service *s, const hearth_req *req, const svc_caller *c,
 		       const char *view, hearth_api_resp *resp);
 
+/* godebug.c: /api/v1/godebug (POST: push a GODEBUG log; GET: the summaries
+ * and charts of a range), /godebug/logs, /godebug/ID; rest is what follows
+ * "godebug" in the path. */
+void svc_godebug(hearth_service *s, const hearth_req *req, const svc_caller *c, const char *rest,
+		 hearth_api_resp *resp);
+
 /* fleet.c: the public report (GET /fleet as a page, /api/v1/fleet/report as
  * JSON; no token) and the tenant's own /api/v1/fleet (GET: read; POST
  * {"opt_in": bool}: admin). */

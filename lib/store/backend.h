@@ -72,6 +72,13 @@ struct hearth_store_ops {
 	hearth_err (*metrics_query)(void *be, int64_t tenant, const char *service, const char *name,
 				    int64_t from, int64_t until, hearth_metric_points *out,
 				    hearth_errbuf *eb);
+	/* GODEBUG logs (store.h); arguments checked by store.c. */
+	hearth_err (*godebug_put)(void *be, int64_t tenant, const char *service,
+				  const char *labels, int64_t time_nanos, const char *data, size_t n,
+				  int64_t *id, hearth_errbuf *eb);
+	hearth_err (*godebug_query)(void *be, int64_t tenant, const char *service, int64_t id,
+				    int64_t from, int64_t until, size_t max, bool with_data,
+				    hearth_godebug_logs *out, hearth_errbuf *eb);
 	/* The fleet report's opt-in (store.h). */
 	hearth_err (*fleet_set)(void *be, int64_t tenant, bool opt_in, int64_t now,
 				hearth_errbuf *eb);

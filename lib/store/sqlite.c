@@ -179,6 +179,11 @@ static const char schema[] =
     /* A point sent twice (a retried push) is stored once. */
     "CREATE UNIQUE INDEX IF NOT EXISTS metrics_u ON metrics(tenant, service, name, labels,"
     " time);"
+    /* GODEBUG logs, whole. */
+    "CREATE TABLE IF NOT EXISTS godebug(id INTEGER PRIMARY KEY, tenant INTEGER NOT NULL,"
+    " service TEXT NOT NULL, labels TEXT NOT NULL, time INTEGER NOT NULL,"
+    " bytes INTEGER NOT NULL, data BLOB NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS godebug_q ON godebug(tenant, service, time);"
     /* The fleet report's opt-in, one row per tenant that ever chose. */
     "CREATE TABLE IF NOT EXISTS fleet(tenant INTEGER PRIMARY KEY, opt_in INTEGER NOT NULL,"
     " changed INTEGER NOT NULL);";
@@ -2506,6 +2511,113 @@ out:
 	return err;
 }
 
+/* ---- GODEBUG logs ---- */
+
+static hearth_err sq_godebug_put(void *be, int64_t tenant, const char *service,
+				 const char *labels, int64_t time_nanos, const char *data, size_t n,
+				 int64_t *id, hearth_errbuf *eb)
+{
+	sq *s = be;
+	hearth_err err = HEARTH_OK;
+	sqlite3_stmt *q = NULL;
+	pthread_mutex_lock(&s->wmu);
+	if (sqlite3_prepare_v2(s->w.db,
+			       "INSERT INTO godebug(tenant, service, labels, time, bytes, data) "
+			       "VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+			       -1, &q, NULL) != SQLITE_OK) {
+		err = dberr(s->w.db, eb, "godebug");
+		goto out;
+	}
+	sqlite3_bind_int64(q, 1, tenant);
+	sqlite3_bind_text(q, 2, service, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, labels, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, time_nanos);
+	sqlite3_bind_int64(q, 5, (sqlite3_int64)n);
+	sqlite3_bind_blob64(q, 6, n ? data : "", n, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		err = dberr(s->w.db, eb, "godebug");
+	else
+		*id = sqlite3_last_insert_rowid(s->w.db);
+out:
+	sqlite3_finalize(q);
+	pthread_mutex_unlock(&s->wmu);
+	return err;
+}
+
+static char *col_dup(sqlite3_stmt *q, int i)
+{
+	const char *t = (const char *)sqlite3_column_text(q, i);
+	return strdup(t ? t : "");
+}
+
+static hearth_err sq_godebug_query(void *be, int64_t tenant, const char *service, int64_t id,
+				   int64_t from, int64_t until, size_t max, bool with_data,
+				   hearth_godebug_logs *out, hearth_errbuf *eb)
+{
+	sq *s = be;
+	conn *c = pool_get(s, eb);
+	if (!c)
+		return HEARTH_EIO;
+	hearth_err err = HEARTH_OK;
+	sqlite3_stmt *q = NULL;
+	size_t cap = 0;
+	int rc;
+	char sqlq[400];
+	snprintf(sqlq, sizeof(sqlq),
+		 "SELECT id, time, service, labels, bytes%s FROM godebug WHERE tenant=?1 AND %s "
+		 "ORDER BY time, id LIMIT ?6",
+		 with_data ? ", data" : "",
+		 id > 0 ? "id=?5"
+			: (service ? "service=?2 AND time>=?3 AND time<?4" : "time>=?3 AND time<?4"));
+	if (sqlite3_prepare_v2(c->db, sqlq, -1, &q, NULL) != SQLITE_OK) {
+		err = dberr(c->db, eb, "godebug");
+		goto out;
+	}
+	sqlite3_bind_int64(q, 1, tenant);
+	if (service)
+		sqlite3_bind_text(q, 2, service, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, from);
+	sqlite3_bind_int64(q, 4, until);
+	sqlite3_bind_int64(q, 5, id);
+	sqlite3_bind_int64(q, 6, (sqlite3_int64)max);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (!HEARTH_GROW(out->v, out->n, cap, 1)) {
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+			break;
+		}
+		hearth_godebug_log *l = &out->v[out->n++];
+		memset(l, 0, sizeof(*l));
+		l->id = sqlite3_column_int64(q, 0);
+		l->time_nanos = sqlite3_column_int64(q, 1);
+		l->service = col_dup(q, 2);
+		l->labels = col_dup(q, 3);
+		l->bytes = (size_t)sqlite3_column_int64(q, 4);
+		if (with_data) {
+			int nb = sqlite3_column_bytes(q, 5);
+			const void *b = sqlite3_column_blob(q, 5);
+			l->data = malloc((size_t)nb + 1);
+			if (l->data) {
+				if (nb)
+					memcpy(l->data, b, (size_t)nb);
+				l->data[nb] = 0;
+				l->bytes = (size_t)nb;
+			}
+		}
+		if (!l->service || !l->labels || (with_data && !l->data)) {
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+			break;
+		}
+	}
+	if (!err && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		err = dberr(c->db, eb, "godebug");
+out:
+	sqlite3_finalize(q);
+	pool_put(s, c);
+	if (err)
+		hearth_godebug_logs_free(out);
+	return err;
+}
+
 /* ---- the fleet report's opt-in ---- */
 
 static hearth_err sq_fleet_set(void *be, int64_t tenant, bool opt_in, int64_t now,
@@ -2597,6 +2709,8 @@ const hearth_store_ops hearth_store_sqlite_ops = {
     .usage = sq_usage,
     .metrics_put = sq_metrics_put,
     .metrics_query = sq_metrics_query,
+    .godebug_put = sq_godebug_put,
+    .godebug_query = sq_godebug_query,
     .fleet_set = sq_fleet_set,
     .fleet_tenants = sq_fleet_tenants,
 };

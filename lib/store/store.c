@@ -746,6 +746,59 @@ hearth_err hearth_store_metrics_query(hearth_store *st, int64_t tenant, const ch
 	return st->ops->metrics_query(st->be, tenant, service, name, from, until, out, eb);
 }
 
+/* ---- GODEBUG logs ----------------------------------------------------- */
+
+hearth_err hearth_store_godebug_put(hearth_store *st, int64_t tenant, const char *service,
+				    const char *labels, int64_t time_nanos, const char *data,
+				    size_t n, int64_t *id, hearth_errbuf *eb)
+{
+	hearth_err err = check_tenant(tenant, eb);
+	if (err)
+		return err;
+	if (!service || !*service || strlen(service) > 256)
+		return hearth_seterr(eb, HEARTH_EINVAL, "godebug: the service name is empty or "
+							"longer than 256 bytes");
+	if (!labels || strlen(labels) > 8192)
+		return hearth_seterr(eb, HEARTH_EINVAL, "godebug: labels longer than 8192 bytes");
+	if (n > HEARTH_GODEBUG_LOG_MAX)
+		return hearth_seterr(eb, HEARTH_ETOOBIG, "godebug: a log of %zu bytes, more than %zu",
+				     n, HEARTH_GODEBUG_LOG_MAX);
+	if (!st->ops->godebug_put)
+		return hearth_seterr(eb, HEARTH_EINVAL, "godebug: not in the %s store",
+				     st->ops->name);
+	return st->ops->godebug_put(st->be, tenant, service, labels, time_nanos, data, n, id, eb);
+}
+
+void hearth_godebug_logs_free(hearth_godebug_logs *l)
+{
+	for (size_t i = 0; l && i < l->n; i++) {
+		free(l->v[i].service);
+		free(l->v[i].labels);
+		free(l->v[i].data);
+	}
+	if (l) {
+		free(l->v);
+		memset(l, 0, sizeof(*l));
+	}
+}
+
+hearth_err hearth_store_godebug_query(hearth_store *st, int64_t tenant, const char *service,
+				      int64_t id, int64_t from, int64_t until, size_t max,
+				      bool with_data, hearth_godebug_logs *out, hearth_errbuf *eb)
+{
+	memset(out, 0, sizeof(*out));
+	hearth_err err = check_tenant(tenant, eb);
+	if (err)
+		return err;
+	if (!max || max > 100000)
+		return hearth_seterr(eb, HEARTH_EINVAL, "godebug: at most 1..100000 logs");
+	if (!st->ops->godebug_query)
+		return hearth_seterr(eb, HEARTH_EINVAL, "godebug: not in the %s store",
+				     st->ops->name);
+	return st->ops->godebug_query(st->be, tenant, service, id, from, until, max, with_data, out,
+				      eb);
+}
+
 /* ---- The fleet report ------------------------------------------------- */
 
 hearth_err hearth_store_fleet_set(hearth_store *st, int64_t tenant, bool opt_in,

@@ -358,6 +358,36 @@ hearth_err hearth_store_metrics_query(hearth_store *st, int64_t tenant, const ch
 				      const char *name, int64_t from, int64_t until,
 				      hearth_metric_points *out, hearth_errbuf *eb);
 
+/* ---- GODEBUG logs ----------------------------------------------------- */
+
+/* What a program wrote to standard error under GODEBUG=gctrace=1,
+ * schedtrace=N (docs/godebug.md), kept whole for a service: the server
+ * reads it again with lib/runtime/godebug.c for summaries and charts.
+ * labels is the canonical "k=v,k2=v2" text; a log is at most
+ * HEARTH_GODEBUG_LOG_MAX bytes.  Logs are not yet removed by the retention
+ * sweep (as metric points). */
+#define HEARTH_GODEBUG_LOG_MAX ((size_t)64 << 20)
+hearth_err hearth_store_godebug_put(hearth_store *st, int64_t tenant, const char *service,
+				    const char *labels, int64_t time_nanos, const char *data,
+				    size_t n, int64_t *id, hearth_errbuf *eb);
+typedef struct {
+	int64_t id, time_nanos;
+	char *service, *labels;
+	char *data; /* NULL unless asked for */
+	size_t bytes;
+} hearth_godebug_log;
+typedef struct {
+	hearth_godebug_log *v;
+	size_t n;
+} hearth_godebug_logs;
+void hearth_godebug_logs_free(hearth_godebug_logs *l);
+/* The logs of service (NULL: every service) in [from, until), oldest
+ * first, at most max; id > 0: only that log (another tenant's is none).
+ * with_data: their bytes too. */
+hearth_err hearth_store_godebug_query(hearth_store *st, int64_t tenant, const char *service,
+				      int64_t id, int64_t from, int64_t until, size_t max,
+				      bool with_data, hearth_godebug_logs *out, hearth_errbuf *eb);
+
 /* ---- The fleet report ------------------------------------------------- */
 
 /* Whether a tenant takes part in the public fleet report (lib/fleet/,
