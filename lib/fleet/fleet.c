@@ -311,7 +311,8 @@ hearth_err hearth_fleet_profile_stats(const hearth_profile *p, hearth_fleet_stat
 			free(out->fns[i].name);
 	}
 	out->nfns = w;
-	qsort(out->fns, out->nfns, sizeof(*out->fns), fn_by_flat);
+	if (out->nfns)
+		qsort(out->fns, out->nfns, sizeof(*out->fns), fn_by_flat);
 	goto out;
 oom:
 	err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
@@ -676,7 +677,8 @@ hearth_err hearth_fleet_report(hearth_store *st, const hearth_fleet_config *cfg,
 	json_t *gc = gc_aggregate(r.units, r.nunits, NULL, k, false);
 	json_object_set_new(o, "gc", gc ? gc : json_null());
 	json_t *byv = json_array();
-	qsort(r.units, r.nunits, sizeof(*r.units), unit_by_version);
+	if (r.nunits)
+		qsort(r.units, r.nunits, sizeof(*r.units), unit_by_version);
 	size_t withheld = 0;
 	for (size_t i = 0; i < r.nunits; i++) {
 		if (i && !strcmp(r.units[i].version, r.units[i - 1].version))
@@ -704,7 +706,8 @@ hearth_err hearth_fleet_report(hearth_store *st, const hearth_fleet_config *cfg,
 		else
 			free(r.syms[i].name);
 	r.nsyms = w;
-	qsort(r.syms, r.nsyms, sizeof(*r.syms), sym_by_flat);
+	if (r.nsyms)
+		qsort(r.syms, r.nsyms, sizeof(*r.syms), sym_by_flat);
 	for (size_t i = 0; i < r.nsyms && i < top; i++) {
 		json_t *f = json_object();
 		json_object_set_new(f, "function", json_string(r.syms[i].name));
