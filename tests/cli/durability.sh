@@ -5,6 +5,9 @@
 #     built meanwhile), twice; after the restart every push answered 200 is
 #     there with its id, series and totals, nothing half stored, the merge
 #     equals the sum of the files, SQLite's integrity_check passes;
+#   - the same while the retention sweep runs every second (half the pushes
+#     past retention): every answered push inside it is there, whole; no
+#     block is left without its profile;
 #   - a full disk (a small tmpfs in a private mount namespace): pushes get
 #     507 and store nothing, what was stored reads, lists and merges, the
 #     server stops and starts on the full disk, and stores again once space

@@ -12,6 +12,9 @@ starved of disk.
   nothing else is there but pushes that got no answer, every listed profile
   downloads, the merge of the range equals the sum of the files (`hearth
   raw`), and SQLite's integrity_check passes;
+- the same during retention sweeps (every second, 1 h retention, half the
+  pushes filed two hours back): every answered push inside retention is
+  there and whole, the sweeps did delete, no block lost its profile;
 - a full disk: the data directory on a small tmpfs (a private mount
   namespace, `unshare -rm`; skipped where that is not allowed) filled up:
   pushes get 507 with a JSON error and store nothing, what was stored
@@ -70,9 +73,10 @@ class Pushes:
     """Concurrent pushes of the corpus files, each under a time of its own
     (base + k ms) and the label client=C: four series."""
 
-    def __init__(self, bodies, base_ns):
+    def __init__(self, bodies, base_ns, time_of=None):
         self.bodies = bodies
         self.base_ns = base_ns
+        self.time_of = time_of
         self.k = 0
         self.mu = threading.Lock()
         self.acked = {}  # time -> (id, client, file)
@@ -82,6 +86,8 @@ class Pushes:
     def next_time(self):
         with self.mu:
             self.k += 1
+            if self.time_of:
+                return self.time_of(self.k)
             return self.base_ns + self.k * 1000000
 
     def round(self, srv, tok, target):
@@ -201,6 +207,61 @@ def kill9(tmp, servers):
     ic = db.execute("pragma integrity_check").fetchall()
     db.close()
     check("kill9: SQLite's integrity_check", ic == [("ok",)], ic[:5])
+
+
+def kill9_sweep(tmp, servers):
+    """Kills during the retention sweep: half the pushes are filed two hours
+    back, past the server's 1 h retention, and swept (every second) while
+    the others, 30 minutes back, arrive."""
+    fs, bodies, totals = files()
+    data = os.path.join(tmp, "kill9-sweep")
+    tok = token(data, "dur", "push,read")
+    now = int(time.time()) * 10**9
+    old, new = now - 2 * 3600 * 10**9, now - 1800 * 10**9
+    pushes = Pushes(bodies, 0, lambda k: (old if k % 2 else new) + k * 1000000)
+    for rnd in (1, 2):
+        srv = Server(data, "-retention=1h", "-sweep_interval=1s", "-compact_interval=1s")
+        servers.append(srv)
+        n = pushes.round(srv, tok, 100)
+        check("sweep round %d: 100 pushes answered 200 before the kill" % rnd, n >= 100,
+              (n, pushes.errors[:3], srv.stderr()[-500:]))
+        check("sweep round %d: no push answered anything but 200 or nothing" % rnd,
+              not pushes.errors, pushes.errors[:5])
+    srv = Server(data)  # 100 years of retention: nothing more is swept
+    servers.append(srv)
+    listed = list_all(srv, tok, '{service="dur"}', "0", str(now // 10**9 + 60))
+    by_time = {p["time"]: p for p in listed}
+    kept = {t: v for t, v in pushes.acked.items() if t >= new}
+    gone = [t for t in pushes.acked if t < new and t not in by_time]
+    missing = [(pid, t) for t, (pid, c, fi) in kept.items()
+               if t not in by_time or by_time[t]["id"] != pid or by_time[t]["totals"] != totals[fi]]
+    check("sweep: every push answered 200 inside retention (%d) is there, whole" % len(kept),
+          kept and not missing, missing[:5])
+    check("sweep: the sweeps ran meanwhile (%d old pushes swept)" % len(gone), gone)
+    sent = dict(pushes.unanswered)
+    sent.update({t: (c, fi) for t, (_, c, fi) in pushes.acked.items()})
+    bad_rows = [p for p in listed if p["time"] not in sent or
+                p["totals"] != totals[sent[p["time"]][1]]]
+    check("sweep: nothing listed but whole pushes", not bad_rows, bad_rows[:3])
+    q = urllib.parse.urlencode({"query": '{service="dur"}', "from": "0",
+                                "until": str(now // 10**9 + 60), "format": "pprof"})
+    st, h, body = srv.request("/api/v1/render/download?" + q, tok=tok)
+    path = os.path.join(tmp, "merge-sweep.pb.gz")
+    with open(path, "wb") as f:
+        f.write(body)
+    want = [sum(totals[sent[p["time"]][1]][i] for p in listed) for i in range(len(totals[0]))]
+    got = file_totals(path) if st == 200 else None
+    check("sweep: the merge equals the sum of what is listed (no stale rollup)", got == want,
+          (st, got, want))
+    rc, err = srv.stop()
+    check("sweep: the restarted server stops cleanly", rc == 0, (rc, err[-300:]))
+    db = sqlite3.connect(os.path.join(data, "hearth.db"))
+    ic = db.execute("pragma integrity_check").fetchall()
+    orphans = db.execute("select count(*) from blocks where id not in (select id from profiles)"
+                         ).fetchall()
+    db.close()
+    check("sweep: SQLite's integrity_check", ic == [("ok",)], ic[:5])
+    check("sweep: no sample block left without its profile", orphans == [(0,)], orphans)
 
 
 class NsServer(Server):
@@ -367,7 +428,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="hearth-durability-")
     servers, holders = [], []
     try:
-        for part in (kill9, lambda t, s: full_disk(t, s, holders)):
+        for part in (kill9, kill9_sweep, lambda t, s: full_disk(t, s, holders)):
             try:
                 part(tmp, servers)
             except Exception as e:  # one broken part must not hide the other's results
