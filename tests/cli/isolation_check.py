@@ -138,6 +138,15 @@ def read_routes(b_ids):
                     format="speedscope", **RANGE))
     routes.append(q("/api/v1/render/top", query='{service=~".*"}', type="cpu",
                     focus="tryBacktrack|encodeState", **RANGE))
+    # Selector tricks: Pyroscope's form, repeated and alternated matchers,
+    # a tenant matcher, two selectors, a regexp that would escape its anchors.
+    for sel in ("%s.cpu{}" % B_SERVICE, '{service="alpha"}{service="%s"}' % B_SERVICE,
+                '{service="alpha",service="%s"}' % B_SERVICE,
+                '{service=~"alpha|%s"}' % B_SERVICE, '{__tenant__="%s"}' % B_TENANT,
+                '{tenant="%s"}' % B_TENANT, '{service="alpha"} or {service="%s"}' % B_SERVICE,
+                '{service=~".*|.*"}', '{service=~"alpha)|(.*"}', '{service!="alpha"}'):
+        for path in ("labels", "series", "profiles", "render/top", "render/download"):
+            routes.append(q("/api/v1/" + path, query=sel, type="cpu", **RANGE))
     for i in b_ids:
         routes.append("/api/v1/profiles/%d" % i)
         routes.append(q("/api/v1/profiles", cursor=str(i), **RANGE))
