@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "asm.h"
+#include "goasm.h"
 #include "util.h"
 
 struct hearth_asm {
@@ -20,7 +21,46 @@ struct hearth_asm {
 	uint32_t bad_size; /* what an undecodable instruction takes */
 	const uint8_t *text;
 	uint64_t text_start, text_len;
+	/* Go programs on x86 are printed in Go's syntax, as pprof prints
+	 * them; the symbols name call targets and data. */
+	bool go_syntax;
+	hearth_goasm_syms syms;
+	hearth_goasm go;
 };
+
+/* Every symbol of the ELF symbol table with an address (Go's objfile
+ * Symbols, less the text section's bounds, as cmd/internal/disasm drops
+ * them), sorted by address. */
+static void load_syms(hearth_asm *a, Elf *e, size_t size)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	while ((scn = elf_nextscn(e, scn)))
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB)
+			break;
+	if (!scn ||
+	    !(sh.sh_type != SHT_NOBITS && sh.sh_offset <= size &&
+	      sh.sh_size <= size - sh.sh_offset) ||
+	    !sh.sh_entsize)
+		return;
+	Elf_Data *d = elf_getdata(scn, NULL);
+	size_t cnt = d ? d->d_size / sh.sh_entsize : 0;
+	for (size_t i = 1; i < cnt && i < INT32_MAX; i++) {
+		GElf_Sym s;
+		if (!gelf_getsym(d, (int)i, &s))
+			break;
+		const char *nm = elf_strptr(e, sh.sh_link, s.st_name);
+		if (!nm || !strcmp(nm, "runtime.text") || !strcmp(nm, "runtime.etext") ||
+		    !strcmp(nm, "text") || !strcmp(nm, "etext") || !strcmp(nm, "_text") ||
+		    !strcmp(nm, "_etext"))
+			continue;
+		if (!HEARTH_GROW(a->syms.v, a->syms.n, a->syms.cap, 1))
+			return;
+		a->syms.v[a->syms.n++] =
+		    (hearth_goasm_sym){s.st_value, s.st_size, nm, (uint32_t)a->syms.n};
+	}
+	hearth_goasm_syms_sort(&a->syms);
+}
 
 /* The section named name, with its header; NULL when absent. */
 static Elf_Scn *named_section(Elf *e, const char *name, GElf_Shdr *sh)
@@ -99,13 +139,27 @@ hearth_err hearth_asm_open(hearth_objfile *f, hearth_asm **out, hearth_errbuf *e
 		return hearth_seterr(eb, HEARTH_EFORMAT,
 				     "capstone cannot disassemble this machine");
 	}
-	if (arch == CS_ARCH_X86)
+	uint64_t entry, fend;
+	const char *fname;
+	size_t flen;
+	a->go_syntax =
+	    arch == CS_ARCH_X86 && hearth_objfile_go_func(f, 0, &entry, &fend, &fname, &flen);
+	if (a->go_syntax) {
+		cs_option(a->cs, CS_OPT_DETAIL, CS_OPT_ON);
+		load_syms(a, e, size);
+		a->go = (hearth_goasm){.cs = a->cs, .mode32 = mode == CS_MODE_32, .syms = &a->syms};
+	} else if (arch == CS_ARCH_X86) {
 		cs_option(a->cs, CS_OPT_SYNTAX, CS_OPT_SYNTAX_ATT);
-	if (!(a->insn = cs_malloc(a->cs))) {
+	}
+	if (!(a->insn = cs_malloc(a->cs)) || (a->go_syntax && !(a->go.insn2 = cs_malloc(a->cs)))) {
+		if (a->insn)
+			cs_free(a->insn, 1);
+		free(a->syms.v);
 		cs_close(&a->cs);
 		free(a);
 		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
 	}
+	a->go.insn = a->insn;
 	*out = a;
 	return HEARTH_OK;
 }
@@ -115,7 +169,10 @@ void hearth_asm_close(hearth_asm *a)
 	if (!a)
 		return;
 	cs_free(a->insn, 1);
+	if (a->go.insn2)
+		cs_free(a->go.insn2, 1);
 	cs_close(&a->cs);
+	free(a->syms.v);
 	free(a);
 }
 
@@ -155,7 +212,13 @@ hearth_err hearth_asm_decode(hearth_asm *a, uint64_t start, uint64_t end, hearth
 		uint64_t at = pc;
 		uint32_t size;
 		size_t t = l->text.len;
-		if (cs_disasm_iter(a->cs, &code, &left, &at, a->insn) && a->insn->size > 0) {
+		if (a->go_syntax) {
+			size = hearth_goasm_x86(&a->go, code, left, pc, &l->text);
+			if (!size) {
+				size = 1;
+				hearth_buf_puts(&l->text, "?");
+			}
+		} else if (cs_disasm_iter(a->cs, &code, &left, &at, a->insn) && a->insn->size > 0) {
 			size = a->insn->size;
 			hearth_buf_puts(&l->text, a->insn->mnemonic);
 			if (a->insn->op_str[0])
