@@ -96,7 +96,7 @@ static const char known_ops[] =
 
 static bool is_known(const char *op)
 {
-	char key[40];
+	char key[48];
 	if (strlen(op) > sizeof(key) - 3)
 		return false;
 	snprintf(key, sizeof(key), " %s ", op);
