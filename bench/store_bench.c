@@ -3,6 +3,8 @@
  *
  *   store_bench PROFILE_DIR WORK_DIR [DAYS [SERIES]]
  *
+ * WORK_DIR may be a store URL (postgres://...: bench/store_pg.sh).
+ *
  * Phases, each printed as "key value" lines for bench/run.sh:
  *   ingest     CLIENTS=4 threads parse (hearth_parse, as the server does)
  *              and put the day's files into one series; profiles per second
@@ -23,6 +25,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+
+#include <libpq-fe.h>
 
 #include "hearth/io.h"
 #include "store/store.h"
@@ -181,8 +185,28 @@ static void run_ingest(const char *key, size_t total, int64_t day_base, int clie
 	fflush(stdout);
 }
 
+/* A PostgreSQL store (WORK_DIR a postgres:// URL): its tables, partitions,
+ * TOAST and indexes. */
+static long long pg_bytes(const char *url)
+{
+	PGconn *c = PQconnectdb(url);
+	long long n = -1;
+	if (PQstatus(c) == CONNECTION_OK) {
+		PGresult *r = PQexec(c, "SELECT coalesce(sum(pg_total_relation_size(format('%I', "
+					"tablename)::regclass)), 0)::bigint FROM pg_tables WHERE "
+					"schemaname = 'public'");
+		if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+			n = atoll(PQgetvalue(r, 0, 0));
+		PQclear(r);
+	}
+	PQfinish(c);
+	return n;
+}
+
 static long long db_bytes(const char *dir)
 {
+	if (strstr(dir, "://"))
+		return pg_bytes(dir);
 	char path[4096];
 	struct stat sb;
 	long long total = 0;
@@ -276,10 +300,32 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	/* STORE_BENCH_MERGES=N: N merges of the day already stored, as fast
+	 * as they go (several processes at once: a shared store's query
+	 * throughput). */
+	const char *nm = getenv("STORE_BENCH_MERGES");
+	if (nm && atoi(nm) > 0) {
+		int64_t day0 = base_time, day1 = base_time + (int64_t)nfiles * MIN_NS;
+		double t0 = now_s();
+		for (int i = 0; i < atoi(nm); i++) {
+			hearth_profile *p = NULL;
+			size_t n;
+			if (hearth_store_merge(st, tenant, NULL, "cpu", day0, day1, &p, &n, &eb)) {
+				fprintf(stderr, "merge: %s\n", eb.msg);
+				return 1;
+			}
+			hearth_profile_free(p);
+		}
+		printf("merges_per_s %.2f\n", atoi(nm) / (now_s() - t0));
+		hearth_store_close(st);
+		return 0;
+	}
 	/* A day, one series, four clients. */
 	run_ingest("ingest_day", nfiles, 0, 4);
-	if (getenv("STORE_BENCH_INGEST_ONLY"))
+	if (getenv("STORE_BENCH_INGEST_ONLY")) {
+		hearth_store_close(st);
 		return 0;
+	}
 	hearth_store_close(st); /* checkpoints the WAL */
 	long long b0 = db_bytes(dir);
 	printf("bytes_per_profile %.0f\n", (double)b0 / (double)nfiles);

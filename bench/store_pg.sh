@@ -1,0 +1,132 @@
+#!/bin/bash
+# The shared store (lib/store/postgres.c) against the embedded one, run by
+# bench/run.sh (make bench) or alone:
+#
+#   bench/store_pg.sh STORE_BENCH CACHE_DIR OUT_MD
+#
+# A real PostgreSQL (Debian's, tests/cli/pg.inc) with fsync on, in a
+# temporary directory, stopped after.  On gen-profile's repetitive day of
+# one-a-minute CPU profiles (bench/store.sh makes it in CACHE_DIR), with
+# bench/store_bench (the store in-process, as hearth serve calls it):
+#   - one node: SQLite and PostgreSQL each take DAYS days (default 7) with
+#     four client threads; bytes per profile; merges of a day and a week;
+#   - two nodes: two store_bench processes put the day into one PostgreSQL
+#     at once (four threads each), against one process alone; then two
+#     processes merge the day at once, against one alone (the SQLite file
+#     belongs to one process: no two-node figure there).
+# Prints the figures; writes a Markdown section to OUT_MD.
+set -u
+if [ $# -ne 3 ]; then
+	echo "usage: $0 STORE_BENCH CACHE_DIR OUT_MD" >&2
+	exit 2
+fi
+cd "$(dirname "$0")/.." || exit 1
+SB=$1
+CACHE=$2
+OUT=$3
+SHARED=${BENCH_SHARED:-$PWD/../shared}
+DAYS=${BENCH_PG_DAYS:-7}
+MERGES=${BENCH_PG_MERGES:-10}
+GEN=$CACHE/gen-profile
+dir=$CACHE/store-repetitive-n1440
+mkdir -p "$CACHE" || exit 1
+if [ ! -e "$dir/.complete" ]; then
+	if [ ! -x "$GEN" ]; then
+		"$SHARED/tools/gen-profile/build.sh" "$GEN" || exit 1
+	fi
+	echo "bench: generating the repetitive day into $dir ..."
+	rm -rf "$dir" "$dir.tmp"
+	mkdir -p "$dir.tmp" && "$GEN" -funcs 1000 -samples 1500 -depth 10 -fanout 3 -labels=false \
+		-series 1440 -o "$dir.tmp" >/dev/null && touch "$dir.tmp/.complete" &&
+		mv "$dir.tmp" "$dir" || exit 1
+fi
+. tests/cli/pg.inc
+work=$(mktemp -d "${TMPDIR:-/tmp}/hearth-store-pg-bench.XXXXXX") || exit 1
+trap 'pg_stop; rm -rf "$work"' EXIT
+PG_FSYNC=on PG_SHARED_BUFFERS=256MB
+export PG_FSYNC PG_SHARED_BUFFERS
+if ! pg_start; then
+	echo "bench: PostgreSQL did not start: $PG_WHY" >&2
+	exit 1
+fi
+declare -A R
+failed=0
+run() { # key store_bench-args...
+	local key=$1
+	shift
+	if ! "$SB" "$@" >"$work/$key.out" 2>"$work/$key.err"; then
+		echo "bench: store_bench ($key) failed: $(tail -n 3 "$work/$key.err")" >&2
+		failed=1
+	fi
+	while read -r k v; do
+		R[$key.$k]=$v
+	done <"$work/$key.out"
+}
+echo "bench: store, SQLite, repetitive day x $DAYS ..."
+run sqlite "$dir" "$work/sqlite" "$DAYS" 0
+echo "bench: store, PostgreSQL, repetitive day x $DAYS ..."
+pg_createdb one && run pg "$dir" "$PG_URL/one" "$DAYS" 0
+echo "bench: store, PostgreSQL, one node then two putting the day ..."
+# Both databases hold the day once first: the nodes put a program's
+# profiles whose symbols are known, as in a running fleet.
+for db in solo two; do
+	pg_createdb $db && STORE_BENCH_INGEST_ONLY=1 "$SB" "$dir" "$PG_URL/$db" 1 0 >/dev/null 2>&1
+done
+STORE_BENCH_INGEST_ONLY=1 run solo "$dir" "$PG_URL/solo" 1 0
+t0=$(date +%s.%N)
+STORE_BENCH_INGEST_ONLY=1 run two1 "$dir" "$PG_URL/two" 1 0 &
+p1=$!
+STORE_BENCH_INGEST_ONLY=1 run two2 "$dir" "$PG_URL/two" 1 0 &
+p2=$!
+wait $p1 $p2
+t1=$(date +%s.%N)
+# The background runs' figures are in their files (run's array is theirs).
+for k in two1 two2; do
+	while read -r a b; do R[$k.$a]=$b; done <"$work/$k.out"
+done
+two_rate=$(awk "BEGIN { printf \"%.0f\", (${R[two1.ingest_day_profiles]:-0} + ${R[two2.ingest_day_profiles]:-0}) / ($t1 - $t0) }")
+echo "bench: store, merges of a day: one process, then two at once ..."
+MERGES_N=$MERGES
+STORE_BENCH_MERGES=$MERGES_N run q_sqlite "$dir" "$work/sqlite" 1 0
+STORE_BENCH_MERGES=$MERGES_N run q_pg "$dir" "$PG_URL/one" 1 0
+t0=$(date +%s.%N)
+STORE_BENCH_MERGES=$MERGES_N "$SB" "$dir" "$PG_URL/one" 1 0 >"$work/q1.out" 2>&1 &
+p1=$!
+STORE_BENCH_MERGES=$MERGES_N "$SB" "$dir" "$PG_URL/one" 1 0 >"$work/q2.out" 2>&1 &
+p2=$!
+wait $p1 $p2
+t1=$(date +%s.%N)
+q_two=$(awk "BEGIN { printf \"%.2f\", 2 * $MERGES_N / ($t1 - $t0) }")
+LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+
+g() { echo "${R[$1]:-NaN}"; }
+x() { awk "BEGIN { if ($2 > 0) printf \"%.2f\", $1 / $2; else print \"NaN\" }"; }
+{
+	echo "## The shared store: SQLite and PostgreSQL, one node and two"
+	echo
+	echo "\`bench/store_pg.sh\`: \`bench/store_bench\` on gen-profile's repetitive day (1,440"
+	echo "one-a-minute CPU profiles, $(g sqlite.file_gz_bytes_avg) bytes gzipped each) put $DAYS"
+	echo "times (a week), four client threads per process; PostgreSQL ${PG_BIN##*/postgresql/} from Debian"
+	echo "on this machine, \`fsync=on\`, \`synchronous_commit=on\` (each acknowledged put is"
+	echo "flushed), \`shared_buffers=256MB\`, over loopback TCP. A \"node\" is a process with its own"
+	echo "store connection(s); the machine's two cores are shared by the nodes, PostgreSQL and the"
+	echo "others' work (load average $LOAD), so two nodes here show contention, not scale-out."
+	echo
+	echo "| | SQLite | PostgreSQL |"
+	echo "|---|---|---|"
+	echo "| ingest, one node (profiles/s) | $(g sqlite.ingest_day_per_s) | $(g pg.ingest_day_per_s) |"
+	echo "| put CPU per profile in the node (ms) | $(g sqlite.ingest_day_put_cpu_ms) | $(g pg.ingest_day_put_cpu_ms) |"
+	echo "| bytes per profile (rollups built) | $(g sqlite.bytes_per_profile_rollups) | $(g pg.bytes_per_profile_rollups) |"
+	echo "| merge of a day, no rollups (ms) | $(g sqlite.merge_day_norollup_ms) | $(g pg.merge_day_norollup_ms) |"
+	echo "| merge of a day (ms) | $(g sqlite.merge_day_ms) | $(g pg.merge_day_ms) |"
+	echo "| merge of an unaligned 24 h (ms) | $(g sqlite.merge_24h_unaligned_ms) | $(g pg.merge_24h_unaligned_ms) |"
+	echo "| merge of a week (ms) | $(g sqlite.merge_week_ms) | $(g pg.merge_week_ms) |"
+	echo "| series of a week per minute (ms) | $(g sqlite.series_week_ms) | $(g pg.series_week_ms) |"
+	echo "| merges of a day per second, one node | $(g q_sqlite.merges_per_s) | $(g q_pg.merges_per_s) |"
+	echo "| merges of a day per second, two nodes at once | n/a (one process per file) | $q_two ($(x "$q_two" "$(g q_pg.merges_per_s)")x) |"
+	echo "| ingest of a day, one node alone (profiles/s) | | $(g solo.ingest_day_per_s) |"
+	echo "| ingest of a day, two nodes at once, together (profiles/s) | n/a | $two_rate ($(x "$two_rate" "$(g solo.ingest_day_per_s)")x) |"
+	echo
+} >"$OUT"
+cat "$OUT"
+exit $failed
