@@ -325,6 +325,10 @@ if [ -x "$STORE_BENCH" ]; then
 else
 	echo "bench: $STORE_BENCH is missing (make bench builds it)" >&2
 fi
+# ---- the shared store on PostgreSQL, one node and two: bench/store_pg.sh ----
+if [ -x "$STORE_BENCH" ]; then
+	bench/store_pg.sh "$STORE_BENCH" "$CACHE" "$WORK/store_pg.md" || failed=1
+fi
 # ---- hearth scrape holding 1000 targets: bench/scrape.sh -------------------
 bench/scrape.sh "$HEARTH" "$WORK/scrape.md" || failed=1
 bench/goclient.sh "$HEARTH" "$WORK/goclient.md" || failed=1
@@ -504,6 +508,10 @@ if [ "$DOC" != - ]; then
 		if [ -s "$WORK/store.md" ]; then
 			echo
 			cat "$WORK/store.md"
+		fi
+		if [ -s "$WORK/store_pg.md" ]; then
+			echo
+			cat "$WORK/store_pg.md"
 		fi
 		if [ -s "$WORK/scrape.md" ]; then
 			echo

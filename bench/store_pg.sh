@@ -30,6 +30,9 @@ MERGES=${BENCH_PG_MERGES:-10}
 GEN=$CACHE/gen-profile
 dir=$CACHE/store-repetitive-n1440
 mkdir -p "$CACHE" || exit 1
+CACHE=$(cd "$CACHE" && pwd)
+GEN=$CACHE/gen-profile
+dir=$CACHE/store-repetitive-n1440
 if [ ! -e "$dir/.complete" ]; then
 	if [ ! -x "$GEN" ]; then
 		"$SHARED/tools/gen-profile/build.sh" "$GEN" || exit 1

@@ -158,6 +158,7 @@ enum {
 	S_JOB,
 	S_SWEEP_SEL,
 	S_SWEEP_DEL,
+	S_INGEST_DEL,
 	S_LOCK2_SHARED,
 	S_INVALIDATE,
 	S_USAGE,
@@ -227,6 +228,7 @@ static const char *const sql[NSTMT] = {
 		    "series, time LIMIT 256",
     [S_SWEEP_DEL] = "DELETE FROM profiles WHERE tenant=$1 AND id = ANY($2::bigint[]) AND "
 		    "time<$3",
+    [S_INGEST_DEL] = "DELETE FROM ingest WHERE tenant=$1 AND time<$2",
     [S_LOCK2_SHARED] = "SELECT pg_advisory_xact_lock_shared(($1::bigint % 2147483647)::int, "
 		       "(floor($2::numeric / 86400000000000) % 2147483647)::int)",
     /* The rollups holding time $2 of series $1 are dropped and their
@@ -315,6 +317,12 @@ static void conn_free(conn *c)
 	free(c);
 }
 
+static void no_notices(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
 static conn *conn_new(pg *s, hearth_errbuf *eb)
 {
 	conn *c = calloc(1, sizeof(*c));
@@ -331,6 +339,9 @@ static conn *conn_new(pg *s, hearth_errbuf *eb)
 		conn_free(c);
 		return NULL;
 	}
+	/* libpq prints the server's notices on stderr by default; a library
+	 * prints nothing. */
+	PQsetNoticeProcessor(c->pg, no_notices, NULL);
 	return c;
 }
 
@@ -574,8 +585,6 @@ static hearth_err pg_open(const char *url, const hearth_store_config *cfg, void 
 		pg_close(s);
 		return HEARTH_EIO;
 	}
-	/* Warnings of IF NOT EXISTS and the like are not the user's business. */
-	PQclear(PQexec(c->pg, "SET client_min_messages=warning"));
 	hearth_err err = migrate(c, eb);
 	pool_put(s, c);
 	if (err) {
@@ -1090,6 +1099,16 @@ static hearth_err ensure_day(pg *s, conn *c, int64_t t, hearth_errbuf *eb)
 	return HEARTH_OK;
 }
 
+static void forget_day(pg *s, int64_t t)
+{
+	int64_t day = floor_to(t, DAY_NANOS) / DAY_NANOS;
+	pthread_mutex_lock(&s->pmu);
+	for (size_t k = 0; k < s->ndays; k++)
+		if (s->days[k] == day)
+			s->days[k--] = s->days[--s->ndays];
+	pthread_mutex_unlock(&s->pmu);
+}
+
 /* The series of key, created when new (under the tenant's lock). */
 static hearth_err series_ensure(pg *s, conn *c, tenant *t, const char *key, const char *service,
 				const char *type, const char *labels, const char *st,
@@ -1209,6 +1228,7 @@ static hearth_err pg_put(void *be, int64_t tenant_id, const hearth_profile *p,
 	sseries *x = NULL;
 	int64_t *totals = NULL;
 	conn *c = NULL;
+	bool retried = false;
 
 	if ((err = hs_meta_from_profile(p, &hm)))
 		return hearth_seterr(eb, err, "profile with too many sample types");
@@ -1251,6 +1271,7 @@ static hearth_err pg_put(void *be, int64_t tenant_id, const hearth_profile *p,
 	}
 	if ((err = ensure_day(s, c, hm.time_nanos, eb)))
 		goto out;
+retry:;
 	args a = {0};
 	a_i64(&a, tenant_id);
 	a_i64(&a, x->id);
@@ -1263,6 +1284,15 @@ static hearth_err pg_put(void *be, int64_t tenant_id, const hearth_profile *p,
 	a_bytes(&a, totb.p, totb.n);
 	a_bytes(&a, block.p, block.n);
 	PGresult *r = run(c, S_PUT, &a, eb, "storing a profile");
+	if (!r && !retried && strstr(eb->msg, "no partition")) {
+		/* Another node's sweep dropped the day this node knew: it is
+		 * made again (the next sweep drops it if it is past retention). */
+		retried = true;
+		forget_day(s, hm.time_nanos);
+		if ((err = ensure_day(s, c, hm.time_nanos, eb)))
+			goto out;
+		goto retry;
+	}
 	if (!r) {
 		err = HEARTH_EIO;
 		goto out;
@@ -1795,7 +1825,11 @@ static hearth_err pg_merge(void *be, int64_t tenant_id, const hearth_selector *s
 			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
 			goto out;
 		}
-		err = g_cover(&g, NLEVELS - 1, q.first[i], q.last[i] + 1);
+		/* The range narrowed to the series' profiles in it, widened to
+		 * whole days within it: nothing more is read, and every bucket
+		 * that the range covers whole stays whole. */
+		int64_t a = floor_to(q.first[i], DAY_NANOS), b = ceil_to(q.last[i] + 1, DAY_NANOS);
+		err = g_cover(&g, NLEVELS - 1, a > from ? a : from, b < until ? b : until);
 		int64_t cnt = g_count(&g);
 		if (!err && x->any_avg && cnt > 0) {
 			double scale[HS_MAX_ST];
@@ -2247,11 +2281,7 @@ static hearth_err drop_days(pg *s, conn *c, int64_t cutoff, size_t *deleted, hea
 			 (long long)LOCK_PARTITION, pn, rn, (long long)day, end, end);
 		if ((err = exec(c, q, eb, "sweep")))
 			PQclear(PQexec(c->pg, "ROLLBACK"));
-		pthread_mutex_lock(&s->pmu);
-		for (size_t k = 0; k < s->ndays; k++)
-			if (s->days[k] == day)
-				s->days[k--] = s->days[--s->ndays];
-		pthread_mutex_unlock(&s->pmu);
+		forget_day(s, day * DAY_NANOS);
 	}
 	PQclear(r);
 	return err;
@@ -2314,8 +2344,13 @@ static hearth_err sweep_tenant(conn *c, int64_t t, int64_t cutoff, size_t *delet
 			goto fail_err;
 		*deleted += (size_t)n;
 		if (n < 256)
-			return HEARTH_OK;
+			break;
 	}
+	/* Their ingest ids: a push with one of them stores anew. */
+	args g = {0};
+	a_i64(&g, t);
+	a_i64(&g, cutoff);
+	return run_done(c, S_INGEST_DEL, &g, eb, "sweep");
 fail:
 	err = HEARTH_EIO;
 fail_err:

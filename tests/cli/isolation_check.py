@@ -159,7 +159,7 @@ def run(tmp, servers):
     a_push = token(data, "alpha", "push")
     a_read = token(data, "alpha", "read")
     a_revoked = token(data, "alpha", "push,read,admin")
-    rc, out, err = hearth("token", "create", "-data=" + data, "-tenant=" + B_TENANT,
+    rc, out, err = hearth("token", "create", "-data=" + sc.store_of(data), "-tenant=" + B_TENANT,
                           "-scope=push,read,admin", "-description=" + B_DESC)
     b_tok = out.strip().split("\n")[-1]
     srv = Server(data, "-compact_interval=1s")

@@ -2,8 +2,9 @@
 # hearth serve on PostgreSQL (lib/store/postgres.c), against a real
 # PostgreSQL started here (tests/cli/pg.inc: Debian's, on loopback, in a
 # temporary directory, stopped after):
-#   - the whole server suite (tests/cli/serve_check.py) with each of its
-#     data directories on a database of its own (-store=postgres://...);
+#   - the whole server suite (tests/cli/serve_check.py) and the tenant
+#     isolation suite (isolation_check.py), each data directory on a
+#     database of its own (-store=postgres://...);
 #   - two nodes on one database, ingesting at once: either answers the
 #     merges as the files' top, and each profile through the other node as
 #     its file (tests/cli/serve_pg_check.py);
@@ -36,16 +37,27 @@ export HEARTH_TEST_PG="$PG_URL"
 export HEARTH_TEST_PG_CTL="$PG_RUN $PG_BIN/pg_ctl -D $PG_DIR/data -l $PG_DIR/server.log"
 export HEARTH_TEST_PG_OPTS="$PG_OPTS"
 export PATH="$PG_BIN:$PATH"
-out=$(python3 tests/cli/serve_check.py "$build/hearth" "${2:-}" 2>&1)
-printf '%s\n' "$out" | sed '$d'
-p1=$(printf '%s\n' "$out" | tail -1 | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
-f1=$(printf '%s\n' "$out" | tail -1 | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
-[ -n "$p1" ] || { echo "FAIL serve_pg: the server suite did not finish: $(printf '%s\n' "$out" | tail -3)"; p1=0; f1=1; }
-out=$(python3 tests/cli/serve_pg_check.py "$build/hearth" "${2:-}" 2>&1)
-printf '%s\n' "$out" | sed '$d'
-p2=$(printf '%s\n' "$out" | tail -1 | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
-f2=$(printf '%s\n' "$out" | tail -1 | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
-[ -n "$p2" ] || { echo "FAIL serve_pg: the multi-node checks did not finish: $(printf '%s\n' "$out" | tail -3)"; p2=0; f2=1; }
+P=0
+F=0
+# Runs a python suite, shows its lines but the last, adds up its counts.
+suite() { # what script
+	out=$(python3 "$2" "$build/hearth" "$verbose" 2>&1)
+	printf '%s\n' "$out" | sed '$d'
+	last=$(printf '%s\n' "$out" | tail -1)
+	p=$(printf '%s\n' "$last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+	f=$(printf '%s\n' "$last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+	if [ -z "$p" ]; then
+		echo "FAIL serve_pg: $1 did not finish: $(printf '%s\n' "$out" | tail -3)"
+		p=0
+		f=1
+	fi
+	P=$((P + p))
+	F=$((F + f))
+}
+verbose=${2:-}
+suite "the server suite" tests/cli/serve_check.py
+suite "the tenant isolation suite" tests/cli/isolation_check.py
+suite "the multi-node checks" tests/cli/serve_pg_check.py
 # The backend-generic cases of the store's unit tests (tests/unit/test_store.c).
 p3=0
 f3=0
@@ -60,4 +72,4 @@ else
 	echo "FAIL serve_pg: $build/tests/test_store is not built (make $build/tests/test_store)"
 	f3=1
 fi
-echo "$((p1 + p2 + p3)) passed, $((f1 + f2 + f3)) failed"
+echo "$((P + p3)) passed, $((F + f3)) failed"
