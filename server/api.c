@@ -479,15 +479,18 @@ static hearth_err text_report(hearth_api *a, const hearth_query *q, hearth_opts 
 			      hearth_api_resp *resp, hearth_errbuf *eb)
 {
 	const char *re = hearth_query_get(q, "f", NULL);
-	if (!re || !*re)
+	if (cmd != HEARTH_CMD_TAGS && (!re || !*re))
 		return hearth_seterr(eb, HEARTH_EINVAL, "f (a regexp naming functions) is missing");
-	o->symbol = re;
+	if (cmd != HEARTH_CMD_TAGS)
+		o->symbol = re;
 	hearth_report *r = NULL;
 	hearth_buf text = {0};
 	hearth_err err = new_report(a, false, o, cmd, &r, eb);
 	if (!err)
-		err = (cmd == HEARTH_CMD_LIST ? hearth_report_list : hearth_report_peek)(r, &text,
-											 eb);
+		err = (cmd == HEARTH_CMD_LIST	  ? hearth_report_list
+		       : cmd == HEARTH_CMD_DISASM ? hearth_report_disasm
+		       : cmd == HEARTH_CMD_TAGS	  ? hearth_report_tags
+						  : hearth_report_peek)(r, &text, eb);
 	if (!err && text.oom)
 		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
 	if (!err) {
@@ -519,6 +522,21 @@ static hearth_err do_source(hearth_api *a, const endpoint *ep, const hearth_quer
 			    hearth_opts *o, hearth_api_resp *resp, hearth_errbuf *eb)
 {
 	return text_report(a, q, o, HEARTH_CMD_LIST, resp, eb);
+}
+
+/* hearth disasm of the functions f names: the program's instructions
+ * (the binary given before the profile, or the mappings' files). */
+static hearth_err do_disasm(hearth_api *a, const endpoint *ep, const hearth_query *q,
+			    hearth_opts *o, hearth_api_resp *resp, hearth_errbuf *eb)
+{
+	return text_report(a, q, o, HEARTH_CMD_DISASM, resp, eb);
+}
+
+/* hearth tags: the page offers the keys and values in its tag fields. */
+static hearth_err do_tags(hearth_api *a, const endpoint *ep, const hearth_query *q,
+			  hearth_opts *o, hearth_api_resp *resp, hearth_errbuf *eb)
+{
+	return text_report(a, q, o, HEARTH_CMD_TAGS, resp, eb);
 }
 
 static hearth_err do_peek(hearth_api *a, const endpoint *ep, const hearth_query *q, hearth_opts *o,
@@ -613,6 +631,8 @@ static const endpoint endpoints[] = {
     {"graph", {NULL}, do_graph, true},
     {"source", {"f", NULL}, do_source, false},
     {"peek", {"f", NULL}, do_peek, false},
+    {"disasm", {"f", NULL}, do_disasm, true},
+    {"tags", {NULL}, do_tags, false},
     {"download", {"format", NULL}, do_download, false},
 };
 

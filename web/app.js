@@ -14,7 +14,7 @@
 'use strict';
 
 var REFINE = ['focus', 'ignore', 'hide', 'show', 'show_from', 'tagfocus'];
-var VIEWS = ['flame', 'top', 'graph', 'source', 'peek', 'sandwich'];
+var VIEWS = ['flame', 'top', 'graph', 'source', 'peek', 'sandwich', 'disasm'];
 /* Views of the URL: VIEWS' sections, and "both", the top table beside the
  * flame graph (their two sections side by side). */
 var ALLVIEWS = ['both'].concat(VIEWS);
@@ -138,7 +138,7 @@ function showErrors() {
 	var e = Object.keys(empties);
 	setNote('empty', e.length ? empties[e[0]] : '');
 }
-var WHAT = {flame: 'Flame graph', top: 'Top', graph: 'Call graph', source: 'Source', peek: 'Peek',
+var WHAT = {flame: 'Flame graph', top: 'Top', graph: 'Call graph', source: 'Source', peek: 'Peek', disasm: 'Disassemble',
 	sandwich: 'Sandwich', search: 'Search', profile: 'Profile', timeline: 'Timeline', services: 'Services',
 	selector: 'Labels', range: 'Range', profiles: 'Profiles', tokens: 'Tokens'};
 function setError(key, err) {
@@ -196,6 +196,7 @@ function openMenu(name, x, y) {
 		['Sandwich (callers, callees)', {view: 'sandwich', f: name}],
 		['Source', {view: 'source', f: name}],
 		['Peek', {view: 'peek', f: name}],
+		['Disassemble', {view: 'disasm', f: name}],
 		['Find in the flame graph', {view: 'flame', f: name, q: exact(name)}]
 	];
 	items.forEach(function (it) {
@@ -416,6 +417,31 @@ function fillNames(key, names) {
 	dl.textContent = '';
 	dl.appendChild(frag);
 }
+
+/* Tag keys and values for the tagfocus field (key=value, and the key
+ * alone), from hearth tags' text (/api/tags), once per profile. */
+var tagsAsked = false;
+function fillTags() {
+	if (tagsAsked || mode.server) return;
+	tagsAsked = true;
+	api('tags', '').then(function (r) {
+		var dl = $('tagnames'), key = null;
+		(r.text || '').split('\n').forEach(function (l) {
+			var k = /^\s(\S.*): Total /.exec(l), v = /^\s+\S+ \([^)]*\): (.*)$/.exec(l);
+			if (k) {
+				key = k[1];
+				var o = document.createElement('option');
+				o.value = key + '=';
+				dl.appendChild(o);
+			} else if (v && key !== null) {
+				var o2 = document.createElement('option');
+				o2.value = key + '=' + v[1];
+				dl.appendChild(o2);
+			}
+		});
+	}, function () { tagsAsked = false; });
+}
+$('refine').elements.tagfocus.addEventListener('focus', fillTags);
 
 /* Search's next and previous: the matching frames in order, each selected
  * (the zoom goes when it hides it). */
@@ -816,10 +842,13 @@ function renderText(kind, my) {
 		return;
 	}
 	pre.textContent = 'Loading\u2026';
-	api(kind, apiParams({f: exact(f)})).then(function (r) {
+	/* disasm matches the names of address nodes ("ADDR NAME FILE:LINE"):
+	 * the name between spaces */
+	var fre = kind === 'disasm' ? '(^|\\s)' + reQuote(f) + '(\\s|$)' : exact(f);
+	api(kind, apiParams({f: fre})).then(function (r) {
 		if (my !== gen) return;
 		setError(kind, null);
-		if (kind === 'source' && r.text) sourceLines(pre, r.text);
+		if ((kind === 'source' || kind === 'disasm') && r.text) sourceLines(pre, r.text);
 		else pre.textContent = r.text || '(nothing)';
 		done();
 	}, function (e) {
@@ -835,15 +864,26 @@ function renderText(kind, my) {
  * the figures kept even when the file could not be read.  The text is the
  * same characters (one block per line), so it reads and copies as the CLI's. */
 function sourceLines(pre, text) {
-	var lines = text.replace(/\n$/, '').split('\n'), LN = /^\s*(\S+)\s+(\S+)\s+(\d+):/, vals = [], max = 0;
+	var lines = text.replace(/\n$/, '').split('\n'), LN = /^\s*(\S+)\s+(\S+)\s+([0-9a-f]+):/, vals = [], max = 0;
 	lines.forEach(function (l) {
 		var m = LN.exec(l), v = m && m[2] !== '.' ? parseDur(m[2]) : 0;
 		vals.push(m ? v : null);
 		if (v > max) max = v;
 	});
-	var frag = document.createDocumentFragment();
+	var frag = document.createDocumentFragment(), file = '', src = pre.id === 'source-text';
 	lines.forEach(function (l, k) {
-		var sp = el('span', 'ln', l + '\n'), v = vals[k];
+		var sp = el('span', 'ln', l + '\n'), v = vals[k], r = /^ROUTINE =+ .* in (.*)$/.exec(l);
+		if (r) file = r[1];
+		var m = src && v !== null ? LN.exec(l) : null;
+		if (m && v) {
+			/* a line with samples opens its instructions (Source only) */
+			sp.dataset.file = file;
+			sp.dataset.line = m[3];
+			sp.tabIndex = 0;
+			sp.setAttribute('role', 'button');
+			sp.setAttribute('aria-expanded', 'false');
+			sp.title = 'Click: the instructions of line ' + m[3];
+		}
 		if (v === null) sp.className += ' head';
 		else if (!v) sp.className += ' cold';
 		else {
@@ -855,6 +895,43 @@ function sourceLines(pre, text) {
 	pre.textContent = '';
 	pre.appendChild(frag);
 }
+/* A source line's instructions: hearth disasm of the function, the
+ * instructions whose file:line (disasm's ";file:line", carried until the
+ * next) is this line, shown under it; a second click hides them. */
+function baseName(p) { return p.slice(p.lastIndexOf('/') + 1); }
+function toggleAsm(sp) {
+	var nx = sp.nextSibling;
+	if (nx && nx.classList && nx.classList.contains('asm')) {
+		nx.remove();
+		sp.setAttribute('aria-expanded', 'false');
+		return;
+	}
+	var box = el('span', 'asm', 'Loading\u2026\n'), f = S.get('f');
+	sp.parentNode.insertBefore(box, sp.nextSibling);
+	sp.setAttribute('aria-expanded', 'true');
+	var want = baseName(sp.dataset.file) + ':' + sp.dataset.line;
+	api('disasm', apiParams({f: '(^|\\s)' + reQuote(f) + '(\\s|$)'})).then(function (r) {
+		var cur = '', out = [];
+		(r.text || '').split('\n').forEach(function (l) {
+			if (!/^\s*\S+\s+\S+\s+[0-9a-f]+:/.test(l)) return;
+			var c = /;(\S+:\d+)\s*$/.exec(l);
+			if (c) cur = baseName(c[1].replace(/:\d+$/, '')) + ':' + /:(\d+)$/.exec(c[1])[1];
+			if (cur === want) out.push(l.replace(/\s*;\S+:\d+\s*$/, ''));
+		});
+		box.textContent = out.length ? out.join('\n') + '\n' : '(no instructions of this line)\n';
+	}, function (e) {
+		box.textContent = 'No instructions: ' + (e.message || e) + '\n';
+	});
+}
+$('source-text').addEventListener('click', function (e) {
+	var sp = e.target.closest && e.target.closest('.ln[data-line]');
+	if (sp) toggleAsm(sp);
+});
+$('source-text').addEventListener('keydown', function (e) {
+	var sp = e.target.closest && e.target.closest('.ln[data-line]');
+	if (sp && (e.key === 'Enter' || e.key === ' ')) { e.preventDefault(); toggleAsm(sp); }
+});
+
 /* A figure of hearth list (pprof's units: 1.20s, 30ms, 1.5MB, 12): a number
  * to compare lines by. */
 function parseDur(s) {
@@ -929,7 +1006,7 @@ function render() {
 	document.querySelector('main').classList.toggle('both', v === 'both');
 	Object.keys(mode.views).forEach(function (n) { $('view-' + n).hidden = n !== v; });
 	if (mode.render) mode.render(my, v);
-	['flame', 'top', 'graph', 'source', 'peek', 'sandwich'].forEach(function (k) {
+	['flame', 'top', 'graph', 'source', 'peek', 'sandwich', 'disasm'].forEach(function (k) {
 		if (k !== v && !(k === 'flame' && hasFlame(v)) && !(k === 'top' && hasTop(v))) setError(k, null);
 	});
 	if (!hasFlame(v)) { setNote('flame', ''); setNote('flame-warn', ''); }
@@ -952,7 +1029,7 @@ function render() {
 	if (hasFlame(v)) renderFlame(my);
 	else if (v === 'top') { /* above */ }
 	else if (v === 'graph') renderGraph(my);
-	else if (v === 'source' || v === 'peek') renderText(v, my);
+	else if (v === 'source' || v === 'peek' || v === 'disasm') renderText(v, my);
 	else if (v === 'sandwich') renderSandwich(my);
 	else if (mode.views[v]) mode.views[v](my);
 	document.title = (profile ? profile.title + ' \u2013 ' : '') + v + ' \u2013 hearth';
@@ -1201,6 +1278,8 @@ window.hearth = {main: main.f, sandwich: [sw[0].f, sw[1].f], navigate: navigate}
  * answers whoami with the session (200) or asks for a login (401). */
 fetch('/api/v1/whoami', {headers: {Accept: 'application/json'}}).then(function (res) {
 	if ((res.status !== 200 && res.status !== 401) || !window.HearthServe) { startWeb(); return; }
+	/* the server mode has no programs to disassemble */
+	Array.prototype.forEach.call(document.querySelectorAll('.web-only'), function (e) { e.hidden = true; });
 	return (res.status === 200 ? res.json() : Promise.resolve(null)).then(function (who) {
 		window.HearthServe({
 			S: function () { return S; }, mode: mode, stats: stats, navigate: navigate, render: render,

@@ -516,6 +516,83 @@ JS
 		bad "weblist -output=FILE" "$tmp/h.err"
 	fi
 
+	# hearth web on the program and its profile: the page's Disassemble view
+	# (/api/disasm) is hearth disasm's text, and the title names the profile,
+	# not the program.
+	"$hearth" web -no_browser -http=127.0.0.1:0 "$b" "$cpu" >"$tmp/web.out" 2>"$tmp/web.err" &
+	wpid=$!
+	wurl=
+	for _ in $(seq 1 300); do
+		wurl=$(grep -o 'http://[0-9.:]*' "$tmp/web.out" 2>/dev/null | head -n 1)
+		[ -n "$wurl" ] && break
+		kill -0 $wpid 2>/dev/null || break
+		sleep 0.1
+	done
+	"$hearth" disasm main.spin "$b" "$cpu" >"$tmp/d.want" 2>/dev/null
+	if [ -n "$wurl" ] && python3 - "$wurl" "$tmp/d.want" "$(basename "$cpu")" >"$tmp/web.log" 2>&1 <<'PY'
+import json, sys, urllib.parse, urllib.request
+url, want, prof = sys.argv[1], open(sys.argv[2]).read(), sys.argv[3]
+q = urllib.parse.urlencode({"f": "main.spin"})
+got = json.load(urllib.request.urlopen(url + "/api/disasm?" + q, timeout=60))["text"]
+title = json.load(urllib.request.urlopen(url + "/api/profile", timeout=60))["title"]
+print("title:", title)
+sys.exit(0 if got == want and want.strip() and title == prof else 1)
+PY
+	then
+		ok "hearth web: /api/disasm is hearth disasm's text; the title names the profile, not the program"
+	else
+		cat "$tmp/web.err" >>"$tmp/web.log"
+		bad "hearth web: /api/disasm is hearth disasm's text; the title names the profile, not the program" "$tmp/web.log"
+	fi
+	# In the page (Chromium, when installed): a click on a Source line with
+	# samples shows the instructions hearth disasm attributes to that line.
+	if [ -n "$wurl" ] && command -v node >/dev/null 2>&1 && [ -d "$pw" ] && command -v chromium >/dev/null 2>&1; then
+		cat >"$tmp/srcasm.js" <<'JS'
+const { chromium } = require(process.argv[2]);
+const fs = require('fs');
+(async () => {
+  const [url, wantFile, exe] = process.argv.slice(3);
+  /* hearth disasm's instructions by file:line (its ";file:line" carried on) */
+  const by = new Map();
+  let cur = '';
+  for (const l of fs.readFileSync(wantFile, 'utf8').split('\n')) {
+    if (!/^\s*\S+\s+\S+\s+[0-9a-f]+:/.test(l)) continue;
+    const c = /;(\S+):(\d+)\s*$/.exec(l);
+    if (c) cur = c[1].split('/').pop() + ':' + c[2];
+    if (!by.has(cur)) by.set(cur, []);
+    by.get(cur).push(l.replace(/\s*;\S+:\d+\s*$/, '').trimEnd());
+  }
+  const b = await chromium.launch({ executablePath: exe, args: ['--no-sandbox'] });
+  const p = await b.newPage({ viewport: { width: 1400, height: 900 } });
+  const errors = [];
+  p.on('pageerror', e => errors.push(String(e)));
+  await p.goto(url + '/?view=source&f=main.spin');
+  await p.waitForSelector('#source-text .ln[data-line]', { timeout: 60000 });
+  const lines = await p.$$eval('#source-text .ln[data-line]', ss => ss.map(s => s.dataset.file.split('/').pop() + ':' + s.dataset.line));
+  const key = lines.find(k => by.has(k));
+  if (!key) throw new Error('no line with instructions among ' + lines.join(' ') + ' / ' + [...by.keys()].join(' '));
+  const ln = key.split(':')[1];
+  await p.click(`#source-text .ln[data-line="${ln}"]`);
+  await p.waitForFunction(() => { const a = document.querySelector('#source-text .asm'); return a && !/Loading/.test(a.textContent); }, null, { timeout: 60000 });
+  const got = (await p.textContent('#source-text .asm')).trimEnd().split('\n').map(s => s.trimEnd());
+  await p.click(`#source-text .ln[data-line="${ln}"]`);
+  const gone = await p.$$eval('#source-text .asm', a => a.length);
+  const same = JSON.stringify(got) === JSON.stringify(by.get(key));
+  console.log(JSON.stringify({ key, same, n: got.length, gone, errors, got: same ? undefined : got, want: same ? undefined : by.get(key) }));
+  await b.close();
+})().catch(e => { console.log(String(e)); process.exit(1); });
+JS
+		got=$(timeout 180 node "$tmp/srcasm.js" "$pw" "$wurl" "$tmp/d.want" "$(command -v chromium)" 2>&1)
+		if echo "$got" | grep -q '"same":true,"n":[1-9][0-9]*,"gone":0,"errors":\[\]'; then
+			ok "hearth web Source: a click on a line shows hearth disasm's instructions of that line, another hides them"
+		else
+			echo "$got" >"$tmp/srcasm.log"
+			bad "hearth web Source: a click on a line shows hearth disasm's instructions of that line, another hides them" "$tmp/srcasm.log"
+		fi
+	fi
+	kill $wpid 2>/dev/null
+	wait $wpid 2>/dev/null
+
 	# Damaged programs: one line on stderr, an exit code, no crash.
 	python3 - "$b" "$tmp" <<'PY'
 import struct, sys

@@ -19,7 +19,14 @@
 #   - ../shared/bench/mid.cpu.pb.gz (when present): the page says how much
 #     the server merged, and zooming in loads a finer graph.
 #
-# Screenshots of every view, light and dark, go to BUILD_DIR/test-logs/e2e/.
+# tests/e2e/views.js (issue 14) adds the both view's highlights (against
+# hearth folded), the call graph's first scale, labels, search's dimming and
+# walk, chips, source shading, exports, download names, the diff's columns
+# (against hearth top of each file), axe-core on every view light and dark,
+# and every view at 1400/800/420 px with an overflow check.
+#
+# Screenshots of every view, light and dark, go to BUILD_DIR/test-logs/e2e/
+# (and BUILD_DIR/test-logs/e2e/views/VIEW-WIDTH-SCHEME.png).
 #
 #   tests/cli/e2e.sh BUILD_DIR
 #

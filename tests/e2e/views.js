@@ -201,6 +201,17 @@ module.exports = async function views(h) {
 		eq(await page.getAttribute('#refine input[name=focus]', 'list'), 'fnames', 'the focus field offers names');
 		const names = await page.$$eval('#fnames option', os => os.map(o => o.value));
 		assert(names.includes('main.leakSome') && names.includes('runtime.mallocgc'), 'names offered: ' + names.length);
+		/* the tag field offers hearth tags' keys and values */
+		const tagWant = [];
+		let key = null;
+		for (const l of cli(['tags', PROFILE]).split('\n')) {
+			const k = /^\s(\S.*): Total /.exec(l), v = /^\s+\S+ \([^)]*\): (.*)$/.exec(l);
+			if (k) { key = k[1]; tagWant.push(key + '='); } else if (v && key !== null) tagWant.push(key + '=' + v[1]);
+		}
+		assert(tagWant.includes('handler=long'), 'hearth tags: ' + tagWant);
+		await page.focus('#refine input[name=tagfocus]');
+		await page.waitForFunction(n => document.querySelectorAll('#tagnames option').length >= n, tagWant.length);
+		eq(await page.$$eval('#tagnames option', os => os.map(o => o.value)), tagWant, 'tag keys and values offered');
 	});
 
 	await check('a search error\'s Reset options resets the search only', async () => {
@@ -293,7 +304,8 @@ module.exports = async function views(h) {
 	const VIEWS = [
 		['both', URL0, 'view=both'], ['flame', URL0, 'view=flame'], ['top', URL0, 'view=top'], ['graph', URL0, 'view=graph'],
 		['source', URL0, 'view=source&f=main.leakSome'], ['peek', URL0, 'view=peek&f=main.leakSome'],
-		['sandwich', URL0, 'view=sandwich&f=math.sinh'], ['search', URL0, 'view=both&q=math%5C.'],
+		['sandwich', URL0, 'view=sandwich&f=math.sinh'], ['disasm', URL0, 'view=disasm&f=main.leakSome'],
+		['search', URL0, 'view=both&q=math%5C.'],
 	];
 	if (h.DIFF_URL) VIEWS.push(['diff-both', h.DIFF_URL, 'view=both']);
 	const dir = path.join(h.SHOTS, 'views');
