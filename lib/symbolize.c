@@ -66,6 +66,17 @@ struct hearth_objfile {
 	uint64_t text_start;
 	size_t funcname_off, cutab_off, filetab_off, pctab_off, functab_off;
 	pcv_cache pcv_line, pcv_file;
+	/* A Go program from before Go 1.3 (a .gosymtab with symbols in it):
+	 * its names with U+00B7 rewritten with a dot (dotted), keyed by the
+	 * name's address in the file (open addressing, a power of 2). */
+	int old_go; /* -1 not yet known */
+	struct dotted_name *dots;
+	size_t ndots, capdots;
+};
+
+struct dotted_name {
+	const char *from;
+	char *to;
 };
 
 static uint32_t rd32(const hearth_objfile *f, const uint8_t *p)
@@ -274,6 +285,68 @@ static int pcln_source_line(hearth_objfile *f, uint64_t pc, hearth_frame *fr)
  * the one of the abstract instance it comes from (an inlined copy, or an
  * out-of-line copy of a function also inlined elsewhere, names nothing
  * itself). */
+static Elf_Scn *section(Elf *e, const char *name);
+
+/* Go before Go 1.3 spelled package-qualified names with U+00B7
+ * (main.*LSG·NewLoop) in its symbol tables; debug/gosym, which pprof
+ * symbolized such programs with, gives them with a dot, so hearth does
+ * too for names it takes from such a program (its ELF symbols, its DWARF).
+ * Such a program has a non-empty .gosymtab (Go 1.3 on leave it empty). */
+static bool is_old_go(hearth_objfile *f)
+{
+	if (f->old_go < 0) {
+		Elf_Scn *scn = section(f->elf, ".gosymtab");
+		GElf_Shdr sh;
+		f->old_go =
+		    scn && gelf_getshdr(scn, &sh) && sh.sh_type != SHT_NOBITS && sh.sh_size > 0;
+	}
+	return f->old_go;
+}
+
+static const char *dotted(hearth_objfile *f, const char *name)
+{
+	if (!name || !strstr(name, "\xc2\xb7") || !is_old_go(f))
+		return name;
+	if (f->ndots * 2 >= f->capdots) {
+		size_t cap = f->capdots ? f->capdots * 2 : 64;
+		struct dotted_name *d = calloc(cap, sizeof(*d));
+		if (!d)
+			return name;
+		for (size_t i = 0; i < f->capdots; i++) {
+			if (!f->dots[i].from)
+				continue;
+			size_t h = ((uintptr_t)f->dots[i].from >> 3) & (cap - 1);
+			while (d[h].from)
+				h = (h + 1) & (cap - 1);
+			d[h] = f->dots[i];
+		}
+		free(f->dots);
+		f->dots = d;
+		f->capdots = cap;
+	}
+	size_t h = ((uintptr_t)name >> 3) & (f->capdots - 1);
+	while (f->dots[h].from && f->dots[h].from != name)
+		h = (h + 1) & (f->capdots - 1);
+	if (f->dots[h].from)
+		return f->dots[h].to;
+	size_t n = strlen(name), w = 0;
+	char *to = malloc(n + 1);
+	if (!to)
+		return name;
+	for (size_t i = 0; i < n; i++) {
+		if ((unsigned char)name[i] == 0xc2 && (unsigned char)name[i + 1] == 0xb7) {
+			to[w++] = '.';
+			i++;
+		} else {
+			to[w++] = name[i];
+		}
+	}
+	to[w] = 0;
+	f->dots[h] = (struct dotted_name){name, to};
+	f->ndots++;
+	return to;
+}
+
 static const char *die_name(Dwarf_Die *d)
 {
 	Dwarf_Attribute a;
@@ -334,7 +407,7 @@ static int dwarf_source_line(hearth_objfile *f, uint64_t pc, hearth_frame *fr, i
 		int tag = dwarf_tag(&scopes[k]);
 		if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
 			continue;
-		set_frame(&fr[n++], die_name(&scopes[k]), file, lineno);
+		set_frame(&fr[n++], dotted(f, die_name(&scopes[k])), file, lineno);
 		if (tag == DW_TAG_subprogram)
 			break;
 		/* The caller's position is where this copy was inlined. */
@@ -417,7 +490,7 @@ static int symtab_source_line(hearth_objfile *f, uint64_t pc, hearth_frame *fr)
 	/* A sized symbol must hold pc; an unsized one runs to the next. */
 	if (s->size && pc - s->addr >= s->size)
 		return 0;
-	set_frame(fr, s->name, NULL, 0);
+	set_frame(fr, dotted(f, s->name), NULL, 0);
 	return 1;
 }
 
@@ -593,6 +666,7 @@ static hearth_err open_data(uint8_t *data, size_t n, hearth_objfile **out, heart
 		free(data);
 		return HEARTH_ENOMEM;
 	}
+	f->old_go = -1;
 	f->data = data;
 	f->size = n;
 	elf_version(EV_CURRENT);
@@ -670,6 +744,9 @@ void hearth_objfile_close(hearth_objfile *f)
 	if (f->elf)
 		elf_end(f->elf);
 	free(f->syms);
+	for (size_t i = 0; i < f->capdots; i++)
+		free(f->dots[i].to);
+	free(f->dots);
 	free(f->data);
 	free(f);
 }

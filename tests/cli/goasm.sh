@@ -2,7 +2,7 @@
 # disasm's instruction text in Go's assembler syntax, against
 # `go tool pprof -disasm` (the newest Go's, tests/cli/go.inc), on the Go
 # subjects of the project built here with that Go: tests/subjects/hotloop,
-# rtsubject, netsubject, goclient and ../shared/subjects/* (leaky,
+# rtsubject, netsubject, goclient, middledot and ../shared/subjects/* (leaky,
 # searchsvc) when present.
 #
 # For each program a legacy heap profile is written with one sample in each
@@ -60,7 +60,7 @@ if verbose:
 print("%d %d %d %d" % (len(G), len(common), len(common) - len(diff), len(pick)))
 PY
 
-subjects="hotloop rtsubject netsubject goclient"
+subjects="hotloop rtsubject netsubject goclient middledot"
 total=0
 same=0
 for dir in $(for s in $subjects; do echo "$PWD/tests/subjects/$s"; done) $(ls -d "$PWD"/../shared/subjects/*/ 2>/dev/null); do

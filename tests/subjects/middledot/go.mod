@@ -1,0 +1,3 @@
+module middledot
+
+go 1.19
