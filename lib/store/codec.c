@@ -1301,21 +1301,41 @@ hearth_err hs_block_add(hs_acc *a, const uint8_t *z, size_t n, hearth_errbuf *eb
 		hearth_seterr(eb, err, "store: out of memory merging blocks");
 		return err;
 	}
-	for (uint64_t i = 0; i < ns; i++) {
-		uint32_t d = locs[soff[i]];
-		uint32_t nl = sls[i] ? lsn[sls[i] - 1] : 0;
-		size_t klen = 4 + (size_t)d * 4 + nl;
-		if (!(key = sc(SC_KEY, klen)))
-			goto oom;
-		memcpy(key, &locs[soff[i]], 4 + (size_t)d * 4);
-		if (nl)
-			memcpy(key + 4 + (size_t)d * 4, lsp[sls[i] - 1], nl);
-		if ((err =
-			 acc_add_key(a, key, (uint32_t)klen, (uint32_t)hearth_hash_bytes(key, klen),
-				     vals + i * nst, NULL))) {
-			hearth_seterr(eb, err, "store: out of memory merging blocks");
-			return err;
+	/* A batch of keys is built and hashed first and the slots they probe
+	 * are prefetched, then they are added: the probes' cache misses (the
+	 * table of a day's merge is tens of MB) overlap instead of following
+	 * one another.  acc_reserve above keeps the table from moving. */
+	enum { BATCH = 16 };
+	for (uint64_t i0 = 0; i0 < ns; i0 += BATCH) {
+		size_t nb = ns - i0 < BATCH ? (size_t)(ns - i0) : BATCH, total = 0;
+		size_t koff[BATCH];
+		uint32_t kl[BATCH], kh[BATCH];
+		for (size_t j = 0; j < nb; j++) {
+			uint64_t i = i0 + j;
+			uint32_t nl = sls[i] ? lsn[sls[i] - 1] : 0;
+			koff[j] = total;
+			kl[j] = (uint32_t)(4 + (size_t)locs[soff[i]] * 4 + nl);
+			total += kl[j];
 		}
+		if (!(key = sc(SC_KEY, total)))
+			goto oom;
+		for (size_t j = 0; j < nb; j++) {
+			uint64_t i = i0 + j;
+			uint32_t d = locs[soff[i]], nl = kl[j] - 4 - d * 4;
+			uint8_t *k = key + koff[j];
+			memcpy(k, &locs[soff[i]], 4 + (size_t)d * 4);
+			if (nl)
+				memcpy(k + 4 + (size_t)d * 4, lsp[sls[i] - 1], nl);
+			kh[j] = (uint32_t)hearth_hash_bytes(k, kl[j]);
+			if (a->merge)
+				__builtin_prefetch(&a->slots[kh[j] & (a->scap - 1)]);
+		}
+		for (size_t j = 0; j < nb; j++)
+			if ((err = acc_add_key(a, key + koff[j], kl[j], kh[j],
+					       vals + (i0 + j) * nst, NULL))) {
+				hearth_seterr(eb, err, "store: out of memory merging blocks");
+				return err;
+			}
 	}
 	return HEARTH_OK;
 oom:
