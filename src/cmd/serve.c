@@ -443,6 +443,10 @@ int cmd_serve(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* A file size limit (ulimit -f) then fails the store's writes with
+	 * EFBIG, answered 507 as a full disk is, instead of killing the server
+	 * with every request in flight. */
+	signal(SIGXFSZ, SIG_IGN);
 	int rc = parse_args(argc, argv, &s, &help);
 	hearth_store *st = NULL;
 	hearth_service *svc = NULL;

@@ -11,7 +11,9 @@
 #   - a full disk (a small tmpfs in a private mount namespace): pushes get
 #     507 and store nothing, what was stored reads, lists and merges, the
 #     server stops and starts on the full disk, and stores again once space
-#     returns.
+#     returns;
+#   - the same with a file size limit (RLIMIT_FSIZE, no privilege needed):
+#     507, the server alive (not killed by SIGXFSZ), what was stored reads.
 #
 #   tests/cli/durability.sh BUILD_DIR [-v]
 #

@@ -20,7 +20,9 @@ starved of disk.
   pushes get 507 with a JSON error and store nothing, what was stored
   before is listed, downloaded and merged while the disk is full, the server
   stops cleanly and starts again on the full disk, and pushes work again
-  once space returns.
+  once space returns;
+- a file size limit (RLIMIT_FSIZE, which needs no privilege): the same 507
+  and reads, and SIGXFSZ does not kill the server.
 
 Prints a FAIL line per failed check and ends with "N passed, M failed".
 """
@@ -290,6 +292,78 @@ class NsServer(Server):
         self.url = "http://%s:%d" % (self.host, self.port)
 
 
+class LimitedServer(Server):
+    """hearth serve under a file size limit (RLIMIT_FSIZE): writes past it
+    fail with EFBIG, the other way a disk runs out, and one that needs no
+    privilege."""
+
+    def __init__(self, data, limit):
+        import resource
+        self.errpath = os.path.join(data, "serve.stderr")
+        self.errf = open(self.errpath, "ab")
+        self.p = subprocess.Popen(
+            [sc.HEARTH, "serve", "-listen=127.0.0.1:0", "-data=" + data, "-retention=36500d"],
+            stdout=subprocess.PIPE, stderr=self.errf,
+            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)))
+        line = self.p.stdout.readline().decode()
+        m = re.match(r"Serving hearth on http://([0-9.]+):([0-9]+)/?\s*$", line)
+        if not m:
+            self.p.kill()
+            self.p.wait()
+            raise RuntimeError("no URL printed: %r %s" % (line, self.stderr()))
+        self.host, self.port = m.group(1), int(m.group(2))
+        self.url = "http://%s:%d" % (self.host, self.port)
+
+
+def file_limit(tmp, servers):
+    """The store's files reach the process's file size limit: 507, nothing
+    half stored, the server alive (not killed by SIGXFSZ) and reading."""
+    fs, bodies, totals = files()
+    data = os.path.join(tmp, "fsize")
+    tok = token(data, "full", "push,read")
+    db = os.path.join(data, "hearth.db")
+    srv = LimitedServer(data, os.path.getsize(db) + 120000)
+    servers.append(srv)
+    base = (int(time.time()) - 1800) * 10**9
+    acked, sts = {}, []
+    for i in range(80):
+        q = urllib.parse.urlencode({"service": "fsize", "time": ns_rfc3339(base + i * 10**9)})
+        st, _, body = srv.request("/api/v1/push?" + q, "POST", None, bodies[i % len(bodies)], tok)
+        sts.append(st)
+        if st == 200:
+            acked[json.loads(body)["id"]] = i
+        elif st == 507:
+            err = json.loads(body).get("error", "") if body[:1] == b"{" else ""
+    check("fsize: pushes are stored until the limit, then 507",
+          acked and 507 in sts and all(s in (200, 507) for s in sts), sts)
+    check("fsize: with a JSON error", 507 not in sts or err.startswith("store:"), err)
+    check("fsize: the server is alive (SIGXFSZ does not kill it)", srv.p.poll() is None,
+          srv.stderr()[-300:])
+    frm, until = str(base // 10**9 - 1), str(base // 10**9 + 600)
+    listed = list_all(srv, tok, '{service="fsize"}', frm, until)
+    check("fsize: exactly the pushes answered 200 are listed",
+          sorted(p["id"] for p in listed) == sorted(acked), (len(listed), len(acked)))
+    check("fsize: with their files' totals",
+          all(p["totals"] == totals[acked[p["id"]] % len(bodies)] for p in listed
+              if p["id"] in acked))
+    rc, err = srv.stop()
+    check("fsize: the server stops cleanly at the limit", rc == 0, (rc, err[-300:]))
+    srv = Server(data)
+    servers.append(srv)
+    q = urllib.parse.urlencode({"service": "fsize", "time": ns_rfc3339(base + 500 * 10**9)})
+    st, _, body = srv.request("/api/v1/push?" + q, "POST", None, bodies[0], tok)
+    check("fsize: without the limit a push is stored again", st == 200, (st, body[:200]))
+    listed = list_all(srv, tok, '{service="fsize"}', frm, until)
+    check("fsize: and everything stored before is there", len(listed) == len(acked) + 1,
+          (len(listed), len(acked)))
+    rc, err = srv.stop()
+    check("fsize: the restarted server stops cleanly", rc == 0, (rc, err[-300:]))
+    dbc = sqlite3.connect(db)
+    ic = dbc.execute("pragma integrity_check").fetchall()
+    dbc.close()
+    check("fsize: SQLite's integrity_check", ic == [("ok",)], ic[:5])
+
+
 def ns_run(holder, *cmd):
     return subprocess.run(["nsenter", "-t", str(holder), "-U", "-m", "--preserve-credentials"] +
                           list(cmd), capture_output=True, timeout=120)
@@ -428,7 +502,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="hearth-durability-")
     servers, holders = [], []
     try:
-        for part in (kill9, kill9_sweep, lambda t, s: full_disk(t, s, holders)):
+        for part in (kill9, kill9_sweep, lambda t, s: full_disk(t, s, holders), file_limit):
             try:
                 part(tmp, servers)
             except Exception as e:  # one broken part must not hide the other's results
