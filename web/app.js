@@ -637,7 +637,8 @@ function diffColumns(T, my) {
 	if (diffFlat && diffFlat.key === key) return;
 	var cw = $('view-flame').clientWidth || 1200;
 	api('flame', apiParams({resolution: wantRes(cw)})).then(function (D) {
-		if (my !== gen || !D.diff) return;
+		/* kept whatever was rendered since: the key says which table it is for */
+		if (!D.diff) return;
 		var Fr = D.frames, m = new Map();
 		for (var i = 1; i < Fr.name.length; i++) {
 			var n = D.names[Fr.name[i]], e = m.get(n);
@@ -850,6 +851,7 @@ function renderText(kind, my) {
 		setError(kind, null);
 		if ((kind === 'source' || kind === 'disasm') && r.text) sourceLines(pre, r.text);
 		else pre.textContent = r.text || '(nothing)';
+		if (kind === 'source') missingLines(f, r.text || '', my);
 		done();
 	}, function (e) {
 		if (my !== gen) return;
@@ -895,6 +897,36 @@ function sourceLines(pre, text) {
 	pre.textContent = '';
 	pre.appendChild(frag);
 }
+/* When hearth list cannot find a file, the figures of each line of the
+ * function all the same: hearth top -lines's rows of it (flat and cum per
+ * file:line), under the listing. */
+function missingLines(f, text, my) {
+	var box = $('source-lines');
+	box.textContent = '';
+	box.hidden = true;
+	if (!/could not find file/.test(text)) return;
+	/* lines=1 comes last, so it is the granularity in force */
+	api('top', apiParams({lines: 1, nodefraction: 0, nodecount: 0})).then(function (T) {
+		if (my !== gen) return;
+		var rows = T.rows.filter(function (r) { return r.name.lastIndexOf(f + ' ', 0) === 0; });
+		if (!rows.length) return;
+		rows.sort(function (a, b) {
+			var la = +(/:(\d+)$/.exec(a.name) || [0, 0])[1], lb = +(/:(\d+)$/.exec(b.name) || [0, 0])[1];
+			return la - lb;
+		});
+		var max = 0;
+		rows.forEach(function (r) { max = Math.max(max, Math.abs(r.cum)); });
+		box.appendChild(el('div', 'sl-head', 'Each line\u2019s figures (the file itself could not be read):'));
+		rows.forEach(function (r) {
+			var ln = el('span', 'ln', pad(r.flat_label, 10) + ' ' + pad(r.cum_label, 10) + '  ' + r.name.slice(f.length + 1) + '\n');
+			if (max) ln.style.background = 'color-mix(in srgb, var(--grow) ' + Math.max(6, Math.round(45 * Math.abs(r.cum) / max)) + '%, transparent)';
+			box.appendChild(ln);
+		});
+		box.hidden = false;
+	}, function () {});
+}
+function pad(s, n) { return s.length >= n ? s : new Array(n - s.length + 1).join(' ') + s; }
+
 /* A source line's instructions: hearth disasm of the function, the
  * instructions whose file:line (disasm's ";file:line", carried until the
  * next) is this line, shown under it; a second click hides them. */

@@ -17,14 +17,19 @@ var TU = [['ns', 1], ['us', 1e3], ['ms', 1e6], ['s', 1e9], ['hrs', 3.6e12]];
 var BU = [['B', 1], ['kB', 1024], ['MB', 1048576], ['GB', 1073741824], ['TB', 1099511627776]];
 function trim(x) { return x.toFixed(2).replace(/\.00$/, ''); }
 
-/* A value in the payload's unit, formatted as pprof would (best unit). */
+/* A value in the payload's unit, formatted as hearth top formats its rows:
+ * in the unit top chose for them (the one of the payload's total_label, so
+ * the tooltips, the sandwich and the table say 0.20s alike), else in the
+ * best unit for the value. */
 function fmtValue(D, v) {
 	if (!v) return '0';
 	v *= D.scale || 1;
 	var u = (D.unit || '').toLowerCase(), us = null;
 	if (u in TIME) { v *= TIME[u]; us = TU; } else if (u === 'bytes' || u === 'b' || u === 'byte') us = BU;
 	if (!us) return trim(v) + (u && u !== 'count' ? ' ' + D.unit : '');
-	var k = 0;
+	var tl = /^-?[\d.]+([a-zA-Z]+)$/.exec(D.total_label || ''), k;
+	for (k = 0; tl && k < us.length; k++) if (us[k][0] === tl[1]) return trim(v / us[k][1]) + us[k][0];
+	k = 0;
 	while (k + 1 < us.length && Math.abs(v) >= us[k + 1][1]) k++;
 	return trim(v / us[k][1]) + us[k][0];
 }

@@ -240,6 +240,17 @@ module.exports = async function views(h) {
 		await h.shot(page, 'source-shaded');
 	});
 
+	await check('source of a file that cannot be read: each line\'s flat and cum as hearth top -lines', async () => {
+		await go(page, URL0, 'view=source&f=main.leakSome');
+		await page.waitForSelector('#source-lines:not([hidden]) .ln');
+		const got = await page.$$eval('#source-lines .ln', ls => ls.map(l => l.textContent.trim().split(/\s+/)));
+		const want = h.cliTop(['-lines', '-nodefraction=0', PROFILE]).rows.filter(r => r[5].startsWith('main.leakSome '))
+			.map(r => [r[0], r[3], r[5].split(' ')[1]]).sort((a, b) => +a[2].split(':')[1] - +b[2].split(':')[1]);
+		assert(want.length >= 2, 'hearth top -lines rows: ' + want.length);
+		eq(got, want, 'per-line figures');
+		await h.shot(page, 'source-missing-file');
+	});
+
 	await check('flame graph export as SVG and PNG; downloads never take the original\'s name; the title names the profile', async () => {
 		await go(page, URL0, 'view=flame');
 		const title = await page.title();
