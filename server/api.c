@@ -533,8 +533,8 @@ static hearth_err do_disasm(hearth_api *a, const endpoint *ep, const hearth_quer
 }
 
 /* hearth tags: the page offers the keys and values in its tag fields. */
-static hearth_err do_tags(hearth_api *a, const endpoint *ep, const hearth_query *q,
-			  hearth_opts *o, hearth_api_resp *resp, hearth_errbuf *eb)
+static hearth_err do_tags(hearth_api *a, const endpoint *ep, const hearth_query *q, hearth_opts *o,
+			  hearth_api_resp *resp, hearth_errbuf *eb)
 {
 	return text_report(a, q, o, HEARTH_CMD_TAGS, resp, eb);
 }
