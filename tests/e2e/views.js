@@ -157,6 +157,22 @@ module.exports = async function views(h) {
 		await page.setViewportSize({width: 1400, height: 860});
 	});
 
+	await check('the flame graph canvas is in the Tab order, with a visible focus ring', async () => {
+		await go(page, URL0, 'view=flame');
+		await page.mouse.move(1395, 5);
+		let k = 0;
+		for (; k < 60; k++) {
+			await page.keyboard.press('Tab');
+			if (await page.evaluate(() => document.activeElement && document.activeElement.id === 'flame')) break;
+		}
+		assert(k < 60, 'Tab never reached the canvas');
+		const o = await page.evaluate(() => { const c = getComputedStyle(document.getElementById('flame')); return [c.outlineStyle, parseFloat(c.outlineWidth)]; });
+		assert(o[0] === 'solid' && o[1] >= 2, 'focus ring: ' + o);
+		/* the arrow keys walk the graph from there */
+		await page.keyboard.press('ArrowUp');
+		assert(await page.evaluate(() => window.hearth.main.sel >= 0), 'a frame selected from the keyboard');
+	});
+
 	await check('search dims what does not match (flame, sandwich); next and previous walk the matches; the share stays', async () => {
 		const q = 'math\\.(sinh|Exp)', re = new RegExp(q);
 		await go(page, URL0, 'view=flame&q=' + encodeURIComponent(q));
