@@ -24,7 +24,10 @@ struct hearth_asm {
 	/* Go programs on x86 are printed in Go's syntax, as pprof prints
 	 * them; the symbols name call targets and data. */
 	bool go_syntax;
+	unsigned machine; /* the ELF machine */
 	hearth_goasm_syms syms;
+	char **owned; /* names made here (name@plt) */
+	size_t nowned, capowned;
 	hearth_goasm go;
 };
 
@@ -86,6 +89,64 @@ static bool in_file(const GElf_Shdr *sh, size_t size)
 	       sh->sh_size <= size - sh->sh_offset;
 }
 
+/* objdump's name@plt for the entries of an x86 program's procedure linkage
+ * table: entry i (after the first, in .plt; from the start, in .plt.sec)
+ * jumps through the slot of .rela.plt's (.rel.plt's) relocation i. */
+static void load_plt(hearth_asm *a, Elf *e, size_t size)
+{
+	GElf_Shdr ps, rs, ds;
+	uint64_t first = 0;
+	Elf_Scn *plt = named_section(e, ".plt.sec", &ps);
+	if (!plt) {
+		plt = named_section(e, ".plt", &ps);
+		first = 16;
+	}
+	Elf_Scn *rel = named_section(e, ".rela.plt", &rs);
+	if (!rel)
+		rel = named_section(e, ".rel.plt", &rs);
+	if (!plt || !rel || !in_file(&rs, size) || !rs.sh_entsize)
+		return;
+	Elf_Scn *dyn = elf_getscn(e, rs.sh_link);
+	Elf_Data *rd = elf_getdata(rel, NULL), *dd = dyn ? elf_getdata(dyn, NULL) : NULL;
+	if (!rd || !dd || !gelf_getshdr(dyn, &ds))
+		return;
+	size_t n = rs.sh_size / rs.sh_entsize;
+	for (size_t i = 0; i < n && i < (1u << 20); i++) {
+		uint64_t at = ps.sh_addr + first + 16 * (uint64_t)i;
+		if (at + 16 > ps.sh_addr + ps.sh_size)
+			break;
+		uint64_t info;
+		if (rs.sh_type == SHT_RELA) {
+			GElf_Rela r;
+			if (!gelf_getrela(rd, (int)i, &r))
+				break;
+			info = r.r_info;
+		} else {
+			GElf_Rel r;
+			if (!gelf_getrel(rd, (int)i, &r))
+				break;
+			info = r.r_info;
+		}
+		GElf_Sym sym;
+		size_t idx = a->machine == EM_386 ? ELF32_R_SYM(info) : GELF_R_SYM(info);
+		if (!gelf_getsym(dd, (int)idx, &sym))
+			continue;
+		const char *nm = elf_strptr(e, ds.sh_link, sym.st_name);
+		if (!nm || !*nm || strlen(nm) > 4096)
+			continue;
+		char *name = malloc(strlen(nm) + 5);
+		if (!name || !HEARTH_GROW(a->owned, a->nowned, a->capowned, 1) ||
+		    !HEARTH_GROW(a->syms.v, a->syms.n, a->syms.cap, 1)) {
+			free(name);
+			return;
+		}
+		sprintf(name, "%s@plt", nm);
+		a->owned[a->nowned++] = name;
+		a->syms.v[a->syms.n++] = (hearth_goasm_sym){at, 16, name, (uint32_t)a->syms.n};
+	}
+	hearth_goasm_syms_sort(&a->syms);
+}
+
 hearth_err hearth_asm_open(hearth_objfile *f, hearth_asm **out, hearth_errbuf *eb)
 {
 	*out = NULL;
@@ -129,6 +190,7 @@ hearth_err hearth_asm_open(hearth_objfile *f, hearth_asm **out, hearth_errbuf *e
 		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
 	a->f = f;
 	a->bad_size = bad;
+	a->machine = eh.e_machine;
 	a->text = data + sh.sh_offset;
 	a->text_start = sh.sh_addr;
 	a->text_len = sh.sh_size;
@@ -148,13 +210,23 @@ hearth_err hearth_asm_open(hearth_objfile *f, hearth_asm **out, hearth_errbuf *e
 		cs_option(a->cs, CS_OPT_DETAIL, CS_OPT_ON);
 		load_syms(a, e, size);
 		a->go = (hearth_goasm){.cs = a->cs, .mode32 = mode == CS_MODE_32, .syms = &a->syms};
-	} else if (arch == CS_ARCH_X86) {
-		cs_option(a->cs, CS_OPT_SYNTAX, CS_OPT_SYNTAX_ATT);
+	} else {
+		/* Other code in objdump's syntax, its branch targets named as
+		 * objdump names them (the details say which are branches). */
+		cs_option(a->cs, CS_OPT_DETAIL, CS_OPT_ON);
+		load_syms(a, e, size);
+		if (arch == CS_ARCH_X86) {
+			load_plt(a, e, size);
+			cs_option(a->cs, CS_OPT_SYNTAX, CS_OPT_SYNTAX_ATT);
+		}
 	}
 	if (!(a->insn = cs_malloc(a->cs)) || (a->go_syntax && !(a->go.insn2 = cs_malloc(a->cs)))) {
 		if (a->insn)
 			cs_free(a->insn, 1);
 		free(a->syms.v);
+		for (size_t i = 0; i < a->nowned; i++)
+			free(a->owned[i]);
+		free(a->owned);
 		cs_close(&a->cs);
 		free(a);
 		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
@@ -173,7 +245,78 @@ void hearth_asm_close(hearth_asm *a)
 		cs_free(a->go.insn2, 1);
 	cs_close(&a->cs);
 	free(a->syms.v);
+	for (size_t i = 0; i < a->nowned; i++)
+		free(a->owned[i]);
+	free(a->owned);
 	free(a);
+}
+
+/* The target of a direct branch or call in the instruction just decoded. */
+static bool branch_target(const hearth_asm *a, uint64_t *to)
+{
+	const cs_detail *d = a->insn->detail;
+	bool br = false;
+	for (uint8_t i = 0; d && i < d->groups_count; i++)
+		br |= d->groups[i] == CS_GRP_JUMP || d->groups[i] == CS_GRP_CALL;
+	if (!br)
+		return false;
+
+	switch (a->machine) {
+	case EM_X86_64:
+	case EM_386:
+
+		if (d->x86.op_count == 1 && d->x86.operands[0].type == X86_OP_IMM) {
+			*to = (uint64_t)d->x86.operands[0].imm;
+			if (a->machine == EM_386)
+				*to &= 0xffffffff;
+			return true;
+		}
+		break;
+	case EM_AARCH64:
+
+		if (d->arm64.op_count >= 1 &&
+		    d->arm64.operands[d->arm64.op_count - 1].type == ARM64_OP_IMM) {
+			*to = (uint64_t)d->arm64.operands[d->arm64.op_count - 1].imm;
+			return true;
+		}
+		break;
+	case EM_ARM:
+
+		if (d->arm.op_count == 1 && d->arm.operands[0].type == ARM_OP_IMM) {
+			*to = (uint32_t)d->arm.operands[0].imm;
+			return true;
+		}
+		break;
+	}
+
+	return false;
+}
+
+/* objdump's " <name>" or " <name+0xoff>" after a branch target: the
+ * nearest symbol at or below it (objdump does not ask whether the symbol's
+ * size reaches it). */
+static void name_target(const hearth_asm *a, hearth_buf *out)
+{
+	uint64_t to;
+	if (!branch_target(a, &to))
+		return;
+	size_t lo = 0, hi = a->syms.n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (to < a->syms.v[mid].addr)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	while (lo > 0 && (!a->syms.v[lo - 1].name[0] || !a->syms.v[lo - 1].addr))
+		lo--;
+	if (lo == 0)
+		return;
+	const hearth_goasm_sym *y = &a->syms.v[lo - 1];
+	if (to == y->addr)
+		hearth_buf_printf(out, " <%s>", y->name);
+	else
+		hearth_buf_printf(out, " <%s+0x%llx>", y->name, (unsigned long long)(to - y->addr));
 }
 
 void hearth_asm_list_free(hearth_asm_list *l)
@@ -223,6 +366,7 @@ hearth_err hearth_asm_decode(hearth_asm *a, uint64_t start, uint64_t end, hearth
 			hearth_buf_puts(&l->text, a->insn->mnemonic);
 			if (a->insn->op_str[0])
 				hearth_buf_printf(&l->text, " %s", a->insn->op_str);
+			name_target(a, &l->text);
 		} else {
 			size = a->bad_size;
 			hearth_buf_puts(&l->text, "(bad)");

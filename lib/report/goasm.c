@@ -423,9 +423,10 @@ static void go_op(const cs_insn *in, bool xmm, char *op, size_t n)
 		op[k] = (char)toupper((unsigned char)mn[k]);
 	op[k] = 0;
 	static const char *const map[][2] = {
-	    {"MOVABS", "MOV"}, {"WAIT", "FWAIT"}, {"INT1", "ICEBP"},  {"RETF", "LRET"},
-	    {"RETFQ", "LRET"}, {"LJMP", "LJMP"},  {"LCALL", "LCALL"}, {"JMPQ", "JMP"},
-	    {"CALLQ", "CALL"}, {"XLAT", "XLATB"}, {"CWDE", "CWDE"},   {NULL, NULL}};
+	    {"MOVABS", "MOV"}, {"WAIT", "FWAIT"}, {"INT1", "ICEBP"},	{"RETF", "LRET"},
+	    {"RETFQ", "LRET"}, {"LJMP", "LJMP"},  {"LCALL", "LCALL"},	{"JMPQ", "JMP"},
+	    {"CALLQ", "CALL"}, {"XLAT", "XLATB"}, {"PUSHAL", "PUSHAD"}, {"POPAL", "POPAD"},
+	    {NULL, NULL}};
 	for (int i = 0; map[i][0]; i++)
 		if (!strcmp(op, map[i][0])) {
 			snprintf(op, n, "%s", map[i][1]);
@@ -764,6 +765,18 @@ uint32_t hearth_goasm_x86(hearth_goasm *g, const uint8_t *code, size_t len, uint
 	if ((op_at > np && (is_prefix(code[op_at]) || (code[op_at] & 0xF0) == 0x40)) ||
 	    (!g->mode32 && (code[op_at] == 0xC4 || code[op_at] == 0xC5)))
 		return 0;
+	/* 82 (a copy of 80 outside 64-bit mode) is not in Go's tables. */
+	if (code[op_at] == 0x82)
+		return 0;
+	/* UD0 takes a ModRM byte in Go's decoder (UD0 r32, r/m32), none in
+	 * capstone's; its register form is written here. */
+	if (op_at + 2 < len && code[op_at] == 0x0F && code[op_at + 1] == 0xFF &&
+	    (code[op_at + 2] >> 6) == 3) {
+		uint8_t m = code[op_at + 2], rex = op_at > np ? code[np] : 0;
+		hearth_buf_printf(out, "UD0 %s, %s", gpr_go[(m & 7) | (rex & 1 ? 8 : 0)],
+				  gpr_go[((m >> 3) & 7) | (rex & 4 ? 8 : 0)]);
+		return (uint32_t)op_at + 3;
+	}
 	/* Capstone refuses a LOCK where it is invalid; Go's decoder reads
 	 * the instruction and shows the LOCK. */
 	size_t nlock = 0;

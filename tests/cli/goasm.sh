@@ -3,7 +3,7 @@
 # `go tool pprof -disasm` (the newest Go's, tests/cli/go.inc), on the Go
 # subjects of the project built here with that Go: tests/subjects/hotloop,
 # rtsubject, netsubject, goclient, middledot and ../shared/subjects/* (leaky,
-# searchsvc) when present.
+# searchsvc) when present, and hotloop built for 386.
 #
 # For each program a legacy heap profile is written with one sample in each
 # of every third function of its symbol table (every function of package
@@ -14,6 +14,9 @@
 # The measured share is printed ("text as pprof's: E of N (P %)"); the
 # kinds of difference that remain are in docs/reports-differences.md
 # (-v prints them, counted by pprof's mnemonic against hearth's).
+# A C program (tests/subjects/chot) stays in objdump's AT&T syntax: each
+# branch and call target is named as GNU objdump names it (<main+0x49>,
+# <printf@plt>).
 #
 #   tests/cli/goasm.sh BUILD_DIR [-v]
 #
@@ -60,20 +63,15 @@ if verbose:
 print("%d %d %d %d" % (len(G), len(common), len(common) - len(diff), len(pick)))
 PY
 
-subjects="hotloop rtsubject netsubject goclient middledot"
-total=0
-same=0
-for dir in $(for s in $subjects; do echo "$PWD/tests/subjects/$s"; done) $(ls -d "$PWD"/../shared/subjects/*/ 2>/dev/null); do
-	dir=${dir%/}
-	prog=$(basename "$dir")
-	[ -f "$dir/go.mod" ] || continue
-	if ! (cd "$dir" && go build -o "$tmp/$prog" .) >"$tmp/build.log" 2>&1; then
+measure() { # NAME DIR [GOARCH]
+	prog=$1
+	if ! (cd "$2" && GOARCH=${3:-amd64} go build -o "$tmp/$prog" .) >"$tmp/build.log" 2>&1; then
 		bad "go build $prog" "$tmp/build.log"
-		continue
+		return
 	fi
 	if ! python3 "$tmp/cmp.py" "$hearth" "$tmp/$prog" "$tmp/$prog.heap" "$verbose" >"$tmp/cmp.out" 2>&1; then
 		bad "$prog: comparison" "$tmp/cmp.out"
-		continue
+		return
 	fi
 	$verbose && sed '$d' "$tmp/cmp.out"
 	set -- $(tail -1 "$tmp/cmp.out")
@@ -87,7 +85,60 @@ for dir in $(for s in $subjects; do echo "$PWD/tests/subjects/$s"; done) $(ls -d
 	else
 		bad "$prog ($funcs functions): text as pprof's: $eq of $common of pprof's $n ($pct %)" "$tmp/cmp.out"
 	fi
+}
+
+total=0
+same=0
+for s in hotloop rtsubject netsubject goclient middledot; do
+	measure "$s" "$PWD/tests/subjects/$s"
 done
+for dir in $(ls -d "$PWD"/../shared/subjects/*/ 2>/dev/null); do
+	dir=${dir%/}
+	[ -f "$dir/go.mod" ] && measure "$(basename "$dir")" "$dir"
+done
+# 386, where Go's syntax is the same decoder's in 32-bit mode.
+measure hotloop.386 "$PWD/tests/subjects/hotloop" 386
+# Non-Go code stays in objdump's syntax (AT&T), its branch and call targets
+# named as objdump names them (<main+0x49>, <printf@plt>): a C program of
+# ours (tests/subjects/chot), every function, against GNU objdump.
+cat >"$tmp/gnu.py" <<'PY'
+import re, subprocess, sys
+hearth, prog, heap = sys.argv[1:4]
+syms = []
+for line in subprocess.run(["nm", "-S", prog], capture_output=True, text=True, check=True).stdout.splitlines():
+    p = line.split()
+    if len(p) >= 4 and p[2] in "tT" and int(p[1], 16) > 0:
+        syms.append(int(p[0], 16))
+with open(heap, "w") as f:
+    f.write("heap profile: %d: %d [%d: %d] @ heap/1\n" % (len(syms), 64 * len(syms), len(syms), 64 * len(syms)))
+    for a in syms:
+        f.write("1: 64 [1: 64] @ %#x\n" % (a + 1))
+od = {}
+for line in subprocess.run(["objdump", "-d", "-w", prog], capture_output=True, text=True, check=True).stdout.splitlines():
+    m = re.match(r"^\s*([0-9a-f]+):\t[0-9a-f ]+\t(\S+)\s+[0-9a-f]+ (<[^>]+>)$", line)
+    if m:
+        od[m.group(1)] = (m.group(2), m.group(3))
+hh = {}
+for line in subprocess.run([hearth, "disasm", ".", prog, heap], capture_output=True, text=True).stdout.splitlines():
+    m = re.match(r"^\s*\S+\s+\S+\s+([0-9a-f]+): (\S+) 0x[0-9a-f]+( <[^>]+>)?", line)
+    if m:
+        hh[m.group(1)] = (m.group(3) or "").strip()
+both = [a for a in od if a in hh]
+same = [a for a in both if hh[a] == od[a][1]]
+for a in [a for a in both if hh[a] != od[a][1]][:10]:
+    print("%s: objdump %s %s, hearth %r" % (a, od[a][0], od[a][1], hh[a]))
+print("%d of %d branch targets named as objdump names them" % (len(same), len(both)))
+sys.exit(0 if len(both) >= 10 and len(same) == len(both) else 1)
+PY
+if command -v cc >/dev/null 2>&1 && command -v objdump >/dev/null 2>&1 &&
+	cc -O1 -g -o "$tmp/chot" "$PWD/tests/subjects/chot/hot.c" 2>"$tmp/cc.log"; then
+	if python3 "$tmp/gnu.py" "$hearth" "$tmp/chot" "$tmp/chot.heap" >"$tmp/gnu.out" 2>&1; then
+		ok "C program: $(tail -1 "$tmp/gnu.out")"
+	else
+		bad "C program: branch targets named as objdump's" "$tmp/gnu.out"
+	fi
+fi
+
 pct=$(awk -v e="$same" -v c="$total" 'BEGIN { printf "%.3f", c ? 100 * e / c : 0 }')
 if [ "$total" -gt 0 ] && [ $((same * 100)) -ge $((total * 99)) ]; then
 	ok "all subjects: text as pprof's: $same of $total instructions ($pct %)"
