@@ -365,6 +365,13 @@ void svc_render_handle(hearth_service *s, const hearth_req *req, const svc_calle
 	}
 	if (!svc_allow(req, c, HEARTH_SCOPE_READ, resp))
 		return;
+	/* No disassembly here: it opens the programs a profile's mappings
+	 * name, and a tenant's profile must not make the server read its own
+	 * files. */
+	if (!strcmp(view, "disasm")) {
+		hearth_api_error(resp, 404, "no disassembly in hearth serve: its profiles come without their programs");
+		return;
+	}
 	int64_t now = svc_query_now(), from = 0, until = 0;
 	char type[128] = "";
 	if ((err = hearth_query_parse(req->query, req->qlen, &q, &eb)) ||

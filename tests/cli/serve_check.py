@@ -407,6 +407,9 @@ def run(tmp, servers):
     check("render: an unknown option is 400", st == 400 and "bogus" in j.get("error", ""), j)
     st, j, _, _ = srv.api("render/nosuchview", dict(rng, query='{service="leaky"}'), tok=alice)
     check("render: an unknown view is 404", st == 404, (st, j))
+    st, j, _, _ = srv.api("render/disasm", dict(rng, query='{service="leaky"}', f="main"), tok=alice)
+    check("render: no disassembly (it would open files a tenant's profile names): 404",
+          st == 404 and "disassembly" in j.get("error", ""), (st, j))
 
     # ---- single profiles: the list, totals per profile, the download ----
     st, j, _, _ = srv.api("profiles", dict(rng, query='{service="leaky"}', limit="4"), tok=alice)
