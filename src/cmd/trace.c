@@ -16,8 +16,8 @@ static const char usage[] =
     "usage: hearth trace [-pprof=net|sync|syscall|sched [-output FILE]] [-chrome FILE.json]\n"
     "                    [-json] [-max_size BYTES] [-q] TRACE\n"
     "\n"
-    "Reads an execution trace of Go 1.22 and later (runtime/trace,\n"
-    "/debug/pprof/trace) as a stream and prints what go tool trace shows of it:\n"
+    "Reads an execution trace of Go 1.19 or of Go 1.22 and later (runtime/trace,\n"
+    "/debug/pprof/trace) and prints what go tool trace shows of it:\n"
     "the goroutines grouped by start function (count, execution, network wait,\n"
     "sync block, syscall, scheduler wait, GC), and the minimum mutator\n"
     "utilization.\n"
@@ -28,7 +28,8 @@ static const char usage[] =
     "                 sched (scheduler wait); to standard output or -output FILE\n"
     "  -chrome FILE   write Chrome's trace-event JSON (Perfetto, chrome://tracing)\n"
     "  -json          print the goroutine groups and the MMU as JSON (times in ns)\n"
-    "  -max_size N    cap on the bytes of one generation held at once (1 GiB)\n"
+    "  -max_size N    cap on the bytes held at once: one generation, or a whole\n"
+    "                 Go 1.19 trace (1 GiB)\n"
     "  -q             no progress on the terminal\n";
 
 static const char *kinds[HEARTH_TRACE_NPROF] = {"net", "sync", "syscall", "sched"};
