@@ -674,12 +674,23 @@ hearth_err hearth_fleet_report(hearth_store *st, const hearth_fleet_config *cfg,
 	json_object_set_new(o, "gc_functions", json_string(HEARTH_FLEET_GC_RE));
 	json_object_set_new(o, "tenants",
 			    json_integer((json_int_t)(with_data >= k ? with_data : 0)));
-	json_t *gc = gc_aggregate(r.units, r.nunits, NULL, k, false);
-	json_object_set_new(o, "gc", gc ? gc : json_null());
 	json_t *byv = json_array();
 	if (r.nunits)
 		qsort(r.units, r.nunits, sizeof(*r.units), unit_by_version);
-	size_t withheld = 0;
+	/* The units of the versions shown, and the rest: the overall figure
+	 * takes the rest only when it has k tenants of its own, else the
+	 * overall figure less the versions' would be an aggregate of fewer. */
+	runit *shown = malloc((r.nunits + 1) * sizeof(*shown)),
+	      *rest = malloc((r.nunits + 1) * sizeof(*rest));
+	size_t nshown = 0, nrest = 0, withheld = 0;
+	if (!shown || !rest) {
+		free(shown);
+		free(rest);
+		json_decref(byv);
+		json_decref(o);
+		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		goto out;
+	}
 	for (size_t i = 0; i < r.nunits; i++) {
 		if (i && !strcmp(r.units[i].version, r.units[i - 1].version))
 			continue;
@@ -687,11 +698,26 @@ hearth_err hearth_fleet_report(hearth_store *st, const hearth_fleet_config *cfg,
 		while (j < r.nunits && !strcmp(r.units[j].version, r.units[i].version))
 			j++;
 		json_t *a = gc_aggregate(r.units + i, j - i, r.units[i].version, k, false);
-		if (a)
+		if (a) {
 			json_array_append_new(byv, a);
-		else
+			memcpy(shown + nshown, r.units + i, (j - i) * sizeof(*shown));
+			nshown += j - i;
+		} else {
 			withheld++;
+			memcpy(rest + nrest, r.units + i, (j - i) * sizeof(*rest));
+			nrest += j - i;
+		}
 	}
+	json_t *ra = nrest ? gc_aggregate(rest, nrest, NULL, k, false) : NULL;
+	if (ra) {
+		json_decref(ra);
+		memcpy(shown + nshown, rest, nrest * sizeof(*shown));
+		nshown += nrest;
+	}
+	json_t *gc = gc_aggregate(shown, nshown, NULL, k, false);
+	json_object_set_new(o, "gc", gc ? gc : json_null());
+	free(shown);
+	free(rest);
 	json_object_set_new(o, "gc_by_go_version", byv);
 	json_object_set_new(o, "go_versions_withheld", json_integer((json_int_t)withheld));
 	json_t *fr = gc_aggregate(r.frac, r.nfrac, NULL, k, true);

@@ -203,15 +203,22 @@ def expected_report(units, opted, frac):
                 "p10": rank(shares, 0.10), "p50": rank(shares, 0.50), "p90": rank(shares, 0.90),
                 "cpu_weighted": sum(u["gc"] for u in sel) / sum(u["total"] for u in sel)}
 
-    r["gc"] = agg(us)
-    byv, withheld = [], 0
+    byv, withheld, shown, rest = [], 0, [], []
     for v in sorted({u["version"] for u in us}):
-        a = agg([u for u in us if u["version"] == v])
+        vs = [u for u in us if u["version"] == v]
+        a = agg(vs)
         if a:
             a["go_version"] = v
             byv.append(a)
+            shown += vs
         else:
             withheld += 1
+            rest += vs
+    # The overall figure takes the versions withheld only when they have k
+    # tenants together: else it less the versions shown would tell theirs.
+    if agg(rest):
+        shown += rest
+    r["gc"] = agg(shown)
     r["gc_by_go_version"] = byv
     r["go_versions_withheld"] = withheld
     syms = {}
