@@ -38,8 +38,10 @@ static void setup(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const eps[] = {"flame", "top",      "search",  "source",
-					  "peek",  "download", "profile", "nosuch"};
+	/* Not graph nor disasm: a call graph, a program's disassembly per input
+	 * would make the fuzzer crawl. */
+	static const char *const eps[] = {"flame",    "top",	 "search", "source", "peek",
+					  "download", "profile", "tags",   "nosuch"};
 	if (!api)
 		setup();
 	if (size < 1 || size > 4096)
