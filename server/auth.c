@@ -68,6 +68,10 @@ int svc_status(hearth_err err, const hearth_errbuf *eb, bool write)
 	case HEARTH_ENOMEM:
 		return 503;
 	case HEARTH_EIO:
+		/* An object store that does not answer (-objects): unavailable
+		 * for now, worth a retry; nothing of the request was stored. */
+		if (!strncmp(eb->msg, "objects:", 8))
+			return 503;
 		/* A store that cannot be written (a full disk): the request was
 		 * fine, nothing of it was stored. */
 		return write ? 507 : 500;

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "store/backend.h"
+#include "store/blob.h"
 #include "store/codec.h"
 #include "util.h"
 
@@ -230,7 +231,68 @@ typedef struct {
 	size_t npool, cappool;
 	tenant **tenants;
 	size_t ntenants, captenants;
+	hearth_blob *blob; /* -objects: blocks in a blob store; NULL: inline */
 } sq;
+
+/* ---- blocks in a blob store ----
+ *
+ * With -objects, a block's column (blocks.data, rollups.data) holds a
+ * reference instead of the block: a 0 byte, then the object's key.  A
+ * block never starts with 0 (its first varint is its raw size, at least
+ * 4), so both kinds live side by side: a store that was inline keeps its
+ * old blocks readable after -objects is turned on. */
+#define BLOCK_OBJ_MAX (1u << 30)
+
+static bool is_ref(const void *p, size_t n)
+{
+	return n > 1 && !*(const uint8_t *)p;
+}
+
+/* Writes block as a new object (before the transaction that names it:
+ * an object no metadata names is an orphan, which retention removes with
+ * its day) and puts its reference in ref. */
+static hearth_err block_to_object(sq *s, const char *key, const hs_out *block, hs_out *ref,
+				  hearth_errbuf *eb)
+{
+	hearth_err err = hearth_blob_put(s->blob, key, block->p, block->n, eb);
+	if (err)
+		return err;
+	size_t kl = strlen(key);
+	ref->n = 0;
+	if (!HEARTH_GROW(ref->p, 0, ref->cap, kl + 1))
+		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	ref->p[0] = 0;
+	memcpy(ref->p + 1, key, kl);
+	ref->n = kl + 1;
+	return HEARTH_OK;
+}
+
+/* Adds a block column's samples to acc, fetching the object it names. */
+static hearth_err block_add(sq *s, hs_acc *acc, const void *p, size_t n, hearth_errbuf *eb)
+{
+	if (!is_ref(p, n))
+		return hs_block_add(acc, p, n, eb);
+	char key[HEARTH_BLOB_KEY_MAX + 1];
+	if (n - 1 > HEARTH_BLOB_KEY_MAX)
+		return hearth_seterr(eb, HEARTH_ECORRUPT, "store: a block reference too long");
+	memcpy(key, (const uint8_t *)p + 1, n - 1);
+	key[n - 1] = 0;
+	if (!s->blob)
+		return hearth_seterr(eb, HEARTH_EIO,
+				     "store: the block %s is in an object store: start with "
+				     "-objects=URL",
+				     key);
+	uint8_t *data = NULL;
+	size_t dn = 0;
+	hearth_err err = hearth_blob_get(s->blob, key, BLOCK_OBJ_MAX, &data, &dn, eb);
+	if (err == HEARTH_EINVAL) /* not found: the metadata names a lost object */
+		err = hearth_seterr(eb, HEARTH_EIO, "store: block %s is missing from %s", key,
+				    hearth_blob_url(s->blob));
+	if (!err)
+		err = hs_block_add(acc, data, dn, eb);
+	free(data);
+	return err;
+}
 
 static hearth_err dberr(sqlite3 *db, hearth_errbuf *eb, const char *what)
 {
@@ -388,6 +450,8 @@ static hearth_err sq_open(const char *path, const hearth_store_config *cfg, void
 		err = dberr(s->w.db, eb, "creating the schema");
 		goto fail;
 	}
+	if (cfg->objects && (err = hearth_blob_open(cfg->objects, &s->blob, eb)))
+		goto fail;
 	/* Written once: a store that exists opens without writing anything,
 	 * so a server starts (and serves what it has) on a full disk. */
 	sqlite3_stmt *uv = NULL;
@@ -451,6 +515,7 @@ static void sq_close(void *be)
 	pthread_mutex_unlock(&s->wmu);
 	pthread_mutex_destroy(&s->wmu);
 	pthread_mutex_destroy(&s->pmu);
+	hearth_blob_close(s->blob);
 	free(s->path);
 	free(s);
 }
@@ -1070,7 +1135,7 @@ static hearth_err sq_put(void *be, int64_t tenant_id, const hearth_profile *p,
 	hearth_err err;
 	tenant *t = NULL;
 	hs_acc *acc = NULL;
-	hs_out block = {0}, meta = {0}, totb = {0}, stb = {0}, chunk = {0};
+	hs_out block = {0}, meta = {0}, totb = {0}, stb = {0}, chunk = {0}, ref = {0};
 	hs_meta hm;
 	char *labels = NULL, *key = NULL;
 	sseries *x = NULL, *newx = NULL;
@@ -1112,6 +1177,15 @@ static hearth_err sq_put(void *be, int64_t tenant_id, const hearth_profile *p,
 	if ((err = hs_block_encode(acc, false, &block)) || meta.oom || totb.oom) {
 		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
 		goto out;
+	}
+	/* The object first, outside the lock: puts upload in parallel, and
+	 * the profile is acknowledged only once both it and the metadata
+	 * are stored. */
+	if (s->blob) {
+		char okey[HEARTH_BLOB_KEYLEN];
+		if ((err = hearth_blob_key_profile(okey, tenant_id, hm.time_nanos, eb)) ||
+		    (err = block_to_object(s, okey, &block, &ref, eb)))
+			goto out;
 	}
 
 	pthread_mutex_lock(&s->wmu);
@@ -1205,7 +1279,10 @@ static hearth_err sq_put(void *be, int64_t tenant_id, const hearth_profile *p,
 	if (!(q = stmt(c, S_BLOCK_INS)))
 		goto dbfail;
 	sqlite3_bind_int64(q, 1, *id);
-	sqlite3_bind_blob(q, 2, block.p, (int)block.n, SQLITE_STATIC);
+	if (s->blob)
+		sqlite3_bind_blob(q, 2, ref.p, (int)ref.n, SQLITE_STATIC);
+	else
+		sqlite3_bind_blob(q, 2, block.p, (int)block.n, SQLITE_STATIC);
 	if ((err = bind_step_done(c, q, eb, "profile")))
 		goto out;
 	if ((err = invalidate(c, t, x, hm.time_nanos, true, eb)))
@@ -1243,6 +1320,7 @@ out:
 	series_free(newx);
 	hs_acc_free(acc);
 	hs_out_free(&block);
+	hs_out_free(&ref);
 	hs_out_free(&meta);
 	hs_out_free(&totb);
 	hs_out_free(&stb);
@@ -1606,6 +1684,7 @@ out:
 /* ---- merge ---- */
 
 typedef struct {
+	sq *s;
 	conn *c;
 	sseries *x;
 	hs_acc *acc;
@@ -1666,8 +1745,8 @@ static hearth_err g_profiles(gather *g, int64_t a, int64_t b)
 		}
 		sqlite3_bind_int64(bq, 1, ids[i]);
 		if (sqlite3_step(bq) == SQLITE_ROW)
-			err = hs_block_add(g->acc, sqlite3_column_blob(bq, 0),
-					   (size_t)sqlite3_column_bytes(bq, 0), g->eb);
+			err = block_add(g->s, g->acc, sqlite3_column_blob(bq, 0),
+					(size_t)sqlite3_column_bytes(bq, 0), g->eb);
 		sqlite3_reset(bq);
 		g->nprofiles++;
 	}
@@ -1733,8 +1812,8 @@ static hearth_err g_cover(gather *g, int level, int64_t a, int64_t b)
 		}
 		if ((err = g_meta(g, sqlite3_column_blob(q, 1), sqlite3_column_bytes(q, 1))))
 			break;
-		if ((err = hs_block_add(g->acc, sqlite3_column_blob(q, 2),
-					(size_t)sqlite3_column_bytes(q, 2), g->eb)))
+		if ((err = block_add(g->s, g->acc, sqlite3_column_blob(q, 2),
+				     (size_t)sqlite3_column_bytes(q, 2), g->eb)))
 			break;
 		at = bk + sz;
 	}
@@ -1794,7 +1873,7 @@ static hearth_err sq_merge(void *be, int64_t tenant_id, const hearth_selector *s
 					    "incompatible sample types [%s] and [%s]", st0, x->st);
 			goto out;
 		}
-		gather g = {.c = q.c, .x = x, .eb = eb, .skip_level = NLEVELS};
+		gather g = {.s = s, .c = q.c, .x = x, .eb = eb, .skip_level = NLEVELS};
 		g.acc = x->any_avg ? hs_acc_new(x->nst, true) : total;
 		if (!g.acc) {
 			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
@@ -2064,8 +2143,8 @@ static hearth_err sq_get(void *be, int64_t tenant_id, int64_t id, hearth_profile
 	sqlite3_bind_int64(q, 1, id);
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW)
-		err = hs_block_add(acc, sqlite3_column_blob(q, 0),
-				   (size_t)sqlite3_column_bytes(q, 0), eb);
+		err = block_add(s, acc, sqlite3_column_blob(q, 0),
+				(size_t)sqlite3_column_bytes(q, 0), eb);
 	else
 		err = hearth_seterr(eb, HEARTH_ECORRUPT, "store: profile %lld has no samples",
 				    (long long)id);
@@ -2100,10 +2179,10 @@ static hearth_err build_rollup(sq *s, tenant *t, sseries *x, int level, int64_t 
 {
 	conn *c = &s->w;
 	*built = false;
-	gather g = {.c = c, .x = x, .eb = eb, .skip_level = level};
+	gather g = {.s = s, .c = c, .x = x, .eb = eb, .skip_level = level};
 	if (!(g.acc = hs_acc_new(x->nst, true)))
 		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-	hs_out blk = {0}, meta = {0};
+	hs_out blk = {0}, meta = {0}, ref = {0};
 	hearth_err err = g_cover(&g, level - 1, bucket, bucket + level_size[level]);
 	sqlite3_stmt *q;
 	if (err)
@@ -2121,6 +2200,12 @@ static hearth_err build_rollup(sq *s, tenant *t, sseries *x, int level, int64_t 
 	hs_meta_encode(&g.meta, &meta);
 	if (meta.oom)
 		goto oom;
+	if (s->blob) {
+		char okey[HEARTH_BLOB_KEYLEN];
+		if ((err = hearth_blob_key_rollup(okey, t->id, level, x->id, bucket, eb)) ||
+		    (err = block_to_object(s, okey, &blk, &ref, eb)))
+			goto out;
+	}
 	if (!(q = stmt(c, S_ROLLUP_INS))) {
 		err = dberr(c->db, eb, "rollup");
 		goto out;
@@ -2132,7 +2217,10 @@ static hearth_err build_rollup(sq *s, tenant *t, sseries *x, int level, int64_t 
 	sqlite3_bind_int64(q, 5, g_count(&g));
 	sqlite3_bind_int64(q, 6, (int64_t)(blk.n + meta.n));
 	sqlite3_bind_blob(q, 7, meta.p, (int)meta.n, SQLITE_STATIC);
-	sqlite3_bind_blob(q, 8, blk.p, (int)blk.n, SQLITE_STATIC);
+	if (s->blob)
+		sqlite3_bind_blob(q, 8, ref.p, (int)ref.n, SQLITE_STATIC);
+	else
+		sqlite3_bind_blob(q, 8, blk.p, (int)blk.n, SQLITE_STATIC);
 	if (!(err = bind_step_done(c, q, eb, "rollup")))
 		*built = true;
 	goto out;
@@ -2143,6 +2231,7 @@ out:
 		hs_meta_free(&g.meta);
 	hs_acc_free(g.acc);
 	hs_out_free(&blk);
+	hs_out_free(&ref);
 	hs_out_free(&meta);
 	return err;
 }
@@ -2355,6 +2444,11 @@ static hearth_err sq_sweep(void *be, int64_t now, size_t *deleted, hearth_errbuf
 			if (err || nb < 256)
 				break;
 		}
+		/* The blocks of the days that ended before the cutoff go by
+		 * prefix, now that no metadata names them (with them, any
+		 * orphans and replaced rollups of those days). */
+		if (!err && s->blob)
+			err = hearth_blob_sweep_days(s->blob, ten[i], cutoff, NULL, eb);
 	}
 	free(ten);
 	free(ret);

@@ -58,6 +58,10 @@ typedef struct {
 	/* Bytes of decoded blocks and symbols kept in memory for queries; 0:
 	 * 256 MB. */
 	size_t cache_bytes;
+	/* Where profile and rollup blocks go: a blob store URL
+	 * (lib/store/blob.h: "s3://BUCKET?endpoint=...&region=...",
+	 * "sqlite:FILE"); NULL: inline in the metadata's database. */
+	const char *objects;
 } hearth_store_config;
 
 /* Opens (creating when absent) the store at url: a directory path (SQLite

@@ -29,6 +29,9 @@ static const char usage[] =
     "                        free one); the URL is printed when ready\n"
     "  -data=DIR             the data directory (default ./hearth-data): SQLite\n"
     "  -store=URL            another store than -data's (sqlite:DIR, ...)\n"
+    "  -objects=URL          profile and rollup blocks in an object store:\n"
+    "                        s3://BUCKET[/PREFIX]?endpoint=URL&region=NAME\n"
+    "                        (credentials: AWS_ACCESS_KEY_ID, ...; docs/store.md)\n"
     "  -retention=DURATION   how long profiles are kept (default 14d)\n"
     "  -config=FILE          YAML mapping of these settings (listen: ..., data:\n"
     "                        ...); options on the command line win\n"
@@ -60,7 +63,7 @@ static const char usage[] =
     "SIGTERM or Ctrl-C stops it: requests in flight are answered first.\n";
 
 typedef struct {
-	const char *listen, *data, *store, *signup;
+	const char *listen, *data, *store, *objects, *signup;
 	/* -scrape: a hearth scrape configuration run inside the server. */
 	const char *scrape, *scrape_tenant;
 	int64_t retention, sweep_interval, compact_interval, session;
@@ -84,6 +87,7 @@ static const struct {
     {"listen", K_STR, offsetof(settings, listen)},
     {"data", K_STR, offsetof(settings, data)},
     {"store", K_STR, offsetof(settings, store)},
+    {"objects", K_STR, offsetof(settings, objects)},
     {"signup", K_STR, offsetof(settings, signup)},
     {"scrape", K_STR, offsetof(settings, scrape)},
     {"scrape_tenant", K_STR, offsetof(settings, scrape_tenant)},
@@ -491,7 +495,8 @@ int cmd_serve(int argc, char **argv)
 	}
 	hearth_store_config scfg = {.retention_nanos = s.retention,
 				    .max_series_per_tenant = (uint32_t)s.max_series,
-				    .cache_bytes = s.cache_bytes};
+				    .cache_bytes = s.cache_bytes,
+				    .objects = s.objects};
 	hearth_err err = hearth_store_open(s.store ? s.store : s.data, &scfg, &st, &eb);
 	if (err) {
 		cli_error("%s: %s", s.store ? s.store : s.data,

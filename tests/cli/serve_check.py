@@ -78,8 +78,22 @@ def store_of(data):
     return pg_dbs[data]
 
 
+# HEARTH_TEST_OBJECTS (s3://BUCKET?endpoint=..., set by tests/cli/objects.sh):
+# the servers keep their blocks there, each data directory under a prefix
+# of its own (-objects=s3://BUCKET/PREFIX?...).
+OBJECTS = os.environ.get("HEARTH_TEST_OBJECTS", "")
+
+
+def objects_of(data):
+    base, _, query = OBJECTS.partition("?")
+    prefix = "%s-%d/%s" % (os.path.basename(os.path.dirname(os.path.abspath(data))) or "t",
+                           os.getpid(), os.path.basename(os.path.abspath(data)))
+    return "%s/%s%s" % (base.rstrip("/"), prefix, "?" + query if query else "")
+
+
 def store_args(data):
-    return ["-data=" + data] + (["-store=" + store_of(data)] if PG else [])
+    return (["-data=" + data] + (["-store=" + store_of(data)] if PG else []) +
+            (["-objects=" + objects_of(data)] if OBJECTS else []))
 
 
 def token(data, tenant, scope):
