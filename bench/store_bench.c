@@ -29,6 +29,7 @@
 #include <libpq-fe.h>
 
 #include "hearth/io.h"
+#include "store/blob.h"
 #include "store/store.h"
 
 #define MIN_NS (60LL * 1000000000)
@@ -44,6 +45,21 @@ static size_t nfiles;
 static hearth_store *st;
 static int64_t tenant;
 static int64_t base_time; /* the first profile's time, from the files */
+/* STORE_BENCH_OBJECTS=URL: blocks in that object store (-objects). */
+static hearth_store_config store_cfg;
+
+/* Object-store requests and bytes of a phase, per unit (profile, merge). */
+static void objects_delta(const char *key, const hearth_blob_stats *b0, double units)
+{
+	hearth_blob_stats b1;
+	if (!store_cfg.objects || units <= 0)
+		return;
+	hearth_blob_stats_get(NULL, &b1);
+	printf("%s_obj_puts %.2f\n%s_obj_gets %.2f\n%s_obj_bytes_put %.0f\n%s_obj_bytes_got %.0f\n",
+	       key, (double)(b1.puts - b0->puts) / units, key, (double)(b1.gets - b0->gets) / units,
+	       key, (double)(b1.bytes_put - b0->bytes_put) / units, key,
+	       (double)(b1.bytes_got - b0->bytes_got) / units);
+}
 
 static double now_s(void)
 {
@@ -168,6 +184,8 @@ static void *ingest_main(void *arg)
 static void run_ingest(const char *key, size_t total, int64_t day_base, int clients)
 {
 	ingest in = {.total = total, .day_offset_base = day_base, .service = "api"};
+	hearth_blob_stats b0;
+	hearth_blob_stats_get(NULL, &b0);
 	pthread_mutex_init(&in.mu, NULL);
 	pthread_t th[16];
 	double t0 = now_s();
@@ -182,6 +200,7 @@ static void run_ingest(const char *key, size_t total, int64_t day_base, int clie
 	printf("%s_per_s %.0f\n", key, (double)in.puts / wall);
 	printf("%s_put_cpu_ms %.3f\n", key, in.put_cpu * 1000 / (double)in.puts);
 	printf("%s_parse_cpu_ms %.3f\n", key, in.parse_cpu * 1000 / (double)in.puts);
+	objects_delta(key, &b0, (double)in.puts);
 	fflush(stdout);
 }
 
@@ -229,6 +248,8 @@ static void time_merge(const char *key, int64_t from, int64_t until)
 {
 	double t[3], c[3];
 	size_t n = 0, samples = 0;
+	hearth_blob_stats b0;
+	hearth_blob_stats_get(NULL, &b0);
 	for (int r = 0; r < 3; r++) {
 		hearth_profile *p = NULL;
 		hearth_errbuf eb = {{0}};
@@ -247,6 +268,7 @@ static void time_merge(const char *key, int64_t from, int64_t until)
 	printf("%s_cpu_ms %.1f\n", key, c[1] * 1000);
 	printf("%s_ms %.1f\n%s_profiles %zu\n%s_samples %zu\n", key, t[1] * 1000, key, n, key,
 	       samples);
+	objects_delta(key, &b0, 3);
 	fflush(stdout);
 }
 
@@ -271,6 +293,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const char *dir = argv[2];
+	store_cfg.objects = getenv("STORE_BENCH_OBJECTS");
+	if (store_cfg.objects && !*store_cfg.objects)
+		store_cfg.objects = NULL;
 	int days = argc > 3 ? atoi(argv[3]) : 30;
 	int nseries = argc > 4 ? atoi(argv[4]) : 10000;
 	load_dir(argv[1]);
@@ -294,7 +319,7 @@ int main(int argc, char **argv)
 		hearth_profile_free(p);
 	}
 	hearth_errbuf eb = {{0}};
-	if (hearth_store_open(dir, NULL, &st, &eb) ||
+	if (hearth_store_open(dir, &store_cfg, &st, &eb) ||
 	    hearth_store_tenant_ensure(st, "bench", &tenant, &eb)) {
 		fprintf(stderr, "store: %s\n", eb.msg);
 		return 1;
@@ -330,23 +355,26 @@ int main(int argc, char **argv)
 	long long b0 = db_bytes(dir);
 	printf("bytes_per_profile %.0f\n", (double)b0 / (double)nfiles);
 	printf("bytes_ratio_pct %.1f\n", 100.0 * (double)b0 / (double)gz);
-	hearth_store_open(dir, NULL, &st, &eb);
+	hearth_store_open(dir, &store_cfg, &st, &eb);
 	hearth_store_tenant_ensure(st, "bench", &tenant, &eb);
 
 	int64_t day0 = base_time, day1 = base_time + (int64_t)nfiles * MIN_NS;
 	time_merge("merge_day_norollup", day0, day1);
 	double t0 = now_s();
 	size_t built = 0;
+	hearth_blob_stats cb0;
+	hearth_blob_stats_get(NULL, &cb0);
 	if (hearth_store_compact(st, day1 + DAY_NS, &built, &eb)) {
 		fprintf(stderr, "compact: %s\n", eb.msg);
 		return 1;
 	}
 	printf("compact_day_s %.2f\ncompact_day_rollups %zu\n", now_s() - t0, built);
+	objects_delta("compact_day", &cb0, (double)nfiles);
 	hearth_store_close(st);
 	long long b1 = db_bytes(dir);
 	printf("bytes_per_profile_rollups %.0f\n", (double)b1 / (double)nfiles);
 	printf("bytes_ratio_rollups_pct %.1f\n", 100.0 * (double)b1 / (double)gz);
-	hearth_store_open(dir, NULL, &st, &eb);
+	hearth_store_open(dir, &store_cfg, &st, &eb);
 	hearth_store_tenant_ensure(st, "bench", &tenant, &eb);
 	time_merge("merge_day", day0, day1);
 	time_merge("merge_24h_unaligned", day0 + 37 * MIN_NS, day0 + 37 * MIN_NS + DAY_NS);
@@ -385,7 +413,7 @@ int main(int argc, char **argv)
 
 	/* Many series: one small profile each, in a tenant of their own. */
 	if (nseries > 0) {
-		hearth_store_open(dir, NULL, &st, &eb);
+		hearth_store_open(dir, &store_cfg, &st, &eb);
 		int64_t t2;
 		hearth_store_tenant_ensure(st, "many", &t2, &eb);
 		hearth_profile *p = NULL;

@@ -21,7 +21,11 @@ struct hearth_blob {
 	hearth_blob_stats stats;
 };
 
-#define BUMP(b, field, n) __atomic_add_fetch(&(b)->stats.field, (n), __ATOMIC_RELAXED)
+/* Every blob store's counters, and the process's sum of them. */
+static hearth_blob_stats all_stats;
+#define BUMP(b, field, n)                                                     \
+	(__atomic_add_fetch(&(b)->stats.field, (n), __ATOMIC_RELAXED),         \
+	 __atomic_add_fetch(&all_stats.field, (n), __ATOMIC_RELAXED))
 
 bool hearth_blob_key_valid(const char *key)
 {
@@ -259,13 +263,14 @@ hearth_err hearth_blob_delete_prefix(hearth_blob *b, const char *prefix, size_t 
 
 void hearth_blob_stats_get(const hearth_blob *b, hearth_blob_stats *out)
 {
-	out->puts = __atomic_load_n(&b->stats.puts, __ATOMIC_RELAXED);
-	out->gets = __atomic_load_n(&b->stats.gets, __ATOMIC_RELAXED);
-	out->deletes = __atomic_load_n(&b->stats.deletes, __ATOMIC_RELAXED);
-	out->lists = __atomic_load_n(&b->stats.lists, __ATOMIC_RELAXED);
-	out->failures = __atomic_load_n(&b->stats.failures, __ATOMIC_RELAXED);
-	out->bytes_put = __atomic_load_n(&b->stats.bytes_put, __ATOMIC_RELAXED);
-	out->bytes_got = __atomic_load_n(&b->stats.bytes_got, __ATOMIC_RELAXED);
+	const hearth_blob_stats *src = b ? &b->stats : &all_stats;
+	out->puts = __atomic_load_n(&src->puts, __ATOMIC_RELAXED);
+	out->gets = __atomic_load_n(&src->gets, __ATOMIC_RELAXED);
+	out->deletes = __atomic_load_n(&src->deletes, __ATOMIC_RELAXED);
+	out->lists = __atomic_load_n(&src->lists, __ATOMIC_RELAXED);
+	out->failures = __atomic_load_n(&src->failures, __ATOMIC_RELAXED);
+	out->bytes_put = __atomic_load_n(&src->bytes_put, __ATOMIC_RELAXED);
+	out->bytes_got = __atomic_load_n(&src->bytes_got, __ATOMIC_RELAXED);
 }
 
 /* ---- key layout ---- */

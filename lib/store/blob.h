@@ -95,7 +95,9 @@ hearth_err hearth_blob_list(hearth_blob *b, const char *prefix, const char *deli
 hearth_err hearth_blob_delete_prefix(hearth_blob *b, const char *prefix, size_t *deleted,
 				     hearth_errbuf *eb);
 
-/* Counters since open, for the benchmarks and SCALING.md. */
+/* Counters since open, for the benchmarks and SCALING.md; b NULL: the sum
+ * over every blob store the process opened (a store's own is inside its
+ * backend). */
 typedef struct {
 	uint64_t puts, gets, deletes, lists, failures;
 	uint64_t bytes_put, bytes_got;

@@ -88,7 +88,8 @@ ok "ceph: mon, osd (memstore) and radosgw up in $(($(date +%s) - start)) s"
 s3() {
 	method=$1
 	path=$2
-	curl -s -S --max-time 30 --aws-sigv4 aws:amz:us-east-1:s3 \
+	shift 2
+	curl -s -S --max-time 30 "$@" --aws-sigv4 aws:amz:us-east-1:s3 \
 		--user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
 		-H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
 		-X "$method" "$CEPH_S3_ENDPOINT/$path"
