@@ -329,6 +329,10 @@ fi
 if [ -x "$STORE_BENCH" ]; then
 	bench/store_pg.sh "$STORE_BENCH" "$CACHE" "$WORK/store_pg.md" || failed=1
 fi
+# ---- blocks in an object store (Ceph radosgw): bench/store_objects.sh -------
+if [ -x "$STORE_BENCH" ]; then
+	bench/store_objects.sh "$STORE_BENCH" "$CACHE" "$WORK/store_objects.md" || failed=1
+fi
 # ---- hearth scrape holding 1000 targets: bench/scrape.sh -------------------
 bench/scrape.sh "$HEARTH" "$WORK/scrape.md" || failed=1
 bench/goclient.sh "$HEARTH" "$WORK/goclient.md" || failed=1
@@ -512,6 +516,10 @@ if [ "$DOC" != - ]; then
 		if [ -s "$WORK/store_pg.md" ]; then
 			echo
 			cat "$WORK/store_pg.md"
+		fi
+		if [ -s "$WORK/store_objects.md" ]; then
+			echo
+			cat "$WORK/store_objects.md"
 		fi
 		if [ -s "$WORK/scrape.md" ]; then
 			echo
