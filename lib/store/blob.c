@@ -23,8 +23,8 @@ struct hearth_blob {
 
 /* Every blob store's counters, and the process's sum of them. */
 static hearth_blob_stats all_stats;
-#define BUMP(b, field, n)                                                     \
-	(__atomic_add_fetch(&(b)->stats.field, (n), __ATOMIC_RELAXED),         \
+#define BUMP(b, field, n)                                                                          \
+	(__atomic_add_fetch(&(b)->stats.field, (n), __ATOMIC_RELAXED),                             \
 	 __atomic_add_fetch(&all_stats.field, (n), __ATOMIC_RELAXED))
 
 bool hearth_blob_key_valid(const char *key)
@@ -188,6 +188,72 @@ hearth_err hearth_blob_get(hearth_blob *b, const char *key, size_t max, uint8_t 
 	BUMP(b, gets, 1);
 	BUMP(b, bytes_got, *n);
 	return HEARTH_OK;
+}
+
+typedef struct {
+	hearth_blob *b;
+	const char *const *keys;
+	size_t nkeys, max, next;
+	uint8_t **data;
+	size_t *n;
+	pthread_mutex_t mu;
+	hearth_err err;
+	hearth_errbuf eb;
+} get_many_job;
+
+static void *get_many_worker(void *arg)
+{
+	get_many_job *j = arg;
+	for (;;) {
+		pthread_mutex_lock(&j->mu);
+		size_t i = j->err ? j->nkeys : j->next++;
+		pthread_mutex_unlock(&j->mu);
+		if (i >= j->nkeys)
+			return NULL;
+		hearth_errbuf eb = {{0}};
+		hearth_err err =
+		    hearth_blob_get(j->b, j->keys[i], j->max, &j->data[i], &j->n[i], &eb);
+		if (err) {
+			pthread_mutex_lock(&j->mu);
+			if (!j->err) {
+				j->err = err;
+				j->eb = eb;
+			}
+			pthread_mutex_unlock(&j->mu);
+		}
+	}
+}
+
+hearth_err hearth_blob_get_many(hearth_blob *b, const char *const *keys, size_t nkeys, size_t max,
+				uint8_t **data, size_t *n, hearth_errbuf *eb)
+{
+	for (size_t i = 0; i < nkeys; i++) {
+		data[i] = NULL;
+		n[i] = 0;
+	}
+	if (nkeys == 1)
+		return hearth_blob_get(b, keys[0], max, &data[0], &n[0], eb);
+	get_many_job j = {.b = b, .keys = keys, .nkeys = nkeys, .max = max, .data = data, .n = n};
+	pthread_mutex_init(&j.mu, NULL);
+	pthread_t th[8];
+	size_t nt = nkeys < 8 ? nkeys : 8, started = 0;
+	for (; started < nt; started++)
+		if (pthread_create(&th[started], NULL, get_many_worker, &j))
+			break;
+	if (!started) /* no thread to be had: one after another, here */
+		get_many_worker(&j);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	pthread_mutex_destroy(&j.mu);
+	if (j.err) {
+		for (size_t i = 0; i < nkeys; i++) {
+			free(data[i]);
+			data[i] = NULL;
+			n[i] = 0;
+		}
+		*eb = j.eb;
+	}
+	return j.err;
 }
 
 hearth_err hearth_blob_delete(hearth_blob *b, const char *key, hearth_errbuf *eb)

@@ -86,6 +86,11 @@ hearth_err hearth_blob_put(hearth_blob *b, const char *key, const void *data, si
 			   hearth_errbuf *eb);
 hearth_err hearth_blob_get(hearth_blob *b, const char *key, size_t max, uint8_t **data, size_t *n,
 			   hearth_errbuf *eb);
+/* Several objects at once (up to 8 requests in flight): data[i] and n[i]
+ * receive key i's bytes.  On an error, the first one is returned and
+ * nothing is left allocated. */
+hearth_err hearth_blob_get_many(hearth_blob *b, const char *const *keys, size_t nkeys, size_t max,
+				uint8_t **data, size_t *n, hearth_errbuf *eb);
 hearth_err hearth_blob_delete(hearth_blob *b, const char *key, hearth_errbuf *eb);
 /* delim: NULL or "/"; cursor: NULL or a page's next. */
 hearth_err hearth_blob_list(hearth_blob *b, const char *prefix, const char *delim,

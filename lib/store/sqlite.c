@@ -1713,6 +1713,72 @@ static hearth_err g_meta(gather *g, const void *p, int n)
 	return HEARTH_OK;
 }
 
+/* The blocks of profiles ids, some of them objects: fetched 32 at a time,
+ * up to 8 requests in flight (an object store answers each in tens of
+ * milliseconds), added in their order. */
+static hearth_err g_blocks_fetched(gather *g, const int64_t *ids, size_t n)
+{
+	enum { BATCH = 32 };
+	hearth_err err = HEARTH_OK;
+	for (size_t at = 0; !err && at < n; at += BATCH) {
+		size_t m = n - at < BATCH ? n - at : BATCH, nk = 0;
+		uint8_t *buf[BATCH] = {0}, *got[BATCH] = {0};
+		size_t len[BATCH] = {0}, gotn[BATCH] = {0}, which[BATCH];
+		char *keys[BATCH] = {0};
+		bool have[BATCH] = {0};
+		for (size_t i = 0; !err && i < m; i++) {
+			sqlite3_stmt *bq = stmt(g->c, S_BLOCK_GET);
+			if (!bq) {
+				err = dberr(g->c->db, g->eb, "merge");
+				break;
+			}
+			sqlite3_bind_int64(bq, 1, ids[at + i]);
+			if (sqlite3_step(bq) == SQLITE_ROW) {
+				const uint8_t *p = sqlite3_column_blob(bq, 0);
+				size_t pn = (size_t)sqlite3_column_bytes(bq, 0);
+				have[i] = true;
+				if (is_ref(p, pn) && pn - 1 <= HEARTH_BLOB_KEY_MAX) {
+					if (!(keys[nk] = strndup((const char *)p + 1, pn - 1)))
+						err = hearth_seterr(g->eb, HEARTH_ENOMEM, "out of memory");
+					which[nk++] = i;
+				} else if (!(buf[i] = malloc(pn ? pn : 1))) {
+					err = hearth_seterr(g->eb, HEARTH_ENOMEM, "out of memory");
+				} else {
+					memcpy(buf[i], p, pn);
+					len[i] = pn;
+				}
+			}
+			sqlite3_reset(bq);
+		}
+		if (!err && nk) {
+			err = hearth_blob_get_many(g->s->blob, (const char *const *)keys, nk,
+						   BLOCK_OBJ_MAX, got, gotn, g->eb);
+			if (err == HEARTH_EINVAL) { /* not found */
+				char m[sizeof(g->eb->msg)];
+				snprintf(m, sizeof(m), "%s", g->eb->msg);
+				err = hearth_seterr(g->eb, HEARTH_EIO, "store: a block is missing: %s",
+						    m);
+			}
+			for (size_t k = 0; !err && k < nk; k++) {
+				buf[which[k]] = got[k];
+				len[which[k]] = gotn[k];
+				got[k] = NULL;
+			}
+		}
+		for (size_t i = 0; !err && i < m; i++) {
+			if (have[i])
+				err = hs_block_add(g->acc, buf[i], len[i], g->eb);
+			g->nprofiles++;
+		}
+		for (size_t i = 0; i < BATCH; i++) {
+			free(buf[i]);
+			free(got[i]);
+			free(keys[i]);
+		}
+	}
+	return err;
+}
+
 static hearth_err g_profiles(gather *g, int64_t a, int64_t b)
 {
 	sqlite3_stmt *q = stmt(g->c, S_PROF_RANGE);
@@ -1737,7 +1803,9 @@ static hearth_err g_profiles(gather *g, int64_t a, int64_t b)
 	sqlite3_reset(q);
 	if (!err && rc != SQLITE_DONE)
 		err = dberr(g->c->db, g->eb, "merge");
-	for (size_t i = 0; !err && i < n; i++) {
+	if (!err && g->s->blob)
+		err = g_blocks_fetched(g, ids, n);
+	for (size_t i = 0; !err && !g->s->blob && i < n; i++) {
 		sqlite3_stmt *bq = stmt(g->c, S_BLOCK_GET);
 		if (!bq) {
 			err = dberr(g->c->db, g->eb, "merge");

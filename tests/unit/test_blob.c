@@ -99,6 +99,32 @@ static void check_impl(hearth_blob *b)
 	assert_int_equal(hearth_blob_put(b, "a//b", "a", 1, &eb), HEARTH_EINVAL);
 	assert_int_equal(hearth_blob_put(b, "a b", "a", 1, &eb), HEARTH_EINVAL);
 	assert_int_equal(hearth_blob_delete(b, "x/empty", &eb), HEARTH_OK);
+	/* Several at once, in their order; one missing fails them all. */
+	char kbuf[20][32];
+	const char *keys[20];
+	for (int i = 0; i < 20; i++) {
+		snprintf(kbuf[i], sizeof(kbuf[i]), "many-get/k%02d", i);
+		keys[i] = kbuf[i];
+		assert_int_equal(hearth_blob_put(b, kbuf[i], kbuf[i], (size_t)(i + 3), &eb),
+				 HEARTH_OK);
+	}
+	uint8_t *dv[20];
+	size_t dn[20];
+	assert_int_equal(hearth_blob_get_many(b, keys, 20, 1024, dv, dn, &eb), HEARTH_OK);
+	for (int i = 0; i < 20; i++) {
+		assert_int_equal(dn[i], (size_t)(i + 3));
+		assert_memory_equal(dv[i], kbuf[i], dn[i]);
+		free(dv[i]);
+	}
+	keys[7] = "many-get/none";
+	eb.msg[0] = 0;
+	assert_int_equal(hearth_blob_get_many(b, keys, 20, 1024, dv, dn, &eb), HEARTH_EINVAL);
+	assert_non_null(strstr(eb.msg, "many-get/none"));
+	for (int i = 0; i < 20; i++)
+		assert_null(dv[i]);
+	size_t ndel = 0;
+	assert_int_equal(hearth_blob_delete_prefix(b, "many-get/", &ndel, &eb), HEARTH_OK);
+	assert_int_equal(ndel, 20);
 
 	/* Keys laid out by tenant and day; listing by "directory", paging
 	 * past 1000 entries, retention by prefix. */
