@@ -308,6 +308,8 @@ static hearth_err load_entry(hearth_service *s, const svc_caller *c, const heart
 	const char *srcs[1] = {e->title};
 	hearth_api_config cfg = {.sources = srcs, .nsources = 1, .cache_bytes = API_CACHE_BYTES};
 	hearth_opts_init(&cfg.defaults);
+	/* A tenant's profile names files: Source shows none of this machine's. */
+	cfg.defaults.no_source_files = true;
 	if (diff) {
 		/* The views mark the base's samples as -diff_base does. */
 		cfg.defaults.diff_base[0] = "base";
@@ -369,7 +371,7 @@ void svc_render_handle(hearth_service *s, const hearth_req *req, const svc_calle
 	 * name, and a tenant's profile must not make the server read its own
 	 * files. */
 	if (!strcmp(view, "disasm")) {
-		hearth_api_error(resp, 404, "no disassembly in hearth serve: its profiles come without their programs");
+		hearth_api_error(resp, 404, "no disassembly in hearth serve (no programs)");
 		return;
 	}
 	int64_t now = svc_query_now(), from = 0, until = 0;

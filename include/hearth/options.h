@@ -54,6 +54,10 @@ typedef struct {
 	 * strip from the profile's file names first (pprof's -source_path and
 	 * -trim_path, both lists separated by ':'). */
 	const char *source_path, *trim_path;
+	/* Read no file a profile names (list shows each as missing): a server
+	 * of other people's profiles (hearth serve) must not open its own
+	 * files because a profile names them. */
+	bool no_source_files;
 	/* The regexp argument of peek and list (pprof's -peek=, -list=). */
 	const char *symbol;
 	/* Set by the command: where the Go standard library's sources are

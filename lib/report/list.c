@@ -152,6 +152,7 @@ hearth_err hearth_report_list(hearth_report *r, hearth_buf *out, hearth_errbuf *
 	if ((err = hearth_srcreader_init(&sr, r->o.source_path, r->o.trim_path, r->o.goroot, cwd,
 					 sizeof(cwd), eb)))
 		goto out;
+	sr.none = r->o.no_source_files;
 	char tv[64];
 	hearth_rpt_value(r, r->total, tv, sizeof(tv));
 	hearth_buf_printf(&body, "Total: %s\n", tv);

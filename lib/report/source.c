@@ -141,7 +141,11 @@ hearth_srcfile *hearth_src_file(hearth_srcreader *sr, const char *path)
 	if (!(sf->path = strdup(path)))
 		return NULL;
 	sr->n++;
-	FILE *f = open_source(sr, path, &sf->err);
+	FILE *f = NULL;
+	if (sr->none)
+		sf->err = ENOENT;
+	else
+		f = open_source(sr, path, &sf->err);
 	if (!f) {
 		sf->missing = true;
 		return sf;

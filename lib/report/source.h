@@ -27,6 +27,7 @@ typedef struct {
 	hearth_srcfile *files;
 	size_t n, cap;
 	const char *search, *trim, *goroot;
+	bool none; /* open no file: every one is missing (hearth_opts.no_source_files) */
 } hearth_srcreader;
 
 /* Sets the search path (-source_path, else the working directory), the

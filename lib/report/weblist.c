@@ -891,6 +891,7 @@ hearth_err hearth_report_weblist(hearth_report *r, hearth_buf *out, hearth_errbu
 	if ((err = hearth_srcreader_init(&sr, r->o.source_path, r->o.trim_path, r->o.goroot, cwd,
 					 sizeof(cwd), eb)))
 		goto out;
+	sr.none = r->o.no_source_files;
 	err = HEARTH_ENOMEM;
 	if (!(w.objs = calloc((size_t)p->nmappings + 1, sizeof(*w.objs))) ||
 	    !(rgs = calloc(na + 1, sizeof(*rgs))))

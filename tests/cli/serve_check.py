@@ -421,6 +421,17 @@ def run(tmp, servers):
     check("render: an unknown option is 400", st == 400 and "bogus" in j.get("error", ""), j)
     st, j, _, _ = srv.api("render/nosuchview", dict(rng, query='{service="leaky"}'), tok=alice)
     check("render: an unknown view is 404", st == 404, (st, j))
+    # A tenant's profile that names files of the server (/etc/passwd, and
+    # relative names found by walking up from its working directory):
+    # Source shows every one as missing, none of their lines.
+    st, body = srv.push("tests/data/reports/abs-files.pb.gz", bob, {"service": "absfiles"})
+    check("push a profile naming the server's files", st == 200, (st, body))
+    st, j, _, _ = srv.api("render/source", dict(rng, query='{service="absfiles"}', f="main\\.reads"), tok=bob)
+    text = j.get("text", "") if isinstance(j, dict) else ""
+    passwd = open("/etc/passwd").readline().strip()
+    check("render/source reads no file a tenant's profile names",
+          st == 200 and text.count("ROUTINE") == 3 and passwd not in text and "root:" not in text
+          and text.count("could not find file") + text.count("no such file") == 3, (st, text[:600]))
     st, j, _, _ = srv.api("render/disasm", dict(rng, query='{service="leaky"}', f="main"), tok=alice)
     check("render: no disassembly (it would open files a tenant's profile names): 404",
           st == 404 and "disassembly" in j.get("error", ""), (st, j))
