@@ -32,6 +32,7 @@ hearth_service *hearth_service_new(hearth_store *st, const hearth_service_config
 	s->login_rate = svc_limiter_new(5, 20);
 	s->render = svc_render_new(cfg->render_cache);
 	s->fleet = svc_fleet_new();
+	pthread_mutex_init(&s->targets_mu, NULL);
 	if (!s->sessions || !s->tenant_rate || !s->signup_rate || !s->login_rate || !s->render ||
 	    !s->fleet) {
 		hearth_service_free(s);
@@ -50,6 +51,7 @@ void hearth_service_free(hearth_service *s)
 	svc_limiter_free(s->login_rate);
 	svc_render_free(s->render);
 	svc_fleet_free(s->fleet);
+	pthread_mutex_destroy(&s->targets_mu);
 	free(s);
 }
 
@@ -139,6 +141,8 @@ void hearth_service_handle(void *ctx, const hearth_req *req, hearth_api_resp *re
 		svc_fleet_tenant(s, req, &c, resp);
 	else if (!strcmp(name, "metrics"))
 		svc_metrics(s, req, &c, resp);
+	else if (!strcmp(name, "targets"))
+		svc_targets(s, req, &c, resp);
 	else if (!strncmp(name, "render/", 7) && name[7] && !strchr(name + 7, '/'))
 		svc_render_handle(s, req, &c, name + 7, resp);
 	else

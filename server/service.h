@@ -5,13 +5,14 @@
 #ifndef HEARTH_SERVER_SERVICE_H
 #define HEARTH_SERVER_SERVICE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "api.h"
-#include "http.h"
 #include "fleet/fleet.h"
+#include "http.h"
 #include "ingest/ingest.h"
 #include "store/store.h"
 
@@ -40,6 +41,12 @@ typedef struct hearth_service hearth_service;
 /* The service over st (which must outlive it). */
 hearth_service *hearth_service_new(hearth_store *st, const hearth_service_config *cfg);
 void hearth_service_free(hearth_service *s);
+/* -scrape: fn writes the scrape loop's targets as JSON ({"targets": [...]},
+ * hearth_scraper_targets) for GET /api/v1/targets, shown to the tenant whose
+ * scrapes they are and to no other.  fn NULL: none (before the loop is
+ * freed; it returns once no request is still calling the old fn). */
+typedef void (*hearth_targets_fn)(void *ctx, hearth_buf *out);
+void hearth_service_set_targets(hearth_service *s, int64_t tenant, hearth_targets_fn fn, void *ctx);
 /* The hearth_http_handler of `hearth serve`; ctx is the hearth_service. */
 void hearth_service_handle(void *ctx, const hearth_req *req, hearth_api_resp *resp);
 
@@ -66,6 +73,10 @@ struct hearth_service {
 	svc_limiter *tenant_rate, *signup_rate, *login_rate;
 	svc_render *render;
 	svc_fleet *fleet;
+	pthread_mutex_t targets_mu; /* guards the three below */
+	hearth_targets_fn targets;
+	void *targets_ctx;
+	int64_t targets_tenant;
 };
 
 #define SVC_JSON "application/json; charset=utf-8"
@@ -77,6 +88,10 @@ void svc_json(hearth_api_resp *resp, int status, void *o /* json_t */);
 int svc_status(hearth_err err, const hearth_errbuf *eb, bool write);
 void svc_fail(hearth_api_resp *resp, hearth_err err, const hearth_errbuf *eb, bool write);
 int64_t svc_now(void);
+
+/* GET /api/v1/targets (read scope). */
+void svc_targets(hearth_service *s, const hearth_req *req, const svc_caller *c,
+		 hearth_api_resp *resp);
 
 /* auth.c */
 svc_sessions *svc_sessions_new(void);

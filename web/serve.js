@@ -11,16 +11,19 @@
  *   - points app.js's views at /api/v1/render/VIEW with that range's
  *     parameters (mode.params), so the flame graph, top, graph, source, peek
  *     and sandwich are the same code as in hearth web;
- *   - adds two pages: the single profiles of the range (open, download) and
- *     the tenant's tokens.
+ *   - adds three pages: the single profiles of the range (open, download),
+ *     the tenant's tokens and, with hearth serve -scrape, its targets
+ *     (/api/v1/targets);
+ *   - under the timeline, the GC statistics that scrapes store as metric
+ *     series (/api/v1/metrics): charts over the same window.
  *
  * Its state is in the URL too (docs/web-ui.md): query, type, from, until,
- * brush, cmp, base_brush, base_query, profile, refresh.  Data only reaches
+ * brush, cmp, base_brush, base_query, profile, refresh, gc.  Data only reaches
  * the page as textContent, never as markup. */
 (function () {
 'use strict';
 
-var KEYS = ['query', 'type', 'from', 'until', 'brush', 'cmp', 'base_brush', 'base_query', 'profile', 'refresh'];
+var KEYS = ['query', 'type', 'from', 'until', 'brush', 'cmp', 'base_brush', 'base_query', 'profile', 'refresh', 'gc'];
 var RANGES = {'15m': 900, '1h': 3600, '6h': 21600, '1d': 86400, '7d': 604800, '30d': 2592000};
 var UNIT = {s: 1, m: 60, h: 3600, d: 86400, w: 604800};
 var PAGE = 50;
@@ -39,7 +42,7 @@ window.HearthServe = function (app, who) {
 	mode.params = params;
 	mode.render = onRender;
 	mode.subtitle = subtitle;
-	mode.views = {profiles: renderProfiles, tokens: renderTokens};
+	mode.views = {profiles: renderProfiles, tokens: renderTokens, targets: renderTargets};
 	mode.onAuth = function () { showLogin('The session ended: log in again.'); };
 	mode.soft = function (err) {
 		return /no profiles/i.test(err.message || '') ? 'No profiles in this range: pick another range, service or selector.' : null;
@@ -264,6 +267,9 @@ window.HearthServe = function (app, who) {
 		/* the tokens page needs the admin scope */
 		$('tokens-btn').hidden = (w.scopes || []).indexOf('admin') < 0;
 		$('tok-tenant').textContent = w.tenant || '';
+		/* the targets page: only for the tenant hearth serve -scrape fills */
+		$('targets-btn').hidden = true;
+		get('targets', null, true).then(function () { $('targets-btn').hidden = false; }, function () {});
 		loadServices().then(function () {
 			stats.profile = true;
 			/* First visit: the first service, so that something shows. */
@@ -334,6 +340,7 @@ window.HearthServe = function (app, who) {
 				(labelText(r.labels) ? ' \u00b7 ' + labelText(r.labels) : '') : '');
 		}
 		$('tokens-btn').setAttribute('aria-pressed', s.get('view') === 'tokens' ? 'true' : 'false');
+		$('targets-btn').setAttribute('aria-pressed', s.get('view') === 'targets' ? 'true' : 'false');
 	}
 	var customOpen = false;
 
@@ -398,6 +405,9 @@ window.HearthServe = function (app, who) {
 	});
 	$('tokens-btn').addEventListener('click', function () {
 		app.navigate({view: S().get('view') === 'tokens' ? null : 'tokens'});
+	});
+	$('targets-btn').addEventListener('click', function () {
+		app.navigate({view: S().get('view') === 'targets' ? null : 'targets'});
 	});
 	$('single-back').addEventListener('click', function () { app.navigate({profile: null}); });
 	$('tl-clear').addEventListener('click', function () { clearBrush(); });
@@ -468,10 +478,12 @@ window.HearthServe = function (app, who) {
 	function onRender(my, v) {
 		if (!session) return;
 		document.body.classList.toggle('page-tokens', v === 'tokens');
+		document.body.classList.toggle('page-targets', v === 'targets');
 		syncBar();
 		syncRefresh();
 		drawTimeline();
 		loadSeries();
+		loadGC();
 		if (mode.views[v]) return;
 		/* what was merged: sample types, their aggregation, how many profiles */
 		var qs = qstr(params());
@@ -715,8 +727,229 @@ window.HearthServe = function (app, who) {
 	var rsT = 0;
 	window.addEventListener('resize', function () {
 		clearTimeout(rsT);
-		rsT = setTimeout(function () { if (session) { drawTimeline(); loadSeries(); } }, 150);
+		rsT = setTimeout(function () { if (session) { drawTimeline(); loadSeries(); drawGC(); } }, 150);
 	});
+
+	/* --- GC statistics (/api/v1/metrics) ----------------------------------------- */
+	/* The series hearth scrape stores from each target's MemStats
+	 * (docs/scrape.md), for the service and the matchers of the selector,
+	 * over the timeline's window; the brush is shaded.  A chart per
+	 * question: how often the GC runs (the slope of gc_count), how long it
+	 * stops the world, what share of the CPU it takes, the heap and its
+	 * goal.  One line per series (target) and name. */
+	var GC = [
+		{id: 'rate', title: 'GC cycles per minute', names: ['gc_count'], legend: ['cycles/min'], rate: true, unit: 'count'},
+		{id: 'pause', title: 'GC pauses (the last 256)', names: ['gc_pause_p50_seconds', 'gc_pause_p99_seconds', 'gc_pause_max_seconds'],
+			legend: ['p50', 'p99', 'max'], unit: 'seconds'},
+		{id: 'cpu', title: 'GC share of the CPU (since start)', names: ['gc_cpu_fraction'], legend: ['GC CPU'], unit: 'percent'},
+		{id: 'heap', title: 'Heap', names: ['heap_alloc_bytes', 'heap_goal_bytes'], legend: ['in use', 'goal'], unit: 'bytes'}
+	];
+	var GCH = 110, GCPAD = {l: 4, r: 4, t: 16, b: 16};
+	var gc = {key: null, data: null, drawn: {}, ready: false, loading: false};
+	var gcCanvas = {};
+	GC.forEach(function (c) {
+		var fig = el('figure'), cap = el('figcaption'), cv2 = el('canvas');
+		cap.appendChild(el('span', null, c.title));
+		c.legendEl = el('span', 'gc-legend');
+		cap.appendChild(c.legendEl);
+		cv2.id = 'gc-' + c.id;
+		cv2.setAttribute('role', 'img');
+		cv2.setAttribute('aria-label', c.title + ' over the time range');
+		fig.appendChild(cap);
+		fig.appendChild(cv2);
+		$('gc-charts').appendChild(fig);
+		gcCanvas[c.id] = cv2;
+		cv2.addEventListener('mousemove', function (e) { gcHover(c, e); });
+	});
+	$('gc-box').addEventListener('toggle', function () {
+		var open = $('gc-box').open;
+		if (open !== (S().get('gc') === '1')) app.navigate({gc: open ? '1' : null}, true);
+		if (open) drawGC();
+	});
+	function fmtGC(unit, v) {
+		if (unit === 'percent') return (v * 100).toFixed(v * 100 < 1 ? 3 : 2) + ' %';
+		if (unit === 'bytes') {
+			var u = ['B', 'kB', 'MB', 'GB', 'TB'], k = 0;
+			while (Math.abs(v) >= 1024 && k < u.length - 1) { v /= 1024; k++; }
+			return (k ? v.toFixed(v < 10 ? 2 : 1) : String(Math.round(v))) + ' ' + u[k];
+		}
+		if (unit === 'seconds') {
+			if (v === 0) return '0';
+			if (v < 1e-6) return (v * 1e9).toFixed(0) + ' ns';
+			if (v < 1e-3) return (v * 1e6).toFixed(v < 1e-5 ? 2 : 1) + ' \u00b5s';
+			if (v < 1) return (v * 1e3).toFixed(v < 1e-2 ? 2 : 1) + ' ms';
+			return v.toFixed(2) + ' s';
+		}
+		return v >= 100 ? String(Math.round(v)) : String(+v.toFixed(2));
+	}
+	/* Whether a series' labels pass the selector (service is the query's). */
+	function labelsMatch(labels, ms) {
+		return ms.every(function (m) {
+			if (m.name === 'service') return true;
+			var v = labels[m.name] || '';
+			if (m.op === '=') return v === m.value;
+			if (m.op === '!=') return v !== m.value;
+			var re;
+			try { re = new RegExp('^(?:' + m.value + ')$'); } catch (e) { return true; }
+			return m.op === '=~' ? re.test(v) : !re.test(v);
+		});
+	}
+	function gcParams() { var w = win(); return {service: serviceOf(query()), from: w.from, until: w.until}; }
+	function loadGC() {
+		var p = gcParams(), key = qstr(p) + '|' + query();
+		$('gc-box').open = S().get('gc') === '1';
+		if (!p.service) { gc.key = key; gc.data = null; gc.loading = false; gc.ready = true; $('gc-box').hidden = true; return; }
+		/* the same window: redrawn (the brush may have moved), unless still loading */
+		if (gc.key === key) { drawGC(); return; }
+		gc.key = key;
+		gc.ready = false;
+		gc.loading = true;
+		function mine() { return gc.key === key; }
+		get('metrics', p).then(function (j) {
+			if (!mine()) return null;
+			var have = j.names || [], want = [];
+			GC.forEach(function (c) { c.names.forEach(function (n) { if (have.indexOf(n) >= 0) want.push(n); }); });
+			return Promise.all(want.map(function (n) {
+				return get('metrics', {service: p.service, name: n, from: p.from, until: p.until}).then(function (r) { return [n, r.series || []]; });
+			}));
+		}).then(function (res) {
+			if (!mine() || res === null) return;
+			var ms = parseSelector(query()) || [], data = {};
+			res.forEach(function (r) { data[r[0]] = r[1].filter(function (s) { return labelsMatch(s.labels || {}, ms); }); });
+			gc.data = data;
+			gc.loading = false;
+			app.setError('gc', null);
+			drawGC();
+		}, function (err) {
+			if (!mine()) return;
+			gc.data = null;
+			gc.loading = false;
+			/* a server without /api/v1/metrics: no charts, no error */
+			if (err.status !== 404) app.setError('gc', err);
+			drawGC();
+		});
+	}
+	/* The points a chart plots for a series: its values, or for a rate the
+	 * increase per minute between two scrapes (a counter that went down,
+	 * a restarted program, gives no point). */
+	function gcPoints(c, pts) {
+		if (!c.rate) return pts.map(function (p) { return [p[0], p[1]]; });
+		var out = [];
+		for (var i = 1; i < pts.length; i++) {
+			var dt = (pts[i][0] - pts[i - 1][0]) / 1e9, dv = pts[i][1] - pts[i - 1][1];
+			if (dt > 0 && dv >= 0) out.push([pts[i][0], dv / dt * 60]);
+		}
+		return out;
+	}
+	function seriesName(labels) { return labels.instance || labelText(labels) || 'all'; }
+	var GCCOLORS = ['--accent', '--grow', '--match'];
+	function drawGC() {
+		/* while a new window loads, the old charts stay as they are */
+		if (gc.loading) return;
+		var box = $('gc-box'), data = gc.data, any = false;
+		if (data) Object.keys(data).forEach(function (n) { if (data[n].length) any = true; });
+		box.hidden = !any;
+		gc.drawn = {};
+		gcSummary();
+		if (!any) { gc.ready = true; return; }
+		var w = win(), r = ranges(), dpr = window.devicePixelRatio || 1;
+		GC.forEach(function (c) {
+			var cv2 = gcCanvas[c.id], W = Math.max(160, cv2.clientWidth || 320), ctx = cv2.getContext('2d');
+			if (cv2.width !== Math.round(W * dpr) || cv2.height !== Math.round(GCH * dpr)) {
+				cv2.width = Math.round(W * dpr);
+				cv2.height = Math.round(GCH * dpr);
+				cv2.style.height = GCH + 'px';
+			}
+			ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+			ctx.clearRect(0, 0, W, GCH);
+			var H = GCH - GCPAD.t - GCPAD.b, lines = [], max = 0;
+			c.names.forEach(function (n, k) {
+				(data[n] || []).forEach(function (s) {
+					var pts = gcPoints(c, s.points || []).filter(function (p) { return p[0] >= w.from * 1e9 && p[0] < w.until * 1e9; });
+					pts.forEach(function (p) { if (p[1] > max) max = p[1]; });
+					lines.push({name: n, legend: c.legend[k], color: css(GCCOLORS[k % GCCOLORS.length]), labels: s.labels || {}, pts: pts});
+				});
+			});
+			if (c.unit === 'percent' && !max) max = 0.01;
+			if (!max) max = 1;
+			function x(t) { return GCPAD.l + (t / 1e9 - w.from) / (w.until - w.from) * (W - GCPAD.l - GCPAD.r); }
+			function y(v) { return GCPAD.t + H - v / max * H; }
+			var fg = css('--muted');
+			ctx.font = '11px system-ui, sans-serif';
+			ctx.strokeStyle = css('--line');
+			ctx.beginPath();
+			ctx.moveTo(GCPAD.l, GCPAD.t + H + 0.5);
+			ctx.lineTo(W - GCPAD.r, GCPAD.t + H + 0.5);
+			ctx.stroke();
+			/* the brush (or compare's comparison range) */
+			if (pair('brush') || compare()) {
+				var a = Math.max(GCPAD.l, x(r.cmp.from * 1e9)), b = Math.min(W - GCPAD.r, x(r.cmp.until * 1e9));
+				if (b > a) { ctx.globalAlpha = 0.15; ctx.fillStyle = css('--accent'); ctx.fillRect(a, GCPAD.t, b - a, H); ctx.globalAlpha = 1; }
+			}
+			ctx.fillStyle = fg;
+			ctx.fillText('max ' + fmtGC(c.unit, max), GCPAD.l + 2, 11);
+			ctx.fillText(fmtTime(w.from, false), GCPAD.l, GCH - 3);
+			var ut = fmtTime(w.until, false);
+			ctx.fillText(ut, W - GCPAD.r - ctx.measureText(ut).width, GCH - 3);
+			var drawn = [];
+			lines.forEach(function (ln) {
+				ctx.strokeStyle = ln.color;
+				ctx.fillStyle = ln.color;
+				ctx.lineWidth = 1.5;
+				ctx.beginPath();
+				var xy = ln.pts.map(function (p) { return [p[0], p[1], x(p[0]), y(p[1])]; });
+				xy.forEach(function (p, i) { if (i) ctx.lineTo(p[2], p[3]); else ctx.moveTo(p[2], p[3]); });
+				ctx.stroke();
+				if (xy.length <= 120) xy.forEach(function (p) { ctx.fillRect(p[2] - 1.5, p[3] - 1.5, 3, 3); });
+				ctx.lineWidth = 1;
+				drawn.push({name: ln.name, legend: ln.legend, labels: ln.labels, points: xy});
+			});
+			if (!lines.length) { ctx.fillStyle = fg; ctx.fillText('No points in this range.', W / 2 - 60, GCPAD.t + H / 2); }
+			gc.drawn[c.id] = drawn;
+			c.legendEl.textContent = '';
+			c.legend.forEach(function (lg, k) {
+				var sp = el('span', null, '\u25a0 ' + lg);
+				sp.style.color = css(GCCOLORS[k % GCCOLORS.length]);
+				c.legendEl.appendChild(sp);
+			});
+		});
+		gc.ready = true;
+	}
+	/* The closed box's one line: cycles in the window, the worst p99 pause
+	 * and GC CPU share, the heap and its goal (summed over the targets) at
+	 * their last scrapes. */
+	function gcSummary() {
+		var d = gc.data || {}, parts = [];
+		function last(n, f) {
+			var v = null;
+			(d[n] || []).forEach(function (s) { var p = s.points || []; if (p.length) v = v === null ? p[p.length - 1][1] : f(v, p[p.length - 1][1]); });
+			return v;
+		}
+		var cyc = null, nser = (d.gc_count || []).length;
+		(d.gc_count || []).forEach(function (s) {
+			var p = s.points || [];
+			for (var i = 1; i < p.length; i++) if (p[i][1] >= p[i - 1][1]) cyc = (cyc || 0) + p[i][1] - p[i - 1][1];
+		});
+		function add(a, b) { return a + b; }
+		var p99 = last('gc_pause_p99_seconds', Math.max), cpu = last('gc_cpu_fraction', Math.max);
+		var heap = last('heap_alloc_bytes', add), goal = last('heap_goal_bytes', add);
+		if (cyc !== null) parts.push(cyc + ' cycle' + (cyc === 1 ? '' : 's') + ' in the range');
+		if (p99 !== null) parts.push('p99 pause ' + fmtGC('seconds', p99));
+		if (cpu !== null) parts.push('GC CPU ' + fmtGC('percent', cpu));
+		if (heap !== null) parts.push('heap ' + fmtGC('bytes', heap) + (goal !== null ? ' of a goal of ' + fmtGC('bytes', goal) : ''));
+		if (nser > 1) parts.push(nser + ' targets');
+		$('gc-sum').textContent = parts.length ? '\u00b7 ' + parts.join(' \u00b7 ') : '';
+	}
+	function gcHover(c, e) {
+		var cv2 = gcCanvas[c.id], bx = cv2.getBoundingClientRect(), mx = e.clientX - bx.left, my = e.clientY - bx.top, best = null;
+		(gc.drawn[c.id] || []).forEach(function (ln) {
+			ln.points.forEach(function (p) {
+				var dd = Math.abs(p[2] - mx) * 4 + Math.abs(p[3] - my);
+				if (!best || dd < best.d) best = {d: dd, p: p, ln: ln};
+			});
+		});
+		cv2.title = best ? fmtTime(best.p[0] / 1e9) + '  ' + seriesName(best.ln.labels) + '  ' + best.ln.legend + ' ' + fmtGC(c.unit, best.p[1]) : '';
+	}
 
 	/* --- the single profiles of the range ------------------------------------------ */
 	var known = new Map(), profRows = [], profKey2 = null, profNext = null;
@@ -785,6 +1018,40 @@ window.HearthServe = function (app, who) {
 		$('prof-more').hidden = !profNext;
 	}
 
+	/* --- targets (hearth serve -scrape) --------------------------------------- */
+	/* What the scrape loop does now: read fresh on every render (live
+	 * refresh re-renders it). */
+	function renderTargets() {
+		get('targets', null, true).then(function (j) {
+			app.setError('targets', null);
+			var tb = document.createElement('tbody'), ts = j.targets || [], down = 0;
+			ts.forEach(function (t) {
+				var tr = document.createElement('tr'), ago = t.last_scrape ? Math.max(0, Math.round(Date.now() / 1000 - t.last_scrape / 1e9)) : null;
+				tr.appendChild(el('td', null, t.job || ''));
+				tr.appendChild(el('td', null, t.instance || ''));
+				tr.appendChild(el('td', 'labels', Object.keys(t.labels || {}).map(function (k) { return k + '=' + t.labels[k]; }).join(', ')));
+				tr.appendChild(el('td', t.health, t.health || ''));
+				var last = el('td', 'time', t.last_scrape ? fmtTime(t.last_scrape / 1e9) + ' (' + fmtDur(ago) + ' ago)' : 'never');
+				tr.appendChild(last);
+				tr.appendChild(el('td', 'num', t.last_scrape ? (+t.duration_seconds).toFixed(3) + ' s' : ''));
+				tr.appendChild(el('td', 'err', t.error || ''));
+				/* each type's counts, on hover */
+				tr.title = (t.types || []).map(function (x) {
+					return x.type + ': ' + x.scrapes + ' scrapes, ' + x.failures + ' failed' + (x.error ? ' (' + x.error + ')' : '');
+				}).join('\n');
+				if (t.health === 'down') down++;
+				tb.appendChild(tr);
+			});
+			var tt = $('tgttable');
+			tt.replaceChild(tb, tt.tBodies[0]);
+			$('tgt-count').textContent = ts.length + ' target' + (ts.length === 1 ? '' : 's') + (down ? ', ' + down + ' down' : '');
+			stats.ready = true;
+		}, function (err) {
+			app.setError('targets', err.status === 404 ? new Error('this server scrapes nothing into this tenant (hearth serve -scrape, docs/scrape.md)') : err);
+			stats.ready = true;
+		});
+	}
+
 	/* --- tokens -------------------------------------------------------------- */
 	function renderTokens() {
 		get('tokens', null, true).then(function (j) {
@@ -842,7 +1109,9 @@ window.HearthServe = function (app, who) {
 	window.hearthServe = {timeToX: function (t) { return X(t) + cv.getBoundingClientRect().left; },
 		setPageSize: function (n) { PAGE = n; profKey2 = null; },
 		bars: function () { return (drawTimeline.bars || []).map(function (b) { return {time: b[2], value: b[3]}; }); },
-		window: win, ranges: ranges, parseSelector: parseSelector, params: params};
+		window: win, ranges: ranges, parseSelector: parseSelector, params: params,
+		/* what the GC charts plotted: {ready, charts: {id: [{name, labels, points: [[t_ns, v, x, y]]}]}} */
+		gc: function () { return {ready: gc.ready && gc.key === qstr(gcParams()) + '|' + query(), hidden: $('gc-box').hidden, charts: gc.drawn}; }};
 
 	if (who) start(who); else showLogin();
 };

@@ -400,8 +400,14 @@ static void *scrape_main(void *arg)
 	return NULL;
 }
 
+/* GET /api/v1/targets of the scrape tenant: the loop's own /targets. */
+static void scrape_targets(void *ctx, hearth_buf *out)
+{
+	hearth_scraper_targets(ctx, out, true);
+}
+
 static hearth_scraper *scrape_start(hearth_store *st, const settings *s, const char *url,
-				    hearth_errbuf *eb)
+				    int64_t *tenantp, hearth_errbuf *eb)
 {
 	int64_t tenant;
 	char token[HEARTH_TOKEN_LEN + 1];
@@ -421,6 +427,7 @@ static hearth_scraper *scrape_start(hearth_store *st, const settings *s, const c
 	hearth_scraper_opts o = {.config_path = s->scrape, .push_url = base, .token = token};
 	if (hearth_scraper_new(&o, &sc, eb))
 		return NULL;
+	*tenantp = tenant;
 	return sc;
 }
 
@@ -550,11 +557,13 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "hearth: note: no retention sweep nor rollups (cannot start "
 				"their thread)\n");
 	if (s.scrape) {
-		if (!(scr.sc = scrape_start(st, &s, url, &eb))) {
+		int64_t tenant = 0;
+		if (!(scr.sc = scrape_start(st, &s, url, &tenant, &eb))) {
 			cli_error("-scrape=%s: %s", s.scrape, eb.msg);
 			rc = EXIT_BAD_INPUT;
 			goto done;
 		}
+		hearth_service_set_targets(svc, tenant, scrape_targets, scr.sc);
 		scraping = pthread_create(&scrape_th, NULL, scrape_main, &scr) == 0;
 		if (!scraping) {
 			cli_error("-scrape: cannot start its thread");
@@ -580,6 +589,8 @@ done:
 		scr.stop = true;
 		pthread_join(scrape_th, NULL);
 	}
+	if (svc)
+		hearth_service_set_targets(svc, 0, NULL, NULL);
 	hearth_scraper_free(scr.sc);
 	if (sweeping) {
 		pthread_mutex_lock(&sw.mu);
