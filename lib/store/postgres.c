@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "store/backend.h"
+#include "store/blob.h"
 #include "store/codec.h"
 #include "util.h"
 
@@ -296,7 +297,267 @@ typedef struct {
 	size_t ntenants, captenants;
 	int64_t *days; /* day partitions known to exist */
 	size_t ndays, capdays;
+	hearth_blob *blob; /* -objects: blocks in a blob store; NULL: inline */
+	struct bcache *cache;
 } pg;
+
+/* ---- blocks in a blob store ----
+ *
+ * With -objects, a block's column (profiles.data, rollups.data) holds a
+ * reference instead of the block: a 0 byte, then the object's key (as
+ * sqlite.c does; a block never starts with 0).  Objects are written before
+ * the statement that names them (one that is never named is an orphan,
+ * which retention deletes with its day) and never rewritten, so a cache
+ * of them needs no invalidation.  A merge fetches the objects of each
+ * statement's rows in parallel. */
+#define BLOCK_OBJ_MAX (1u << 30)
+
+static const uint8_t *r_bytes(const PGresult *r, int row, int col, size_t *n);
+#define FETCH_THREADS 8
+
+static bool is_ref(const uint8_t *p, size_t n)
+{
+	return n > 1 && !p[0];
+}
+
+/* A bounded cache of objects by key, evicted oldest first. */
+typedef struct bentry {
+	struct bentry *next, *older;
+	uint8_t *data;
+	size_t n;
+	char key[];
+} bentry;
+
+typedef struct bcache {
+	pthread_mutex_t mu;
+	bentry *slots[4096];
+	bentry *oldest, *newest;
+	size_t bytes, max;
+} bcache;
+
+static bcache *bcache_new(size_t max)
+{
+	bcache *c = calloc(1, sizeof(*c));
+	if (c) {
+		pthread_mutex_init(&c->mu, NULL);
+		c->max = max;
+	}
+	return c;
+}
+
+static void bcache_free(bcache *c)
+{
+	if (!c)
+		return;
+	for (bentry *e = c->oldest, *nx; e; e = nx) {
+		nx = e->older;
+		free(e->data);
+		free(e);
+	}
+	pthread_mutex_destroy(&c->mu);
+	free(c);
+}
+
+static size_t bslot(const char *key)
+{
+	return (size_t)hearth_hash_bytes(key, strlen(key)) & 4095;
+}
+
+/* A copy of the cached object, or NULL. */
+static uint8_t *bcache_get(bcache *c, const char *key, size_t *n)
+{
+	uint8_t *out = NULL;
+	pthread_mutex_lock(&c->mu);
+	for (bentry *e = c->slots[bslot(key)]; e; e = e->next)
+		if (!strcmp(e->key, key)) {
+			if ((out = malloc(e->n + 1))) {
+				memcpy(out, e->data, e->n);
+				out[e->n] = 0;
+				*n = e->n;
+			}
+			break;
+		}
+	pthread_mutex_unlock(&c->mu);
+	return out;
+}
+
+static void bcache_put(bcache *c, const char *key, const uint8_t *data, size_t n)
+{
+	if (n > c->max / 8)
+		return;
+	bentry *e = malloc(sizeof(*e) + strlen(key) + 1);
+	uint8_t *d = malloc(n ? n : 1);
+	if (!e || !d) {
+		free(e);
+		free(d);
+		return;
+	}
+	strcpy(e->key, key);
+	memcpy(d, data, n);
+	e->data = d;
+	e->n = n;
+	e->older = NULL;
+	pthread_mutex_lock(&c->mu);
+	size_t sl = bslot(key);
+	bool dup = false;
+	for (bentry *x = c->slots[sl]; x && !dup; x = x->next)
+		dup = !strcmp(x->key, key);
+	if (dup) {
+		pthread_mutex_unlock(&c->mu);
+		free(d);
+		free(e);
+		return;
+	}
+	/* The list runs from the oldest (evicted first) to the newest. */
+	e->next = c->slots[sl];
+	c->slots[sl] = e;
+	if (c->newest)
+		c->newest->older = e; /* "older" links towards newer entries */
+	else
+		c->oldest = e;
+	c->newest = e;
+	c->bytes += n + sizeof(*e);
+	while (c->bytes > c->max && c->oldest) {
+		bentry *o = c->oldest;
+		c->oldest = o->older;
+		if (!c->oldest)
+			c->newest = NULL;
+		bentry **pp = &c->slots[bslot(o->key)];
+		while (*pp && *pp != o)
+			pp = &(*pp)->next;
+		if (*pp)
+			*pp = o->next;
+		c->bytes -= o->n + sizeof(*o);
+		free(o->data);
+		free(o);
+	}
+	pthread_mutex_unlock(&c->mu);
+}
+
+/* Writes block as a new object and puts its reference in ref. */
+static hearth_err block_to_object(pg *s, const char *key, const hs_out *block, hs_out *ref,
+				  hearth_errbuf *eb)
+{
+	hearth_err err = hearth_blob_put(s->blob, key, block->p, block->n, eb);
+	if (err)
+		return err;
+	size_t kl = strlen(key);
+	ref->n = 0;
+	if (!HEARTH_GROW(ref->p, 0, ref->cap, kl + 1))
+		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	ref->p[0] = 0;
+	memcpy(ref->p + 1, key, kl);
+	ref->n = kl + 1;
+	return HEARTH_OK;
+}
+
+typedef struct {
+	pg *s;
+	char key[HEARTH_BLOB_KEY_MAX + 1];
+	uint8_t *data;
+	size_t n;
+	hearth_err err;
+	hearth_errbuf eb;
+} fetch;
+
+typedef struct {
+	fetch *f;
+	size_t n, next;
+	pthread_mutex_t mu;
+} fetchq;
+
+static void fetch_one(fetch *f)
+{
+	pg *s = f->s;
+	if (!s->blob) {
+		f->err = hearth_seterr(&f->eb, HEARTH_EIO,
+				       "store: the block %s is in an object store: start with "
+				       "-objects=URL",
+				       f->key);
+		return;
+	}
+	if (s->cache && (f->data = bcache_get(s->cache, f->key, &f->n)))
+		return;
+	f->err = hearth_blob_get(s->blob, f->key, BLOCK_OBJ_MAX, &f->data, &f->n, &f->eb);
+	if (f->err == HEARTH_EINVAL) /* not found: the metadata names a lost object */
+		f->err = hearth_seterr(&f->eb, HEARTH_EIO, "store: block %s is missing from %s",
+				       f->key, hearth_blob_url(s->blob));
+	if (!f->err && s->cache)
+		bcache_put(s->cache, f->key, f->data, f->n);
+}
+
+static void *fetch_main(void *arg)
+{
+	fetchq *q = arg;
+	for (;;) {
+		pthread_mutex_lock(&q->mu);
+		size_t i = q->next++;
+		pthread_mutex_unlock(&q->mu);
+		if (i >= q->n)
+			return NULL;
+		fetch_one(&q->f[i]);
+	}
+}
+
+/* Adds the blocks of column col of r's rows to acc: inline ones as they
+ * are, references fetched (several at once). */
+static hearth_err add_blocks(pg *s, PGresult *r, int col, hs_acc *acc, hearth_errbuf *eb)
+{
+	int nr = PQntuples(r);
+	size_t nf = 0;
+	for (int i = 0; i < nr; i++) {
+		size_t n;
+		const uint8_t *p = r_bytes(r, i, col, &n);
+		nf += is_ref(p, n);
+	}
+	fetch *f = nf ? calloc(nf, sizeof(*f)) : NULL;
+	if (nf && !f)
+		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	hearth_err err = HEARTH_OK;
+	size_t k = 0;
+	for (int i = 0; i < nr && !err; i++) {
+		size_t n;
+		const uint8_t *p = r_bytes(r, i, col, &n);
+		if (!is_ref(p, n)) {
+			err = hs_block_add(acc, p, n, eb);
+			continue;
+		}
+		if (n - 1 > HEARTH_BLOB_KEY_MAX) {
+			err =
+			    hearth_seterr(eb, HEARTH_ECORRUPT, "store: a block reference too long");
+			break;
+		}
+		f[k].s = s;
+		memcpy(f[k].key, p + 1, n - 1);
+		f[k].key[n - 1] = 0;
+		k++;
+	}
+	if (!err && nf) {
+		fetchq q = {.f = f, .n = nf};
+		pthread_mutex_init(&q.mu, NULL);
+		pthread_t th[FETCH_THREADS];
+		size_t nt = 0;
+		while (nf > 1 && nt < FETCH_THREADS && nt + 1 < nf &&
+		       pthread_create(&th[nt], NULL, fetch_main, &q) == 0)
+			nt++;
+		fetch_main(&q);
+		for (size_t i = 0; i < nt; i++)
+			pthread_join(th[i], NULL);
+		pthread_mutex_destroy(&q.mu);
+		for (size_t i = 0; i < nf && !err; i++) {
+			if (f[i].err) {
+				err = f[i].err;
+				*eb = f[i].eb;
+			} else {
+				err = hs_block_add(acc, f[i].data, f[i].n, eb);
+			}
+		}
+	}
+	for (size_t i = 0; i < nf; i++)
+		free(f[i].data);
+	free(f);
+	return err;
+}
 
 static hearth_err conn_err(PGconn *c, hearth_errbuf *eb, const char *what)
 {
@@ -580,12 +841,22 @@ static hearth_err pg_open(const char *url, const hearth_store_config *cfg, void 
 	gethostname(host, sizeof(host) - 1);
 	snprintf(s->node, sizeof(s->node), "%.63s:%d", host, (int)getpid());
 	pthread_mutex_init(&s->pmu, NULL);
+	hearth_err err = HEARTH_OK;
+	if (cfg->objects) {
+		size_t cb = cfg->cache_bytes ? cfg->cache_bytes : 256u << 20;
+		if ((err = hearth_blob_open(cfg->objects, &s->blob, eb))) {
+			pg_close(s);
+			return err;
+		}
+		/* Half the cache for blocks (the dictionaries take the rest). */
+		s->cache = bcache_new(cb / 2);
+	}
 	conn *c = conn_new(s, eb);
 	if (!c) {
 		pg_close(s);
 		return HEARTH_EIO;
 	}
-	hearth_err err = migrate(c, eb);
+	err = migrate(c, eb);
 	pool_put(s, c);
 	if (err) {
 		pg_close(s);
@@ -634,6 +905,8 @@ static void pg_close(void *be)
 		tenant_free(s->tenants[i]);
 	free(s->tenants);
 	free(s->days);
+	hearth_blob_close(s->blob);
+	bcache_free(s->cache);
 	pthread_mutex_destroy(&s->pmu);
 	free(s->url);
 	free(s);
@@ -1222,7 +1495,7 @@ static hearth_err pg_put(void *be, int64_t tenant_id, const hearth_profile *p,
 	hearth_err err;
 	tenant *t = NULL;
 	hs_acc *acc = NULL;
-	hs_out block = {0}, meta = {0}, totb = {0}, stb = {0};
+	hs_out block = {0}, meta = {0}, totb = {0}, stb = {0}, ref = {0};
 	hs_meta hm;
 	char *labels = NULL, *key = NULL;
 	sseries *x = NULL;
@@ -1269,6 +1542,12 @@ static hearth_err pg_put(void *be, int64_t tenant_id, const hearth_profile *p,
 		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
 		goto out;
 	}
+	if (s->blob) {
+		char okey[HEARTH_BLOB_KEYLEN];
+		if ((err = hearth_blob_key_profile(okey, tenant_id, hm.time_nanos, eb)) ||
+		    (err = block_to_object(s, okey, &block, &ref, eb)))
+			goto out;
+	}
 	if ((err = ensure_day(s, c, hm.time_nanos, eb)))
 		goto out;
 retry:;
@@ -1282,7 +1561,10 @@ retry:;
 	a_text(&a, m->ingest_id); /* NULL is SQL's NULL */
 	a_bytes(&a, meta.p, meta.n);
 	a_bytes(&a, totb.p, totb.n);
-	a_bytes(&a, block.p, block.n);
+	if (s->blob)
+		a_bytes(&a, ref.p, ref.n);
+	else
+		a_bytes(&a, block.p, block.n);
 	PGresult *r = run(c, S_PUT, &a, eb, "storing a profile");
 	if (!r && !retried && strstr(eb->msg, "no partition")) {
 		/* Another node's sweep dropped the day this node knew: it is
@@ -1307,6 +1589,7 @@ retry:;
 out:
 	pool_put(s, c);
 	hs_acc_free(acc);
+	hs_out_free(&ref);
 	hs_out_free(&block);
 	hs_out_free(&meta);
 	hs_out_free(&totb);
@@ -1693,6 +1976,7 @@ out:
 /* ---- merge ---- */
 
 typedef struct {
+	pg *s;
 	conn *c;
 	sseries *x;
 	hs_acc *acc;
@@ -1731,11 +2015,12 @@ static hearth_err g_profiles(gather *g, int64_t a, int64_t b)
 		return HEARTH_EIO;
 	hearth_err err = HEARTH_OK;
 	for (int i = 0; i < PQntuples(r) && !err; i++) {
-		size_t mn, dn;
-		const uint8_t *mp = r_bytes(r, i, 0, &mn), *dp = r_bytes(r, i, 1, &dn);
-		if (!(err = g_meta(g, mp, mn)))
-			err = hs_block_add(g->acc, dp, dn, g->eb);
+		size_t mn;
+		const uint8_t *mp = r_bytes(r, i, 0, &mn);
+		err = g_meta(g, mp, mn);
 	}
+	if (!err)
+		err = add_blocks(g->s, r, 1, g->acc, g->eb);
 	PQclear(r);
 	return err;
 }
@@ -1766,14 +2051,16 @@ static hearth_err g_cover(gather *g, int level, int64_t a, int64_t b)
 	if (!r)
 		return HEARTH_EIO;
 	int64_t at = first;
+	/* The rollups' blocks first, together (a merge sums: order is free). */
+	err = add_blocks(g->s, r, 2, g->acc, g->eb);
 	for (int i = 0; i < PQntuples(r) && !err; i++) {
 		int64_t bk = r_i64(r, i, 0);
 		if (bk > at)
 			err = g_cover(g, level - 1, at, bk);
-		size_t mn, dn;
-		const uint8_t *mp = r_bytes(r, i, 1, &mn), *dp = r_bytes(r, i, 2, &dn);
-		if (!err && !(err = g_meta(g, mp, mn)))
-			err = hs_block_add(g->acc, dp, dn, g->eb);
+		size_t mn;
+		const uint8_t *mp = r_bytes(r, i, 1, &mn);
+		if (!err)
+			err = g_meta(g, mp, mn);
 		at = bk + sz;
 	}
 	PQclear(r);
@@ -1819,7 +2106,7 @@ static hearth_err pg_merge(void *be, int64_t tenant_id, const hearth_selector *s
 					    "incompatible sample types [%s] and [%s]", st0, x->st);
 			goto out;
 		}
-		gather g = {.c = q.c, .x = x, .eb = eb, .skip_level = NLEVELS};
+		gather g = {.s = s, .c = q.c, .x = x, .eb = eb, .skip_level = NLEVELS};
 		g.acc = x->any_avg ? hs_acc_new(x->nst, true) : total;
 		if (!g.acc) {
 			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
@@ -2060,9 +2347,8 @@ static hearth_err pg_get(void *be, int64_t tenant_id, int64_t id, hearth_profile
 		err = hearth_seterr(eb, HEARTH_EINVAL, "profile not found");
 		goto out;
 	}
-	size_t tn, mn, dn;
-	const uint8_t *tp = r_bytes(r, 0, 6, &tn), *mp = r_bytes(r, 0, 5, &mn),
-		      *dp = r_bytes(r, 0, 7, &dn);
+	size_t tn, mn;
+	const uint8_t *tp = r_bytes(r, 0, 6, &tn), *mp = r_bytes(r, 0, 5, &mn);
 	if (info && fill_info(x, id, r_i64(r, 0, 1), r_i64(r, 0, 2), r_i64(r, 0, 3), r_i64(r, 0, 4),
 			      tp, tn, info)) {
 		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
@@ -2077,7 +2363,7 @@ static hearth_err pg_get(void *be, int64_t tenant_id, int64_t id, hearth_profile
 		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((err = hs_block_add(acc, dp, dn, eb)) || (err = dict_sync(c, t, eb)))
+	if ((err = add_blocks(s, r, 7, acc, eb)) || (err = dict_sync(c, t, eb)))
 		goto out;
 	err = hs_build_profile(t->dict, false, acc, &meta, out, eb);
 out:
@@ -2093,14 +2379,14 @@ out:
 
 /* ---- rollups ---- */
 
-static hearth_err build_rollup(conn *c, tenant *t, sseries *x, int level, int64_t bucket,
+static hearth_err build_rollup(pg *s, conn *c, tenant *t, sseries *x, int level, int64_t bucket,
 			       int64_t *built, hearth_errbuf *eb)
 {
 	*built = 0;
-	gather g = {.c = c, .x = x, .eb = eb, .skip_level = level};
+	gather g = {.s = s, .c = c, .x = x, .eb = eb, .skip_level = level};
 	if (!(g.acc = hs_acc_new(x->nst, true)))
 		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-	hs_out blk = {0}, meta = {0};
+	hs_out blk = {0}, meta = {0}, ref = {0};
 	hearth_err err = g_cover(&g, level - 1, bucket, bucket + level_size[level]);
 	if (err)
 		goto out;
@@ -2127,7 +2413,17 @@ static hearth_err build_rollup(conn *c, tenant *t, sseries *x, int level, int64_
 	a_i64(&a, g_count(&g));
 	a_i64(&a, (int64_t)(blk.n + meta.n));
 	a_bytes(&a, meta.p, meta.n);
-	a_bytes(&a, blk.p, blk.n);
+	if (s->blob) {
+		/* The object first; the rollup it may replace leaves an orphan,
+		 * deleted with its day. */
+		char okey[HEARTH_BLOB_KEYLEN];
+		if ((err = hearth_blob_key_rollup(okey, t->id, level, x->id, bucket, eb)) ||
+		    (err = block_to_object(s, okey, &blk, &ref, eb)))
+			goto out;
+		a_bytes(&a, ref.p, ref.n);
+	} else {
+		a_bytes(&a, blk.p, blk.n);
+	}
 	if (!(err = run_done(c, S_ROLLUP_INS, &a, eb, "rollup")))
 		*built = g_count(&g);
 out:
@@ -2136,6 +2432,7 @@ out:
 	hs_acc_free(g.acc);
 	hs_out_free(&blk);
 	hs_out_free(&meta);
+	hs_out_free(&ref);
 	return err;
 }
 
@@ -2184,7 +2481,7 @@ static hearth_err compact_one(pg *s, conn *c, int level, int64_t series, int64_t
 			goto fail_err;
 	}
 	int64_t built = 0;
-	if (x && (err = build_rollup(c, t, x, level, bucket, &built, eb)))
+	if (x && (err = build_rollup(s, c, t, x, level, bucket, &built, eb)))
 		goto fail_err;
 	if ((err = run_done(c, S_DIRTY_DEL, &a, eb, "rollups")))
 		goto fail_err;
@@ -2397,6 +2694,11 @@ static hearth_err pg_sweep(void *be, int64_t now, size_t *deleted, hearth_errbuf
 		for (int i = 0; i < PQntuples(r) && !err; i++) {
 			int64_t ret = r_i64(r, i, 1) ? r_i64(r, i, 1) : s->cfg.retention_nanos;
 			err = sweep_tenant(c, r_i64(r, i, 0), now - ret, deleted, eb);
+			/* The tenant's objects of the days no row names any more
+			 * (orphans and replaced rollups with them). */
+			if (!err && s->blob)
+				err = hearth_blob_sweep_days(s->blob, r_i64(r, i, 0), now - ret,
+							     NULL, eb);
 		}
 	}
 	PQclear(r);
