@@ -58,6 +58,36 @@ verbose=${2:-}
 suite "the server suite" tests/cli/serve_check.py
 suite "the tenant isolation suite" tests/cli/isolation_check.py
 suite "the multi-node checks" tests/cli/serve_pg_check.py
+# PostgreSQL + S3: a one-node Ceph with radosgw (tests/ceph.inc), the
+# blocks in a bucket there (-objects=s3://...), the same suites again and
+# radosgw killed under a node.  Only once the server suite knows
+# HEARTH_TEST_OBJECTS (lib/store/blob.h's -objects).
+if grep -q HEARTH_TEST_OBJECTS tests/cli/serve_check.py && [ -f tests/ceph.inc ]; then
+	. tests/ceph.inc
+	ceph_tmp=$(mktemp -d /tmp/hearth-ceph.XXXXXX)
+	rgw_pidfile=$ceph_tmp/rgw.pid
+	trap 'ceph_stop; [ -s "$rgw_pidfile" ] && kill -9 "$(cat "$rgw_pidfile")" 2>/dev/null; rm -rf "$ceph_tmp"; pg_stop' EXIT
+	if ! ceph_start "$ceph_tmp/ceph"; then
+		echo "FAIL serve_pg: Ceph (radosgw) did not start, no PostgreSQL + S3 round: $CEPH_WHY"
+		F=$((F + 1))
+	elif ! curl -sf --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
+		-H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
+		-X PUT "$CEPH_S3_ENDPOINT/hearth-pg" >/dev/null; then
+		echo "FAIL serve_pg: creating the bucket hearth-pg at $CEPH_S3_ENDPOINT failed"
+		F=$((F + 1))
+	else
+		# A fresh start: the first round's databases go.
+		for db in $(pg_psql postgres -c "SELECT datname FROM pg_database WHERE datname NOT IN ('postgres', 'template0', 'template1')"); do
+			pg_psql postgres -c "DROP DATABASE $db" >/dev/null
+		done
+		export HEARTH_TEST_OBJECTS="s3://hearth-pg?endpoint=$CEPH_S3_ENDPOINT&region=us-east-1"
+		export HEARTH_TEST_RGW_PID=$CEPH_RGW_PID HEARTH_TEST_RGW_PIDFILE=$rgw_pidfile
+		export HEARTH_TEST_RGW_CMD="radosgw -c $CEPH_DIR/ceph.conf -n client.rgw.test -f --setuser root --setgroup root"
+		suite "the server suite on PostgreSQL + S3" tests/cli/serve_check.py
+		suite "the multi-node checks on PostgreSQL + S3" tests/cli/serve_pg_check.py
+		unset HEARTH_TEST_OBJECTS
+	fi
+fi
 # The backend-generic cases of the store's unit tests (tests/unit/test_store.c).
 p3=0
 f3=0

@@ -26,6 +26,19 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import serve_check as sc  # noqa: E402  (the Server class, token(), check())
 
 PG = os.environ["HEARTH_TEST_PG"]
+OBJECTS = os.environ.get("HEARTH_TEST_OBJECTS", "")
+if hasattr(sc, "objects_of"):
+    # Nodes on one database share one object store prefix (a row's key is
+    # read by whichever node answers): the first data directory registered
+    # for the database names it.
+    _objects_of = sc.objects_of
+
+    def shared_objects_of(data):
+        db = sc.pg_dbs.get(data)
+        first = next((d for d, u in sc.pg_dbs.items() if u == db), data) if db else data
+        return _objects_of(first)
+
+    sc.objects_of = shared_objects_of
 PG_CTL = os.environ.get("HEARTH_TEST_PG_CTL", "")
 PG_OPTS = os.environ.get("HEARTH_TEST_PG_OPTS", "")
 CORPUS = sc.CORPUS
@@ -284,6 +297,56 @@ def pg_down(tmp, servers):
     check("database down: the node stops cleanly", rc == 0, (rc, err[-1500:]))
 
 
+def objects_down(tmp, servers):
+    """The object store (radosgw) stopped under a node: pushes are refused,
+    never acknowledged; the node stores again once it is back."""
+    pid = int(os.environ["HEARTH_TEST_RGW_PID"])
+    cmd = os.environ["HEARTH_TEST_RGW_CMD"]
+    pidfile = os.environ["HEARTH_TEST_RGW_PIDFILE"]
+    data = os.path.join(tmp, "s3down")
+    tok = sc.token(data, "acme", "push,read")
+    srv = sc.Server(data)
+    servers.append(srv)
+    f = os.path.join(CORPUS, "leaky.series.01.cpu.pb.gz")
+    st, _ = push(srv, f, tok, {"service": "s3down"})
+    check("object store down: a push before is 200", st == 200, st)
+    os.kill(pid, signal.SIGKILL)
+    codes = [push(srv, f, tok, {"service": "s3down"})[0] for _ in range(3)]
+    check("object store down: pushes get an error answer (5xx), never 200",
+          all(500 <= c < 600 for c in codes), codes)
+    log = open(os.path.join(tmp, "rgw.out"), "ab")
+    rgw = subprocess.Popen(cmd.split(), stdout=log, stderr=log, start_new_session=True)
+    with open(pidfile, "w") as fh:
+        fh.write("%d\n" % rgw.pid)
+    deadline = time.time() + 120
+    codes_after = []
+    st = 0
+    while time.time() < deadline:
+        st, _ = push(srv, f, tok, {"service": "s3down"})
+        codes_after.append(st)
+        if st == 200:
+            break
+        time.sleep(1)
+    check("object store down: the server recovers by itself (a push is 200 again)", st == 200,
+          codes_after[-5:])
+    n = psql(sc.store_of(data), "SELECT count(*) FROM profiles")
+    check("object store down: exactly the acknowledged pushes are stored", n == "2", n)
+    down = os.path.join(tmp, "s3down.pb.gz")
+    lst = list_all(srv, tok, '{service="s3down"}') or {}
+    ok_reads = 0
+    for i in lst:
+        st2, _, raw = srv.request("/api/v1/profiles/%d" % i, tok=tok)
+        with open(down, "wb") as fh:
+            fh.write(raw)
+        rc, want, _ = hearth("traces", f)
+        rc2, got, _ = hearth("traces", down)
+        ok_reads += st2 == 200 and sc.strip_header(got) == sc.strip_header(want)
+    check("object store down: both stored profiles read back from the object store",
+          ok_reads == 2, (ok_reads, list(lst)))
+    rc, err = srv.stop()
+    check("object store down: the node stops cleanly", rc == 0, (rc, err[-1500:]))
+
+
 def main():
     if not os.path.isdir(CORPUS):
         print("serve_pg: ../shared/corpus is missing; SKIP")
@@ -292,7 +355,10 @@ def main():
     tmp = tempfile.mkdtemp(prefix="hearth-serve-pg-")
     servers = []
     try:
-        for part in (two_nodes, kill9, pg_down):
+        parts = [two_nodes, kill9, pg_down]
+        if OBJECTS and os.environ.get("HEARTH_TEST_RGW_CMD"):
+            parts.append(objects_down)
+        for part in parts:
             try:
                 part(tmp, servers)
             except Exception as e:  # a broken part must not hide the others
