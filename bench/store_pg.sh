@@ -13,7 +13,9 @@
 #   - two nodes: two store_bench processes put the day into one PostgreSQL
 #     at once (four threads each), against one process alone; then two
 #     processes merge the day at once, against one alone (the SQLite file
-#     belongs to one process: no two-node figure there).
+#     belongs to one process: no two-node figure there);
+#   - the same on PostgreSQL + S3 (blocks in a one-node Ceph's radosgw,
+#     tests/ceph.inc), when Ceph starts here.
 # Prints the figures; writes a Markdown section to OUT_MD.
 set -u
 if [ $# -ne 3 ]; then
@@ -100,6 +102,55 @@ p2=$!
 wait $p1 $p2
 t1=$(date +%s.%N)
 q_two=$(awk "BEGIN { printf \"%.2f\", 2 * $MERGES_N / ($t1 - $t0) }")
+# PostgreSQL + S3: the blocks in a one-node Ceph's radosgw (tests/ceph.inc).
+S3=NaN
+S3_WHY=
+q_two_s3=NaN
+two_rate_s3=NaN
+if [ -f tests/ceph.inc ]; then
+	. tests/ceph.inc
+	trap 'ceph_stop; pg_stop; rm -rf "$work"' EXIT
+	if ! ceph_start "$work/ceph"; then
+		S3_WHY="Ceph did not start: $CEPH_WHY"
+	elif ! curl -sf --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
+		-H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
+		-X PUT "$CEPH_S3_ENDPOINT/hearth-bench" >/dev/null; then
+		S3_WHY="the bucket could not be created at $CEPH_S3_ENDPOINT"
+	else
+		S3=1
+		export STORE_BENCH_OBJECTS="s3://hearth-bench?endpoint=$CEPH_S3_ENDPOINT&region=us-east-1"
+		echo "bench: store, PostgreSQL + S3 (Ceph radosgw), repetitive day x $DAYS ..."
+		pg_createdb s3 && run pgs3 "$dir" "$PG_URL/s3" "$DAYS" 0
+		STORE_BENCH_MERGES=$MERGES_N run q_pgs3 "$dir" "$PG_URL/s3" 1 0
+		t0=$(date +%s.%N)
+		STORE_BENCH_MERGES=$MERGES_N "$SB" "$dir" "$PG_URL/s3" 1 0 >"$work/q3.out" 2>&1 &
+		p1=$!
+		STORE_BENCH_MERGES=$MERGES_N "$SB" "$dir" "$PG_URL/s3" 1 0 >"$work/q4.out" 2>&1 &
+		p2=$!
+		wait $p1 $p2
+		t1=$(date +%s.%N)
+		q_two_s3=$(awk "BEGIN { printf \"%.2f\", 2 * $MERGES_N / ($t1 - $t0) }")
+		for db in solos3 twos3; do
+			pg_createdb $db && STORE_BENCH_INGEST_ONLY=1 "$SB" "$dir" "$PG_URL/$db" 1 0 >/dev/null 2>&1
+		done
+		STORE_BENCH_INGEST_ONLY=1 run solos3 "$dir" "$PG_URL/solos3" 1 0
+		t0=$(date +%s.%N)
+		STORE_BENCH_INGEST_ONLY=1 run two3 "$dir" "$PG_URL/twos3" 1 0 &
+		p1=$!
+		STORE_BENCH_INGEST_ONLY=1 run two4 "$dir" "$PG_URL/twos3" 1 0 &
+		p2=$!
+		wait $p1 $p2
+		t1=$(date +%s.%N)
+		for k in two3 two4; do
+			while read -r a b; do R[$k.$a]=$b; done <"$work/$k.out"
+		done
+		two_rate_s3=$(awk "BEGIN { printf \"%.0f\", (${R[two3.ingest_day_profiles]:-0} + ${R[two4.ingest_day_profiles]:-0}) / ($t1 - $t0) }")
+		unset STORE_BENCH_OBJECTS
+	fi
+else
+	S3_WHY="tests/ceph.inc is missing"
+fi
+[ -n "$S3_WHY" ] && echo "bench: no PostgreSQL + S3 figures: $S3_WHY" >&2
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 
 g() { echo "${R[$1]:-NaN}"; }
@@ -115,20 +166,26 @@ x() { awk "BEGIN { if ($2 > 0) printf \"%.2f\", $1 / $2; else print \"NaN\" }"; 
 	echo "store connection(s); the machine's two cores are shared by the nodes, PostgreSQL and the"
 	echo "others' work (load average $LOAD), so two nodes here show contention, not scale-out."
 	echo
-	echo "| | SQLite | PostgreSQL |"
-	echo "|---|---|---|"
-	echo "| ingest, one node (profiles/s) | $(g sqlite.ingest_day_per_s) | $(g pg.ingest_day_per_s) |"
-	echo "| put CPU per profile in the node (ms) | $(g sqlite.ingest_day_put_cpu_ms) | $(g pg.ingest_day_put_cpu_ms) |"
-	echo "| bytes per profile (rollups built) | $(g sqlite.bytes_per_profile_rollups) | $(g pg.bytes_per_profile_rollups) |"
-	echo "| merge of a day, no rollups (ms) | $(g sqlite.merge_day_norollup_ms) | $(g pg.merge_day_norollup_ms) |"
-	echo "| merge of a day (ms) | $(g sqlite.merge_day_ms) | $(g pg.merge_day_ms) |"
-	echo "| merge of an unaligned 24 h (ms) | $(g sqlite.merge_24h_unaligned_ms) | $(g pg.merge_24h_unaligned_ms) |"
-	echo "| merge of a week (ms) | $(g sqlite.merge_week_ms) | $(g pg.merge_week_ms) |"
-	echo "| series of a week per minute (ms) | $(g sqlite.series_week_ms) | $(g pg.series_week_ms) |"
-	echo "| merges of a day per second, one node | $(g q_sqlite.merges_per_s) | $(g q_pg.merges_per_s) |"
-	echo "| merges of a day per second, two nodes at once | n/a (one process per file) | $q_two ($(x "$q_two" "$(g q_pg.merges_per_s)")x) |"
-	echo "| ingest of a day, one node alone (profiles/s) | | $(g solo.ingest_day_per_s) |"
-	echo "| ingest of a day, two nodes at once, together (profiles/s) | n/a | $two_rate ($(x "$two_rate" "$(g solo.ingest_day_per_s)")x) |"
+	echo "| | SQLite | PostgreSQL | PostgreSQL + S3 |"
+	echo "|---|---|---|---|"
+	echo "| ingest, one node (profiles/s) | $(g sqlite.ingest_day_per_s) | $(g pg.ingest_day_per_s) | $(g pgs3.ingest_day_per_s) |"
+	echo "| put CPU per profile in the node (ms) | $(g sqlite.ingest_day_put_cpu_ms) | $(g pg.ingest_day_put_cpu_ms) | $(g pgs3.ingest_day_put_cpu_ms) |"
+	echo "| bytes per profile in the database (rollups built) | $(g sqlite.bytes_per_profile_rollups) | $(g pg.bytes_per_profile_rollups) | $(g pgs3.bytes_per_profile_rollups) |"
+	echo "| merge of a day, no rollups (ms) | $(g sqlite.merge_day_norollup_ms) | $(g pg.merge_day_norollup_ms) | $(g pgs3.merge_day_norollup_ms) |"
+	echo "| merge of a day (ms) | $(g sqlite.merge_day_ms) | $(g pg.merge_day_ms) | $(g pgs3.merge_day_ms) |"
+	echo "| merge of an unaligned 24 h (ms) | $(g sqlite.merge_24h_unaligned_ms) | $(g pg.merge_24h_unaligned_ms) | $(g pgs3.merge_24h_unaligned_ms) |"
+	echo "| merge of a week (ms) | $(g sqlite.merge_week_ms) | $(g pg.merge_week_ms) | $(g pgs3.merge_week_ms) |"
+	echo "| series of a week per minute (ms) | $(g sqlite.series_week_ms) | $(g pg.series_week_ms) | $(g pgs3.series_week_ms) |"
+	echo "| merges of a day per second, one node | $(g q_sqlite.merges_per_s) | $(g q_pg.merges_per_s) | $(g q_pgs3.merges_per_s) |"
+	echo "| merges of a day per second, two nodes at once | n/a (one process per file) | $q_two ($(x "$q_two" "$(g q_pg.merges_per_s)")x) | $q_two_s3 ($(x "$q_two_s3" "$(g q_pgs3.merges_per_s)")x) |"
+	echo "| ingest of a day, one node alone (profiles/s) | | $(g solo.ingest_day_per_s) | $(g solos3.ingest_day_per_s) |"
+	echo "| ingest of a day, two nodes at once, together (profiles/s) | n/a | $two_rate ($(x "$two_rate" "$(g solo.ingest_day_per_s)")x) | $two_rate_s3 ($(x "$two_rate_s3" "$(g solos3.ingest_day_per_s)")x) |"
+	[ -n "$S3_WHY" ] && echo && echo "No PostgreSQL + S3 figures in this run: $S3_WHY."
+	echo
+	echo "Targets of issue 11 (on machines of their own; here two busy cores are shared):"
+	echo "two nodes ingest ≥ 1.6x one: PostgreSQL $(x "$two_rate" "$(g solo.ingest_day_per_s)")x,"
+	echo "PostgreSQL + S3 $(x "$two_rate_s3" "$(g solos3.ingest_day_per_s)")x; a day merge on PostgreSQL + S3 ≤ 500 ms:"
+	echo "$(g pgs3.merge_day_ms) ms."
 	echo
 } >"$OUT"
 cat "$OUT"
