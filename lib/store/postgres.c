@@ -561,12 +561,20 @@ static hearth_err add_blocks(pg *s, PGresult *r, int col, hs_acc *acc, hearth_er
 
 static hearth_err conn_err(PGconn *c, hearth_errbuf *eb, const char *what)
 {
+	/* libpq's message on one line (it may hold a hint after a newline). */
 	const char *m = c ? PQerrorMessage(c) : "out of memory";
-	size_t n = strlen(m);
-	while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
+	char line[320];
+	size_t n = 0;
+	for (const char *p = m; *p && n < sizeof(line) - 1; p++) {
+		char ch = *p == '\n' || *p == '\t' || *p == '\r' ? ' ' : *p;
+		if (ch == ' ' && (n == 0 || line[n - 1] == ' '))
+			continue;
+		line[n++] = ch;
+	}
+	while (n && line[n - 1] == ' ')
 		n--;
-	return hearth_seterr(eb, HEARTH_EIO, "store: %s: postgres: %.*s", what,
-			     (int)(n > 300 ? 300 : n), m);
+	line[n] = 0;
+	return hearth_seterr(eb, HEARTH_EIO, "store: %s: postgres: %s", what, line);
 }
 
 static void conn_free(conn *c)
