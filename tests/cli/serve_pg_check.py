@@ -42,8 +42,11 @@ if hasattr(sc, "objects_of"):
 PG_CTL = os.environ.get("HEARTH_TEST_PG_CTL", "")
 PG_OPTS = os.environ.get("HEARTH_TEST_PG_OPTS", "")
 CORPUS = sc.CORPUS
-check = sc.check
 hearth = sc.hearth
+
+
+def check(name, cond, detail=""):
+    return sc.check(("PostgreSQL + S3: " if OBJECTS else "") + name, cond, detail)
 
 
 def psql(url, q):
@@ -140,6 +143,11 @@ def two_nodes(tmp, servers):
         if st2 != 200 or rc2 != 0 or sc.strip_header(got) != sc.strip_header(want):
             bad.append((f, name, st2))
     check("two nodes: each profile read through the other node equals its file (traces)", not bad, bad)
+    if OBJECTS:
+        refs = psql(db, "SELECT count(*) FILTER (WHERE get_byte(data, 0) = 0) || '/' || count(*) "
+                        "FROM profiles")
+        check("two nodes: every block is in the object store (the rows hold references)",
+              refs == "16/16", refs)
     for s in (a, b):
         rc, err = s.stop()
         check("two nodes: a node stops cleanly", rc == 0, (rc, err[-1500:]))
