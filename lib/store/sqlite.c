@@ -1713,69 +1713,106 @@ static hearth_err g_meta(gather *g, const void *p, int n)
 	return HEARTH_OK;
 }
 
-/* The blocks of profiles ids, some of them objects: fetched 32 at a time,
- * up to 8 requests in flight (an object store answers each in tens of
- * milliseconds), added in their order. */
-static hearth_err g_blocks_fetched(gather *g, const int64_t *ids, size_t n)
+/* Block columns copied out of their rows (blocks inline or references to
+ * objects), to be added in their order once the objects are fetched: 32 at
+ * a time, up to 8 requests in flight (an object store answers each in tens
+ * of milliseconds). */
+typedef struct {
+	uint8_t **col;
+	size_t *len;
+	size_t n, cap, caplen;
+} colset;
+
+static hearth_err cols_push(colset *cs, const void *p, size_t n, hearth_errbuf *eb)
+{
+	size_t c2 = cs->caplen;
+	if (!HEARTH_GROW(cs->col, cs->n, cs->cap, 1) || !HEARTH_GROW(cs->len, cs->n, c2, 1))
+		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	cs->caplen = c2;
+	uint8_t *c = malloc(n ? n : 1);
+	if (!c)
+		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	if (n)
+		memcpy(c, p, n);
+	cs->col[cs->n] = c;
+	cs->len[cs->n++] = n;
+	return HEARTH_OK;
+}
+
+static void cols_free(colset *cs)
+{
+	for (size_t i = 0; i < cs->n; i++)
+		free(cs->col[i]);
+	free(cs->col);
+	free(cs->len);
+	memset(cs, 0, sizeof(*cs));
+}
+
+static hearth_err cols_add(sq *s, hs_acc *acc, colset *cs, hearth_errbuf *eb)
 {
 	enum { BATCH = 32 };
 	hearth_err err = HEARTH_OK;
-	for (size_t at = 0; !err && at < n; at += BATCH) {
-		size_t m = n - at < BATCH ? n - at : BATCH, nk = 0;
-		uint8_t *buf[BATCH] = {0}, *got[BATCH] = {0};
-		size_t len[BATCH] = {0}, gotn[BATCH] = {0}, which[BATCH];
+	for (size_t at = 0; !err && at < cs->n; at += BATCH) {
+		size_t m = cs->n - at < BATCH ? cs->n - at : BATCH, nk = 0;
+		uint8_t *got[BATCH] = {0};
+		size_t gotn[BATCH] = {0}, which[BATCH];
 		char *keys[BATCH] = {0};
-		bool have[BATCH] = {0};
 		for (size_t i = 0; !err && i < m; i++) {
-			sqlite3_stmt *bq = stmt(g->c, S_BLOCK_GET);
-			if (!bq) {
-				err = dberr(g->c->db, g->eb, "merge");
-				break;
-			}
-			sqlite3_bind_int64(bq, 1, ids[at + i]);
-			if (sqlite3_step(bq) == SQLITE_ROW) {
-				const uint8_t *p = sqlite3_column_blob(bq, 0);
-				size_t pn = (size_t)sqlite3_column_bytes(bq, 0);
-				have[i] = true;
-				if (is_ref(p, pn) && pn - 1 <= HEARTH_BLOB_KEY_MAX) {
-					if (!(keys[nk] = strndup((const char *)p + 1, pn - 1)))
-						err = hearth_seterr(g->eb, HEARTH_ENOMEM, "out of memory");
-					which[nk++] = i;
-				} else if (!(buf[i] = malloc(pn ? pn : 1))) {
-					err = hearth_seterr(g->eb, HEARTH_ENOMEM, "out of memory");
-				} else {
-					memcpy(buf[i], p, pn);
-					len[i] = pn;
-				}
-			}
-			sqlite3_reset(bq);
+			const uint8_t *p = cs->col[at + i];
+			size_t pn = cs->len[at + i];
+			if (!s->blob || !is_ref(p, pn) || pn - 1 > HEARTH_BLOB_KEY_MAX)
+				continue;
+			if (!(keys[nk] = strndup((const char *)p + 1, pn - 1)))
+				err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+			which[nk++] = i;
 		}
 		if (!err && nk) {
-			err = hearth_blob_get_many(g->s->blob, (const char *const *)keys, nk,
-						   BLOCK_OBJ_MAX, got, gotn, g->eb);
+			err = hearth_blob_get_many(s->blob, (const char *const *)keys, nk,
+						   BLOCK_OBJ_MAX, got, gotn, eb);
 			if (err == HEARTH_EINVAL) { /* not found */
-				char m[sizeof(g->eb->msg)];
-				snprintf(m, sizeof(m), "%s", g->eb->msg);
-				err = hearth_seterr(g->eb, HEARTH_EIO, "store: a block is missing: %s",
-						    m);
-			}
-			for (size_t k = 0; !err && k < nk; k++) {
-				buf[which[k]] = got[k];
-				len[which[k]] = gotn[k];
-				got[k] = NULL;
+				char m2[sizeof(eb->msg)];
+				snprintf(m2, sizeof(m2), "%s", eb->msg);
+				err = hearth_seterr(eb, HEARTH_EIO, "store: a block is missing: %s",
+						    m2);
 			}
 		}
-		for (size_t i = 0; !err && i < m; i++) {
-			if (have[i])
-				err = hs_block_add(g->acc, buf[i], len[i], g->eb);
-			g->nprofiles++;
+		for (size_t i = 0, k = 0; !err && i < m; i++) {
+			if (k < nk && which[k] == i) {
+				err = hs_block_add(acc, got[k], gotn[k], eb);
+				k++;
+			} else {
+				err = block_add(s, acc, cs->col[at + i], cs->len[at + i], eb);
+			}
 		}
 		for (size_t i = 0; i < BATCH; i++) {
-			free(buf[i]);
 			free(got[i]);
 			free(keys[i]);
 		}
 	}
+	return err;
+}
+
+/* The blocks of profiles ids, fetched together (blocks in objects). */
+static hearth_err g_blocks_fetched(gather *g, const int64_t *ids, size_t n)
+{
+	colset cs = {0};
+	hearth_err err = HEARTH_OK;
+	for (size_t i = 0; !err && i < n; i++) {
+		sqlite3_stmt *bq = stmt(g->c, S_BLOCK_GET);
+		if (!bq) {
+			err = dberr(g->c->db, g->eb, "merge");
+			break;
+		}
+		sqlite3_bind_int64(bq, 1, ids[i]);
+		if (sqlite3_step(bq) == SQLITE_ROW)
+			err = cols_push(&cs, sqlite3_column_blob(bq, 0),
+					(size_t)sqlite3_column_bytes(bq, 0), g->eb);
+		sqlite3_reset(bq);
+		g->nprofiles++;
+	}
+	if (!err)
+		err = cols_add(g->s, g->acc, &cs, g->eb);
+	cols_free(&cs);
 	return err;
 }
 
@@ -1868,6 +1905,7 @@ static hearth_err g_cover(gather *g, int level, int64_t a, int64_t b)
 	 * statement object is shared with the lower levels). */
 	int64_t *gaps = NULL;
 	size_t ngaps = 0, capgaps = 0;
+	colset cs = {0};
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		int64_t bk = sqlite3_column_int64(q, 0);
 		if (bk > at) {
@@ -1880,12 +1918,22 @@ static hearth_err g_cover(gather *g, int level, int64_t a, int64_t b)
 		}
 		if ((err = g_meta(g, sqlite3_column_blob(q, 1), sqlite3_column_bytes(q, 1))))
 			break;
-		if ((err = block_add(g->s, g->acc, sqlite3_column_blob(q, 2),
-				     (size_t)sqlite3_column_bytes(q, 2), g->eb)))
+		/* With blocks in objects, the level's rollups are fetched
+		 * together once the statement is done. */
+		if (g->s->blob)
+			err = cols_push(&cs, sqlite3_column_blob(q, 2),
+					(size_t)sqlite3_column_bytes(q, 2), g->eb);
+		else
+			err = block_add(g->s, g->acc, sqlite3_column_blob(q, 2),
+					(size_t)sqlite3_column_bytes(q, 2), g->eb);
+		if (err)
 			break;
 		at = bk + sz;
 	}
 	sqlite3_reset(q);
+	if (!err && cs.n)
+		err = cols_add(g->s, g->acc, &cs, g->eb);
+	cols_free(&cs);
 	if (!err && rc != SQLITE_DONE && rc != SQLITE_ROW)
 		err = dberr(g->c->db, g->eb, "merge");
 	if (!err && at < last) {
