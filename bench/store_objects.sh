@@ -80,7 +80,7 @@ obj_bytes=$(timeout 60 radosgw-admin -c "$CEPH_DIR/ceph.conf" -n client.rgw.test
 import json, sys
 try:
     u = json.load(sys.stdin).get("usage", {})
-    print(sum(v.get("size_actual", v.get("size", 0)) for v in u.values()))
+    print(sum(v.get("size", 0) for v in u.values()))
 except Exception:
     print("")')
 obj_count=$(timeout 60 radosgw-admin -c "$CEPH_DIR/ceph.conf" -n client.rgw.test bucket stats \
@@ -103,8 +103,8 @@ per() { awk "BEGIN { if (\"$1\" != \"\" && $2 > 0) printf \"%.0f\", $1 / $2; els
 	echo "four client threads, the store in-process; once with the blocks inline in SQLite, once with"
 	echo "\`-objects=s3://...\` on a one-node Ceph 16 (Debian's ceph-osd on memstore and radosgw, on"
 	echo "loopback) sharing this machine's two cores with the others' work (load average $LOAD)."
-	echo "Every put uploads its block before it commits; a merge fetches its blocks one after"
-	echo "another."
+	echo "Every put uploads its block before it commits; a merge fetches its blocks 32 at a"
+	echo "time, 8 requests in flight."
 	echo
 	echo "| | SQLite, blocks inline | SQLite + radosgw |"
 	echo "|---|---|---|"
