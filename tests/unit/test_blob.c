@@ -4,6 +4,7 @@
  * parsers of objects.c (s3:// URLs, credentials files, list answers). */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -188,12 +189,6 @@ static void test_sqlite(void **state)
 static void test_s3(void **state)
 {
 	const char *url = getenv("HEARTH_TEST_S3_URL");
-	if (!url || !*url) {
-		/* objects.sh runs this case with a real endpoint; alone, say so. */
-		print_message("HEARTH_TEST_S3_URL not set: the S3 case runs in "
-			      "tests/cli/objects.sh\n");
-		return;
-	}
 	hearth_blob *b = open_blob(url);
 	check_impl(b);
 	hearth_blob_close(b);
@@ -376,5 +371,12 @@ int main(void)
 	    cmocka_unit_test(test_sqlite),
 	    cmocka_unit_test(test_s3),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	/* The S3 case needs an endpoint: tests/cli/objects.sh starts Ceph's
+	 * radosgw and runs it (and fails when Ceph cannot start). */
+	const char *url = getenv("HEARTH_TEST_S3_URL");
+	bool s3 = url && *url;
+	if (!s3)
+		print_message("HEARTH_TEST_S3_URL not set: the S3 case runs in "
+			      "tests/cli/objects.sh\n");
+	return _cmocka_run_group_tests("test_blob", tests, s3 ? 4 : 3, setup, teardown);
 }
