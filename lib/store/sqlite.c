@@ -1995,8 +1995,15 @@ static hearth_err sq_merge(void *be, int64_t tenant_id, const hearth_selector *s
 			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
 			goto out;
 		}
-		int64_t a = from > x->first ? from : x->first;
-		int64_t b = until < x->last + 1 ? until : x->last + 1;
+		/* Narrowed to the series' profiles, widened to whole days within
+		 * the range: nothing more is read, and a bucket the range covers
+		 * whole stays whole (narrowing to the last profile cut the day's
+		 * rollup into hours). */
+		int64_t a = floor_to(x->first, DAY_NANOS), b = ceil_to(x->last + 1, DAY_NANOS);
+		if (a < from)
+			a = from;
+		if (b > until)
+			b = until;
 		err = g_cover(&g, NLEVELS - 1, a, b);
 		int64_t cnt = g_count(&g);
 		if (!err && x->any_avg && cnt > 0) {
