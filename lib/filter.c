@@ -659,6 +659,8 @@ hearth_err hearth_remove_uninteresting(hearth_profile *p, hearth_errbuf *eb)
 	}
 	if (!err)
 		err = prune(p, drop, keep);
+	if (!err && !(err = hearth_regex_status(drop, eb)))
+		err = hearth_regex_status(keep, eb);
 	hearth_regex_free(drop);
 	hearth_regex_free(keep);
 	return err;
@@ -729,6 +731,13 @@ hearth_err hearth_apply_filters(hearth_profile *p, const hearth_opts *o, const u
 	}
 	if (rx[5])
 		err = prune_from(p, rx[5]);
+	/* A regexp that hit its cost limits matched nothing from there on:
+	 * the result is wrong, so it is an error. */
+	for (int i = 0; i < 9 && !err; i++)
+		err = hearth_regex_status(rx[i], eb);
+	for (int t = 0; t < 2 && !err; t++)
+		for (int r = 0; r < tf[t].nrx && !err; r++)
+			err = hearth_regex_status(tf[t].rx[r], eb);
 out:
 	for (int i = 0; i < 9; i++)
 		hearth_regex_free(rx[i]);

@@ -282,6 +282,8 @@ static const char *const errnames[] = {
 	[HEARTH_ETOOBIG] = "size limit exceeded",
 	[HEARTH_EINVAL] = "invalid argument",
 	[HEARTH_EINCOMPAT] = "incompatible profiles",
+	[HEARTH_ECOST] = "too costly to compute",
+	[HEARTH_EBUDGET] = "stopped: over its time budget",
 };
 
 const char *hearth_strerror(hearth_err e)

@@ -65,7 +65,10 @@ int svc_status(hearth_err err, const hearth_errbuf *eb, bool write)
 		return 400;
 	case HEARTH_ETOOBIG:
 		return 413;
+	case HEARTH_ECOST:
+		return 422;
 	case HEARTH_ENOMEM:
+	case HEARTH_EBUDGET:
 		return 503;
 	case HEARTH_EIO:
 		/* An object store that does not answer (-objects): unavailable

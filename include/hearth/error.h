@@ -14,7 +14,10 @@ typedef enum {
 	HEARTH_ECORRUPT, /* a profile that is damaged (truncated, bad varint, ...) */
 	HEARTH_ETOOBIG,  /* a size cap was hit (decompressed size, counts, depth) */
 	HEARTH_EINVAL,   /* a bad option or argument */
-	HEARTH_EINCOMPAT /* profiles that cannot be merged */
+	HEARTH_EINCOMPAT, /* profiles that cannot be merged */
+	HEARTH_ECOST,	  /* a request that would cost too much (a regexp's match limit) */
+	HEARTH_EBUDGET	  /* work stopped: its time budget spent, its client gone, or a
+			     shutdown (include/hearth/budget.h) */
 } hearth_err;
 
 const char *hearth_strerror(hearth_err e);

@@ -143,6 +143,8 @@ hearth_err hearth_report_list(hearth_report *r, hearth_buf *out, hearth_errbuf *
 		if (hearth_regex_match(rx, name, strlen(name)))
 			fns[nf++] = (fnode){ni->name, ni->file, i};
 	}
+	if ((err = hearth_regex_status(rx, eb)))
+		goto out;
 	if (nf == 0) {
 		err = hearth_seterr(eb, HEARTH_EINVAL, "no matches found for regexp: %s",
 				    r->o.symbol ? r->o.symbol : "");
@@ -176,8 +178,10 @@ hearth_err hearth_report_list(hearth_report *r, hearth_buf *out, hearth_errbuf *
 		}
 		i = j;
 	}
-	if (body.oom)
+	if (body.oom) {
+		err = HEARTH_ENOMEM;
 		goto out;
+	}
 	hearth_buf_put(out, body.data, body.len);
 	err = out->oom ? HEARTH_ENOMEM : HEARTH_OK;
 out:

@@ -99,6 +99,8 @@ hearth_err hearth_report_peek(hearth_report *r, hearth_buf *out, hearth_errbuf *
 	if (err)
 		return err;
 	err = tree(r, rx, out, eb);
+	if (!err)
+		err = hearth_regex_status(rx, eb);
 	hearth_regex_free(rx);
 	return err;
 }
