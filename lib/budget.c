@@ -30,6 +30,11 @@ void hearth_budget_leave(void)
 	cur = NULL;
 }
 
+int64_t hearth_budget_deadline(void)
+{
+	return cur ? cur->deadline_ns : 0;
+}
+
 void hearth_budget_stop_all(void)
 {
 	atomic_store(&stopping, true);

@@ -176,6 +176,12 @@ hearth_err hearth_opts_set(hearth_opts *o, const char *name, const char *v, hear
 			o->edgefraction = d;
 		else if (d == 0)
 			return hearth_seterr(eb, HEARTH_EINVAL, "zero divisor specified");
+		else if (!isfinite(d) || !isfinite(1 / d) || fabs(d) < 1e-100 || fabs(d) > 1e100)
+			/* Values are multiplied by 1/d and kept as 64-bit
+			 * integers: a divisor this far from 1 makes them all
+			 * overflow or vanish. */
+			return hearth_seterr(eb, HEARTH_EINVAL,
+					     "-divide_by=%s is out of range (1e-100 to 1e100)", v);
 		else
 			o->divide_by = d;
 		return HEARTH_OK;

@@ -14,6 +14,20 @@ bool hearth_grow(void **arr, size_t elem, size_t n, size_t *cap, size_t more);
 /* A fast, well-mixed hash of n bytes (never relied on for security). */
 uint64_t hearth_hash_bytes(const void *data, size_t n);
 
+/* v * ratio as an integer, saturated: a double out of int64's range
+ * converts to anything (undefined behaviour), never to a wrong sign. */
+static inline int64_t hearth_scale_i64(int64_t v, double ratio)
+{
+	double d = (double)v * ratio;
+	if (!(d == d))
+		return 0;
+	if (d >= 9223372036854775807.0)
+		return INT64_MAX;
+	if (d <= -9223372036854775808.0)
+		return INT64_MIN;
+	return (int64_t)d;
+}
+
 #define HEARTH_GROW(arr, n, cap, more)                                                   \
 	({                                                                               \
 		size_t cap_ = (cap);                                                     \

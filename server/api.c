@@ -3,19 +3,23 @@
  * computed at once (a copy and a report of a 1M-sample profile take hundreds
  * of megabytes), and answers are kept in a small LRU cache keyed by the
  * endpoint and the canonical query. */
+#include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api.h"
+#include "hearth/budget.h"
 #include "hearth/flame.h"
 #include "hearth/io.h"
 #include "hearth/query.h"
 #include "hearth/render.h"
 #include "hearth/report.h"
 #include "hearth/symbolize.h"
+#include "layout.h"
 
 typedef struct centry {
 	struct centry *prev, *next; /* most recently used first */
@@ -37,6 +41,7 @@ struct hearth_api {
 	pthread_mutex_t jmu;
 	pthread_cond_t jcv;
 	int jobs_used, max_jobs;
+	int layouts;	    /* graph layouts running (child processes) */
 	pthread_mutex_t mu; /* the cache */
 	centry *head, *tail;
 	size_t cached, cache_cap;
@@ -76,6 +81,10 @@ static int status_of(hearth_err err)
 		return 400;
 	case HEARTH_ETOOBIG:
 		return 413;
+	case HEARTH_ECOST:
+		return 422;
+	case HEARTH_EBUDGET:
+		return 503;
 	default:
 		return 500;
 	}
@@ -90,6 +99,21 @@ static const char *base_name(const char *path)
 {
 	const char *s = strrchr(path, '/');
 	return s && s[1] ? s + 1 : path;
+}
+
+/* A source as the page may show it: the base name, and for a URL without
+ * its query string and fragment, which may carry a token (?token=...). */
+static void shown_name(const char *src, char *out, size_t n)
+{
+	size_t len = strlen(src);
+	if (strstr(src, "://"))
+		len = strcspn(src, "?#");
+	char tmp[1024];
+	if (len >= sizeof(tmp))
+		len = sizeof(tmp) - 1;
+	memcpy(tmp, src, len);
+	tmp[len] = 0;
+	snprintf(out, n, "%s", base_name(tmp));
 }
 
 /* ---- GET /api/profile ---- */
@@ -195,15 +219,21 @@ static char *profile_json(const hearth_api *a, const hearth_api_config *cfg)
 	char *s = NULL;
 	if (!o || !src || !types || !comments)
 		goto out;
-	for (int i = 0; i < cfg->nsources; i++)
-		json_array_append_new(src, jstr(base_name(cfg->sources[i])));
+	for (int i = 0; i < cfg->nsources; i++) {
+		char name[1024];
+		shown_name(cfg->sources[i], name, sizeof(name));
+		json_array_append_new(src, jstr(name));
+	}
 	/* the base of a diff, named in the page */
 	json_t *bases = json_array();
 	const hearth_opts *bd = &a->defaults;
 	int nb = bd->nbase ? bd->nbase : bd->ndiff_base;
 	const char *const *bp = bd->nbase ? bd->base : bd->diff_base;
-	for (int i = 0; bases && i < nb; i++)
-		json_array_append_new(bases, jstr(base_name(bp[i])));
+	for (int i = 0; bases && i < nb; i++) {
+		char name[1024];
+		shown_name(bp[i], name, sizeof(name));
+		json_array_append_new(bases, jstr(name));
+	}
 	if (bases)
 		json_object_set_new(o, "base_sources", bases);
 	for (uint32_t i = 0; i < p->nsample_types; i++) {
@@ -238,6 +268,36 @@ out:
 }
 
 /* ---- the cache ---- */
+
+static void key_str(hearth_buf *k, const char *name, const char *v)
+{
+	if (v)
+		hearth_buf_printf(k, "%s=%zu:%s;", name, strlen(v), v);
+	else
+		hearth_buf_printf(k, "%s=-;", name);
+}
+
+/* Every option a query may set, as it stands after the query is applied:
+ * lengths first, so no value can pass for another. */
+static void opts_key(const hearth_opts *o, hearth_buf *k)
+{
+	const struct {
+		const char *n, *v;
+	} strs[] = {
+	    {"si", o->sample_index},	 {"unit", o->unit},
+	    {"focus", o->focus},	 {"ignore", o->ignore},
+	    {"hide", o->hide},		 {"show", o->show},
+	    {"show_from", o->show_from}, {"prune_from", o->prune_from},
+	    {"tagfocus", o->tagfocus},	 {"tagignore", o->tagignore},
+	    {"tagshow", o->tagshow},	 {"taghide", o->taghide},
+	    {"search", o->search},	 {"symbol", o->symbol},
+	};
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		key_str(k, strs[i].n, strs[i].v);
+	hearth_buf_printf(k, "g=%d;b=%d%d%d%d%d;n=%d;f=%a,%a,%a;", (int)o->granularity, o->mean,
+			  o->relative_percentages, o->drop_negative, o->noinlines, o->cum_sort,
+			  o->nodecount, o->nodefraction, o->edgefraction, o->divide_by);
+}
 
 static void unlink_entry(hearth_api *a, centry *e)
 {
@@ -450,7 +510,14 @@ static hearth_err do_search(hearth_api *a, const endpoint *ep, const hearth_quer
 	return err;
 }
 
-/* The call graph as `hearth svg` draws it. */
+static hearth_err admit(hearth_api *a, int *used, int w, int max, hearth_errbuf *eb);
+static void release(hearth_api *a, int *used, int w);
+
+/* The call graph as `hearth svg` draws it.  The DOT is made under the
+ * caller's compute slot; the layout (Graphviz: seconds to minutes on a
+ * thousand nodes, uninterruptible) runs in a child process killed when the
+ * request's budget is spent, one at a time, so it holds no compute slot
+ * and the cheap requests go on being answered meanwhile. */
 static hearth_err graph_svg(hearth_api *a, hearth_opts *o, hearth_buf *out, hearth_errbuf *eb)
 {
 	hearth_report *r = NULL;
@@ -460,10 +527,15 @@ static hearth_err graph_svg(hearth_api *a, hearth_opts *o, hearth_buf *out, hear
 		err = hearth_report_dot(r, &dot, eb);
 	if (!err && dot.oom)
 		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-	if (!err)
-		err = hearth_render_dot(dot.data, dot.len, "svg", out, eb);
-	hearth_buf_free(&dot);
 	hearth_report_free(r);
+	r = NULL;
+	if (!err)
+		err = hearth_budget_check(eb);
+	if (!err && !(err = admit(a, &a->layouts, 1, 1, eb))) {
+		err = hearth_layout(dot.data, dot.len, "svg", out, eb);
+		release(a, &a->layouts, 1);
+	}
+	hearth_buf_free(&dot);
 	return err;
 }
 
@@ -624,6 +696,52 @@ static hearth_err do_download(hearth_api *a, const endpoint *ep, const hearth_qu
 	return err;
 }
 
+/* Waits for w of max units of *used (under a->jmu), at most until the
+ * thread's budget runs out: then 503, the server being busy. */
+static hearth_err admit(hearth_api *a, int *used, int w, int max, hearth_errbuf *eb)
+{
+	int64_t dl = hearth_budget_deadline();
+	hearth_err err = HEARTH_OK;
+	pthread_mutex_lock(&a->jmu);
+	while (*used + w > max) {
+		if (!dl) {
+			pthread_cond_wait(&a->jcv, &a->jmu);
+			continue;
+		}
+		/* Woken at least every 100 ms to notice a client that left. */
+		int64_t now = hearth_budget_now(), until = now + 100000000;
+		if (until > dl)
+			until = dl;
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		int64_t wake = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + (until - now);
+		ts.tv_sec = wake / 1000000000;
+		ts.tv_nsec = wake % 1000000000;
+		pthread_cond_timedwait(&a->jcv, &a->jmu, &ts);
+		pthread_mutex_unlock(&a->jmu);
+		err = hearth_budget_check(eb);
+		pthread_mutex_lock(&a->jmu);
+		if (err)
+			break;
+	}
+	if (!err)
+		*used += w;
+	pthread_mutex_unlock(&a->jmu);
+	if (err == HEARTH_EBUDGET && strstr(eb->msg, "time budget"))
+		hearth_seterr(eb, HEARTH_EBUDGET,
+			      "the server is busy with other reports: its time budget ran out "
+			      "while waiting; retry later");
+	return err;
+}
+
+static void release(hearth_api *a, int *used, int w)
+{
+	pthread_mutex_lock(&a->jmu);
+	*used -= w;
+	pthread_cond_broadcast(&a->jcv);
+	pthread_mutex_unlock(&a->jmu);
+}
+
 static const endpoint endpoints[] = {
     {"flame", {"resolution", "inverted", "reverse", NULL}, do_flame, false},
     {"top", {NULL}, do_top, false},
@@ -666,23 +784,33 @@ void hearth_api_handle(hearth_api *a, const char *name, const char *query, size_
 		fail(resp, err, &eb);
 		goto out;
 	}
+	/* The key describes the options as applied (the last of repeated or
+	 * overriding options wins, as in hearth_query_opts), not the query's
+	 * text: ?lines=1&functions=1 and ?functions=1&lines=1 differ. */
 	hearth_buf_printf(&key, "%s?", ep->name);
-	hearth_query_key(&q, ep->own, &key);
+	opts_key(&o, &key);
+	for (const char *const *own = ep->own; *own; own++) {
+		const char *v = hearth_query_get(&q, *own, NULL);
+		if (v)
+			hearth_buf_printf(&key, "%s=%zu:%s;", *own, strlen(v), v);
+	}
 	if (!key.oom && cache_get(a, key.data, resp))
 		goto out;
 	const char *fmt = hearth_query_get(&q, "format", NULL);
 	bool heavy = ep->heavy || (ep->fn == do_download && fmt && !strcmp(fmt, "svg"));
-	int w = heavy ? a->max_jobs : 1;
-	pthread_mutex_lock(&a->jmu);
-	while (a->jobs_used + w > a->max_jobs)
-		pthread_cond_wait(&a->jcv, &a->jmu);
-	a->jobs_used += w;
-	pthread_mutex_unlock(&a->jmu);
+	/* A call graph's DOT weighs twice a report; its layout runs apart. */
+	int w = heavy && a->max_jobs > 1 ? 2 : 1;
+	if ((err = admit(a, &a->jobs_used, w, a->max_jobs, &eb))) {
+		fail(resp, err, &eb);
+		resp->retry_after = 5;
+		goto out;
+	}
 	err = ep->fn(a, ep, &q, &o, resp, &eb);
-	pthread_mutex_lock(&a->jmu);
-	a->jobs_used -= w;
-	pthread_cond_broadcast(&a->jcv);
-	pthread_mutex_unlock(&a->jmu);
+	release(a, &a->jobs_used, w);
+	/* Work stopped by the budget may look finished (a regexp that gave up
+	 * matches nothing): the answer would be wrong. */
+	if (!err)
+		err = hearth_budget_check(&eb);
 	if (!err && resp->body.oom)
 		err = hearth_seterr(&eb, HEARTH_ENOMEM, "out of memory");
 	if (err) {
@@ -718,10 +846,13 @@ hearth_api *hearth_api_new(hearth_profile *p, hearth_profile *pflame, const hear
 	/* A first source that is an ELF file is the program (pprof's rule),
 	 * not a profile: the title names the profiles. */
 	int first = cfg->nsources > 1 && hearth_is_elf_file(cfg->sources[0]) ? 1 : 0;
-	snprintf(a->title, sizeof(a->title), "%s%s%s%s",
-		 cfg->nsources > first ? base_name(cfg->sources[first]) : "profile",
-		 cfg->nsources > first + 1 ? " and others" : "", nb ? " vs " : "",
-		 nb ? base_name(bp[0]) : "");
+	char fname[256] = "profile", bname[256] = "";
+	if (cfg->nsources > first)
+		shown_name(cfg->sources[first], fname, sizeof(fname));
+	if (nb)
+		shown_name(bp[0], bname, sizeof(bname));
+	snprintf(a->title, sizeof(a->title), "%s%s%s%s", fname,
+		 cfg->nsources > first + 1 ? " and others" : "", nb ? " vs " : "", bname);
 	a->max_jobs = cfg->max_jobs > 0 ? cfg->max_jobs : 2;
 	pthread_mutex_init(&a->jmu, NULL);
 	pthread_cond_init(&a->jcv, NULL);

@@ -11,6 +11,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,10 +21,40 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hearth/budget.h"
 #include "http.h"
 
-#define MAX_CONNECTIONS 64
+/* Threads are cheap while they wait: room for a browser's connections
+ * while dozens of slow clients hold theirs (each of which the read deadline
+ * below ends). */
+#define MAX_CONNECTIONS 256
+/* A request is read, headers and body, within this many seconds of its
+ * first byte (libmicrohttpd's timeout counts from the last byte, so bytes
+ * trickled one a second would hold a connection forever). */
+#define READ_DEADLINE 20
+/* Seconds of work for one request; past them it stops with 503. */
+#define REQUEST_BUDGET 60
+/* The headers every answer carries: the page loads its own script and
+ * style only, and nothing may frame it. */
+#define CSP                                                                                        \
+	"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "    \
+	"connect-src 'self'; font-src 'self'; form-action 'self'; base-uri 'none'; "               \
+	"frame-ancestors 'none'"
 #define CONNECTION_TIMEOUT 60 /* seconds without traffic */
+/* A connection's memory pool: its buffers and the parsed query; a request
+ * target of HEARTH_HTTP_MAX_URI bytes holds up to 4096 parameters of 56
+ * bytes each in libmicrohttpd, which drops the connection (instead of our
+ * 413) when they do not fit. */
+#define MEMORY_LIMIT ((size_t)384 * 1024)
+
+/* A connection, for the read deadline: from the first byte of a request
+ * until it is read to its end, `reading` is set. */
+typedef struct conn {
+	struct conn *prev, *next;
+	int fd;
+	bool reading;
+	int64_t since;
+} conn;
 
 struct hearth_http {
 	struct MHD_Daemon *d;
@@ -35,6 +66,11 @@ struct hearth_http {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int inflight;
+	/* The connections open (under mu), and the thread that ends those
+	 * past their read deadline. */
+	conn *conns;
+	pthread_t watchdog;
+	bool watching, stopping;
 };
 
 /* Per request: the raw target, kept by the URI log callback, and the body
@@ -42,6 +78,7 @@ struct hearth_http {
 typedef struct {
 	hearth_http *h;
 	char *uri;
+	const char *raw_uri; /* where libmicrohttpd keeps it, to find NULs */
 	size_t len;
 	bool called; /* the handler has seen the headers */
 	char *body;
@@ -79,6 +116,7 @@ static void *log_uri(void *cls, const char *uri, struct MHD_Connection *c)
 	hearth_http *h = cls;
 	request *r = calloc(1, sizeof(*r));
 	if (r && uri) {
+		r->raw_uri = uri;
 		r->len = strlen(uri);
 		/* Past the limit only the length matters. */
 		r->uri = strndup(uri, r->len > HEARTH_HTTP_MAX_URI ? 0 : r->len);
@@ -92,11 +130,99 @@ static void *log_uri(void *cls, const char *uri, struct MHD_Connection *c)
 	return r;
 }
 
+static conn *conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
+/* Marks c's reading as begun again (now) or finished. */
+static void set_reading(hearth_http *h, struct MHD_Connection *c, bool reading)
+{
+	conn *k = conn_of(c);
+	if (!k)
+		return;
+	pthread_mutex_lock(&h->mu);
+	k->reading = reading;
+	k->since = hearth_budget_now();
+	pthread_mutex_unlock(&h->mu);
+}
+
+static void notify_conn(void *cls, struct MHD_Connection *c, void **socket_context,
+			enum MHD_ConnectionNotificationCode toe)
+{
+	hearth_http *h = cls;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		conn *k = calloc(1, sizeof(*k));
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (!k || !ci) {
+			free(k);
+			*socket_context = NULL;
+			return;
+		}
+		k->fd = ci->connect_fd;
+		k->reading = true;
+		k->since = hearth_budget_now();
+		pthread_mutex_lock(&h->mu);
+		k->next = h->conns;
+		if (h->conns)
+			h->conns->prev = k;
+		h->conns = k;
+		pthread_mutex_unlock(&h->mu);
+		*socket_context = k;
+		return;
+	}
+	conn *k = *socket_context;
+	if (!k)
+		return;
+	pthread_mutex_lock(&h->mu);
+	if (k->prev)
+		k->prev->next = k->next;
+	else
+		h->conns = k->next;
+	if (k->next)
+		k->next->prev = k->prev;
+	pthread_mutex_unlock(&h->mu);
+	free(k);
+	*socket_context = NULL;
+}
+
+/* Ends the connections whose request is still being read past the
+ * deadline: shutting the socket down makes its thread's read return, and
+ * libmicrohttpd closes it. */
+static void *watchdog(void *arg)
+{
+	hearth_http *h = arg;
+	int64_t limit =
+	    (int64_t)(h->cfg.read_deadline_s ? h->cfg.read_deadline_s : READ_DEADLINE) * 1000000000;
+	pthread_mutex_lock(&h->mu);
+	while (!h->stopping) {
+		int64_t now = hearth_budget_now();
+		for (conn *k = h->conns; k; k = k->next)
+			if (k->reading && now - k->since > limit) {
+				shutdown(k->fd, SHUT_RDWR);
+				k->reading = false;
+			}
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 250000000;
+		if (ts.tv_nsec >= 1000000000)
+			ts.tv_sec++, ts.tv_nsec -= 1000000000;
+		pthread_cond_timedwait(&h->cv, &h->mu, &ts);
+	}
+	pthread_mutex_unlock(&h->mu);
+	return NULL;
+}
+
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		      enum MHD_RequestTerminationCode toe)
 {
 	hearth_http *h = cls;
 	request *r = *con_cls;
+	/* The next request on a kept-alive connection has as long. */
+	set_reading(h, c, true);
 	if (r) {
 		free(r->uri);
 		free(r->body);
@@ -116,6 +242,8 @@ static void common_headers(struct MHD_Response *resp, const char *type)
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 	MHD_add_response_header(resp, "X-Frame-Options", "SAMEORIGIN");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	MHD_add_response_header(resp, "Content-Security-Policy", CSP);
+	MHD_add_response_header(resp, "Cross-Origin-Resource-Policy", "same-origin");
 }
 
 /* Queues r's body (taken over) with its status and headers. */
@@ -249,6 +377,91 @@ static void client_address(struct MHD_Connection *c, char *out, size_t n)
 			  (socklen_t)n);
 }
 
+typedef struct {
+	int hosts;
+	bool nul;
+	const char *host_next; /* the byte after the Host value's NUL */
+	bool next_is_header;   /* ... is where the next header starts */
+} header_scan;
+
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
+				   size_t key_size, const char *value, size_t value_size)
+{
+	header_scan *hs = cls;
+	if (key && !strcasecmp(key, MHD_HTTP_HEADER_HOST))
+		hs->hosts++;
+	if ((key && strlen(key) != key_size) || (value && strlen(value) != value_size))
+		hs->nul = true;
+	if (key && key == hs->host_next)
+		hs->next_is_header = true;
+	return MHD_YES;
+}
+
+/* A request libmicrohttpd parsed but which is ambiguous: a NUL byte in its
+ * target or in a header (C strings would end there: "/app.js\0.html",
+ * "localhost\0.evil.com"), or several Host headers.  Returns the message
+ * for a 400, or NULL. */
+static const char *ambiguous(struct MHD_Connection *c, const request *r, const char *version)
+{
+	/* The version follows the target in libmicrohttpd's copy of the
+	 * request line, after one space: anything else between them is
+	 * past a NUL. */
+	if (r->raw_uri && version && version > r->raw_uri &&
+	    version <= r->raw_uri + HEARTH_HTTP_MAX_URI + 2 &&
+	    (size_t)(version - r->raw_uri) != r->len + 1)
+		return "a NUL byte in the request target";
+	/* libmicrohttpd 0.9 measures values with strlen, so a NUL inside the
+	 * Host line ends its value early: then the byte after the value's
+	 * NUL is not the line's end (its LF, or the NUL written over it) nor
+	 * the start of the next header (after a bare LF). */
+	const char *host = header(c, MHD_HTTP_HEADER_HOST);
+	header_scan hs = {0};
+	if (host)
+		hs.host_next = host + strlen(host) + 1;
+	MHD_get_connection_values_n(c, MHD_HEADER_KIND, scan_header, &hs);
+	if (hs.nul)
+		return "a NUL byte in a header";
+	if (hs.hosts > 1)
+		return "more than one Host header";
+	if (host && *hs.host_next && *hs.host_next != '\r' && *hs.host_next != '\n' &&
+	    !hs.next_is_header)
+		return "a NUL byte in the Host header";
+	return NULL;
+}
+
+/* The request comes from a page of another site (a browser says so in
+ * Sec-Fetch-Site, or names the page's origin in Origin): such a page may
+ * not make this server work on its behalf. */
+static bool cross_site(const char *origin, const char *site, const char *host)
+{
+	if (site && strcmp(site, "same-origin") && strcmp(site, "none"))
+		return true;
+	if (!origin)
+		return false;
+	/* "null" (a sandboxed or file page) is another site too. */
+	const char *sep = strstr(origin, "://");
+	return !sep || !host || strcasecmp(sep + 3, host) != 0;
+}
+
+/* True when the client of the connection has closed it (the budget's
+ * question, polled while its request is computed). */
+static bool client_gone(void *ctx)
+{
+	struct MHD_Connection *c = ctx;
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (!ci)
+		return false;
+	struct pollfd pf = {ci->connect_fd, POLLIN | POLLRDHUP, 0};
+	if (poll(&pf, 1, 0) <= 0)
+		return false;
+	if (pf.revents & (POLLRDHUP | POLLHUP | POLLERR))
+		return true;
+	char b;
+	/* Readable: a pipelined request, or the end of the stream. */
+	return recv(ci->connect_fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
 static bool body_allowed(const char *method)
 {
 	return !strcmp(method, MHD_HTTP_METHOD_POST) || !strcmp(method, MHD_HTTP_METHOD_PUT) ||
@@ -354,6 +567,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return MHD_YES;
 	}
 	r->answered = true;
+	set_reading(h, c, false);
+	const char *why = ambiguous(c, r, version);
+	if (why)
+		return send_error(c, MHD_HTTP_BAD_REQUEST, why);
 	if (h->loopback && h->cfg.loopback_guard) {
 		const char *host = header(c, MHD_HTTP_HEADER_HOST);
 		if (!host || !loopback_host(host))
@@ -389,8 +606,19 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	    .body_len = r->blen,
 	};
 	client_address(c, req.client, sizeof(req.client));
+	if (h->cfg.same_site_api && !strncmp(path, "/api/", 5) &&
+	    cross_site(req.origin, req.sec_fetch_site, req.host))
+		return send_error(c, MHD_HTTP_FORBIDDEN,
+				  "cross-site request refused: the API answers pages of this "
+				  "server only (Origin / Sec-Fetch-Site)");
 	hearth_api_resp resp = {0};
+	unsigned budget = h->cfg.budget_s ? h->cfg.budget_s : REQUEST_BUDGET;
+	hearth_budget b = {.deadline_ns = hearth_budget_now() + (int64_t)budget * 1000000000,
+			   .gone = client_gone,
+			   .ctx = c};
+	hearth_budget_enter(&b);
 	h->cfg.handler(h->cfg.ctx, &req, &resp);
+	hearth_budget_leave();
 	if (!resp.status)
 		hearth_api_error(&resp, MHD_HTTP_INTERNAL_SERVER_ERROR, "no answer");
 	return send_resp(c, &resp);
@@ -525,8 +753,9 @@ hearth_err hearth_http_start(const char *hostport, const hearth_http_config *cfg
 	    flags, 0, accept_policy, h, handle, h, MHD_OPTION_LISTEN_SOCKET, h->fd,
 	    MHD_OPTION_CONNECTION_LIMIT, maxc, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 	    cfg->per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT, tmo,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_URI_LOG_CALLBACK,
-	    log_uri, h, MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_END);
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, MEMORY_LIMIT, MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+	    MHD_OPTION_URI_LOG_CALLBACK, log_uri, h, MHD_OPTION_NOTIFY_COMPLETED, completed, h,
+	    MHD_OPTION_NOTIFY_CONNECTION, notify_conn, h, MHD_OPTION_END);
 	if (!h->d) {
 		close(h->fd);
 		pthread_mutex_destroy(&h->mu);
@@ -535,15 +764,16 @@ hearth_err hearth_http_start(const char *hostport, const hearth_http_config *cfg
 		return hearth_seterr(eb, HEARTH_EIO, "%s: cannot start the HTTP server on %s", flag,
 				     hostport);
 	}
+	h->watching = pthread_create(&h->watchdog, NULL, watchdog, h) == 0;
 	*loopback = h->loopback;
 	*out = h;
 	return HEARTH_OK;
 }
 
-void hearth_http_quiesce(hearth_http *h, int wait_ms)
+bool hearth_http_quiesce(hearth_http *h, int wait_ms)
 {
 	if (!h || h->quiesced)
-		return;
+		return true;
 	h->quiesced = true;
 	MHD_socket fd = MHD_quiesce_daemon(h->d);
 	if (fd != MHD_INVALID_SOCKET)
@@ -558,13 +788,22 @@ void hearth_http_quiesce(hearth_http *h, int wait_ms)
 	while (h->inflight > 0)
 		if (pthread_cond_timedwait(&h->cv, &h->mu, &dl))
 			break;
+	bool done = h->inflight == 0;
 	pthread_mutex_unlock(&h->mu);
+	return done;
 }
 
 void hearth_http_stop(hearth_http *h)
 {
 	if (!h)
 		return;
+	if (h->watching) {
+		pthread_mutex_lock(&h->mu);
+		h->stopping = true;
+		pthread_cond_broadcast(&h->cv);
+		pthread_mutex_unlock(&h->mu);
+		pthread_join(h->watchdog, NULL);
+	}
 	MHD_stop_daemon(h->d); /* closes the listening socket too (unless quiesced) */
 	pthread_mutex_destroy(&h->mu);
 	pthread_cond_destroy(&h->cv);

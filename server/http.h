@@ -43,8 +43,16 @@ typedef struct {
 	 * other addresses are refused and requests whose Host header is not a
 	 * loopback name get 403 (DNS rebinding). */
 	bool loopback_guard;
-	/* 0: the defaults (64 connections, no per-address cap, 60 s). */
+	/* 0: the defaults (256 connections, no per-address cap, 60 s without
+	 * traffic). */
 	unsigned max_connections, per_ip_connections, timeout_s;
+	/* Seconds to read a whole request from its first byte (0: 20), and
+	 * of work to answer it (0: 60; the handler runs under a budget,
+	 * hearth/budget.h, that also notices a client that went away). */
+	unsigned read_deadline_s, budget_s;
+	/* /api/ refuses requests from pages of other sites (Origin,
+	 * Sec-Fetch-Site) with 403. */
+	bool same_site_api;
 } hearth_http_config;
 
 /* Listens on hostport ("host:port", "[v6]:port"; an empty host is
@@ -54,8 +62,9 @@ typedef struct {
 hearth_err hearth_http_start(const char *hostport, const hearth_http_config *cfg, hearth_http **out,
 			     char *url, size_t urln, bool *loopback, hearth_errbuf *eb);
 /* Stops accepting connections, then waits at most wait_ms for the
- * requests being answered to finish (a graceful stop). */
-void hearth_http_quiesce(hearth_http *h, int wait_ms);
+ * requests being answered to finish (a graceful stop); false when some
+ * are still running. */
+bool hearth_http_quiesce(hearth_http *h, int wait_ms);
 /* Stops listening, waits for the requests being answered, frees h. */
 void hearth_http_stop(hearth_http *h);
 

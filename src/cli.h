@@ -62,6 +62,10 @@ int cmd_fetch(int argc, char **argv);
 int cmd_disasm(int argc, char **argv);
 int cmd_weblist(int argc, char **argv);
 int cmd_web(int argc, char **argv);
+/* hearth __layout FORMAT: DOT on stdin to FORMAT on stdout, the servers'
+ * child process for graph layouts (server/layout.c). */
+#define HEARTH_LAYOUT_CMD "__layout"
+int cmd_layout(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_fleet(int argc, char **argv);
 int cmd_godebug(int argc, char **argv);

@@ -34,6 +34,10 @@ int main(int argc, char **argv)
 		return cmd_help(0, NULL);
 	if (!strcmp(cmd, "--version") || !strcmp(cmd, "-version"))
 		return cmd_version(argc - 1, argv + 1);
+	/* The servers' graph layouts, run as a child process (server/layout.c):
+	 * not a command for people, so not listed. */
+	if (!strcmp(cmd, HEARTH_LAYOUT_CMD))
+		return cmd_layout(argc - 1, argv + 1);
 	/* hearth help CMD: that command's own -h. */
 	if (!strcmp(cmd, "help") && argc > 2) {
 		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

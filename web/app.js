@@ -462,15 +462,21 @@ $('match-next').addEventListener('click', function () { matchStep(1); });
 $('match-prev').addEventListener('click', function () { matchStep(-1); });
 
 /* --- search --------------------------------------------------------------- */
-var matchRe = null;
+/* The frames a search marks are those whose function the server says q
+ * matches (/api/search's names, matched by PCRE2 under cost limits): a
+ * regexp from a link is never compiled here and run over every frame. */
+var matchRe = null, matchQ = null;
+function serverMatch(q, names) {
+	var set = new Set(names);
+	return {source: q, lastIndex: 0, test: function (n) { return set.has(n) || set.has(n.replace(/ .*$/, '')); }};
+}
 function renderSearch(my) {
 	var q = S.get('q') || '';
 	$('search').value === q || document.activeElement === $('search') || ($('search').value = q);
 	var out = $('matched');
 	$('match-nav').hidden = !q || !hasFlame(view());
-	if (!q) { matchRe = null; out.textContent = ''; setError('search', null); return; }
-	/* the server's regexps are PCRE; JavaScript has no inline (?i) */
-	try { matchRe = /^\(\?i\)/.test(q) ? new RegExp(q.slice(4), 'i') : new RegExp(q); } catch (e) { matchRe = null; }
+	if (!q) { matchRe = matchQ = null; out.textContent = ''; setError('search', null); return; }
+	if (matchQ !== q) matchRe = null;
 	out.textContent = '\u2026';
 	var v = view();
 	if (!hasFlame(v) && !hasTop(v) && v !== 'sandwich') { out.textContent = ''; return; }
@@ -479,6 +485,7 @@ function renderSearch(my) {
 		setError('search', null);
 		out.textContent = 'Matched: ' + r.share.toFixed(2) + '% (' + r.matched_label + ')';
 		out.title = r.matched + ' of ' + r.total;
+		if (matchQ !== q) { matchQ = q; matchRe = serverMatch(q, r.names || []); render(); }
 	}, function (e) {
 		if (my !== gen) return;
 		out.textContent = 'bad search';

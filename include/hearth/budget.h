@@ -37,6 +37,8 @@ void hearth_budget_leave(void);
 /* The calling thread's budget state, polled (the clock every few calls,
  * the client every few milliseconds): not HEARTH_BUDGET_OK once spent. */
 hearth_budget_state hearth_budget_poll(void);
+/* The calling thread's deadline (0: none). */
+int64_t hearth_budget_deadline(void);
 /* Every budget of the process is spent from now on (a shutdown). */
 void hearth_budget_stop_all(void);
 /* HEARTH_EBUDGET with a message saying why, or HEARTH_OK while unspent. */

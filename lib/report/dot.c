@@ -83,6 +83,40 @@ static void esc(hearth_buf *out, const char *s)
 
 /* A label set ("k:v\nk2:v2", the separators a literal backslash-n that
  * DOT shows as line breaks): each part escaped, the separators kept. */
+/* A name drawn or laid out keeps at most this many bytes (cut on a UTF-8
+ * boundary, an ellipsis added): Graphviz's time and memory grow with label
+ * sizes, and a hostile profile's megabyte-long names took minutes and
+ * gigabytes to lay out. */
+#define DOT_MAX_NAME 512
+
+/* A malloc'ed copy of s cut to DOT_MAX_NAME bytes; NULL on OOM. */
+static char *capped(const char *s)
+{
+	size_t n = strlen(s);
+	if (n <= DOT_MAX_NAME)
+		return strdup(s);
+	n = DOT_MAX_NAME;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	char *c = malloc(n + 4);
+	if (c) {
+		memcpy(c, s, n);
+		memcpy(c + n, "\xe2\x80\xa6", 4);
+	}
+	return c;
+}
+
+static void esc_name(hearth_buf *out, const char *s)
+{
+	char *c = capped(s);
+	if (!c) {
+		out->oom = true;
+		return;
+	}
+	esc(out, c);
+	free(c);
+}
+
 static void esc_set(hearth_buf *out, const char *s)
 {
 	for (;;) {
@@ -211,8 +245,12 @@ static void node_label(hearth_buf *out, const hearth_profile *p, const hearth_no
 {
 	if (ni->address)
 		hearth_buf_printf(out, "%016" PRIx64 "\\n", ni->address);
-	const char *fn = hearth_s(p, ni->name);
+	char *fn = capped(hearth_s(p, ni->name));
 	char *x = NULL;
+	if (!fn) {
+		out->oom = true;
+		return;
+	}
 	if (*fn) {
 		char *s = shorten(fn);
 		hearth_buf e = {0};
@@ -226,6 +264,7 @@ static void node_label(hearth_buf *out, const hearth_profile *p, const hearth_no
 		if (!x || e.oom) {
 			out->oom = true;
 			free(x);
+			free(fn);
 			return;
 		}
 		if (*x) {
@@ -250,6 +289,7 @@ static void node_label(hearth_buf *out, const hearth_profile *p, const hearth_no
 		hearth_buf_puts(out, "<unknown>\\n");
 	}
 	free(x);
+	free(fn);
 }
 
 /* ---- colours ---- */
@@ -583,11 +623,11 @@ static void edge_line(const hearth_report *r, const hearth_trimmed *t, const hea
 	hearth_buf name = {0};
 	hearth_buf_puts(&tip, "\"");
 	hearth_node_name(p, &t->infos[e->src], &name);
-	esc(&tip, name.data ? name.data : "");
+	esc_name(&tip, name.data ? name.data : "");
 	hearth_buf_puts(&tip, e->residual ? " ... " : " -> ");
 	name.len = 0;
 	hearth_node_name(p, &t->infos[e->dst], &name);
-	esc(&tip, name.data ? name.data : "");
+	esc_name(&tip, name.data ? name.data : "");
 	hearth_buf_printf(&tip, " (%s)\"", w);
 	if (tip.oom)
 		out->oom = true;
@@ -695,7 +735,7 @@ hearth_err hearth_report_dot(hearth_report *r, hearth_buf *out, hearth_errbuf *e
 		hearth_buf_printf(out, "\" id=\"node%u\" fontsize=%d shape=box tooltip=\"", id, fs);
 		name.len = 0;
 		hearth_node_name(p, &nd->info, &name);
-		esc(out, name.data ? name.data : "");
+		esc_name(out, name.data ? name.data : "");
 		hearth_buf_printf(out, " (%s)\" color=\"%s\" fillcolor=\"%s\"]\n", cumv, col1, col2);
 
 		/* Leaves show cumulative tags, inner nodes flat ones. */

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "flame.h"
+#include "util.h"
 
 typedef struct {
 	hearth_report *r;
@@ -47,7 +48,7 @@ static void put_frame(hearth_buf *b, const char *s)
 
 static int64_t scaled(const hearth_report *r, int64_t v)
 {
-	return r->ratio > 0 && r->ratio != 1 ? (int64_t)((double)v * r->ratio) : v;
+	return r->ratio > 0 && r->ratio != 1 ? hearth_scale_i64(v, r->ratio) : v;
 }
 
 static int folded_line(void *ctx, const hearth_fvisit *v)

@@ -201,7 +201,7 @@ hearth_profile *hearth_report_profile(hearth_report *r)
 void hearth_rpt_value(const hearth_report *r, int64_t v, char *out, size_t n)
 {
 	if (r->ratio > 0 && r->ratio != 1)
-		v = (int64_t)((double)v * r->ratio);
+		v = hearth_scale_i64(v, r->ratio);
 	hearth_scaled_label(out, n, v, r->sample_unit, r->output_unit);
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "hearth/measure.h"
+#include "hearth/regex.h"
 #include "report.h"
 
 static void active_filters(const hearth_report *r, hearth_buf *out)
@@ -251,6 +252,9 @@ hearth_err hearth_report_top_json(hearth_report *r, hearth_buf *out, hearth_errb
 	return jfinish(o, out, eb);
 }
 
+/* Names a search answer lists at most (the page marks frames by them). */
+#define SEARCH_MAX_NAMES 50000
+
 hearth_err hearth_report_search_json(hearth_report *r, hearth_buf *out, hearth_errbuf *eb)
 {
 	hearth_trimmed t;
@@ -265,15 +269,58 @@ hearth_err hearth_report_search_json(hearth_report *r, hearth_buf *out, hearth_e
 	for (uint32_t i = 0; i < t.g.nnodes; i++)
 		matched += hearth_node_flat(&t.g.nodes[i]);
 	hearth_trimmed_free(&t);
+	/* The function names the regexp matches (by name or file, as the
+	 * filter does), so that a page marks frames by these instead of running
+	 * the client's regexp over every frame itself. */
+	hearth_regex *rx = NULL;
+	json_t *names = json_array();
+	bool truncated = false;
+	const hearth_profile *p = r->p;
+	uint8_t *seen = calloc(p->nstrs + 1, 1);
+	if (!names || !seen) {
+		json_decref(names);
+		free(seen);
+		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	}
+	if (r->o.search && !(err = hearth_regex_compile("q", r->o.search, &rx, eb))) {
+		for (uint32_t i = 0; i < p->nfunctions; i++) {
+			uint32_t nm = p->functions[i].name, fl = p->functions[i].file;
+			if (nm >= p->nstrs || seen[nm])
+				continue;
+			const hearth_str *n = &p->strs[nm];
+			bool hit = hearth_regex_match(rx, n->s, n->len) ||
+				   (fl < p->nstrs &&
+				    hearth_regex_match(rx, p->strs[fl].s, p->strs[fl].len));
+			if (!hit)
+				continue;
+			seen[nm] = 1;
+			if (json_array_size(names) >= SEARCH_MAX_NAMES) {
+				truncated = true;
+				break;
+			}
+			json_array_append_new(names, jstr(hearth_s(p, nm)));
+		}
+		err = hearth_regex_status(rx, eb);
+	}
+	hearth_regex_free(rx);
+	free(seen);
+	if (err) {
+		json_decref(names);
+		return err;
+	}
 	char label[64];
 	hearth_rpt_value(r, matched, label, sizeof(label));
 	json_t *o = jhead(r);
 	if (o) {
+		json_object_set_new(o, "names", names);
+		json_object_set_new(o, "names_truncated", json_boolean(truncated));
+		names = NULL;
 		json_object_set_new(o, "matched", json_integer(matched));
 		json_object_set_new(o, "matched_label", jstr(label));
 		json_object_set_new(o, "share", json_real(r->total ? (double)matched /
 									 (double)r->total * 100
 								   : 0));
 	}
+	json_decref(names);
 	return jfinish(o, out, eb);
 }

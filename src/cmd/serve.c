@@ -16,6 +16,7 @@
 #include "../../server/http.h"
 #include "../../server/service.h"
 #include "../cli.h"
+#include "hearth/budget.h"
 #include "collect/collect.h"
 
 static const char usage[] =
@@ -581,7 +582,9 @@ int cmd_serve(int argc, char **argv)
 		pthread_join(scrape_th, NULL);
 		scraping = false;
 	}
-	/* Stop taking connections; let the requests in flight finish. */
+	/* Stop taking connections; let the requests in flight finish, their
+	 * budgets spent so that long reports and layouts end at once. */
+	hearth_budget_stop_all();
 	hearth_http_quiesce(http, 2000);
 	rc = EXIT_OK;
 done:

@@ -15,6 +15,7 @@
 #include "../../server/http.h"
 #include "../../server/ui.h"
 #include "../cli.h"
+#include "hearth/budget.h"
 
 extern char **environ;
 
@@ -29,6 +30,9 @@ static const char usage[] =
     "  -http=host:port   where to listen (default 127.0.0.1:0: a free port on\n"
     "                    this machine only); the URL is printed on stdout\n"
     "  -no_browser       do not open a browser (else xdg-open opens the URL)\n"
+    "  -request_timeout=S  seconds of work per request before it stops with\n"
+    "                    503 (default 60)\n"
+    "  -read_timeout=S   seconds to read a whole request (default 20)\n"
     "\n"
     "Every report option of hearth top (-sample_index, -focus, -lines, ...)\n"
     "sets the defaults of the views; -base/-diff_base make every view a\n"
@@ -36,8 +40,30 @@ static const char usage[] =
     "only with a loopback Host header.  Ctrl-C stops the server.  The API is\n"
     "described in docs/web.md.\n";
 
-/* Takes -http=... and -no_browser out of argv; returns the new argc or -1. */
-static int take_flags(int argc, char **argv, const char **http, bool *no_browser)
+/* -name=S or -name S, S seconds from 1 to 86400: true when argv[*i] is
+ * that flag (then *out is set, or *bad). */
+static bool seconds_flag(const char *flag, const char *name, int argc, char **argv, int *i,
+			 unsigned *out, bool *bad)
+{
+	size_t n = strlen(flag);
+	if (strncmp(name, flag, n) || (name[n] != '=' && name[n]))
+		return false;
+	const char *v = name[n] == '=' ? name + n + 1 : (*i + 1 < argc ? argv[++*i] : NULL);
+	char *end;
+	long s = v ? strtol(v, &end, 10) : 0;
+	if (!v || !*v || *end || s < 1 || s > 86400) {
+		cli_error("-%s wants a number of seconds (1 to 86400)", flag);
+		*bad = true;
+	} else {
+		*out = (unsigned)s;
+	}
+	return true;
+}
+
+/* Takes -http=..., -no_browser, -request_timeout and -read_timeout out of
+ * argv; returns the new argc or -1. */
+static int take_flags(int argc, char **argv, const char **http, bool *no_browser,
+		      unsigned *budget_s, unsigned *read_s)
 {
 	int w = 1;
 	bool done = false;
@@ -53,7 +79,12 @@ static int take_flags(int argc, char **argv, const char **http, bool *no_browser
 			continue;
 		}
 		const char *name = a + 1 + (a[1] == '-');
-		if (!strncmp(name, "http", 4) && (name[4] == '=' || name[4] == 0)) {
+		bool bad = false;
+		if (seconds_flag("request_timeout", name, argc, argv, &i, budget_s, &bad) ||
+		    seconds_flag("read_timeout", name, argc, argv, &i, read_s, &bad)) {
+			if (bad)
+				return -1;
+		} else if (!strncmp(name, "http", 4) && (name[4] == '=' || name[4] == 0)) {
 			if (name[4] == '=') {
 				*http = name + 5;
 			} else if (i + 1 < argc) {
@@ -143,7 +174,8 @@ int cmd_web(int argc, char **argv)
 	const char *hostport = "127.0.0.1:0";
 	bool no_browser = false, loopback = false;
 	char url[128];
-	if ((argc = take_flags(argc, argv, &hostport, &no_browser)) < 0)
+	unsigned budget_s = 0, read_s = 0;
+	if ((argc = take_flags(argc, argv, &hostport, &no_browser, &budget_s, &read_s)) < 0)
 		return EXIT_USAGE;
 	int rc = cli_parse(argc, argv, &a);
 	if (rc != EXIT_OK)
@@ -205,8 +237,13 @@ int cmd_web(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	hearth_http_config hc = {
-	    .handler = web_handle, .ctx = api, .flag = "-http", .loopback_guard = true};
+	hearth_http_config hc = {.handler = web_handle,
+				 .ctx = api,
+				 .flag = "-http",
+				 .loopback_guard = true,
+				 .same_site_api = true,
+				 .budget_s = budget_s,
+				 .read_deadline_s = read_s};
 	hearth_err err = hearth_http_start(hostport, &hc, &http, url, sizeof(url), &loopback, &eb);
 	if (err) {
 		cli_error("%s", eb.msg[0] ? eb.msg : hearth_strerror(err));
@@ -224,6 +261,14 @@ int cmd_web(int argc, char **argv)
 		open_browser(url);
 	int sig = 0;
 	sigwait(&set, &sig);
+	/* Stop promptly: running reports see their budgets spent and end,
+	 * layouts are killed; what still runs after a second and a half is
+	 * not waited for (the process's memory goes with it). */
+	hearth_budget_stop_all();
+	if (!hearth_http_quiesce(http, 1500)) {
+		fflush(stdout);
+		_exit(EXIT_OK);
+	}
 	rc = EXIT_OK;
 done:
 	hearth_http_stop(http);
