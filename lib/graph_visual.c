@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "hearth/budget.h"
 #include "hearth/measure.h"
 #include "util.h"
 
@@ -443,6 +444,11 @@ hearth_err hearth_tags_collect(hearth_profile *p, const hearth_nodeset *ns,
 		const int64_t *v = p->values + si * nt;
 		if (v[vs->vi] == 0 && (!mean || v[vs->mean_i] == 0))
 			continue;
+		/* A server's request may be out of time (hearth/budget.h). */
+		if ((si & 1023) == 0 && hearth_budget_poll()) {
+			err = HEARTH_EBUDGET;
+			goto out;
+		}
 		if ((err = tagacc_sample(&a, si)))
 			goto out;
 		err = HEARTH_ENOMEM;

@@ -36,12 +36,15 @@ struct hearth_api {
 	hearth_opts defaults;
 	char title[512];
 	char *profile_json; /* GET /api/profile, made once */
-	/* Admission: reports weigh 1, call graphs (three times the memory of
-	 * a flame graph on a big profile) weigh max_jobs, so they run alone. */
+	/* Admission: at most max_jobs reports at once, waited for within the
+	 * request's budget (then 503); see hearth_api_handle for call graphs. */
 	pthread_mutex_t jmu;
 	pthread_cond_t jcv;
 	int jobs_used, max_jobs;
 	int layouts;	    /* graph layouts running (child processes) */
+	/* Call graphs making their DOT: at most max_jobs - 1 (and one), so
+	 * that a slot stays free for cheap requests. */
+	int heavy_used;
 	pthread_mutex_t mu; /* the cache */
 	centry *head, *tail;
 	size_t cached, cache_cap;
@@ -402,7 +405,7 @@ struct endpoint {
 	const char *name;
 	const char *own[4]; /* the endpoint's own parameters */
 	compute_fn fn;
-	bool heavy; /* runs alone (the call graph) */
+	bool heavy; /* a call graph (its layout runs apart, server/layout.c) */
 };
 
 /* A report on a fresh copy of the profile. */
@@ -513,6 +516,21 @@ static hearth_err do_search(hearth_api *a, const endpoint *ep, const hearth_quer
 static hearth_err admit(hearth_api *a, int *used, int w, int max, hearth_errbuf *eb);
 static void release(hearth_api *a, int *used, int w);
 
+/* The compute slots the calling thread's request holds (hearth_api_handle
+ * takes them; a layout gives them back early). */
+static _Thread_local int slots_held;
+static _Thread_local bool heavy_held;
+
+static void release_slots(hearth_api *a)
+{
+	if (slots_held)
+		release(a, &a->jobs_used, slots_held);
+	if (heavy_held)
+		release(a, &a->heavy_used, 1);
+	slots_held = 0;
+	heavy_held = false;
+}
+
 /* The call graph as `hearth svg` draws it.  The DOT is made under the
  * caller's compute slot; the layout (Graphviz: seconds to minutes on a
  * thousand nodes, uninterruptible) runs in a child process killed when the
@@ -529,6 +547,7 @@ static hearth_err graph_svg(hearth_api *a, hearth_opts *o, hearth_buf *out, hear
 		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
 	hearth_report_free(r);
 	r = NULL;
+	release_slots(a);
 	if (!err)
 		err = hearth_budget_check(eb);
 	if (!err && !(err = admit(a, &a->layouts, 1, 1, eb))) {
@@ -796,21 +815,32 @@ void hearth_api_handle(hearth_api *a, const char *name, const char *query, size_
 	}
 	if (!key.oom && cache_get(a, key.data, resp))
 		goto out;
+	/* A call graph weighs as a report while its DOT is made, and fewer of
+	 * them than reports run at once; its layout, the long and large part,
+	 * runs in a child process and holds no slot: cheap requests are not
+	 * queued behind call graphs. */
 	const char *fmt = hearth_query_get(&q, "format", NULL);
 	bool heavy = ep->heavy || (ep->fn == do_download && fmt && !strcmp(fmt, "svg"));
-	/* A call graph's DOT weighs twice a report; its layout runs apart. */
-	int w = heavy && a->max_jobs > 1 ? 2 : 1;
-	if ((err = admit(a, &a->jobs_used, w, a->max_jobs, &eb))) {
+	int hmax = a->max_jobs > 1 ? a->max_jobs - 1 : 1;
+	if (heavy && (err = admit(a, &a->heavy_used, 1, hmax, &eb))) {
 		fail(resp, err, &eb);
 		resp->retry_after = 5;
 		goto out;
 	}
+	heavy_held = heavy;
+	if ((err = admit(a, &a->jobs_used, 1, a->max_jobs, &eb))) {
+		release_slots(a);
+		fail(resp, err, &eb);
+		resp->retry_after = 5;
+		goto out;
+	}
+	slots_held = 1;
 	err = ep->fn(a, ep, &q, &o, resp, &eb);
-	release(a, &a->jobs_used, w);
+	release_slots(a);
 	/* Work stopped by the budget may look finished (a regexp that gave up
 	 * matches nothing): the answer would be wrong. */
-	if (!err)
-		err = hearth_budget_check(&eb);
+	if (!err || err == HEARTH_EBUDGET)
+		err = hearth_budget_check(&eb) ? HEARTH_EBUDGET : err;
 	if (!err && resp->body.oom)
 		err = hearth_seterr(&eb, HEARTH_ENOMEM, "out of memory");
 	if (err) {
