@@ -13,6 +13,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -466,6 +467,26 @@ def search_names(srv, prof):
           want and want <= set(names), sorted(want - set(names))[:5])
 
 
+def browser(srv):
+    """tests/e2e/hardening.js in Chromium, when node, chromium and
+    tests/e2e/node_modules (make deps) are here."""
+    if not (shutil.which("node") and os.path.exists("/usr/bin/chromium") and
+            os.path.isdir("tests/e2e/node_modules/playwright-core")):
+        print("skip: browser checks (node, chromium or tests/e2e/node_modules missing)")
+        return
+    env = dict(os.environ, E2E_URL="http://%s:%d" % (srv.host, srv.port))
+    r = subprocess.run(["node", "tests/e2e/hardening.js"], capture_output=True, env=env,
+                       timeout=180)
+    lines = r.stdout.decode("utf-8", "replace").splitlines()
+    for line in lines:
+        if line.startswith("ok    "):
+            ok("browser: " + line[6:])
+        elif line.startswith("FAIL  "):
+            bad("browser: " + line[6:])
+    if not any(re.match(r"\d+ passed, \d+ failed", l) for l in lines):
+        bad("browser: tests/e2e/hardening.js ran to its end", r.stderr[-500:])
+
+
 def main():
     prof = CORPUS + "/searchsvc.cpu.pb.gz"
     tmp = tempfile.mkdtemp(prefix="hearth-hardening-")
@@ -489,6 +510,7 @@ def main():
     srv = Server(prof)
     try:
         search_names(srv, prof)
+        browser(srv)
     finally:
         srv.stop()
     big_names(tmp)
