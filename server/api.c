@@ -403,7 +403,7 @@ typedef hearth_err (*compute_fn)(hearth_api *a, const endpoint *ep, const hearth
 
 struct endpoint {
 	const char *name;
-	const char *own[4]; /* the endpoint's own parameters */
+	const char *own[6]; /* the endpoint's own parameters */
 	compute_fn fn;
 	bool heavy; /* a call graph (its layout runs apart, server/layout.c) */
 };
@@ -451,13 +451,23 @@ static hearth_err do_flame(hearth_api *a, const endpoint *ep, const hearth_query
 	if (res) {
 		char *end;
 		long n = strtol(res, &end, 10);
-		if (!*res || *end || n < 1 || n > 200000)
+		/* 0 keeps every frame: allowed for a sandwich only, whose
+		 * tree is one function's (the frames stay capped). */
+		bool rooted = hearth_query_get(q, "callers", NULL) ||
+			      hearth_query_get(q, "callees", NULL);
+		if (!*res || *end || n < (rooted ? 0 : 1) || n > 200000)
 			return hearth_seterr(eb, HEARTH_EINVAL,
-					     "resolution must be a number from 1 to 200000");
+					     "resolution must be a number from 1 to 200000 (0 "
+					     "with callers= or callees=)");
 		fo.resolution = (int)n;
 	}
 	fo.inverted = flag(q, "inverted");
 	fo.reverse = flag(q, "reverse");
+	/* A sandwich by exact identity (the name as the flame JSON prints it). */
+	fo.callers = hearth_query_get(q, "callers", NULL);
+	fo.callees = hearth_query_get(q, "callees", NULL);
+	if ((fo.callers && !*fo.callers) || (fo.callees && !*fo.callees))
+		return hearth_seterr(eb, HEARTH_EINVAL, "callers= and callees= take a function name");
 	hearth_report *r = NULL;
 	hearth_flame *f = NULL;
 	hearth_err err = new_report(a, true, o, HEARTH_CMD_TOP, &r, eb);
@@ -762,7 +772,7 @@ static void release(hearth_api *a, int *used, int w)
 }
 
 static const endpoint endpoints[] = {
-    {"flame", {"resolution", "inverted", "reverse", NULL}, do_flame, false},
+    {"flame", {"resolution", "inverted", "reverse", "callers", "callees", NULL}, do_flame, false},
     {"top", {NULL}, do_top, false},
     {"search", {"q", NULL}, do_search, false},
     {"graph", {NULL}, do_graph, true},

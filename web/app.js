@@ -1001,11 +1001,18 @@ function renderSandwich(my) {
 	}
 	setNote('sandwich', '');
 	var cw = $('view-sandwich').clientWidth || 1200, res = wantRes(cw), e = exact(f);
-	var qs = [apiParams({focus: e, prune_from: e, reverse: 1, resolution: res}),
-		apiParams({focus: e, show_from: e, resolution: res})];
+	/* The server roots both trees at the function by its exact name; a
+	 * name typed that is no frame's falls back to the regexps. */
+	var qs = [apiParams({callers: f, resolution: res}), apiParams({callees: f, resolution: res})],
+		reQs = [apiParams({focus: e, prune_from: e, reverse: 1, resolution: res}),
+			apiParams({focus: e, show_from: e, resolution: res})];
 	var got = 0;
 	sw.forEach(function (g, k) {
-		api('flame', qs[k]).then(function (D) {
+		api('flame', qs[k]).catch(function (err) {
+			if (!/no frame is named/.test(err && err.message)) throw err;
+			qs[k] = reQs[k];
+			return api('flame', qs[k]);
+		}).then(function (D) {
 			if (my !== gen) return;
 			setError('sandwich', null);
 			g.f.opts.rootLabel = k ? 'callees of ' + f : 'callers of ' + f;

@@ -33,6 +33,10 @@ typedef struct {
 	 * functions where samples end, their children those functions'
 	 * callers (the callers half of a sandwich view). */
 	bool reverse;
+	/* A sandwich by exact identity: the tree rooted at the function (the
+	 * frame name as the JSON prints it), its callees (callees) or its
+	 * callers (callers, which implies reverse).  NULL: the whole profile. */
+	const char *callers, *callees;
 	const char *title; /* NULL: "Flame graph" */
 } hearth_flame_opts;
 

@@ -63,6 +63,11 @@ hearth_err hearth_fprep_new(hearth_report *r, hearth_fprep *fp)
 
 hearth_err hearth_fprep_new_dir(hearth_report *r, bool reverse, hearth_fprep *fp)
 {
+	return hearth_fprep_new_at(r, reverse, NULL, fp);
+}
+
+hearth_err hearth_fprep_new_at(hearth_report *r, bool reverse, const char *at, hearth_fprep *fp)
+{
 	hearth_profile *p = r->p;
 	hearth_nodeset ns;
 	hearth_err err = HEARTH_ENOMEM;
@@ -105,6 +110,27 @@ hearth_err hearth_fprep_new_dir(hearth_report *r, bool reverse, hearth_fprep *fp
 	if (fp->nnames >= (1u << 30)) {
 		err = HEARTH_ETOOBIG;
 		goto out;
+	}
+	/* The rank of the frame the paths are cut at (names are sorted). */
+	uint32_t at_rank = HEARTH_NONE;
+	if (at) {
+		uint32_t lo = 0, hi = fp->nnames;
+		while (lo < hi) {
+			uint32_t mid = lo + (hi - lo) / 2;
+			int c = strcmp(fp->names[mid], at);
+			if (c == 0) {
+				at_rank = mid;
+				break;
+			}
+			if (c < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (at_rank == HEARTH_NONE) {
+			err = HEARTH_EINVAL;
+			goto out;
+		}
 	}
 
 	/* Each location's keys, root first: the location's own function,
@@ -194,6 +220,23 @@ hearth_err hearth_fprep_new_dir(hearth_report *r, bool reverse, hearth_fprep *fp
 				w += ns.locn[loc];
 			}
 		}
+		if (at_rank != HEARTH_NONE) {
+			/* Cut at the first frame of that name from the path's
+			 * start (root first: the outermost call; leaf first:
+			 * the innermost), or leave the sample out. */
+			size_t j = fp->off[k];
+			while (j < w && (fp->seq[j] - 1) >> 1 != at_rank)
+				j++;
+			if (j == w) {
+				w = fp->off[k];
+				continue;
+			}
+			memmove(fp->seq + fp->off[k], fp->seq + j, sizeof(uint32_t) * (w - j));
+			w -= j - fp->off[k];
+			/* The root of the cut tree is the function itself,
+			 * never an inlined frame of its caller. */
+			fp->seq[fp->off[k]] = at_rank * 2 + 1;
+		}
 		/* Paths are bounded by the profile's own arrays (u32 indices). */
 		if (w - fp->off[k] > fp->maxdepth)
 			fp->maxdepth = (uint32_t)(w - fp->off[k]);
@@ -210,14 +253,15 @@ hearth_err hearth_fprep_new_dir(hearth_report *r, bool reverse, hearth_fprep *fp
 		fp->idx[k] = (uint32_t)k;
 		k++;
 	}
+	fp->n = n = k;
 	fp->off[n] = w;
 	/* The filters drop samples left without frames, but the total counts
 	 * them (as pprof's does), and the root should show the total: what
 	 * the total has beyond the samples left is the root's own value, as
 	 * long as no filter dropped samples for another reason. */
 	const hearth_opts *o = &r->o;
-	if (!fp->diff && !fp->mean && !o->focus && !o->ignore && !o->show_from && !o->tagfocus &&
-	    !o->tagignore) {
+	if (!at && !fp->diff && !fp->mean && !o->focus && !o->ignore && !o->show_from &&
+	    !o->tagfocus && !o->tagignore) {
 		int64_t kept = 0;
 		for (size_t si = 0; si < p->nsamples; si++) {
 			int64_t x = hearth_sample_values(p, si)[vi];
@@ -449,8 +493,19 @@ hearth_err hearth_flame_new(hearth_report *r, const hearth_flame_opts *o, hearth
 		free(f);
 		return hearth_seterr(eb, HEARTH_EINVAL, "resolution must be 0 or more");
 	}
-	if ((err = hearth_fprep_new_dir(r, f->o.reverse, &f->fp)))
+	if (f->o.callers && f->o.callees) {
+		free(f);
+		return hearth_seterr(eb, HEARTH_EINVAL, "callers and callees: one at a time");
+	}
+	const char *at = f->o.callers ? f->o.callers : f->o.callees;
+	if (f->o.callers)
+		f->o.reverse = true;
+	if ((err = hearth_fprep_new_at(r, f->o.reverse, at, &f->fp))) {
+		if (err == HEARTH_EINVAL)
+			hearth_seterr(eb, err, "no frame is named \"%.200s\"%s", at,
+				      strlen(at) > 200 ? "..." : "");
 		goto fail;
+	}
 	int64_t ref = f->fp.atotal > f->fp.btotal ? f->fp.atotal : f->fp.btotal;
 	if (f->o.resolution > 0)
 		f->min = ref / f->o.resolution + (ref % f->o.resolution != 0);

@@ -43,6 +43,12 @@ typedef struct {
 hearth_err hearth_fprep_new(hearth_report *r, hearth_fprep *fp);
 /* The same, with reverse: every path leaf first (the callers' tree). */
 hearth_err hearth_fprep_new_dir(hearth_report *r, bool reverse, hearth_fprep *fp);
+/* The same, with every path cut to start at the frame printed exactly as
+ * `at` (NULL: no cut): root first, its outermost occurrence (the callees'
+ * tree of that function); reverse, its innermost (the callers' tree).
+ * Samples without it are left out.  HEARTH_EINVAL when no frame has that
+ * name. */
+hearth_err hearth_fprep_new_at(hearth_report *r, bool reverse, const char *at, hearth_fprep *fp);
 void hearth_fprep_free(hearth_fprep *fp);
 
 /* Visits the frames in preorder, children in name order.  Callees whose

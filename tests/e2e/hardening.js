@@ -67,6 +67,18 @@ function assert(c, msg) { if (!c) throw new Error(msg || 'assertion failed'); }
 			const bad = await page.evaluate(() => hearth.main.matches().filter(i => !/regexp/.test(hearth.main.name(i))).length);
 			assert(bad === 0, bad + ' marked frames do not match');
 		});
+		await check('sandwich: rooted at the function by its exact name (one frame under the root)', async () => {
+			const fn = 'regexp.(*Regexp).backtrack';
+			await page.goto(URL0 + '/?view=sandwich&f=' + encodeURIComponent(fn), {waitUntil: 'load'});
+			await page.waitForFunction(() => window.hearthStats.ready, null, {timeout: 30000});
+			const tops = await page.evaluate(() => window.hearth.sandwich.map(g => {
+				const D = g.D, out = [];
+				for (let i = 0; i < D.frames.depth.length; i++)
+					if (D.frames.depth[i] === 1) out.push(D.names[D.frames.name[i]]);
+				return out;
+			}));
+			assert(JSON.stringify(tops) === JSON.stringify([[fn], [fn]]), JSON.stringify(tops));
+		});
 	} finally {
 		await browser.close();
 	}

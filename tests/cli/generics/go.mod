@@ -1,0 +1,3 @@
+module hearth.test/generics
+
+go 1.21
