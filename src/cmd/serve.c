@@ -540,7 +540,9 @@ int cmd_serve(int argc, char **argv)
 				 .max_body = s.max_body,
 				 .max_connections = (unsigned)s.max_connections,
 				 .per_ip_connections = 64,
-				 .timeout_s = 30};
+				 .timeout_s = 30,
+				 /* An ingest body of 16 MB over a slow link: a minute. */
+				 .read_deadline_s = 60};
 	char url[128];
 	bool loopback;
 	if ((err = hearth_http_start(s.listen, &hc, &http, url, sizeof(url), &loopback, &eb))) {
