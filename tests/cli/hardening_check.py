@@ -285,7 +285,7 @@ def big_names(tmp):
                 ok_svg = any("pkg7" in x for x in texts)
             except ET.ParseError:
                 pass
-        check("names: /api/graph of 40 names of 1 MB answers
+        check("names: /api/graph of 40 names of 1 MB answers",
               st == 200 and ok_svg, "%s after %.1fs: %s" % (st, dt, data[:200]), "%.2fs" % dt)
         check("names: no drawn text longer than the cap", 0 < longest <= 600, longest)
         for ep, params in (("flame", {}), ("top", {}), ("download", {"format": "svg"}),
