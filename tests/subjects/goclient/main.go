@@ -52,6 +52,9 @@ func main() {
 	duration := flag.Duration("duration", 500*time.Millisecond, "CPU duration")
 	addrFile := flag.String("addr_file", "", "write the listening address here")
 	noClient := flag.Bool("noclient", false, "run without the client (overhead baseline)")
+	// 0 for the four below: the client's defaults (bench/goclient.sh).
+	mutexFraction := flag.Int("mutex_fraction", 5, "runtime.SetMutexProfileFraction through the client")
+	blockRate := flag.Int("block_rate", 10000, "runtime.SetBlockProfileRate through the client")
 	flag.Parse()
 
 	var err error
@@ -60,7 +63,7 @@ func main() {
 			Server: *server, Token: *token, Service: *service,
 			Labels:      map[string]string{"env": "test", "go": "v"},
 			CPUInterval: *interval, CPUDuration: *duration,
-			MutexProfileFraction: 5, BlockProfileRate: 10000,
+			MutexProfileFraction: *mutexFraction, BlockProfileRate: *blockRate,
 		})
 	}
 	if err != nil {
