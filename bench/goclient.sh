@@ -90,7 +90,9 @@ echo "goclient defaults: CPU ms/request $w without, $c with the client ($over %)
 		[ -n "$(f $r 1)" ] || continue
 		case $r in d*) set_=defaults ;; *) set_=aggressive ;; esac
 		case $r in d0 | d3 | a0) cl=without ;; *) cl=with ;; esac
-		echo "| $set_ | $cl | $(f $r 2) | $(f $r 3) ms | $(f $r 4) | $(f $r 5) |"
+		up=$(f $r 5)
+		[ $cl = without ] && up=
+		echo "| $set_ | $cl | $(f $r 2) | $(f $r 3) ms | $(f $r 4) | $up |"
 	done
 	echo
 	echo "Defaults: $w ms of CPU per request without the client (mean of the two runs), $c with it: **$over %**."
