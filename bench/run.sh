@@ -337,6 +337,7 @@ fi
 bench/scrape.sh "$HEARTH" "$WORK/scrape.md" || failed=1
 bench/goclient.sh "$HEARTH" "$WORK/goclient.md" || failed=1
 bench/trace.sh "$HEARTH" "$WORK/trace.md" || failed=1
+bench/webmem.sh "$HEARTH" "$WORK/webmem.md" || failed=1
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- verdicts ---------------------------------------------------------------
@@ -532,6 +533,10 @@ if [ "$DOC" != - ]; then
 		if [ -s "$WORK/trace.md" ]; then
 			echo
 			cat "$WORK/trace.md"
+		fi
+		if [ -s "$WORK/webmem.md" ]; then
+			echo
+			cat "$WORK/webmem.md"
 		fi
 		echo
 		echo "## Reproducing"

@@ -646,6 +646,39 @@ static hearth_err do_peek(hearth_api *a, const endpoint *ep, const hearth_query 
 	return text_report(a, q, o, HEARTH_CMD_PEEK, resp, eb);
 }
 
+/* The largest download answered (folded stacks and speedscope, which
+ * repeat names per stack): 256 MB, or four times the profile's own size
+ * (big.cpu's 1M samples make 640 MB of folded stacks, and are 190 MB). */
+#define MAX_ANSWER ((size_t)256 << 20)
+
+static size_t max_answer(const hearth_profile *p)
+{
+	size_t est = p->nsamples * (sizeof(hearth_sample) + p->nsample_types * sizeof(int64_t)) +
+		     p->nlocs * sizeof(uint32_t) + p->nlocations * sizeof(hearth_location);
+	for (uint32_t i = 0; i < p->nstrs; i++)
+		est += p->strs[i].len;
+	return est / 2 > MAX_ANSWER / 8 ? est * 4 : MAX_ANSWER;
+}
+
+typedef struct {
+	hearth_buf *dst;
+	size_t max;
+	bool over;
+} capped_sink;
+
+static int capped_flush(void *ctx, const char *d, size_t n)
+{
+	capped_sink *c = ctx;
+	if (n > c->max - c->dst->len) {
+		c->over = true;
+		return 1;
+	}
+	if (hearth_budget_poll())
+		return 1;
+	hearth_buf_put(c->dst, d, n);
+	return c->dst->oom;
+}
+
 static hearth_err do_download(hearth_api *a, const endpoint *ep, const hearth_query *q,
 			      hearth_opts *o, hearth_api_resp *resp, hearth_errbuf *eb)
 {
@@ -681,9 +714,24 @@ static hearth_err do_download(hearth_api *a, const endpoint *ep, const hearth_qu
 		ext = folded ? "folded" : "speedscope.json";
 		resp->type = folded ? "text/plain; charset=utf-8" : JSON_TYPE;
 		err = new_report(a, true, o, HEARTH_CMD_TOP, &r, eb);
+		/* Streamed into the answer through a sink that stops past
+		 * MAX_ANSWER: a folded line repeats every name of its stack, so
+		 * 40 names of 1 MB make 860 MB of stacks from a 42 KB profile. */
+		capped_sink cs = {&resp->body, max_answer(a->pflame), false};
+		hearth_buf tmp = {.flush = capped_flush, .ctx = &cs};
 		if (!err)
-			err = (folded ? hearth_report_folded
-				      : hearth_report_speedscope)(r, &resp->body, eb);
+			err = (folded ? hearth_report_folded : hearth_report_speedscope)(r, &tmp, eb);
+		hearth_buf_flush(&tmp);
+		if (cs.over)
+			err = hearth_seterr(eb, HEARTH_ETOOBIG,
+					    "the %s download would be larger than %zu MB (long names "
+					    "in deep stacks): narrow it with focus, hide or show",
+					    fmt, cs.max >> 20);
+		else if (tmp.oom && hearth_budget_check(eb))
+			err = HEARTH_EBUDGET;
+		else if (!err && tmp.oom)
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		hearth_buf_free(&tmp);
 	} else if (!strcmp(fmt, "svg")) {
 		ext = "svg";
 		resp->type = "image/svg+xml";

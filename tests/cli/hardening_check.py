@@ -292,6 +292,10 @@ def big_names(tmp):
                            ("search", {"q": "pkg3"})):
             st, _, data = srv.get(ep, params, timeout=120)
             check("names: /api/%s %s answers" % (ep, params), st == 200, data[:200])
+        # Folded stacks repeat every name per stack: 860 MB from 42 KB.
+        st, _, data = srv.get("download", {"format": "folded"}, timeout=120)
+        check("names: the folded download past its cap is a 413 saying so",
+              st == 413 and b"larger than" in data, "%s %s" % (st, data[:200]))
         peak = status_kb(srv.p.pid, "VmHWM")
         check("names: the server's peak memory stays under 1 GB", peak < 1 << 20,
               "VmHWM %d kB (idle at start %d kB)" % (peak, rss0), "%d MB" % (peak >> 10))
