@@ -156,6 +156,13 @@ static bool valid_endpoint(const char *e)
 		return false;
 	if (!*h || *h == '/' || strlen(e) > 1024)
 		return false;
+	/* A port, when there is a ':', has digits. */
+	const char *hb = *h == '[' ? strchr(h, ']') : h; /* past an IPv6 address */
+	if (!hb)
+		return false;
+	const char *c = strchr(hb, ':'), *sl = strchr(hb, '/');
+	if (c && (!sl || c < sl) && (c[1] < '0' || c[1] > '9'))
+		return false;
 	for (const char *p = e; *p; p++)
 		if (*p <= 0x20 || *p >= 0x7f || *p == '?' || *p == '#' || *p == '@' || *p == '\\')
 			return false;
@@ -767,8 +774,9 @@ typedef struct {
 	rbuf body;
 } resp;
 
-/* One request, with up to three tries when the store is unreachable or
- * answers 5xx (each request here is idempotent: keys are never reused). */
+/* One request, with up to three tries when the store refuses the
+ * connection or answers 5xx (each request here is idempotent: keys are
+ * never reused); one only when it stalls. */
 static hearth_err s3_do(s3 *s, const req *r, resp *out, hearth_errbuf *eb)
 {
 	hearth_err err = HEARTH_OK;
@@ -815,6 +823,10 @@ static hearth_err s3_do(s3 *s, const req *r, resp *out, hearth_errbuf *eb)
 		curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 		curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
 		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, s->cfg.timeout_ms);
+		/* A store that stalls (accepts, then says nothing) fails the
+		 * request after 15 s, not after the whole timeout. */
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 15L);
 		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
 		curl_easy_setopt(h, CURLOPT_WRITEDATA, &out->body);
 		curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -858,6 +870,10 @@ static hearth_err s3_do(s3 *s, const req *r, resp *out, hearth_errbuf *eb)
 			err = HEARTH_OK;
 			break;
 		}
+		/* A store that stalled is not asked again at once: the put
+		 * would wait three times as long for the same answer. */
+		if (rc == CURLE_OPERATION_TIMEDOUT)
+			break;
 		if (attempt < 2)
 			usleep(attempt ? 400000 : 100000);
 	}

@@ -233,6 +233,11 @@ static void test_s3_url(void **state)
 	assert_string_equal(c.access_key, "AK");
 	assert_null(c.session_token);
 	hearth_s3_config_free(&c);
+	assert_int_equal(
+	    hearth_s3_config_parse("s3://bkt?endpoint=http://[::1]:7480", fake_env, &c, &eb),
+	    HEARTH_OK);
+	assert_string_equal(c.endpoint, "http://[::1]:7480");
+	hearth_s3_config_free(&c);
 	/* Defaults: AWS's endpoint for the region from the environment. */
 	fake_env_vals[2][0] = "AWS_REGION";
 	fake_env_vals[2][1] = "ap-south-1";
@@ -246,6 +251,8 @@ static void test_s3_url(void **state)
 	    "s3://ab",
 	    "s3://bkt?endpoint=ftp://x",
 	    "s3://bkt?endpoint=http://u@host",
+	    "s3://bkt?endpoint=http://127.0.0.1:",
+	    "s3://bkt?endpoint=http://127.0.0.1:/x",
 	    "s3://bkt?region=a/b",
 	    "s3://bkt?nope=1",
 	    "s3://bkt?endpoint",
