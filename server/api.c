@@ -934,7 +934,8 @@ hearth_api *hearth_api_new(hearth_profile *p, hearth_profile *pflame, const hear
 	/* A first source that is an ELF file is the program (pprof's rule),
 	 * not a profile: the title names the profiles. */
 	int first = cfg->nsources > 1 && hearth_is_elf_file(cfg->sources[0]) ? 1 : 0;
-	char fname[256] = "profile", bname[256] = "";
+	/* Each half short enough for the title to hold both. */
+	char fname[240] = "profile", bname[240] = "";
 	if (cfg->nsources > first)
 		shown_name(cfg->sources[first], fname, sizeof(fname));
 	if (nb)
