@@ -166,6 +166,7 @@ enum {
 	S_METRIC_INS,
 	S_METRIC_Q,
 	S_METRIC_NAMES,
+	S_METRIC_DEL,
 	NSTMT
 };
 
@@ -251,6 +252,7 @@ static const char *const sql[NSTMT] = {
 		   "name=$3 AND time>=$4 AND time<$5 ORDER BY labels, time LIMIT 100000",
     [S_METRIC_NAMES] = "SELECT DISTINCT name FROM metrics WHERE tenant=$1 AND service=$2 AND "
 		       "time>=$3 AND time<$4 ORDER BY name LIMIT 10000",
+    [S_METRIC_DEL] = "DELETE FROM metrics WHERE tenant=$1 AND time<$2",
 };
 
 /* ---- connections ---- */
@@ -2655,7 +2657,10 @@ static hearth_err sweep_tenant(conn *c, int64_t t, int64_t cutoff, size_t *delet
 	args g = {0};
 	a_i64(&g, t);
 	a_i64(&g, cutoff);
-	return run_done(c, S_INGEST_DEL, &g, eb, "sweep");
+	if ((err = run_done(c, S_INGEST_DEL, &g, eb, "sweep")))
+		return err;
+	/* Metric points past retention go with the profiles. */
+	return run_done(c, S_METRIC_DEL, &g, eb, "sweep");
 fail:
 	err = HEARTH_EIO;
 fail_err:

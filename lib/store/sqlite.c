@@ -2449,6 +2449,26 @@ static hearth_err sq_compact(void *be, int64_t now, size_t *nbuilt, hearth_errbu
 
 /* ---- retention ---- */
 
+/* A tenant's metric points and GODEBUG logs older than its retention,
+ * which the sweep deletes with its profiles. */
+static hearth_err sweep_side(conn *c, int64_t tenant, int64_t cutoff, hearth_errbuf *eb)
+{
+	static const char *const sql[] = {"DELETE FROM metrics WHERE tenant=?1 AND time<?2",
+					  "DELETE FROM godebug WHERE tenant=?1 AND time<?2"};
+	for (size_t k = 0; k < sizeof(sql) / sizeof(*sql); k++) {
+		sqlite3_stmt *q;
+		if (sqlite3_prepare_v2(c->db, sql[k], -1, &q, NULL) != SQLITE_OK)
+			return dberr(c->db, eb, "sweep");
+		sqlite3_bind_int64(q, 1, tenant);
+		sqlite3_bind_int64(q, 2, cutoff);
+		int rc = sqlite3_step(q);
+		sqlite3_finalize(q);
+		if (rc != SQLITE_DONE)
+			return dberr(c->db, eb, "sweep");
+	}
+	return HEARTH_OK;
+}
+
 static hearth_err sq_sweep(void *be, int64_t now, size_t *deleted, hearth_errbuf *eb)
 {
 	sq *s = be;
@@ -2566,6 +2586,11 @@ static hearth_err sq_sweep(void *be, int64_t now, size_t *deleted, hearth_errbuf
 			pthread_mutex_unlock(&s->wmu);
 			if (err || nb < 256)
 				break;
+		}
+		if (!err) {
+			pthread_mutex_lock(&s->wmu);
+			err = sweep_side(c, ten[i], cutoff, eb);
+			pthread_mutex_unlock(&s->wmu);
 		}
 		/* The blocks of the days that ended before the cutoff go by
 		 * prefix, now that no metadata names them (with them, any

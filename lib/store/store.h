@@ -335,8 +335,8 @@ hearth_err hearth_store_usage(hearth_store *st, int64_t tenant, hearth_usage *ou
  * reads from each target's MemStats (gc_count, gc_cpu_fraction,
  * heap_alloc_bytes, ...).  A point belongs to (tenant, service, labels,
  * name); labels is the canonical "k=v,k2=v2" text (names sorted).  Names:
- * 1..128 bytes of [A-Za-z0-9_.:]; at most 1024 points per put.  Points
- * are not yet removed by the retention sweep (a known gap). */
+ * 1..128 bytes of [A-Za-z0-9_.:]; at most 1024 points per put.  The
+ * retention sweep removes them with the tenant's profiles. */
 typedef struct {
 	const char *name;
 	double value;

@@ -765,8 +765,22 @@ static void test_rollups(void **state)
 		expect += v[i].time < cutoff;
 	for (size_t i = 0; i < nh; i++)
 		expect += vh[i].time < cutoff;
+	/* Metric points go with the profiles: one just before the cutoff,
+	 * one at it. */
+	hearth_metric gc = {"gc_count", 7};
+	assert_int_equal(hearth_store_metrics_put(st, t, "api", "", cutoff - 1, &gc, 1, &eb),
+			 HEARTH_OK);
+	gc.value = 8;
+	assert_int_equal(hearth_store_metrics_put(st, t, "api", "", cutoff, &gc, 1, &eb),
+			 HEARTH_OK);
 	assert_int_equal(hearth_store_sweep(st, now, &deleted, &eb), HEARTH_OK);
 	assert_int_equal(deleted, expect);
+	hearth_metric_points mp = {0};
+	assert_int_equal(hearth_store_metrics_query(st, t, "api", "gc_count", T0, now, &mp, &eb),
+			 HEARTH_OK);
+	assert_int_equal(mp.n, 1);
+	assert_true(mp.v[0].time_nanos == cutoff && mp.v[0].value == 8);
+	hearth_metric_points_free(&mp);
 	char q[128];
 	snprintf(q, sizeof(q), "select count(*) from profiles where time < %lld",
 		 (long long)cutoff);
