@@ -89,13 +89,10 @@ typedef struct {
 	uint64_t pend_line;
 	int pend_age;
 	bool pend_pmg; /* the waiting line is a P, M or G line */
-	/* A line of the program's that began with a runtime line's first
-	 * write or two ("gc ", "gc 38", "SCHED "): that head, waiting for the
-	 * rest of the runtime line on a later line. */
-	char weak[32];
-	size_t nweak;
-	uint64_t weak_line;
-	int weak_age;
+	/* The waiting line is the program's, begun by a runtime line's first
+	 * write or two ("gc ", "gc 38"): with no rest it counts as the
+	 * program's, not as malformed. */
+	bool pend_weak;
 	bool in_sched; /* P/M/G lines belong to the last SCHED line */
 } hearth_godebug;
 

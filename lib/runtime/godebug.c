@@ -551,6 +551,16 @@ static void count_malformed(hearth_godebug *g, uint64_t lineno)
 		g->first_malformed = lineno;
 }
 
+/* The waiting line found no rest: malformed, or the program's own. */
+static void pend_expire(hearth_godebug *g)
+{
+	if (g->pend_weak)
+		g->other++;
+	else
+		count_malformed(g, g->pend_line);
+	g->npend = 0;
+}
+
 /* A line of the runtime that did not parse waits for the lines after it:
  * the runtime prints a line in several writes, and a write of the program's
  * (a whole line of its own) can land between two of them, so that
@@ -594,23 +604,6 @@ static hearth_err line(hearth_godebug *g, const char *s, size_t n, hearth_errbuf
 			}
 	}
 
-	if (g->nweak && n <= JOIN_MAX && !has_anchor(s, n)) {
-		/* The waiting head, then this line: one runtime line, and the
-		 * program's line that held the head. */
-		char buf[sizeof(g->weak) + JOIN_MAX];
-		memcpy(buf, g->weak, g->nweak);
-		memcpy(buf + g->nweak, s, n);
-		size_t a2, f2;
-		int r = runtime_line(g, buf, g->nweak + n, g->weak_line, &a2, &f2, &err, eb);
-		if (err)
-			return err;
-		if (r == 1) {
-			g->nweak = 0;
-			g->other++;
-			return HEARTH_OK;
-		}
-	}
-
 	/* P, M and G lines of scheddetail; one that does not parse waits for
 	 * its rest like a runtime line below. */
 	int r = pmg_line(g, s, n, &anchor, &fail);
@@ -621,40 +614,28 @@ static hearth_err line(hearth_godebug *g, const char *s, size_t n, hearth_errbuf
 		r = runtime_line(g, s, n, g->lines, &anchor, &fail, &err, eb);
 	if (err)
 		return err;
-	size_t head = r == 0 && !g->npend ? weak_head(s, n) : 0;
-	if (g->nweak) {
-		if (r == 0 && !head && g->weak_age < JOIN_AGE) {
-			g->weak_age++;
-			g->other++;
-			return HEARTH_OK;
-		}
-		g->other++; /* no rest came: the program's line after all */
-		g->nweak = 0;
-	}
-	if (head) {
-		memcpy(g->weak, s, head);
-		g->nweak = head;
-		g->weak_line = g->lines;
-		g->weak_age = 0;
-		return HEARTH_OK;
-	}
+	size_t head = r == 0 && (!g->npend || g->pend_weak) ? weak_head(s, n) : 0;
 	if (g->npend) {
-		if (r == 0 && g->pend_age < JOIN_AGE) {
+		if (r == 0 && !head && g->pend_age < JOIN_AGE) {
 			g->pend_age++;
 			g->other++;
 			return HEARTH_OK;
 		}
-		count_malformed(g, g->pend_line);
-		g->npend = 0;
+		pend_expire(g);
 	}
 	if (r == 1)
 		return HEARTH_OK;
-	if (r == 0) {
+	if (r == 0 && !head) {
 		g->other++; /* the program's: a SCHED line's block goes on past it */
 		return HEARTH_OK;
 	}
+	if (head) /* its rest is tried from right after the head */
+		anchor = 0, fail = head;
 	if (n > JOIN_MAX || !ensure_pend(g)) {
-		count_malformed(g, g->lines);
+		if (head)
+			g->other++;
+		else
+			count_malformed(g, g->lines);
 		return HEARTH_OK;
 	}
 	memcpy(g->pend, s, n);
@@ -664,6 +645,7 @@ static hearth_err line(hearth_godebug *g, const char *s, size_t n, hearth_errbuf
 	g->pend_line = g->lines;
 	g->pend_age = 0;
 	g->pend_pmg = pmg;
+	g->pend_weak = head != 0;
 	return HEARTH_OK;
 }
 
@@ -717,14 +699,8 @@ hearth_err hearth_godebug_finish(hearth_godebug *g, hearth_errbuf *eb)
 		e = line(g, g->part, g->npart, eb);
 	}
 	g->npart = 0;
-	if (g->npend) {
-		count_malformed(g, g->pend_line);
-		g->npend = 0;
-	}
-	if (g->nweak) {
-		g->other++;
-		g->nweak = 0;
-	}
+	if (g->npend)
+		pend_expire(g);
 	return e;
 }
 
