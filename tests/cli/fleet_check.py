@@ -37,27 +37,7 @@ K = 5
 
 # ---- profile.proto: rename strings of the string table -------------------
 
-def varint(b, i):
-    v = s = 0
-    while True:
-        c = b[i]
-        i += 1
-        v |= (c & 0x7F) << s
-        s += 7
-        if not c & 0x80:
-            return v, i
-
-
-def enc_varint(v):
-    out = bytearray()
-    while True:
-        c = v & 0x7F
-        v >>= 7
-        if v:
-            out.append(c | 0x80)
-        else:
-            out.append(c)
-            return bytes(out)
+from strip_functions import enc_varint, varint  # noqa: E402  (profile.proto's varints)
 
 
 def rename(src, dst, mapping, optional=()):

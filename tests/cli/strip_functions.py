@@ -81,4 +81,5 @@ def main():
         f.write(bytes(out))
 
 
-main()
+if __name__ == "__main__":
+    main()
