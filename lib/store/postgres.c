@@ -121,6 +121,14 @@ static const char *const migrations[] = {
     "  END LOOP;\n"
     "  RETURN v_id;\n"
     "END $$;",
+    /* 2: GODEBUG logs and the fleet report's opt-in (as sqlite.c's). */
+    "CREATE TABLE godebug(id bigserial PRIMARY KEY, tenant bigint NOT NULL,"
+    " service text NOT NULL, labels text NOT NULL, time bigint NOT NULL,"
+    " bytes bigint NOT NULL, data bytea NOT NULL);"
+    "CREATE INDEX godebug_q ON godebug(tenant, service, time);"
+    "CREATE INDEX godebug_time ON godebug(tenant, time);"
+    "CREATE TABLE fleet(tenant bigint PRIMARY KEY, opt_in bool NOT NULL,"
+    " changed bigint NOT NULL);",
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
@@ -167,6 +175,13 @@ enum {
 	S_METRIC_Q,
 	S_METRIC_NAMES,
 	S_METRIC_DEL,
+	S_GODEBUG_INS,
+	S_GODEBUG_ONE,
+	S_GODEBUG_SVC,
+	S_GODEBUG_ALL,
+	S_GODEBUG_DEL,
+	S_FLEET_SET,
+	S_FLEET_LIST,
 	NSTMT
 };
 
@@ -253,6 +268,23 @@ static const char *const sql[NSTMT] = {
     [S_METRIC_NAMES] = "SELECT DISTINCT name FROM metrics WHERE tenant=$1 AND service=$2 AND "
 		       "time>=$3 AND time<$4 ORDER BY name LIMIT 10000",
     [S_METRIC_DEL] = "DELETE FROM metrics WHERE tenant=$1 AND time<$2",
+    [S_GODEBUG_INS] = "INSERT INTO godebug(tenant, service, labels, time, bytes, data) "
+		      "VALUES($1, $2, $3, $4, $5, $6) RETURNING id",
+    /* $2: whether the bytes come too (NULL in their place otherwise). */
+    [S_GODEBUG_ONE] = "SELECT id, time, service, labels, bytes, CASE WHEN $2::bool THEN data "
+		      "END FROM godebug WHERE tenant=$1 AND id=$3",
+    [S_GODEBUG_SVC] = "SELECT id, time, service, labels, bytes, CASE WHEN $2::bool THEN data "
+		      "END FROM godebug WHERE tenant=$1 AND service=$3 AND time>=$4 AND "
+		      "time<$5 ORDER BY time, id LIMIT $6",
+    [S_GODEBUG_ALL] = "SELECT id, time, service, labels, bytes, CASE WHEN $2::bool THEN data "
+		      "END FROM godebug WHERE tenant=$1 AND time>=$3 AND time<$4 ORDER BY "
+		      "time, id LIMIT $5",
+    [S_GODEBUG_DEL] = "DELETE FROM godebug WHERE tenant=$1 AND time<$2",
+    /* Only a tenant that exists gets a row. */
+    [S_FLEET_SET] = "INSERT INTO fleet(tenant, opt_in, changed) SELECT id, $2::bool, $3 FROM "
+		    "tenants WHERE id=$1 ON CONFLICT (tenant) DO UPDATE SET "
+		    "opt_in=excluded.opt_in, changed=excluded.changed",
+    [S_FLEET_LIST] = "SELECT tenant FROM fleet WHERE opt_in ORDER BY tenant",
 };
 
 /* ---- connections ---- */
@@ -2659,8 +2691,11 @@ static hearth_err sweep_tenant(conn *c, int64_t t, int64_t cutoff, size_t *delet
 	a_i64(&g, cutoff);
 	if ((err = run_done(c, S_INGEST_DEL, &g, eb, "sweep")))
 		return err;
-	/* Metric points past retention go with the profiles. */
-	return run_done(c, S_METRIC_DEL, &g, eb, "sweep");
+	/* Metric points and GODEBUG logs past retention go with the
+	 * profiles. */
+	if ((err = run_done(c, S_METRIC_DEL, &g, eb, "sweep")))
+		return err;
+	return run_done(c, S_GODEBUG_DEL, &g, eb, "sweep");
 fail:
 	err = HEARTH_EIO;
 fail_err:
@@ -2824,6 +2859,117 @@ static hearth_err pg_metrics_query(void *be, int64_t tenant_id, const char *serv
 	return err;
 }
 
+/* ---- GODEBUG logs ---- */
+
+static hearth_err pg_godebug_put(void *be, int64_t tenant_id, const char *service,
+				 const char *labels, int64_t time_nanos, const char *data, size_t n,
+				 int64_t *id, hearth_errbuf *eb)
+{
+	args a = {0};
+	a_i64(&a, tenant_id);
+	a_text(&a, service);
+	a_text(&a, labels);
+	a_i64(&a, time_nanos);
+	a_i64(&a, (int64_t)n);
+	a_bytes(&a, data, n);
+	PGresult *r = run1(be, S_GODEBUG_INS, &a, eb, "godebug");
+	if (!r)
+		return HEARTH_EIO;
+	hearth_err err = HEARTH_OK;
+	if (PQntuples(r) == 1)
+		*id = r_i64(r, 0, 0);
+	else
+		err = hearth_seterr(eb, HEARTH_EIO, "store: godebug: no id returned");
+	PQclear(r);
+	return err;
+}
+
+static hearth_err pg_godebug_query(void *be, int64_t tenant_id, const char *service, int64_t id,
+				   int64_t from, int64_t until, size_t max, bool with_data,
+				   hearth_godebug_logs *out, hearth_errbuf *eb)
+{
+	args a = {0};
+	a_i64(&a, tenant_id);
+	a_text(&a, with_data ? "true" : "false");
+	int q = S_GODEBUG_ONE;
+	if (id > 0) {
+		a_i64(&a, id);
+	} else {
+		q = service ? S_GODEBUG_SVC : S_GODEBUG_ALL;
+		if (service)
+			a_text(&a, service);
+		a_i64(&a, from);
+		a_i64(&a, until);
+		a_i64(&a, (int64_t)max);
+	}
+	PGresult *r = run1(be, q, &a, eb, "godebug");
+	if (!r)
+		return HEARTH_EIO;
+	hearth_err err = HEARTH_OK;
+	int nr = PQntuples(r);
+	if (nr > 0 && !(out->v = calloc((size_t)nr, sizeof(*out->v))))
+		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	for (int i = 0; i < nr && !err; i++) {
+		hearth_godebug_log *l = &out->v[out->n++];
+		l->id = r_i64(r, i, 0);
+		l->time_nanos = r_i64(r, i, 1);
+		l->service = strdup(r_str(r, i, 2));
+		l->labels = strdup(r_str(r, i, 3));
+		l->bytes = (size_t)r_i64(r, i, 4);
+		if (with_data) {
+			size_t nb;
+			const uint8_t *b = r_bytes(r, i, 5, &nb);
+			if ((l->data = malloc(nb + 1))) {
+				memcpy(l->data, b, nb);
+				l->data[nb] = 0;
+				l->bytes = nb;
+			}
+		}
+		if (!l->service || !l->labels || (with_data && !l->data))
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	}
+	PQclear(r);
+	if (err)
+		hearth_godebug_logs_free(out);
+	return err;
+}
+
+/* ---- the fleet report's opt-in ---- */
+
+static hearth_err pg_fleet_set(void *be, int64_t tenant_id, bool opt_in, int64_t now,
+			       hearth_errbuf *eb)
+{
+	args a = {0};
+	a_i64(&a, tenant_id);
+	a_text(&a, opt_in ? "true" : "false");
+	a_i64(&a, now);
+	PGresult *r = run1(be, S_FLEET_SET, &a, eb, "fleet");
+	if (!r)
+		return HEARTH_EIO;
+	hearth_err err = HEARTH_OK;
+	if (atoll(PQcmdTuples(r)) == 0)
+		err = hearth_seterr(eb, HEARTH_EINVAL, "tenant not found");
+	PQclear(r);
+	return err;
+}
+
+static hearth_err pg_fleet_tenants(void *be, int64_t **ids, size_t *n, hearth_errbuf *eb)
+{
+	PGresult *r = run1(be, S_FLEET_LIST, NULL, eb, "fleet");
+	if (!r)
+		return HEARTH_EIO;
+	hearth_err err = HEARTH_OK;
+	int nr = PQntuples(r);
+	*ids = NULL;
+	*n = 0;
+	if (nr > 0 && !(*ids = malloc((size_t)nr * sizeof(**ids))))
+		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	for (int i = 0; i < nr && !err; i++)
+		(*ids)[(*n)++] = r_i64(r, i, 0);
+	PQclear(r);
+	return err;
+}
+
 const hearth_store_ops hearth_store_postgres_ops = {
     .name = "postgres",
     .open = pg_open,
@@ -2850,4 +2996,8 @@ const hearth_store_ops hearth_store_postgres_ops = {
     .usage = pg_usage,
     .metrics_put = pg_metrics_put,
     .metrics_query = pg_metrics_query,
+    .godebug_put = pg_godebug_put,
+    .godebug_query = pg_godebug_query,
+    .fleet_set = pg_fleet_set,
+    .fleet_tenants = pg_fleet_tenants,
 };

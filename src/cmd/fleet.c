@@ -16,6 +16,9 @@ static const char usage[] =
     "       hearth fleet status -data=DIR -tenant=NAME [-window=24h]\n"
     "       hearth fleet report -data=DIR [-k=5] [-window=24h] [-top=50]\n"
     "\n"
+    "-data is the server's data directory or its -store=postgres://... URL;\n"
+    "-objects=URL its object store when the blocks are there (status, report).\n"
+    "\n"
     "optin puts the tenant's CPU profiles into hearth serve's public fleet\n"
     "report (GC share and standard-library functions, anonymized: only\n"
     "aggregates over at least k tenants); optout takes them out of the next\n"
@@ -47,7 +50,7 @@ static int64_t now_nanos(void)
 int cmd_fleet(int argc, char **argv)
 {
 	const char *verb = NULL, *data = NULL, *tenant_name = NULL, *kv = NULL, *wv = NULL,
-		   *tv = NULL;
+		   *tv = NULL, *objects = NULL;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *name = a + (a[0] == '-') + (a[0] == '-' && a[1] == '-');
@@ -59,7 +62,8 @@ int cmd_fleet(int argc, char **argv)
 			fputs(usage, stdout);
 			return EXIT_OK;
 		}
-		if (IS("data") || IS("tenant") || IS("k") || IS("window") || IS("top")) {
+		if (IS("data") || IS("tenant") || IS("k") || IS("window") || IS("top") ||
+		    IS("objects")) {
 			if (!v) {
 				if (i + 1 >= argc) {
 					cli_error("fleet: option -%.*s needs a value", (int)nl,
@@ -70,6 +74,8 @@ int cmd_fleet(int argc, char **argv)
 			}
 			if (IS("data"))
 				data = v;
+			else if (IS("objects"))
+				objects = v;
 			else if (IS("tenant"))
 				tenant_name = v;
 			else if (IS("k"))
@@ -130,7 +136,8 @@ int cmd_fleet(int argc, char **argv)
 	hearth_store *st = NULL;
 	int rc = EXIT_BAD_INPUT;
 	json_t *o = NULL;
-	if (hearth_store_open(data, NULL, &st, &eb)) {
+	hearth_store_config scfg = {.objects = objects};
+	if (hearth_store_open(data, &scfg, &st, &eb)) {
 		cli_error("fleet: %s", eb.msg);
 		return EXIT_BAD_INPUT;
 	}

@@ -435,7 +435,7 @@ def main():
                 sc.check("opt-in of %s by the API" % t, st == 200 and j.get("opt_in") is True,
                          raw[:200])
             else:
-                rc, out, err = sc.hearth("fleet", "optin", "-data=" + data, "-tenant=" + t)
+                rc, out, err = sc.hearth("fleet", "optin", *sc.cli_store_args(data), "-tenant=" + t)
                 sc.check("hearth fleet optin -tenant=%s" % t, rc == 0, err)
             opted.add(t)
 
@@ -480,14 +480,14 @@ def main():
         if j:
             sc.check("6 tenants: Go 1.19 (now 4 tenants) is withheld",
                      j.get("gc_by_go_version") == [], j.get("gc_by_go_version"))
-        rc, out, err = sc.hearth("fleet", "optout", "-data=" + data, "-tenant=t-borealis")
+        rc, out, err = sc.hearth("fleet", "optout", *sc.cli_store_args(data), "-tenant=t-borealis")
         sc.check("hearth fleet optout while the server runs", rc == 0, err)
         opted.discard("t-borealis")
         round_("5 tenants (t-borealis out, by the CLI)", opted)
-        rc, out, err = sc.hearth("fleet", "report", "-data=" + data, "-k=%d" % K, "-top=1000")
+        rc, out, err = sc.hearth("fleet", "report", *sc.cli_store_args(data), "-k=%d" % K, "-top=1000")
         if sc.check("hearth fleet report", rc == 0, err):
             compare("hearth fleet report", json.loads(out), expected_report(units, opted, frac))
-        rc, out, err = sc.hearth("fleet", "optout", "-data=" + data, "-tenant=t-fjord")
+        rc, out, err = sc.hearth("fleet", "optout", *sc.cli_store_args(data), "-tenant=t-fjord")
         opted.discard("t-fjord")
         j = round_("4 tenants (fewer than k)", opted)
         if j:
@@ -495,10 +495,10 @@ def main():
                      j.get("gc") is None and j.get("stdlib") == [] and j.get("tenants") == 0 and
                      j.get("gc_by_go_version") == [], json.dumps(j)[:300])
         # Errors of the CLI.
-        rc, out, err = sc.hearth("fleet", "optin", "-data=" + data, "-tenant=nobody")
+        rc, out, err = sc.hearth("fleet", "optin", *sc.cli_store_args(data), "-tenant=nobody")
         sc.check("hearth fleet optin of an unknown tenant: status 1, no tenant made",
                  rc == 1 and "tenant not found" in err, err)
-        rc, out, err = sc.hearth("fleet", "report", "-data=" + data, "-k=2")
+        rc, out, err = sc.hearth("fleet", "report", *sc.cli_store_args(data), "-k=2")
         sc.check("hearth fleet report -k=2: refused (k >= 5)", rc == 2, err)
         rc, err = srv.stop()
         sc.check("server stops with status 0", rc == 0, err[-500:])

@@ -96,6 +96,13 @@ def store_args(data):
             (["-objects=" + objects_of(data)] if OBJECTS else []))
 
 
+def cli_store_args(data):
+    """What a command run beside the server (hearth fleet) is given to open
+    data directory DATA's store: its database and object store too."""
+    return (["-data=" + store_of(data)] +
+            (["-objects=" + objects_of(data)] if OBJECTS else []))
+
+
 def token(data, tenant, scope):
     rc, out, err = hearth("token", "create", "-data=" + store_of(data), "-tenant=" + tenant,
                           "-scope=" + scope)

@@ -2,9 +2,10 @@
 # hearth serve on PostgreSQL (lib/store/postgres.c), against a real
 # PostgreSQL started here (tests/cli/pg.inc: Debian's, on loopback, in a
 # temporary directory, stopped after):
-#   - the whole server suite (tests/cli/serve_check.py) and the tenant
-#     isolation suite (isolation_check.py), each data directory on a
-#     database of its own (-store=postgres://...);
+#   - the whole server suite (tests/cli/serve_check.py), the tenant
+#     isolation suite (isolation_check.py), the fleet report's
+#     (fleet_check.py) and the GODEBUG logs' (godebug_serve_check.py),
+#     each data directory on a database of its own (-store=postgres://...);
 #   - two nodes on one database, ingesting at once: either answers the
 #     merges as the files' top, and each profile through the other node as
 #     its file (tests/cli/serve_pg_check.py);
@@ -58,6 +59,8 @@ verbose=${2:-}
 suite "the server suite" tests/cli/serve_check.py
 suite "the tenant isolation suite" tests/cli/isolation_check.py
 suite "the multi-node checks" tests/cli/serve_pg_check.py
+suite "the fleet report suite" tests/cli/fleet_check.py
+suite "the GODEBUG log suite" tests/cli/godebug_serve_check.py
 # PostgreSQL + S3: a one-node Ceph with radosgw (tests/ceph.inc), the
 # blocks in a bucket there (-objects=s3://...), the same suites again and
 # radosgw killed under a node.  Only once the server suite knows
@@ -85,6 +88,8 @@ if grep -q HEARTH_TEST_OBJECTS tests/cli/serve_check.py && [ -f tests/ceph.inc ]
 		export HEARTH_TEST_RGW_CMD="radosgw -c $CEPH_DIR/ceph.conf -n client.rgw.test -f --setuser root --setgroup root"
 		suite "the server suite on PostgreSQL + S3" tests/cli/serve_check.py
 		suite "the multi-node checks on PostgreSQL + S3" tests/cli/serve_pg_check.py
+		suite "the fleet report suite on PostgreSQL + S3" tests/cli/fleet_check.py
+		suite "the GODEBUG log suite on PostgreSQL + S3" tests/cli/godebug_serve_check.py
 		unset HEARTH_TEST_OBJECTS
 	fi
 fi
