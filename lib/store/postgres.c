@@ -46,6 +46,39 @@ static const int64_t level_size[NLEVELS] = {
 
 /* ---- the schema, in versions ---- */
 
+/* The function of a put (below): migration 3 made its rollup delete name
+ * the tenant, so that it touches the tenant's partition only. */
+#define HEARTH_PUT_FN(ROLLUP_TENANT) \
+    "CREATE OR REPLACE FUNCTION hearth_put(p_tenant bigint, p_series bigint, p_time bigint," \
+    " p_duration bigint, p_period bigint, p_bytes bigint, p_ingest text, p_meta bytea," \
+    " p_totals bytea, p_data bytea) RETURNS bigint LANGUAGE plpgsql AS $$\n" \
+    "DECLARE v_id bigint; v_old bigint; sz bigint; b bigint;\n" \
+    "BEGIN\n" \
+    "  PERFORM pg_advisory_xact_lock_shared((p_series % 2147483647)::int," \
+    " (floor(p_time::numeric / 86400000000000) % 2147483647)::int);\n" \
+    "  v_id := nextval('profile_ids');\n" \
+    "  IF p_ingest IS NOT NULL THEN\n" \
+    "    INSERT INTO ingest(tenant, key, id, time) VALUES (p_tenant, p_ingest, v_id, p_time)" \
+    " ON CONFLICT DO NOTHING;\n" \
+    "    IF NOT FOUND THEN\n" \
+    "      SELECT id INTO v_old FROM ingest WHERE tenant = p_tenant AND key = p_ingest;\n" \
+    "      RETURN -v_old;\n" \
+    "    END IF;\n" \
+    "  END IF;\n" \
+    "  INSERT INTO profiles VALUES (v_id, p_tenant, p_series, p_time, p_duration, p_period," \
+    " p_bytes, p_meta, p_totals, p_data);\n" \
+    "  FOREACH sz IN ARRAY ARRAY[600000000000, 3600000000000, 86400000000000]::bigint[] LOOP\n" \
+    "    b := p_time - (((p_time % sz) + sz) % sz);\n" \
+    "    INSERT INTO dirty(series, level, bucket, tenant) VALUES (p_series," \
+    " CASE sz WHEN 600000000000 THEN 0 WHEN 3600000000000 THEN 1 ELSE 2 END, b, p_tenant)" \
+    " ON CONFLICT DO NOTHING;\n" \
+    "    DELETE FROM rollups WHERE series = p_series AND bucket = b AND level =" \
+    " CASE sz WHEN 600000000000 THEN 0 WHEN 3600000000000 THEN 1 ELSE 2 END" ROLLUP_TENANT ";\n" \
+    "  END LOOP;\n" \
+    "  RETURN v_id;\n" \
+    "END $$;"
+
+
 static const char *const migrations[] = {
     /* 1 */
     "CREATE TABLE tenants(id bigserial PRIMARY KEY, name text NOT NULL UNIQUE,"
@@ -93,34 +126,7 @@ static const char *const migrations[] = {
      * put with it answers the first's id, negated), the rollups it makes
      * stale and their buckets marked dirty.  The shared lock of the
      * series' day keeps a rollup of it from being built meanwhile. */
-    "CREATE FUNCTION hearth_put(p_tenant bigint, p_series bigint, p_time bigint,"
-    " p_duration bigint, p_period bigint, p_bytes bigint, p_ingest text, p_meta bytea,"
-    " p_totals bytea, p_data bytea) RETURNS bigint LANGUAGE plpgsql AS $$\n"
-    "DECLARE v_id bigint; v_old bigint; sz bigint; b bigint;\n"
-    "BEGIN\n"
-    "  PERFORM pg_advisory_xact_lock_shared((p_series % 2147483647)::int,"
-    " (floor(p_time::numeric / 86400000000000) % 2147483647)::int);\n"
-    "  v_id := nextval('profile_ids');\n"
-    "  IF p_ingest IS NOT NULL THEN\n"
-    "    INSERT INTO ingest(tenant, key, id, time) VALUES (p_tenant, p_ingest, v_id, p_time)"
-    " ON CONFLICT DO NOTHING;\n"
-    "    IF NOT FOUND THEN\n"
-    "      SELECT id INTO v_old FROM ingest WHERE tenant = p_tenant AND key = p_ingest;\n"
-    "      RETURN -v_old;\n"
-    "    END IF;\n"
-    "  END IF;\n"
-    "  INSERT INTO profiles VALUES (v_id, p_tenant, p_series, p_time, p_duration, p_period,"
-    " p_bytes, p_meta, p_totals, p_data);\n"
-    "  FOREACH sz IN ARRAY ARRAY[600000000000, 3600000000000, 86400000000000]::bigint[] LOOP\n"
-    "    b := p_time - (((p_time % sz) + sz) % sz);\n"
-    "    INSERT INTO dirty(series, level, bucket, tenant) VALUES (p_series,"
-    " CASE sz WHEN 600000000000 THEN 0 WHEN 3600000000000 THEN 1 ELSE 2 END, b, p_tenant)"
-    " ON CONFLICT DO NOTHING;\n"
-    "    DELETE FROM rollups WHERE series = p_series AND bucket = b AND level ="
-    " CASE sz WHEN 600000000000 THEN 0 WHEN 3600000000000 THEN 1 ELSE 2 END;\n"
-    "  END LOOP;\n"
-    "  RETURN v_id;\n"
-    "END $$;",
+    HEARTH_PUT_FN(""),
     /* 2: GODEBUG logs and the fleet report's opt-in (as sqlite.c's). */
     "CREATE TABLE godebug(id bigserial PRIMARY KEY, tenant bigint NOT NULL,"
     " service text NOT NULL, labels text NOT NULL, time bigint NOT NULL,"
@@ -129,6 +135,16 @@ static const char *const migrations[] = {
     "CREATE INDEX godebug_time ON godebug(tenant, time);"
     "CREATE TABLE fleet(tenant bigint PRIMARY KEY, opt_in bool NOT NULL,"
     " changed bigint NOT NULL);",
+    /* 3: days partitioned by tenant too (ensure_day): a key of a
+     * partitioned table holds every partitioning column, so the rollups'
+     * gets the tenant (a series is one tenant's: nothing else changes).
+     * day_parts lists the days' tenant partitions (tenant 0: the default
+     * one); days made before this version stay whole. */
+    "CREATE TABLE day_parts(day bigint NOT NULL, tenant bigint NOT NULL,"
+    " PRIMARY KEY(day, tenant));"
+    "ALTER TABLE rollups DROP CONSTRAINT rollups_pkey;"
+    "ALTER TABLE rollups ADD PRIMARY KEY (series, level, bucket, tenant);" HEARTH_PUT_FN(
+	" AND tenant = p_tenant"),
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
@@ -221,7 +237,7 @@ static const char *const sql[NSTMT] = {
 		       "AND bucket>=$3 AND bucket<$4 ORDER BY bucket",
     [S_ROLLUP_INS] = "INSERT INTO rollups(series, level, bucket, tenant, nprofiles, bytes, meta, "
 		     "data) VALUES($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (series, level, "
-		     "bucket) DO UPDATE SET nprofiles=excluded.nprofiles, bytes=excluded.bytes, "
+		     "bucket, tenant) DO UPDATE SET nprofiles=excluded.nprofiles, bytes=excluded.bytes, "
 		     "meta=excluded.meta, data=excluded.data",
     [S_LIST_FIRST] = "SELECT id, series, time, duration, period, bytes, totals FROM profiles "
 		     "WHERE tenant=$1 AND time>=$2 AND time<$3 AND series = ANY($4::bigint[]) "
@@ -1379,8 +1395,29 @@ static void day_name(char *out, size_t n, const char *table, int64_t day)
 		 (long long)(day < 0 ? -day : day));
 }
 
+/* A day's partition of a tenant (tenant > 0) or its default partition
+ * (tenant 0), under the day's (day_name). */
+static void part_name(char *out, size_t n, const char *table, int64_t day, int64_t tenant)
+{
+	char dn[64];
+	day_name(dn, sizeof(dn), table, day);
+	if (tenant > 0)
+		snprintf(out, n, "%s_t%lld", dn, (long long)tenant);
+	else
+		snprintf(out, n, "%s_def", dn);
+}
+
+/* At most this many tenants of a day get a partition of their own; the
+ * others share the default one (and lose their rows one by one). */
+#define MAX_TENANT_PARTS 256
+
 /* The day partitions of profiles and rollups holding time t exist
- * (created under a lock, in a transaction of their own). */
+ * (created under a lock, in a transaction of their own).  A day is
+ * partitioned again by tenant (LIST): the tenants that have a retention of
+ * their own when the day is made get a partition each, which the sweep
+ * drops when their retention passes the day; every other tenant goes to
+ * the day's default partition, dropped at the default retention.  A day
+ * whose default partition a sweep dropped gets it again (a late put). */
 static hearth_err ensure_day(pg *s, conn *c, int64_t t, hearth_errbuf *eb)
 {
 	int64_t day = floor_to(t, DAY_NANOS) / DAY_NANOS;
@@ -1391,27 +1428,85 @@ static hearth_err ensure_day(pg *s, conn *c, int64_t t, hearth_errbuf *eb)
 	pthread_mutex_unlock(&s->pmu);
 	if (known)
 		return HEARTH_OK;
-	char q[1024], pn[64], rn[64];
-	day_name(pn, sizeof(pn), "profiles", day);
-	day_name(rn, sizeof(rn), "rollups", day);
-	long long a = (long long)(day * DAY_NANOS), b = (long long)((day + 1) * DAY_NANOS);
+	char lk[96], q[512];
+	snprintf(lk, sizeof(lk), "SELECT pg_advisory_xact_lock(%lld)", (long long)LOCK_PARTITION);
+	hearth_err err;
+	if ((err = exec(c, "BEGIN", eb, "creating a day's partition")) ||
+	    (err = exec(c, lk, eb, "creating a day's partition")))
+		goto fail;
 	snprintf(q, sizeof(q),
-		 "BEGIN; SELECT pg_advisory_xact_lock(%lld);"
-		 " CREATE TABLE IF NOT EXISTS %s PARTITION OF profiles FOR VALUES FROM (%lld) TO"
-		 " (%lld); CREATE TABLE IF NOT EXISTS %s PARTITION OF rollups FOR VALUES FROM"
-		 " (%lld) TO (%lld); INSERT INTO days VALUES (%lld) ON CONFLICT DO NOTHING;"
-		 " COMMIT",
-		 (long long)LOCK_PARTITION, pn, a, b, rn, a, b, (long long)day);
-	hearth_err err = exec(c, q, eb, "creating a day's partition");
-	if (err) {
-		PQclear(PQexec(c->pg, "ROLLBACK"));
-		return err;
+		 "SELECT (SELECT count(*) FROM days WHERE day=%lld), (SELECT count(*) FROM "
+		 "day_parts WHERE day=%lld), (SELECT count(*) FROM day_parts WHERE day=%lld AND "
+		 "tenant=0), coalesce((SELECT string_agg(id::text, ',') FROM (SELECT id FROM "
+		 "tenants WHERE retention<>0 ORDER BY id LIMIT %d) x), '')",
+		 (long long)day, (long long)day, (long long)day, MAX_TENANT_PARTS);
+	PGresult *r = PQexec(c->pg, q);
+	if (!r || PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+		PQclear(r);
+		err = conn_err(c->pg, eb, "creating a day's partition");
+		goto fail;
 	}
+	bool exists = atoll(PQgetvalue(r, 0, 0)) > 0, parts = atoll(PQgetvalue(r, 0, 1)) > 0,
+	     def = atoll(PQgetvalue(r, 0, 2)) > 0;
+	char *mem = NULL;
+	size_t memn = 0;
+	FILE *f = open_memstream(&mem, &memn);
+	if (!f) {
+		PQclear(r);
+		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		goto fail;
+	}
+	long long a = (long long)(day * DAY_NANOS), b = (long long)((day + 1) * DAY_NANOS);
+	static const char *const tables[] = {"profiles", "rollups"};
+	for (int k = 0; k < 2; k++) {
+		char dn[64], pn[96];
+		day_name(dn, sizeof(dn), tables[k], day);
+		if (!exists)
+			fprintf(f,
+				"CREATE TABLE %s PARTITION OF %s FOR VALUES FROM (%lld) TO (%lld)"
+				" PARTITION BY LIST (tenant);",
+				dn, tables[k], a, b);
+		if (!exists || (parts && !def)) {
+			part_name(pn, sizeof(pn), tables[k], day, 0);
+			fprintf(f, "CREATE TABLE %s PARTITION OF %s DEFAULT;", pn, dn);
+		}
+		for (const char *p = PQgetvalue(r, 0, 3); !exists && *p;) {
+			char *e;
+			long long id = strtoll(p, &e, 10);
+			part_name(pn, sizeof(pn), tables[k], day, id);
+			fprintf(f, "CREATE TABLE %s PARTITION OF %s FOR VALUES IN (%lld);", pn, dn,
+				id);
+			if (k == 0)
+				fprintf(f, "INSERT INTO day_parts VALUES (%lld, %lld);", (long long)day,
+					id);
+			p = *e == ',' ? e + 1 : e;
+		}
+	}
+	if (!exists)
+		fprintf(f, "INSERT INTO days VALUES (%lld);", (long long)day);
+	if (!exists || (parts && !def))
+		fprintf(f, "INSERT INTO day_parts VALUES (%lld, 0);", (long long)day);
+	fputs("COMMIT", f);
+	PQclear(r);
+	bool oom = ferror(f) != 0;
+	fclose(f);
+	if (oom || !mem) {
+		free(mem);
+		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		goto fail;
+	}
+	err = exec(c, mem, eb, "creating a day's partition");
+	free(mem);
+	if (err)
+		goto fail;
 	pthread_mutex_lock(&s->pmu);
 	if (HEARTH_GROW(s->days, s->ndays, s->capdays, 1))
 		s->days[s->ndays++] = day;
 	pthread_mutex_unlock(&s->pmu);
 	return HEARTH_OK;
+fail:
+	PQclear(PQexec(c->pg, "ROLLBACK"));
+	return err;
 }
 
 static void forget_day(pg *s, int64_t t)
@@ -2588,9 +2683,70 @@ static hearth_err pg_compact(void *be, int64_t now, size_t *nbuilt, hearth_errbu
 
 /* ---- retention ---- */
 
-/* Whole days past every tenant's retention: their partitions dropped. */
-static hearth_err drop_days(pg *s, conn *c, int64_t cutoff, size_t *deleted, hearth_errbuf *eb)
+/* The retention of tenant id (tenants: id, retention rows; 0: the
+ * default). */
+static int64_t retention_of(pg *s, const PGresult *tenants, int64_t id)
 {
+	for (int i = 0; i < PQntuples(tenants); i++)
+		if (r_i64(tenants, i, 0) == id)
+			return r_i64(tenants, i, 1) ? r_i64(tenants, i, 1) : s->cfg.retention_nanos;
+	return s->cfg.retention_nanos;
+}
+
+/* Counts the rows of a partition about to be dropped (for the caller's
+ * report); a partition already gone counts nothing. */
+static size_t part_rows(conn *c, const char *name)
+{
+	char q[160];
+	snprintf(q, sizeof(q), "SELECT count(*) FROM %s", name);
+	PGresult *cr = PQexecParams(c->pg, q, 0, NULL, NULL, NULL, NULL, 1);
+	size_t n = cr && PQresultStatus(cr) == PGRES_TUPLES_OK ? (size_t)r_i64(cr, 0, 0) : 0;
+	PQclear(cr);
+	return n;
+}
+
+/* Drops the tenant partition (tenant > 0) or the default one (0) of day,
+ * with the dirty buckets of the rows it held. */
+static hearth_err drop_part(conn *c, int64_t day, int64_t tenant, size_t *deleted,
+			    hearth_errbuf *eb)
+{
+	char pn[96], rn[96], q[1024];
+	part_name(pn, sizeof(pn), "profiles", day, tenant);
+	part_name(rn, sizeof(rn), "rollups", day, tenant);
+	*deleted += part_rows(c, pn);
+	long long a = (long long)(day * DAY_NANOS), b = (long long)((day + 1) * DAY_NANOS);
+	char who[160];
+	if (tenant > 0)
+		snprintf(who, sizeof(who), "tenant = %lld", (long long)tenant);
+	else
+		snprintf(who, sizeof(who),
+			 "tenant NOT IN (SELECT tenant FROM day_parts WHERE day = %lld AND "
+			 "tenant <> 0)",
+			 (long long)day);
+	snprintf(q, sizeof(q),
+		 "BEGIN; SELECT pg_advisory_xact_lock(%lld); DROP TABLE IF EXISTS %s;"
+		 " DROP TABLE IF EXISTS %s; DELETE FROM day_parts WHERE day=%lld AND tenant=%lld;"
+		 " DELETE FROM dirty WHERE bucket >= %lld AND bucket < %lld AND %s; COMMIT",
+		 (long long)LOCK_PARTITION, pn, rn, (long long)day, (long long)tenant, a, b, who);
+	hearth_err err = exec(c, q, eb, "sweep");
+	if (err)
+		PQclear(PQexec(c->pg, "ROLLBACK"));
+	return err;
+}
+
+/* Whole days past every tenant's retention: their partitions dropped.
+ * Then, in the days still kept for someone, the tenant partitions past
+ * their tenant's retention, and the default partitions past the default
+ * retention that hold no row of a tenant who keeps that day longer. */
+static hearth_err drop_days(pg *s, conn *c, int64_t now, const PGresult *tenants,
+			    size_t *deleted, hearth_errbuf *eb)
+{
+	int64_t longest = s->cfg.retention_nanos, shortest = s->cfg.retention_nanos;
+	for (int i = 0; i < PQntuples(tenants); i++) {
+		int64_t ret = retention_of(s, tenants, r_i64(tenants, i, 0));
+		longest = ret > longest ? ret : longest;
+		shortest = ret < shortest ? ret : shortest;
+	}
 	PGresult *r =
 	    PQexecParams(c->pg, "SELECT day FROM days ORDER BY day", 0, NULL, NULL, NULL, NULL, 1);
 	if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
@@ -2601,23 +2757,86 @@ static hearth_err drop_days(pg *s, conn *c, int64_t cutoff, size_t *deleted, hea
 	for (int i = 0; i < PQntuples(r) && !err; i++) {
 		int64_t day = r_i64(r, i, 0);
 		long long end = (long long)((day + 1) * DAY_NANOS);
-		if (end > cutoff)
+		if (end > now - shortest)
 			break;
 		char q[1024], pn[64], rn[64];
 		day_name(pn, sizeof(pn), "profiles", day);
 		day_name(rn, sizeof(rn), "rollups", day);
+		if (end > now - longest) {
+			/* Kept for someone: the parts that are not. */
+			snprintf(q, sizeof(q), "SELECT tenant FROM day_parts WHERE day=%lld",
+				 (long long)day);
+			PGresult *pr = PQexecParams(c->pg, q, 0, NULL, NULL, NULL, NULL, 1);
+			if (!pr || PQresultStatus(pr) != PGRES_TUPLES_OK) {
+				PQclear(pr);
+				err = conn_err(c->pg, eb, "sweep");
+				break;
+			}
+			for (int k = 0; k < PQntuples(pr) && !err; k++) {
+				int64_t tn = r_i64(pr, k, 0);
+				if (tn > 0) {
+					if (end <= now - retention_of(s, tenants, tn))
+						err = drop_part(c, day, tn, deleted, eb);
+					continue;
+				}
+				if (end > now - s->cfg.retention_nanos)
+					continue;
+				/* Who still keeps this day, and has rows in the
+				 * default partition (a retention set after the
+				 * day was made)? */
+				FILE *f;
+				char *keep = NULL;
+				size_t keepn = 0;
+				if (!(f = open_memstream(&keep, &keepn))) {
+					err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+					break;
+				}
+				fputs("{0", f);
+				for (int j = 0; j < PQntuples(tenants); j++)
+					if (end > now - retention_of(s, tenants, r_i64(tenants, j, 0)))
+						fprintf(f, ",%lld", (long long)r_i64(tenants, j, 0));
+				fputs("}", f);
+				bool oom = ferror(f) != 0;
+				fclose(f);
+				if (oom || !keep) {
+					free(keep);
+					err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+					break;
+				}
+				char dp[96], dr[96];
+				part_name(dp, sizeof(dp), "profiles", day, 0);
+				part_name(dr, sizeof(dr), "rollups", day, 0);
+				snprintf(q, sizeof(q),
+					 "SELECT (EXISTS (SELECT 1 FROM %s WHERE tenant = ANY($1::bigint[]))"
+					 " OR EXISTS (SELECT 1 FROM %s WHERE tenant = "
+					 "ANY($1::bigint[])))::int",
+					 dp, dr);
+				const char *pv[1] = {keep};
+				PGresult *er = PQexecParams(c->pg, q, 1, NULL, pv, NULL, NULL, 0);
+				free(keep);
+				if (!er || PQresultStatus(er) != PGRES_TUPLES_OK) {
+					PQclear(er);
+					err = conn_err(c->pg, eb, "sweep");
+					break;
+				}
+				bool kept = atoi(PQgetvalue(er, 0, 0)) == 1;
+				PQclear(er);
+				if (!kept)
+					err = drop_part(c, day, 0, deleted, eb);
+			}
+			PQclear(pr);
+			continue;
+		}
 		/* Counted first, for the caller's report. */
-		snprintf(q, sizeof(q), "SELECT count(*) FROM %s", pn);
-		PGresult *cr = PQexecParams(c->pg, q, 0, NULL, NULL, NULL, NULL, 1);
-		if (cr && PQresultStatus(cr) == PGRES_TUPLES_OK)
-			*deleted += (size_t)r_i64(cr, 0, 0);
-		PQclear(cr);
+		*deleted += part_rows(c, pn);
 		snprintf(q, sizeof(q),
 			 "BEGIN; SELECT pg_advisory_xact_lock(%lld); DROP TABLE IF EXISTS %s;"
 			 " DROP TABLE IF EXISTS %s; DELETE FROM days WHERE day=%lld;"
+			 " DELETE FROM day_parts WHERE day=%lld;"
 			 " DELETE FROM dirty WHERE bucket < %lld; DELETE FROM ingest WHERE time <"
 			 " %lld; COMMIT",
-			 (long long)LOCK_PARTITION, pn, rn, (long long)day, end, end);
+			 (long long)LOCK_PARTITION, pn, rn, (long long)day, (long long)day, end,
+			 end);
 		if ((err = exec(c, q, eb, "sweep")))
 			PQclear(PQexec(c->pg, "ROLLBACK"));
 		forget_day(s, day * DAY_NANOS);
@@ -2732,13 +2951,11 @@ static hearth_err pg_sweep(void *be, int64_t now, size_t *deleted, hearth_errbuf
 	if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
 		err = conn_err(c->pg, eb, "sweep");
 	} else {
-		/* Days past the longest retention go whole; then each tenant
-		 * whose retention is shorter, row by row. */
-		int64_t longest = s->cfg.retention_nanos;
-		for (int i = 0; i < PQntuples(r); i++)
-			if (r_i64(r, i, 1) > longest)
-				longest = r_i64(r, i, 1);
-		err = drop_days(s, c, now - longest, deleted, eb);
+		/* Days past the longest retention go whole, the partitions of
+		 * days past a tenant's (or the default) retention next; then
+		 * what is left of each tenant past its retention (a day cut by
+		 * the cutoff, a tenant in a default partition), row by row. */
+		err = drop_days(s, c, now, r, deleted, eb);
 		for (int i = 0; i < PQntuples(r) && !err; i++) {
 			int64_t ret = r_i64(r, i, 1) ? r_i64(r, i, 1) : s->cfg.retention_nanos;
 			err = sweep_tenant(c, r_i64(r, i, 0), now - ret, deleted, eb);

@@ -824,6 +824,102 @@ static void test_rollups(void **state)
 	hearth_store_close(st);
 }
 
+/* PostgreSQL: days partitioned by tenant too.  Tenants with a retention
+ * of their own when a day is made get a partition of it, dropped whole
+ * when their retention passes the day; the default partition goes at the
+ * default retention unless it holds rows of a tenant who keeps the day
+ * longer (a retention set after the day was made); a late put into a day
+ * whose default partition was dropped gets one again. */
+static int64_t pg_parts(const char *like)
+{
+	char q[256];
+	snprintf(q, sizeof(q), "select count(*) from pg_class where relname like '%s'", like);
+	return count_rows("parts", q);
+}
+
+static void test_pg_partitions(void **state)
+{
+	(void)state;
+	hearth_store *st = open_store("parts");
+	int64_t alice = tenant(st, "alice"), bob = tenant(st, "bob"), carol = tenant(st, "carol"),
+		dora = tenant(st, "dora");
+	hearth_errbuf eb = {{0}};
+	assert_int_equal(hearth_store_tenant_set_retention(st, bob, 2 * DAY, &eb), HEARTH_OK);
+	assert_int_equal(hearth_store_tenant_set_retention(st, carol, 30 * DAY, &eb), HEARTH_OK);
+	hearth_profile *p = load("searchsvc.heap.pb.gz");
+	const int64_t who[] = {alice, bob, carol, dora};
+	for (int d = 0; d < 5; d++)
+		for (int k = 0; k < 4; k++)
+			for (int i = 0; i < 2; i++)
+				put(st, who[k], p, "api", NULL, T0 + d * DAY + HOUR + i * 20 * MIN,
+				    NULL, 0);
+	long long day0 = (long long)(T0 / DAY);
+	char like[128];
+	snprintf(like, sizeof(like), "profiles\\_d%%\\_t%lld", (long long)bob);
+	assert_int_equal(pg_parts(like), 5);
+	snprintf(like, sizeof(like), "profiles\\_d%%\\_t%lld", (long long)alice);
+	assert_int_equal(pg_parts(like), 0);
+	assert_int_equal(pg_parts("profiles\\_d%\\_def"), 5);
+	size_t built = 0, deleted = 0;
+	assert_int_equal(hearth_store_compact(st, T0 + 5 * DAY, &built, &eb), HEARTH_OK);
+	assert_true(built > 0);
+	/* dora keeps 30 days from now on: her rows of the first days are in
+	 * the default partitions, which must stay. */
+	assert_int_equal(hearth_store_tenant_set_retention(st, dora, 30 * DAY, &eb), HEARTH_OK);
+	int64_t now = T0 + 16 * DAY + 2 * HOUR;
+	assert_int_equal(hearth_store_sweep(st, now, &deleted, &eb), HEARTH_OK);
+	/* bob's five days went as partitions, alice's six rows one by one. */
+	assert_int_equal(deleted, 10 + 6);
+	snprintf(like, sizeof(like), "profiles\\_d%%\\_t%lld", (long long)bob);
+	assert_int_equal(pg_parts(like), 0);
+	snprintf(like, sizeof(like), "rollups\\_d%%\\_t%lld", (long long)bob);
+	assert_int_equal(pg_parts(like), 0);
+	snprintf(like, sizeof(like), "profiles\\_d%%\\_t%lld", (long long)carol);
+	assert_int_equal(pg_parts(like), 5);
+	assert_int_equal(pg_parts("profiles\\_d%\\_def"), 5);
+	hearth_usage u;
+	const int64_t left[] = {4, 0, 10, 10};
+	assert_true(count_rows("parts", "select count(*) from rollups") > 0);
+	for (int k = 0; k < 4; k++) {
+		assert_int_equal(hearth_store_usage(st, who[k], &u, &eb), HEARTH_OK);
+		assert_int_equal(u.profiles, left[k]);
+	}
+	assert_int_equal(count_rows("parts", "select count(*) from dirty where tenant = (select id "
+					     "from tenants where name = 'bob')"),
+			 0);
+	/* dora back to the default: the default partitions of days 0 and 1
+	 * go whole now, day 2's row by row. */
+	assert_int_equal(hearth_store_tenant_set_retention(st, dora, 0, &eb), HEARTH_OK);
+	deleted = 0;
+	assert_int_equal(hearth_store_sweep(st, now, &deleted, &eb), HEARTH_OK);
+	assert_int_equal(deleted, 6);
+	snprintf(like, sizeof(like), "profiles\\_d%lld\\_def", day0);
+	assert_int_equal(pg_parts(like), 0);
+	snprintf(like, sizeof(like), "profiles\\_d%lld\\_def", day0 + 2);
+	assert_int_equal(pg_parts(like), 1);
+	assert_int_equal(hearth_store_usage(st, alice, &u, &eb), HEARTH_OK);
+	assert_int_equal(u.profiles, 4);
+	/* A late put into day 0 (its default partition gone) is stored; and
+	 * bob's into a day without his partition goes to the default one. */
+	put(st, alice, p, "api", NULL, T0 + 2 * HOUR, NULL, 0);
+	put(st, bob, p, "api", NULL, T0 + DAY + 2 * HOUR, NULL, 0);
+	snprintf(like, sizeof(like), "profiles\\_d%lld\\_def", day0);
+	assert_int_equal(pg_parts(like), 1);
+	size_t np = 0;
+	hearth_profile *m = merge(st, alice, "{}", "heap", T0, T0 + DAY, &np);
+	assert_int_equal(np, 1);
+	hearth_profile_free(m);
+	m = merge(st, bob, "{}", "heap", T0, T0 + 5 * DAY, &np);
+	assert_int_equal(np, 1);
+	hearth_profile_free(m);
+	/* Both past retention: the next sweep takes them. */
+	deleted = 0;
+	assert_int_equal(hearth_store_sweep(st, now, &deleted, &eb), HEARTH_OK);
+	assert_int_equal(deleted, 2);
+	hearth_profile_free(p);
+	hearth_store_close(st);
+}
+
 static off_t file_size(const char *sub)
 {
 	char path[600];
@@ -1120,6 +1216,9 @@ static void test_objects(void **state)
 
 int main(void)
 {
+	/* HEARTH_TEST_FILTER=test_crash: one case (a glob). */
+	if (getenv("HEARTH_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("HEARTH_TEST_FILTER"));
 	pg_base = getenv("HEARTH_TEST_PG");
 	if (pg_base && *pg_base) {
 		/* The cases that are about the store's interface, not SQLite's
@@ -1129,15 +1228,13 @@ int main(void)
 		    cmocka_unit_test(test_roundtrip),
 		    cmocka_unit_test(test_queries),
 		    cmocka_unit_test(test_rollups),
+		    cmocka_unit_test(test_pg_partitions),
 		};
 		return cmocka_run_group_tests_name("test_store on PostgreSQL", generic, setup,
 						   teardown);
 	}
 	pg_base = NULL;
 	objects_base = getenv("HEARTH_TEST_OBJECTS");
-	/* HEARTH_TEST_FILTER=test_crash: one case (a glob). */
-	if (getenv("HEARTH_TEST_FILTER"))
-		cmocka_set_test_filter(getenv("HEARTH_TEST_FILTER"));
 	if (objects_base && *objects_base) {
 		snprintf(objects_run, sizeof(objects_run), "ts%ld-%d", (long)time(NULL),
 			 (int)getpid());
