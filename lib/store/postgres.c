@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store/backend.h"
@@ -145,6 +146,11 @@ static const char *const migrations[] = {
     "ALTER TABLE rollups DROP CONSTRAINT rollups_pkey;"
     "ALTER TABLE rollups ADD PRIMARY KEY (series, level, bucket, tenant);" HEARTH_PUT_FN(
 	" AND tenant = p_tenant"),
+    /* 4: objects of the store no row named when a sweep listed them, since
+     * when (orphan_sweep). */
+    "CREATE TABLE orphans(key text PRIMARY KEY, tenant bigint NOT NULL, day bigint NOT NULL,"
+    " seen bigint NOT NULL);"
+    "CREATE INDEX orphans_day ON orphans(tenant, day);",
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
@@ -198,6 +204,11 @@ enum {
 	S_GODEBUG_DEL,
 	S_FLEET_SET,
 	S_FLEET_LIST,
+	S_REFS,
+	S_ORPHAN_MARK,
+	S_ORPHAN_DUE,
+	S_ORPHAN_DEL,
+	S_ORPHAN_OLD,
 	NSTMT
 };
 
@@ -301,6 +312,21 @@ static const char *const sql[NSTMT] = {
 		    "tenants WHERE id=$1 ON CONFLICT (tenant) DO UPDATE SET "
 		    "opt_in=excluded.opt_in, changed=excluded.changed",
     [S_FLEET_LIST] = "SELECT tenant FROM fleet WHERE opt_in ORDER BY tenant",
+    /* The object keys the rows of tenant $1 name in a day [$2, $3): a
+     * profile's key has its time's day, a rollup's its bucket's. */
+    [S_REFS] = "SELECT substring(data from 2) FROM profiles WHERE tenant=$1 AND time>=$2 AND "
+	       "time<$3 AND substring(data from 1 for 1) = '\\x00'::bytea UNION ALL SELECT "
+	       "substring(data from 2) FROM rollups WHERE tenant=$1 AND bucket>=$2 AND "
+	       "bucket<$3 AND substring(data from 1 for 1) = '\\x00'::bytea",
+    /* The day's unnamed keys now ($3): the ones seen before keep their
+     * time, the ones named since (a put that committed late) go. */
+    [S_ORPHAN_MARK] = "WITH d AS (DELETE FROM orphans WHERE tenant=$1 AND day=$2 AND NOT (key "
+		      "= ANY($3::text[]))) INSERT INTO orphans(key, tenant, day, seen) SELECT k, "
+		      "$1, $2, $4 FROM unnest($3::text[]) k ON CONFLICT DO NOTHING",
+    [S_ORPHAN_DUE] = "SELECT key FROM orphans WHERE tenant=$1 AND day=$2 AND seen<=$3 ORDER BY "
+		     "key LIMIT 10000",
+    [S_ORPHAN_DEL] = "DELETE FROM orphans WHERE key=$1",
+    [S_ORPHAN_OLD] = "DELETE FROM orphans WHERE tenant=$1 AND day<$2",
 };
 
 /* ---- connections ---- */
@@ -2922,6 +2948,158 @@ fail_err:
 	return err;
 }
 
+/* ---- orphans in the object store ----
+ *
+ * A put writes its block's object before the statement that names it; a
+ * node killed (or a statement failed) in between leaves an object no row
+ * names, and so does a rollup rebuilt or dropped.  The sweep lists the
+ * objects of each tenant's last two days (where nearly all of them are
+ * made: the days before lose theirs at retention, by prefix), notes the
+ * ones no row names with the time it first saw them (table orphans), and
+ * deletes those still unnamed a grace period later.  Two looks a grace
+ * apart, not one: a put may be between its upload and its commit while
+ * the sweep looks, and listings carry no upload time on every store. */
+#define ORPHAN_DAYS 2
+#define ORPHAN_MAX_KEYS 4000000 /* a day's listing, at most, per sweep */
+
+static bool orphan_key_ok(const char *k, const char *prefix, size_t pl)
+{
+	if (strncmp(k, prefix, pl) || (k[pl] != 'p' && k[pl] != 'r'))
+		return false;
+	/* Only what hearth's layout writes (hearth_blob_key_*): a foreign
+	 * key under the prefix is never touched. */
+	for (const char *p = k; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '/' ||
+		      *p == '-' || (*p >= 'A' && *p <= 'Z')))
+			return false;
+	return true;
+}
+
+static hearth_err orphan_day(pg *s, conn *c, int64_t tenant_id, int64_t day, int64_t now,
+			     size_t *deleted, hearth_errbuf *eb)
+{
+	char prefix[96], date[16];
+	time_t secs = (time_t)(day * 86400);
+	struct tm tm;
+	if (!gmtime_r(&secs, &tm) || !strftime(date, sizeof(date), "%Y-%m-%d", &tm))
+		return HEARTH_OK;
+	snprintf(prefix, sizeof(prefix), "t/%lld/%s/", (long long)tenant_id, date);
+	size_t pl = strlen(prefix);
+	char **keys = NULL, *cursor = NULL, *arr = NULL;
+	size_t nkeys = 0, capkeys = 0;
+	hearth_err err = HEARTH_OK;
+	PGresult *r = NULL;
+	/* The listing first, the rows after: an object named meanwhile is
+	 * named in the rows read. */
+	do {
+		hearth_blob_page page;
+		if ((err = hearth_blob_list(s->blob, prefix, NULL, cursor, &page, eb)))
+			goto out;
+		free(cursor);
+		cursor = page.next;
+		page.next = NULL;
+		for (size_t i = 0; i < page.nkeys && !err; i++) {
+			if (!orphan_key_ok(page.keys[i], prefix, pl))
+				continue;
+			if (!HEARTH_GROW(keys, nkeys, capkeys, 1))
+				err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+			else
+				keys[nkeys++] = page.keys[i], page.keys[i] = NULL;
+		}
+		hearth_blob_page_free(&page);
+	} while (!err && cursor && nkeys < ORPHAN_MAX_KEYS);
+	if (err)
+		goto out;
+	args a = {0};
+	a_i64(&a, tenant_id);
+	a_i64(&a, day * DAY_NANOS);
+	a_i64(&a, (day + 1) * DAY_NANOS);
+	if (!(r = run(c, S_REFS, &a, eb, "orphans"))) {
+		err = HEARTH_EIO;
+		goto out;
+	}
+	size_t nrefs = (size_t)PQntuples(r);
+	char **refs = nrefs ? malloc(nrefs * sizeof(*refs)) : NULL;
+	if (nrefs && !refs) {
+		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < nrefs; i++)
+		refs[i] = PQgetvalue(r, (int)i, 0); /* binary bytea: the key, NUL-ended */
+	qsort(refs, nrefs, sizeof(*refs), cmp_str);
+	/* The unnamed keys as a text array ("{k1,k2}": keys of the layout
+	 * need no quoting). */
+	size_t len = 3;
+	for (size_t i = 0; i < nkeys; i++)
+		len += strlen(keys[i]) + 1;
+	if (!(arr = malloc(len))) {
+		free(refs);
+		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		goto out;
+	}
+	char *w = arr;
+	*w++ = '{';
+	for (size_t i = 0; i < nkeys; i++) {
+		if (bsearch(&keys[i], refs, nrefs, sizeof(*refs), cmp_str))
+			continue;
+		w += sprintf(w, "%s%s", w > arr + 1 ? "," : "", keys[i]);
+	}
+	*w++ = '}';
+	*w = 0;
+	free(refs);
+	PQclear(r);
+	r = NULL;
+	args m = {0};
+	a_i64(&m, tenant_id);
+	a_i64(&m, day);
+	a_text(&m, arr);
+	a_i64(&m, now);
+	if ((err = run_done(c, S_ORPHAN_MARK, &m, eb, "orphans")))
+		goto out;
+	int64_t grace = s->cfg.orphan_grace_nanos > 0 ? s->cfg.orphan_grace_nanos : 3600LL * 1000000000;
+	args d = {0};
+	a_i64(&d, tenant_id);
+	a_i64(&d, day);
+	a_i64(&d, now - grace);
+	if (!(r = run(c, S_ORPHAN_DUE, &d, eb, "orphans"))) {
+		err = HEARTH_EIO;
+		goto out;
+	}
+	for (int i = 0; i < PQntuples(r) && !err; i++) {
+		const char *k = r_str(r, i, 0);
+		args x = {0};
+		a_text(&x, k);
+		if (!(err = hearth_blob_delete(s->blob, k, eb)) &&
+		    !(err = run_done(c, S_ORPHAN_DEL, &x, eb, "orphans")))
+			(*deleted)++;
+	}
+out:
+	PQclear(r);
+	for (size_t i = 0; i < nkeys; i++)
+		free(keys[i]);
+	free(keys);
+	free(cursor);
+	free(arr);
+	return err;
+}
+
+/* The orphans of tenant's last ORPHAN_DAYS days (UTC) at now. */
+static hearth_err orphan_sweep(pg *s, conn *c, int64_t tenant_id, int64_t now, size_t *deleted,
+			       hearth_errbuf *eb)
+{
+	int64_t today = floor_to(now, DAY_NANOS) / DAY_NANOS;
+	hearth_err err = HEARTH_OK;
+	for (int64_t d = today - ORPHAN_DAYS + 1; d <= today && !err; d++)
+		err = orphan_day(s, c, tenant_id, d, now, deleted, eb);
+	if (!err) {
+		args o = {0};
+		a_i64(&o, tenant_id);
+		a_i64(&o, today - ORPHAN_DAYS + 1);
+		err = run_done(c, S_ORPHAN_OLD, &o, eb, "orphans");
+	}
+	return err;
+}
+
 /* The sweep runs on one node at a time (a session advisory lock, released
  * if the node dies); the others skip it. */
 static hearth_err pg_sweep(void *be, int64_t now, size_t *deleted, hearth_errbuf *eb)
@@ -2941,6 +3119,7 @@ static hearth_err pg_sweep(void *be, int64_t now, size_t *deleted, hearth_errbuf
 		return err;
 	}
 	bool mine = atoi(PQgetvalue(r, 0, 0)) == 1;
+	size_t orphans = 0;
 	PQclear(r);
 	if (!mine) {
 		pool_put(s, c);
@@ -2964,9 +3143,22 @@ static hearth_err pg_sweep(void *be, int64_t now, size_t *deleted, hearth_errbuf
 			if (!err && s->blob)
 				err = hearth_blob_sweep_days(s->blob, r_i64(r, i, 0), now - ret,
 							     NULL, eb);
+			if (!err && s->blob)
+				err = orphan_sweep(s, c, r_i64(r, i, 0), now, &orphans, eb);
 		}
 	}
 	PQclear(r);
+	if (!err && orphans) {
+		args j = {0};
+		a_text(&j, "orphans");
+		a_text(&j, s->node);
+		a_i64(&j, now);
+		a_text(&j, NULL);
+		a_text(&j, NULL);
+		a_text(&j, NULL);
+		a_i64(&j, (int64_t)orphans);
+		err = run_done(c, S_JOB, &j, eb, "sweep");
+	}
 	if (!err && *deleted) {
 		args j = {0};
 		a_text(&j, "sweep");

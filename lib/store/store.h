@@ -62,6 +62,10 @@ typedef struct {
 	 * (lib/store/blob.h: "s3://BUCKET?endpoint=...&region=...",
 	 * "sqlite:FILE"); NULL: inline in the metadata's database. */
 	const char *objects;
+	/* With objects: how long an object no metadata names may stay before
+	 * the sweep deletes it (an upload whose row never committed); 0: an
+	 * hour. */
+	int64_t orphan_grace_nanos;
 } hearth_store_config;
 
 /* Opens (creating when absent) the store at url: a directory path (SQLite

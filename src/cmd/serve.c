@@ -39,6 +39,8 @@ static const char usage[] =
     "  -signup=closed|open   open: POST /api/v1/signup gives anyone a tenant\n"
     "  -sweep_interval=D     how often the retention sweep runs (default 10m)\n"
     "  -compact_interval=D   how often rollups of closed buckets are built (1m)\n"
+    "  -orphan_grace=D       with -objects on PostgreSQL: an object no row names\n"
+    "                        is deleted by a sweep D after one first saw it (1h)\n"
     "  -scrape=FILE          also scrape the targets of FILE (hearth scrape's\n"
     "                        configuration, docs/scrape.md) into the tenant\n"
     "                        -scrape_tenant=NAME (default: scrape)\n"
@@ -67,7 +69,7 @@ typedef struct {
 	const char *listen, *data, *store, *objects, *signup;
 	/* -scrape: a hearth scrape configuration run inside the server. */
 	const char *scrape, *scrape_tenant;
-	int64_t retention, sweep_interval, compact_interval, session;
+	int64_t retention, sweep_interval, compact_interval, session, orphan_grace;
 	size_t max_body, max_decompressed, max_samples, max_locations, max_labels, max_label_len;
 	size_t max_series, max_connections, render_cache, cache_bytes;
 	size_t fleet_k, fleet_top;
@@ -95,6 +97,7 @@ static const struct {
     {"retention", K_DUR, offsetof(settings, retention)},
     {"sweep_interval", K_DUR, offsetof(settings, sweep_interval)},
     {"compact_interval", K_DUR, offsetof(settings, compact_interval)},
+    {"orphan_grace", K_DUR, offsetof(settings, orphan_grace)},
     {"session", K_DUR, offsetof(settings, session)},
     {"max_body", K_SIZE, offsetof(settings, max_body)},
     {"max_decompressed", K_SIZE, offsetof(settings, max_decompressed)},
@@ -504,7 +507,8 @@ int cmd_serve(int argc, char **argv)
 	hearth_store_config scfg = {.retention_nanos = s.retention,
 				    .max_series_per_tenant = (uint32_t)s.max_series,
 				    .cache_bytes = s.cache_bytes,
-				    .objects = s.objects};
+				    .objects = s.objects,
+				    .orphan_grace_nanos = s.orphan_grace};
 	hearth_err err = hearth_store_open(s.store ? s.store : s.data, &scfg, &st, &eb);
 	if (err) {
 		cli_error("%s: %s", s.store ? s.store : s.data,

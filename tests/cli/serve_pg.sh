@@ -62,8 +62,8 @@ suite "the multi-node checks" tests/cli/serve_pg_check.py
 suite "the fleet report suite" tests/cli/fleet_check.py
 suite "the GODEBUG log suite" tests/cli/godebug_serve_check.py
 # PostgreSQL + S3: a one-node Ceph with radosgw (tests/ceph.inc), the
-# blocks in a bucket there (-objects=s3://...), the same suites again and
-# radosgw killed under a node.  Only once the server suite knows
+# blocks in a bucket there (-objects=s3://...), the same suites again,
+# an orphan object deleted by the sweep, and radosgw killed under a node.  Only once the server suite knows
 # HEARTH_TEST_OBJECTS (lib/store/blob.h's -objects).
 if grep -q HEARTH_TEST_OBJECTS tests/cli/serve_check.py && [ -f tests/ceph.inc ]; then
 	. tests/ceph.inc
