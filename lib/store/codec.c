@@ -917,25 +917,58 @@ static int cmp_lab(const void *x, const void *y, void *ctx)
 	return strcmp(hearth_s(p, a->unit), hearth_s(p, b->unit));
 }
 
-/* Canonical label bytes: uv n, then per label (sorted): str key, uv kind
- * (0 string, 1 number), str value | sv num, str unit. */
-static void encode_labels(const hearth_profile *p, const hearth_label *l, uint32_t n,
-			  hearth_label *sorted, hs_out *o)
+/* A label's key or unit in canonical label bytes: its dictionary string id
+ * times 2, or 1 and the string inline (labels read from a version 1 block,
+ * whose strings were never interned). */
+static void put_sref(hs_out *o, uint32_t id)
 {
+	hs_put_uv(o, (uint64_t)id << 1);
+}
+
+static size_t pstrlen(const hearth_profile *p, uint32_t s)
+{
+	return s < p->nstrs ? p->strs[s].len : 0;
+}
+
+/* Canonical label bytes (version 2): uv n, then per label (sorted by key,
+ * then value): uv key ref, uv kind (0 string, 1 number), str value | sv num,
+ * uv unit ref.  Keys and units are few and repeat on every sample, so they
+ * are dictionary ids; values stay inline, so request ids do not grow the
+ * tenant's dictionary. */
+static hearth_err encode_labels(pmaps *m, const hearth_label *l, uint32_t n, hearth_label *sorted,
+				hs_out *o)
+{
+	const hearth_profile *p = m->p;
 	memcpy(sorted, l, n * sizeof(*l));
-	qsort_r(sorted, n, sizeof(*sorted), cmp_lab, (void *)p);
+	/* Nearly always a handful: insertion sort, no qsort_r call. */
+	for (uint32_t i = 1; i < n; i++) {
+		hearth_label x = sorted[i];
+		uint32_t j = i;
+		while (j > 0 && cmp_lab(&sorted[j - 1], &x, (void *)p) > 0) {
+			sorted[j] = sorted[j - 1];
+			j--;
+		}
+		sorted[j] = x;
+	}
 	hs_put_uv(o, n);
 	for (uint32_t i = 0; i < n; i++) {
 		const hearth_label *x = &sorted[i];
-		hs_put_str(o, hearth_s(p, x->key), strlen(hearth_s(p, x->key)));
+		uint32_t key, unit;
+		hearth_err err = map_str(m, x->key, &key);
+		if (err)
+			return err;
+		put_sref(o, key);
 		hs_put_uv(o, x->str ? 0 : 1);
 		if (x->str) {
-			hs_put_str(o, hearth_s(p, x->str), strlen(hearth_s(p, x->str)));
+			hs_put_str(o, hearth_s(p, x->str), pstrlen(p, x->str));
 		} else {
+			if ((err = map_str(m, x->unit, &unit)))
+				return err;
 			hs_put_sv(o, x->num);
-			hs_put_str(o, hearth_s(p, x->unit), strlen(hearth_s(p, x->unit)));
+			put_sref(o, unit);
 		}
 	}
+	return HEARTH_OK;
 }
 
 hearth_err hs_acc_from_profile(hs_dict *d, const hearth_profile *p, hs_acc **out, hearth_errbuf *eb)
@@ -984,8 +1017,9 @@ hearth_err hs_acc_from_profile(hs_dict *d, const hearth_profile *p, hs_acc **out
 				goto fail;
 		}
 		lab.n = 0;
-		if (s->nlabels)
-			encode_labels(p, p->labels + s->label0, s->nlabels, sorted, &lab);
+		if (s->nlabels &&
+		    (err = encode_labels(&m, p->labels + s->label0, s->nlabels, sorted, &lab)))
+			goto fail;
 		if (lab.oom) {
 			err = HEARTH_ENOMEM;
 			goto fail;
@@ -1023,7 +1057,22 @@ static __thread struct libdeflate_compressor *tl_comp, *tl_comp_best;
 static __thread struct libdeflate_decompressor *tl_decomp;
 /* Scratch arrays of hs_block_add, kept by the thread: a merge decodes
  * thousands of blocks, and fresh large buffers cost page faults. */
-enum { SC_RAW, SC_LSP, SC_LSN, SC_STACK, SC_SOFF, SC_SLS, SC_LOCS, SC_VALS, SC_KEY, SC_N };
+enum {
+	SC_RAW,
+	SC_LSP,
+	SC_LSN,
+	SC_STACK,
+	SC_SOFF,
+	SC_SLS,
+	SC_LOCS,
+	SC_VALS,
+	SC_KEY,
+	SC_PP,
+	SC_PN,
+	SC_LSB,
+	SC_LSO,
+	SC_N
+};
 static __thread struct {
 	void *p;
 	size_t cap;
@@ -1080,11 +1129,191 @@ static int cmp_key(const void *x, const void *y, void *ctx)
 	return nla < nlb ? -1 : nla > nlb;
 }
 
-/* Block layout before deflate (docs/store.md): uv version 1, uv nsamples,
- * uv nst, uv nlabelsets, the label sets (str each), then per sample the
+/* A key or unit reference of canonical label bytes (encode_labels). */
+static void skip_sref(hs_in *in)
+{
+	uint32_t n;
+	if (hs_get_uv(in) & 1)
+		hs_get_str(in, &n);
+}
+
+/* One label of canonical label bytes. */
+static void skip_label(hs_in *in)
+{
+	uint32_t n;
+	skip_sref(in);
+	uint64_t kind = hs_get_uv(in);
+	if (kind == 0) {
+		hs_get_str(in, &n);
+	} else if (kind == 1) {
+		hs_get_sv(in);
+		skip_sref(in);
+	} else {
+		in->bad = true;
+	}
+}
+
+/* The block's label sets (version 2): its distinct labels once each, then
+ * each distinct label set as indices into them.  A label recurs across the
+ * sets (handler=/api/items, or a key with one of few values), so a set
+ * costs a few bytes instead of its labels spelled out. */
+static bool encode_labelsets(const hs_acc *a, const uint32_t *lsfirst, uint32_t nls, hs_out *raw)
+{
+	size_t total = 0;
+	for (uint32_t l = 0; l < nls; l++) {
+		const uint32_t *l2;
+		const uint8_t *b2;
+		uint32_t n2, nb2;
+		key_parts(a, lsfirst[l], &l2, &n2, &b2, &nb2);
+		hs_in in = {b2, b2 + nb2, false};
+		total += hs_get_uv(&in);
+	}
+	size_t cap = 1024;
+	while (cap < total * 2)
+		cap *= 2;
+	uint32_t *slot = calloc(cap, sizeof(uint32_t)), npairs = 0;
+	const uint8_t **pp = malloc((total + 1) * sizeof(*pp));
+	uint32_t *pn = malloc((total + 1) * sizeof(*pn)), *ph = malloc((total + 1) * sizeof(*ph));
+	hs_out sets = {0};
+	bool ok = false;
+	if (!slot || !pp || !pn || !ph)
+		goto out;
+	hs_put_uv(&sets, nls);
+	for (uint32_t l = 0; l < nls; l++) {
+		const uint32_t *l2;
+		const uint8_t *b2;
+		uint32_t n2, nb2;
+		key_parts(a, lsfirst[l], &l2, &n2, &b2, &nb2);
+		hs_in in = {b2, b2 + nb2, false};
+		uint64_t cnt = hs_get_uv(&in);
+		hs_put_uv(&sets, cnt);
+		for (uint64_t k = 0; k < cnt; k++) {
+			const uint8_t *start = in.p;
+			skip_label(&in);
+			if (in.bad)
+				goto out; /* the accumulator's own bytes: cannot happen */
+			uint32_t len = (uint32_t)(in.p - start);
+			uint32_t h = (uint32_t)hearth_hash_bytes(start, len);
+			size_t sl = h & (cap - 1);
+			for (; slot[sl]; sl = (sl + 1) & (cap - 1)) {
+				uint32_t i = slot[sl] - 1;
+				if (ph[i] == h && pn[i] == len && !memcmp(pp[i], start, len))
+					break;
+			}
+			if (!slot[sl]) {
+				pp[npairs] = start;
+				pn[npairs] = len;
+				ph[npairs] = h;
+				slot[sl] = ++npairs;
+			}
+			hs_put_uv(&sets, slot[sl] - 1);
+		}
+	}
+	hs_put_uv(raw, npairs);
+	for (uint32_t i = 0; i < npairs; i++) {
+		hs_put_uv(raw, pn[i]);
+		hs_put_bytes(raw, pp[i], pn[i]);
+	}
+	hs_put_bytes(raw, sets.p, sets.n);
+	ok = !sets.oom && !raw->oom;
+out:
+	free(slot);
+	free(pp);
+	free(pn);
+	free(ph);
+	hs_out_free(&sets);
+	return ok;
+}
+
+static uint64_t gcd64(uint64_t a, uint64_t b)
+{
+	while (b) {
+		uint64_t t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/* One sample type's column (version 2): uv 0, uv g and every value / g
+ * (g the values' greatest common divisor: cpu nanoseconds are multiples of
+ * the period, so the varints shrink from 4 bytes to 1); or uv 1 + j and sv
+ * f when every value is column j's times f (cpu/nanoseconds is
+ * samples/count times the period): nothing per sample. */
+static void encode_column(const hs_acc *a, const uint32_t *perm, uint32_t k, hs_out *raw)
+{
+	size_t nst = a->nst;
+	for (uint32_t j = 0; j < k; j++) {
+		int64_t f = 0;
+		bool have = false, ok = true;
+		for (size_t q = 0; q < a->n && ok; q++) {
+			const int64_t *v = a->vals + (size_t)perm[q] * nst;
+			if (!have && v[j] != 0) {
+				if (v[k] % v[j]) {
+					ok = false;
+					break;
+				}
+				f = v[k] / v[j];
+				have = true;
+			}
+			int64_t m;
+			ok = !__builtin_mul_overflow(v[j], f, &m) && m == v[k];
+		}
+		if (ok) {
+			hs_put_uv(raw, 1 + (uint64_t)j);
+			hs_put_sv(raw, f);
+			return;
+		}
+	}
+	uint64_t g = 0;
+	for (size_t q = 0; q < a->n && g != 1; q++) {
+		int64_t v = a->vals[(size_t)perm[q] * nst + k];
+		uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+		g = gcd64(g, u);
+	}
+	/* g > INT64_MAX only when every value is INT64_MIN: leave them be. */
+	if (g == 0 || g > INT64_MAX)
+		g = 1;
+	hs_put_uv(raw, 0);
+	hs_put_uv(raw, g);
+	for (size_t q = 0; q < a->n; q++)
+		hs_put_sv(raw, a->vals[(size_t)perm[q] * nst + k] / (int64_t)g);
+}
+
+static bool decode_column(hs_in *in, uint64_t ver, int64_t *vals, uint64_t ns, uint64_t nst,
+			  uint64_t k)
+{
+	if (ver == 1) {
+		for (uint64_t i = 0; i < ns; i++)
+			vals[i * nst + k] = hs_get_sv(in);
+		return !in->bad;
+	}
+	uint64_t tag = hs_get_uv(in);
+	if (in->bad || tag > k)
+		return false;
+	if (tag) {
+		int64_t f = hs_get_sv(in);
+		for (uint64_t i = 0; i < ns; i++)
+			if (__builtin_mul_overflow(vals[i * nst + tag - 1], f, &vals[i * nst + k]))
+				return false;
+		return !in->bad;
+	}
+	uint64_t g = hs_get_uv(in);
+	if (in->bad || g == 0 || g > INT64_MAX)
+		return false;
+	for (uint64_t i = 0; i < ns; i++)
+		if (__builtin_mul_overflow(hs_get_sv(in), (int64_t)g, &vals[i * nst + k]))
+			return false;
+	return !in->bad;
+}
+
+/* Block layout before deflate (docs/store.md): uv version 2, uv nsamples,
+ * uv nst, uv nlabels, the distinct labels (str each, canonical label
+ * bytes), uv nlabelsets, the label sets (uv count, count * uv label index),
+ * then per sample the
  * stack as (uv shared prefix with the previous one, uv new, new * uv loc),
  * then per sample uv label set (0 none, else 1-based), then per sample type
- * per sample sv value. */
+ * its column (encode_column). */
 hearth_err hs_block_encode(const hs_acc *a, bool sort, hs_out *o)
 {
 	hearth_err err = HEARTH_ENOMEM;
@@ -1144,25 +1373,19 @@ hearth_err hs_block_encode(const hs_acc *a, bool sort, hs_out *o)
 		}
 		lsref[q] = lslot[s];
 	}
-	hs_put_uv(&raw, 1);
+	hs_put_uv(&raw, 2);
 	hs_put_uv(&raw, a->n);
 	hs_put_uv(&raw, a->nst);
-	hs_put_uv(&raw, nls);
-	for (uint32_t l = 0; l < nls; l++) {
-		const uint32_t *l2;
-		const uint8_t *b2;
-		uint32_t n2, nb2;
-		key_parts(a, lsfirst[l], &l2, &n2, &b2, &nb2);
-		hs_put_uv(&raw, nb2);
-		hs_put_bytes(&raw, b2, nb2);
+	if (!encode_labelsets(a, lsfirst, nls, &raw)) {
+		free(lsfirst);
+		goto out;
 	}
 	free(lsfirst);
 	hs_put_bytes(&raw, stacks.p, stacks.n);
 	for (size_t q = 0; q < a->n; q++)
 		hs_put_uv(&raw, lsref[q]);
 	for (uint32_t k = 0; k < a->nst; k++)
-		for (size_t q = 0; q < a->n; q++)
-			hs_put_sv(&raw, a->vals[(size_t)perm[q] * a->nst + k]);
+		encode_column(a, perm, k, &raw);
 	if (raw.oom || stacks.oom)
 		goto out;
 	/* A put's block compresses fast (level 3, on the ingest path); a
@@ -1212,6 +1435,152 @@ static void *sc(int i, size_t n)
 	return tl_sc[i].p;
 }
 
+/* The label sets' canonical bytes, expanded into a scratch buffer. */
+typedef struct {
+	size_t n, max;
+	uint8_t *p;
+	bool bad, oom;
+} lsbuf;
+
+static bool lsb_reserve(lsbuf *b, size_t more)
+{
+	if (b->n + more > b->max) {
+		b->bad = true;
+		return false;
+	}
+	if (!(b->p = sc(SC_LSB, b->n + more + 16))) {
+		b->oom = true;
+		return false;
+	}
+	return true;
+}
+
+static void lsb_uv(lsbuf *b, uint64_t v)
+{
+	if (!lsb_reserve(b, 10))
+		return;
+	while (v >= 0x80) {
+		b->p[b->n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	b->p[b->n++] = (uint8_t)v;
+}
+
+static void lsb_bytes(lsbuf *b, const void *p, size_t n)
+{
+	if (n && lsb_reserve(b, n)) {
+		memcpy(b->p + b->n, p, n);
+		b->n += n;
+	}
+}
+
+/* A version 1 string of a label (key or unit) as a reference: "" is id 0
+ * as in version 2, anything else inline. */
+static void lsb_v1_sref(lsbuf *b, hs_in *in)
+{
+	uint32_t n;
+	const uint8_t *s = hs_get_str(in, &n);
+	if (!n) {
+		lsb_uv(b, 0);
+		return;
+	}
+	lsb_uv(b, 1);
+	lsb_uv(b, n);
+	lsb_bytes(b, s, n);
+}
+
+/* Reads the label sets of a block of version ver into *lsp and *lsn (the
+ * thread's scratch): version 2's label indices expanded, version 1's
+ * spelled-out labels turned into canonical bytes with their keys and units
+ * inline (the same labels from a version 1 and a version 2 block are then
+ * two samples, not one: the numbers of every report stay the same). */
+static hearth_err read_labelsets(hs_in *in, uint64_t ver, uint64_t rawn, const uint8_t ***lsp,
+				 uint32_t **lsn, uint64_t *nlsp)
+{
+	lsbuf b = {0, (size_t)rawn * 64 + (1u << 20), NULL, false, false};
+	const uint8_t **pp = NULL;
+	uint32_t *pn = NULL;
+	uint64_t npairs = 0, nls;
+	size_t *off;
+	if (ver == 2) {
+		npairs = hs_get_uv(in);
+		if (in->bad || npairs > rawn)
+			return HEARTH_ECORRUPT;
+		pp = sc(SC_PP, (npairs + 1) * sizeof(*pp));
+		pn = sc(SC_PN, (npairs + 1) * sizeof(*pn));
+		if (!pp || !pn)
+			return HEARTH_ENOMEM;
+		for (uint64_t i = 0; i < npairs; i++) {
+			pp[i] = hs_get_str(in, &pn[i]);
+			/* One whole label each: a set is then well formed. */
+			hs_in one = {pp[i], pp[i] + pn[i], false};
+			skip_label(&one);
+			if (in->bad || one.bad || one.p != one.end)
+				return HEARTH_ECORRUPT;
+		}
+	}
+	nls = hs_get_uv(in);
+	if (in->bad || nls > rawn)
+		return HEARTH_ECORRUPT;
+	*lsp = sc(SC_LSP, (nls + 1) * sizeof(**lsp));
+	*lsn = sc(SC_LSN, (nls + 1) * sizeof(**lsn));
+	off = sc(SC_LSO, (nls + 1) * sizeof(*off));
+	if (!*lsp || !*lsn || !off)
+		return HEARTH_ENOMEM;
+	for (uint64_t l = 0; l < nls && !b.bad && !b.oom; l++) {
+		off[l] = b.n;
+		if (ver == 2) {
+			uint64_t cnt = hs_get_uv(in);
+			if (in->bad || cnt > rawn)
+				return HEARTH_ECORRUPT;
+			lsb_uv(&b, cnt);
+			for (uint64_t k = 0; k < cnt; k++) {
+				uint64_t i = hs_get_uv(in);
+				if (in->bad || i >= npairs)
+					return HEARTH_ECORRUPT;
+				lsb_bytes(&b, pp[i], pn[i]);
+			}
+		} else {
+			uint32_t n;
+			const uint8_t *s = hs_get_str(in, &n);
+			hs_in v1 = {s, s + n, false};
+			uint64_t cnt = hs_get_uv(&v1);
+			if (in->bad || v1.bad || cnt > n)
+				return HEARTH_ECORRUPT;
+			lsb_uv(&b, cnt);
+			for (uint64_t k = 0; k < cnt; k++) {
+				lsb_v1_sref(&b, &v1);
+				uint64_t kind = hs_get_uv(&v1);
+				lsb_uv(&b, kind);
+				if (kind == 0) {
+					uint32_t vn;
+					const uint8_t *v = hs_get_str(&v1, &vn);
+					lsb_uv(&b, vn);
+					lsb_bytes(&b, v, vn);
+				} else if (kind == 1) {
+					uint64_t num = hs_get_uv(&v1); /* zigzag as it is */
+					lsb_uv(&b, num);
+					lsb_v1_sref(&b, &v1);
+				} else {
+					return HEARTH_ECORRUPT;
+				}
+			}
+			if (v1.bad || v1.p != v1.end)
+				return HEARTH_ECORRUPT;
+		}
+		(*lsn)[l] = (uint32_t)(b.n - off[l]);
+	}
+	if (b.oom)
+		return HEARTH_ENOMEM;
+	if (b.bad || in->bad)
+		return HEARTH_ECORRUPT;
+	/* Pointers once the buffer stopped moving. */
+	for (uint64_t l = 0; l < nls; l++)
+		(*lsp)[l] = b.p + off[l];
+	*nlsp = nls;
+	return HEARTH_OK;
+}
+
 hearth_err hs_block_add(hs_acc *a, const uint8_t *z, size_t n, hearth_errbuf *eb)
 {
 	hearth_err err = HEARTH_ECORRUPT;
@@ -1236,16 +1605,13 @@ hearth_err hs_block_add(hs_acc *a, const uint8_t *z, size_t n, hearth_errbuf *eb
 	    got != rawn)
 		goto bad;
 	in = (hs_in){raw, raw + rawn, false};
-	uint64_t ver = hs_get_uv(&in), ns = hs_get_uv(&in), nst = hs_get_uv(&in),
-		 nls = hs_get_uv(&in);
-	if (in.bad || ver != 1 || nst != a->nst || ns > rawn || nls > rawn)
+	uint64_t ver = hs_get_uv(&in), ns = hs_get_uv(&in), nst = hs_get_uv(&in), nls = 0;
+	if (in.bad || (ver != 1 && ver != 2) || nst != a->nst || ns > rawn)
 		goto bad;
-	lsp = sc(SC_LSP, (nls + 1) * sizeof(*lsp));
-	lsn = sc(SC_LSN, (nls + 1) * sizeof(*lsn));
-	if (!lsp || !lsn)
+	if ((err = read_labelsets(&in, ver, rawn, &lsp, &lsn, &nls)) == HEARTH_ENOMEM)
 		goto oom;
-	for (uint64_t l = 0; l < nls; l++)
-		lsp[l] = hs_get_str(&in, &lsn[l]);
+	if (err)
+		goto bad;
 	/* Stacks: decoded into one array first (the values come after). */
 	size_t locn = 0, depth = 0, depthcap = 256, loccap = rawn + 4096;
 	locs = sc(SC_LOCS, loccap * 4);
@@ -1292,8 +1658,8 @@ hearth_err hs_block_add(hs_acc *a, const uint8_t *z, size_t n, hearth_errbuf *eb
 		sls[i] = (uint32_t)r;
 	}
 	for (uint64_t k = 0; k < nst; k++)
-		for (uint64_t i = 0; i < ns; i++)
-			vals[i * nst + k] = hs_get_sv(&in);
+		if (!decode_column(&in, ver, vals, ns, nst, k))
+			goto bad;
 	if (in.bad || in.p != in.end)
 		goto bad;
 	/* a->n grows by at most ns: room for it now, not doubling by the way. */
@@ -1531,11 +1897,27 @@ static uint32_t intern_in(hearth_profile *p, hs_in *in)
 	return hearth_intern(p, (const char *)s, n);
 }
 
+/* A key or unit reference (encode_labels): a dictionary id or inline. */
+static hearth_err b_sref(builder *b, hs_in *in, uint32_t *out)
+{
+	uint64_t r = hs_get_uv(in);
+	if (in->bad)
+		return HEARTH_ECORRUPT;
+	if (r & 1) {
+		*out = intern_in(b->p, in);
+		return *out == HEARTH_NONE ? HEARTH_ENOMEM : HEARTH_OK;
+	}
+	if (r >> 1 > UINT32_MAX)
+		return HEARTH_ECORRUPT;
+	return b_str(b, (uint32_t)(r >> 1), out);
+}
+
 static hearth_err b_labels(builder *b, const uint8_t *s, uint32_t n, hearth_label **lab,
 			   size_t *cap, uint32_t *nl)
 {
 	hs_in in = {s, s + n, false};
 	uint64_t cnt = hs_get_uv(&in);
+	hearth_err err;
 	if (in.bad || cnt > n)
 		return HEARTH_ECORRUPT;
 	if (cnt > *cap) {
@@ -1548,16 +1930,20 @@ static hearth_err b_labels(builder *b, const uint8_t *s, uint32_t n, hearth_labe
 	for (uint64_t i = 0; i < cnt; i++) {
 		hearth_label *l = &(*lab)[i];
 		memset(l, 0, sizeof(*l));
-		l->key = intern_in(b->p, &in);
+		if ((err = b_sref(b, &in, &l->key)))
+			return err;
 		uint64_t kind = hs_get_uv(&in);
 		if (kind == 0) {
 			l->str = intern_in(b->p, &in);
-		} else {
+			if (l->str == HEARTH_NONE)
+				return HEARTH_ENOMEM;
+		} else if (kind == 1) {
 			l->num = hs_get_sv(&in);
-			l->unit = intern_in(b->p, &in);
+			if ((err = b_sref(b, &in, &l->unit)))
+				return err;
+		} else {
+			return HEARTH_ECORRUPT;
 		}
-		if (l->key == HEARTH_NONE || l->str == HEARTH_NONE || l->unit == HEARTH_NONE)
-			return HEARTH_ENOMEM;
 	}
 	if (in.bad)
 		return HEARTH_ECORRUPT;

@@ -433,6 +433,62 @@ static void test_roundtrip(void **state)
 	hearth_store_close(st);
 }
 
+/* A store written before sample blocks had version 2 (tests/data/store-v1:
+ * leaky.cpu.pb.gz as service v1cpu and leaky.heap.pb.gz as v1heap, pushed
+ * to the hearth serve of commit 2918ce8): its blocks read back as the
+ * files, and a merge of an old block with a new one of the same profile
+ * reports as the files merged (labels spelled out in version 1 and keys as
+ * dictionary ids in version 2 land in one report). */
+static void test_block_v1(void **state)
+{
+	(void)state;
+	char src[4096], dir[512], cmd[9000];
+	data_path(src, sizeof(src), "store-v1/hearth.db");
+	snprintf(dir, sizeof(dir), "%s/v1", tmpdir);
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s' && cp '%s' '%s/hearth.db'", dir, src, dir);
+	assert_int_equal(system(cmd), 0);
+	hearth_store *st = NULL;
+	hearth_errbuf eb = {{0}};
+	hearth_store_config cfg = {0};
+	if (hearth_store_open(dir, &cfg, &st, &eb))
+		fail_msg("open %s: %s", dir, eb.msg);
+	int64_t t = tenant(st, "alice");
+	const char *files[2] = {"leaky.cpu.pb.gz", "leaky.heap.pb.gz"};
+	const char *svcs[2] = {"v1cpu", "v1heap"};
+	for (int i = 0; i < 2; i++) {
+		hearth_profile *p = load(files[i]), *g = NULL;
+		assert_int_equal(hearth_store_get(st, t, i + 1, &g, NULL, &eb), HEARTH_OK);
+		check_all_types(p, g);
+		assert_same_report(p, g, HEARTH_CMD_TRACES, NULL);
+		assert_same_report(p, g, HEARTH_CMD_TAGS, NULL);
+		/* The same file again, stored as version 2, a second later. */
+		hearth_profile *ps[2] = {p, hearth_profile_clone(p)};
+		hearth_profile_scale(ps[1], 2);
+		put(st, t, ps[1], svcs[i], NULL, g->time_nanos + SEC, NULL, 0);
+		char sel[64];
+		snprintf(sel, sizeof(sel), "{service=\"%s\"}", svcs[i]);
+		size_t n = 0;
+		hearth_profile *m = merge(st, t, sel, hearth_profile_type_guess(p),
+					  g->time_nanos - HOUR, g->time_nanos + HOUR, &n);
+		assert_int_equal(n, 2);
+		hearth_profile *want = reference(ps, 2);
+		check_all_types(want, m);
+		for (uint32_t k = 0; k < want->nsample_types; k++) {
+			char *x = report(want, HEARTH_CMD_TAGS, hearth_s(want, want->sample_types[k].type));
+			char *y = report(m, HEARTH_CMD_TAGS, hearth_s(want, want->sample_types[k].type));
+			assert_string_equal(x, y);
+			free(x);
+			free(y);
+		}
+		hearth_profile_free(want);
+		hearth_profile_free(m);
+		hearth_profile_free(g);
+		hearth_profile_free(ps[0]);
+		hearth_profile_free(ps[1]);
+	}
+	hearth_store_close(st);
+}
+
 static void test_queries(void **state)
 {
 	(void)state;
@@ -1256,7 +1312,7 @@ int main(void)
 	    cmocka_unit_test(test_selector),  cmocka_unit_test(test_tokens),
 	    cmocka_unit_test(test_roundtrip), cmocka_unit_test(test_queries),
 	    cmocka_unit_test(test_rollups),   cmocka_unit_test(test_retention_frees),
-	    cmocka_unit_test(test_crash),
+	    cmocka_unit_test(test_crash),     cmocka_unit_test(test_block_v1),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
