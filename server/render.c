@@ -160,6 +160,23 @@ static rentry *acquire(svc_render *r, const char *key, uint64_t gen, bool *load)
 	return e;
 }
 
+/* The entry of key if it is ready and fresh, referenced; else NULL
+ * (nothing is created or waited for). */
+static rentry *peek_ready(svc_render *r, const char *key, uint64_t gen)
+{
+	int64_t now = svc_now();
+	rentry *e;
+	pthread_mutex_lock(&r->mu);
+	for (e = r->head; e && strcmp(e->key, key); e = e->next)
+		;
+	if (e && e->ready && (e->gen == gen || now - e->created < FRESH_NANOS))
+		e->refs++;
+	else
+		e = NULL;
+	pthread_mutex_unlock(&r->mu);
+	return e;
+}
+
 /* The loader's outcome: ready (and older entries evicted past the cap), or
  * removed. */
 static void loaded(svc_render *r, rentry *e, bool ok)
@@ -190,8 +207,9 @@ static void release(svc_render *r, rentry *e)
 }
 
 /* The parameters render takes for itself; the rest are the views'. */
-static const char *const own[] = {"query",     "type",	     "from",	"until", "base_query",
-				  "base_from", "base_until", "profile", NULL};
+static const char *const own[] = {"query",	    "type",	  "from",    "until",
+				  "base_query", "base_from",  "base_until", "profile",
+				  "labels",	    NULL};
 
 static bool is_own(const char *name)
 {
@@ -226,15 +244,41 @@ static hearth_err view_query(const hearth_req *req, hearth_buf *out, hearth_errb
 	return HEARTH_OK;
 }
 
+/* Whether view, asked with q, shows the samples' labels (pprof labels):
+ * the tags view, tag options (tagfocus, tagignore, tagshow, taghide) and
+ * downloads do; a flame graph, top, call graph, peek, source or search
+ * without tag options does not, and a merge for them leaves the labels out
+ * (HEARTH_MERGE_NO_LABELS: samples merged by stack, the same numbers, and
+ * far fewer samples when a label is a request id).  labels=0 asks for that
+ * merge whatever the view (a client that knows it needs no labels). */
+static bool shows_labels(const char *view, const hearth_query *q)
+{
+	static const char *const without[] = {"profile", "flame", "top",    "graph",
+					       "peek",	  "source", "search", NULL};
+	const char *l = hearth_query_get(q, "labels", NULL);
+	if (l && !strcmp(l, "0"))
+		return false;
+	bool free_view = false;
+	for (const char *const *w = without; *w && !free_view; w++)
+		free_view = !strcmp(*w, view);
+	if (!free_view)
+		return true;
+	for (size_t i = 0; i < q->n; i++)
+		if (!strncmp(q->p[i].name, "tag", 3))
+			return true;
+	return false;
+}
+
 /* The merge of sel over [from, until) of type. */
 static hearth_err merge_range(hearth_service *s, int64_t tenant, const char *seltext,
-			      const char *type, int64_t from, int64_t until, hearth_profile **p,
-			      size_t *nprofiles, hearth_errbuf *eb)
+			      const char *type, int64_t from, int64_t until, unsigned flags,
+			      hearth_profile **p, size_t *nprofiles, hearth_errbuf *eb)
 {
 	hearth_selector sel = {0};
 	hearth_err err = hearth_selector_parse(seltext, &sel, eb);
 	if (!err)
-		err = hearth_store_merge(s->st, tenant, &sel, type, from, until, p, nprofiles, eb);
+		err = hearth_store_merge_flags(s->st, tenant, &sel, type, from, until, flags, p,
+					       nprofiles, eb);
 	hearth_selector_free(&sel);
 	return err;
 }
@@ -252,7 +296,7 @@ static size_t profile_bytes(const hearth_profile *p)
 /* Fills e: the merge it names (with its base marked as -diff_base marks
  * it), or the stored profile, behind a hearth_api. */
 static hearth_err load_entry(hearth_service *s, const svc_caller *c, const hearth_query *q,
-			     rentry *e, int64_t now, hearth_errbuf *eb)
+			     rentry *e, int64_t now, unsigned flags, hearth_errbuf *eb)
 {
 	hearth_profile *p = NULL, *base = NULL;
 	hearth_err err = HEARTH_OK;
@@ -271,7 +315,7 @@ static hearth_err load_entry(hearth_service *s, const svc_caller *c, const heart
 		const char *sel = hearth_query_get(q, "query", NULL);
 		if (!sel)
 			sel = "";
-		if ((err = merge_range(s, c->tenant, sel, e->type, e->from, e->until, &p,
+		if ((err = merge_range(s, c->tenant, sel, e->type, e->from, e->until, flags, &p,
 				       &e->nprofiles, eb)))
 			return err;
 		const char *bq = hearth_query_get(q, "base_query", NULL),
@@ -290,7 +334,7 @@ static hearth_err load_entry(hearth_service *s, const svc_caller *c, const heart
 				goto out;
 			}
 			if ((err = merge_range(s, c->tenant, bq && *bq ? bq : sel, e->type, from,
-					       until, &base, &nb, eb))) {
+					       until, flags, &base, &nb, eb))) {
 				char m[sizeof(eb->msg)];
 				memcpy(m, eb->msg, sizeof(m));
 				m[sizeof(m) - 7] = 0;
@@ -418,8 +462,24 @@ void svc_render_handle(hearth_service *s, const hearth_req *req, const svc_calle
 		err = hearth_seterr(&eb, HEARTH_ENOMEM, "out of memory");
 		goto out;
 	}
-	bool load;
-	if (!(e = acquire(s->render, key.data, svc_tenant_gen(s, c->tenant, false), &load))) {
+	unsigned flags = 0;
+	uint64_t gen = svc_tenant_gen(s, c->tenant, false);
+	/* A view without labels is answered by the full merge when there is
+	 * one already, else by a merge without labels, kept apart; labels=0
+	 * always by the latter (a download then has none). */
+	const char *nolab = hearth_query_get(&q, "labels", NULL);
+	bool explicit = nolab && !strcmp(nolab, "0");
+	if (!(pid && *pid) && !shows_labels(view, &q) &&
+	    (explicit || !(e = peek_ready(s->render, key.data, gen)))) {
+		flags = HEARTH_MERGE_NO_LABELS;
+		hearth_buf_puts(&key, "\nL");
+		if (key.oom) {
+			err = hearth_seterr(&eb, HEARTH_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	bool load = false;
+	if (!e && !(e = acquire(s->render, key.data, gen, &load))) {
 		err = hearth_seterr(&eb, HEARTH_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -427,7 +487,7 @@ void svc_render_handle(hearth_service *s, const hearth_req *req, const svc_calle
 		snprintf(e->type, sizeof(e->type), "%s", type);
 		e->from = from;
 		e->until = until;
-		err = load_entry(s, c, &q, e, now, &eb);
+		err = load_entry(s, c, &q, e, now, flags, &eb);
 		loaded(s->render, e, !err);
 		if (err) {
 			release(s->render, e);

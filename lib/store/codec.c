@@ -577,7 +577,7 @@ void hs_meta_st_string(const hs_meta *m, hs_out *o)
 
 struct hs_acc {
 	uint32_t nst;
-	bool merge;
+	bool merge, nolabels;
 	size_t n, cap, added;
 	uint64_t *koff;
 	uint32_t *klen;
@@ -617,6 +617,11 @@ void hs_acc_free(hs_acc *a)
 size_t hs_acc_n(const hs_acc *a)
 {
 	return a->n;
+}
+
+void hs_acc_drop_labels(hs_acc *a)
+{
+	a->nolabels = true;
 }
 
 size_t hs_acc_added(const hs_acc *a)
@@ -744,6 +749,8 @@ hearth_err hs_acc_add(hs_acc *a, const uint32_t *locs, uint32_t nlocs, const uin
 	if (nlab)
 		memcpy(key + 4 + (size_t)nlocs * 4, lab, nlab);
 	/* Only a merging accumulator looks keys up. */
+	if (a->nolabels)
+		klen = 4 + (size_t)nlocs * 4;
 	uint32_t h = a->merge ? (uint32_t)hearth_hash_bytes(key, klen) : 0;
 	hearth_err err = acc_add_key(a, key, (uint32_t)klen, h, values, NULL);
 	if (key != (uint8_t *)stackbuf)
@@ -757,8 +764,14 @@ hearth_err hs_acc_add_acc(hs_acc *a, const hs_acc *src, const double *scale)
 	if (err)
 		return err;
 	for (size_t i = 0; i < src->n; i++) {
-		hearth_err err = acc_add_key(a, src->keys + src->koff[i], src->klen[i],
-					     src->khash[i], src->vals + i * src->nst, scale);
+		const uint8_t *k = src->keys + src->koff[i];
+		uint32_t kl = src->klen[i], h = src->khash[i], nlocs;
+		if (a->nolabels && !src->nolabels) {
+			memcpy(&nlocs, k, 4);
+			kl = 4 + nlocs * 4;
+			h = (uint32_t)hearth_hash_bytes(k, kl);
+		}
+		hearth_err err = acc_add_key(a, k, kl, h, src->vals + i * src->nst, scale);
 		if (err)
 			return err;
 	}
@@ -1678,7 +1691,7 @@ hearth_err hs_block_add(hs_acc *a, const uint8_t *z, size_t n, hearth_errbuf *eb
 		uint32_t kl[BATCH], kh[BATCH];
 		for (size_t j = 0; j < nb; j++) {
 			uint64_t i = i0 + j;
-			uint32_t nl = sls[i] ? lsn[sls[i] - 1] : 0;
+			uint32_t nl = sls[i] && !a->nolabels ? lsn[sls[i] - 1] : 0;
 			koff[j] = total;
 			kl[j] = (uint32_t)(4 + (size_t)locs[soff[i]] * 4 + nl);
 			total += kl[j];

@@ -137,6 +137,11 @@ typedef struct hs_acc hs_acc;
 hs_acc *hs_acc_new(uint32_t nst, bool merge);
 void hs_acc_free(hs_acc *a);
 size_t hs_acc_n(const hs_acc *a);
+/* From now on, samples are keyed by their stack alone: their labels are
+ * dropped (a merge for views that show no labels: flame graph, top, call
+ * graph; equal stacks become one sample, the numbers of such reports stay
+ * the same). */
+void hs_acc_drop_labels(hs_acc *a);
 /* Samples added (before merging equal ones). */
 size_t hs_acc_added(const hs_acc *a);
 /* values (nst of them) are added. */

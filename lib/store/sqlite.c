@@ -1968,9 +1968,9 @@ static int64_t g_count(const gather *g)
 	return g->have_meta ? g->meta.nprofiles : 0;
 }
 
-static hearth_err sq_merge(void *be, int64_t tenant_id, const hearth_selector *sel,
-			   const char *type, int64_t from, int64_t until, hearth_profile **out,
-			   size_t *nprofiles, hearth_errbuf *eb)
+static hearth_err sq_merge_flags(void *be, int64_t tenant_id, const hearth_selector *sel,
+				 const char *type, int64_t from, int64_t until, unsigned flags,
+				 hearth_profile **out, size_t *nprofiles, hearth_errbuf *eb)
 {
 	sq *s = be;
 	qctx q;
@@ -1993,6 +1993,8 @@ static hearth_err sq_merge(void *be, int64_t tenant_id, const hearth_selector *s
 				err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
 				goto out;
 			}
+			if (flags & HEARTH_MERGE_NO_LABELS)
+				hs_acc_drop_labels(total);
 		} else if (strcmp(st0, x->st)) {
 			err = hearth_seterr(eb, HEARTH_EINCOMPAT,
 					    "incompatible sample types [%s] and [%s]", st0, x->st);
@@ -2004,6 +2006,8 @@ static hearth_err sq_merge(void *be, int64_t tenant_id, const hearth_selector *s
 			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
 			goto out;
 		}
+		if (flags & HEARTH_MERGE_NO_LABELS)
+			hs_acc_drop_labels(g.acc);
 		/* Narrowed to the series' profiles, widened to whole days within
 		 * the range: nothing more is read, and a bucket the range covers
 		 * whole stays whole (narrowing to the last profile cut the day's
@@ -2078,6 +2082,13 @@ out:
 	hs_acc_free(total);
 	q_end(&q);
 	return err;
+}
+
+static hearth_err sq_merge(void *be, int64_t tenant_id, const hearth_selector *sel,
+			   const char *type, int64_t from, int64_t until, hearth_profile **out,
+			   size_t *nprofiles, hearth_errbuf *eb)
+{
+	return sq_merge_flags(be, tenant_id, sel, type, from, until, 0, out, nprofiles, eb);
 }
 
 /* ---- list and get ---- */
@@ -2955,6 +2966,7 @@ const hearth_store_ops hearth_store_sqlite_ops = {
     .label_values = sq_label_values,
     .series = sq_series,
     .merge = sq_merge,
+    .merge_flags = sq_merge_flags,
     .list = sq_list,
     .get = sq_get,
     .sweep = sq_sweep,

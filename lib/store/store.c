@@ -602,6 +602,13 @@ hearth_err hearth_store_merge(hearth_store *st, int64_t tenant, const hearth_sel
 			      const char *type, int64_t from, int64_t until, hearth_profile **out,
 			      size_t *nprofiles, hearth_errbuf *eb)
 {
+	return hearth_store_merge_flags(st, tenant, sel, type, from, until, 0, out, nprofiles, eb);
+}
+
+hearth_err hearth_store_merge_flags(hearth_store *st, int64_t tenant, const hearth_selector *sel,
+				    const char *type, int64_t from, int64_t until, unsigned flags,
+				    hearth_profile **out, size_t *nprofiles, hearth_errbuf *eb)
+{
 	*out = NULL;
 	if (nprofiles)
 		*nprofiles = 0;
@@ -613,7 +620,19 @@ hearth_err hearth_store_merge(hearth_store *st, int64_t tenant, const hearth_sel
 	if (!type || !*type)
 		return hearth_seterr(eb, HEARTH_EINVAL, "no profile type");
 	size_t np = 0;
-	err = st->ops->merge(st->be, tenant, sel ? sel : &all_sel, type, from, until, out, &np, eb);
+	if (flags && st->ops->merge_flags) {
+		err = st->ops->merge_flags(st->be, tenant, sel ? sel : &all_sel, type, from, until,
+					   flags, out, &np, eb);
+	} else {
+		err = st->ops->merge(st->be, tenant, sel ? sel : &all_sel, type, from, until, out,
+				     &np, eb);
+		/* A backend without merge_flags: the same answer, labels
+		 * dropped after the fact (samples of one stack stay apart,
+		 * which no report counts differently). */
+		if (!err && (flags & HEARTH_MERGE_NO_LABELS))
+			for (size_t i = 0; i < (*out)->nsamples; i++)
+				(*out)->samples[i].nlabels = 0;
+	}
 	if (nprofiles)
 		*nprofiles = np;
 	return err;

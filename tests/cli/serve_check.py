@@ -249,6 +249,22 @@ def ns_rfc3339(ns):
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(s)) + ".%09dZ" % frac
 
 
+def no_filter(j):
+    """A render answer without what a no-op tag filter adds: its warning
+    and its "Active filters" lines."""
+    if not isinstance(j, dict):
+        return j
+    j = dict(j)
+    j.pop("warnings", None)
+    if isinstance(j.get("header"), list):
+        j["header"] = [l for l in j["header"]
+                       if l != "Active filters:" and not l.startswith("   tag")]
+    if isinstance(j.get("text"), str):
+        j["text"] = "\n".join(l for l in j["text"].split("\n")
+                              if l != "Active filters:" and not l.startswith("   tag"))
+    return j
+
+
 def file_totals(path):
     """Per sample type, the profile's total, summed from the sample values
     `hearth raw` prints (exact, where top's "of X total" is formatted)."""
@@ -433,6 +449,51 @@ def run(tmp, servers):
     check("render/flame: the root is the sum of the files' cpu",
           st == 200 and want_total is not None and j.get("total") == want_total,
           (st, str(j)[:300], want_total))
+    # ---- merges without the samples' labels ----
+    # Views that show no labels are answered from a merge by stack alone
+    # (HEARTH_MERGE_NO_LABELS); the same answers as the merge with labels,
+    # which a tag option forces (a tagignore that drops nothing), and as
+    # hearth of the files.
+    for svc, files, sis in (("leaky", series, ("samples", "cpu")),
+                            ("leakyheap", [heap], ("alloc_space", "inuse_space"))):
+        for view in ("top", "flame", "peek"):
+            for si in sis:
+                base = dict(rng, query='{service="%s"}' % svc, sample_index=si)
+                if view == "peek":
+                    base["f"] = "main"
+                st1, j1, b1, _ = srv.api("render/" + view, dict(base, labels="0"), tok=alice)
+                st2, j2, b2, _ = srv.api("render/" + view, dict(base, tagignore="nosuchtag=x"),
+                                         tok=alice)
+                check("no labels: render/%s of %s (%s) equals the merge with labels" %
+                      (view, svc, si), st1 == 200 and st2 == 200 and j1 is not None and
+                      no_filter(j1) == no_filter(j2), (st1, st2, b1[:300], b2[:300]))
+    for svc, files in (("leaky", series), ("leakyheap", [heap, heap])):
+        p = dict(rng, query='{service="%s"}' % svc, format="pprof")
+        st1, _, nolab, _ = srv.api("render/download", dict(p, labels="0"), tok=alice)
+        st2, _, full, _ = srv.api("render/download", p, tok=alice)
+        nf, ff = os.path.join(tmp, svc + ".nolabels.pb.gz"), os.path.join(tmp, svc + ".full.pb.gz")
+        with open(nf, "wb") as f:
+            f.write(nolab)
+        with open(ff, "wb") as f:
+            f.write(full)
+        sis = ("samples", "cpu") if svc == "leaky" else ("alloc_space", "alloc_objects")
+        for si in sis:
+            rc, want, _ = hearth("top", "-sample_index=" + si, *files)
+            rc1, got1, e1 = hearth("top", "-sample_index=" + si, nf)
+            rc2, got2, e2 = hearth("top", "-sample_index=" + si, ff)
+            check("no labels: download?labels=0 of %s reports as the files and the full merge (%s)"
+                  % (svc, si), st1 == 200 and st2 == 200 and rc == rc1 == rc2 == 0 and
+                  strip_header(got1) == strip_header(want) == strip_header(got2),
+                  "%s %s\n--- labels=0 ---\n%s\n--- files ---\n%s" % (e1, e2, got1[:800], want[:800]))
+        if svc == "leaky":
+            rc1, tags1, _ = hearth("tags", nf)
+            rc2, tags2, _ = hearth("tags", ff)
+            rcw, tagsw, _ = hearth("tags", *files)
+            check("no labels: download?labels=0 of leaky has no handler label, the full one "
+                  "the files' labels", rc1 == 0 and "handler" not in tags1 and rc2 == 0 and
+                  "handler" in tags2 and strip_header(tags2) == strip_header(tagsw),
+                  (tags1[:300], tags2[:300], tagsw[:300]))
+
     st, j, _, _ = srv.api("render/top", dict(rng, query='{service="leaky"}', bogus="1"), tok=alice)
     check("render: an unknown option is 400", st == 400 and "bogus" in j.get("error", ""), j)
     st, j, _, _ = srv.api("render/nosuchview", dict(rng, query='{service="leaky"}'), tok=alice)

@@ -425,6 +425,22 @@ static void test_roundtrip(void **state)
 		assert_int_equal(n, 3);
 		hearth_profile *want = reference(ps, 3);
 		check_all_types(want, m);
+		/* Without the samples' labels: the same reports, no labels, no
+		 * more samples (fewer where stacks had several label sets). */
+		hearth_selector s2;
+		hearth_profile *nl = NULL;
+		size_t n2 = 0;
+		assert_int_equal(hearth_selector_parse(sel, &s2, &eb), HEARTH_OK);
+		assert_int_equal(hearth_store_merge_flags(st, t, &s2, type, T0, T0 + DAY,
+							  HEARTH_MERGE_NO_LABELS, &nl, &n2, &eb),
+				 HEARTH_OK);
+		hearth_selector_free(&s2);
+		assert_int_equal(n2, 3);
+		check_all_types(want, nl);
+		assert_true(nl->nsamples <= m->nsamples);
+		for (size_t k = 0; k < nl->nsamples; k++)
+			assert_int_equal(nl->samples[k].nlabels, 0);
+		hearth_profile_free(nl);
 		hearth_profile_free(want);
 		hearth_profile_free(m);
 		for (int k = 0; k < 3; k++)
@@ -733,6 +749,19 @@ static void check_ranges(hearth_store *st, int64_t t, const char *svc, const cha
 		check_all_types(want, got);
 		assert_int_equal(got->duration_nanos, want->duration_nanos);
 		assert_int_equal(got->time_nanos, want->time_nanos);
+		/* The same from rollups and profiles by stack alone. */
+		hearth_selector s2;
+		hearth_profile *nl = NULL;
+		hearth_errbuf eb = {{0}};
+		assert_int_equal(hearth_selector_parse(sel, &s2, &eb), HEARTH_OK);
+		assert_int_equal(hearth_store_merge_flags(st, t, &s2, type, ranges[r][0],
+							  ranges[r][1], HEARTH_MERGE_NO_LABELS,
+							  &nl, &got_n, &eb),
+				 HEARTH_OK);
+		hearth_selector_free(&s2);
+		assert_int_equal(got_n, want_n);
+		check_all_types(want, nl);
+		hearth_profile_free(nl);
 		hearth_profile_free(want);
 		hearth_profile_free(got);
 	}
