@@ -155,10 +155,13 @@ typedef struct {
 } hearth_tagfmt;
 
 /* pprof's addSample tags over a graph built by hearth_graph_build with the
- * same kept set. */
+ * same kept set.  A node's tags do not depend on which other nodes are kept
+ * (cum once per sample, flat on the innermost frame), so those collected for
+ * a set of nodes serve any subset.  Tags that TrimLowFrequencyTags with cut
+ * (> 0) would hide may be left out. */
 hearth_err hearth_tags_collect(hearth_profile *p, const hearth_nodeset *ns,
 			       const hearth_valuesel *vs, const bool *kept,
-			       const hearth_tagfmt *tf, hearth_tags *t);
+			       const hearth_tagfmt *tf, int64_t cut, hearth_tags *t);
 void hearth_tags_free(hearth_tags *t);
 /* TrimLowFrequencyTags over the nodes of g. */
 void hearth_tags_trim(hearth_tags *t, const hearth_graph *g, int64_t cut);

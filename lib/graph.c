@@ -4,11 +4,13 @@
  * consecutive kept frames (residual when frames in between were dropped). */
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine.h"
+#include "hearth/budget.h"
 #include "util.h"
 
 void hearth_path_clean(const char *in, char *out, size_t n)
@@ -327,6 +329,10 @@ typedef struct {
 	size_t nedges, ecap;
 	uint32_t *estamp;
 	edgemap em;
+	/* The request's budget is the calling thread's (worker 0), which polls
+	 * it and tells the other worker through stop. */
+	bool polls;
+	atomic_bool *stop;
 	hearth_err err;
 } acc;
 
@@ -379,6 +385,14 @@ static void *acc_run(void *arg)
 	uint32_t *stamp = a->stamp;
 	int64_t *cum = a->cum;
 	for (size_t si = a->lo; si < a->hi; si++) {
+		if (((si - a->lo) & 4095) == 0) {
+			if (a->polls && hearth_budget_poll())
+				atomic_store(a->stop, true);
+			if (atomic_load_explicit(a->stop, memory_order_relaxed)) {
+				a->err = HEARTH_EBUDGET;
+				return NULL;
+			}
+		}
 		const hearth_sample *s = &p->samples[si];
 		const int64_t *v = p->values + si * nt;
 		int64_t w = v[vi], dw = mean ? v[mi] : 0;
@@ -498,6 +512,7 @@ hearth_err hearth_graph_build_opts(const hearth_profile *p, const hearth_nodeset
 	locframes *lf = NULL;
 	bool mean = vs->mean_i >= 0;
 	acc w[2];
+	atomic_bool stop = false;
 	memset(w, 0, sizeof(w));
 	memset(g, 0, sizeof(*g));
 	if (frames_build(p, ns, kept, &fr, &lf))
@@ -511,6 +526,8 @@ hearth_err hearth_graph_build_opts(const hearth_profile *p, const hearth_nodeset
 			goto out;
 		w[i].p = p, w[i].vs = vs, w[i].fr = fr, w[i].lf = lf, w[i].want_edges = want_edges;
 		w[i].edge_dst = go->edge_dst;
+		w[i].polls = i == 0;
+		w[i].stop = &stop;
 		if (go->inlined && !(w[i].inlined = calloc((size_t)nn + 1, 1)))
 			goto out;
 		w[i].lo = p->nsamples * (size_t)i / (size_t)nw;
@@ -521,10 +538,15 @@ hearth_err hearth_graph_build_opts(const hearth_profile *p, const hearth_nodeset
 	acc_run(&w[0]);
 	if (threaded)
 		pthread_join(th, NULL);
-	else if (nw == 2)
+	else if (nw == 2 && !w[0].err) {
+		w[1].polls = true; /* on this thread after all */
 		acc_run(&w[1]);
-	if (w[0].err || w[1].err)
+	}
+	if (w[0].err || w[1].err) {
+		err = w[0].err == HEARTH_EBUDGET || w[1].err == HEARTH_EBUDGET ? HEARTH_EBUDGET
+										: HEARTH_ENOMEM;
 		goto out;
+	}
 	if (nw == 2 && acc_join(&w[0], &w[1]))
 		goto out;
 	if (go->inlined)

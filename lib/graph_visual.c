@@ -69,6 +69,13 @@ static int64_t go_int64(double f)
 
 /* ---- tags ---- */
 
+/* A joined label set, found again by the sample that first made it. */
+typedef struct {
+	uint64_t hash;
+	uint32_t label0, nlabels; /* that sample's labels */
+	uint32_t set;
+} setmemo;
+
 /* (node, set, name) -> tag index, open addressing. */
 typedef struct {
 	hearth_profile *p;
@@ -86,6 +93,11 @@ typedef struct {
 	char **scratch;
 	size_t scratch_cap;
 	hearth_buf sb;
+	/* Label sets already joined, by the sample's string labels as they
+	 * stand (most samples repeat a few sets: formatting, sorting and
+	 * interning each was most of the cost of tags). */
+	setmemo *memo;
+	size_t nmemo, memocap;
 	int64_t vcache_val[4096];
 	uint32_t vcache_name[4096];
 	bool vcache_ok[4096];
@@ -147,6 +159,46 @@ static int cmp_cstr(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static bool memo_grow(tagacc *a)
+{
+	size_t cap = a->memocap ? a->memocap * 2 : 256;
+	setmemo *m = calloc(cap, sizeof(*m));
+	if (!m)
+		return false;
+	for (size_t i = 0; i < a->memocap; i++) {
+		if (!a->memo[i].nlabels)
+			continue;
+		size_t h = a->memo[i].hash & (cap - 1);
+		while (m[h].nlabels)
+			h = (h + 1) & (cap - 1);
+		m[h] = a->memo[i];
+	}
+	free(a->memo);
+	a->memo = m;
+	a->memocap = cap;
+	return true;
+}
+
+/* Whether the string labels of lb (n labels) are those of m's sample, in
+ * the same order (numeric labels are not part of the set). */
+static bool same_strs(const hearth_profile *p, const setmemo *m, const hearth_label *lb,
+		      uint32_t n)
+{
+	const hearth_label *ml = p->labels + m->label0;
+	uint32_t i = 0, j = 0;
+	for (;;) {
+		while (i < n && !hearth_label_is_str(&lb[i]))
+			i++;
+		while (j < m->nlabels && !hearth_label_is_str(&ml[j]))
+			j++;
+		if (i == n || j == m->nlabels)
+			return i == n && j == m->nlabels;
+		if (lb[i].key != ml[j].key || lb[i].str != ml[j].str)
+			return false;
+		i++, j++;
+	}
+}
+
 /* pprof's joinLabels ("k:v" sorted, joined by a literal backslash-n; the
  * pprof::base marker is removed first) and the sample's "bytes" values. */
 static hearth_err tagacc_sample(tagacc *a, size_t si)
@@ -166,9 +218,30 @@ static hearth_err tagacc_sample(tagacc *a, size_t si)
 		a->scratch_cap = s->nlabels;
 	}
 	uint32_t k = 0;
+	uint64_t h = 0x6a09e667f3bcc909ull;
+	uint32_t nstr = 0;
+	for (uint32_t i = 0; i < s->nlabels; i++)
+		if (hearth_label_is_str(&lb[i])) {
+			h = (h ^ ((uint64_t)lb[i].key << 32 | lb[i].str)) * 0x9e3779b97f4a7c15ull;
+			h ^= h >> 29;
+			nstr++;
+		}
+	bool known = false;
+	size_t slot = 0;
+	if (nstr > 0) {
+		if ((a->nmemo + 1) * 2 > a->memocap && !memo_grow(a))
+			return HEARTH_ENOMEM;
+		for (slot = h & (a->memocap - 1); a->memo[slot].nlabels;
+		     slot = (slot + 1) & (a->memocap - 1))
+			if (a->memo[slot].hash == h && same_strs(p, &a->memo[slot], lb, s->nlabels)) {
+				a->set = a->memo[slot].set;
+				known = true;
+				break;
+			}
+	}
 	for (uint32_t i = 0; i < s->nlabels; i++) {
 		if (hearth_label_is_str(&lb[i])) {
-			if (!strcmp(hearth_s(p, lb[i].key), "pprof::base"))
+			if (known || !strcmp(hearth_s(p, lb[i].key), "pprof::base"))
 				continue;
 			char *x = NULL;
 			if (asprintf(&x, "%s:%s", hearth_s(p, lb[i].key), hearth_s(p, lb[i].str)) < 0)
@@ -221,6 +294,10 @@ static hearth_err tagacc_sample(tagacc *a, size_t si)
 		a->set = hearth_intern(p, a->sb.data, a->sb.len);
 		if (a->set == HEARTH_NONE)
 			return HEARTH_ENOMEM;
+	}
+	if (nstr > 0 && !known) {
+		a->memo[slot] = (setmemo){h, s->label0, s->nlabels, a->set};
+		a->nmemo++;
 	}
 	return HEARTH_OK;
 oom:
@@ -282,6 +359,7 @@ static void tagacc_release(tagacc *a)
 	free(a->num_names);
 	free(a->num_values);
 	free(a->scratch);
+	free(a->memo);
 	hearth_buf_free(&a->sb);
 }
 
@@ -419,9 +497,207 @@ typedef struct {
 	uint32_t first_si, pos;
 } nodeacc;
 
+/* At most this many (kept node, key) cells for the walk in sample order. */
+#define DENSE_CELLS ((size_t)1 << 21)
+
+typedef struct {
+	int64_t cum, cum_div, flat, flat_div, value;
+	uint32_t seen; /* the first sample's index + 1; 0: no tag yet */
+	uint32_t pos;
+} tagcell;
+
+/* The kept frames of one location, outer first, as compact node indices. */
+typedef struct {
+	uint32_t first, n;
+	bool dropped_after; /* its innermost frames are dropped */
+} keptframes;
+
+/* The tags when the kept nodes times the keys fit a dense table: one walk
+ * over the samples in their order, each sample's frames once, adding to
+ * every key of the sample (the walk per key below reads the samples out of
+ * order, over and over on a profile with a few label sets).  *done is false
+ * when the table would be too large. */
+static hearth_err dense_tags(const hearth_profile *p, const hearth_nodeset *ns,
+			     const hearth_valuesel *vs, const bool *kept, const keytab *kt,
+			     const tagentry *ents, size_t nents, ordered_tag **outp, size_t *noutp,
+			     uint32_t *maxposp, bool *done)
+{
+	hearth_err err = HEARTH_ENOMEM;
+	uint32_t nn = ns->ninfos, nt = p->nsample_types, m = 0;
+	size_t nk = kt->n;
+	bool mean = vs->mean_i >= 0;
+	uint32_t *cidx = NULL, *ids = NULL, *fr = NULL, *stamp = NULL, *touched = NULL;
+	keptframes *lf = NULL;
+	tagcell *cells = NULL;
+	ordered_tag *out = NULL;
+	size_t ntouched = 0;
+	*done = false;
+	for (uint32_t n = 0; n < nn; n++)
+		m += !kept || kept[n];
+	if (nk == 0 || m == 0 || nk > DENSE_CELLS / m)
+		return HEARTH_OK;
+	*done = true;
+	size_t total = 0;
+	for (uint32_t l = 0; l < p->nlocations; l++)
+		total += ns->locn[l];
+	cidx = malloc(sizeof(*cidx) * ((size_t)nn + 1));
+	ids = malloc(sizeof(*ids) * ((size_t)m + 1));
+	fr = malloc(sizeof(*fr) * (total + 1));
+	lf = malloc(sizeof(*lf) * ((size_t)p->nlocations + 1));
+	stamp = calloc((size_t)m + 1, sizeof(*stamp));
+	cells = calloc((size_t)m * nk + 1, sizeof(*cells));
+	touched = malloc(sizeof(*touched) * ((size_t)m * nk + 1));
+	if (!cidx || !ids || !fr || !lf || !stamp || !cells || !touched)
+		goto out;
+	m = 0;
+	for (uint32_t n = 0; n < nn; n++) {
+		cidx[n] = !kept || kept[n] ? m : HEARTH_NONE;
+		if (cidx[n] != HEARTH_NONE)
+			ids[m++] = n;
+	}
+	size_t k = 0;
+	for (uint32_t l = 0; l < p->nlocations; l++) {
+		const uint32_t *nodes = ns->locnodes + ns->loc0[l];
+		bool dropped = false;
+		lf[l].first = (uint32_t)k;
+		for (uint32_t j = ns->locn[l]; j-- > 0;) {
+			uint32_t c = cidx[nodes[j]];
+			dropped = c == HEARTH_NONE;
+			if (!dropped)
+				fr[k++] = c;
+		}
+		lf[l].n = (uint32_t)k - lf[l].first;
+		lf[l].dropped_after = dropped;
+	}
+	/* ents are in sample order: each sample's keys in a row. */
+	unsigned polls = 0;
+	for (size_t i = 0; i < nents;) {
+		uint32_t si = ents[i].si;
+		size_t e0 = i;
+		while (i < nents && ents[i].si == si)
+			i++;
+		if ((polls++ & 255) == 0 && hearth_budget_poll()) {
+			err = HEARTH_EBUDGET;
+			goto out;
+		}
+		const hearth_sample *s = &p->samples[si];
+		const int64_t *v = p->values + (size_t)si * nt;
+		int64_t w = v[vs->vi], dw = mean ? v[vs->mean_i] : 0;
+		uint32_t parent = HEARTH_NONE;
+		bool residual = false;
+		for (uint32_t li = s->nlocs; li-- > 0;) {
+			const keptframes *L = &lf[p->locs[s->loc0 + li]];
+			for (uint32_t j = 0; j < L->n; j++) {
+				uint32_t c = fr[L->first + j];
+				parent = c;
+				residual = false;
+				if (stamp[c] == si + 1)
+					continue; /* cum once per sample */
+				stamp[c] = si + 1;
+				tagcell *row = cells + (size_t)c * nk;
+				for (size_t e = e0; e < i; e++) {
+					tagcell *x = &row[ents[e].key];
+					if (!x->seen) {
+						x->seen = si + 1;
+						x->pos = ents[e].pos;
+						x->value = ents[e].value;
+						touched[ntouched++] = (uint32_t)(x - cells);
+					}
+					x->cum += w;
+					x->cum_div += dw;
+				}
+			}
+			if (L->dropped_after)
+				residual = true;
+		}
+		if (parent != HEARTH_NONE && !residual) {
+			tagcell *row = cells + (size_t)parent * nk;
+			for (size_t e = e0; e < i; e++) {
+				row[ents[e].key].flat += w;
+				row[ents[e].key].flat_div += dw;
+			}
+		}
+	}
+	out = malloc(sizeof(*out) * (ntouched + 1));
+	if (!out)
+		goto out;
+	uint32_t maxpos = 0;
+	for (size_t j = 0; j < ntouched; j++) {
+		const tagcell *x = &cells[touched[j]];
+		const tagkey *key = &kt->keys[touched[j] % nk];
+		out[j] = (ordered_tag){
+		    .tag = {.node = ids[touched[j] / nk], .set = key->set, .name = key->name,
+			    .unit = key->unit, .value = x->value, .flat = x->flat,
+			    .flat_div = x->flat_div, .cum = x->cum, .cum_div = x->cum_div},
+		    .first_si = x->seen - 1,
+		    .pos = x->pos};
+		if (x->pos > maxpos)
+			maxpos = x->pos;
+	}
+	*outp = out;
+	*noutp = ntouched;
+	*maxposp = maxpos;
+	out = NULL;
+	err = HEARTH_OK;
+out:
+	free(cidx);
+	free(ids);
+	free(fr);
+	free(lf);
+	free(stamp);
+	free(cells);
+	free(touched);
+	free(out);
+	return err;
+}
+
+/* Drops the keys whose samples weigh less than cut in all (|value| summed
+ * over their pairs): no tag of theirs can reach cut, the threshold of
+ * TrimLowFrequencyTags, which would hide them all.  On big.cpu that is each
+ * of the thousands of "bytes" values.  The pairs left keep their order. */
+static hearth_err drop_light_keys(const hearth_profile *p, const hearth_valuesel *vs, int64_t cut,
+				  keytab *kt, tagentry *ents, size_t *nents)
+{
+	uint64_t *sum = calloc(kt->n + 1, sizeof(*sum));
+	uint32_t *to = malloc(sizeof(*to) * (kt->n + 1));
+	if (!sum || !to) {
+		free(sum);
+		free(to);
+		return HEARTH_ENOMEM;
+	}
+	uint32_t nt = p->nsample_types;
+	for (size_t i = 0; i < *nents; i++) {
+		int64_t w = p->values[(size_t)ents[i].si * nt + vs->vi];
+		uint64_t a = w < 0 ? 0 - (uint64_t)w : (uint64_t)w;
+		uint64_t *x = &sum[ents[i].key];
+		*x = *x + a < *x ? UINT64_MAX : *x + a;
+	}
+	uint32_t n = 0;
+	for (size_t k = 0; k < kt->n; k++) {
+		to[k] = sum[k] >= (uint64_t)cut ? n : HEARTH_NONE;
+		if (to[k] != HEARTH_NONE)
+			kt->keys[n++] = kt->keys[k];
+	}
+	size_t w = 0;
+	for (size_t i = 0; i < *nents; i++)
+		if (to[ents[i].key] != HEARTH_NONE) {
+			ents[w] = ents[i];
+			ents[w++].key = to[ents[i].key];
+		}
+	*nents = w;
+	kt->n = n;
+	free(sum);
+	free(to);
+	/* the slots index the old numbering: no lookups follow */
+	free(kt->slots);
+	kt->slots = NULL;
+	kt->scap = 0;
+	return HEARTH_OK;
+}
+
 hearth_err hearth_tags_collect(hearth_profile *p, const hearth_nodeset *ns,
 			       const hearth_valuesel *vs, const bool *kept,
-			       const hearth_tagfmt *tf, hearth_tags *t)
+			       const hearth_tagfmt *tf, int64_t cut, hearth_tags *t)
 {
 	hearth_err err = HEARTH_ENOMEM;
 	tagacc a;
@@ -442,13 +718,13 @@ hearth_err hearth_tags_collect(hearth_profile *p, const hearth_nodeset *ns,
 	/* Every (sample, key) pair, in sample order. */
 	for (size_t si = 0; si < p->nsamples; si++) {
 		const int64_t *v = p->values + si * nt;
-		if (v[vs->vi] == 0 && (!mean || v[vs->mean_i] == 0))
-			continue;
 		/* A server's request may be out of time (hearth/budget.h). */
 		if ((si & 1023) == 0 && hearth_budget_poll()) {
 			err = HEARTH_EBUDGET;
 			goto out;
 		}
+		if (v[vs->vi] == 0 && (!mean || v[vs->mean_i] == 0))
+			continue;
 		if ((err = tagacc_sample(&a, si)))
 			goto out;
 		err = HEARTH_ENOMEM;
@@ -468,6 +744,14 @@ hearth_err hearth_tags_collect(hearth_profile *p, const hearth_nodeset *ns,
 			ents[nents++] = (tagentry){(uint32_t)si, k, pos++, a.num_values[i]};
 		}
 	}
+	if (cut > 0 && (err = drop_light_keys(p, vs, cut, &kt, ents, &nents)))
+		goto out;
+	bool done;
+	if ((err = dense_tags(p, ns, vs, kept, &kt, ents, nents, &out, &nout, &maxpos, &done)))
+		goto out;
+	err = HEARTH_ENOMEM;
+	if (done)
+		goto order;
 	/* A stable counting sort of the pairs by key. */
 	bucket = calloc(kt.n + 1, sizeof(*bucket));
 	sorted = malloc(sizeof(*sorted) * (nents + 1));
@@ -490,6 +774,10 @@ hearth_err hearth_tags_collect(hearth_profile *p, const hearth_nodeset *ns,
 		uint32_t key = sorted[i].key, ntouched = 0;
 		for (; i < nents && sorted[i].key == key; i++) {
 			const tagentry *e = &sorted[i];
+			if ((i & 1023) == 0 && hearth_budget_poll()) {
+				err = HEARTH_EBUDGET;
+				goto out;
+			}
 			const hearth_sample *s = &p->samples[e->si];
 			const int64_t *v = p->values + (size_t)e->si * nt;
 			int64_t w = v[vs->vi], dw = mean ? v[vs->mean_i] : 0;
@@ -550,6 +838,7 @@ hearth_err hearth_tags_collect(hearth_profile *p, const hearth_nodeset *ns,
 				maxpos = x->pos;
 		}
 	}
+order:
 	/* Ordered by node, then first sample, then place: three stable
 	 * counting sorts, least significant first (a comparison sort of
 	 * millions of tags cost more than the walks). */
@@ -648,6 +937,10 @@ hearth_err hearth_tree_build(hearth_profile *p, const hearth_nodeset *ns,
 		const hearth_sample *s = &p->samples[si];
 		const int64_t *v = p->values + si * nt;
 		int64_t w = v[vs->vi], dw = mean ? v[vs->mean_i] : 0;
+		if ((si & 1023) == 0 && hearth_budget_poll()) {
+			err = HEARTH_EBUDGET;
+			goto out;
+		}
 		if (w == 0 && dw == 0)
 			continue;
 		if (t && (err = tagacc_sample(&a, si)))
@@ -1105,12 +1398,21 @@ hearth_err hearth_graph_remove_redundant(hearth_names *nc, uint32_t nids, hearth
 		goto out;
 	for (uint32_t i = g->nnodes; i-- > 0;) {
 		uint32_t *in, n;
+		if (hearth_budget_poll()) {
+			err = HEARTH_EBUDGET;
+			goto out;
+		}
 		if (hearth_graph_sorted_edges(nc, g, i, true, &in, &n))
 			goto out;
 		for (uint32_t j = n; j-- > 0;) {
 			hearth_edge *e = &g->edges[in[j]];
 			if (!e->residual)
 				break; /* never drop an edge heavier than a direct one */
+			if (hearth_budget_poll()) {
+				free(in);
+				err = HEARTH_EBUDGET;
+				goto out;
+			}
 			if (redundant(g, &a, in[j], seen, queue, nids))
 				e->trimmed = true;
 		}

@@ -378,7 +378,6 @@ static bool objnames(hearth_cmd c)
 static hearth_err rebuild(hearth_report *r, hearth_trimmed *t, const bool *kept, bool edges)
 {
 	hearth_graph_free(&t->g);
-	hearth_tags_free(&t->tags);
 	hearth_graph_opts go = {.kept = kept, .edges = edges};
 	if (r->cmd == HEARTH_CMD_TOP && !t->call_tree) {
 		/* top uses edges only for its inline marks: a node never seen as
@@ -394,10 +393,14 @@ static hearth_err rebuild(hearth_report *r, hearth_trimmed *t, const bool *kept,
 			go.edge_dst = t->inlined;
 	}
 	hearth_err err = hearth_graph_build_opts(r->p, &t->ns, &r->vs, &go, &t->g);
-	/* Only dot shows tags, and only the final graph, which has edges. */
-	if (!err && edges && r->cmd == HEARTH_CMD_DOT) {
+	/* Only dot shows tags, and only the final graph, which has edges.  A
+	 * node's tags do not depend on the other nodes kept: those of the first
+	 * graph with edges serve every later, smaller one (collecting them was
+	 * most of the time of a call graph). */
+	if (!err && edges && r->cmd == HEARTH_CMD_DOT && !t->tags_done) {
 		hearth_tagfmt tf = {r->units, r->o.unit};
-		err = hearth_tags_collect(r->p, &t->ns, &r->vs, kept, &tf, &t->tags);
+		err = hearth_tags_collect(r->p, &t->ns, &r->vs, kept, &tf, t->tag_cut, &t->tags);
+		t->tags_done = !err;
 	}
 	if (!err && edges && r->cmd != HEARTH_CMD_TOP)
 		err = hearth_graph_index(&t->g, t->nids);
@@ -467,6 +470,7 @@ hearth_err hearth_rpt_trimmed_graph(hearth_report *r, bool visual, hearth_trimme
 		total += t->g.nodes[i].flat;
 	int64_t node_cut = abs64((int64_t)((double)total * r->o.nodefraction));
 	int64_t edge_cut = abs64((int64_t)((double)total * r->o.edgefraction));
+	t->tag_cut = node_cut; /* the tags trimmed below are not collected */
 	kept = calloc((size_t)nids + 1, 1);
 	if (!kept) {
 		err = HEARTH_ENOMEM;

@@ -40,6 +40,8 @@ typedef struct {
 	hearth_tree tree; /* with -call_tree */
 	bool call_tree;
 	hearth_tags tags; /* dot only */
+	bool tags_done;	  /* collected, for the first graph with edges */
+	int64_t tag_cut;  /* tags lighter than this are trimmed anyway */
 	hearth_names *names; /* printable names by node id */
 	bool *inlined;	     /* top: nodes seen as an inlined frame */
 } hearth_trimmed;

@@ -6,7 +6,10 @@
  *  - a regexp matched against more than HEARTH_REGEX_MAX_CALLS names fails;
  *  - a spent budget (deadline past, client gone) stops matching with
  *    HEARTH_EBUDGET and says why; without a budget nothing changes;
- *  - a report whose focus is such a pattern fails instead of running. */
+ *  - a report whose focus is such a pattern fails instead of running;
+ *  - every long step of a call graph (the graph passes, the tags, the call
+ *    tree, the redundant edges' walk, the whole DOT) stops on a spent
+ *    budget with HEARTH_EBUDGET, and gives the same graph without one. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "engine.h"
 #include "hearth/budget.h"
 #include "hearth/io.h"
 #include "hearth/regex.h"
@@ -131,6 +135,91 @@ static void test_report(void **state)
 	assert_null(r);
 }
 
+static hearth_profile *load(const char *name)
+{
+	char path[4096];
+	const char *f = __FILE__, *slash = strrchr(f, '/');
+	int dirlen = slash ? (int)(slash - f) : 1;
+	snprintf(path, sizeof(path), "%.*s/../data/%s", dirlen, slash ? f : ".", name);
+	hearth_profile *p = NULL;
+	hearth_errbuf eb = {{0}};
+	if (hearth_read_file(path, NULL, &p, &eb))
+		fail_msg("%s: %s", path, eb.msg);
+	return p;
+}
+
+static void spend(hearth_budget *b)
+{
+	*b = (hearth_budget){.deadline_ns = hearth_budget_now() - 1};
+	hearth_budget_enter(b);
+}
+
+static void test_graph(void **state)
+{
+	(void)state;
+	/* the heap profile: "bytes" labels, so tags to collect */
+	hearth_profile *p = load("leaky.heap.pb.gz");
+	hearth_nodeset ns;
+	assert_int_equal(hearth_nodeset_build(p, false, &ns), HEARTH_OK);
+	hearth_valuesel vs = {.vi = 1, .mean_i = -1};
+	uint32_t *units = hearth_num_label_units(p);
+	assert_non_null(units);
+	hearth_tagfmt tf = {units, "minimum"};
+	hearth_budget b;
+	hearth_graph g;
+	hearth_tags t;
+	hearth_tree tr;
+
+	spend(&b);
+	assert_int_equal(hearth_graph_build(p, &ns, &vs, NULL, true, &g), HEARTH_EBUDGET);
+	assert_int_equal(hearth_tags_collect(p, &ns, &vs, NULL, &tf, 0, &t), HEARTH_EBUDGET);
+	assert_int_equal(hearth_tree_build(p, &ns, &vs, &tf, &tr, &g, &t), HEARTH_EBUDGET);
+	hearth_budget_leave();
+
+	/* Without a budget: the graph, its tags, and the walk over its edges. */
+	assert_int_equal(hearth_graph_build(p, &ns, &vs, NULL, true, &g), HEARTH_OK);
+	assert_true(g.nnodes > 0 && g.nedges > 0);
+	assert_int_equal(hearth_tags_collect(p, &ns, &vs, NULL, &tf, 0, &t), HEARTH_OK);
+	assert_true(t.ntags > 0);
+	hearth_tags_free(&t);
+	hearth_names *nc = hearth_names_new(p, ns.infos, ns.ninfos);
+	assert_non_null(nc);
+	spend(&b);
+	assert_int_equal(hearth_graph_remove_redundant(nc, ns.ninfos, &g), HEARTH_EBUDGET);
+	hearth_budget_leave();
+	assert_int_equal(hearth_graph_remove_redundant(nc, ns.ninfos, &g), HEARTH_OK);
+	hearth_names_free(nc);
+	hearth_graph_free(&g);
+	hearth_nodeset_free(&ns);
+	free(units);
+
+	/* The whole DOT, and the call tree's. */
+	for (int tree = 0; tree < 2; tree++) {
+		hearth_opts o;
+		hearth_opts_init(&o);
+		o.call_tree = tree;
+		hearth_report *r = NULL;
+		hearth_errbuf eb = {{0}};
+		hearth_buf out = {0};
+		hearth_profile *c = hearth_profile_clone(p);
+		assert_non_null(c);
+		assert_int_equal(hearth_report_new(c, &o, HEARTH_CMD_DOT, &r, &eb), HEARTH_OK);
+		spend(&b);
+		assert_int_equal(hearth_report_dot(r, &out, &eb), HEARTH_EBUDGET);
+		hearth_budget_leave();
+		hearth_report_free(r);
+		hearth_buf_free(&out);
+		c = hearth_profile_clone(p);
+		assert_non_null(c);
+		assert_int_equal(hearth_report_new(c, &o, HEARTH_CMD_DOT, &r, &eb), HEARTH_OK);
+		assert_int_equal(hearth_report_dot(r, &out, &eb), HEARTH_OK);
+		assert_non_null(strstr(out.data, "digraph"));
+		hearth_report_free(r);
+		hearth_buf_free(&out);
+	}
+	hearth_profile_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -138,6 +227,7 @@ int main(void)
 	    cmocka_unit_test(test_calls),
 	    cmocka_unit_test(test_budget),
 	    cmocka_unit_test(test_report),
+	    cmocka_unit_test(test_graph),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
