@@ -237,10 +237,16 @@ function flameHandlers(g, onClick) {
 	return {
 		onHover: function (i, ev) {
 			var t0 = performance.now();
-			if (i < 0) { showTip(null); showDetails(g.f && g.f.sel >= 0 ? g.f.info(g.f.sel) : null); return; }
+			if (i < 0) {
+				showTip(null);
+				showDetails(g.f && g.f.sel >= 0 ? g.f.info(g.f.sel) : null);
+				if (g === main) hoverRow(null);
+				return;
+			}
 			var info = g.f.info(i);
 			showTip(info, ev);
 			showDetails(info);
+			if (g === main) hoverRow(i > 0 ? g.f.name(i) : null);
 			stats.lastHoverMs = performance.now() - t0 + (g.f.lastHoverMs || 0);
 		},
 		onClick: onClick,
@@ -548,6 +554,8 @@ function drawTop() {
 		th.setAttribute('aria-sort', s === sort ? (dir === 'asc' ? 'ascending' : 'descending') : 'none');
 	});
 	var tb = document.createElement('tbody'), n = topAll ? rows.length : Math.min(rows.length, TOP_LIMIT);
+	topRows = new Map();
+	hoveredRow = null;
 	var selName = view() === 'both' ? S.get('f') : null, selRow = null;
 	for (var i = 0; i < n; i++) {
 		var r = rows[i].r, tr = document.createElement('tr');
@@ -573,6 +581,7 @@ function drawTop() {
 		td.appendChild(mb);
 		tr.appendChild(td);
 		tb.appendChild(tr);
+		if (!topRows.has(r.name)) topRows.set(r.name, tr);
 	}
 	var table = $('toptable');
 	table.replaceChild(tb, table.tBodies[0]);
@@ -581,10 +590,19 @@ function drawTop() {
 	more.hidden = n >= rows.length;
 	more.textContent = 'Show all ' + rows.length + ' rows';
 	/* the both view: the selected function's row in sight */
-	if (selRow) {
-		var box = $('view-top'), rb = selRow.getBoundingClientRect(), bb = box.getBoundingClientRect();
-		if (rb.top < bb.top + 30 || rb.bottom > bb.bottom) box.scrollTop += rb.top - bb.top - bb.height / 3;
-	}
+	if (selRow) rowInSight(selRow, true);
+}
+/* Scrolls the table (not the page) until tr shows, below the table's sticky
+ * head and above the window's end: a third of the way down (third), or just
+ * in (the hovered row). */
+function rowInSight(tr, third) {
+	var box = $('view-top'), rb = tr.getBoundingClientRect(), bb = box.getBoundingClientRect();
+	var head = box.querySelector('thead'), top = Math.max(bb.top, 0) + (head ? head.offsetHeight : 0);
+	var bottom = Math.min(bb.bottom, window.innerHeight);
+	if (rb.top >= top && rb.bottom <= bottom) return;
+	if (third) box.scrollTop += rb.top - top - (bottom - top) / 3;
+	else if (rb.top < top) box.scrollTop -= top - rb.top;
+	else box.scrollTop += rb.bottom - bottom;
 }
 $('toptable').addEventListener('click', function (e) {
 	var t = e.target;
@@ -613,6 +631,19 @@ $('toptable').addEventListener('click', function (e) {
 	}
 });
 $('top-more').addEventListener('click', function () { topAll = true; drawTop(); });
+/* The both view: hovering a frame marks its function's row in the table,
+ * as a click selects it (Pyroscope's and Parca's habit), and brings the row
+ * into the table's sight when it is scrolled away. */
+var topRows = new Map(), hoveredRow = null;
+function hoverRow(name) {
+	var tr = name !== null && view() === 'both' ? topRows.get(name) || null : null;
+	if (tr === hoveredRow) return;
+	if (hoveredRow) hoveredRow.classList.remove('hovered');
+	hoveredRow = tr;
+	if (!tr) return;
+	tr.classList.add('hovered');
+	rowInSight(tr, false);
+}
 /* The both view: hovering a row highlights the function's frames in the
  * flame graph and dims the rest; leaving the table goes back to the
  * selected function's. */

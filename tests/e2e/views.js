@@ -4,7 +4,8 @@
 //   - the both view: the default on a wide window; a row's click highlights
 //     exactly the frames of its function (counted on the canvas's hit
 //     regions, against the call paths of `hearth folded`), the rest dimmed;
-//     a frame's click selects its row;
+//     a frame's click selects its row, hovering a frame marks its row (in
+//     sight);
 //   - the call graph at first paint: the heaviest nodes' text at least 9 CSS
 //     px tall and the heaviest node in the window;
 //   - axe-core on every view, light and dark: no serious or critical
@@ -96,6 +97,52 @@ module.exports = async function views(h) {
 		});
 		assert(vis, 'the selected row is scrolled into sight');
 		await h.shot(page, 'both-frame-selected');
+	});
+
+	await check('both view: hovering a frame marks exactly its function\'s row, in sight', async () => {
+		await page.setViewportSize({width: 1400, height: 500});
+		await go(page, URL0, 'view=both');
+		/* the frames wide enough to point at, one per function, the deepest
+		 * first (their rows are the lowest in the table) */
+		const frames = await page.evaluate(() => {
+			const f = window.hearth.main, b = f.cv.getBoundingClientRect(), seen = new Set(), out = [];
+			for (let i = f.N - 1; i > 0; i--) {
+				const r = f.rect(i), n = f.name(i);
+				if (!r || r[2] < 6 || seen.has(n)) continue;
+				seen.add(n);
+				out.push({n, x: b.left + r[0] + Math.min(r[2], 40) / 2, y: b.top + r[1] + 9});
+			}
+			return out;
+		});
+		const names = new Set(await page.$$eval('#toptable tbody td.name', tds => tds.map(t => t.title)));
+		assert(frames.length >= 5, 'frames to hover: ' + frames.length);
+		let marked = 0, scrolled = false;
+		for (const fr of frames.slice(0, 30)) {
+			await page.mouse.move(fr.x, fr.y);
+			const r = await page.evaluate(() => {
+				const trs = Array.from(document.querySelectorAll('#toptable tbody tr.hovered'));
+				const box = document.getElementById('view-top'), q = box.getBoundingClientRect();
+				const head = box.querySelector('thead').getBoundingClientRect();
+				return {rows: trs.map(tr => tr.querySelector('td.name').title), scroll: box.scrollTop,
+					/* the table scrolled to its end: its last rows may stay below the window */
+					end: box.scrollTop >= box.scrollHeight - box.clientHeight - 1,
+					seen: trs.every(tr => {
+						const b = tr.getBoundingClientRect();
+						return b.top >= head.bottom - 1 && b.bottom <= Math.min(q.bottom, window.innerHeight) + 1;
+					})};
+			});
+			eq(r.rows, names.has(fr.n) ? [fr.n] : [], 'the marked row when ' + fr.n + ' is under the mouse');
+			assert(r.seen || r.end, 'the marked row of ' + fr.n + ' is in the table\'s sight');
+			if (r.rows.length) marked++;
+			if (r.scroll > 0) scrolled = true;
+		}
+		assert(marked >= 5, 'rows marked: ' + marked);
+		assert(scrolled, 'a row below the table\'s fold was brought into sight');
+		await h.shot(page, 'both-frame-hovered');
+		/* off the flame graph: no row marked */
+		await page.mouse.move(1395, 5);
+		eq(await page.$$eval('#toptable tbody tr.hovered', t => t.length), 0, 'no row marked once the mouse leaves');
+		await page.setViewportSize({width: 1400, height: 860});
 	});
 
 	await check('graph: the heaviest nodes\' text is at least 9 CSS px at first paint, the heaviest in the window', async () => {
