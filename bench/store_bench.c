@@ -129,15 +129,34 @@ typedef struct {
 	int64_t day_offset_base;
 	pthread_mutex_t mu;
 	double put_cpu, parse_cpu;
+	/* From the scheduler (/proc/thread-self/schedstat): time on a CPU and
+	 * time runnable but waiting for one; the rest of a thread's wall time
+	 * it was blocked (the database's answers, the disk, locks). */
+	double sched_cpu, sched_wait;
 	size_t puts;
 	int failed;
 	const char *service;
 } ingest;
 
+/* This thread's time on a CPU and waiting in the run queue (seconds). */
+static void sched_times(double *cpu, double *wait)
+{
+	unsigned long long a = 0, b = 0;
+	FILE *f = fopen("/proc/thread-self/schedstat", "r");
+	if (f) {
+		if (fscanf(f, "%llu %llu", &a, &b) != 2)
+			a = b = 0;
+		fclose(f);
+	}
+	*cpu = (double)a / 1e9;
+	*wait = (double)b / 1e9;
+}
+
 static void *ingest_main(void *arg)
 {
 	ingest *in = arg;
-	double put_cpu = 0, parse_cpu = 0;
+	double put_cpu = 0, parse_cpu = 0, sc0, sw0, sc1, sw1;
+	sched_times(&sc0, &sw0);
 	size_t puts = 0;
 	for (;;) {
 		pthread_mutex_lock(&in->mu);
@@ -171,7 +190,10 @@ static void *ingest_main(void *arg)
 		puts++;
 		hearth_profile_free(p);
 	}
+	sched_times(&sc1, &sw1);
 	pthread_mutex_lock(&in->mu);
+	in->sched_cpu += sc1 - sc0;
+	in->sched_wait += sw1 - sw0;
 	in->put_cpu += put_cpu;
 	in->parse_cpu += parse_cpu;
 	in->puts += puts;
@@ -200,6 +222,13 @@ static void run_ingest(const char *key, size_t total, int64_t day_base, int clie
 	printf("%s_per_s %.0f\n", key, (double)in.puts / wall);
 	printf("%s_put_cpu_ms %.3f\n", key, in.put_cpu * 1000 / (double)in.puts);
 	printf("%s_parse_cpu_ms %.3f\n", key, in.parse_cpu * 1000 / (double)in.puts);
+	/* Per profile: the clients' time on a CPU, waiting for one, and
+	 * blocked (their wall time minus both). */
+	double per = 1000 / (double)in.puts;
+	printf("%s_thread_cpu_ms %.3f\n", key, in.sched_cpu * per);
+	printf("%s_thread_runq_ms %.3f\n", key, in.sched_wait * per);
+	printf("%s_thread_blocked_ms %.3f\n", key,
+	       (wall * clients - in.sched_cpu - in.sched_wait) * per);
 	objects_delta(key, &b0, (double)in.puts);
 	fflush(stdout);
 }
@@ -345,8 +374,11 @@ int main(int argc, char **argv)
 		hearth_store_close(st);
 		return 0;
 	}
-	/* A day, one series, four clients. */
-	run_ingest("ingest_day", nfiles, 0, 4);
+	/* A day, one series, four clients (STORE_BENCH_CLIENTS: 1..16). */
+	int clients = getenv("STORE_BENCH_CLIENTS") ? atoi(getenv("STORE_BENCH_CLIENTS")) : 4;
+	if (clients < 1 || clients > 16)
+		clients = 4;
+	run_ingest("ingest_day", nfiles, 0, clients);
 	if (getenv("STORE_BENCH_INGEST_ONLY")) {
 		hearth_store_close(st);
 		return 0;

@@ -15,30 +15,10 @@
 # and per merge (for docs/SCALING.md).
 # Prints the figures; writes a Markdown section to OUT_MD.
 set -u
-if [ $# -ne 3 ]; then
-	echo "usage: $0 STORE_BENCH CACHE_DIR OUT_MD" >&2
-	exit 2
-fi
 cd "$(dirname "$0")/.." || exit 1
-SB=$1
-CACHE=$2
-OUT=$3
-SHARED=${BENCH_SHARED:-$PWD/../shared}
+. bench/store_common.inc
+store_setup "$@"
 DAYS=${BENCH_OBJECTS_DAYS:-7}
-mkdir -p "$CACHE" || exit 1
-CACHE=$(cd "$CACHE" && pwd)
-GEN=$CACHE/gen-profile
-dir=$CACHE/store-repetitive-n1440
-if [ ! -e "$dir/.complete" ]; then
-	if [ ! -x "$GEN" ]; then
-		"$SHARED/tools/gen-profile/build.sh" "$GEN" || exit 1
-	fi
-	echo "bench: generating the repetitive day into $dir ..."
-	rm -rf "$dir" "$dir.tmp"
-	mkdir -p "$dir.tmp" && "$GEN" -funcs 1000 -samples 1500 -depth 10 -fanout 3 -labels=false \
-		-series 1440 -o "$dir.tmp" >/dev/null && touch "$dir.tmp/.complete" &&
-		mv "$dir.tmp" "$dir" || exit 1
-fi
 . tests/ceph.inc
 work=$(mktemp -d "${TMPDIR:-/tmp}/hearth-store-objects-bench.XXXXXX") || exit 1
 trap 'ceph_stop; rm -rf "$work"' EXIT
@@ -46,29 +26,11 @@ if ! ceph_start "$work/ceph"; then
 	echo "bench: Ceph did not start: $CEPH_WHY" >&2
 	exit 1
 fi
-n=0
-while [ $n -lt 15 ]; do
-	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 --aws-sigv4 aws:amz:us-east-1:s3 \
-		--user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
-		-H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
-		-X PUT "$CEPH_S3_ENDPOINT/bench")
-	[ "$code" = 200 ] || [ "$code" = 409 ] && break
-	sleep 1
-	n=$((n + 1))
-done
+if ! s3_bucket bench; then
+	echo "bench: the bucket could not be created at $CEPH_S3_ENDPOINT" >&2
+	exit 1
+fi
 declare -A R
-failed=0
-run() { # key store_bench-args...
-	local key=$1
-	shift
-	if ! "$SB" "$@" >"$work/$key.out" 2>"$work/$key.err"; then
-		echo "bench: store_bench ($key) failed: $(tail -n 3 "$work/$key.err")" >&2
-		failed=1
-	fi
-	while read -r k v; do
-		R[$key.$k]=$v
-	done <"$work/$key.out"
-}
 echo "bench: store, SQLite with blocks inline, repetitive day x $DAYS ..."
 run inline "$dir" "$work/inline" "$DAYS" 0
 echo "bench: store, SQLite with blocks in radosgw, repetitive day x $DAYS ..."

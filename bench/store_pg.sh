@@ -18,33 +18,11 @@
 #     tests/ceph.inc), when Ceph starts here.
 # Prints the figures; writes a Markdown section to OUT_MD.
 set -u
-if [ $# -ne 3 ]; then
-	echo "usage: $0 STORE_BENCH CACHE_DIR OUT_MD" >&2
-	exit 2
-fi
 cd "$(dirname "$0")/.." || exit 1
-SB=$1
-CACHE=$2
-OUT=$3
-SHARED=${BENCH_SHARED:-$PWD/../shared}
+. bench/store_common.inc
+store_setup "$@"
 DAYS=${BENCH_PG_DAYS:-7}
 MERGES=${BENCH_PG_MERGES:-10}
-GEN=$CACHE/gen-profile
-dir=$CACHE/store-repetitive-n1440
-mkdir -p "$CACHE" || exit 1
-CACHE=$(cd "$CACHE" && pwd)
-GEN=$CACHE/gen-profile
-dir=$CACHE/store-repetitive-n1440
-if [ ! -e "$dir/.complete" ]; then
-	if [ ! -x "$GEN" ]; then
-		"$SHARED/tools/gen-profile/build.sh" "$GEN" || exit 1
-	fi
-	echo "bench: generating the repetitive day into $dir ..."
-	rm -rf "$dir" "$dir.tmp"
-	mkdir -p "$dir.tmp" && "$GEN" -funcs 1000 -samples 1500 -depth 10 -fanout 3 -labels=false \
-		-series 1440 -o "$dir.tmp" >/dev/null && touch "$dir.tmp/.complete" &&
-		mv "$dir.tmp" "$dir" || exit 1
-fi
 . tests/cli/pg.inc
 work=$(mktemp -d "${TMPDIR:-/tmp}/hearth-store-pg-bench.XXXXXX") || exit 1
 trap 'pg_stop; rm -rf "$work"' EXIT
@@ -55,18 +33,6 @@ if ! pg_start; then
 	exit 1
 fi
 declare -A R
-failed=0
-run() { # key store_bench-args...
-	local key=$1
-	shift
-	if ! "$SB" "$@" >"$work/$key.out" 2>"$work/$key.err"; then
-		echo "bench: store_bench ($key) failed: $(tail -n 3 "$work/$key.err")" >&2
-		failed=1
-	fi
-	while read -r k v; do
-		R[$key.$k]=$v
-	done <"$work/$key.out"
-}
 echo "bench: store, SQLite, repetitive day x $DAYS ..."
 run sqlite "$dir" "$work/sqlite" "$DAYS" 0
 echo "bench: store, PostgreSQL, repetitive day x $DAYS ..."
@@ -86,9 +52,8 @@ p2=$!
 wait $p1 $p2
 t1=$(date +%s.%N)
 # The background runs' figures are in their files (run's array is theirs).
-for k in two1 two2; do
-	while read -r a b; do R[$k.$a]=$b; done <"$work/$k.out"
-done
+read_out two1
+read_out two2
 two_rate=$(awk "BEGIN { printf \"%.0f\", (${R[two1.ingest_day_profiles]:-0} + ${R[two2.ingest_day_profiles]:-0}) / ($t1 - $t0) }")
 echo "bench: store, merges of a day: one process, then two at once ..."
 MERGES_N=$MERGES
@@ -112,9 +77,7 @@ if [ -f tests/ceph.inc ]; then
 	trap 'ceph_stop; pg_stop; rm -rf "$work"' EXIT
 	if ! ceph_start "$work/ceph"; then
 		S3_WHY="Ceph did not start: $CEPH_WHY"
-	elif ! curl -sf --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
-		-H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
-		-X PUT "$CEPH_S3_ENDPOINT/hearth-bench" >/dev/null; then
+	elif ! s3_bucket hearth-bench; then
 		S3_WHY="the bucket could not be created at $CEPH_S3_ENDPOINT"
 	else
 		S3=1
@@ -141,9 +104,8 @@ if [ -f tests/ceph.inc ]; then
 		p2=$!
 		wait $p1 $p2
 		t1=$(date +%s.%N)
-		for k in two3 two4; do
-			while read -r a b; do R[$k.$a]=$b; done <"$work/$k.out"
-		done
+		read_out two3
+		read_out two4
 		two_rate_s3=$(awk "BEGIN { printf \"%.0f\", (${R[two3.ingest_day_profiles]:-0} + ${R[two4.ingest_day_profiles]:-0}) / ($t1 - $t0) }")
 		unset STORE_BENCH_OBJECTS
 	fi
@@ -180,6 +142,9 @@ x() { awk "BEGIN { if ($2 > 0) printf \"%.2f\", $1 / $2; else print \"NaN\" }"; 
 	echo "| merges of a day per second, two nodes at once | n/a (one process per file) | $q_two ($(x "$q_two" "$(g q_pg.merges_per_s)")x) | $q_two_s3 ($(x "$q_two_s3" "$(g q_pgs3.merges_per_s)")x) |"
 	echo "| ingest of a day, one node alone (profiles/s) | | $(g solo.ingest_day_per_s) | $(g solos3.ingest_day_per_s) |"
 	echo "| ingest of a day, two nodes at once, together (profiles/s) | n/a | $two_rate ($(x "$two_rate" "$(g solo.ingest_day_per_s)")x) | $two_rate_s3 ($(x "$two_rate_s3" "$(g solos3.ingest_day_per_s)")x) |"
+	th() { echo "$(g "$1".ingest_day_thread_cpu_ms) / $(g "$1".ingest_day_thread_runq_ms) / $(g "$1".ingest_day_thread_blocked_ms)"; }
+	echo "| a client thread's time per profile, one node alone: on a CPU / waiting for one / blocked (ms) | | $(th solo) | $(th solos3) |"
+	echo "| the same, each of two nodes at once | n/a | $(th two1), $(th two2) | $(th two3), $(th two4) |"
 	[ -n "$S3_WHY" ] && echo && echo "No PostgreSQL + S3 figures in this run: $S3_WHY."
 	echo
 	echo "Targets of issue 11 (on machines of their own; here two busy cores are shared):"
