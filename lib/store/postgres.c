@@ -27,6 +27,7 @@
 
 #include "store/backend.h"
 #include "store/blob.h"
+#include "store/catalog.h"
 #include "store/codec.h"
 #include "util.h"
 
@@ -336,31 +337,11 @@ typedef struct {
 	uint64_t prepared; /* bit i: sql[i] is prepared on this connection */
 } conn;
 
-typedef struct {
-	int64_t id;
-	char *service, *type, *labels, *st, *default_st;
-	char *key;
-	uint32_t keyhash;
-	hearth_kv *kv;
-	size_t nkv;
-	char *kvmem;
-	uint32_t nst;
-	bool avg[HS_MAX_ST];
-	bool any_avg;
-	/* Filled per query: the times of the series' first and last profile
-	 * in the range. */
-} sseries;
+/* The series and tenants in memory: catalog.h. */
+typedef hs_series sseries;
+_Static_assert(NLEVELS == HS_NLEVELS, "rollup levels");
 
-typedef struct {
-	int64_t id;
-	hs_dict *dict;
-	pthread_rwlock_t lock; /* the series array */
-	pthread_mutex_t smu;   /* syncing the series with the database */
-	sseries **series;
-	size_t nseries, capseries;
-	uint32_t *slots;
-	size_t nslots;
-} tenant;
+typedef hs_tenant tenant;
 
 typedef struct {
 	char *url;
@@ -950,35 +931,6 @@ static hearth_err pg_open(const char *url, const hearth_store_config *cfg, void 
 	return HEARTH_OK;
 }
 
-static void series_free(sseries *x)
-{
-	if (!x)
-		return;
-	free(x->service);
-	free(x->type);
-	free(x->labels);
-	free(x->st);
-	free(x->default_st);
-	free(x->key);
-	free(x->kv);
-	free(x->kvmem);
-	free(x);
-}
-
-static void tenant_free(tenant *t)
-{
-	if (!t)
-		return;
-	for (size_t i = 0; i < t->nseries; i++)
-		series_free(t->series[i]);
-	free(t->series);
-	free(t->slots);
-	hs_dict_free(t->dict);
-	pthread_rwlock_destroy(&t->lock);
-	pthread_mutex_destroy(&t->smu);
-	free(t);
-}
-
 static void pg_close(void *be)
 {
 	pg *s = be;
@@ -986,7 +938,7 @@ static void pg_close(void *be)
 		return;
 	pool_flush(s);
 	for (size_t i = 0; i < s->ntenants; i++)
-		tenant_free(s->tenants[i]);
+		hs_tenant_free(s->tenants[i]);
 	free(s->tenants);
 	free(s->days);
 	hearth_blob_close(s->blob);
@@ -1168,102 +1120,10 @@ static hearth_err pg_token_revoke(void *be, int64_t tenant_id, int64_t id, heart
 
 /* ---- series and dictionary in memory, synced with the database ---- */
 
-static char *series_key(const char *service, const char *type, const char *labels, const char *st)
-{
-	size_t n = strlen(service) + strlen(type) + strlen(labels) + strlen(st) + 4;
-	char *k = malloc(n);
-	if (k)
-		snprintf(k, n, "%s\3%s\3%s\3%s", service, type, labels, st);
-	return k;
-}
-
-static void st_flags(sseries *x)
-{
-	x->nst = 0;
-	x->any_avg = false;
-	const char *p = x->st;
-	while (*p && x->nst < HS_MAX_ST) {
-		const char *slash = strchr(p, '/'), *comma = strchr(p, ',');
-		size_t n = slash && (!comma || slash < comma) ? (size_t)(slash - p) : strlen(p);
-		char name[256];
-		snprintf(name, sizeof(name), "%.*s", (int)(n < 255 ? n : 255), p);
-		x->avg[x->nst] = hearth_store_aggregation(name) == HEARTH_AGG_AVERAGE;
-		x->any_avg |= x->avg[x->nst];
-		x->nst++;
-		if (!comma)
-			break;
-		p = comma + 1;
-	}
-}
-
-static sseries *series_new(int64_t id, const char *service, const char *type, const char *labels,
-			   const char *st, const char *def)
-{
-	sseries *x = calloc(1, sizeof(*x));
-	if (!x)
-		return NULL;
-	x->id = id;
-	x->service = strdup(service);
-	x->type = strdup(type);
-	x->labels = strdup(labels);
-	x->st = strdup(st);
-	x->default_st = strdup(def);
-	x->key = series_key(service, type, labels, st);
-	if (!x->service || !x->type || !x->labels || !x->st || !x->default_st || !x->key ||
-	    hearth_labels_uncanon(labels, &x->kv, &x->nkv, &x->kvmem)) {
-		series_free(x);
-		return NULL;
-	}
-	x->keyhash = (uint32_t)hearth_hash_bytes(x->key, strlen(x->key));
-	st_flags(x);
-	return x;
-}
-
-static bool slots_rebuild(tenant *t, size_t n)
-{
-	uint32_t *sl = calloc(n, sizeof(uint32_t));
-	if (!sl)
-		return false;
-	for (size_t i = 0; i < t->nseries; i++) {
-		size_t j = t->series[i]->keyhash & (n - 1);
-		while (sl[j])
-			j = (j + 1) & (n - 1);
-		sl[j] = (uint32_t)i + 1;
-	}
-	free(t->slots);
-	t->slots = sl;
-	t->nslots = n;
-	return true;
-}
-
-static bool series_add(tenant *t, sseries *x)
-{
-	if ((t->nseries + 1) * 2 > t->nslots && !slots_rebuild(t, t->nslots ? t->nslots * 2 : 64))
-		return false;
-	if (!HEARTH_GROW(t->series, t->nseries, t->capseries, 1))
-		return false;
-	t->series[t->nseries++] = x;
-	size_t j = x->keyhash & (t->nslots - 1);
-	while (t->slots[j])
-		j = (j + 1) & (t->nslots - 1);
-	t->slots[j] = (uint32_t)t->nseries;
-	return true;
-}
-
 static sseries *series_find(tenant *t, const char *key)
 {
-	sseries *found = NULL;
 	pthread_rwlock_rdlock(&t->lock);
-	if (t->nslots) {
-		uint32_t h = (uint32_t)hearth_hash_bytes(key, strlen(key));
-		for (size_t j = h & (t->nslots - 1); t->slots[j]; j = (j + 1) & (t->nslots - 1)) {
-			sseries *x = t->series[t->slots[j] - 1];
-			if (x->keyhash == h && !strcmp(x->key, key)) {
-				found = x;
-				break;
-			}
-		}
-	}
+	sseries *found = hs_series_find(t, key);
 	pthread_rwlock_unlock(&t->lock);
 	return found;
 }
@@ -1287,13 +1147,13 @@ static hearth_err series_sync(conn *c, tenant *t, hearth_errbuf *eb)
 		goto out;
 	}
 	for (int i = 0; i < PQntuples(r); i++) {
-		sseries *x = series_new(r_i64(r, i, 0), r_str(r, i, 1), r_str(r, i, 2),
+		sseries *x = hs_series_new(r_i64(r, i, 0), r_str(r, i, 1), r_str(r, i, 2),
 					r_str(r, i, 3), r_str(r, i, 4), r_str(r, i, 5));
 		pthread_rwlock_wrlock(&t->lock);
-		bool ok = x && series_add(t, x);
+		bool ok = x && hs_series_add(t, x);
 		pthread_rwlock_unlock(&t->lock);
 		if (!ok) {
-			series_free(x);
+			hs_series_free(x);
 			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
 			break;
 		}
@@ -1366,19 +1226,16 @@ static hearth_err tenant_get(pg *s, conn *c, int64_t id, tenant **out, hearth_er
 	PQclear(r);
 	if (!found)
 		return HEARTH_OK;
-	tenant *t = calloc(1, sizeof(*t));
+	tenant *t = hs_tenant_new(id);
 	if (!t || !(t->dict = hs_dict_new())) {
-		free(t);
+		hs_tenant_free(t);
 		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
 	}
-	pthread_rwlock_init(&t->lock, NULL);
-	pthread_mutex_init(&t->smu, NULL);
-	t->id = id;
 	hearth_err err = dict_sync(c, t, eb);
 	if (!err)
 		err = series_sync(c, t, eb);
 	if (err) {
-		tenant_free(t);
+		hs_tenant_free(t);
 		return err;
 	}
 	pthread_mutex_lock(&s->pmu);
@@ -1395,7 +1252,7 @@ static hearth_err tenant_get(pg *s, conn *c, int64_t id, tenant **out, hearth_er
 			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
 	}
 	pthread_mutex_unlock(&s->pmu);
-	tenant_free(t);
+	hs_tenant_free(t);
 	return err;
 }
 
@@ -1673,7 +1530,7 @@ static hearth_err pg_put(void *be, int64_t tenant_id, const hearth_profile *p,
 	labels = hearth_labels_canon(m->labels, m->nlabels);
 	hs_meta_st_string(&hm, &stb);
 	if (!labels || stb.oom ||
-	    !(key = series_key(m->service, type, labels, (const char *)stb.p))) {
+	    !(key = hs_series_key(m->service, type, labels, (const char *)stb.p))) {
 		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -1764,24 +1621,6 @@ out:
 }
 
 /* ---- queries ---- */
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static bool strlist_add_uniq(hearth_strlist *l, size_t *cap, const char *str)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (!strcmp(l->v[i], str))
-			return true;
-	if (!HEARTH_GROW(l->v, l->n, *cap, 1))
-		return false;
-	if (!(l->v[l->n] = strdup(str)))
-		return false;
-	l->n++;
-	return true;
-}
 
 typedef struct {
 	pg *s;
@@ -1874,16 +1713,10 @@ static hearth_err pg_services(void *be, int64_t tenant_id, int64_t from, int64_t
 			      hearth_strlist *out, hearth_errbuf *eb)
 {
 	qctx q;
-	size_t cap = 0;
 	hearth_err err = q_begin(be, tenant_id, NULL, NULL, from, until, &q, eb);
-	for (size_t i = 0; !err && i < q.n; i++)
-		if (!strlist_add_uniq(out, &cap, q.v[i]->service))
-			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	if (!err)
+		err = hs_answer_services(q.v, q.n, out, eb);
 	q_end(&q);
-	if (err)
-		hearth_strlist_free(out);
-	else if (out->n)
-		qsort(out->v, out->n, sizeof(char *), cmp_str);
 	return err;
 }
 
@@ -1891,51 +1724,10 @@ static hearth_err pg_types(void *be, int64_t tenant_id, const char *service, int
 			   int64_t until, hearth_typelist *out, hearth_errbuf *eb)
 {
 	qctx q;
-	size_t cap = 0;
 	hearth_err err = q_begin(be, tenant_id, NULL, NULL, from, until, &q, eb);
-	for (size_t i = 0; !err && i < q.n; i++) {
-		sseries *x = q.v[i];
-		if (service && strcmp(service, x->service))
-			continue;
-		bool seen = false;
-		for (size_t k = 0; k < out->n && !seen; k++)
-			seen = !strcmp(out->v[k].type, x->type);
-		if (seen)
-			continue;
-		if (!HEARTH_GROW(out->v, out->n, cap, 1)) {
-			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-			break;
-		}
-		hearth_type_info *ti = &out->v[out->n++];
-		memset(ti, 0, sizeof(*ti));
-		ti->type = strdup(x->type);
-		ti->sample_types = calloc(x->nst + 1, sizeof(char *));
-		if (!ti->type || !ti->sample_types) {
-			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-			break;
-		}
-		const char *p = x->st;
-		for (uint32_t k = 0; k < x->nst; k++) {
-			const char *comma = strchr(p, ',');
-			size_t n = comma ? (size_t)(comma - p) : strlen(p);
-			ti->sample_types[k] = strndup(p, n);
-			if (!ti->sample_types[k]) {
-				err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-				break;
-			}
-			ti->nsample_types++;
-			size_t tl = strcspn(ti->sample_types[k], "/");
-			if (*x->default_st && strlen(x->default_st) == tl &&
-			    !strncmp(ti->sample_types[k], x->default_st, tl))
-				ti->default_sample = k;
-			p = comma ? comma + 1 : p + n;
-		}
-		if (!*x->default_st && x->nst)
-			ti->default_sample = x->nst - 1;
-	}
+	if (!err)
+		err = hs_answer_types(q.v, q.n, service, out, eb);
 	q_end(&q);
-	if (err)
-		hearth_typelist_free(out);
 	return err;
 }
 
@@ -1944,17 +1736,10 @@ static hearth_err pg_label_names(void *be, int64_t tenant_id, const hearth_selec
 				 hearth_errbuf *eb)
 {
 	qctx q;
-	size_t cap = 0;
 	hearth_err err = q_begin(be, tenant_id, sel, NULL, from, until, &q, eb);
-	for (size_t i = 0; !err && i < q.n; i++)
-		for (size_t k = 0; k < q.v[i]->nkv && !err; k++)
-			if (!strlist_add_uniq(out, &cap, q.v[i]->kv[k].name))
-				err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	if (!err)
+		err = hs_answer_label_names(q.v, q.n, out, eb);
 	q_end(&q);
-	if (err)
-		hearth_strlist_free(out);
-	else if (out->n)
-		qsort(out->v, out->n, sizeof(char *), cmp_str);
 	return err;
 }
 
@@ -1963,35 +1748,31 @@ static hearth_err pg_label_values(void *be, int64_t tenant_id, const hearth_sele
 				  hearth_strlist *out, hearth_errbuf *eb)
 {
 	qctx q;
-	size_t cap = 0;
 	hearth_err err = q_begin(be, tenant_id, sel, NULL, from, until, &q, eb);
-	for (size_t i = 0; !err && i < q.n; i++) {
-		sseries *x = q.v[i];
-		const char *v = NULL;
-		if (!strcmp(name, "service"))
-			v = x->service;
-		else if (!strcmp(name, "__type__"))
-			v = x->type;
-		for (size_t k = 0; k < x->nkv && !v; k++)
-			if (!strcmp(x->kv[k].name, name))
-				v = x->kv[k].value;
-		if (v && !strlist_add_uniq(out, &cap, v))
-			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-	}
+	if (!err)
+		err = hs_answer_label_values(q.v, q.n, name, out, eb);
 	q_end(&q);
-	if (err)
-		hearth_strlist_free(out);
-	else if (out->n)
-		qsort(out->v, out->n, sizeof(char *), cmp_str);
 	return err;
 }
 
-static bool decode_totals(const uint8_t *p, size_t n, int64_t *tot, uint32_t nst)
+/* The totals of x's profiles in [from, until), for hs_answer_series. */
+static hearth_err totals_of(void *ctx, const sseries *x, int64_t from, int64_t until,
+			    hs_totals_add add, void *acc, hearth_errbuf *eb)
 {
-	hs_in in = {p, p + n, false};
-	for (uint32_t k = 0; k < nst; k++)
-		tot[k] = hs_get_sv(&in);
-	return !in.bad;
+	args a = {0};
+	a_i64(&a, x->id);
+	a_i64(&a, from);
+	a_i64(&a, until);
+	PGresult *r = run(ctx, S_TOTALS_RANGE, &a, eb, "series");
+	if (!r)
+		return HEARTH_EIO;
+	for (int row = 0; row < PQntuples(r); row++) {
+		size_t tn;
+		const uint8_t *tp = r_bytes(r, row, 1, &tn);
+		add(acc, r_i64(r, row, 0), tp, tn);
+	}
+	PQclear(r);
+	return HEARTH_OK;
 }
 
 static hearth_err pg_series(void *be, int64_t tenant_id, const hearth_selector *sel,
@@ -2001,138 +1782,10 @@ static hearth_err pg_series(void *be, int64_t tenant_id, const hearth_selector *
 {
 	qctx q;
 	hearth_err err = q_begin(be, tenant_id, sel, type, from, until, &q, eb);
-	size_t np = (size_t)((until - from + step - 1) / step), cap = 0;
-	double *sum = NULL;
-	int64_t *cnt = NULL;
-	char **gkeys = NULL;
-	double **gsum = NULL;
-	if (err)
-		goto out;
-	sum = malloc(np * sizeof(double));
-	cnt = malloc(np * sizeof(int64_t));
-	if (!sum || !cnt)
-		goto oom;
-	for (size_t i = 0; i < q.n; i++) {
-		sseries *x = q.v[i];
-		if (sample_type >= x->nst)
-			continue;
-		memset(sum, 0, np * sizeof(double));
-		memset(cnt, 0, np * sizeof(int64_t));
-		args a = {0};
-		a_i64(&a, x->id);
-		a_i64(&a, from);
-		a_i64(&a, until);
-		PGresult *r = run(q.c, S_TOTALS_RANGE, &a, eb, "series");
-		if (!r) {
-			err = HEARTH_EIO;
-			goto out;
-		}
-		int64_t tot[HS_MAX_ST];
-		for (int row = 0; row < PQntuples(r); row++) {
-			int64_t t = r_i64(r, row, 0);
-			size_t tn;
-			const uint8_t *tp = r_bytes(r, row, 1, &tn);
-			if (!decode_totals(tp, tn, tot, x->nst))
-				continue;
-			size_t k = (size_t)((t - from) / step);
-			if (k >= np)
-				continue;
-			sum[k] += (double)tot[sample_type];
-			cnt[k]++;
-		}
-		PQclear(r);
-		char gk[8192];
-		size_t gl = 0;
-		gk[0] = 0;
-		for (size_t g = 0; g < ngroup_by; g++) {
-			const char *v = "";
-			if (!strcmp(group_by[g], "service"))
-				v = x->service;
-			for (size_t k = 0; k < x->nkv; k++)
-				if (!strcmp(x->kv[k].name, group_by[g]))
-					v = x->kv[k].value;
-			gl += (size_t)snprintf(gk + gl, sizeof(gk) - gl, "%s\1", v);
-			if (gl >= sizeof(gk))
-				gl = sizeof(gk) - 1;
-		}
-		size_t gi = 0;
-		while (gi < out->n && strcmp(gkeys[gi], gk))
-			gi++;
-		if (gi == out->n) {
-			if (out->n == cap) {
-				size_t nc = cap ? cap * 2 : 8;
-				hearth_series *nv = realloc(out->v, nc * sizeof(*nv));
-				if (!nv)
-					goto oom;
-				out->v = nv;
-				char **nk = realloc(gkeys, nc * sizeof(*nk));
-				if (!nk)
-					goto oom;
-				gkeys = nk;
-				double **ns = realloc(gsum, nc * sizeof(*ns));
-				if (!ns)
-					goto oom;
-				gsum = ns;
-				cap = nc;
-			}
-			hearth_series *hs = &out->v[out->n];
-			memset(hs, 0, sizeof(*hs));
-			gkeys[gi] = strdup(gk);
-			gsum[gi] = calloc(np, sizeof(double));
-			hs->points = calloc(np, sizeof(int64_t));
-			hs->has = calloc(np, sizeof(bool));
-			hs->npoints = np;
-			hs->labels = calloc(ngroup_by + 1, sizeof(hearth_kv));
-			out->n++;
-			if (!gkeys[gi] || !gsum[gi] || !hs->points || !hs->has || !hs->labels)
-				goto oom;
-			hs->nlabels = ngroup_by;
-		}
-		bool avg = x->avg[sample_type];
-		for (size_t k = 0; k < np; k++) {
-			if (!cnt[k])
-				continue;
-			gsum[gi][k] += avg ? sum[k] / (double)cnt[k] : sum[k];
-			out->v[gi].has[k] = true;
-		}
-	}
-	size_t memn = 1;
-	for (size_t g = 0; g < out->n; g++)
-		memn += strlen(gkeys[g]) + 1;
-	out->mem = malloc(memn);
-	if (!out->mem)
-		goto oom;
-	char *w = out->mem;
-	for (size_t g = 0; g < out->n; g++) {
-		strcpy(w, gkeys[g]);
-		char *p = w;
-		for (size_t k = 0; k < ngroup_by; k++) {
-			char *e = strchr(p, '\1');
-			if (e)
-				*e = 0;
-			out->v[g].labels[k].name = group_by[k];
-			out->v[g].labels[k].value = p;
-			p = e ? e + 1 : p + strlen(p);
-		}
-		w += strlen(gkeys[g]) + 1;
-		for (size_t k = 0; k < np; k++)
-			out->v[g].points[k] = (int64_t)llround(gsum[g][k]);
-	}
-	goto out;
-oom:
-	err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-out:
-	for (size_t g = 0; gkeys && g < out->n; g++) {
-		free(gkeys[g]);
-		free(gsum ? gsum[g] : NULL);
-	}
-	free(gkeys);
-	free(gsum);
-	free(sum);
-	free(cnt);
+	if (!err)
+		err = hs_answer_series(q.v, q.n, sample_type, from, until, step, group_by,
+				       ngroup_by, totals_of, q.c, out, eb);
 	q_end(&q);
-	if (err)
-		hearth_serieslist_free(out);
 	return err;
 }
 
@@ -2343,52 +1996,6 @@ out:
 
 /* ---- list and get ---- */
 
-static hearth_err fill_info(sseries *x, int64_t id, int64_t time, int64_t duration, int64_t period,
-			    int64_t bytes, const uint8_t *tot, size_t totn, hearth_profile_info *in)
-{
-	memset(in, 0, sizeof(*in));
-	in->id = id;
-	in->time_nanos = time;
-	in->duration_nanos = duration;
-	in->period = period;
-	in->stored_bytes = bytes;
-	in->service = strdup(x->service);
-	in->type = strdup(x->type);
-	size_t memn = (x->nkv + 1) * sizeof(hearth_kv);
-	for (size_t k = 0; k < x->nkv; k++)
-		memn += strlen(x->kv[k].name) + strlen(x->kv[k].value) + 2;
-	in->labels = malloc(memn);
-	in->totals = calloc(x->nst + 1, sizeof(int64_t));
-	if (!in->service || !in->type || !in->labels || !in->totals) {
-		hearth_profile_info_free(in);
-		return HEARTH_ENOMEM;
-	}
-	char *w = (char *)(in->labels + x->nkv + 1);
-	for (size_t k = 0; k < x->nkv; k++) {
-		in->labels[k].name = strcpy(w, x->kv[k].name);
-		w += strlen(w) + 1;
-		in->labels[k].value = strcpy(w, x->kv[k].value);
-		w += strlen(w) + 1;
-	}
-	in->nlabels = x->nkv;
-	decode_totals(tot, totn, in->totals, x->nst);
-	in->ntotals = x->nst;
-	return HEARTH_OK;
-}
-
-static sseries *series_by_id(sseries **v, size_t n, int64_t id)
-{
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (v[mid]->id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && v[lo]->id == id ? v[lo] : NULL;
-}
-
 static hearth_err pg_list(void *be, int64_t tenant_id, const hearth_selector *sel, const char *type,
 			  int64_t from, int64_t until, int64_t cursor, size_t limit,
 			  hearth_profilelist *out, hearth_errbuf *eb)
@@ -2439,7 +2046,7 @@ static hearth_err pg_list(void *be, int64_t tenant_id, const hearth_selector *se
 		goto out;
 	}
 	for (int i = 0; i < PQntuples(r); i++) {
-		sseries *x = series_by_id(q.v, q.n, r_i64(r, i, 1));
+		sseries *x = hs_series_by_id(q.v, q.n, r_i64(r, i, 1));
 		if (!x)
 			continue;
 		if (out->n == limit) {
@@ -2449,7 +2056,7 @@ static hearth_err pg_list(void *be, int64_t tenant_id, const hearth_selector *se
 		size_t tn;
 		const uint8_t *tp = r_bytes(r, i, 6, &tn);
 		if (!HEARTH_GROW(out->v, out->n, cap, 1) ||
-		    fill_info(x, r_i64(r, i, 0), r_i64(r, i, 2), r_i64(r, i, 3), r_i64(r, i, 4),
+		    hs_fill_info(x, r_i64(r, i, 0), r_i64(r, i, 2), r_i64(r, i, 3), r_i64(r, i, 4),
 			      r_i64(r, i, 5), tp, tn, &out->v[out->n])) {
 			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
 			break;
@@ -2503,7 +2110,7 @@ static hearth_err pg_get(void *be, int64_t tenant_id, int64_t id, hearth_profile
 		if (pass && (err = series_sync(c, t, eb)))
 			goto out;
 		pthread_rwlock_rdlock(&t->lock);
-		x = series_by_id(t->series, t->nseries, sid);
+		x = hs_series_by_id(t->series, t->nseries, sid);
 		pthread_rwlock_unlock(&t->lock);
 	}
 	if (!x) {
@@ -2512,7 +2119,7 @@ static hearth_err pg_get(void *be, int64_t tenant_id, int64_t id, hearth_profile
 	}
 	size_t tn, mn;
 	const uint8_t *tp = r_bytes(r, 0, 6, &tn), *mp = r_bytes(r, 0, 5, &mn);
-	if (info && fill_info(x, id, r_i64(r, 0, 1), r_i64(r, 0, 2), r_i64(r, 0, 3), r_i64(r, 0, 4),
+	if (info && hs_fill_info(x, id, r_i64(r, 0, 1), r_i64(r, 0, 2), r_i64(r, 0, 3), r_i64(r, 0, 4),
 			      tp, tn, info)) {
 		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
 		goto out;
@@ -2633,11 +2240,11 @@ static hearth_err compact_one(pg *s, conn *c, int level, int64_t series, int64_t
 		goto fail_err;
 	if (t) {
 		pthread_rwlock_rdlock(&t->lock);
-		x = series_by_id(t->series, t->nseries, series);
+		x = hs_series_by_id(t->series, t->nseries, series);
 		pthread_rwlock_unlock(&t->lock);
 		if (!x && !(err = series_sync(c, t, eb))) {
 			pthread_rwlock_rdlock(&t->lock);
-			x = series_by_id(t->series, t->nseries, series);
+			x = hs_series_by_id(t->series, t->nseries, series);
 			pthread_rwlock_unlock(&t->lock);
 		}
 		if (err)
@@ -3026,7 +2633,7 @@ static hearth_err orphan_day(pg *s, conn *c, int64_t tenant_id, int64_t day, int
 	}
 	for (size_t i = 0; i < nrefs; i++)
 		refs[i] = PQgetvalue(r, (int)i, 0); /* binary bytea: the key, NUL-ended */
-	qsort(refs, nrefs, sizeof(*refs), cmp_str);
+	qsort(refs, nrefs, sizeof(*refs), hs_cmp_str);
 	/* The unnamed keys as a text array ("{k1,k2}": keys of the layout
 	 * need no quoting). */
 	size_t len = 3;
@@ -3040,7 +2647,7 @@ static hearth_err orphan_day(pg *s, conn *c, int64_t tenant_id, int64_t day, int
 	char *w = arr;
 	*w++ = '{';
 	for (size_t i = 0; i < nkeys; i++) {
-		if (bsearch(&keys[i], refs, nrefs, sizeof(*refs), cmp_str))
+		if (bsearch(&keys[i], refs, nrefs, sizeof(*refs), hs_cmp_str))
 			continue;
 		w += sprintf(w, "%s%s", w > arr + 1 ? "," : "", keys[i]);
 	}

@@ -16,6 +16,7 @@
 
 #include "store/backend.h"
 #include "store/blob.h"
+#include "store/catalog.h"
 #include "store/codec.h"
 #include "util.h"
 
@@ -203,30 +204,11 @@ typedef struct {
 
 /* ---- in-memory tenants ---- */
 
-typedef struct {
-	int64_t id;
-	char *service, *type, *labels, *st, *default_st;
-	char *key; /* service \3 type \3 labels \3 st: the put's lookup */
-	uint32_t keyhash;
-	hearth_kv *kv;
-	size_t nkv;
-	char *kvmem;
-	uint32_t nst;
-	bool avg[HS_MAX_ST];
-	bool any_avg;
-	int64_t first, last;	       /* times of the oldest and newest profile (maybe stale) */
-	int64_t dirty_bucket[NLEVELS]; /* marked dirty with no rollup: skip the writes */
-} sseries;
+/* The series and tenants in memory: catalog.h. */
+typedef hs_series sseries;
+_Static_assert(NLEVELS == HS_NLEVELS, "rollup levels");
 
-typedef struct {
-	int64_t id;
-	hs_dict *dict;
-	pthread_rwlock_t lock; /* the series array */
-	sseries **series;
-	size_t nseries, capseries;
-	uint32_t *slots;
-	size_t nslots;
-} tenant;
+typedef hs_tenant tenant;
 
 typedef struct {
 	char *path;
@@ -479,29 +461,6 @@ fail:
 	return err;
 }
 
-static void tenant_free(tenant *t)
-{
-	if (!t)
-		return;
-	for (size_t i = 0; i < t->nseries; i++) {
-		sseries *x = t->series[i];
-		free(x->service);
-		free(x->type);
-		free(x->labels);
-		free(x->st);
-		free(x->default_st);
-		free(x->key);
-		free(x->kv);
-		free(x->kvmem);
-		free(x);
-	}
-	free(t->series);
-	free(t->slots);
-	hs_dict_free(t->dict);
-	pthread_rwlock_destroy(&t->lock);
-	free(t);
-}
-
 static void sq_close(void *be)
 {
 	sq *s = be;
@@ -517,7 +476,7 @@ static void sq_close(void *be)
 		sqlite3_exec(s->w.db, "PRAGMA optimize;", NULL, NULL, NULL);
 	conn_close(&s->w);
 	for (size_t i = 0; i < s->ntenants; i++)
-		tenant_free(s->tenants[i]);
+		hs_tenant_free(s->tenants[i]);
 	free(s->tenants);
 	pthread_mutex_unlock(&s->wmu);
 	pthread_mutex_destroy(&s->wmu);
@@ -774,113 +733,6 @@ static hearth_err sq_token_revoke(void *be, int64_t tenant_id, int64_t id, heart
 
 /* ---- series in memory ---- */
 
-static char *series_key(const char *service, const char *type, const char *labels, const char *st)
-{
-	size_t n = strlen(service) + strlen(type) + strlen(labels) + strlen(st) + 4;
-	char *k = malloc(n);
-	if (k)
-		snprintf(k, n, "%s\3%s\3%s\3%s", service, type, labels, st);
-	return k;
-}
-
-static void st_flags(sseries *x)
-{
-	/* st is "type/unit,type/unit". */
-	x->nst = 0;
-	x->any_avg = false;
-	const char *p = x->st;
-	while (*p && x->nst < HS_MAX_ST) {
-		const char *slash = strchr(p, '/'), *comma = strchr(p, ',');
-		size_t n = slash && (!comma || slash < comma) ? (size_t)(slash - p) : strlen(p);
-		char name[256];
-		snprintf(name, sizeof(name), "%.*s", (int)(n < 255 ? n : 255), p);
-		x->avg[x->nst] = hearth_store_aggregation(name) == HEARTH_AGG_AVERAGE;
-		x->any_avg |= x->avg[x->nst];
-		x->nst++;
-		if (!comma)
-			break;
-		p = comma + 1;
-	}
-}
-
-static sseries *series_new(int64_t id, const char *service, const char *type, const char *labels,
-			   const char *st, const char *def)
-{
-	sseries *x = calloc(1, sizeof(*x));
-	if (!x)
-		return NULL;
-	x->id = id;
-	x->service = strdup(service);
-	x->type = strdup(type);
-	x->labels = strdup(labels);
-	x->st = strdup(st);
-	x->default_st = strdup(def);
-	x->key = series_key(service, type, labels, st);
-	x->first = INT64_MAX;
-	x->last = INT64_MIN;
-	for (int l = 0; l < NLEVELS; l++)
-		x->dirty_bucket[l] = INT64_MIN;
-	if (!x->service || !x->type || !x->labels || !x->st || !x->default_st || !x->key ||
-	    hearth_labels_uncanon(labels, &x->kv, &x->nkv, &x->kvmem)) {
-		free(x->service);
-		free(x->type);
-		free(x->labels);
-		free(x->st);
-		free(x->default_st);
-		free(x->key);
-		free(x);
-		return NULL;
-	}
-	x->keyhash = (uint32_t)hearth_hash_bytes(x->key, strlen(x->key));
-	st_flags(x);
-	return x;
-}
-
-static bool slots_rebuild(tenant *t, size_t n)
-{
-	uint32_t *s = calloc(n, sizeof(uint32_t));
-	if (!s)
-		return false;
-	for (size_t i = 0; i < t->nseries; i++) {
-		size_t j = t->series[i]->keyhash & (n - 1);
-		while (s[j])
-			j = (j + 1) & (n - 1);
-		s[j] = (uint32_t)i + 1;
-	}
-	free(t->slots);
-	t->slots = s;
-	t->nslots = n;
-	return true;
-}
-
-/* Adds x (the caller holds the write lock). */
-static bool series_add(tenant *t, sseries *x)
-{
-	if ((t->nseries + 1) * 2 > t->nslots && !slots_rebuild(t, t->nslots ? t->nslots * 2 : 64))
-		return false;
-	if (!HEARTH_GROW(t->series, t->nseries, t->capseries, 1))
-		return false;
-	t->series[t->nseries++] = x;
-	size_t j = x->keyhash & (t->nslots - 1);
-	while (t->slots[j])
-		j = (j + 1) & (t->nslots - 1);
-	t->slots[j] = (uint32_t)t->nseries;
-	return true;
-}
-
-static sseries *series_find(tenant *t, const char *key)
-{
-	if (!t->nslots)
-		return NULL;
-	uint32_t h = (uint32_t)hearth_hash_bytes(key, strlen(key));
-	for (size_t j = h & (t->nslots - 1); t->slots[j]; j = (j + 1) & (t->nslots - 1)) {
-		sseries *x = t->series[t->slots[j] - 1];
-		if (x->keyhash == h && !strcmp(x->key, key))
-			return x;
-	}
-	return NULL;
-}
-
 /* Loads tenant id's dictionary and series (the caller holds wmu).  A
  * tenant that does not exist gives *out NULL. */
 static hearth_err tenant_load(sq *s, int64_t id, tenant **out, hearth_errbuf *eb)
@@ -897,13 +749,11 @@ static hearth_err tenant_load(sq *s, int64_t id, tenant **out, hearth_errbuf *eb
 		return HEARTH_OK;
 	if (rc != SQLITE_ROW)
 		return dberr(c->db, eb, "tenant");
-	tenant *t = calloc(1, sizeof(*t));
+	tenant *t = hs_tenant_new(id);
 	if (!t || !(t->dict = hs_dict_new())) {
-		free(t);
+		hs_tenant_free(t);
 		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
 	}
-	pthread_rwlock_init(&t->lock, NULL);
-	t->id = id;
 	hearth_err err = HEARTH_OK;
 	if ((err = exec_simple(c, S_BEGIN, eb)))
 		goto fail;
@@ -935,12 +785,12 @@ static hearth_err tenant_load(sq *s, int64_t id, tenant **out, hearth_errbuf *eb
 	sqlite3_bind_int64(q, 1, id);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		sseries *x =
-		    series_new(sqlite3_column_int64(q, 0), (const char *)sqlite3_column_text(q, 1),
+		    hs_series_new(sqlite3_column_int64(q, 0), (const char *)sqlite3_column_text(q, 1),
 			       (const char *)sqlite3_column_text(q, 2),
 			       (const char *)sqlite3_column_text(q, 3),
 			       (const char *)sqlite3_column_text(q, 4),
 			       (const char *)sqlite3_column_text(q, 5));
-		if (!x || !series_add(t, x)) {
+		if (!x || !hs_series_add(t, x)) {
 			sqlite3_reset(q);
 			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
 			goto fail;
@@ -967,7 +817,7 @@ dbfail:
 	err = dberr(c->db, eb, "loading a tenant");
 fail:
 	rollback(c);
-	tenant_free(t);
+	hs_tenant_free(t);
 	return err;
 }
 
@@ -1002,7 +852,7 @@ static hearth_err tenant_get(sq *s, int64_t id, bool locked, tenant **out, heart
 			if (HEARTH_GROW(s->tenants, s->ntenants, s->captenants, 1)) {
 				s->tenants[s->ntenants++] = *out;
 			} else {
-				tenant_free(*out);
+				hs_tenant_free(*out);
 				*out = NULL;
 				err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
 			}
@@ -1119,21 +969,6 @@ static hearth_err invalidate(conn *c, tenant *t, sseries *x, int64_t time, bool 
 	return HEARTH_OK;
 }
 
-static void series_free(sseries *x)
-{
-	if (!x)
-		return;
-	free(x->service);
-	free(x->type);
-	free(x->labels);
-	free(x->st);
-	free(x->default_st);
-	free(x->key);
-	free(x->kv);
-	free(x->kvmem);
-	free(x);
-}
-
 /* A put: the samples are turned into dictionary ids (under the tenant's
  * dictionary lock) and encoded with no lock held, so clients encode in
  * parallel; only the transaction is one at a time. */
@@ -1159,7 +994,7 @@ static hearth_err sq_put(void *be, int64_t tenant_id, const hearth_profile *p,
 	labels = hearth_labels_canon(m->labels, m->nlabels);
 	hs_meta_st_string(&hm, &stb);
 	if (!labels || stb.oom ||
-	    !(key = series_key(m->service, type, labels, (const char *)stb.p))) {
+	    !(key = hs_series_key(m->service, type, labels, (const char *)stb.p))) {
 		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -1219,7 +1054,7 @@ static hearth_err sq_put(void *be, int64_t tenant_id, const hearth_profile *p,
 		if (rc != SQLITE_DONE)
 			goto dbfail;
 	}
-	x = series_find(t, key);
+	x = hs_series_find(t, key);
 	if (!x) {
 		if (t->nseries >= s->cfg.max_series_per_tenant) {
 			err = hearth_seterr(eb, HEARTH_ETOOBIG, "too many series (at most %u)",
@@ -1240,7 +1075,7 @@ static hearth_err sq_put(void *be, int64_t tenant_id, const hearth_profile *p,
 			goto dbfail;
 		}
 		sqlite3_reset(q);
-		newx = x = series_new(sqlite3_last_insert_rowid(c->db), m->service, type, labels,
+		newx = x = hs_series_new(sqlite3_last_insert_rowid(c->db), m->service, type, labels,
 				      (const char *)stb.p, hm.default_st);
 		if (!x) {
 			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
@@ -1308,7 +1143,7 @@ static hearth_err sq_put(void *be, int64_t tenant_id, const hearth_profile *p,
 		__atomic_store_n(&x->last, hm.time_nanos, __ATOMIC_RELAXED);
 	if (newx) {
 		pthread_rwlock_wrlock(&t->lock);
-		bool ok = series_add(t, newx);
+		bool ok = hs_series_add(t, newx);
 		pthread_rwlock_unlock(&t->lock);
 		if (ok)
 			newx = NULL;
@@ -1326,7 +1161,7 @@ out:
 		rollback(c);
 	if (locked)
 		pthread_mutex_unlock(&s->wmu);
-	series_free(newx);
+	hs_series_free(newx);
 	hs_acc_free(acc);
 	hs_out_free(&block);
 	hs_out_free(&ref);
@@ -1343,25 +1178,6 @@ out:
 }
 
 /* ---- queries: names ---- */
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Adds s to l unless it is there already (l small: linear). */
-static bool strlist_add_uniq(hearth_strlist *l, size_t *cap, const char *s)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (!strcmp(l->v[i], s))
-			return true;
-	if (!HEARTH_GROW(l->v, l->n, *cap, 1))
-		return false;
-	if (!(l->v[l->n] = strdup(s)))
-		return false;
-	l->n++;
-	return true;
-}
 
 typedef struct {
 	sq *s;
@@ -1419,16 +1235,10 @@ static hearth_err sq_services(void *be, int64_t tenant_id, int64_t from, int64_t
 			      hearth_strlist *out, hearth_errbuf *eb)
 {
 	qctx q;
-	size_t cap = 0;
 	hearth_err err = q_begin(be, tenant_id, NULL, NULL, from, until, &q, eb);
-	for (size_t i = 0; !err && i < q.n; i++)
-		if (!strlist_add_uniq(out, &cap, q.v[i]->service))
-			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	if (!err)
+		err = hs_answer_services(q.v, q.n, out, eb);
 	q_end(&q);
-	if (err)
-		hearth_strlist_free(out);
-	else if (out->n)
-		qsort(out->v, out->n, sizeof(char *), cmp_str);
 	return err;
 }
 
@@ -1436,52 +1246,10 @@ static hearth_err sq_types(void *be, int64_t tenant_id, const char *service, int
 			   int64_t until, hearth_typelist *out, hearth_errbuf *eb)
 {
 	qctx q;
-	size_t cap = 0;
 	hearth_err err = q_begin(be, tenant_id, NULL, NULL, from, until, &q, eb);
-	for (size_t i = 0; !err && i < q.n; i++) {
-		sseries *x = q.v[i];
-		if (service && strcmp(service, x->service))
-			continue;
-		bool seen = false;
-		for (size_t k = 0; k < out->n && !seen; k++)
-			seen = !strcmp(out->v[k].type, x->type);
-		if (seen)
-			continue;
-		if (!HEARTH_GROW(out->v, out->n, cap, 1)) {
-			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-			break;
-		}
-		hearth_type_info *ti = &out->v[out->n++];
-		memset(ti, 0, sizeof(*ti));
-		ti->type = strdup(x->type);
-		ti->sample_types = calloc(x->nst + 1, sizeof(char *));
-		if (!ti->type || !ti->sample_types) {
-			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-			break;
-		}
-		const char *p = x->st;
-		for (uint32_t k = 0; k < x->nst; k++) {
-			const char *comma = strchr(p, ',');
-			size_t n = comma ? (size_t)(comma - p) : strlen(p);
-			ti->sample_types[k] = strndup(p, n);
-			if (!ti->sample_types[k]) {
-				err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-				break;
-			}
-			ti->nsample_types++;
-			size_t tl = strcspn(ti->sample_types[k], "/");
-			if (*x->default_st && strlen(x->default_st) == tl &&
-			    !strncmp(ti->sample_types[k], x->default_st, tl))
-				ti->default_sample = k;
-			p = comma ? comma + 1 : p + n;
-		}
-		/* pprof's default without default_sample_type: the last one. */
-		if (!*x->default_st && x->nst)
-			ti->default_sample = x->nst - 1;
-	}
+	if (!err)
+		err = hs_answer_types(q.v, q.n, service, out, eb);
 	q_end(&q);
-	if (err)
-		hearth_typelist_free(out);
 	return err;
 }
 
@@ -1490,17 +1258,10 @@ static hearth_err sq_label_names(void *be, int64_t tenant_id, const hearth_selec
 				 hearth_errbuf *eb)
 {
 	qctx q;
-	size_t cap = 0;
 	hearth_err err = q_begin(be, tenant_id, sel, NULL, from, until, &q, eb);
-	for (size_t i = 0; !err && i < q.n; i++)
-		for (size_t k = 0; k < q.v[i]->nkv && !err; k++)
-			if (!strlist_add_uniq(out, &cap, q.v[i]->kv[k].name))
-				err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	if (!err)
+		err = hs_answer_label_names(q.v, q.n, out, eb);
 	q_end(&q);
-	if (err)
-		hearth_strlist_free(out);
-	else if (out->n)
-		qsort(out->v, out->n, sizeof(char *), cmp_str);
 	return err;
 }
 
@@ -1509,37 +1270,32 @@ static hearth_err sq_label_values(void *be, int64_t tenant_id, const hearth_sele
 				  hearth_strlist *out, hearth_errbuf *eb)
 {
 	qctx q;
-	size_t cap = 0;
 	hearth_err err = q_begin(be, tenant_id, sel, NULL, from, until, &q, eb);
-	for (size_t i = 0; !err && i < q.n; i++) {
-		sseries *x = q.v[i];
-		const char *v = NULL;
-		if (!strcmp(name, "service"))
-			v = x->service;
-		else if (!strcmp(name, "__type__"))
-			v = x->type;
-		for (size_t k = 0; k < x->nkv && !v; k++)
-			if (!strcmp(x->kv[k].name, name))
-				v = x->kv[k].value;
-		if (v && !strlist_add_uniq(out, &cap, v))
-			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-	}
+	if (!err)
+		err = hs_answer_label_values(q.v, q.n, name, out, eb);
 	q_end(&q);
-	if (err)
-		hearth_strlist_free(out);
-	else if (out->n)
-		qsort(out->v, out->n, sizeof(char *), cmp_str);
 	return err;
 }
 
 /* ---- series (totals over time) ---- */
 
-static bool decode_totals(const uint8_t *p, size_t n, int64_t *tot, uint32_t nst)
+/* The totals of x's profiles in [from, until), for hs_answer_series. */
+static hearth_err totals_of(void *ctx, const sseries *x, int64_t from, int64_t until,
+			    hs_totals_add add, void *acc, hearth_errbuf *eb)
 {
-	hs_in in = {p, p + n, false};
-	for (uint32_t k = 0; k < nst; k++)
-		tot[k] = hs_get_sv(&in);
-	return !in.bad;
+	conn *c = ctx;
+	sqlite3_stmt *st = stmt(c, S_TOTALS_RANGE);
+	if (!st)
+		return dberr(c->db, eb, "series");
+	sqlite3_bind_int64(st, 1, x->id);
+	sqlite3_bind_int64(st, 2, from);
+	sqlite3_bind_int64(st, 3, until);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		add(acc, sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1),
+		    (size_t)sqlite3_column_bytes(st, 1));
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? HEARTH_OK : dberr(c->db, eb, "series");
 }
 
 static hearth_err sq_series(void *be, int64_t tenant_id, const hearth_selector *sel,
@@ -1549,144 +1305,10 @@ static hearth_err sq_series(void *be, int64_t tenant_id, const hearth_selector *
 {
 	qctx q;
 	hearth_err err = q_begin(be, tenant_id, sel, type, from, until, &q, eb);
-	size_t np = (size_t)((until - from + step - 1) / step), cap = 0;
-	double *sum = NULL;
-	int64_t *cnt = NULL;
-	char **gkeys = NULL;
-	double **gsum = NULL;
-	if (err)
-		goto out;
-	sum = malloc(np * sizeof(double));
-	cnt = malloc(np * sizeof(int64_t));
-	if (!sum || !cnt)
-		goto oom;
-	for (size_t i = 0; i < q.n; i++) {
-		sseries *x = q.v[i];
-		if (sample_type >= x->nst)
-			continue;
-		memset(sum, 0, np * sizeof(double));
-		memset(cnt, 0, np * sizeof(int64_t));
-		sqlite3_stmt *st = stmt(q.c, S_TOTALS_RANGE);
-		if (!st) {
-			err = dberr(q.c->db, eb, "series");
-			goto out;
-		}
-		sqlite3_bind_int64(st, 1, x->id);
-		sqlite3_bind_int64(st, 2, from);
-		sqlite3_bind_int64(st, 3, until);
-		int rc;
-		int64_t tot[HS_MAX_ST];
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			int64_t t = sqlite3_column_int64(st, 0);
-			if (!decode_totals(sqlite3_column_blob(st, 1),
-					   (size_t)sqlite3_column_bytes(st, 1), tot, x->nst))
-				continue;
-			size_t k = (size_t)((t - from) / step);
-			if (k >= np)
-				continue;
-			sum[k] += (double)tot[sample_type];
-			cnt[k]++;
-		}
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE) {
-			err = dberr(q.c->db, eb, "series");
-			goto out;
-		}
-		/* The group: the values of group_by, "\1"-joined. */
-		char gk[8192];
-		size_t gl = 0;
-		gk[0] = 0;
-		for (size_t g = 0; g < ngroup_by; g++) {
-			const char *v = "";
-			if (!strcmp(group_by[g], "service"))
-				v = x->service;
-			for (size_t k = 0; k < x->nkv; k++)
-				if (!strcmp(x->kv[k].name, group_by[g]))
-					v = x->kv[k].value;
-			gl += (size_t)snprintf(gk + gl, sizeof(gk) - gl, "%s\1", v);
-			if (gl >= sizeof(gk))
-				gl = sizeof(gk) - 1;
-		}
-		size_t gi = 0;
-		while (gi < out->n && strcmp(gkeys[gi], gk))
-			gi++;
-		if (gi == out->n) {
-			if (out->n == cap) {
-				size_t nc = cap ? cap * 2 : 8;
-				hearth_series *nv = realloc(out->v, nc * sizeof(*nv));
-				if (!nv)
-					goto oom;
-				out->v = nv;
-				char **nk = realloc(gkeys, nc * sizeof(*nk));
-				if (!nk)
-					goto oom;
-				gkeys = nk;
-				double **ns = realloc(gsum, nc * sizeof(*ns));
-				if (!ns)
-					goto oom;
-				gsum = ns;
-				cap = nc;
-			}
-			hearth_series *hs = &out->v[out->n];
-			memset(hs, 0, sizeof(*hs));
-			gkeys[gi] = strdup(gk);
-			gsum[gi] = calloc(np, sizeof(double));
-			hs->points = calloc(np, sizeof(int64_t));
-			hs->has = calloc(np, sizeof(bool));
-			hs->npoints = np;
-			hs->labels = calloc(ngroup_by + 1, sizeof(hearth_kv));
-			out->n++;
-			if (!gkeys[gi] || !gsum[gi] || !hs->points || !hs->has || !hs->labels)
-				goto oom;
-			/* Label strings point into the group key (kept in mem below). */
-			hs->nlabels = ngroup_by;
-		}
-		bool avg = x->avg[sample_type];
-		for (size_t k = 0; k < np; k++) {
-			if (!cnt[k])
-				continue;
-			gsum[gi][k] += avg ? sum[k] / (double)cnt[k] : sum[k];
-			out->v[gi].has[k] = true;
-		}
-	}
-	/* Group labels: one block of strings. */
-	size_t memn = 1;
-	for (size_t g = 0; g < out->n; g++)
-		memn += strlen(gkeys[g]) + 1;
-	out->mem = malloc(memn);
-	if (!out->mem)
-		goto oom;
-	char *w = out->mem;
-	for (size_t g = 0; g < out->n; g++) {
-		strcpy(w, gkeys[g]);
-		char *p = w;
-		for (size_t k = 0; k < ngroup_by; k++) {
-			char *e = strchr(p, '\1');
-			if (e)
-				*e = 0;
-			out->v[g].labels[k].name = group_by[k];
-			out->v[g].labels[k].value = p;
-			p = e ? e + 1 : p + strlen(p);
-		}
-		w += strlen(gkeys[g]) + 1;
-		for (size_t k = 0; k < np; k++)
-			out->v[g].points[k] = (int64_t)llround(gsum[g][k]);
-	}
-	goto out;
-oom:
-	err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-out:
-	for (size_t g = 0; gkeys && g < out->n; g++) {
-		free(gkeys[g]);
-		free(gsum ? gsum[g] : NULL);
-	}
-	free(gkeys);
-	free(gsum);
-	free(sum);
-	free(cnt);
+	if (!err)
+		err = hs_answer_series(q.v, q.n, sample_type, from, until, step, group_by,
+				       ngroup_by, totals_of, q.c, out, eb);
 	q_end(&q);
-	if (err)
-		hearth_serieslist_free(out);
 	return err;
 }
 
@@ -2093,53 +1715,6 @@ static hearth_err sq_merge(void *be, int64_t tenant_id, const hearth_selector *s
 
 /* ---- list and get ---- */
 
-static hearth_err fill_info(sseries *x, int64_t id, int64_t time, int64_t duration, int64_t period,
-			    int64_t bytes, const void *tot, int totn, hearth_profile_info *in)
-{
-	memset(in, 0, sizeof(*in));
-	in->id = id;
-	in->time_nanos = time;
-	in->duration_nanos = duration;
-	in->period = period;
-	in->stored_bytes = bytes;
-	in->service = strdup(x->service);
-	in->type = strdup(x->type);
-	size_t memn = (x->nkv + 1) * sizeof(hearth_kv);
-	for (size_t k = 0; k < x->nkv; k++)
-		memn += strlen(x->kv[k].name) + strlen(x->kv[k].value) + 2;
-	in->labels = malloc(memn);
-	in->totals = calloc(x->nst + 1, sizeof(int64_t));
-	if (!in->service || !in->type || !in->labels || !in->totals) {
-		hearth_profile_info_free(in);
-		return HEARTH_ENOMEM;
-	}
-	char *w = (char *)(in->labels + x->nkv + 1);
-	for (size_t k = 0; k < x->nkv; k++) {
-		in->labels[k].name = strcpy(w, x->kv[k].name);
-		w += strlen(w) + 1;
-		in->labels[k].value = strcpy(w, x->kv[k].value);
-		w += strlen(w) + 1;
-	}
-	in->nlabels = x->nkv;
-	decode_totals(tot, (size_t)totn, in->totals, x->nst);
-	in->ntotals = x->nst;
-	return HEARTH_OK;
-}
-
-static sseries *series_by_id(sseries **v, size_t n, int64_t id)
-{
-	/* v is sorted by id (series are added in id order). */
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (v[mid]->id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && v[lo]->id == id ? v[lo] : NULL;
-}
-
 static int cmp_series_id(const void *a, const void *b)
 {
 	int64_t x = (*(sseries *const *)a)->id, y = (*(sseries *const *)b)->id;
@@ -2187,7 +1762,7 @@ static hearth_err sq_list(void *be, int64_t tenant_id, const hearth_selector *se
 	}
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		sseries *x = series_by_id(q.v, q.n, sqlite3_column_int64(st, 1));
+		sseries *x = hs_series_by_id(q.v, q.n, sqlite3_column_int64(st, 1));
 		if (!x)
 			continue;
 		int64_t id = sqlite3_column_int64(st, 0);
@@ -2196,7 +1771,7 @@ static hearth_err sq_list(void *be, int64_t tenant_id, const hearth_selector *se
 			break;
 		}
 		if (!HEARTH_GROW(out->v, out->n, cap, 1) ||
-		    fill_info(x, id, sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
+		    hs_fill_info(x, id, sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
 			      sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5),
 			      sqlite3_column_blob(st, 6), sqlite3_column_bytes(st, 6),
 			      &out->v[out->n])) {
@@ -2262,7 +1837,7 @@ static hearth_err sq_get(void *be, int64_t tenant_id, int64_t id, hearth_profile
 		err = hearth_seterr(eb, HEARTH_EINVAL, "profile not found");
 		goto out;
 	}
-	if (info && fill_info(x, id, sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2),
+	if (info && hs_fill_info(x, id, sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2),
 			      sqlite3_column_int64(q, 3), sqlite3_column_int64(q, 4),
 			      sqlite3_column_blob(q, 6), sqlite3_column_bytes(q, 6), info)) {
 		sqlite3_reset(q);

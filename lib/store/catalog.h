@@ -1,0 +1,97 @@
+/* What the metadata backends (sqlite.c, postgres.c) share above their SQL:
+ * a tenant's series kept in memory (looked up by key on put, by id and by
+ * selector on queries), and the answers computed from the series a query
+ * matched (services, types, label names and values, totals over time,
+ * profile info).  Only the reading of rows is a backend's own: the totals
+ * of a series' profiles come through a callback.  Internal to lib/store/. */
+#ifndef HEARTH_STORE_CATALOG_H
+#define HEARTH_STORE_CATALOG_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/codec.h"
+#include "store/store.h"
+
+#define HS_NLEVELS 3 /* rollup levels: 10 minutes, an hour, a day */
+
+typedef struct {
+	int64_t id;
+	char *service, *type, *labels, *st, *default_st;
+	char *key; /* service \3 type \3 labels \3 st: the put's lookup */
+	uint32_t keyhash;
+	hearth_kv *kv;
+	size_t nkv;
+	char *kvmem;
+	uint32_t nst;
+	bool avg[HS_MAX_ST]; /* sample type k is averaged (hearth_store_aggregation) */
+	bool any_avg;
+	/* sqlite.c's: times of the oldest and newest profile (maybe stale);
+	 * buckets marked dirty with no rollup (their writes skipped). */
+	int64_t first, last;
+	int64_t dirty_bucket[HS_NLEVELS];
+} hs_series;
+
+typedef struct {
+	int64_t id;
+	hs_dict *dict;
+	pthread_rwlock_t lock; /* the series array */
+	pthread_mutex_t smu;   /* postgres.c: syncing the series with the database */
+	hs_series **series;    /* in id order */
+	size_t nseries, capseries;
+	uint32_t *slots; /* open addressing over series by keyhash (index + 1) */
+	size_t nslots;
+} hs_tenant;
+
+/* A tenant with no series and no dictionary yet; NULL when out of memory. */
+hs_tenant *hs_tenant_new(int64_t id);
+void hs_tenant_free(hs_tenant *t);
+
+char *hs_series_key(const char *service, const char *type, const char *labels, const char *st);
+/* A series with its key, labels parsed and sample types' aggregation;
+ * NULL when out of memory or labels that do not parse. */
+hs_series *hs_series_new(int64_t id, const char *service, const char *type, const char *labels,
+			 const char *st, const char *default_st);
+void hs_series_free(hs_series *x);
+/* Adds x, whose id is above every other's (the caller holds the write
+ * lock); false when out of memory. */
+bool hs_series_add(hs_tenant *t, hs_series *x);
+/* The series of key (the caller holds the lock), or NULL. */
+hs_series *hs_series_find(const hs_tenant *t, const char *key);
+/* The series id in v, sorted by id, or NULL. */
+hs_series *hs_series_by_id(hs_series *const *v, size_t n, int64_t id);
+
+int hs_cmp_str(const void *a, const void *b); /* qsort of char * */
+/* A profile's totals (one signed varint per sample type); false when
+ * they do not decode. */
+bool hs_decode_totals(const uint8_t *p, size_t n, int64_t *tot, uint32_t nst);
+/* A row of a list or get as the caller's info; HEARTH_ENOMEM. */
+hearth_err hs_fill_info(const hs_series *x, int64_t id, int64_t time, int64_t duration,
+			int64_t period, int64_t bytes, const uint8_t *tot, size_t totn,
+			hearth_profile_info *in);
+
+/* ---- answers from the series a query matched (v, n) ---- */
+
+hearth_err hs_answer_services(hs_series *const *v, size_t n, hearth_strlist *out,
+			      hearth_errbuf *eb);
+hearth_err hs_answer_types(hs_series *const *v, size_t n, const char *service, hearth_typelist *out,
+			   hearth_errbuf *eb);
+hearth_err hs_answer_label_names(hs_series *const *v, size_t n, hearth_strlist *out,
+				 hearth_errbuf *eb);
+hearth_err hs_answer_label_values(hs_series *const *v, size_t n, const char *name,
+				  hearth_strlist *out, hearth_errbuf *eb);
+
+/* The backend's reading of totals: calls add(acc, time, totals, n) for
+ * each profile of x in [from, until). */
+typedef void (*hs_totals_add)(void *acc, int64_t time, const uint8_t *tot, size_t n);
+typedef hearth_err (*hs_totals_fn)(void *ctx, const hs_series *x, int64_t from, int64_t until,
+				   hs_totals_add add, void *acc, hearth_errbuf *eb);
+/* hearth_store_series over the matched series (store.h). */
+hearth_err hs_answer_series(hs_series *const *v, size_t n, size_t sample_type, int64_t from,
+			    int64_t until, int64_t step, const char *const *group_by,
+			    size_t ngroup_by, hs_totals_fn totals, void *ctx,
+			    hearth_serieslist *out, hearth_errbuf *eb);
+
+#endif
