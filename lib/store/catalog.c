@@ -483,3 +483,111 @@ out:
 		hearth_serieslist_free(out);
 	return err;
 }
+
+/* ---- merges ---- */
+
+static int64_t floor_day(int64_t v)
+{
+	const int64_t day = 86400LL * 1000000000;
+	int64_t f = v / day * day;
+	return v < 0 && f != v ? f - day : f;
+}
+
+hearth_err hs_merge_series(hs_series *const *v, size_t n, const int64_t *first, const int64_t *last,
+			   int64_t from, int64_t until, unsigned flags, hs_cover_fn cover,
+			   void *ctx, hs_acc **totalp, hs_meta *meta, hearth_errbuf *eb)
+{
+	const int64_t day = 86400LL * 1000000000;
+	hs_acc *total = NULL;
+	bool have_meta = false;
+	const char *st0 = NULL;
+	hearth_err err = HEARTH_OK;
+	*totalp = NULL;
+	memset(meta, 0, sizeof(*meta));
+	for (size_t i = 0; i < n; i++) {
+		hs_series *x = v[i];
+		if (!st0) {
+			st0 = x->st;
+			if (!(total = hs_acc_new(x->nst, true))) {
+				err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+				goto out;
+			}
+			if (flags & HEARTH_MERGE_NO_LABELS)
+				hs_acc_drop_labels(total);
+		} else if (strcmp(st0, x->st)) {
+			err = hearth_seterr(eb, HEARTH_EINCOMPAT,
+					    "incompatible sample types [%s] and [%s]", st0, x->st);
+			goto out;
+		}
+		hs_acc *acc = x->any_avg ? hs_acc_new(x->nst, true) : total;
+		if (!acc) {
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+			goto out;
+		}
+		if (acc != total && (flags & HEARTH_MERGE_NO_LABELS))
+			hs_acc_drop_labels(acc);
+		/* Narrowed to the series' profiles, widened to whole days within
+		 * the range: nothing more is read, and a bucket the range covers
+		 * whole stays whole (narrowing to the last profile cut the day's
+		 * rollup into hours). */
+		int64_t a = floor_day(first ? first[i] : x->first);
+		int64_t b = floor_day(last ? last[i] : x->last) + day;
+		hs_meta m = {0};
+		bool have = false;
+		err = cover(ctx, x, a > from ? a : from, b < until ? b : until, acc, &m, &have, eb);
+		int64_t cnt = have ? m.nprofiles : 0;
+		if (!err && x->any_avg && cnt > 0) {
+			double scale[HS_MAX_ST];
+			for (uint32_t k = 0; k < x->nst; k++)
+				scale[k] = x->avg[k] ? 1.0 / (double)cnt : 1.0;
+			if (hs_acc_add_acc(total, acc, scale))
+				err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		}
+		if (acc != total)
+			hs_acc_free(acc);
+		if (!err && have) {
+			if (!have_meta) {
+				*meta = m;
+				have_meta = true;
+				have = false;
+			} else if ((err = hs_meta_combine(meta, &m))) {
+				hearth_seterr(eb, err, "out of memory");
+			}
+		}
+		if (have)
+			hs_meta_free(&m);
+		if (err)
+			goto out;
+	}
+	if (!have_meta || meta->nprofiles == 0)
+		err = hearth_seterr(eb, HEARTH_EINVAL, "no profiles in the range");
+out:
+	if (err) {
+		if (have_meta)
+			hs_meta_free(meta);
+		memset(meta, 0, sizeof(*meta));
+		hs_acc_free(total);
+		return err;
+	}
+	*totalp = total;
+	return HEARTH_OK;
+}
+
+void hs_drop_zero_samples(hearth_profile *p)
+{
+	size_t w = 0, nt = p->nsample_types;
+	for (size_t i = 0; i < p->nsamples; i++) {
+		int64_t *v = p->values + i * nt;
+		bool keep = false;
+		for (size_t k = 0; k < nt; k++)
+			keep |= v[k] != 0;
+		if (!keep)
+			continue;
+		if (w != i) {
+			p->samples[w] = p->samples[i];
+			memmove(p->values + w * nt, v, nt * sizeof(int64_t));
+		}
+		w++;
+	}
+	p->nsamples = w;
+}

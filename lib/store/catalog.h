@@ -94,4 +94,26 @@ hearth_err hs_answer_series(hs_series *const *v, size_t n, size_t sample_type, i
 			    size_t ngroup_by, hs_totals_fn totals, void *ctx,
 			    hearth_serieslist *out, hearth_errbuf *eb);
 
+/* ---- merges ---- */
+
+/* A backend's reading of one series for a merge: adds x's profiles in
+ * [a, b) to acc (whole rollups where it can) and their metadata to *meta
+ * (*have set with the first; meta->nprofiles counts the profiles). */
+typedef hearth_err (*hs_cover_fn)(void *ctx, const hs_series *x, int64_t a, int64_t b, hs_acc *acc,
+				  hs_meta *meta, bool *have, hearth_errbuf *eb);
+/* hearth_store_merge's samples over the series a query matched: each one
+ * read over its profiles' days within [from, until) (first[i] and last[i]:
+ * the times of series i's first and last profile there; NULL: the
+ * series' own first and last), snapshots averaged per series, the rest
+ * summed, into *total (hs_acc_free) and *meta (hs_meta_free); flags:
+ * HEARTH_MERGE_* (store.h).  No profile:
+ * HEARTH_EINVAL "no profiles in the range"; series of different sample
+ * types: HEARTH_EINCOMPAT. */
+hearth_err hs_merge_series(hs_series *const *v, size_t n, const int64_t *first, const int64_t *last,
+			   int64_t from, int64_t until, unsigned flags, hs_cover_fn cover,
+			   void *ctx, hs_acc **total, hs_meta *meta, hearth_errbuf *eb);
+/* Drops the samples whose values are all zero (averages rounded to
+ * nothing), as hearth_profile_scale does. */
+void hs_drop_zero_samples(hearth_profile *p);
+
 #endif

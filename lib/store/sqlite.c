@@ -1590,6 +1590,21 @@ static int64_t g_count(const gather *g)
 	return g->have_meta ? g->meta.nprofiles : 0;
 }
 
+/* One series of a merge (hs_merge_series). */
+static hearth_err merge_cover(void *ctx, const sseries *x, int64_t a, int64_t b, hs_acc *acc,
+			      hs_meta *meta, bool *have, hearth_errbuf *eb)
+{
+	qctx *q = ctx;
+	gather g = {
+	    .s = q->s, .c = q->c, .x = (sseries *)x, .eb = eb, .skip_level = NLEVELS, .acc = acc};
+	hearth_err err = g_cover(&g, NLEVELS - 1, a, b);
+	if (g.have_meta && err)
+		hs_meta_free(&g.meta);
+	else if (g.have_meta)
+		*meta = g.meta, *have = true;
+	return err;
+}
+
 static hearth_err sq_merge_flags(void *be, int64_t tenant_id, const hearth_selector *sel,
 				 const char *type, int64_t from, int64_t until, unsigned flags,
 				 hearth_profile **out, size_t *nprofiles, hearth_errbuf *eb)
@@ -1598,8 +1613,6 @@ static hearth_err sq_merge_flags(void *be, int64_t tenant_id, const hearth_selec
 	qctx q;
 	hs_acc *total = NULL;
 	hs_meta meta = {0};
-	bool have_meta = false;
-	const char *st0 = NULL;
 	hearth_err err = q_begin(s, tenant_id, sel, type, from, until, &q, eb);
 	if (err)
 		goto out;
@@ -1607,67 +1620,9 @@ static hearth_err sq_merge_flags(void *be, int64_t tenant_id, const hearth_selec
 		err = hearth_seterr(eb, HEARTH_EINVAL, "no profiles in the range");
 		goto out;
 	}
-	for (size_t i = 0; i < q.n; i++) {
-		sseries *x = q.v[i];
-		if (!st0) {
-			st0 = x->st;
-			if (!(total = hs_acc_new(x->nst, true))) {
-				err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-				goto out;
-			}
-			if (flags & HEARTH_MERGE_NO_LABELS)
-				hs_acc_drop_labels(total);
-		} else if (strcmp(st0, x->st)) {
-			err = hearth_seterr(eb, HEARTH_EINCOMPAT,
-					    "incompatible sample types [%s] and [%s]", st0, x->st);
-			goto out;
-		}
-		gather g = {.s = s, .c = q.c, .x = x, .eb = eb, .skip_level = NLEVELS};
-		g.acc = x->any_avg ? hs_acc_new(x->nst, true) : total;
-		if (!g.acc) {
-			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-			goto out;
-		}
-		if (flags & HEARTH_MERGE_NO_LABELS)
-			hs_acc_drop_labels(g.acc);
-		/* Narrowed to the series' profiles, widened to whole days within
-		 * the range: nothing more is read, and a bucket the range covers
-		 * whole stays whole (narrowing to the last profile cut the day's
-		 * rollup into hours). */
-		int64_t a = floor_to(x->first, DAY_NANOS), b = ceil_to(x->last + 1, DAY_NANOS);
-		if (a < from)
-			a = from;
-		if (b > until)
-			b = until;
-		err = g_cover(&g, NLEVELS - 1, a, b);
-		int64_t cnt = g_count(&g);
-		if (!err && x->any_avg && cnt > 0) {
-			double scale[HS_MAX_ST];
-			for (uint32_t k = 0; k < x->nst; k++)
-				scale[k] = x->avg[k] ? 1.0 / (double)cnt : 1.0;
-			if (hs_acc_add_acc(total, g.acc, scale))
-				err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-		}
-		if (g.acc != total)
-			hs_acc_free(g.acc);
-		if (!err && g.have_meta) {
-			if (!have_meta) {
-				meta = g.meta;
-				have_meta = true;
-				g.have_meta = false;
-			} else if ((err = hs_meta_combine(&meta, &g.meta))) {
-				hearth_seterr(eb, err, "out of memory");
-			}
-		}
-		if (g.have_meta)
-			hs_meta_free(&g.meta);
-		if (err)
-			goto out;
-	}
-	if (!have_meta || meta.nprofiles == 0) {
-		err = hearth_seterr(eb, HEARTH_EINVAL, "no profiles in the range");
+	if ((err = hs_merge_series(q.v, q.n, NULL, NULL, from, until, flags, merge_cover, &q,
+				   &total, &meta, eb)))
 		goto out;
-	}
 	*nprofiles = (size_t)meta.nprofiles;
 	err = hs_build_profile(q.t->dict, false, total, &meta, out, eb);
 	if (err == HEARTH_ECORRUPT) {
@@ -1678,28 +1633,10 @@ static hearth_err sq_merge_flags(void *be, int64_t tenant_id, const hearth_selec
 		eb->msg[0] = 0;
 		err = hs_build_profile(q.t->dict, false, total, &meta, out, eb);
 	}
-	if (!err) {
-		/* Zero samples (averages rounded to nothing) are dropped, as
-		 * hearth_profile_scale does. */
-		hearth_profile *p = *out;
-		size_t w = 0, nt = p->nsample_types;
-		for (size_t i = 0; i < p->nsamples; i++) {
-			int64_t *v = p->values + i * nt;
-			bool keep = false;
-			for (size_t k = 0; k < nt; k++)
-				keep |= v[k] != 0;
-			if (!keep)
-				continue;
-			if (w != i) {
-				p->samples[w] = p->samples[i];
-				memmove(p->values + w * nt, v, nt * sizeof(int64_t));
-			}
-			w++;
-		}
-		p->nsamples = w;
-	}
+	if (!err)
+		hs_drop_zero_samples(*out);
 out:
-	if (have_meta)
+	if (total)
 		hs_meta_free(&meta);
 	hs_acc_free(total);
 	q_end(&q);
