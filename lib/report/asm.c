@@ -21,7 +21,7 @@ struct hearth_asm {
 	uint32_t bad_size; /* what an undecodable instruction takes */
 	const uint8_t *text;
 	uint64_t text_start, text_len;
-	/* Go programs on x86 are printed in Go's syntax, as pprof prints
+	/* Go programs on x86 and arm64 are printed in Go's syntax, as pprof prints
 	 * them; the symbols name call targets and data. */
 	bool go_syntax;
 	unsigned machine; /* the ELF machine */
@@ -204,8 +204,8 @@ hearth_err hearth_asm_open(hearth_objfile *f, hearth_asm **out, hearth_errbuf *e
 	uint64_t entry, fend;
 	const char *fname;
 	size_t flen;
-	a->go_syntax =
-	    arch == CS_ARCH_X86 && hearth_objfile_go_func(f, 0, &entry, &fend, &fname, &flen);
+	a->go_syntax = (arch == CS_ARCH_X86 || (arch == CS_ARCH_ARM64 && !be)) &&
+		       hearth_objfile_go_func(f, 0, &entry, &fend, &fname, &flen);
 	if (a->go_syntax) {
 		cs_option(a->cs, CS_OPT_DETAIL, CS_OPT_ON);
 		load_syms(a, e, size);
@@ -356,9 +356,11 @@ hearth_err hearth_asm_decode(hearth_asm *a, uint64_t start, uint64_t end, hearth
 		uint32_t size;
 		size_t t = l->text.len;
 		if (a->go_syntax) {
-			size = hearth_goasm_x86(&a->go, code, left, pc, &l->text);
+			size = a->machine == EM_AARCH64
+				   ? hearth_goasm_arm64(&a->go, code, left, pc, &l->text)
+				   : hearth_goasm_x86(&a->go, code, left, pc, &l->text);
 			if (!size) {
-				size = 1;
+				size = a->bad_size;
 				hearth_buf_puts(&l->text, "?");
 			}
 		} else if (cs_disasm_iter(a->cs, &code, &left, &at, a->insn) && a->insn->size > 0) {

@@ -1,5 +1,5 @@
-/* x86 instructions in Go's assembler syntax, as go tool pprof prints them
- * for Go programs (lib/report/goasm.c). */
+/* x86 and arm64 instructions in Go's assembler syntax, as go tool pprof prints
+ * them for Go programs (lib/report/goasm.c, lib/report/goasm_arm64.c). */
 #ifndef HEARTH_GOASM_H
 #define HEARTH_GOASM_H
 
@@ -40,5 +40,11 @@ typedef struct {
  * instruction, which pprof shows as "?" one byte long. */
 uint32_t hearth_goasm_x86(hearth_goasm *g, const uint8_t *code, size_t len, uint64_t pc,
 			  hearth_buf *out);
+
+/* The same for arm64 (golang.org/x/arch/arm64/arm64asm's GoSyntax, on a
+ * capstone handle for arm64 with details on): 4, or 0 where Go's decoder
+ * finds no instruction ("?", four bytes). */
+uint32_t hearth_goasm_arm64(hearth_goasm *g, const uint8_t *code, size_t len, uint64_t pc,
+			    hearth_buf *out);
 
 #endif
