@@ -921,7 +921,7 @@ static bool go_op(inst *in, const char *mn)
 }
 
 /* The PC-relative operand's distance in bytes, from the bits. */
-static bool pc_offset(uint32_t x, const char *op, int64_t *off, int *at)
+static bool pc_offset(uint32_t x, int64_t *off, int *at)
 {
 	if ((x & 0x7c000000) == 0x14000000) { /* B, BL */
 		*off = sext((uint64_t)(x & 0x3ffffff) << 2, 28);
@@ -952,7 +952,6 @@ static bool pc_offset(uint32_t x, const char *op, int64_t *off, int *at)
 	if ((x & 0x3b000000) == 0x18000000) { /* LDR (literal), LDRSW, PRFM */
 		*off = sext((uint64_t)((x >> 5) & 0x7ffff) << 2, 21);
 		*at = 1;
-		(void)op;
 		return true;
 	}
 	return false;
@@ -986,7 +985,7 @@ static uint32_t decode_format(hearth_goasm *g, inst *in, const uint8_t *code, si
 	/* Operands whose text comes from the bits. */
 	int64_t off = 0;
 	int pat = 0;
-	if (pc_offset(x, op, &off, &pat) && pat < in->n) {
+	if (pc_offset(x, &off, &pat) && pat < in->n) {
 		if (is(op, "ADR") || is(op, "ADRP"))
 			snprintf(in->s[pat], ARGLEN, "%lld(PC)", (long long)off);
 		else
@@ -1023,7 +1022,6 @@ static uint32_t decode_format(hearth_goasm *g, inst *in, const uint8_t *code, si
 	}
 	char fop[40];
 	snprintf(fop, sizeof(fop), "%s", op);
-	int reorder = 1; /* reverse the operands at the end */
 	if ((is(op, "LDR") || is(op, "LDRSW")) && memi < 0 && in->n == 2) {
 		/* A PC-relative load of a symbol's start: $sym(SB). */
 		if (a0->kind == K_REG)
@@ -1229,10 +1227,10 @@ static uint32_t decode_format(hearth_goasm *g, inst *in, const uint8_t *code, si
 		else
 			swap(in, 0, 2);
 	}
+	/* The operands last to first. */
 	hearth_buf_puts(out, fop);
-	if (reorder)
-		for (int i = in->n - 1; i >= 0; i--)
-			hearth_buf_printf(out, "%s%s", i == in->n - 1 ? " " : ", ", in->s[i]);
+	for (int i = in->n - 1; i >= 0; i--)
+		hearth_buf_printf(out, "%s%s", i == in->n - 1 ? " " : ", ", in->s[i]);
 	return 4;
 }
 
