@@ -39,6 +39,7 @@ SHARED=${BENCH_SHARED:-$PWD/../shared}
 DAYS=${BENCH_STORE_DAYS:-30}
 NSERIES=${BENCH_STORE_SERIES:-10000}
 GEN=$CACHE/gen-profile
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 mkdir -p "$CACHE" || exit 1
 if [ ! -x "$GEN" ] || [ "$SHARED/tools/gen-profile/main.go" -nt "$GEN" ]; then
 	"$SHARED/tools/gen-profile/build.sh" "$GEN" || exit 1
@@ -58,11 +59,9 @@ for kind in ${BENCH_STORE_KINDS:-random repetitive}; do
 			touch "$dir.tmp/.complete" && mv "$dir.tmp" "$dir" || exit 1
 	fi
 	days=$DAYS
-	series=0
+	series=$NSERIES
 	if [ "$kind" = random ]; then
 		days=$((DAYS < 2 ? DAYS : 2))
-	else
-		series=$NSERIES
 	fi
 	work=$(mktemp -d "${TMPDIR:-/tmp}/hearth-store-bench.XXXXXX") || exit 1
 	echo "bench: store, $kind day x $days, $series series ..."
@@ -78,7 +77,7 @@ for kind in ${BENCH_STORE_KINDS:-random repetitive}; do
 done
 
 # ---- through the server: hearth serve and hey ----------------------------
-SRV_RPS=NaN SRV_CPU=NaN SRV_RSS=NaN SRV_OK=NaN SRV_N=${BENCH_STORE_PUSHES:-3000}
+SRV_RPS=NaN SRV_CPU=NaN SRV_RSS=NaN SRV_OK=NaN SRV_LOAD=NaN SRV_N=${BENCH_STORE_PUSHES:-3000}
 if [ -n "$HEARTH" ] && command -v hey >/dev/null; then
 	work=$(mktemp -d "${TMPDIR:-/tmp}/hearth-serve-bench.XXXXXX") || exit 1
 	file=$(ls "$CACHE/store-random-n1440/"*.pb.gz | head -n 1)
@@ -97,9 +96,11 @@ if [ -n "$HEARTH" ] && command -v hey >/dev/null; then
 		echo "bench: store, through hearth serve: hey -n $SRV_N -c 4 POST /api/v1/push ..."
 		# CPU of the server process (utime + stime, clock ticks).
 		t0=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+		SRV_LOAD=$(cut -d' ' -f1 /proc/loadavg)
 		hey -n "$SRV_N" -c 4 -m POST -T application/octet-stream -D "$file" \
 			-H "Authorization: Bearer $tok" "$url/api/v1/push?service=bench" >"$work/hey" 2>&1
 		t1=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+		SRV_LOAD="$SRV_LOAD to $(cut -d' ' -f1 /proc/loadavg)"
 		tck=$(getconf CLK_TCK)
 		SRV_RPS=$(awk '/Requests\/sec/ { printf "%.0f", $2 }' "$work/hey")
 		SRV_OK=$(awk '/\[200\]/ { print $2 }' "$work/hey")
@@ -130,8 +131,11 @@ verdict() { # value target [ge]
 # CPU of a parse and a put per profile, spread over both.
 cap() { awk "BEGIN { p = $1 + $2; if (p > 0) printf \"%.0f\", 2000 / p; else print \"NaN\" }"; }
 
+LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 {
 	echo "## The service's store"
+	echo
+	echo "Load average of the machine: $LOAD0 at the start of the run, $LOAD1 at its end."
 	echo
 	echo "\`bench/store.sh\` runs \`bench/store_bench\` (bench/store_bench.c): lib/store/ in-process,"
 	echo "as \`hearth serve\` calls it (the HTTP layer is not in these figures). Four threads parse"
@@ -150,8 +154,11 @@ cap() { awk "BEGIN { p = $1 + $2; if (p > 0) printf \"%.0f\", 2000 / p; else pri
 	echo "|---|---:|---:|"
 	for k in ingest_day_per_s ingest_day_put_cpu_ms ingest_day_parse_cpu_ms bytes_per_profile bytes_ratio_pct \
 		bytes_ratio_rollups_pct merge_day_norollup_ms merge_day_norollup_cpu_ms compact_day_s \
-		merge_day_ms merge_day_cpu_ms merge_24h_unaligned_ms merge_24h_unaligned_cpu_ms \
-		ingest_more_per_s compact_more_s merge_week_ms merge_week_cpu_ms merge_30d_ms merge_30d_cpu_ms \
+		merge_day_ms merge_day_cpu_ms merge_day_nolabels_ms merge_day_nolabels_cpu_ms \
+		merge_day_nolabels_samples merge_24h_unaligned_ms merge_24h_unaligned_cpu_ms \
+		ingest_more_per_s compact_more_s merge_week_ms merge_week_cpu_ms merge_week_nolabels_ms \
+		merge_week_nolabels_cpu_ms merge_30d_ms merge_30d_cpu_ms merge_30d_nolabels_ms \
+		merge_30d_nolabels_cpu_ms \
 		series_week_ms label_values_${NSERIES}_series_ms rss_series_kb rss_peak_kb; do
 		echo "| \`$k\` | $(g random.$k) | $(g repetitive.$k) |"
 	done
@@ -159,7 +166,9 @@ cap() { awk "BEGIN { p = $1 + $2; if (p > 0) printf \"%.0f\", 2000 / p; else pri
 	echo "Keys: \`ingest_*_per_s\` profiles per second (wall, 4 threads); \`*_cpu_ms\` CPU time of"
 	echo "one parse or put; \`bytes_ratio_pct\` the database (file and WAL) per profile over the"
 	echo "day against the gzipped file, without and with rollups; \`merge_*\` a merge of the"
-	echo "range into one profile with every sample type (\`_norollup\` before compaction);"
+	echo "range into one profile with every sample type (\`_norollup\` before compaction;"
+	echo "\`_nolabels\` by stack alone, the samples' labels left out, as hearth serve merges"
+	echo "for the views that show no labels; the random day's \`merge_week\` covers its 2 days);"
 	echo "\`compact_*_s\` building the rollups; \`series_week_ms\` totals per minute over a week;"
 	echo "\`rss_*\` after putting $NSERIES series of one profile each (VmRSS; VmHWM for the whole run)."
 	echo
@@ -172,14 +181,17 @@ cap() { awk "BEGIN { p = $1 + $2; if (p > 0) printf \"%.0f\", 2000 / p; else pri
 		a=$(g random.$2) b=$(g repetitive.$2)
 		echo "| $1 | $a: $(verdict "$a" "$3" ${4:-}) | $b: $(verdict "$b" "$3" ${4:-}) |"
 	}
-	echo "| ingest ≥ 1000 profiles/s through \`hearth serve\` (hey, 4 clients, one random file $SRV_N times) | $SRV_RPS/s ($SRV_OK answered 200; server CPU $SRV_CPU ms a push; peak RSS $SRV_RSS KB): $(verdict "$SRV_RPS" 1000 ge) | |"
+	echo "| ingest ≥ 1000 profiles/s through \`hearth serve\` (hey, 4 clients, one random file $SRV_N times) | $SRV_RPS/s ($SRV_OK answered 200; server CPU $SRV_CPU ms a push; peak RSS $SRV_RSS KB; load average $SRV_LOAD): $(verdict "$SRV_RPS" 1000 ge) | |"
 	row "ingest ≥ 1000 profiles/s, 4 clients in-process (wall, this run)" ingest_day_per_s 1000 ge
 	echo "| ingest: what two idle cores could take (2000 ms / CPU ms of parse + put) | $(cap "$(g random.ingest_day_parse_cpu_ms)" "$(g random.ingest_day_put_cpu_ms)")/s | $(cap "$(g repetitive.ingest_day_parse_cpu_ms)" "$(g repetitive.ingest_day_put_cpu_ms)")/s |"
 	row "stored bytes ≤ 25 % of gzipped, a day of one series (with rollups)" bytes_ratio_rollups_pct 25
 	row "merge of a day (1440 profiles) ≤ 250 ms (wall)" merge_day_ms 250
 	row "merge of a day, CPU" merge_day_cpu_ms 250
+	row "merge of a day by stack alone (flame graph, top), CPU" merge_day_nolabels_cpu_ms 250
 	row "merge of a week ≤ 1 s (wall, ms)" merge_week_ms 1000
+	row "merge of a week, CPU (ms)" merge_week_cpu_ms 1000
 	row "merge of 30 days ≤ 3 s (wall, ms)" merge_30d_ms 3000
+	row "merge of 30 days, CPU (ms)" merge_30d_cpu_ms 3000
 	row "series over a week ≤ 100 ms" series_week_ms 100
 	row "RSS ≤ 1 GB with $NSERIES series (KB)" rss_series_kb 1048576
 } >"$OUT"

@@ -13,7 +13,9 @@
  *              the files' gzipped size, without and with rollups;
  *   merge      a day (the 1440 profiles) without rollups, compaction, then
  *              a day, an unaligned 24 hours, DAYS days repeated from the
- *              same files (a week, 30 days) with rollups;
+ *              same files (a week, 30 days) with rollups; each with the
+ *              samples' labels and by stack alone (KEY_nolabels:
+ *              HEARTH_MERGE_NO_LABELS, the views that show no labels);
  *   series     totals per minute over a week;
  *   rss        SERIES series of one profile each in a new tenant, then the
  *              process's peak RSS.
@@ -273,7 +275,7 @@ static int cmp_d(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void time_merge(const char *key, int64_t from, int64_t until)
+static void time_merge_flags(const char *key, int64_t from, int64_t until, unsigned flags)
 {
 	double t[3], c[3];
 	size_t n = 0, samples = 0;
@@ -283,7 +285,8 @@ static void time_merge(const char *key, int64_t from, int64_t until)
 		hearth_profile *p = NULL;
 		hearth_errbuf eb = {{0}};
 		double t0 = now_s(), c0 = thread_cpu_s();
-		if (hearth_store_merge(st, tenant, NULL, "cpu", from, until, &p, &n, &eb)) {
+		if (hearth_store_merge_flags(st, tenant, NULL, "cpu", from, until, flags, &p, &n,
+					     &eb)) {
 			fprintf(stderr, "merge: %s\n", eb.msg);
 			exit(1);
 		}
@@ -299,6 +302,16 @@ static void time_merge(const char *key, int64_t from, int64_t until)
 	       samples);
 	objects_delta(key, &b0, 3);
 	fflush(stdout);
+}
+
+/* A merge with the samples' labels, then one by stack alone (the views
+ * that show no labels: key_nolabels). */
+static void time_merge(const char *key, int64_t from, int64_t until)
+{
+	char k2[128];
+	time_merge_flags(key, from, until, 0);
+	snprintf(k2, sizeof(k2), "%s_nolabels", key);
+	time_merge_flags(k2, from, until, HEARTH_MERGE_NO_LABELS);
 }
 
 static long rss_kb(const char *field)
