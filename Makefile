@@ -56,7 +56,7 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 HEARTH   = $(BUILD)/hearth
 SAMPLE   = tests/data/leaky.cpu.pb.gz
 
-.PHONY: all deps run run-web test unit cli conformance bench fuzz fuzz-long clean format install FORCE
+.PHONY: all deps run run-web test unit cli conformance bench soak fuzz fuzz-long clean format install FORCE
 
 all: $(HEARTH)
 
@@ -138,6 +138,11 @@ test: deps $(HEARTH) $(UNIT_BIN)
 
 bench: deps $(HEARTH) $(BUILD)/bench/store_bench
 	@./bench/run.sh $(HEARTH)
+
+# `make soak`: hearth scrape across a ten-minute outage of the server
+# (bench/soak.sh, about 17 minutes; not part of make test).
+soak: deps $(HEARTH)
+	@./bench/soak.sh $(BUILD)
 
 fuzz: deps
 	@$(MAKE) --no-print-directory -f tests/fuzz/Makefile fuzz-build
