@@ -277,6 +277,9 @@ typedef struct {
 	const char *save_dir;
 	/* Send the MemStats series to the server's /api/v1/metrics. */
 	bool push_metrics;
+	/* dns_sd_configs: ask this DNS server ("IPv4:port") instead of those
+	 * of /etc/resolv.conf; NULL: the system's. */
+	const char *dns_server;
 } hearth_scraper_opts;
 
 typedef struct hearth_scraper hearth_scraper;

@@ -82,10 +82,40 @@ typedef struct {
 	bool seen;
 } sd_file;
 
+/* DNS lookups run on a resolver thread of their own: getaddrinfo and
+ * res_query block for as long as the DNS server takes, and a server that
+ * does not answer must not hold up the scrapes of every target.  The loop
+ * asks, the thread answers, the loop picks the answer up on its next turn.
+ * What the thread reads and writes lives here, apart from the scraper: a
+ * lookup cannot be interrupted, so at the end the thread is left to finish
+ * it and frees this itself when it is the last one holding it. */
+typedef struct {
+	char *name;
+	bool srv;
+	int port;
+	bool asked, working, answered, failed;
+	hearth_target_group *groups;
+	size_t ngroups;
+	char err[400];
+} dns_req;
+
+typedef struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool quit;
+	int refs;
+	dns_req *req;
+	size_t nreq;
+	bool has_server; /* -dns_server: instead of /etc/resolv.conf's */
+	struct sockaddr_in server;
+} dns_shared;
+
 /* A DNS name's answer as last resolved. */
 typedef struct {
 	size_t job, cfgi, namei;
 	double next;
+	bool pending;	 /* asked, and the answer not yet taken */
+	bool first_done; /* one answer (or failure) came back */
 	hearth_target_group *groups; /* one group per record, with its __meta labels */
 	size_t ngroups;
 } dns_state;
@@ -109,6 +139,7 @@ struct hearth_scraper {
 	double next_file_check;
 	dns_state *dns;
 	size_t ndns;
+	dns_shared *dsh; /* NULL without dns_sd_configs */
 	bool rebuild;
 	/* The push side. */
 	hearth_http_req push;
@@ -541,22 +572,20 @@ oom:
 	return HEARTH_ENOMEM;
 }
 
-/* One DNS name: A/AAAA through getaddrinfo, SRV through res_query.  The
- * lookup blocks the loop for as long as the resolver takes. */
-static void resolve(hearth_scraper *s, dns_state *ds)
+/* One DNS name: A/AAAA through getaddrinfo, SRV through res_query, on the
+ * resolver thread (it touches nothing of the scraper).  False with msg set
+ * when the lookup failed. */
+static bool lookup(const char *name, bool srv, int port, hearth_target_group **gp, size_t *ngp,
+		   char *msg, size_t msgn)
 {
-	const hearth_dns_sd *d = &s->cfg.jobs[ds->job].dns[ds->cfgi];
-	const char *name = d->names[ds->namei];
 	hearth_target_group *g = NULL;
 	size_t ng = 0;
-	char msg[400];
-	if (!d->srv) {
+	if (!srv) {
 		struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
 		int rc = getaddrinfo(name, NULL, &hints, &res);
 		if (rc) {
-			snprintf(msg, sizeof(msg), "dns_sd %s: %s", name, gai_strerror(rc));
-			discovery_error(s, msg);
-			return; /* keeps the previous answer */
+			snprintf(msg, msgn, "dns_sd %s: %s", name, gai_strerror(rc));
+			return false;
 		}
 		for (struct addrinfo *a = res; a; a = a->ai_next) {
 			char ip[INET6_ADDRSTRLEN], addr[INET6_ADDRSTRLEN + 16];
@@ -569,7 +598,7 @@ static void resolve(hearth_scraper *s, dns_state *ds)
 			else
 				continue;
 			snprintf(addr, sizeof(addr), a->ai_family == AF_INET6 ? "[%s]:%d" : "%s:%d",
-				 ip, d->port);
+				 ip, port);
 			bool dup = false;
 			for (size_t k = 0; k < ng; k++)
 				dup |= !strcmp(g[k].targets[0], addr);
@@ -583,9 +612,8 @@ static void resolve(hearth_scraper *s, dns_state *ds)
 		int len = res_query(name, ns_c_in, ns_t_srv, ans, sizeof(ans));
 		ns_msg h;
 		if (len < 0 || ns_initparse(ans, len, &h) < 0) {
-			snprintf(msg, sizeof(msg), "dns_sd %s: SRV lookup failed", name);
-			discovery_error(s, msg);
-			return;
+			snprintf(msg, msgn, "dns_sd %s: SRV lookup failed", name);
+			return false;
 		}
 		for (int i = 0; i < ns_msg_count(h, ns_s_an); i++) {
 			ns_rr rr;
@@ -593,34 +621,195 @@ static void resolve(hearth_scraper *s, dns_state *ds)
 			    ns_rr_rdlen(rr) < 7)
 				continue;
 			const unsigned char *rd = ns_rr_rdata(rr);
-			int port = (rd[4] << 8) | rd[5];
+			int p = (rd[4] << 8) | rd[5];
 			char host[NS_MAXDNAME], addr[NS_MAXDNAME + 16], ps[16];
 			if (ns_name_uncompress(ns_msg_base(h), ns_msg_end(h), rd + 6, host,
 					       sizeof(host)) < 0)
 				continue;
-			snprintf(addr, sizeof(addr), "%s:%d", host, port);
-			snprintf(ps, sizeof(ps), "%d", port);
+			snprintf(addr, sizeof(addr), "%s:%d", host, p);
+			snprintf(ps, sizeof(ps), "%d", p);
 			if (group_add(&g, &ng, addr, "__meta_dns_name", name,
 				      "__meta_dns_srv_record_target", host,
 				      "__meta_dns_srv_record_port", ps))
 				break;
 		}
 	}
-	hearth_target_groups_free(ds->groups, ds->ngroups);
-	ds->groups = g;
-	ds->ngroups = ng;
-	s->rebuild = true;
+	*gp = g;
+	*ngp = ng;
+	return true;
 }
 
+static void dns_shared_unref(dns_shared *d)
+{
+	pthread_mutex_lock(&d->mu);
+	bool last = --d->refs == 0;
+	d->quit = true;
+	pthread_cond_broadcast(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+	if (!last)
+		return;
+	for (size_t i = 0; i < d->nreq; i++) {
+		free(d->req[i].name);
+		hearth_target_groups_free(d->req[i].groups, d->req[i].ngroups);
+	}
+	free(d->req);
+	pthread_cond_destroy(&d->cv);
+	pthread_mutex_destroy(&d->mu);
+	free(d);
+}
+
+/* The resolver thread: one lookup at a time, each bounded by the resolver's
+ * timeout (2 s a try, 2 tries a server). */
+static void *dns_main(void *arg)
+{
+	dns_shared *d = arg;
+	/* _res is this thread's own: the settings touch no other thread. */
+	res_init();
+	_res.retrans = 2;
+	_res.retry = 2;
+	if (d->has_server) {
+		_res.nscount = 1;
+		_res.nsaddr_list[0] = d->server;
+	}
+	pthread_mutex_lock(&d->mu);
+	while (!d->quit) {
+		dns_req *r = NULL;
+		for (size_t i = 0; i < d->nreq && !r; i++)
+			if (d->req[i].asked)
+				r = &d->req[i];
+		if (!r) {
+			pthread_cond_wait(&d->cv, &d->mu);
+			continue;
+		}
+		r->asked = false;
+		r->working = true;
+		pthread_mutex_unlock(&d->mu);
+		hearth_target_group *g = NULL;
+		size_t ng = 0;
+		char msg[400] = "";
+		bool ok = lookup(r->name, r->srv, r->port, &g, &ng, msg, sizeof(msg));
+		pthread_mutex_lock(&d->mu);
+		r->working = false;
+		r->answered = true;
+		r->failed = !ok;
+		hearth_target_groups_free(r->groups, r->ngroups);
+		r->groups = g;
+		r->ngroups = ng;
+		snprintf(r->err, sizeof(r->err), "%s", msg);
+	}
+	pthread_mutex_unlock(&d->mu);
+	dns_shared_unref(d);
+	return NULL;
+}
+
+/* Takes the answers the resolver thread has ready, and asks for the names
+ * whose refresh is due.  Never waits for a lookup. */
 static void check_dns(hearth_scraper *s, double now)
 {
+	dns_shared *d = s->dsh;
+	if (!d)
+		return;
+	bool ask = false;
+	pthread_mutex_lock(&d->mu);
 	for (size_t i = 0; i < s->ndns; i++) {
 		dns_state *ds = &s->dns[i];
-		if (now < ds->next)
-			continue;
-		resolve(s, ds);
-		ds->next = now + (double)s->cfg.jobs[ds->job].dns[ds->cfgi].refresh_ms / 1000.0;
+		dns_req *r = &d->req[i];
+		if (r->answered) {
+			r->answered = false;
+			ds->pending = false;
+			ds->first_done = true;
+			ds->next = now + (double)s->cfg.jobs[ds->job].dns[ds->cfgi].refresh_ms / 1000.0;
+			if (r->failed) {
+				/* keeps the previous answer */
+				discovery_error(s, r->err);
+			} else {
+				hearth_target_groups_free(ds->groups, ds->ngroups);
+				ds->groups = r->groups;
+				ds->ngroups = r->ngroups;
+				r->groups = NULL;
+				r->ngroups = 0;
+				s->rebuild = true;
+			}
+		}
+		if (!ds->pending && now >= ds->next) {
+			ds->pending = true;
+			r->asked = true;
+			ask = true;
+		}
 	}
+	if (ask)
+		pthread_cond_signal(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+}
+
+static bool dns_first_done(const hearth_scraper *s)
+{
+	for (size_t i = 0; i < s->ndns; i++)
+		if (!s->dns[i].first_done)
+			return false;
+	return true;
+}
+
+/* Starts the resolver thread for the configuration's DNS names. */
+static hearth_err dns_start(hearth_scraper *s, hearth_errbuf *eb)
+{
+	dns_shared *d = calloc(1, sizeof(*d));
+	if (!d || !(d->req = calloc(s->ndns, sizeof(*d->req)))) {
+		free(d);
+		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	}
+	pthread_mutex_init(&d->mu, NULL);
+	pthread_cond_init(&d->cv, NULL);
+	d->nreq = s->ndns;
+	d->refs = 2; /* the scraper's and the thread's */
+	for (size_t i = 0; i < s->ndns; i++) {
+		const hearth_dns_sd *c = &s->cfg.jobs[s->dns[i].job].dns[s->dns[i].cfgi];
+		d->req[i].srv = c->srv;
+		d->req[i].port = c->port;
+		if (!(d->req[i].name = strdup(c->names[s->dns[i].namei]))) {
+			d->refs = 1;
+			dns_shared_unref(d);
+			return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		}
+	}
+	if (s->o.dns_server) {
+		const char *v = s->o.dns_server, *colon = strrchr(v, ':');
+		char ip[64];
+		char *end;
+		long port = colon ? strtol(colon + 1, &end, 10) : 0;
+		if (!colon || (size_t)(colon - v) >= sizeof(ip) || !colon[1] || *end || port < 1 ||
+		    port > 65535) {
+			d->refs = 1;
+			dns_shared_unref(d);
+			return hearth_seterr(eb, HEARTH_EINVAL,
+					     "DNS server %s: not IPv4-address:port", v);
+		}
+		memcpy(ip, v, (size_t)(colon - v));
+		ip[colon - v] = 0;
+		d->server.sin_family = AF_INET;
+		d->server.sin_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET, ip, &d->server.sin_addr) != 1) {
+			d->refs = 1;
+			dns_shared_unref(d);
+			return hearth_seterr(eb, HEARTH_EINVAL,
+					     "DNS server %s: not IPv4-address:port", v);
+		}
+		d->has_server = true;
+	}
+	pthread_t th;
+	pthread_attr_t at;
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	int rc = pthread_create(&th, &at, dns_main, d);
+	pthread_attr_destroy(&at);
+	if (rc) {
+		d->refs = 1;
+		dns_shared_unref(d);
+		return hearth_seterr(eb, HEARTH_EIO, "cannot start the DNS resolver thread: %s",
+				     strerror(rc));
+	}
+	s->dsh = d;
+	return HEARTH_OK;
 }
 
 /* ---- Scraping --------------------------------------------------------- */
@@ -946,6 +1135,8 @@ hearth_err hearth_scraper_new(const hearth_scraper_opts *o, hearth_scraper **out
 				s->dns = nd;
 				s->dns[s->ndns++] = (dns_state){.job = ji, .cfgi = ci, .namei = ni};
 			}
+	if (s->ndns && (err = dns_start(s, eb)))
+		goto fail;
 	*out = s;
 	return HEARTH_OK;
 oom:
@@ -971,6 +1162,8 @@ void hearth_scraper_free(hearth_scraper *s)
 	for (size_t i = 0; i < s->nfiles; i++)
 		sd_file_clear(&s->files[i]);
 	free(s->files);
+	if (s->dsh)
+		dns_shared_unref(s->dsh);
 	for (size_t i = 0; i < s->ndns; i++)
 		hearth_target_groups_free(s->dns[i].groups, s->dns[i].ngroups);
 	free(s->dns);
@@ -1033,7 +1226,9 @@ hearth_err hearth_scraper_run(hearth_scraper *s, const volatile bool *stop, int 
 		}
 		pthread_mutex_unlock(&s->mu);
 		/* Due scrapes. */
-		drain = rounds > 0 && all_rounds_done(s, rounds);
+		/* (With -rounds, not before every DNS name has answered once:
+		 * its targets would be missed.) */
+		drain = rounds > 0 && dns_first_done(s) && all_rounds_done(s, rounds);
 		double next_wake = now + 0.5;
 		for (size_t i = 0; i < s->ntargets && !drain; i++) {
 			target *t = s->targets[i];

@@ -20,7 +20,7 @@
 static const char usage[] =
     "usage: hearth scrape -config=scrape.yaml [-push=URL [-token=T]] [-spool=DIR]\n"
     "                     [-spool_size=MB] [-listen=ADDR] [-concurrency=N] [-save=DIR]\n"
-    "                     [-rounds=N] [-targets] [-check]\n"
+    "                     [-rounds=N] [-targets] [-check] [-dns_server=IP:PORT]\n"
     "\n"
     "Scrapes the net/http/pprof endpoints of every target the configuration\n"
     "names (static_configs, file_sd_configs, dns_sd_configs, relabel_configs,\n"
@@ -44,6 +44,8 @@ static const char usage[] =
     "                  health, last scrape, duration and error, then exit\n"
     "                  (status 1 when a target is down)\n"
     "  -check          read and check the configuration only\n"
+    "  -dns_server=IP:PORT  dns_sd_configs ask this DNS server (IPv4) instead of\n"
+    "                  those of /etc/resolv.conf\n"
     "\n"
     "SIGINT and SIGTERM stop it; what is not yet pushed stays in the spool.\n";
 
@@ -118,7 +120,7 @@ static bool parse_listen(const char *addr, struct sockaddr_storage *ss, socklen_
 int cmd_scrape(int argc, char **argv)
 {
 	const char *config = NULL, *push = NULL, *token = getenv("HEARTH_TOKEN"), *spool = NULL,
-		   *listen = NULL, *save = NULL;
+		   *listen = NULL, *save = NULL, *dns_server = NULL;
 	long spool_mb = 256, concurrency = 1000, rounds = 0;
 	bool targets = false, check = false;
 	for (int i = 1; i < argc; i++) {
@@ -144,7 +146,8 @@ int cmd_scrape(int argc, char **argv)
 			continue;
 		}
 		if (IS("config") || IS("push") || IS("token") || IS("spool") || IS("listen") ||
-		    IS("save") || IS("spool_size") || IS("concurrency") || IS("rounds")) {
+		    IS("save") || IS("spool_size") || IS("concurrency") || IS("rounds") ||
+		    IS("dns_server")) {
 			if (!v) {
 				if (i + 1 >= argc) {
 					cli_error("scrape: option -%.*s needs a value", (int)nl,
@@ -177,6 +180,8 @@ int cmd_scrape(int argc, char **argv)
 				spool = v;
 			else if (IS("listen"))
 				listen = v;
+			else if (IS("dns_server"))
+				dns_server = v;
 			else
 				save = v;
 			continue;
@@ -226,7 +231,8 @@ int cmd_scrape(int argc, char **argv)
 				 .spool_dir = spool,
 				 .spool_max_bytes = (size_t)spool_mb << 20,
 				 .max_concurrency = (size_t)concurrency,
-				 .save_dir = save};
+				 .save_dir = save,
+				 .dns_server = dns_server};
 	hearth_scraper *s;
 	if (hearth_scraper_new(&o, &s, &eb)) {
 		cli_error("scrape: %s", eb.msg);

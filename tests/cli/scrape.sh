@@ -4,21 +4,29 @@
 #   tests/cli/scrape.sh BUILD_DIR
 #
 # - bad configurations, one per kind of mistake: refused, naming the line;
-# - two netsubject programs under hey load, scraped every 2 s for a fixed
-#   number of rounds (-rounds), pushing to `hearth serve`, which is killed
-#   (kill -9) during the run and restarted on the same port and data
-#   directory a few seconds later: the stored profiles per target and type
-#   are counted through GET /api/v1/profiles and must equal the scrapes
-#   (the cumulative types one fewer: the first scrape is only a base), so
-#   nothing was lost or stored twice;
-# - each stored allocs delta equals `hearth top -base=PREV CUR` of the two
-#   raw scrapes it came from (-save keeps them);
-# - the GC figures of /metrics are those of a saved heap?debug=1 scrape;
+# - two netsubject programs under hey load, scraped every 2 s for three
+#   minutes (-rounds), pushing through an on-disk spool to `hearth serve`,
+#   which is killed (kill -9) 20 s in and restarted on the same port and
+#   data directory 75 s later (longer than the push backoff's cap, so the
+#   spool carries the profiles across): the stored profiles per target and
+#   type (GET /api/v1/profiles) must equal the scrapes that worked (the raw
+#   files of -save; the cumulative types one fewer: the first scrape is
+#   only a base), none twice, each series in the order of its scrapes and
+#   the whole in the order the scrapes finished (tests/cli/scrape_check.py);
+#   SCRAPE_SECONDS, SCRAPE_INTERVAL, SCRAPE_KILL_AT and SCRAPE_OUTAGE change
+#   that (make soak: bench/soak.sh, a ten-minute outage);
+# - every stored allocs delta equals `hearth top -base=PREV CUR` of the two
+#   raw scrapes it came from;
+# - the GC series of the server are the MemStats of the same scrapes, and
+#   the GC figures of /metrics those of a saved heap?debug=1 scrape;
 # - targets that answer garbage, hang, or send an endless body, in the same
 #   run: reported down with the reason on /targets while the others go on;
-# - discovery: a file_sd file edited while hearth scrape runs is re-read
+# - while the server is down, the shorter checks: hearth serve -scrape;
+#   discovery: a file_sd file edited while hearth scrape runs is re-read
 #   (the new target in, the old out); localhost's DNS A record with a
-#   relabel keep; SIGTERM stops it cleanly.
+#   relabel keep; A and SRV records from dnsmasq on loopback
+#   (-dns_server); a DNS server that never answers while the scrapes of a
+#   static target go on; SIGTERM stops it cleanly, a hanging lookup too.
 #
 # Needs go and hey (skipped without them).  Ends with "N passed, M failed".
 set -u
@@ -118,7 +126,7 @@ S=127.0.0.1:$(cat "$tmp/stubport")
 # with a ten-minute outage.
 IV=${SCRAPE_INTERVAL:-2}
 SECS=${SCRAPE_SECONDS:-180}
-KILL_AT=${SCRAPE_KILL_AT:-30}
+KILL_AT=${SCRAPE_KILL_AT:-20}
 OUTAGE=${SCRAPE_OUTAGE:-75}
 R=$((SECS / IV))
 for a in "$A1" "$A2"; do
@@ -162,15 +170,17 @@ scrape_configs:
     static_configs:
       - targets: ['$A1', '$A2']
         labels: {env: test}
+  # (No cpu for these: a hanging one would hold each round for its
+  # seconds and the timeout, past the interval.)
   - job_name: garbage
-    profiling_config: {path_prefix: /garbage}
+    profiling_config: {path_prefix: /garbage, pprof_config: {cpu: {enabled: false}}}
     static_configs: [{targets: ['$S']}]
   - job_name: hang
-    profiling_config: {path_prefix: /hang}
+    profiling_config: {path_prefix: /hang, pprof_config: {cpu: {enabled: false}}}
     static_configs: [{targets: ['$S']}]
   - job_name: huge
     body_size_limit: 1MB
-    profiling_config: {path_prefix: /huge}
+    profiling_config: {path_prefix: /huge, pprof_config: {cpu: {enabled: false}}}
     static_configs: [{targets: ['$S']}]
 EOF
 t0=$(date +%s)
@@ -186,7 +196,17 @@ done
 M=$(sed -n 's|^Serving hearth scrape metrics on \(http://[^/]*\)/metrics$|\1|p' "$tmp/scrape.out")
 echo "# the long run: $R rounds every ${IV}s; the server down from ${KILL_AT}s for ${OUTAGE}s"
 
-# While it runs, the shorter checks.
+# ---- The outage: kill -9, down OUTAGE seconds, restarted -------------------
+sleep_until() { # seconds since t0
+	d=$(($1 - ($(date +%s) - t0)))
+	[ $d -gt 0 ] && sleep $d
+}
+sleep_until "$KILL_AT"
+kill -9 "$serve_pid"
+wait "$serve_pid" 2>/dev/null
+
+# While the server is down (and the scraper spools), the shorter checks,
+# which need neither: the outage lasts longer than they take.
 # ---- hearth serve -scrape: the same loop inside the server ----------------
 cat >"$tmp/inside.yaml" <<EOF
 scrape_configs:
@@ -311,14 +331,171 @@ rc=$?
 [ $rc -eq 0 ] && ok "hearth scrape stops cleanly on SIGTERM" ||
 	bad "hearth scrape on SIGTERM: exit $rc" "$(tail -n 3 "$tmp/sd.err")"
 
-# ---- The outage: kill -9, down OUTAGE seconds, restarted -------------------
-sleep_until() { # seconds since t0
-	d=$(($1 - ($(date +%s) - t0)))
-	[ $d -gt 0 ] && sleep $d
+# ---- DNS discovery against a real DNS server: dnsmasq on loopback ---------
+# Debian's dnsmasq serves an A record from a hosts file and an SRV record,
+# on a free port; hearth scrape -dns_server points its resolver there.
+free_udp_port() {
+	python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
-sleep_until "$KILL_AT"
-kill -9 "$serve_pid"
-wait "$serve_pid" 2>/dev/null
+P2=${A2##*:}
+DNSMASQ=$(command -v dnsmasq || { [ -x /usr/sbin/dnsmasq ] && echo /usr/sbin/dnsmasq; })
+if [ -n "$DNSMASQ" ]; then
+	mkdir -p "$tmp/dns"
+	printf '127.0.0.1 pprof.hearth.test\n' >"$tmp/dns/hosts"
+	DP=$(free_udp_port)
+	"$DNSMASQ" --keep-in-foreground --conf-file=/dev/null --port="$DP" --listen-address=127.0.0.1 \
+		--bind-interfaces --no-resolv --no-hosts --addn-hosts="$tmp/dns/hosts" \
+		--srv-host="_pprof._tcp.hearth.test,localhost,$P2" --pid-file="$tmp/dns/pid" \
+		--user="$(id -un)" --group="$(id -gn)" --log-facility="$tmp/dns/log" &
+	pids="$pids $!"
+	cat >"$tmp/dns.yaml" <<EOF
+scrape_configs:
+  - job_name: dnsa
+    scrape_interval: 1s
+    profiling_config:
+      pprof_config:
+        cpu: {enabled: false}
+    dns_sd_configs:
+      - names: [pprof.hearth.test]
+        type: A
+        port: $P1
+    relabel_configs:
+      - source_labels: [__meta_dns_name]
+        target_label: resolved
+  - job_name: dnssrv
+    scrape_interval: 1s
+    profiling_config:
+      pprof_config:
+        cpu: {enabled: false}
+    dns_sd_configs:
+      - names: [_pprof._tcp.hearth.test]
+    relabel_configs:
+      - source_labels: [__meta_dns_srv_record_port]
+        target_label: srvport
+EOF
+	"$H" scrape -config="$tmp/dns.yaml" -dns_server="127.0.0.1:$DP" -listen=127.0.0.1:0 \
+		>"$tmp/sd.out" 2>"$tmp/sd.err" &
+	sd_pid=$!
+	pids="$pids $sd_pid"
+	n=0
+	while ! grep -q "^Serving hearth scrape metrics" "$tmp/sd.out" 2>/dev/null && [ $n -lt 100 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	SM=$(sed -n 's|^Serving hearth scrape metrics on \(http://[^/]*\)/metrics$|\1|p' "$tmp/sd.out")
+	if [ -n "$SM" ] && targets_have dnsa "127.0.0.1:$P1" resolved=pprof.hearth.test; then
+		ok "dns_sd A from dnsmasq (-dns_server=127.0.0.1:$DP): pprof.hearth.test scraped, relabeled"
+	else
+		bad "dns_sd A from dnsmasq" "$(cat "$tmp/sd.json")" "$(tail -n 3 "$tmp/sd.err")" "$(tail -n 3 "$tmp/dns/log")"
+	fi
+	if [ -n "$SM" ] && targets_have dnssrv "localhost:$P2" srvport="$P2"; then
+		ok "dns_sd SRV from dnsmasq: _pprof._tcp.hearth.test's target and port scraped"
+	else
+		bad "dns_sd SRV from dnsmasq" "$(cat "$tmp/sd.json")" "$(tail -n 3 "$tmp/dns/log")"
+	fi
+	kill "$sd_pid"
+	wait "$sd_pid"
+else
+	echo "SKIP: no dnsmasq (Debian's dnsmasq-base): DNS discovery against a DNS server not run"
+fi
+
+# ---- A DNS server that never answers holds up no scrape --------------------
+# It logs each query and answers none.  While a lookup is out (a query was
+# received and no failure counted yet), the static target's scrapes must go
+# on: the lookup runs on the resolver thread, not in the scrape loop.
+cat >"$tmp/hangdns.py" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
+import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+n = 0
+while True:
+    s.recvfrom(4096)
+    n += 1
+    with open(sys.argv[2], "w") as f:
+        f.write("%d\n" % n)
+EOF
+python3 "$tmp/hangdns.py" "$tmp/hangport" "$tmp/hangq" &
+pids="$pids $!"
+n=0
+while [ ! -s "$tmp/hangport" ] && [ $n -lt 100 ]; do
+	sleep 0.1
+	n=$((n + 1))
+done
+cat >"$tmp/hang.yaml" <<EOF
+scrape_configs:
+  - job_name: static
+    scrape_interval: 500ms
+    profiling_config:
+      pprof_config:
+        cpu: {enabled: false}
+        heap: {enabled: false}
+        allocs: {enabled: false}
+        block: {enabled: false}
+        mutex: {enabled: false}
+        threadcreate: {enabled: false}
+        memstats: {enabled: false}
+    static_configs: [{targets: ['$A1']}]
+  - job_name: slowdns
+    dns_sd_configs:
+      - names: [slow.hearth.test]
+        type: A
+        port: $P1
+        refresh_interval: 1s
+EOF
+"$H" scrape -config="$tmp/hang.yaml" -dns_server="127.0.0.1:$(cat "$tmp/hangport")" -listen=127.0.0.1:0 \
+	>"$tmp/hang.out" 2>"$tmp/hang.err" &
+hang_pid=$!
+pids="$pids $hang_pid"
+n=0
+while ! grep -q "^Serving hearth scrape metrics" "$tmp/hang.out" 2>/dev/null && [ $n -lt 100 ]; do
+	sleep 0.1
+	n=$((n + 1))
+done
+HM=$(sed -n 's|^Serving hearth scrape metrics on \(http://[^/]*\)/metrics$|\1|p' "$tmp/hang.out")
+cat >"$tmp/hang_check.py" <<'EOF'
+import os, re, sys, time, urllib.request
+url, qfile = sys.argv[1], sys.argv[2]
+def read():
+    scrapes = errors = 0
+    for l in urllib.request.urlopen(url + "/metrics", timeout=10).read().decode().splitlines():
+        if re.match(r'hearth_scrape_scrapes_total\{job="static",.*type="goroutine"\} ', l):
+            scrapes = int(float(l.split()[-1]))
+        if l.startswith("hearth_scrape_discovery_errors_total "):
+            errors = int(float(l.split()[-1]))
+    return scrapes, errors
+end = time.time() + 60
+while time.time() < end:
+    # A lookup is out: the server got a query, and no failure is counted
+    # since (e0 is read after the query).
+    q0 = open(qfile).read().strip() if os.path.exists(qfile) else ""
+    if not q0:
+        time.sleep(0.05); continue
+    c0, e0 = read()
+    while time.time() < end:
+        c, e = read()
+        if e != e0:
+            break  # that lookup gave up: watch the next one
+        if c >= c0 + 3:
+            print("%d scrapes while one lookup hung (the DNS server had %s queries, none answered)" % (c - c0, q0))
+            sys.exit(0)
+        time.sleep(0.1)
+print("no three scrapes during a hanging lookup in 60 s (scrapes %d, failed lookups %d)" % read())
+sys.exit(1)
+EOF
+if [ -n "$HM" ] && python3 "$tmp/hang_check.py" "$HM" "$tmp/hangq" >"$tmp/hang.check" 2>&1; then
+	ok "a DNS server that never answers: $(cat "$tmp/hang.check")"
+else
+	bad "scrapes go on while a DNS lookup hangs" "$(cat "$tmp/hang.check")" "$(tail -n 3 "$tmp/hang.err")"
+fi
+kill "$hang_pid"
+wait "$hang_pid"
+rc=$?
+[ $rc -eq 0 ] && ok "hearth scrape stops on SIGTERM while a DNS lookup hangs" ||
+	bad "hearth scrape on SIGTERM with a hanging lookup: exit $rc" "$(tail -n 3 "$tmp/hang.err")"
+
+# ---- The outage, continued -------------------------------------------------
 # Half-way through the outage: the spool holds what waits, failures counted.
 sleep_until $((KILL_AT + OUTAGE / 2))
 curl -s "$M/metrics" >"$tmp/metrics.down"
