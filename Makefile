@@ -40,7 +40,7 @@ DEB_PKGS = gcc make pkg-config libdeflate-dev zlib1g-dev libpcre2-dev libcmocka-
            libgraphviz-dev libgvc6 libcgraph6 graphviz fonts-liberation2 poppler-utils valgrind \
            libcapstone-dev libmicrohttpd-dev chromium libgoogle-perftools-dev binutils \
            libsqlite3-dev sqlite3 libssl-dev libyaml-dev libpq-dev postgresql \
-           libedit-dev tmux libxml2-dev ceph-mon ceph-osd radosgw ceph-common
+           libedit-dev tmux libxml2-dev ceph-mon ceph-osd radosgw ceph-common dnsmasq-base
 
 LIB_SRC  = $(wildcard lib/*.c lib/report/*.c lib/ingest/*.c lib/store/*.c)
 LIB_SRC += $(wildcard lib/collect/*.c)

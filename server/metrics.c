@@ -3,9 +3,14 @@
  *
  *   POST /api/v1/metrics?service=S&labels=k=v,...&time=T   (push scope)
  *        body: lines "name value" (at most 1024)
- *   GET  /api/v1/metrics?service=S&name=N&from=&until=      (read scope)
+ *   GET  /api/v1/metrics?service=S&name=N&from=&until=[&width=W]  (read scope)
  *        {"series": [{"labels": {...}, "points": [[t_ns, v], ...]}]}
  *        without name: {"names": [...]}
+ *
+ * width=W (1..10000, a chart's width in pixels) downsamples: the range is
+ * cut into W buckets and each keeps, per series, its first, last, lowest
+ * and highest point (M4), so a week of 15 s scrapes answers at most 4W
+ * points a series, and a line drawn W pixels wide looks the same.
  */
 #include <jansson.h>
 #include <math.h>
@@ -106,13 +111,27 @@ static void get(hearth_service *s, const svc_caller *c, const hearth_query *q,
 	int64_t now = svc_now(), from, until;
 	const char *service = hearth_query_get(q, "service", NULL);
 	const char *name = hearth_query_get(q, "name", NULL);
+	const char *width = hearth_query_get(q, "width", NULL);
 	hearth_metric_points pts = {0};
+	int64_t step = 0;
 	hearth_err err = svc_time(hearth_query_get(q, "from", NULL), now - HOUR, now, &from, &eb);
 	if (!err)
 		err = svc_time(hearth_query_get(q, "until", NULL), now, now, &until, &eb);
+	if (!err && width) {
+		char *end;
+		long w = strtol(width, &end, 10);
+		if (!*width || *end || w < 1 || w > 10000)
+			err = hearth_seterr(&eb, HEARTH_EINVAL,
+					    "metrics: width=%.32s is not a number from 1 to 10000",
+					    width);
+		else if (until > from)
+			step = (int64_t)(((uint64_t)until - (uint64_t)from + (uint64_t)w - 1) /
+					 (uint64_t)w);
+	}
 	if (!err)
-		err = hearth_store_metrics_query(
-		    s->st, c->tenant, service, name && *name ? name : NULL, from, until, &pts, &eb);
+		err = hearth_store_metrics_downsample(s->st, c->tenant, service,
+						      name && *name ? name : NULL, from, until,
+						      step, &pts, &eb);
 	if (err) {
 		svc_fail(resp, err, &eb, false);
 		return;
@@ -139,6 +158,8 @@ static void get(hearth_service *s, const svc_caller *c, const hearth_query *q,
 			    json_pack("[I, f]", (json_int_t)pts.v[i].time_nanos, pts.v[i].value));
 		}
 		json_object_set_new(o, "series", a);
+		if (step)
+			json_object_set_new(o, "step_ns", json_integer((json_int_t)step));
 	}
 	hearth_metric_points_free(&pts);
 	svc_json(resp, 200, o);

@@ -804,13 +804,16 @@ window.HearthServe = function (app, who) {
 		gc.key = key;
 		gc.ready = false;
 		gc.loading = true;
+		gc.width = Math.max(200, Math.min(10000, Math.round(document.documentElement.clientWidth || 1000)));
 		function mine() { return gc.key === key; }
 		get('metrics', p).then(function (j) {
 			if (!mine()) return null;
 			var have = j.names || [], want = [];
 			GC.forEach(function (c) { c.names.forEach(function (n) { if (have.indexOf(n) >= 0) want.push(n); }); });
 			return Promise.all(want.map(function (n) {
-				return get('metrics', {service: p.service, name: n, from: p.from, until: p.until}).then(function (r) { return [n, r.series || []]; });
+				/* downsampled by the server to the page's width (a chart is
+				 * never wider): a week of scrapes costs as much as an hour */
+				return get('metrics', {service: p.service, name: n, from: p.from, until: p.until, width: gc.width}).then(function (r) { return [n, r.series || []]; });
 			}));
 		}).then(function (res) {
 			if (!mine() || res === null) return;
@@ -1111,7 +1114,7 @@ window.HearthServe = function (app, who) {
 		bars: function () { return (drawTimeline.bars || []).map(function (b) { return {time: b[2], value: b[3]}; }); },
 		window: win, ranges: ranges, parseSelector: parseSelector, params: params,
 		/* what the GC charts plotted: {ready, charts: {id: [{name, labels, points: [[t_ns, v, x, y]]}]}} */
-		gc: function () { return {ready: gc.ready && gc.key === qstr(gcParams()) + '|' + query(), hidden: $('gc-box').hidden, charts: gc.drawn}; }};
+		gc: function () { return {ready: gc.ready && gc.key === qstr(gcParams()) + '|' + query(), hidden: $('gc-box').hidden, charts: gc.drawn, width: gc.width}; }};
 
 	if (who) start(who); else showLogin();
 };

@@ -69,9 +69,10 @@ struct hearth_store_ops {
 	hearth_err (*metrics_put)(void *be, int64_t tenant, const char *service, const char *labels,
 				  int64_t time_nanos, const hearth_metric *m, size_t n,
 				  hearth_errbuf *eb);
+	/* step > 0: downsampled as rows come, through metric_ds (below). */
 	hearth_err (*metrics_query)(void *be, int64_t tenant, const char *service, const char *name,
-				    int64_t from, int64_t until, hearth_metric_points *out,
-				    hearth_errbuf *eb);
+				    int64_t from, int64_t until, int64_t step,
+				    hearth_metric_points *out, hearth_errbuf *eb);
 	/* GODEBUG logs (store.h); arguments checked by store.c. */
 	hearth_err (*godebug_put)(void *be, int64_t tenant, const char *service,
 				  const char *labels, int64_t time_nanos, const char *data, size_t n,
@@ -100,5 +101,23 @@ int64_t hearth_store_now(void);
 char *hearth_labels_canon(const hearth_kv *labels, size_t n);
 /* Parses canon into kvs pointing into a copy kept in *mem. */
 hearth_err hearth_labels_uncanon(const char *canon, hearth_kv **kv, size_t *n, char **mem);
+
+/* Downsampling of metric points (store.c), fed the rows of a query in
+ * (labels, time) order: [from, until) is cut into buckets of step ns, and
+ * each bucket of a series keeps its first, last, lowest and highest point
+ * (M4: a line chart one pixel per bucket wide looks the same as through
+ * every point), in time order.  The points kept are stored ones, never
+ * made up. */
+typedef struct {
+	int64_t from, step, bucket;
+	char *labels;		   /* the open bucket's series; NULL before the first row */
+	hearth_metric_point pt[4]; /* first, last, lowest, highest (labels unset) */
+	size_t cap;		   /* out->v's capacity */
+} metric_ds;
+#define METRIC_DS_MAX_ROWS 10000000 /* rows a downsampled query reads at most */
+hearth_err metric_ds_add(metric_ds *d, hearth_metric_points *out, const char *labels, int64_t t,
+			 double v, hearth_errbuf *eb);
+/* Emits the last bucket and frees d's own memory. */
+hearth_err metric_ds_end(metric_ds *d, hearth_metric_points *out, hearth_errbuf *eb);
 
 #endif

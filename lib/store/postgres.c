@@ -292,7 +292,7 @@ static const char *const sql[NSTMT] = {
     [S_METRIC_INS] = "INSERT INTO metrics(tenant, service, labels, name, time, value) "
 		     "VALUES($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
     [S_METRIC_Q] = "SELECT labels, time, value FROM metrics WHERE tenant=$1 AND service=$2 AND "
-		   "name=$3 AND time>=$4 AND time<$5 ORDER BY labels, time LIMIT 100000",
+		   "name=$3 AND time>=$4 AND time<$5 ORDER BY labels, time LIMIT $6",
     [S_METRIC_NAMES] = "SELECT DISTINCT name FROM metrics WHERE tenant=$1 AND service=$2 AND "
 		       "time>=$3 AND time<$4 ORDER BY name LIMIT 10000",
     [S_METRIC_DEL] = "DELETE FROM metrics WHERE tenant=$1 AND time<$2",
@@ -2790,22 +2790,32 @@ static hearth_err pg_metrics_put(void *be, int64_t tenant_id, const char *servic
 }
 
 static hearth_err pg_metrics_query(void *be, int64_t tenant_id, const char *service,
-				   const char *name, int64_t from, int64_t until,
+				   const char *name, int64_t from, int64_t until, int64_t step,
 				   hearth_metric_points *out, hearth_errbuf *eb)
 {
 	args a = {0};
+	metric_ds ds = {.from = from, .step = step};
 	a_i64(&a, tenant_id);
 	a_text(&a, service);
 	if (name)
 		a_text(&a, name);
 	a_i64(&a, from);
 	a_i64(&a, until);
+	/* (A result is held whole in memory here: a downsampled query reads
+	 * fewer rows than SQLite's.) */
+	if (name)
+		a_i64(&a, step ? METRIC_DS_MAX_ROWS / 5 : 100000);
 	PGresult *r = run1(be, name ? S_METRIC_Q : S_METRIC_NAMES, &a, eb, "metrics");
 	if (!r)
 		return HEARTH_EIO;
 	hearth_err err = HEARTH_OK;
 	size_t cap = 0, capn = 0;
 	for (int i = 0; i < PQntuples(r) && !err; i++) {
+		if (name && step) {
+			err = metric_ds_add(&ds, out, r_str(r, i, 0), r_i64(r, i, 1),
+					    r_f64(r, i, 2), eb);
+			continue;
+		}
 		char *d = strdup(r_str(r, i, 0));
 		if (!d) {
 			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
@@ -2822,6 +2832,11 @@ static hearth_err pg_metrics_query(void *be, int64_t tenant_id, const char *serv
 		}
 	}
 	PQclear(r);
+	if (step) {
+		hearth_err e2 = metric_ds_end(&ds, out, eb);
+		if (!err)
+			err = e2;
+	}
 	if (err)
 		hearth_metric_points_free(out);
 	return err;

@@ -2227,9 +2227,10 @@ out:
 }
 
 static hearth_err sq_metrics_query(void *be, int64_t tenant, const char *service,
-				   const char *name, int64_t from, int64_t until,
+				   const char *name, int64_t from, int64_t until, int64_t step,
 				   hearth_metric_points *out, hearth_errbuf *eb)
 {
+	metric_ds ds = {.from = from, .step = step};
 	sq *s = be;
 	conn *c = pool_get(s, eb);
 	if (!c)
@@ -2238,7 +2239,7 @@ static hearth_err sq_metrics_query(void *be, int64_t tenant, const char *service
 	sqlite3_stmt *q = NULL;
 	const char *sqlq =
 	    name ? "SELECT labels, time, value FROM metrics WHERE tenant=?1 AND service=?2 AND "
-		   "name=?3 AND time>=?4 AND time<?5 ORDER BY labels, time LIMIT 100000"
+		   "name=?3 AND time>=?4 AND time<?5 ORDER BY labels, time LIMIT ?6"
 		 : "SELECT DISTINCT name FROM metrics WHERE tenant=?1 AND service=?2 AND "
 		   "time>=?4 AND time<?5 ORDER BY name LIMIT 10000";
 	if (sqlite3_prepare_v2(c->db, sqlq, -1, &q, NULL) != SQLITE_OK) {
@@ -2251,10 +2252,18 @@ static hearth_err sq_metrics_query(void *be, int64_t tenant, const char *service
 		sqlite3_bind_text(q, 3, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 4, from);
 	sqlite3_bind_int64(q, 5, until);
+	if (name)
+		sqlite3_bind_int64(q, 6, step ? METRIC_DS_MAX_ROWS : 100000);
 	size_t cap = 0, capn = 0;
 	int rc;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		const char *t = (const char *)sqlite3_column_text(q, 0);
+		if (name && step) {
+			if ((err = metric_ds_add(&ds, out, t ? t : "", sqlite3_column_int64(q, 1),
+						 sqlite3_column_double(q, 2), eb)))
+				break;
+			continue;
+		}
 		char *d = strdup(t ? t : "");
 		if (!d) {
 			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
@@ -2280,6 +2289,11 @@ static hearth_err sq_metrics_query(void *be, int64_t tenant, const char *service
 	if (!err && rc != SQLITE_DONE)
 		err = dberr(c->db, eb, "metrics");
 out:
+	if (step) {
+		hearth_err e2 = metric_ds_end(&ds, out, eb);
+		if (!err)
+			err = e2;
+	}
 	sqlite3_finalize(q);
 	pool_put(s, c);
 	if (err)

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "store/backend.h"
+#include "util.h"
 
 struct hearth_store {
 	const hearth_store_ops *ops;
@@ -746,11 +747,87 @@ void hearth_metric_points_free(hearth_metric_points *l)
 	}
 }
 
+/* The open bucket's points, each once, in time order, onto out. */
+static hearth_err metric_ds_flush(metric_ds *d, hearth_metric_points *out, hearth_errbuf *eb)
+{
+	if (!d->labels)
+		return HEARTH_OK;
+	hearth_metric_point p[4];
+	size_t n = 0;
+	for (int i = 0; i < 4; i++) {
+		bool dup = false;
+		for (size_t k = 0; k < n; k++)
+			dup |= p[k].time_nanos == d->pt[i].time_nanos;
+		if (!dup)
+			p[n++] = d->pt[i];
+	}
+	for (size_t i = 1; i < n; i++)
+		for (size_t k = i; k > 0 && p[k].time_nanos < p[k - 1].time_nanos; k--) {
+			hearth_metric_point x = p[k];
+			p[k] = p[k - 1];
+			p[k - 1] = x;
+		}
+	if (!HEARTH_GROW(out->v, out->n, d->cap, n))
+		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		if (!(p[i].labels = strdup(d->labels)))
+			return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		out->v[out->n++] = p[i];
+	}
+	return HEARTH_OK;
+}
+
+hearth_err metric_ds_add(metric_ds *d, hearth_metric_points *out, const char *labels, int64_t t,
+			 double v, hearth_errbuf *eb)
+{
+	int64_t b = (t - d->from) / d->step;
+	hearth_metric_point p = {NULL, t, v};
+	if (d->labels && b == d->bucket && !strcmp(d->labels, labels)) {
+		/* Rows come in time order: this one is the last so far. */
+		d->pt[1] = p;
+		if (v < d->pt[2].value)
+			d->pt[2] = p;
+		if (v > d->pt[3].value)
+			d->pt[3] = p;
+		return HEARTH_OK;
+	}
+	hearth_err err = metric_ds_flush(d, out, eb);
+	if (err)
+		return err;
+	if (!d->labels || strcmp(d->labels, labels)) {
+		free(d->labels);
+		if (!(d->labels = strdup(labels)))
+			return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	}
+	d->bucket = b;
+	for (int i = 0; i < 4; i++)
+		d->pt[i] = p;
+	return HEARTH_OK;
+}
+
+hearth_err metric_ds_end(metric_ds *d, hearth_metric_points *out, hearth_errbuf *eb)
+{
+	hearth_err err = metric_ds_flush(d, out, eb);
+	free(d->labels);
+	d->labels = NULL;
+	return err;
+}
+
 hearth_err hearth_store_metrics_query(hearth_store *st, int64_t tenant, const char *service,
 				      const char *name, int64_t from, int64_t until,
 				      hearth_metric_points *out, hearth_errbuf *eb)
 {
+	return hearth_store_metrics_downsample(st, tenant, service, name, from, until, 0, out, eb);
+}
+
+hearth_err hearth_store_metrics_downsample(hearth_store *st, int64_t tenant, const char *service,
+					   const char *name, int64_t from, int64_t until,
+					   int64_t step, hearth_metric_points *out,
+					   hearth_errbuf *eb)
+{
 	memset(out, 0, sizeof(*out));
+	if (step < 0)
+		return hearth_seterr(eb, HEARTH_EINVAL, "metrics: a negative step");
 	hearth_err err = check_tenant(tenant, eb);
 	if (err)
 		return err;
@@ -762,7 +839,8 @@ hearth_err hearth_store_metrics_query(hearth_store *st, int64_t tenant, const ch
 	if (!st->ops->metrics_query)
 		return hearth_seterr(eb, HEARTH_EINVAL, "metrics: not in the %s store",
 				     st->ops->name);
-	return st->ops->metrics_query(st->be, tenant, service, name, from, until, out, eb);
+	return st->ops->metrics_query(st->be, tenant, service, name, from, until, name ? step : 0,
+				      out, eb);
 }
 
 /* ---- GODEBUG logs ----------------------------------------------------- */

@@ -377,6 +377,14 @@ void hearth_metric_points_free(hearth_metric_points *l);
 hearth_err hearth_store_metrics_query(hearth_store *st, int64_t tenant, const char *service,
 				      const char *name, int64_t from, int64_t until,
 				      hearth_metric_points *out, hearth_errbuf *eb);
+/* The same, downsampled for a chart: [from, until) cut into buckets of
+ * step ns (0: every point, as above), each bucket of a series keeping its
+ * first, last, lowest and highest point (M4), so at most 4 points per
+ * bucket and series; it reads up to ten million rows. */
+hearth_err hearth_store_metrics_downsample(hearth_store *st, int64_t tenant, const char *service,
+					   const char *name, int64_t from, int64_t until,
+					   int64_t step, hearth_metric_points *out,
+					   hearth_errbuf *eb);
 
 /* ---- GODEBUG logs ----------------------------------------------------- */
 

@@ -86,7 +86,9 @@ async function main() {
 			eq(lines.map(l => l.name), names, `chart ${id}: its series`);
 			const W = await page.$eval('#gc-' + id, c => [c.clientWidth, c.clientHeight]);
 			for (const ln of lines) {
-				const a = await api(TOKEN, `metrics?service=gcjob&name=${ln.name}&from=${FROM}&until=${UNTIL}`);
+				// the page asks for points downsampled to its width (g.width)
+				assert(g.width >= 200, `the page's width parameter: ${g.width}`);
+				const a = await api(TOKEN, `metrics?service=gcjob&name=${ln.name}&from=${FROM}&until=${UNTIL}&width=${g.width}`);
 				eq(a.status, 200, 'metrics API');
 				const ser = a.json.series.filter(s => JSON.stringify(s.labels) === JSON.stringify(ln.labels));
 				eq(ser.length, 1, `${ln.name}: one series of labels ${JSON.stringify(ln.labels)} in ${JSON.stringify(a.json.series.map(s => s.labels))}`);
