@@ -46,7 +46,8 @@ cleanup() {
 	for p in $pids; do kill -9 "$p" 2>/dev/null; done
 	rm -rf "$tmp"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap "exit 1" INT TERM
 
 # ---- Bad configurations: each names its line -----------------------------
 bad_config() { # what, line, yaml (printf format)
