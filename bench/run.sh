@@ -538,6 +538,11 @@ if [ "$DOC" != - ]; then
 			echo
 			cat "$WORK/webmem.md"
 		fi
+		# make soak's figures (bench/soak.sh, not run by make bench) stay.
+		if [ -f "$DOC" ] && grep -q '^<!-- soak -->' "$DOC"; then
+			echo
+			sed -n '/^<!-- soak -->/,/^<!-- \/soak -->/p' "$DOC"
+		fi
 		echo
 		echo "## Reproducing"
 		echo

@@ -542,8 +542,8 @@ for l in open(sys.argv[1]):
         continue
     k, v = l.rsplit(" ", 1)
     m[k] = float(v)
-f, i, e = (m.get("hearth_scrape_" + k, -1) for k in ("push_failures_total", "spool_items", "spool_evicted_items_total"))
-print("%d push failures counted, %d items in the spool, %d evicted" % (f, i, e))
+f, i, e, b = (m.get("hearth_scrape_" + k, -1) for k in ("push_failures_total", "spool_items", "spool_evicted_items_total", "spool_bytes"))
+print("%d push failures counted, %d items (%.1f MB) in the spool, %d evicted" % (f, i, b / 1e6, e))
 sys.exit(0 if f > 0 and i > 0 and e == 0 else 1)
 EOF
 
