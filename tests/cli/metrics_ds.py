@@ -7,8 +7,8 @@
 fill: a week of 15 s scrapes of two targets (40320 points a series) of
   gc_count (a counter with bursts), heap_alloc_bytes (a sawtooth with rare
   spikes) and gc_pause_p99_seconds (noise with outliers), written straight
-  into the store's SQLite file (the ingest path has its own tests; a week
-  of pushes would take minutes).
+  into the store's SQLite file or PostgreSQL database (the ingest path has
+  its own tests; a week of pushes would take minutes).
 check: for each name, the raw answer (no width) against downsampled ones
   (widths 1, 300, 1000 over the week, 10000 over an hour): every series
   answers at most 4 points per bucket, each a stored point (same time,
@@ -45,11 +45,20 @@ def fill(db, tenant, service, now):
             for name, v in (("gc_count", gc), ("heap_alloc_bytes", heap + spike),
                             ("gc_pause_p99_seconds", pause)):
                 rows.append((tenant, service, labels, name, t, float(v)))
-    c = sqlite3.connect(db, timeout=30)
-    c.executemany("INSERT INTO metrics(tenant, service, labels, name, time, value) "
-                  "VALUES(?,?,?,?,?,?)", rows)
-    c.commit()
-    c.close()
+    if db.startswith("postgres://"):
+        # PSQL=path of psql; the rows go in with one COPY.
+        import csv, io, os, subprocess
+        buf = io.StringIO()
+        csv.writer(buf).writerows(rows)
+        subprocess.run([os.environ["PSQL"], "-q", "-v", "ON_ERROR_STOP=1", db, "-c",
+                        "COPY metrics(tenant, service, labels, name, time, value) FROM STDIN CSV"],
+                       input=buf.getvalue(), text=True, check=True, timeout=300)
+    else:
+        c = sqlite3.connect(db, timeout=30)
+        c.executemany("INSERT INTO metrics(tenant, service, labels, name, time, value) "
+                      "VALUES(?,?,?,?,?,?)", rows)
+        c.commit()
+        c.close()
     print("# %d points written" % len(rows))
 
 
