@@ -192,7 +192,7 @@ t0=$(date +%s)
 scrape_pid=$!
 pids="$pids $scrape_pid"
 n=0
-while ! grep -q "^Serving hearth scrape metrics" "$tmp/scrape.out" && [ $n -lt 100 ]; do
+while ! grep -q "^Serving hearth scrape metrics" "$tmp/scrape.out" 2>/dev/null && [ $n -lt 300 ]; do
 	sleep 0.1
 	n=$((n + 1))
 done
@@ -298,7 +298,7 @@ printf '[{"targets": ["%s"], "labels": {"zone": "a"}}]\n' "$A1" >"$tmp/sd/t.json
 sd_pid=$!
 pids="$pids $sd_pid"
 n=0
-while ! grep -q "^Serving hearth scrape metrics" "$tmp/sd.out" 2>/dev/null && [ $n -lt 100 ]; do
+while ! grep -q "^Serving hearth scrape metrics" "$tmp/sd.out" 2>/dev/null && [ $n -lt 300 ]; do
 	sleep 0.1
 	n=$((n + 1))
 done
@@ -313,10 +313,10 @@ ok = any(x["job"] == job and x["instance"] == inst and x["labels"].get(kv[0]) ==
 ok = ok and not any(x["job"] == job and x["instance"] == gone for x in t)
 sys.exit(0 if ok else 1)
 EOF
-# targets_have JOB INSTANCE LABEL=VALUE [GONE_INSTANCE]: waits up to 8 s.
+# targets_have JOB INSTANCE LABEL=VALUE [GONE_INSTANCE]: waits up to 30 s.
 targets_have() {
 	n=0
-	while [ $n -lt 40 ]; do
+	while [ $n -lt 150 ]; do
 		curl -s "$SM/targets" >"$tmp/sd.json"
 		python3 "$tmp/sd_check.py" "$tmp/sd.json" "$@" 2>/dev/null && return 0
 		sleep 0.2
@@ -364,6 +364,12 @@ if [ -n "$DNSMASQ" ]; then
 		--srv-host="_pprof._tcp.hearth.test,localhost,$P2" --pid-file="$tmp/dns/pid" \
 		--user="$(id -un)" --group="$(id -gn)" --log-facility="$tmp/dns/log" &
 	pids="$pids $!"
+	# Ready once it has read its hosts file (it listens before that).
+	n=0
+	while ! grep -q "read $tmp/dns/hosts" "$tmp/dns/log" 2>/dev/null && [ $n -lt 300 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
 	cat >"$tmp/dns.yaml" <<EOF
 scrape_configs:
   - job_name: dnsa
@@ -375,6 +381,7 @@ scrape_configs:
       - names: [pprof.hearth.test]
         type: A
         port: $P1
+        refresh_interval: 1s
     relabel_configs:
       - source_labels: [__meta_dns_name]
         target_label: resolved
@@ -385,6 +392,7 @@ scrape_configs:
         cpu: {enabled: false}
     dns_sd_configs:
       - names: [_pprof._tcp.hearth.test]
+        refresh_interval: 1s
     relabel_configs:
       - source_labels: [__meta_dns_srv_record_port]
         target_label: srvport
@@ -394,7 +402,7 @@ EOF
 	sd_pid=$!
 	pids="$pids $sd_pid"
 	n=0
-	while ! grep -q "^Serving hearth scrape metrics" "$tmp/sd.out" 2>/dev/null && [ $n -lt 100 ]; do
+	while ! grep -q "^Serving hearth scrape metrics" "$tmp/sd.out" 2>/dev/null && [ $n -lt 300 ]; do
 		sleep 0.1
 		n=$((n + 1))
 	done
@@ -465,7 +473,7 @@ EOF
 hang_pid=$!
 pids="$pids $hang_pid"
 n=0
-while ! grep -q "^Serving hearth scrape metrics" "$tmp/hang.out" 2>/dev/null && [ $n -lt 100 ]; do
+while ! grep -q "^Serving hearth scrape metrics" "$tmp/hang.out" 2>/dev/null && [ $n -lt 300 ]; do
 	sleep 0.1
 	n=$((n + 1))
 done
