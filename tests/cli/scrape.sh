@@ -588,7 +588,10 @@ for f in glob.glob(sys.argv[1] + "/targets.*.json"):
     for x in t:
         k = (x["job"], x["instance"])
         if x["job"] in want:
-            good = x["health"] == "down" and want[x["job"]] in x["error"]
+            # the target's error is its first failing type's; any type may
+            # be the one that shows the reason
+            errs = [x["error"]] + [ty["error"] for ty in x.get("types", [])]
+            good = x["health"] == "down" and any(want[x["job"]] in e for e in errs)
         else:
             good = x["health"] == "up"
         seen.setdefault(k, [0, ""])

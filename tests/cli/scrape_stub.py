@@ -41,6 +41,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
+    # Every type of three jobs at once, every interval: the default backlog
+    # of 5 drops connections on a loaded machine.
+    request_queue_size = 256
 
 
 srv = Server(("127.0.0.1", 0), Handler)
