@@ -388,7 +388,8 @@ static hearth_err rebuild_targets(hearth_scraper *s, hearth_errbuf *eb)
 		free(nt);
 		return err;
 	}
-	qsort(nt, n, sizeof(*nt), cmp_target);
+	if (n) /* (no targets yet: DNS has not answered) */
+		qsort(nt, n, sizeof(*nt), cmp_target);
 	/* Duplicates (the same target twice) are scraped once. */
 	size_t u = 0;
 	for (size_t i = 0; i < n; i++) {
