@@ -19,7 +19,8 @@
 # The output is kept in BUILD_DIR/soak.log (the last line is "N passed, M
 # failed"); its figures go into docs/BENCHMARKS.md between the lines
 # <!-- soak --> and <!-- /soak --> (SOAK_DOC=FILE another page, - none),
-# which make bench keeps.
+# which make bench keeps (SOAK_COMMIT names the commit measured when the
+# directory is no git work tree).
 set -u
 cd "$(dirname "$0")/.."
 build=${1:?usage: bench/soak.sh BUILD_DIR}
@@ -43,7 +44,7 @@ la1=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "soak: ended $(date -u '+%F %H:%M') UTC, load average $la1" | tee -a "$build/soak.log"
 last=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$build/soak.log" | tail -n 1)
 [ "$doc" = - ] || python3 - "$build/soak.log" "$doc" "$start" "$la0" "$la1" \
-	"$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" <<'PY'
+	"${SOAK_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}" <<'PY'
 import re, sys
 log, doc, start, la0, la1, commit = sys.argv[1:7]
 lines = open(log).read().splitlines()
@@ -58,7 +59,7 @@ sec = ["<!-- soak -->",
        "## hearth scrape across a ten-minute outage (make soak, %s UTC, commit %s)" % (start, commit),
        "",
        "Load average (1, 5, 15 min) of the shared machine: %s at the start, %s at the end." % (la0, la1),
-       "`bench/soak.sh`: two Go programs under `hey` load scraped every %s s for %s s"
+       "`bench/soak.sh`: two Go programs under `hey` load scraped every %s s for %s"
        % (re.sub(r".*every (\d+)s.*", r"\1", find(r"the long run")), re.sub(r".*: (\d+) rounds.*", r"\1", find(r"the long run"))) + " rounds"
        " through an on-disk spool; `hearth serve` killed (`kill -9`) and restarted on the same port"
        " and data after the outage. Result: **%s**." % (res[-1] if res else "no result"),
