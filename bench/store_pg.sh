@@ -122,7 +122,7 @@ x() { awk "BEGIN { if ($2 > 0) printf \"%.2f\", $1 / $2; else print \"NaN\" }"; 
 	echo
 	echo "\`bench/store_pg.sh\`: \`bench/store_bench\` on gen-profile's repetitive day (1,440"
 	echo "one-a-minute CPU profiles, $(g sqlite.file_gz_bytes_avg) bytes gzipped each) put $DAYS"
-	echo "times (a week), four client threads per process; PostgreSQL ${PG_BIN##*/postgresql/} from Debian"
+	echo "times (a week), four client threads per process; PostgreSQL $(basename "${PG_BIN%/bin}") from Debian"
 	echo "on this machine, \`fsync=on\`, \`synchronous_commit=on\` (each acknowledged put is"
 	echo "flushed), \`shared_buffers=256MB\`, over loopback TCP. A \"node\" is a process with its own"
 	echo "store connection(s); the machine's two cores are shared by the nodes, PostgreSQL and the"
