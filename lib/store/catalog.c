@@ -484,6 +484,42 @@ out:
 	return err;
 }
 
+/* ---- blocks and metadata ---- */
+
+hearth_err hs_block_to_object(hearth_blob *b, const char *key, const hs_out *block, hs_out *ref,
+			      hearth_errbuf *eb)
+{
+	hearth_err err = hearth_blob_put(b, key, block->p, block->n, eb);
+	if (err)
+		return err;
+	size_t kl = strlen(key);
+	ref->n = 0;
+	if (!HEARTH_GROW(ref->p, 0, ref->cap, kl + 1))
+		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	ref->p[0] = 0;
+	memcpy(ref->p + 1, key, kl);
+	ref->n = kl + 1;
+	return HEARTH_OK;
+}
+
+hearth_err hs_meta_add(hs_meta *acc, bool *have, const uint8_t *p, size_t n, hearth_errbuf *eb)
+{
+	hs_meta m;
+	hearth_err err = hs_meta_decode(p, n, &m, eb);
+	if (err)
+		return err;
+	if (!*have) {
+		*acc = m;
+		*have = true;
+		return HEARTH_OK;
+	}
+	err = hs_meta_combine(acc, &m);
+	hs_meta_free(&m);
+	if (err)
+		return hearth_seterr(eb, err, "out of memory");
+	return HEARTH_OK;
+}
+
 /* ---- merges ---- */
 
 static int64_t floor_day(int64_t v)

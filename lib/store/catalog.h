@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store/blob.h"
 #include "store/codec.h"
 #include "store/store.h"
 
@@ -93,6 +94,18 @@ hearth_err hs_answer_series(hs_series *const *v, size_t n, size_t sample_type, i
 			    int64_t until, int64_t step, const char *const *group_by,
 			    size_t ngroup_by, hs_totals_fn totals, void *ctx,
 			    hearth_serieslist *out, hearth_errbuf *eb);
+
+/* ---- blocks and metadata ---- */
+
+/* Writes block to the blob store b under key, before the transaction that
+ * names it (an object no row names is an orphan: retention and, on
+ * PostgreSQL, the orphan sweep remove it), and makes ref the column's
+ * reference to it (a 0 byte, then the key: a block never starts with 0). */
+hearth_err hs_block_to_object(hearth_blob *b, const char *key, const hs_out *block, hs_out *ref,
+			      hearth_errbuf *eb);
+/* Adds a row's encoded metadata (p, n) to *acc: the first one is taken
+ * (*have set), the others combined with it. */
+hearth_err hs_meta_add(hs_meta *acc, bool *have, const uint8_t *p, size_t n, hearth_errbuf *eb);
 
 /* ---- merges ---- */
 

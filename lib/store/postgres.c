@@ -491,23 +491,6 @@ static void bcache_put(bcache *c, const char *key, const uint8_t *data, size_t n
 	pthread_mutex_unlock(&c->mu);
 }
 
-/* Writes block as a new object and puts its reference in ref. */
-static hearth_err block_to_object(pg *s, const char *key, const hs_out *block, hs_out *ref,
-				  hearth_errbuf *eb)
-{
-	hearth_err err = hearth_blob_put(s->blob, key, block->p, block->n, eb);
-	if (err)
-		return err;
-	size_t kl = strlen(key);
-	ref->n = 0;
-	if (!HEARTH_GROW(ref->p, 0, ref->cap, kl + 1))
-		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-	ref->p[0] = 0;
-	memcpy(ref->p + 1, key, kl);
-	ref->n = kl + 1;
-	return HEARTH_OK;
-}
-
 typedef struct {
 	pg *s;
 	char key[HEARTH_BLOB_KEY_MAX + 1];
@@ -1565,7 +1548,7 @@ static hearth_err pg_put(void *be, int64_t tenant_id, const hearth_profile *p,
 	if (s->blob) {
 		char okey[HEARTH_BLOB_KEYLEN];
 		if ((err = hearth_blob_key_profile(okey, tenant_id, hm.time_nanos, eb)) ||
-		    (err = block_to_object(s, okey, &block, &ref, eb)))
+		    (err = hs_block_to_object(s->blob, okey, &block, &ref, eb)))
 			goto out;
 	}
 	if ((err = ensure_day(s, c, hm.time_nanos, eb)))
@@ -1804,20 +1787,7 @@ typedef struct {
 
 static hearth_err g_meta(gather *g, const uint8_t *p, size_t n)
 {
-	hs_meta m;
-	hearth_err err = hs_meta_decode(p, n, &m, g->eb);
-	if (err)
-		return err;
-	if (!g->have_meta) {
-		g->meta = m;
-		g->have_meta = true;
-		return HEARTH_OK;
-	}
-	err = hs_meta_combine(&g->meta, &m);
-	hs_meta_free(&m);
-	if (err)
-		return hearth_seterr(g->eb, err, "out of memory");
-	return HEARTH_OK;
+	return hs_meta_add(&g->meta, &g->have_meta, p, n, g->eb);
 }
 
 static hearth_err g_profiles(gather *g, int64_t a, int64_t b)
@@ -2140,7 +2110,7 @@ static hearth_err build_rollup(pg *s, conn *c, tenant *t, sseries *x, int level,
 		 * deleted with its day. */
 		char okey[HEARTH_BLOB_KEYLEN];
 		if ((err = hearth_blob_key_rollup(okey, t->id, level, x->id, bucket, eb)) ||
-		    (err = block_to_object(s, okey, &blk, &ref, eb)))
+		    (err = hs_block_to_object(s->blob, okey, &blk, &ref, eb)))
 			goto out;
 		a_bytes(&a, ref.p, ref.n);
 	} else {

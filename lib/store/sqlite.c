@@ -237,25 +237,6 @@ static bool is_ref(const void *p, size_t n)
 	return n > 1 && !*(const uint8_t *)p;
 }
 
-/* Writes block as a new object (before the transaction that names it:
- * an object no metadata names is an orphan, which retention removes with
- * its day) and puts its reference in ref. */
-static hearth_err block_to_object(sq *s, const char *key, const hs_out *block, hs_out *ref,
-				  hearth_errbuf *eb)
-{
-	hearth_err err = hearth_blob_put(s->blob, key, block->p, block->n, eb);
-	if (err)
-		return err;
-	size_t kl = strlen(key);
-	ref->n = 0;
-	if (!HEARTH_GROW(ref->p, 0, ref->cap, kl + 1))
-		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-	ref->p[0] = 0;
-	memcpy(ref->p + 1, key, kl);
-	ref->n = kl + 1;
-	return HEARTH_OK;
-}
-
 /* Adds a block column's samples to acc, fetching the object it names. */
 static hearth_err block_add(sq *s, hs_acc *acc, const void *p, size_t n, hearth_errbuf *eb)
 {
@@ -1028,7 +1009,7 @@ static hearth_err sq_put(void *be, int64_t tenant_id, const hearth_profile *p,
 	if (s->blob) {
 		char okey[HEARTH_BLOB_KEYLEN];
 		if ((err = hearth_blob_key_profile(okey, tenant_id, hm.time_nanos, eb)) ||
-		    (err = block_to_object(s, okey, &block, &ref, eb)))
+		    (err = hs_block_to_object(s->blob, okey, &block, &ref, eb)))
 			goto out;
 	}
 
@@ -1328,20 +1309,7 @@ typedef struct {
 
 static hearth_err g_meta(gather *g, const void *p, int n)
 {
-	hs_meta m;
-	hearth_err err = hs_meta_decode(p, (size_t)n, &m, g->eb);
-	if (err)
-		return err;
-	if (!g->have_meta) {
-		g->meta = m;
-		g->have_meta = true;
-		return HEARTH_OK;
-	}
-	err = hs_meta_combine(&g->meta, &m);
-	hs_meta_free(&m);
-	if (err)
-		return hearth_seterr(g->eb, err, "out of memory");
-	return HEARTH_OK;
+	return hs_meta_add(&g->meta, &g->have_meta, p, (size_t)n, g->eb);
 }
 
 /* Block columns copied out of their rows (blocks inline or references to
@@ -1860,7 +1828,7 @@ static hearth_err build_rollup(sq *s, tenant *t, sseries *x, int level, int64_t 
 	if (s->blob) {
 		char okey[HEARTH_BLOB_KEYLEN];
 		if ((err = hearth_blob_key_rollup(okey, t->id, level, x->id, bucket, eb)) ||
-		    (err = block_to_object(s, okey, &blk, &ref, eb)))
+		    (err = hs_block_to_object(s->blob, okey, &blk, &ref, eb)))
 			goto out;
 	}
 	if (!(q = stmt(c, S_ROLLUP_INS))) {
