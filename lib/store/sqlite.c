@@ -1796,6 +1796,44 @@ out:
 
 /* ---- rollups ---- */
 
+/* Whether a day's rollup is not worth building: its hours held two
+ * profiles or more on average, yet none got a rollup (their profiles share
+ * too few samples, as random walks with a random label each).  The day
+ * would merge all its profiles (on such data a day of one-a-minute
+ * profiles is 1.7 M samples and 600 MB) only to find the same; the hours
+ * are built first (sq_compact goes level by level), so their absence is
+ * that judgement. */
+static hearth_err day_not_worth(conn *c, sseries *x, int64_t bucket, bool *skip,
+				hearth_errbuf *eb)
+{
+	static const char *const sql[] = {
+	    "SELECT count(*), count(DISTINCT time / 3600000000000) FROM profiles WHERE series=?1 "
+	    "AND time>=?2 AND time<?3",
+	    "SELECT count(*) FROM rollups WHERE series=?1 AND level=1 AND bucket>=?2 AND "
+	    "bucket<?3"};
+	int64_t v[3] = {0};
+	*skip = false;
+	for (int k = 0; k < 2; k++) {
+		sqlite3_stmt *q;
+		if (sqlite3_prepare_v2(c->db, sql[k], -1, &q, NULL) != SQLITE_OK)
+			return dberr(c->db, eb, "rollups");
+		sqlite3_bind_int64(q, 1, x->id);
+		sqlite3_bind_int64(q, 2, bucket);
+		sqlite3_bind_int64(q, 3, bucket + level_size[NLEVELS - 1]);
+		int rc = sqlite3_step(q);
+		if (rc == SQLITE_ROW) {
+			v[k == 0 ? 0 : 2] = sqlite3_column_int64(q, 0);
+			if (k == 0)
+				v[1] = sqlite3_column_int64(q, 1);
+		}
+		sqlite3_finalize(q);
+		if (rc != SQLITE_ROW)
+			return dberr(c->db, eb, "rollups");
+	}
+	*skip = v[2] == 0 && v[1] >= 2 && v[0] >= 2 * v[1];
+	return HEARTH_OK;
+}
+
 /* Builds one bucket's rollup (the caller holds wmu, in a transaction). */
 static hearth_err build_rollup(sq *s, tenant *t, sseries *x, int level, int64_t bucket, bool *built,
 			       hearth_errbuf *eb)
@@ -1804,6 +1842,12 @@ static hearth_err build_rollup(sq *s, tenant *t, sseries *x, int level, int64_t 
 	*built = false;
 	if (level < FIRST_BUILT_LEVEL)
 		return HEARTH_OK; /* a dirty row of an older store: cleared */
+	if (level == NLEVELS - 1) {
+		bool skip = false;
+		hearth_err e2 = day_not_worth(c, x, bucket, &skip, eb);
+		if (e2 || skip)
+			return e2;
+	}
 	gather g = {.s = s, .c = c, .x = x, .eb = eb, .skip_level = level};
 	if (!(g.acc = hs_acc_new(x->nst, true)))
 		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");

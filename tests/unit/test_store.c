@@ -1014,6 +1014,76 @@ static off_t file_size(const char *sub)
 }
 
 /* The sweep frees the disk: the file shrinks once everything has expired. */
+/* A profile whose every sample carries a label of its own (a request id):
+ * no two profiles share a sample. */
+static hearth_profile *unique_labels(const hearth_profile *p, int64_t *next)
+{
+	hearth_profile *c = hearth_profile_clone(p);
+	assert_non_null(c);
+	c->nsamples = 0;
+	uint32_t key = hearth_intern_cstr(c, "request");
+	for (size_t i = 0; i < p->nsamples; i++) {
+		hearth_label l = {.key = key, .num = (*next)++};
+		assert_int_equal(hearth_add_sample(c, p->locs + p->samples[i].loc0,
+						   p->samples[i].nlocs, hearth_sample_values(p, i),
+						   &l, 1),
+				 HEARTH_OK);
+	}
+	return c;
+}
+
+/* SQLite: hours whose profiles share no sample get no rollup, and then
+ * neither does their day (it would merge every profile of the day to find
+ * the same); merges read the profiles and stay exact.  A day of sparse
+ * profiles (one an hour: no hour rollup to judge by) still gets its day. */
+static void test_rollups_not_worth(void **state)
+{
+	(void)state;
+	if (pg_base)
+		skip(); /* PostgreSQL builds its days from the hours' parts */
+	hearth_store *st = open_store("notworth");
+	int64_t t = tenant(st, "alice");
+	hearth_profile *p = load("leaky.cpu.pb.gz");
+	stored v[16];
+	size_t n = 0;
+	int64_t next = 1;
+	/* Each hour the same four sets of request ids: no hour is worth a
+	 * rollup; the day would be (each sample three times), but is judged
+	 * by its hours. */
+	for (int h = 0; h < 3; h++)
+		for (int k = 0; k < 4; k++) {
+			v[n].time = T0 + h * HOUR + k * 10 * MIN;
+			next = 1 + (int64_t)k * 1000000;
+			v[n].p = unique_labels(p, &next);
+			v[n].p->time_nanos = v[n].time;
+			put(st, t, v[n].p, "noisy", "cpu", v[n].time, NULL, 0);
+			n++;
+		}
+	for (int h = 0; h < 3; h++) /* the next day: one profile an hour */
+		put(st, t, p, "sparse", "cpu", T0 + DAY + h * HOUR, NULL, 0);
+	hearth_errbuf eb = {{0}};
+	size_t built = 0;
+	assert_int_equal(hearth_store_compact(st, T0 + 10 * DAY, &built, &eb), HEARTH_OK);
+	assert_int_equal(count_rows("notworth", "select count(*) from rollups r join series s "
+						"on r.series=s.id where s.service='noisy'"),
+			 0);
+	assert_int_equal(count_rows("notworth", "select count(*) from rollups r join series s "
+						"on r.series=s.id where s.service='sparse' and "
+						"r.level=2"),
+			 1);
+	const int64_t ranges[][2] = {{T0, T0 + DAY}, {T0 + 30 * MIN, T0 + 2 * HOUR + 5 * MIN}};
+	check_ranges(st, t, "noisy", "cpu", v, n, ranges, 2);
+	size_t got = 0;
+	hearth_profile *m = merge(st, t, "{service=\"sparse\"}", "cpu", T0 + DAY, T0 + 2 * DAY,
+				  &got);
+	assert_int_equal(got, 3);
+	hearth_profile_free(m);
+	for (size_t i = 0; i < n; i++)
+		hearth_profile_free(v[i].p);
+	hearth_profile_free(p);
+	hearth_store_close(st);
+}
+
 static void test_retention_frees(void **state)
 {
 	(void)state;
@@ -1342,6 +1412,7 @@ int main(void)
 	    cmocka_unit_test(test_roundtrip), cmocka_unit_test(test_queries),
 	    cmocka_unit_test(test_rollups),   cmocka_unit_test(test_retention_frees),
 	    cmocka_unit_test(test_crash),     cmocka_unit_test(test_block_v1),
+	    cmocka_unit_test(test_rollups_not_worth),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
