@@ -2555,7 +2555,8 @@ static hearth_err orphan_day(pg *s, conn *c, int64_t tenant_id, int64_t day, int
 	}
 	for (size_t i = 0; i < nrefs; i++)
 		refs[i] = PQgetvalue(r, (int)i, 0); /* binary bytea: the key, NUL-ended */
-	qsort(refs, nrefs, sizeof(*refs), hs_cmp_str);
+	if (nrefs)
+		qsort(refs, nrefs, sizeof(*refs), hs_cmp_str);
 	/* The unnamed keys as a text array ("{k1,k2}": keys of the layout
 	 * need no quoting). */
 	size_t len = 3;
@@ -2569,7 +2570,7 @@ static hearth_err orphan_day(pg *s, conn *c, int64_t tenant_id, int64_t day, int
 	char *w = arr;
 	*w++ = '{';
 	for (size_t i = 0; i < nkeys; i++) {
-		if (bsearch(&keys[i], refs, nrefs, sizeof(*refs), hs_cmp_str))
+		if (nrefs && bsearch(&keys[i], refs, nrefs, sizeof(*refs), hs_cmp_str))
 			continue;
 		w += sprintf(w, "%s%s", w > arr + 1 ? "," : "", keys[i]);
 	}
