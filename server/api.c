@@ -633,6 +633,39 @@ static hearth_err do_disasm(hearth_api *a, const endpoint *ep, const hearth_quer
 	return text_report(a, q, o, HEARTH_CMD_DISASM, resp, eb);
 }
 
+/* hearth weblist's figures of the functions f names, as JSON: the source
+ * view shows, under a clicked line, its inlined calls and its
+ * instructions with their values, as pprof's weblist does. */
+static hearth_err do_weblist(hearth_api *a, const endpoint *ep, const hearth_query *q,
+			     hearth_opts *o, hearth_api_resp *resp, hearth_errbuf *eb)
+{
+	const char *re = hearth_query_get(q, "f", NULL);
+	if (!re || !*re)
+		return hearth_seterr(eb, HEARTH_EINVAL, "f (a regexp naming functions) is missing");
+	o->symbol = re;
+	hearth_report *r = NULL;
+	hearth_err err = new_report(a, false, o, HEARTH_CMD_WEBLIST, &r, eb);
+	if (!err)
+		err = hearth_report_weblist_json(r, &resp->body, eb);
+	if (!err) {
+		/* The report's object, its closing brace replaced. */
+		hearth_buf *b = &resp->body;
+		while (b->len && (b->data[b->len - 1] == '\n' || b->data[b->len - 1] == '}'))
+			if (b->data[--b->len] == '}')
+				break;
+		json_t *w = warnings(r);
+		char *s = w ? json_dumps(w, JSON_COMPACT) : NULL;
+		hearth_buf_puts(b, ",\"warnings\":");
+		hearth_buf_puts(b, s ? s : "[]");
+		hearth_buf_puts(b, "}\n");
+		free(s);
+		json_decref(w);
+	}
+	resp->type = JSON_TYPE;
+	hearth_report_free(r);
+	return err;
+}
+
 /* hearth tags: the page offers the keys and values in its tag fields. */
 static hearth_err do_tags(hearth_api *a, const endpoint *ep, const hearth_query *q, hearth_opts *o,
 			  hearth_api_resp *resp, hearth_errbuf *eb)
@@ -827,6 +860,7 @@ static const endpoint endpoints[] = {
     {"source", {"f", NULL}, do_source, false},
     {"peek", {"f", NULL}, do_peek, false},
     {"disasm", {"f", NULL}, do_disasm, true},
+    {"weblist", {"f", NULL}, do_weblist, true},
     {"tags", {NULL}, do_tags, false},
     {"download", {"format", NULL}, do_download, false},
 };

@@ -414,7 +414,7 @@ void svc_render_handle(hearth_service *s, const hearth_req *req, const svc_calle
 	/* No disassembly here: it opens the programs a profile's mappings
 	 * name, and a tenant's profile must not make the server read its own
 	 * files. */
-	if (!strcmp(view, "disasm")) {
+	if (!strcmp(view, "disasm") || !strcmp(view, "weblist")) {
 		hearth_api_error(resp, 404, "no disassembly in hearth serve (no programs)");
 		return;
 	}

@@ -915,14 +915,16 @@ function sourceLines(pre, text) {
 		var sp = el('span', 'ln', l + '\n'), v = vals[k], r = /^ROUTINE =+ .* in (.*)$/.exec(l);
 		if (r) file = r[1];
 		var m = src && v !== null ? LN.exec(l) : null;
-		if (m && v) {
-			/* a line with samples opens its instructions (Source only) */
+		if (m) {
+			/* a line opens its inlined calls and instructions (Source
+			 * only), as weblist's lines do; those with samples are in
+			 * the Tab order */
 			sp.dataset.file = file;
 			sp.dataset.line = m[3];
-			sp.tabIndex = 0;
+			sp.tabIndex = v ? 0 : -1;
 			sp.setAttribute('role', 'button');
 			sp.setAttribute('aria-expanded', 'false');
-			sp.title = 'Click: the instructions of line ' + m[3];
+			sp.title = 'Click: the inlined calls and instructions of line ' + m[3];
 		}
 		if (v === null) sp.className += ' head';
 		else if (!v) sp.className += ' cold';
@@ -965,10 +967,29 @@ function missingLines(f, text, my) {
 }
 function pad(s, n) { return s.length >= n ? s : new Array(n - s.length + 1).join(' ') + s; }
 
-/* A source line's instructions: hearth disasm of the function, the
- * instructions whose file:line (disasm's ";file:line", carried until the
- * next) is this line, shown under it; a second click hides them. */
+/* A source line's breakdown, as pprof's weblist shows it under a clicked
+ * line: the calls inlined at it (the call site's source, indented by depth,
+ * and its file:line) and its instructions with their flat and cum, from
+ * hearth weblist of the function (/api/weblist); a second click hides it. */
 function baseName(p) { return p.slice(p.lastIndexOf('/') + 1); }
+/* The weblist rows of one line of file: its functions' lines there. */
+function weblistRows(W, file, line) {
+	var rows = [];
+	(W.functions || []).forEach(function (fn) {
+		if (baseName(fn.file) !== baseName(file)) return;
+		fn.lines.forEach(function (l) { if (l.line === line) rows = rows.concat(l.items); });
+	});
+	return rows;
+}
+function breakdownText(items) {
+	var ind = function (d) { return new Array(d + 2).join('    '); };
+	return items.map(function (it) {
+		if (it.gap) return pad('', 10) + ' ' + pad('', 10) + '  \u22ee';
+		var where = it.file ? '  ' + it.file + ':' + it.line : '';
+		if (it.call) return pad('', 10) + ' ' + pad('', 10) + '  ' + ind(it.depth) + it.text + where;
+		return pad(it.flat_label, 10) + ' ' + pad(it.cum_label, 10) + '  ' + it.addr + ': ' + ind(it.depth) + it.asm + where;
+	}).join('\n');
+}
 function toggleAsm(sp) {
 	var nx = sp.nextSibling;
 	if (nx && nx.classList && nx.classList.contains('asm')) {
@@ -979,18 +1000,15 @@ function toggleAsm(sp) {
 	var box = el('span', 'asm', 'Loading\u2026\n'), f = S.get('f');
 	sp.parentNode.insertBefore(box, sp.nextSibling);
 	sp.setAttribute('aria-expanded', 'true');
-	var want = baseName(sp.dataset.file) + ':' + sp.dataset.line;
-	api('disasm', apiParams({f: '(^|\\s)' + reQuote(f) + '(\\s|$)'})).then(function (r) {
-		var cur = '', out = [];
-		(r.text || '').split('\n').forEach(function (l) {
-			if (!/^\s*\S+\s+\S+\s+[0-9a-f]+:/.test(l)) return;
-			var c = /;(\S+:\d+)\s*$/.exec(l);
-			if (c) cur = baseName(c[1].replace(/:\d+$/, '')) + ':' + /:(\d+)$/.exec(c[1])[1];
-			if (cur === want) out.push(l.replace(/\s*;\S+:\d+\s*$/, ''));
+	api('weblist', apiParams({f: exact(f)})).then(function (W) {
+		var items = weblistRows(W, sp.dataset.file, +sp.dataset.line);
+		box.textContent = '';
+		if (!items.length) { box.textContent = '(no inlined calls or instructions on this line)\n'; return; }
+		items.forEach(function (it) {
+			box.appendChild(el('span', it.call ? 'bd call' : it.gap ? 'bd gap' : 'bd inst', breakdownText([it]) + '\n'));
 		});
-		box.textContent = out.length ? out.join('\n') + '\n' : '(no instructions of this line)\n';
 	}, function (e) {
-		box.textContent = 'No instructions: ' + (e.message || e) + '\n';
+		box.textContent = 'No breakdown: ' + (e.message || e) + '\n';
 	});
 }
 $('source-text').addEventListener('click', function (e) {

@@ -58,6 +58,13 @@ hearth_err hearth_report_list(hearth_report *r, hearth_buf *out, hearth_errbuf *
 hearth_err hearth_report_disasm(hearth_report *r, hearth_buf *out, hearth_errbuf *eb);
 /* One HTML page of source lines with their assembly, as pprof's weblist. */
 hearth_err hearth_report_weblist(hearth_report *r, hearth_buf *out, hearth_errbuf *eb);
+/* The same figures as JSON (the web UI's source view): {"total",
+ * "total_label", "functions": [{"name", "file", "flat", "cum", "flat_label",
+ * "cum_label", "lines": [{"line", "text", figures, "items": [{"call": true,
+ * "depth", "text", "file", "line"} | {"depth", "addr", "asm", figures,
+ * "file", "line"} | {"gap": true}]}]}]}; a line is listed when something
+ * is filed under it; labels are "." for 0, as the page prints them. */
+hearth_err hearth_report_weblist_json(hearth_report *r, hearth_buf *out, hearth_errbuf *eb);
 /* The rows of top as JSON, for the web API (lib/report/text.c; docs/web.md). */
 hearth_err hearth_report_top_json(hearth_report *r, hearth_buf *out, hearth_errbuf *eb);
 /* The web API's search: {"matched", "matched_label", "total", "share", ...}

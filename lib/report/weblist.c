@@ -21,6 +21,7 @@
  * (docs/reports-differences.md).  It shows the instructions from the one
  * that holds that byte on, so the lines are pprof's. */
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -602,17 +603,15 @@ static void print_line(wstate *w, hearth_srcreader *sr, const wentry *e, size_t 
 	hearth_buf_puts(out, "\n");
 }
 
-/* One file: its lines grouped into functions (pprof's functions and
- * printFile); e[0 .. n) are its entries sorted by line. */
-static void print_file(wstate *w, hearth_srcreader *sr, const wentry *e, size_t n, hearth_buf *out)
+/* One file's lines grouped into functions (pprof's functions): lines less
+ * than MERGE_LIMIT apart of one function, widened by LINE_EXPAND; e[0 .. n)
+ * are its entries sorted by line.  NULL when out of memory. */
+static wfunc *group_funcs(wstate *w, const wentry *e, size_t n, size_t *nfp)
 {
-	hearth_report *r = w->r;
 	wfunc *fs = calloc(n + 1, sizeof(*fs));
 	size_t nf = 0;
-	if (!fs) {
-		out->oom = true;
-		return;
-	}
+	if (!fs)
+		return NULL;
 	for (size_t i = 0; i < n;) {
 		size_t j = i;
 		while (j < n && e[j].line == e[i].line)
@@ -653,6 +652,20 @@ static void print_file(wstate *w, hearth_srcreader *sr, const wentry *e, size_t 
 	}
 	if (nf)
 		fs[nf - 1].end += LINE_EXPAND;
+	*nfp = nf;
+	return fs;
+}
+
+/* One file: its functions' lines (pprof's printFile). */
+static void print_file(wstate *w, hearth_srcreader *sr, const wentry *e, size_t n, hearth_buf *out)
+{
+	hearth_report *r = w->r;
+	size_t nf = 0;
+	wfunc *fs = group_funcs(w, e, n, &nf);
+	if (!fs) {
+		out->oom = true;
+		return;
+	}
 	char a[64], b[64], pct[32];
 	size_t k = 0;
 	for (size_t i = 0; i < nf; i++) {
@@ -687,6 +700,176 @@ static void print_file(wstate *w, hearth_srcreader *sr, const wentry *e, size_t 
 		hearth_buf_puts(out, "</pre>\n");
 	}
 	free(fs);
+}
+
+/* ---- the same as JSON, for the web UI's source view ---- */
+
+/* A string for JSON: valid UTF-8 (names and files are hostile). */
+static json_t *jstr(const char *s)
+{
+	char *c = hearth_utf8_clean(s ? s : "");
+	json_t *j = c ? json_string(c) : NULL;
+	free(c);
+	return j;
+}
+
+/* Source text and instructions: tabs kept. */
+static json_t *jtext(const char *s)
+{
+	char *c = hearth_utf8_clean_text(s ? s : "");
+	json_t *j = c ? json_string(c) : NULL;
+	free(c);
+	return j;
+}
+
+static json_t *jstrn(const char *s, size_t n)
+{
+	char *d = dupn(s, n);
+	json_t *j = d ? jstr(d) : NULL;
+	free(d);
+	return j;
+}
+
+static void jvalues(const hearth_report *r, json_t *o, int64_t flat, int64_t cum)
+{
+	char a[64], b[64];
+	value_or_dot(r, flat, a, sizeof(a));
+	value_or_dot(r, cum, b, sizeof(b));
+	json_object_set_new(o, "flat", json_integer(flat));
+	json_object_set_new(o, "cum", json_integer(cum));
+	json_object_set_new(o, "flat_label", jstr(a));
+	json_object_set_new(o, "cum_label", jstr(b));
+}
+
+/* One line as print_line shows it: its figures and, in order, what its
+ * assembly lists: the calls inlined at it ("call", the source of the call
+ * site, depth 0 outermost), its instructions (address, text, figures), and
+ * "gap" where the addresses jump. */
+static json_t *jline(wstate *w, hearth_srcreader *sr, const wentry *e, size_t n, int64_t ln,
+		     const char *text)
+{
+	json_t *o = json_object(), *items = json_array();
+	if (!o || !items) {
+		json_decref(o);
+		json_decref(items);
+		return NULL;
+	}
+	int64_t flat = 0, cum = 0;
+	bool nested = false;
+	for (size_t i = 0; i < n; i++) {
+		const winst *x = find_inst(w, e[i].addr);
+		if (!x)
+			continue;
+		flat += x->flat;
+		cum += x->cum;
+		if (e[i].ns || x->disasm)
+			nested = true;
+	}
+	json_object_set_new(o, "line", json_integer(ln));
+	json_object_set_new(o, "text", jtext(text));
+	jvalues(w->r, o, flat, cum);
+	const wcall *cur = NULL;
+	uint32_t ncur = 0;
+	uint64_t last = 0;
+	for (size_t i = 0; nested && i < n; i++) {
+		const winst *x = find_inst(w, e[i].addr);
+		if (!x)
+			continue;
+		const winst *lx = find_inst(w, last);
+		bool starts = e[i].addr != last + (lx ? lx->length : 0);
+		last = e[i].addr;
+		if (starts && i != 0) {
+			json_t *g = json_object();
+			json_object_set_new(g, "gap", json_true());
+			json_array_append_new(items, g);
+		}
+		const wcall *calls = w->calls + e[i].s0;
+		for (uint32_t j = 0; j < e[i].ns; j++) {
+			if (j < ncur && !strcmp(cur[j].file, calls[j].file) && cur[j].line == calls[j].line)
+				continue;
+			ncur = 0;
+			const char *fl = hearth_src_line(sr, calls[j].file, calls[j].line);
+			while (fl && (*fl == ' ' || *fl == '\t'))
+				fl++;
+			size_t tl = fl ? strlen(fl) : 0;
+			while (tl && (fl[tl - 1] == ' ' || fl[tl - 1] == '\t'))
+				tl--;
+			size_t bl;
+			const char *bn = hearth_path_base(calls[j].file, strlen(calls[j].file), &bl);
+			json_t *c = json_object();
+			json_object_set_new(c, "call", json_true());
+			json_object_set_new(c, "depth", json_integer(j));
+			json_object_set_new(c, "text", jstrn(fl ? fl : "", tl));
+			json_object_set_new(c, "file", jstrn(bn, bl));
+			json_object_set_new(c, "line", json_integer(calls[j].line));
+			json_array_append_new(items, c);
+		}
+		cur = calls;
+		ncur = e[i].ns;
+		if (!x->disasm)
+			continue;
+		char addr[32];
+		snprintf(addr, sizeof(addr), "%" PRIx64, x->obj_addr);
+		json_t *in = json_object();
+		json_object_set_new(in, "depth", json_integer(ncur));
+		json_object_set_new(in, "addr", jstr(addr));
+		json_object_set_new(in, "asm", jtext(x->disasm));
+		jvalues(w->r, in, x->flat, x->cum);
+		if (x->file[0]) {
+			size_t bl;
+			const char *bn = hearth_path_base(x->file, strlen(x->file), &bl);
+			json_object_set_new(in, "file", jstrn(bn, bl));
+			json_object_set_new(in, "line", json_integer(x->line));
+		}
+		json_array_append_new(items, in);
+	}
+	json_object_set_new(o, "items", items);
+	return o;
+}
+
+/* One file's functions, as print_file groups them; only the lines that
+ * have something filed under them. */
+static bool json_file(wstate *w, hearth_srcreader *sr, const wentry *e, size_t n, json_t *funcs)
+{
+	size_t nf = 0;
+	wfunc *fs = group_funcs(w, e, n, &nf);
+	if (!fs)
+		return false;
+	size_t k = 0;
+	bool ok = true;
+	for (size_t i = 0; i < nf && ok; i++) {
+		if (fs[i].cum == 0)
+			continue;
+		json_t *f = json_object(), *lines = json_array();
+		ok = f && lines;
+		if (!ok) {
+			json_decref(f);
+			json_decref(lines);
+			break;
+		}
+		json_object_set_new(f, "name", jstr(fs[i].name));
+		json_object_set_new(f, "file", jstr(e[0].file));
+		jvalues(w->r, f, fs[i].flat, fs[i].cum);
+		k = 0;
+		for (int64_t ln = fs[i].begin; ln < fs[i].end && ok; ln++) {
+			while (k < n && e[k].line < ln)
+				k++;
+			size_t m = k;
+			while (m < n && e[m].line == ln)
+				m++;
+			if (m == k)
+				continue;
+			const char *text = hearth_src_line(sr, e[0].file, ln);
+			if (!text)
+				text = ln == 0 ? "<instructions with unknown line numbers>" : "???";
+			json_t *l = jline(w, sr, e + k, m - k, ln, text);
+			ok = l && !json_array_append_new(lines, l);
+		}
+		json_object_set_new(f, "lines", lines);
+		ok = ok && !json_array_append_new(funcs, f);
+	}
+	free(fs);
+	return ok;
 }
 
 static const char page_head[] =
@@ -864,7 +1047,27 @@ static int64_t sum_range(const waddr *as, size_t na, uint64_t a, uint64_t b, boo
 	return s;
 }
 
+static int jdump(const char *buf, size_t n, void *ctx)
+{
+	hearth_buf *out = ctx;
+	hearth_buf_put(out, buf, n);
+	return out->oom ? -1 : 0;
+}
+
+static hearth_err weblist(hearth_report *r, bool json, hearth_buf *out, hearth_errbuf *eb);
+
 hearth_err hearth_report_weblist(hearth_report *r, hearth_buf *out, hearth_errbuf *eb)
+{
+	return weblist(r, false, out, eb);
+}
+
+hearth_err hearth_report_weblist_json(hearth_report *r, hearth_buf *out, hearth_errbuf *eb)
+{
+	return weblist(r, true, out, eb);
+}
+
+/* The page (or its JSON): pprof's printWebSource. */
+static hearth_err weblist(hearth_report *r, bool json, hearth_buf *out, hearth_errbuf *eb)
 {
 	hearth_profile *p = r->p;
 	const char *re = r->o.symbol ? r->o.symbol : "";
@@ -985,6 +1188,35 @@ hearth_err hearth_report_weblist(hearth_report *r, hearth_buf *out, hearth_errbu
 		x->cum = sum_range(as, na, x->addr, e, false);
 	}
 	sort(w.ents, w.nents, sizeof(*w.ents), cmp_ent);
+	if (json) {
+		char tv[64];
+		hearth_rpt_value(r, r->total, tv, sizeof(tv));
+		json_t *o = json_object(), *funcs = json_array();
+		bool ok = o && funcs;
+		for (size_t i = 0; ok && i < w.nents;) {
+			size_t j = i;
+			while (j < w.nents && !strcmp(w.ents[j].file, w.ents[i].file))
+				j++;
+			ok = json_file(&w, &sr, w.ents + i, j - i, funcs);
+			i = j;
+		}
+		if (ok) {
+			json_object_set_new(o, "total", json_integer(r->total));
+			json_object_set_new(o, "total_label", jstr(tv));
+			json_object_set_new(o, "functions", funcs);
+			funcs = NULL;
+			ok = !json_dump_callback(o, jdump, &body, JSON_COMPACT) && !body.oom;
+			hearth_buf_put(&body, "\n", 1);
+		}
+		json_decref(o);
+		json_decref(funcs);
+		err = HEARTH_ENOMEM;
+		if (!ok || body.oom)
+			goto out;
+		hearth_buf_put(out, body.data, body.len);
+		err = out->oom ? HEARTH_ENOMEM : HEARTH_OK;
+		goto out;
+	}
 	/* The page. */
 	hearth_buf_puts(&body, page_head);
 	hearth_rpt_profile_labels(r, &labels);

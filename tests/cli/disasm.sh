@@ -25,7 +25,9 @@
 #     function entry); each line `hearth list` gives a value has the same
 #     values on the page; names escaped; -output=FILE; in Chromium (when
 #     tests/e2e's playwright-core is installed) a click on a line shows and
-#     hides its instructions;
+#     hides its instructions; in hearth web's source view, a click on each
+#     line shows the rows weblist's page has under it (inlined calls,
+#     instructions, their values: tests/cli/srcclick.js, weblist_check.py);
 #   - -h of both lists -seconds, -timeout and -symbolize.
 #
 #   tests/cli/disasm.sh BUILD_DIR [-v]
@@ -453,50 +455,18 @@ PY
 		cat "$tmp/web.err" >>"$tmp/web.log"
 		bad "hearth web: /api/disasm is hearth disasm's text; the title names the profile, not the program" "$tmp/web.log"
 	fi
-	# In the page (Chromium, when installed): a click on a Source line with
-	# samples shows the instructions hearth disasm attributes to that line.
+	# In the page (Chromium, when installed): a click on each line of the
+	# Source view shows what weblist's page shows under it (the inlined
+	# calls, the instructions and their values), a second click hides it
+	# (tests/cli/srcclick.js clicks, weblist_check.py compares).
 	if [ -n "$wurl" ] && command -v node >/dev/null 2>&1 && [ -d "$pw" ] && command -v chromium >/dev/null 2>&1; then
-		cat >"$tmp/srcasm.js" <<'JS'
-const { chromium } = require(process.argv[2]);
-const fs = require('fs');
-(async () => {
-  const [url, wantFile, exe] = process.argv.slice(3);
-  /* hearth disasm's instructions by file:line (its ";file:line" carried on) */
-  const by = new Map();
-  let cur = '';
-  for (const l of fs.readFileSync(wantFile, 'utf8').split('\n')) {
-    if (!/^\s*\S+\s+\S+\s+[0-9a-f]+:/.test(l)) continue;
-    const c = /;(\S+):(\d+)\s*$/.exec(l);
-    if (c) cur = c[1].split('/').pop() + ':' + c[2];
-    if (!by.has(cur)) by.set(cur, []);
-    by.get(cur).push(l.replace(/\s*;\S+:\d+\s*$/, '').trimEnd());
-  }
-  const b = await chromium.launch({ executablePath: exe, args: ['--no-sandbox'] });
-  const p = await b.newPage({ viewport: { width: 1400, height: 900 } });
-  const errors = [];
-  p.on('pageerror', e => errors.push(String(e)));
-  await p.goto(url + '/?view=source&f=main.spin');
-  await p.waitForSelector('#source-text .ln[data-line]', { timeout: 60000 });
-  const lines = await p.$$eval('#source-text .ln[data-line]', ss => ss.map(s => s.dataset.file.split('/').pop() + ':' + s.dataset.line));
-  const key = lines.find(k => by.has(k));
-  if (!key) throw new Error('no line with instructions among ' + lines.join(' ') + ' / ' + [...by.keys()].join(' '));
-  const ln = key.split(':')[1];
-  await p.click(`#source-text .ln[data-line="${ln}"]`);
-  await p.waitForFunction(() => { const a = document.querySelector('#source-text .asm'); return a && !/Loading/.test(a.textContent); }, null, { timeout: 60000 });
-  const got = (await p.textContent('#source-text .asm')).trimEnd().split('\n').map(s => s.trimEnd());
-  await p.click(`#source-text .ln[data-line="${ln}"]`);
-  const gone = await p.$$eval('#source-text .asm', a => a.length);
-  const same = JSON.stringify(got) === JSON.stringify(by.get(key));
-  console.log(JSON.stringify({ key, same, n: got.length, gone, errors, got: same ? undefined : got, want: same ? undefined : by.get(key) }));
-  await b.close();
-})().catch(e => { console.log(String(e)); process.exit(1); });
-JS
-		got=$(timeout 180 node "$tmp/srcasm.js" "$pw" "$wurl" "$tmp/d.want" "$(command -v chromium)" 2>&1)
-		if echo "$got" | grep -q '"same":true,"n":[1-9][0-9]*,"gone":0,"errors":\[\]'; then
-			ok "hearth web Source: a click on a line shows hearth disasm's instructions of that line, another hides them"
+		"$hearth" weblist '^main\.spin$' "$b" "$cpu" >"$tmp/e.html" 2>/dev/null
+		timeout 300 node tests/cli/srcclick.js "$pw" "$wurl/?view=source&f=main.spin" "$(command -v chromium)" >"$tmp/ui.json" 2>&1
+		if python3 tests/cli/weblist_check.py "$tmp/e.html" "$tmp/ui.json" >"$tmp/wl.log" 2>&1; then
+			ok "hearth web Source: a click on each line shows weblist's inlined calls and instructions with their values ($(tail -n 1 "$tmp/wl.log"))"
 		else
-			echo "$got" >"$tmp/srcasm.log"
-			bad "hearth web Source: a click on a line shows hearth disasm's instructions of that line, another hides them" "$tmp/srcasm.log"
+			cat "$tmp/ui.json" >>"$tmp/wl.log"
+			bad "hearth web Source: a click on each line shows weblist's inlined calls and instructions with their values" "$tmp/wl.log"
 		fi
 	fi
 	kill $wpid 2>/dev/null

@@ -6,6 +6,8 @@
 //     regions, against the call paths of `hearth folded`), the rest dimmed;
 //     a frame's click selects its row, hovering a frame marks its row (in
 //     sight);
+//   - the source view: a clicked line shows the calls inlined at it and its
+//     instructions with their values, row for row as hearth weblist's page;
 //   - the call graph at first paint: the heaviest nodes' text at least 9 CSS
 //     px tall and the heaviest node in the window;
 //   - axe-core on every view, light and dark: no serious or critical
@@ -301,6 +303,54 @@ module.exports = async function views(h) {
 		assert(cold > 0 && hot > 0, 'list has both kinds');
 		eq([r.cold, r.shaded], [cold, hot], 'cold and shaded lines');
 		await h.shot(page, 'source-shaded');
+	});
+
+	await check('source: a clicked line shows the calls inlined at it and its instructions as hearth weblist', async () => {
+		await go(page, URL0, 'view=source&f=math.sinh');
+		await page.waitForSelector('#source-text .ln[data-line]');
+		/* hearth weblist's rows under each line: inlined calls (the call
+		 * site's source, file:line), instructions, gaps */
+		const un = t => t.replace(/<[^>]*>/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#39;/g, "'")
+			.replace(/&#34;/g, '"').replace(/&#43;/g, '+').replace(/&amp;/g, '&');
+		const row = t => {
+			const c = /<span class=inlinesrc>(.*?)<\/span> <span class=unimportant>(.*?)<\/span>/.exec(t);
+			if (c) return ['call', un(c[1]).trim(), un(c[2])];
+			if (un(t).trim() === '\u22ee') return ['gap'];
+			const m = /^\s*(\S+)\s+(\S+)\s+([0-9a-f]+): (.*?)\s*(\S+:\d+)?\s*$/.exec(un(t));
+			return ['inst', m[1], m[2], m[3], m[4].split(/\s+/).join(' '), un(m[5] || '')];
+		};
+		const want = new Map();
+		let cur = null;
+		for (const l of cli(['weblist', '^math\\.sinh$', PROFILE]).split('\n')) {
+			const m = /^<span class=line>\s*(\d+)<\/span> <span class=\w+>/.exec(l);
+			if (m) {
+				cur = null;
+				const i = l.indexOf('<span class=asm>');
+				if (i >= 0) {
+					want.set(m[1], cur = []);
+					if (l.slice(i + 16).trim()) cur.push(row(l.slice(i + 16)));
+				}
+			} else if (cur && l.startsWith('</span>')) cur = null;
+			else if (cur) cur.push(row(l));
+		}
+		const lines = [...want.keys()].filter(k => want.get(k).length);
+		assert(lines.some(k => want.get(k).some(r => r[0] === 'call')), 'weblist has inlined calls: ' + JSON.stringify([...want]));
+		for (const ln of lines) {
+			const sp = page.locator(`#source-text .ln[data-line="${ln}"]`);
+			eq(await sp.count(), 1, 'line ' + ln + ' can be clicked');
+			await sp.click();
+			await page.waitForFunction(n => { const a = document.querySelector(`#source-text .ln[data-line="${n}"]`).nextSibling;
+				return a && a.classList.contains('asm') && !/Loading/.test(a.textContent); }, ln);
+			const got = await sp.evaluate(e => Array.from(e.nextSibling.querySelectorAll('.bd')).map(r => [r.className, r.textContent.replace(/\n$/, '')]));
+			const rows = got.map(([k, t]) => {
+				if (/gap/.test(k)) return ['gap'];
+				if (/call/.test(k)) { const m = /^\s*(.*?\S)?\s\s(\S+:\d+)$/.exec(t); return ['call', (m[1] || '').trim(), m[2]]; }
+				const m = /^\s*(\S+)\s+(\S+)\s+([0-9a-f]+): (.*?)(?:\s\s(\S+:\d+))?$/.exec(t);
+				return ['inst', m[1], m[2], m[3], m[4].split(/\s+/).join(' '), m[5] || ''];
+			});
+			eq(rows, want.get(ln), 'line ' + ln + ': the rows under it');
+		}
+		await h.shot(page, 'source-breakdown');
 	});
 
 	await check('source of a file that cannot be read: each line\'s flat and cum as hearth top -lines', async () => {
