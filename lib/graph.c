@@ -329,6 +329,12 @@ typedef struct {
 	size_t nedges, ecap;
 	uint32_t *estamp;
 	edgemap em;
+	/* With few kept nodes, a matrix of edge index + 1 by the compact
+	 * indices of (src, dst) instead of the hash table: the lookup per
+	 * frame was most of a graph pass with edges. */
+	const uint32_t *cidx;
+	uint32_t ncidx;
+	uint32_t *emat;
 	/* The request's budget is the calling thread's (worker 0), which polls
 	 * it and tells the other worker through stop. */
 	bool polls;
@@ -341,20 +347,30 @@ static void acc_free(acc *a)
 	free(a->stamp), free(a->cum), free(a->flat), free(a->cumdiv), free(a->flatdiv);
 	free(a->inlined);
 	free(a->edges), free(a->estamp), free(a->em.keys), free(a->em.vals);
+	free(a->emat);
 }
 
 /* Finds or adds the edge src -> dst; returns its index or HEARTH_NONE. */
 static uint32_t acc_edge(acc *a, uint32_t src, uint32_t dst, bool inl)
 {
 	edgemap *em = &a->em;
-	if (em->n * 2 >= em->cap && !edgemap_grow(em))
-		return HEARTH_NONE;
-	uint64_t key = ekey(src, dst);
-	size_t h = (key * 0x9e3779b97f4a7c15ull) >> 20 & (em->cap - 1);
-	while (em->keys[h] && em->keys[h] != key)
-		h = (h + 1) & (em->cap - 1);
-	if (em->keys[h])
-		return em->vals[h];
+	uint32_t *cell = NULL;
+	size_t h = 0;
+	uint64_t key = 0;
+	if (a->emat) {
+		cell = &a->emat[(size_t)a->cidx[src] * a->ncidx + a->cidx[dst]];
+		if (*cell)
+			return *cell - 1;
+	} else {
+		if (em->n * 2 >= em->cap && !edgemap_grow(em))
+			return HEARTH_NONE;
+		key = ekey(src, dst);
+		h = (key * 0x9e3779b97f4a7c15ull) >> 20 & (em->cap - 1);
+		while (em->keys[h] && em->keys[h] != key)
+			h = (h + 1) & (em->cap - 1);
+		if (em->keys[h])
+			return em->vals[h];
+	}
 	if (a->nedges == a->ecap) {
 		if (!HEARTH_GROW(a->edges, a->nedges, a->ecap, 1))
 			return HEARTH_NONE;
@@ -369,9 +385,13 @@ static uint32_t acc_edge(acc *a, uint32_t src, uint32_t dst, bool inl)
 	e->dst = dst;
 	e->inl = inl;
 	a->estamp[a->nedges] = 0;
-	em->keys[h] = key;
-	em->vals[h] = (uint32_t)a->nedges;
-	em->n++;
+	if (cell) {
+		*cell = (uint32_t)a->nedges + 1;
+	} else {
+		em->keys[h] = key;
+		em->vals[h] = (uint32_t)a->nedges;
+		em->n++;
+	}
 	return (uint32_t)a->nedges++;
 }
 
@@ -489,6 +509,9 @@ static hearth_err acc_join(acc *a, const acc *b)
 	return HEARTH_OK;
 }
 
+/* The most cells of the edge matrix (4 bytes each, per worker). */
+#define EDGE_MATRIX ((size_t)1 << 21)
+
 /* Below this many frames a second thread costs more than it saves. */
 #define PARALLEL_FRAMES (1u << 20)
 
@@ -513,10 +536,22 @@ hearth_err hearth_graph_build_opts(const hearth_profile *p, const hearth_nodeset
 	bool mean = vs->mean_i >= 0;
 	acc w[2];
 	atomic_bool stop = false;
+	uint32_t *cidx = NULL, ncidx = 0;
 	memset(w, 0, sizeof(w));
 	memset(g, 0, sizeof(*g));
 	if (frames_build(p, ns, kept, &fr, &lf))
 		goto out;
+	if (kept && want_edges) {
+		for (uint32_t n = 0; n < nn; n++)
+			ncidx += kept[n];
+		if ((size_t)ncidx * ncidx <= EDGE_MATRIX) {
+			if (!(cidx = malloc(sizeof(*cidx) * ((size_t)nn + 1))))
+				goto out;
+			ncidx = 0;
+			for (uint32_t n = 0; n < nn; n++)
+				cidx[n] = kept[n] ? ncidx++ : HEARTH_NONE;
+		}
+	}
 	/* Two workers over the two halves of the samples (the machine this
 	 * targets has two cores); sample ids stay global so the once-per-sample
 	 * stamps work the same in both. */
@@ -528,6 +563,12 @@ hearth_err hearth_graph_build_opts(const hearth_profile *p, const hearth_nodeset
 		w[i].edge_dst = go->edge_dst;
 		w[i].polls = i == 0;
 		w[i].stop = &stop;
+		if (cidx) {
+			w[i].cidx = cidx;
+			w[i].ncidx = ncidx;
+			if (!(w[i].emat = calloc((size_t)ncidx * ncidx + 1, sizeof(uint32_t))))
+				goto out;
+		}
 		if (go->inlined && !(w[i].inlined = calloc((size_t)nn + 1, 1)))
 			goto out;
 		w[i].lo = p->nsamples * (size_t)i / (size_t)nw;
@@ -581,6 +622,7 @@ hearth_err hearth_graph_build_opts(const hearth_profile *p, const hearth_nodeset
 out:
 	acc_free(&w[0]);
 	acc_free(&w[1]);
+	free(cidx);
 	free(fr);
 	free(lf);
 	if (err)

@@ -98,9 +98,11 @@ typedef struct {
 	 * interning each was most of the cost of tags). */
 	setmemo *memo;
 	size_t nmemo, memocap;
-	int64_t vcache_val[4096];
-	uint32_t vcache_name[4096];
-	bool vcache_ok[4096];
+	/* Each distinct numeric value's name, formatted once (open
+	 * addressing; a name is never string 0). */
+	int64_t *vvals;
+	uint32_t *vnames;
+	size_t nv, vcap;
 } tagacc;
 
 static uint64_t tag_hash(uint32_t node, uint32_t set, uint32_t name)
@@ -157,6 +159,42 @@ static hearth_tag *tagacc_find(tagacc *a, uint32_t node, uint32_t set, uint32_t 
 static int cmp_cstr(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The slot of value v: its own, or the empty one where it goes. */
+static size_t value_slot(const tagacc *a, int64_t v)
+{
+	size_t h = ((uint64_t)v * 0x9e3779b97f4a7c15ull) >> 17 & (a->vcap - 1);
+	while (a->vnames[h] && a->vvals[h] != v)
+		h = (h + 1) & (a->vcap - 1);
+	return h;
+}
+
+static bool values_grow(tagacc *a)
+{
+	size_t cap = a->vcap ? a->vcap * 2 : 1024;
+	int64_t *ov = a->vvals;
+	uint32_t *on = a->vnames;
+	size_t ocap = a->vcap;
+	a->vvals = malloc(sizeof(*a->vvals) * cap);
+	a->vnames = calloc(cap, sizeof(*a->vnames));
+	if (!a->vvals || !a->vnames) {
+		free(a->vvals);
+		free(a->vnames);
+		a->vvals = ov;
+		a->vnames = on;
+		return false;
+	}
+	a->vcap = cap;
+	for (size_t i = 0; i < ocap; i++)
+		if (on[i]) {
+			size_t h = value_slot(a, ov[i]);
+			a->vvals[h] = ov[i];
+			a->vnames[h] = on[i];
+		}
+	free(ov);
+	free(on);
+	return true;
 }
 
 static bool memo_grow(tagacc *a)
@@ -260,21 +298,21 @@ static hearth_err tagacc_sample(tagacc *a, size_t si)
 					goto oom;
 				a->numcap = nc;
 			}
-			/* Formatting is the cost here: a small cache of recent values. */
-			size_t slot = ((uint64_t)lb[i].num * 0x9e3779b97f4a7c15ull) >> 52;
-			uint32_t name;
-			if (a->vcache_ok[slot] && a->vcache_val[slot] == lb[i].num) {
-				name = a->vcache_name[slot];
-			} else {
+			/* Formatting is the cost here: each value once. */
+			if ((a->nv + 1) * 2 > a->vcap && !values_grow(a))
+				goto oom;
+			size_t slot = value_slot(a, lb[i].num);
+			uint32_t name = a->vnames[slot];
+			if (!name) {
 				char v[64];
 				hearth_scaled_label(v, sizeof(v), lb[i].num, hearth_s(p, a->bytes_unit),
 						    a->tf->output_unit);
 				name = hearth_intern(p, v, strlen(v));
-				if (name == HEARTH_NONE)
+				if (name == HEARTH_NONE || name == 0)
 					goto oom;
-				a->vcache_ok[slot] = true;
-				a->vcache_val[slot] = lb[i].num;
-				a->vcache_name[slot] = name;
+				a->vvals[slot] = lb[i].num;
+				a->vnames[slot] = name;
+				a->nv++;
 			}
 			a->num_names[a->nnum] = name;
 			a->num_values[a->nnum++] = lb[i].num;
@@ -338,7 +376,7 @@ static hearth_err tagacc_add(tagacc *a, uint32_t node, int64_t w, int64_t dw, bo
 
 static hearth_err tagacc_init(tagacc *a, hearth_profile *p, const hearth_tagfmt *tf)
 {
-	memset(a, 0, sizeof(*a)); /* the value cache too */
+	memset(a, 0, sizeof(*a));
 	a->p = p;
 	a->tf = tf;
 	/* Only the "bytes" numeric labels reach the graph (pprof's newGraph
@@ -360,6 +398,8 @@ static void tagacc_release(tagacc *a)
 	free(a->num_values);
 	free(a->scratch);
 	free(a->memo);
+	free(a->vvals);
+	free(a->vnames);
 	hearth_buf_free(&a->sb);
 }
 
