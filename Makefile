@@ -7,7 +7,7 @@ BUILD    ?= build
 CFLAGS   ?= -O2 -g
 WARN      = -Wall -Wextra -Werror -Wno-unused-parameter
 CPPFLAGS += -Iinclude -Ilib -D_GNU_SOURCE -I/usr/include/libxml2
-LDLIBS   += -ldeflate -lz -lpcre2-8 -ljansson -lm -lpthread -ldw -lelf
+LDLIBS   += -ldeflate -lisal -lz -lpcre2-8 -ljansson -lm -lpthread -ldw -lelf
 # libcurl: URL sources and `hearth fetch` (lib/fetch.c).
 LDLIBS   += -lcurl
 # Graphviz as a library (call graphs as svg/pdf/png); the fallback names its
@@ -34,7 +34,7 @@ endif
 # that defined behaviour in C, not an overflow that UBSan stops on.
 CFLAGS   += -fwrapv
 
-DEB_PKGS = gcc make pkg-config libdeflate-dev zlib1g-dev libpcre2-dev libcmocka-dev \
+DEB_PKGS = gcc make pkg-config libdeflate-dev libisal-dev zlib1g-dev libpcre2-dev libcmocka-dev \
            golang-go golang-github-google-pprof-dev python3 time clang libclang-rt-14-dev gzip \
            libjansson-dev libcurl4-openssl-dev hey socat libelf-dev libdw-dev \
            libgraphviz-dev libgvc6 libcgraph6 graphviz fonts-liberation2 poppler-utils valgrind \

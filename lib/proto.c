@@ -608,6 +608,243 @@ static bool build_ids(rd *r, const spanvec *sv, idmap *m)
 	return true;
 }
 
+/* One decoding: the first pass's spans and scalars, the id maps and the
+ * profile being built. */
+typedef struct {
+	rd r;
+	const uint8_t *buf;
+	bool raw_strings;
+	spanvec f[F_MAX];
+	uint64_t scal[F_MAX];
+	span period_type;
+	idmap fids, mids, lids;
+	uint32_t *strmap;
+	hearth_profile *p;
+	/* Streaming (hearth_proto_decode_stream): samples are decoded as they
+	 * arrive, with their ids as written, and mapped at the end; maxstr is
+	 * the largest string index they use, checked against the table then. */
+	bool stream;
+	uint64_t maxstr;
+	/* Location ids are kept minus one: Go numbers locations 1, 2, 3 ... in
+	 * table order, so then they are the indices already and need no pass
+	 * of their own (maxloc bounds them). */
+	uint32_t maxloc;
+} dec;
+
+static void dec_free(dec *d)
+{
+	free(d->strmap);
+	for (int i = 0; i < F_MAX; i++)
+		free(d->f[i].v);
+	idmap_free(&d->fids);
+	idmap_free(&d->mids);
+	idmap_free(&d->lids);
+}
+
+static bool stream_sample(dec *d, const uint8_t *b, size_t n);
+
+/* Pass one, for one top-level field whose key (fn, w) was read at `at`:
+ * records where a table entry lies, or reads a scalar. */
+static bool top_field(dec *d, const uint8_t *at, uint32_t fn, uint32_t w)
+{
+	rd *r = &d->r;
+	bool msg = fn == F_SAMPLE_TYPE || fn == F_SAMPLE || fn == F_MAPPING || fn == F_LOCATION ||
+		   fn == F_FUNCTION || fn == F_STRING || fn == F_PERIOD_TYPE;
+	if (msg) {
+		const uint8_t *b;
+		size_t len;
+		if (w != 2)
+			return fail(r, at, "expected a length-delimited field"), false;
+		if (!bytes(r, &b, &len))
+			return false;
+		if (fn == F_PERIOD_TYPE) {
+			d->period_type.at = b;
+			d->period_type.len = len;
+		} else if (d->stream && fn == F_SAMPLE) {
+			if (!stream_sample(d, b, len))
+				return fail(r, at, "sample not decodable while streaming"), false;
+		} else if (d->stream && fn == F_SAMPLE_TYPE && d->p->nsamples) {
+			/* The samples already read were sized by the types before them. */
+			return fail(r, at, "sample type after samples"), false;
+		} else if (!push(&d->f[fn], b, len)) {
+			return r->err = HEARTH_ENOMEM, false;
+		}
+	} else if (fn == F_COMMENT) {
+		uint64_t v;
+		if (w == 0) {
+			if (!varint(r, &v))
+				return false;
+			if (!push(&d->f[fn], NULL, v))
+				return r->err = HEARTH_ENOMEM, false;
+		} else if (w == 2) {
+			const uint8_t *b;
+			size_t len;
+			if (!bytes(r, &b, &len))
+				return false;
+			rd ps = sub(r, b, len);
+			while (ps.p < ps.end) {
+				if (!varint(&ps, &v))
+					return r->err = ps.err, false;
+				if (!push(&d->f[fn], NULL, v))
+					return r->err = HEARTH_ENOMEM, false;
+			}
+		} else {
+			return fail(r, at, "bad wire type for comments"), false;
+		}
+	} else if (fn < F_MAX) {
+		if (w != 0)
+			return fail(r, at, "expected a varint field"), false;
+		if (!varint(r, &d->scal[fn]))
+			return false;
+	} else if (!skip(r, w)) {
+		return false;
+	}
+	return true;
+}
+
+/* Everything but the samples, in dependency order: strings, sample types and
+ * the header's scalars, functions, mappings, locations. */
+static bool decode_tables(dec *d)
+{
+	rd *r = &d->r;
+	spanvec *f = d->f;
+	hearth_profile *p = d->p;
+	const uint8_t *buf = d->buf;
+	bool raw_strings = d->raw_strings;
+
+	/* Strings.  The table is kept as is, so indices in the input stay valid. */
+	if (f[F_STRING].n == 0 || f[F_STRING].v[0].len != 0)
+		return fail(r, f[F_STRING].n ? f[F_STRING].v[0].at : buf,
+			    "string table does not start with the empty string"),
+		       false;
+	if (f[F_STRING].n > UINT32_MAX - 1)
+		return r->err = hearth_seterr(r->eb, HEARTH_ETOOBIG, "too many strings"), false;
+	if (raw_strings ? !HEARTH_GROW(p->strs, p->nstrs, p->capstrs, f[F_STRING].n)
+			: !hearth_reserve_strings(p, (uint32_t)f[F_STRING].n))
+		return r->err = HEARTH_ENOMEM, false;
+	/* Equal strings get one index, so that later stages can compare
+	 * names by index; writers are allowed to repeat strings. */
+	uint32_t *strmap = d->strmap = malloc(sizeof(*strmap) * f[F_STRING].n);
+	if (!strmap)
+		return r->err = HEARTH_ENOMEM, false;
+	strmap[0] = 0;
+	for (size_t i = 1; i < f[F_STRING].n; i++) {
+		const char *str = (const char *)f[F_STRING].v[i].at;
+		size_t len = f[F_STRING].v[i].len;
+		strmap[i] = raw_strings ? hearth_add_string(p, str, len) : hearth_intern(p, str, len);
+		if (strmap[i] == HEARTH_NONE)
+			return r->err = HEARTH_ENOMEM, false;
+	}
+	r->strmap = strmap;
+	r->nstrs = f[F_STRING].n;
+
+	/* Sample types and the scalars that refer to strings. */
+	p->nsample_types = 0;
+	if (f[F_SAMPLE_TYPE].n > 1024)
+		return fail(r, f[F_SAMPLE_TYPE].v[1024].at, "too many sample types"), false;
+	p->sample_types = calloc(f[F_SAMPLE_TYPE].n + 1, sizeof(*p->sample_types));
+	if (!p->sample_types)
+		return r->err = HEARTH_ENOMEM, false;
+	for (size_t i = 0; i < f[F_SAMPLE_TYPE].n; i++) {
+		rd s = sub(r, f[F_SAMPLE_TYPE].v[i].at, f[F_SAMPLE_TYPE].v[i].len);
+		if (!value_type(&s, p, &p->sample_types[i]))
+			return r->err = s.err, false;
+		p->nsample_types++;
+	}
+	if (d->period_type.at) {
+		rd s = sub(r, d->period_type.at, d->period_type.len);
+		if (!value_type(&s, p, &p->period_type))
+			return r->err = s.err, false;
+	}
+	static const int sfields[] = {F_DROP, F_KEEP, F_DEFAULT_TYPE, F_DOC_URL};
+	uint32_t *dst[] = {&p->drop_frames, &p->keep_frames, &p->default_sample_type, &p->doc_url};
+	for (int i = 0; i < 4; i++)
+		if (!stridx(r, p, buf, d->scal[sfields[i]], dst[i]))
+			return false;
+	p->time_nanos = (int64_t)d->scal[F_TIME];
+	p->duration_nanos = (int64_t)d->scal[F_DURATION];
+	p->period = (int64_t)d->scal[F_PERIOD];
+	for (size_t i = 0; i < f[F_COMMENT].n; i++) {
+		uint32_t si;
+		if (!stridx(r, p, buf, f[F_COMMENT].v[i].len, &si))
+			return false;
+		if (!HEARTH_GROW(p->comments, p->ncomments, p->capcomments, 1))
+			return r->err = HEARTH_ENOMEM, false;
+		p->comments[p->ncomments++] = si;
+	}
+
+	/* Functions, mappings, locations: each table sized exactly once. */
+	if (f[F_FUNCTION].n > UINT32_MAX - 1 || f[F_MAPPING].n > UINT32_MAX - 1 ||
+	    f[F_LOCATION].n > UINT32_MAX - 1 || f[F_SAMPLE].n > UINT32_MAX - 1)
+		return r->err = hearth_seterr(r->eb, HEARTH_ETOOBIG, "too many entries"), false;
+	if (!build_ids(r, &f[F_FUNCTION], &d->fids) || !build_ids(r, &f[F_MAPPING], &d->mids) ||
+	    !build_ids(r, &f[F_LOCATION], &d->lids))
+		return false;
+	if (!HEARTH_GROW(p->functions, 0, p->capfunctions, f[F_FUNCTION].n) ||
+	    !HEARTH_GROW(p->mappings, 0, p->capmappings, f[F_MAPPING].n) ||
+	    !HEARTH_GROW(p->locations, 0, p->caplocations, f[F_LOCATION].n))
+		return r->err = HEARTH_ENOMEM, false;
+	for (size_t i = 0; i < f[F_FUNCTION].n; i++) {
+		rd s = sub(r, f[F_FUNCTION].v[i].at, f[F_FUNCTION].v[i].len);
+		if (!decode_function(&s, p, &d->fids, (uint32_t)i))
+			return r->err = s.err, false;
+		p->nfunctions++;
+	}
+	for (size_t i = 0; i < f[F_MAPPING].n; i++) {
+		rd s = sub(r, f[F_MAPPING].v[i].at, f[F_MAPPING].v[i].len);
+		if (!decode_mapping(&s, p, &d->mids, (uint32_t)i))
+			return r->err = s.err, false;
+		p->nmappings++;
+	}
+	for (size_t i = 0; i < f[F_LOCATION].n; i++) {
+		rd s = sub(r, f[F_LOCATION].v[i].at, f[F_LOCATION].v[i].len);
+		if (!decode_location(&s, p, &d->lids, &d->mids, &d->fids, (uint32_t)i))
+			return r->err = s.err ? s.err : HEARTH_ENOMEM, false;
+		p->nlocations++;
+	}
+	return true;
+}
+
+/* The samples, into arrays sized from the byte counts: a sample's location
+ * ids take at least one byte each, so the sum of sample sizes bounds the
+ * number of frames. */
+static bool decode_samples(dec *d)
+{
+	rd *r = &d->r;
+	hearth_profile *p = d->p;
+	const spanvec *sv = &d->f[F_SAMPLE];
+	size_t ns = sv->n, bytes_total = 0;
+	for (size_t i = 0; i < ns; i++)
+		bytes_total += sv->v[i].len;
+	if (ns && p->nsample_types == 0)
+		return fail(r, sv->v[0].at, "samples without sample types"), false;
+	if (!HEARTH_GROW(p->samples, 0, p->capsamples, ns) ||
+	    !HEARTH_GROW(p->values, 0, p->capvalues, ns * p->nsample_types) ||
+	    !HEARTH_GROW(p->locs, 0, p->caplocs, bytes_total / 2 + 16))
+		return r->err = HEARTH_ENOMEM, false;
+	for (size_t i = 0; i < ns; i++) {
+		rd s = sub(r, sv->v[i].at, sv->v[i].len);
+		if (!decode_sample(&s, p, &d->lids, i))
+			return r->err = s.err ? s.err : HEARTH_ENOMEM, false;
+		p->nsamples++;
+	}
+	return true;
+}
+
+static hearth_err dec_finish(dec *d, hearth_profile **out)
+{
+	hearth_err err = d->r.err;
+	dec_free(d);
+	if (err != HEARTH_OK) {
+		if (err == HEARTH_ENOMEM)
+			hearth_seterr(d->r.eb, HEARTH_ENOMEM, "out of memory");
+		hearth_profile_free(d->p);
+		return err;
+	}
+	*out = d->p;
+	return HEARTH_OK;
+}
+
 hearth_err hearth_proto_decode(const uint8_t *buf, size_t n, hearth_profile **out,
 			       hearth_errbuf *eb)
 {
@@ -617,245 +854,303 @@ hearth_err hearth_proto_decode(const uint8_t *buf, size_t n, hearth_profile **ou
 hearth_err hearth_proto_decode_opts(const uint8_t *buf, size_t n, const hearth_read_opts *o,
 				    hearth_profile **out, hearth_errbuf *eb)
 {
-	bool raw_strings = o && o->raw_strings;
-	rd r = {buf, NULL, 0, buf, buf + n, eb, HEARTH_OK};
-	uint32_t *strmap = NULL;
-	spanvec f[F_MAX] = {0};
-	idmap fids = {0}, mids = {0}, lids = {0};
-	uint64_t scal[F_MAX] = {0};
-	span period_type = {0};
-	hearth_profile *p = hearth_profile_new();
+	dec d = {.r = {buf, NULL, 0, buf, buf + n, eb, HEARTH_OK},
+		 .buf = buf,
+		 .raw_strings = o && o->raw_strings};
 	*out = NULL;
-	if (!p)
+	if (!(d.p = hearth_profile_new()))
 		return HEARTH_ENOMEM;
-
 	/* Pass one: where is everything. */
-	while (r.p < r.end) {
-		const uint8_t *at = r.p;
+	while (d.r.p < d.r.end) {
+		const uint8_t *at = d.r.p;
 		uint32_t fn, w;
-		if (!key(&r, &fn, &w))
+		if (!key(&d.r, &fn, &w) || !top_field(&d, at, fn, w))
 			goto out;
-		bool msg = fn == F_SAMPLE_TYPE || fn == F_SAMPLE || fn == F_MAPPING ||
-			   fn == F_LOCATION || fn == F_FUNCTION || fn == F_STRING ||
-			   fn == F_PERIOD_TYPE;
-		if (msg) {
-			const uint8_t *b;
-			size_t len;
-			if (w != 2) {
-				fail(&r, at, "expected a length-delimited field");
-				goto out;
-			}
-			if (!bytes(&r, &b, &len))
-				goto out;
-			if (fn == F_PERIOD_TYPE) {
-				period_type.at = b;
-				period_type.len = len;
-			} else if (!push(&f[fn], b, len)) {
-				r.err = HEARTH_ENOMEM;
-				goto out;
-			}
-		} else if (fn == F_COMMENT) {
-			uint64_t v;
-			if (w == 0) {
-				if (!varint(&r, &v))
-					goto out;
-				if (!push(&f[fn], NULL, v)) {
-					r.err = HEARTH_ENOMEM;
-					goto out;
-				}
-			} else if (w == 2) {
-				const uint8_t *b;
-				size_t len;
-				if (!bytes(&r, &b, &len))
-					goto out;
-				rd ps = sub(&r, b, len);
-				while (ps.p < ps.end) {
-					if (!varint(&ps, &v)) {
-						r.err = ps.err;
-						goto out;
-					}
-					if (!push(&f[fn], NULL, v)) {
-						r.err = HEARTH_ENOMEM;
-						goto out;
-					}
-				}
-			} else {
-				fail(&r, at, "bad wire type for comments");
-				goto out;
-			}
-		} else if (fn < F_MAX) {
-			if (w != 0) {
-				fail(&r, at, "expected a varint field");
-				goto out;
-			}
-			if (!varint(&r, &scal[fn]))
-				goto out;
-		} else if (!skip(&r, w)) {
-			goto out;
-		}
 	}
-
-	/* Strings.  The table is kept as is, so indices in the input stay valid. */
-	if (f[F_STRING].n == 0 || f[F_STRING].v[0].len != 0) {
-		fail(&r, f[F_STRING].n ? f[F_STRING].v[0].at : buf,
-		     "string table does not start with the empty string");
-		goto out;
-	}
-	if (f[F_STRING].n > UINT32_MAX - 1) {
-		r.err = hearth_seterr(eb, HEARTH_ETOOBIG, "too many strings");
-		goto out;
-	}
-	if (raw_strings ? !HEARTH_GROW(p->strs, p->nstrs, p->capstrs, f[F_STRING].n)
-			: !hearth_reserve_strings(p, (uint32_t)f[F_STRING].n)) {
-		r.err = HEARTH_ENOMEM;
-		goto out;
-	}
-	/* Equal strings get one index, so that later stages can compare
-	 * names by index; writers are allowed to repeat strings. */
-	strmap = malloc(sizeof(*strmap) * f[F_STRING].n);
-	if (!strmap) {
-		r.err = HEARTH_ENOMEM;
-		goto out;
-	}
-	strmap[0] = 0;
-	for (size_t i = 1; i < f[F_STRING].n; i++) {
-		const char *str = (const char *)f[F_STRING].v[i].at;
-		size_t len = f[F_STRING].v[i].len;
-		strmap[i] = raw_strings ? hearth_add_string(p, str, len) : hearth_intern(p, str, len);
-		if (strmap[i] == HEARTH_NONE) {
-			r.err = HEARTH_ENOMEM;
-			goto out;
-		}
-	}
-	r.strmap = strmap;
-	r.nstrs = f[F_STRING].n;
-
-	/* Sample types and the scalars that refer to strings. */
-	p->nsample_types = 0;
-	if (f[F_SAMPLE_TYPE].n > 1024) {
-		fail(&r, f[F_SAMPLE_TYPE].v[1024].at, "too many sample types");
-		goto out;
-	}
-	p->sample_types = calloc(f[F_SAMPLE_TYPE].n + 1, sizeof(*p->sample_types));
-	if (!p->sample_types) {
-		r.err = HEARTH_ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < f[F_SAMPLE_TYPE].n; i++) {
-		rd s = sub(&r, f[F_SAMPLE_TYPE].v[i].at, f[F_SAMPLE_TYPE].v[i].len);
-		if (!value_type(&s, p, &p->sample_types[i])) {
-			r.err = s.err;
-			goto out;
-		}
-		p->nsample_types++;
-	}
-	if (period_type.at) {
-		rd s = sub(&r, period_type.at, period_type.len);
-		if (!value_type(&s, p, &p->period_type)) {
-			r.err = s.err;
-			goto out;
-		}
-	}
-	{
-		static const int sfields[] = {F_DROP, F_KEEP, F_DEFAULT_TYPE, F_DOC_URL};
-		uint32_t *dst[] = {&p->drop_frames, &p->keep_frames, &p->default_sample_type,
-				   &p->doc_url};
-		for (int i = 0; i < 4; i++)
-			if (!stridx(&r, p, buf, scal[sfields[i]], dst[i]))
-				goto out;
-	}
-	p->time_nanos = (int64_t)scal[F_TIME];
-	p->duration_nanos = (int64_t)scal[F_DURATION];
-	p->period = (int64_t)scal[F_PERIOD];
-	for (size_t i = 0; i < f[F_COMMENT].n; i++) {
-		uint32_t si;
-		if (!stridx(&r, p, buf, f[F_COMMENT].v[i].len, &si))
-			goto out;
-		if (!HEARTH_GROW(p->comments, p->ncomments, p->capcomments, 1)) {
-			r.err = HEARTH_ENOMEM;
-			goto out;
-		}
-		p->comments[p->ncomments++] = si;
-	}
-
-	/* Functions, mappings, locations: each table sized exactly once. */
-	if (f[F_FUNCTION].n > UINT32_MAX - 1 || f[F_MAPPING].n > UINT32_MAX - 1 ||
-	    f[F_LOCATION].n > UINT32_MAX - 1 || f[F_SAMPLE].n > UINT32_MAX - 1) {
-		r.err = hearth_seterr(eb, HEARTH_ETOOBIG, "too many entries");
-		goto out;
-	}
-	if (!build_ids(&r, &f[F_FUNCTION], &fids) || !build_ids(&r, &f[F_MAPPING], &mids) ||
-	    !build_ids(&r, &f[F_LOCATION], &lids))
-		goto out;
-	if (!HEARTH_GROW(p->functions, 0, p->capfunctions, f[F_FUNCTION].n) ||
-	    !HEARTH_GROW(p->mappings, 0, p->capmappings, f[F_MAPPING].n) ||
-	    !HEARTH_GROW(p->locations, 0, p->caplocations, f[F_LOCATION].n)) {
-		r.err = HEARTH_ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < f[F_FUNCTION].n; i++) {
-		rd s = sub(&r, f[F_FUNCTION].v[i].at, f[F_FUNCTION].v[i].len);
-		if (!decode_function(&s, p, &fids, (uint32_t)i)) {
-			r.err = s.err;
-			goto out;
-		}
-		p->nfunctions++;
-	}
-	for (size_t i = 0; i < f[F_MAPPING].n; i++) {
-		rd s = sub(&r, f[F_MAPPING].v[i].at, f[F_MAPPING].v[i].len);
-		if (!decode_mapping(&s, p, &mids, (uint32_t)i)) {
-			r.err = s.err;
-			goto out;
-		}
-		p->nmappings++;
-	}
-	for (size_t i = 0; i < f[F_LOCATION].n; i++) {
-		rd s = sub(&r, f[F_LOCATION].v[i].at, f[F_LOCATION].v[i].len);
-		if (!decode_location(&s, p, &lids, &mids, &fids, (uint32_t)i)) {
-			r.err = s.err ? s.err : HEARTH_ENOMEM;
-			goto out;
-		}
-		p->nlocations++;
-	}
-
-	/* Samples, into arrays sized from the byte counts: a sample's location
-	 * ids take at least one byte each, so the sum of sample sizes bounds
-	 * the number of frames. */
-	size_t ns = f[F_SAMPLE].n, bytes_total = 0;
-	for (size_t i = 0; i < ns; i++)
-		bytes_total += f[F_SAMPLE].v[i].len;
-	if (ns && p->nsample_types == 0) {
-		fail(&r, f[F_SAMPLE].v[0].at, "samples without sample types");
-		goto out;
-	}
-	if (!HEARTH_GROW(p->samples, 0, p->capsamples, ns) ||
-	    !HEARTH_GROW(p->values, 0, p->capvalues, ns * p->nsample_types) ||
-	    !HEARTH_GROW(p->locs, 0, p->caplocs, bytes_total / 2 + 16)) {
-		r.err = HEARTH_ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < ns; i++) {
-		rd s = sub(&r, f[F_SAMPLE].v[i].at, f[F_SAMPLE].v[i].len);
-		if (!decode_sample(&s, p, &lids, i)) {
-			r.err = s.err ? s.err : HEARTH_ENOMEM;
-			goto out;
-		}
-		p->nsamples++;
-	}
-
+	if (decode_tables(&d))
+		decode_samples(&d);
 out:
-	free(strmap);
-	for (int i = 0; i < F_MAX; i++)
-		free(f[i].v);
-	idmap_free(&fids);
-	idmap_free(&mids);
-	idmap_free(&lids);
-	if (r.err != HEARTH_OK) {
-		if (r.err == HEARTH_ENOMEM)
-			hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-		hearth_profile_free(p);
-		return r.err;
+	return dec_finish(&d, out);
+}
+
+/* ---- Streaming ------------------------------------------------------------
+ *
+ * The samples come first in the files Go writes and are nearly all of a large
+ * profile, but their location ids can only be mapped once the locations, which
+ * come after them, are read.  So while the input still arrives (decompressed
+ * by another thread), each sample is decoded as soon as its bytes are there,
+ * with its location ids and label strings as written; once the input is
+ * complete the tables are decoded as above and the samples' ids mapped in one
+ * pass.  This path accepts only what the two-pass decoder accepts, and gives
+ * the same profile: anything it is not sure of (a damaged or unusual file)
+ * makes it give up, and the caller decodes the whole input the usual way,
+ * which also gives the usual error message. */
+
+/* Varints of one or two bytes inline, the rest through varint(). */
+static inline bool vfast(const uint8_t **q, const uint8_t *end, uint64_t *v)
+{
+	const uint8_t *p = *q;
+	if (p < end && p[0] < 0x80) {
+		*v = p[0];
+		*q = p + 1;
+		return true;
 	}
-	*out = p;
-	return HEARTH_OK;
+	if (end - p >= 2 && p[1] < 0x80) {
+		*v = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
+		*q = p + 2;
+		return true;
+	}
+	rd t = {p, NULL, 0, p, end, NULL, HEARTH_OK};
+	if (!varint(&t, v))
+		return false;
+	*q = t.p;
+	return true;
+}
+
+/* A label with its string indices as written (checked and mapped later). */
+static bool stream_label(dec *d, const uint8_t *b, size_t n, hearth_label *lb)
+{
+	rd r = {b, NULL, 0, b, b + n, NULL, HEARTH_OK};
+	uint32_t f, w;
+	uint64_t v;
+	memset(lb, 0, sizeof(*lb));
+	while (r.p < r.end) {
+		if (!key(&r, &f, &w))
+			return false;
+		if (f > 4) {
+			if (!skip(&r, w))
+				return false;
+			continue;
+		}
+		if (!scalar(&r, w, &v))
+			return false;
+		if (f != 3 && v > UINT32_MAX - 1)
+			return false;
+		/* Every index counts, even one a later field overrides: the
+		 * two-pass decoder checks each as it reads it. */
+		if (f != 3 && v > d->maxstr)
+			d->maxstr = v;
+		if (f == 1)
+			lb->key = (uint32_t)v;
+		else if (f == 2)
+			lb->str = (uint32_t)v;
+		else if (f == 3)
+			lb->num = (int64_t)v;
+		else
+			lb->unit = (uint32_t)v;
+	}
+	return true;
+}
+
+/* The usual label, {key, str} or {key, num}, each field once and its
+ * varint short; false for anything else, which stream_label reads. */
+static inline bool label_fast(dec *d, const uint8_t *b, size_t n, hearth_label *lb)
+{
+	const uint8_t *q = b, *end = b + n;
+	uint64_t v[5] = {0};
+	unsigned seen = 0;
+	while (q < end) {
+		unsigned k = *q++;
+		if ((k & 7) != 0 || k < 8 || k > 4 << 3 || (seen & 1u << (k >> 3)))
+			return false;
+		seen |= 1u << (k >> 3);
+		if (!vfast(&q, end, &v[k >> 3]))
+			return false;
+	}
+	if (v[1] > UINT32_MAX - 1 || v[2] > UINT32_MAX - 1 || v[4] > UINT32_MAX - 1)
+		return false;
+	memset(lb, 0, sizeof(*lb)); /* the padding too: labels are compared as bytes */
+	lb->key = (uint32_t)v[1];
+	lb->str = (uint32_t)v[2];
+	lb->num = (int64_t)v[3];
+	lb->unit = (uint32_t)v[4];
+	uint64_t m = v[1] > v[2] ? v[1] : v[2];
+	m = m > v[4] ? m : v[4];
+	if (m > d->maxstr)
+		d->maxstr = m;
+	return true;
+}
+
+static bool stream_sample(dec *d, const uint8_t *b, size_t n)
+{
+	hearth_profile *p = d->p;
+	size_t nst = d->f[F_SAMPLE_TYPE].n;
+	if (nst == 0 || nst > 1024)
+		return false;
+	/* A location id takes at least one byte: n bounds the sample's frames. */
+	if ((p->nsamples == p->capsamples &&
+	     !HEARTH_GROW(p->samples, p->nsamples, p->capsamples, 1)) ||
+	    (p->capvalues - p->nsamples * nst < nst &&
+	     !HEARTH_GROW(p->values, p->nsamples * nst, p->capvalues, nst)) ||
+	    (p->caplocs - p->nlocs < n && !HEARTH_GROW(p->locs, p->nlocs, p->caplocs, n)))
+		return false;
+	hearth_sample *s = &p->samples[p->nsamples];
+	int64_t *vals = p->values + p->nsamples * nst;
+	size_t nvals = 0;
+	uint32_t *lo = p->locs + p->nlocs, *lo0 = lo;
+	size_t label0 = p->nlabels;
+	const uint8_t *q = b, *end = b + n;
+	while (q < end) {
+		uint64_t k, v, len;
+		const uint8_t *kq = q;
+		if (!vfast(&q, end, &k))
+			return false;
+		if (k == (1 << 3 | 2) || k == (2 << 3 | 2)) { /* packed locations or values */
+			if (!vfast(&q, end, &len) || len > (uint64_t)(end - q))
+				return false;
+			const uint8_t *pe = q + len;
+			if (k == (1 << 3 | 2)) {
+				uint32_t maxloc = d->maxloc;
+				while (q < pe) {
+					if (!vfast(&q, pe, &v) || v > UINT32_MAX)
+						return false;
+					uint32_t id1 = (uint32_t)v - 1;
+					maxloc = id1 > maxloc ? id1 : maxloc;
+					*lo++ = id1;
+				}
+				d->maxloc = maxloc;
+			} else {
+				while (q < pe) {
+					if (!vfast(&q, pe, &v) || nvals >= nst)
+						return false;
+					vals[nvals++] = (int64_t)v;
+				}
+			}
+		} else if (k == (1 << 3 | 0)) {
+			if (!vfast(&q, end, &v) || v > UINT32_MAX)
+				return false;
+			uint32_t id1 = (uint32_t)v - 1;
+			d->maxloc = id1 > d->maxloc ? id1 : d->maxloc;
+			*lo++ = id1;
+		} else if (k == (2 << 3 | 0)) {
+			if (!vfast(&q, end, &v) || nvals >= nst)
+				return false;
+			vals[nvals++] = (int64_t)v;
+		} else if (k == (3 << 3 | 2)) {
+			if (!vfast(&q, end, &len) || len > (uint64_t)(end - q))
+				return false;
+			if (p->nlabels == p->caplabels &&
+			    !HEARTH_GROW(p->labels, p->nlabels, p->caplabels, 1))
+				return false;
+			hearth_label *nl = &p->labels[p->nlabels];
+			if (!label_fast(d, q, (size_t)len, nl) && !stream_label(d, q, (size_t)len, nl))
+				return false;
+			q += len;
+			/* pprof drops a label without string, number or unit. */
+			if (nl->str != 0 || nl->num != 0 || nl->unit != 0)
+				p->nlabels++;
+		} else {
+			/* Anything else is skipped as decode_sample skips it, or
+			 * left to the two-pass decoder to complain about. */
+			rd t = {kq, NULL, 0, kq, end, NULL, HEARTH_OK};
+			uint32_t f, w;
+			if (!key(&t, &f, &w))
+				return false;
+			if (f <= 3 || !skip(&t, w))
+				return false;
+			q = t.p;
+		}
+	}
+	if (nvals != nst)
+		return false;
+	size_t nl = (size_t)(lo - lo0);
+	if (p->nlocs + nl > UINT32_MAX || p->nlabels > UINT32_MAX)
+		return false;
+	s->loc0 = (uint32_t)p->nlocs;
+	s->nlocs = (uint32_t)nl;
+	s->label0 = (uint32_t)label0;
+	s->nlabels = (uint32_t)(p->nlabels - label0);
+	p->nlocs += nl;
+	p->nsamples++;
+	return true;
+}
+
+/* Maps the streamed samples' ids now that the tables are read. */
+static bool stream_fixup(dec *d)
+{
+	hearth_profile *p = d->p;
+	const idmap *lids = &d->lids;
+	if (p->nsamples > UINT32_MAX - 1 ||
+	    (p->nsamples != 0 && p->nsample_types != d->f[F_SAMPLE_TYPE].n))
+		return false;
+	if (d->maxstr >= d->r.nstrs)
+		return false;
+	/* The samples hold each location id minus one: nothing to map when
+	 * the ids are 1, 2, 3 ... in table order and all in range. */
+	bool identity = lids->direct && lids->ndirect == (uint64_t)p->nlocations + 1 &&
+			(p->nlocs == 0 || d->maxloc < p->nlocations);
+	for (uint32_t i = 0; identity && i < p->nlocations; i++)
+		identity = lids->direct[i + 1] == i;
+	uint32_t *l = p->locs;
+	for (size_t i = 0, n = identity ? 0 : p->nlocs; i < n; i++) {
+		uint32_t li = idmap_get(lids, (uint32_t)(l[i] + 1));
+		if (li == HEARTH_NONE)
+			return false;
+		l[i] = li;
+	}
+	const uint32_t *sm = d->strmap;
+	for (size_t i = 0; i < p->nlabels; i++) {
+		hearth_label *lb = &p->labels[i];
+		uint32_t str = sm[lb->str], unit = sm[lb->unit];
+		/* An empty string written at another index than 0 would make the
+		 * label one that pprof drops. */
+		if ((lb->str && !str) || (lb->unit && !unit))
+			return false;
+		lb->key = sm[lb->key];
+		lb->str = str;
+		lb->unit = unit;
+	}
+	return true;
+}
+
+hearth_err hearth_proto_decode_stream(const uint8_t *buf, hearth_proto_avail avail, void *ctx,
+				      const hearth_read_opts *o, hearth_profile **out)
+{
+	hearth_errbuf eb;
+	dec d = {.r = {buf, NULL, 0, buf, buf, &eb, HEARTH_OK},
+		 .buf = buf,
+		 .raw_strings = o && o->raw_strings,
+		 .stream = true};
+	size_t have = 0;
+	*out = NULL;
+	if (!(d.p = hearth_profile_new()))
+		return HEARTH_ENOMEM;
+	for (;;) {
+		size_t pos = (size_t)(d.r.p - buf);
+		/* A key and a length take at most 20 bytes. */
+		if (have < pos + 24)
+			have = avail(ctx, pos + 24);
+		if (have <= pos)
+			break;
+		d.r.end = buf + have;
+		const uint8_t *at = d.r.p;
+		uint32_t fn, w;
+		if (!key(&d.r, &fn, &w))
+			goto give_up;
+		if (w == 2) {
+			/* Wait for the whole field. */
+			rd t = d.r;
+			uint64_t len;
+			if (!varint(&t, &len))
+				goto give_up;
+			size_t fend = (size_t)(t.p - buf);
+			if (len > SIZE_MAX / 2 - fend)
+				goto give_up;
+			fend += (size_t)len;
+			if (have < fend) {
+				have = avail(ctx, fend);
+				d.r.end = buf + have;
+			}
+		}
+		if (!top_field(&d, at, fn, w))
+			goto give_up;
+	}
+	d.r.end = buf + have;
+	if (decode_tables(&d) && stream_fixup(&d))
+		return dec_finish(&d, out);
+give_up:
+	/* Whatever went wrong, it is an error here. */
+	if (d.r.err == HEARTH_OK)
+		d.r.err = HEARTH_ECORRUPT;
+	return dec_finish(&d, out);
 }

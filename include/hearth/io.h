@@ -39,6 +39,16 @@ hearth_err hearth_proto_decode(const uint8_t *buf, size_t n, hearth_profile **ou
 /* The same, with the reading options (raw_strings). */
 hearth_err hearth_proto_decode_opts(const uint8_t *buf, size_t n, const hearth_read_opts *o,
 				    hearth_profile **out, hearth_errbuf *eb);
+/* profile.proto while its bytes still arrive (decompressed by another
+ * thread): buf fills from its start, and avail(ctx, want) waits until at
+ * least want bytes of it are there or the input is complete, and returns how
+ * many are there.  Samples are decoded as they arrive.  Any error, and any
+ * input this path is not sure of, returns an error without a message: the
+ * caller then decodes the whole input with hearth_proto_decode_opts, which
+ * gives the same profile or says what is wrong. */
+typedef size_t (*hearth_proto_avail)(void *ctx, size_t want);
+hearth_err hearth_proto_decode_stream(const uint8_t *buf, hearth_proto_avail avail, void *ctx,
+				      const hearth_read_opts *o, hearth_profile **out);
 hearth_err hearth_proto_encode(const hearth_profile *p, hearth_buf *out);
 /* Writes n bytes to path atomically: a temporary file in the same directory,
  * renamed into place, so a failure never leaves a partial file; "-" is

@@ -1,6 +1,9 @@
 /* The decoder, merge and filters, checked by properties that must hold on
  * real profiles (tests/data holds profiles captured from Go programs):
  *  - the decoder rejects damaged input with the byte offset of the damage;
+ *  - the streaming decoder (samples decoded as the bytes arrive) gives the
+ *    two-pass decoder's profile, and never accepts what it refuses, on the
+ *    profiles, cut anywhere and damaged anywhere;
  *  - merging a profile with itself doubles every value and keeps the
  *    stacks; subtracting it from itself leaves nothing;
  *  - focus keeps exactly the samples with a matching frame, hide removes
@@ -123,6 +126,101 @@ static void test_decode_errors(void **state)
 		free(o);
 	}
 	free(raw);
+}
+
+/* ---- streaming decoder ---- */
+
+typedef struct {
+	size_t n, step, got;
+} arrival;
+
+static size_t arrive(void *ctx, size_t want)
+{
+	arrival *a = ctx;
+	while (a->got < want && a->got < a->n)
+		a->got += a->step;
+	if (a->got > a->n)
+		a->got = a->n;
+	return a->got;
+}
+
+/* Whether p and q hold the same profile, array for array. */
+static bool same_profile(const hearth_profile *p, const hearth_profile *q)
+{
+	hearth_buf x = {0}, y = {0};
+	bool same = !hearth_proto_encode(p, &x) && !hearth_proto_encode(q, &y) && x.len == y.len &&
+		    !memcmp(x.data, y.data, x.len) && p->nsamples == q->nsamples &&
+		    p->nlocs == q->nlocs && p->nlabels == q->nlabels && p->nstrs == q->nstrs &&
+		    !memcmp(p->samples, q->samples, sizeof(*p->samples) * p->nsamples) &&
+		    !memcmp(p->values, q->values, sizeof(*p->values) * p->nsamples * p->nsample_types) &&
+		    !memcmp(p->locs, q->locs, sizeof(*p->locs) * p->nlocs) &&
+		    !memcmp(p->labels, q->labels, sizeof(*p->labels) * p->nlabels);
+	hearth_buf_free(&x);
+	hearth_buf_free(&y);
+	return same;
+}
+
+/* Decodes b[0..n) both ways: the streaming decoder may give up, but what it
+ * accepts the two-pass one accepts too, with the same profile.  Returns
+ * whether the streaming one accepted it. */
+static bool check_stream(const uint8_t *b, size_t n, size_t step, bool raw_strings)
+{
+	hearth_read_opts o = {.raw_strings = raw_strings};
+	hearth_profile *p = NULL, *q = NULL;
+	hearth_errbuf eb = {{0}};
+	arrival a = {n, step, 0};
+	hearth_err e1 = hearth_proto_decode_opts(b, n, &o, &p, &eb);
+	hearth_err e2 = hearth_proto_decode_stream(b, arrive, &a, &o, &q);
+	if (e2 == HEARTH_OK && e1 != HEARTH_OK)
+		fail_msg("streaming decoder accepts what the two-pass one refuses (%s)", eb.msg);
+	if (e2 == HEARTH_OK && !same_profile(p, q))
+		fail_msg("streaming decoder gives another profile (%zu bytes, steps of %zu)", n, step);
+	hearth_profile_free(p);
+	hearth_profile_free(q);
+	return e2 == HEARTH_OK;
+}
+
+static void test_decode_stream(void **state)
+{
+	(void)state;
+	static const char *const names[] = {
+	    "leaky.cpu.pb.gz",	      "leaky.heap.pb.gz",	   "leaky.goroutine.pb.gz",
+	    "searchsvc.heap.pb.gz",   "go126/netsubject.cpu.pb.gz", "go126/netsubject.allocs.pb.gz",
+	    "leaky.series.01.cpu.pb.gz",
+	};
+	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+		char path[4096];
+		hearth_errbuf eb = {{0}};
+		data_path(path, sizeof(path), names[k]);
+		FILE *f = fopen(path, "rb");
+		assert_non_null(f);
+		static uint8_t gz[1 << 20];
+		size_t gn = fread(gz, 1, sizeof(gz), f);
+		fclose(f);
+		uint8_t *raw;
+		size_t rn;
+		assert_int_equal(hearth_gunzip(gz, gn, 1 << 26, &raw, &rn, &eb), HEARTH_OK);
+		/* Whole, in steps of every kind: the real profiles stream. */
+		static const size_t steps[] = {1, 3, 64, 4096, 1 << 30};
+		for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+			assert_true(check_stream(raw, rn, steps[i], false));
+			assert_true(check_stream(raw, rn, steps[i], true));
+		}
+		/* Cut anywhere, and damaged anywhere. */
+		for (size_t cut = 0; cut < rn; cut += 1 + rn / 300)
+			check_stream(raw, cut, 1 + cut % 13, cut % 2);
+		uint8_t *bad = malloc(rn);
+		assert_non_null(bad);
+		for (size_t at = 0; at < rn; at += 1 + rn / 500) {
+			memcpy(bad, raw, rn);
+			bad[at] ^= (uint8_t)(1u << (at % 8)) | 0x80;
+			check_stream(bad, rn, 1 + at % 29, at % 2);
+			bad[at] = 0;
+			check_stream(bad, rn, 4096, false);
+		}
+		free(bad);
+		free(raw);
+	}
 }
 
 static void test_gunzip_cap(void **state)
@@ -367,6 +465,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decode_minimal),	 cmocka_unit_test(test_decode_errors),
+		cmocka_unit_test(test_decode_stream),
 		cmocka_unit_test(test_gunzip_cap),	 cmocka_unit_test(test_merge_self),
 		cmocka_unit_test(test_merge_incompatible), cmocka_unit_test(test_focus),
 		cmocka_unit_test(test_hide),		 cmocka_unit_test(test_bad_regexp),
