@@ -107,6 +107,10 @@ typedef struct {
 	uint32_t *lstack;
 	size_t lscap;
 	bool concat; /* append samples without looking for equal ones */
+	/* The source merged before, when the merger owns it (load_set): the
+	 * files of a series declare nearly the same tables, so whatever the
+	 * next one declares as the previous one did keeps its remap. */
+	hearth_profile *prev;
 } merger;
 
 static uint32_t m_str(merger *m, const hearth_profile *s, uint32_t i)
@@ -289,21 +293,94 @@ static uint32_t find_sample(merger *m, uint32_t nlocs, uint32_t nl)
 	return (uint32_t)d->nsamples;
 }
 
+static bool same_str(const hearth_profile *a, const hearth_profile *b, uint32_t i)
+{
+	return a->strs[i].len == b->strs[i].len && !memcmp(a->strs[i].s, b->strs[i].s, a->strs[i].len);
+}
+
+/* Carries the remap of the previous source (p, whose maps m still holds)
+ * over to the entries of s that say what p's entries at the same index said:
+ * the same strings, the same function, mapping and location fields (their
+ * string indices then mean the same strings).  What is carried is what
+ * m_str, m_function, m_mapping and m_location would compute again. */
+static hearth_err carry_over(merger *m, const hearth_profile *p, const hearth_profile *s,
+			     uint32_t *strmap, uint32_t *fnmap, uint32_t *locmap, uint32_t *mapmap,
+			     int64_t *mapoff)
+{
+	uint32_t ns = s->nstrs < p->nstrs ? s->nstrs : p->nstrs;
+	uint8_t *same = calloc((size_t)s->nstrs + 1, 1);
+	if (!same)
+		return HEARTH_ENOMEM;
+	for (uint32_t i = 0; i < ns; i++)
+		if (same_str(p, s, i)) {
+			same[i] = 1;
+			strmap[i] = m->strmap[i];
+		}
+	uint32_t nm = s->nmappings < p->nmappings ? s->nmappings : p->nmappings;
+	for (uint32_t i = 0; i < nm; i++) {
+		const hearth_mapping *a = &p->mappings[i], *b = &s->mappings[i];
+		if (a->start == b->start && a->limit == b->limit && a->offset == b->offset &&
+		    a->file == b->file && a->build_id == b->build_id && same[b->file] &&
+		    same[b->build_id]) {
+			mapmap[i] = m->mapmap[i];
+			mapoff[i] = m->mapoff[i];
+		}
+	}
+	uint32_t nf = s->nfunctions < p->nfunctions ? s->nfunctions : p->nfunctions;
+	for (uint32_t i = 0; i < nf; i++) {
+		const hearth_function *a = &p->functions[i], *b = &s->functions[i];
+		if (a->name == b->name && a->system_name == b->system_name && a->file == b->file &&
+		    a->start_line == b->start_line && same[b->name] && same[b->system_name] &&
+		    same[b->file])
+			fnmap[i] = m->fnmap[i];
+	}
+	uint32_t nl = s->nlocations < p->nlocations ? s->nlocations : p->nlocations;
+	for (uint32_t i = 0; i < nl; i++) {
+		const hearth_location *a = &p->locations[i], *b = &s->locations[i];
+		if (m->locmap[i] == HEARTH_NONE || a->mapping != b->mapping ||
+		    a->address != b->address || a->nlines != b->nlines || a->is_folded != b->is_folded)
+			continue;
+		/* Its mapping must keep its remap (the address is relative to it). */
+		if (b->mapping != HEARTH_NONE &&
+		    (b->mapping >= nm || mapmap[b->mapping] == HEARTH_NONE ||
+		     mapmap[b->mapping] != m->mapmap[b->mapping]))
+			continue;
+		bool eq = true;
+		for (uint32_t k = 0; k < b->nlines && eq; k++) {
+			const hearth_line *x = &p->lines[a->line0 + k], *y = &s->lines[b->line0 + k];
+			eq = x->function == y->function && x->line == y->line &&
+			     (y->function == HEARTH_NONE ||
+			      (y->function < nf && fnmap[y->function] != HEARTH_NONE));
+		}
+		if (eq)
+			locmap[i] = m->locmap[i];
+	}
+	free(same);
+	return HEARTH_OK;
+}
+
 static hearth_err merge_one(merger *m, const hearth_profile *s, hearth_errbuf *eb)
 {
 	hearth_profile *d = m->d;
+	uint32_t *strmap = malloc(sizeof(uint32_t) * (s->nstrs + 1));
+	uint32_t *fnmap = malloc(sizeof(uint32_t) * (s->nfunctions + 1));
+	uint32_t *locmap = malloc(sizeof(uint32_t) * (s->nlocations + 1));
+	uint32_t *mapmap = malloc(sizeof(uint32_t) * (s->nmappings + 1));
+	int64_t *mapoff = calloc(s->nmappings + 1, sizeof(int64_t));
+	hearth_err cerr = HEARTH_OK;
+	if (strmap && fnmap && locmap && mapmap && mapoff) {
+		memset(strmap, 0xff, sizeof(uint32_t) * (s->nstrs + 1));
+		memset(fnmap, 0xff, sizeof(uint32_t) * (s->nfunctions + 1));
+		memset(locmap, 0xff, sizeof(uint32_t) * (s->nlocations + 1));
+		memset(mapmap, 0xff, sizeof(uint32_t) * (s->nmappings + 1));
+		if (m->prev && m->prev != s && m->strmap)
+			cerr = carry_over(m, m->prev, s, strmap, fnmap, locmap, mapmap, mapoff);
+	}
 	free(m->strmap), free(m->fnmap), free(m->locmap), free(m->mapmap), free(m->mapoff);
-	m->strmap = malloc(sizeof(uint32_t) * (s->nstrs + 1));
-	m->fnmap = malloc(sizeof(uint32_t) * (s->nfunctions + 1));
-	m->locmap = malloc(sizeof(uint32_t) * (s->nlocations + 1));
-	m->mapmap = malloc(sizeof(uint32_t) * (s->nmappings + 1));
-	m->mapoff = calloc(s->nmappings + 1, sizeof(int64_t));
-	if (!m->strmap || !m->fnmap || !m->locmap || !m->mapmap || !m->mapoff)
+	m->strmap = strmap, m->fnmap = fnmap, m->locmap = locmap, m->mapmap = mapmap;
+	m->mapoff = mapoff;
+	if (!m->strmap || !m->fnmap || !m->locmap || !m->mapmap || !m->mapoff || cerr)
 		return HEARTH_ENOMEM;
-	memset(m->strmap, 0xff, sizeof(uint32_t) * (s->nstrs + 1));
-	memset(m->fnmap, 0xff, sizeof(uint32_t) * (s->nfunctions + 1));
-	memset(m->locmap, 0xff, sizeof(uint32_t) * (s->nlocations + 1));
-	memset(m->mapmap, 0xff, sizeof(uint32_t) * (s->nmappings + 1));
 	m->strmap[0] = 0;
 	/* The first mapping is the main binary: it must stay first. */
 	if (d->nmappings == 0 && s->nmappings > 0 && m_mapping(m, s, 0) == HEARTH_NONE)
@@ -394,6 +471,7 @@ void hearth_merger_free(hearth_merger *mg)
 	free(m->key.w), free(m->strmap), free(m->fnmap), free(m->locmap), free(m->mapmap);
 	free(m->mapoff), free(m->lbuf), free(m->lstack);
 	hearth_profile_free(m->d);
+	hearth_profile_free(m->prev);
 	free(mg);
 }
 
@@ -437,7 +515,7 @@ static hearth_err check_compatible(const hearth_profile *d, const hearth_profile
 	return HEARTH_OK;
 }
 
-hearth_err hearth_merger_add(hearth_merger *mg, const hearth_profile *q, hearth_errbuf *eb)
+static hearth_err add(hearth_merger *mg, const hearth_profile *q, hearth_errbuf *eb)
 {
 	merger *m = &mg->m;
 	hearth_err err;
@@ -465,6 +543,27 @@ hearth_err hearth_merger_add(hearth_merger *mg, const hearth_profile *q, hearth_
 	err = merge_one(m, q, eb);
 	if (err == HEARTH_ENOMEM)
 		hearth_seterr(eb, err, "out of memory");
+	return err;
+}
+
+hearth_err hearth_merger_add(hearth_merger *mg, const hearth_profile *q, hearth_errbuf *eb)
+{
+	hearth_err err = add(mg, q, eb);
+	/* The maps now belong to q, which stays the caller's. */
+	hearth_profile_free(mg->m.prev);
+	mg->m.prev = NULL;
+	return err;
+}
+
+/* hearth_merger_add for a source the merger then owns: it keeps it until
+ * the next one, whose entries that equal its entries keep their remap. */
+static hearth_err merger_add_owned(hearth_merger *mg, hearth_profile *q, hearth_errbuf *eb)
+{
+	hearth_err err = add(mg, q, eb);
+	hearth_profile_free(mg->m.prev);
+	mg->m.prev = err ? NULL : q;
+	if (err)
+		hearth_profile_free(q);
 	return err;
 }
 
@@ -688,8 +787,10 @@ static hearth_err load_set(const char *const *paths, int n, const hearth_opts *o
 		hearth_profile *pair[2] = {mg ? hearth_merger_profile(mg) : NULL, s.p};
 		if (!err && pair[0])
 			err = hearth_scale_profiles(pair, 2, &e);
-		if (!err)
-			err = hearth_merger_add(mg, s.p, &e);
+		if (!err) {
+			err = merger_add_owned(mg, s.p, &e);
+			s.p = NULL; /* the merger's now */
+		}
 		if (err)
 			hearth_seterr(eb, err, "%s: %s", paths[i],
 				      e.msg[0] ? e.msg : hearth_strerror(err));
