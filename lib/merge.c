@@ -397,9 +397,13 @@ static hearth_err merge_one(merger *m, const hearth_profile *s, hearth_errbuf *e
 		if (!HEARTH_GROW(m->lstack, 0, m->lscap, sm->nlocs) ||
 		    !HEARTH_GROW(m->lbuf, 0, m->lcap, sm->nlabels))
 			return HEARTH_ENOMEM;
-		for (uint32_t i = 0; i < sm->nlocs; i++)
-			if ((m->lstack[i] = m_location(m, s, s->locs[sm->loc0 + i])) == HEARTH_NONE)
+		const uint32_t *sl = s->locs + sm->loc0, *locmap = m->locmap;
+		for (uint32_t i = 0; i < sm->nlocs; i++) {
+			uint32_t x = locmap[sl[i]];
+			if (x == HEARTH_NONE && (x = m_location(m, s, sl[i])) == HEARTH_NONE)
 				return HEARTH_ENOMEM;
+			m->lstack[i] = x;
+		}
 		uint32_t nl = 0;
 		for (uint32_t i = 0; i < sm->nlabels; i++) {
 			const hearth_label *lb = &s->labels[sm->label0 + i];

@@ -60,7 +60,7 @@ static inline bool varint(rd *r, uint64_t *v)
 }
 
 /* Reads a field key; wire types 0 (varint), 1 (fixed64), 2 (bytes), 5 (fixed32). */
-static bool key(rd *r, uint32_t *field, uint32_t *wire)
+static inline bool key(rd *r, uint32_t *field, uint32_t *wire)
 {
 	const uint8_t *at = r->p;
 	uint64_t k;
@@ -75,7 +75,7 @@ static bool key(rd *r, uint32_t *field, uint32_t *wire)
 	return true;
 }
 
-static bool bytes(rd *r, const uint8_t **b, size_t *n)
+static inline bool bytes(rd *r, const uint8_t **b, size_t *n)
 {
 	const uint8_t *at = r->p;
 	uint64_t len;
@@ -111,14 +111,14 @@ static bool skip(rd *r, uint32_t wire)
 }
 
 /* A scalar field that must be a varint; anything else is corrupt. */
-static bool scalar(rd *r, uint32_t wire, uint64_t *v)
+static inline bool scalar(rd *r, uint32_t wire, uint64_t *v)
 {
 	if (wire != 0)
 		return fail(r, r->p, "expected a varint field"), false;
 	return varint(r, v);
 }
 
-static rd sub(const rd *r, const uint8_t *b, size_t n)
+static inline rd sub(const rd *r, const uint8_t *b, size_t n)
 {
 	rd s = {r->base, r->strmap, r->nstrs, b, b + n, r->eb, HEARTH_OK};
 	return s;
@@ -522,6 +522,44 @@ static bool decode_sample(rd *r, hearth_profile *p, const idmap *lids, size_t si
 			return false;
 		switch (f) {
 		case 1:
+			if (w == 2 && lids->direct) {
+				/* The usual packed ids, a small id map: one capacity check
+				 * (an id takes a byte at least) and short varints inline. */
+				const uint8_t *pb;
+				size_t pn;
+				if (!bytes(r, &pb, &pn))
+					return false;
+				if (p->caplocs - p->nlocs < pn &&
+				    !HEARTH_GROW(p->locs, p->nlocs, p->caplocs, pn))
+					return r->err = HEARTH_ENOMEM, false;
+				const uint8_t *q = pb, *pe = pb + pn;
+				uint32_t *lo = p->locs + p->nlocs, *lo0 = lo;
+				const uint32_t *dm = lids->direct;
+				uint64_t nd = lids->ndirect;
+				while (q < pe) {
+					const uint8_t *vat = q;
+					if (q[0] < 0x80) {
+						v = q[0];
+						q++;
+					} else if (pe - q >= 2 && q[1] < 0x80) {
+						v = (uint64_t)(q[0] & 0x7f) | (uint64_t)q[1] << 7;
+						q += 2;
+					} else {
+						rd t = sub(r, q, (size_t)(pe - q));
+						if (!varint(&t, &v))
+							return r->err = t.err, false;
+						q = t.p;
+					}
+					uint32_t li = v < nd ? dm[v] : HEARTH_NONE;
+					if (li == HEARTH_NONE)
+						return fail(r, vat, "sample refers to an unknown location id"),
+						       false;
+					*lo++ = li;
+				}
+				p->nlocs += (size_t)(lo - lo0);
+				s->nlocs += (uint32_t)(lo - lo0);
+				break;
+			}
 			REPEATED(r, w, at, v, {
 				uint32_t li = idmap_get(lids, v);
 				if (li == HEARTH_NONE)
