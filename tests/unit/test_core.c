@@ -6,6 +6,9 @@
  *    profiles, cut anywhere and damaged anywhere;
  *  - merging a profile with itself doubles every value and keeps the
  *    stacks; subtracting it from itself leaves nothing;
+ *  - files merged as a series (each reusing the remap of what the file
+ *    before declared the same) give the merge of the profiles one by one,
+ *    also when entries at the same index changed from one file to the next;
  *  - focus keeps exactly the samples with a matching frame, hide removes
  *    exactly the matching frames, recomputed here by brute force over the
  *    model;
@@ -17,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -278,6 +282,56 @@ static void test_merge_self(void **state)
 	hearth_profile_free(a);
 }
 
+/* The file profiles (a, b, a, b, b, a) merged by hearth_load_sources, whose
+ * reader carries a file's remap over to the next file's equal entries,
+ * against hearth_merge of the same profiles read back, which never does; b
+ * is a with a function's name string, a line number and an address changed
+ * at the same indices. */
+static void test_merge_carry(void **state)
+{
+	(void)state;
+	hearth_profile *a = load("leaky.cpu.pb.gz"), *b = load("leaky.cpu.pb.gz");
+	hearth_errbuf eb = {{0}};
+	assert_true(b->nfunctions > 2 && b->nlocations > 6);
+	uint32_t k = b->functions[1].name;
+	b->strs[k].s = hearth_profile_strdup(b, "renamed.fn", 10);
+	b->strs[k].len = 10;
+	b->lines[b->locations[3].line0].line += 1;
+	b->locations[5].address += 16;
+	char dir[] = "/tmp/hearth-carry-XXXXXX", paths[6][64];
+	assert_non_null(mkdtemp(dir));
+	const char *pp[6];
+	hearth_profile *read[6];
+	for (int i = 0; i < 6; i++) {
+		snprintf(paths[i], sizeof(paths[i]), "%s/%d.pb.gz", dir, i);
+		pp[i] = paths[i];
+		hearth_profile *src = (i == 1 || i == 3 || i == 4) ? b : a;
+		assert_int_equal(hearth_write_file(src, paths[i], &eb), HEARTH_OK);
+		assert_int_equal(hearth_read_file(paths[i], NULL, &read[i], &eb), HEARTH_OK);
+	}
+	hearth_opts o;
+	hearth_opts_init(&o);
+	o.symbolize = "none";
+	hearth_profile *got = NULL, *want = NULL;
+	assert_int_equal(hearth_load_sources(pp, 6, &o, &got, &eb), HEARTH_OK);
+	assert_int_equal(hearth_merge(read, 6, &want, &eb), HEARTH_OK);
+	assert_int_equal(hearth_remove_uninteresting(want, &eb), HEARTH_OK);
+	assert_true(same_profile(got, want));
+	bool renamed = false;
+	for (uint32_t i = 0; i < got->nfunctions; i++)
+		renamed |= !strcmp(hearth_s(got, got->functions[i].name), "renamed.fn");
+	assert_true(renamed);
+	hearth_profile_free(got);
+	hearth_profile_free(want);
+	for (int i = 0; i < 6; i++) {
+		hearth_profile_free(read[i]);
+		remove(paths[i]);
+	}
+	rmdir(dir);
+	hearth_profile_free(a);
+	hearth_profile_free(b);
+}
+
 static void test_merge_incompatible(void **state)
 {
 	(void)state;
@@ -465,7 +519,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decode_minimal),	 cmocka_unit_test(test_decode_errors),
-		cmocka_unit_test(test_decode_stream),
+		cmocka_unit_test(test_decode_stream),	 cmocka_unit_test(test_merge_carry),
 		cmocka_unit_test(test_gunzip_cap),	 cmocka_unit_test(test_merge_self),
 		cmocka_unit_test(test_merge_incompatible), cmocka_unit_test(test_focus),
 		cmocka_unit_test(test_hide),		 cmocka_unit_test(test_bad_regexp),
