@@ -48,10 +48,12 @@ REF_PPROF_BIG="194 8178893"    # 7.8 GB, ../shared/bench/README.md
 REF_PPROF_SERIES="166 5138022" # 4.9 GB, Go 1.19.8's pprof, 2 cores, 24 GiB
 
 # Targets.
-TARGET_BIG_RATIO=2 # hearth top big / gunzip -c big, wall time
-TARGET_BIG_RSS_KB=1048576
-TARGET_SERIES_S=5
-TARGET_SERIES_RSS_KB=1048576
+# Issue 13's headroom: top big within 1.3x of gunzip (median of alternated
+# pairs) and 300 MB; the 1440-file merge in 2.5 s and 700 MB.
+TARGET_BIG_RATIO=1.3 # hearth top big / gunzip -c big, wall time
+TARGET_BIG_RSS_KB=307200
+TARGET_SERIES_S=2.5
+TARGET_SERIES_RSS_KB=716800
 TARGET_FLAME_S=3 # hearth flame big, wall time
 TARGET_FLAME_RSS_KB=1048576
 TARGET_FLAME_HTML_BYTES=15728640
@@ -146,12 +148,26 @@ done
 big=$BENCHDIR/big.cpu.pb.gz
 warm "$big"
 echo "bench: big.cpu.pb.gz ..."
-measure "gunzip big" "$RUNS" /dev/null gunzip -c "$big"
-gw=$M_WALL
-mrow "gunzip -c big.cpu.pb.gz" "the floor: decompression alone"
-measure "hearth top big" "$RUNS" "$WORK/h.big" "$HEARTH" top "$big"
-bw=$M_WALL bc=$M_CPU br=$M_RSS
-mrow "hearth top big.cpu.pb.gz" "$(ratio "$bw" "$gw" 2)x gunzip"
+# gunzip and hearth alternate, one run each in turn, so that both see the
+# same load from other work; the ratio is the median of the pairs' ratios.
+gws=() gcs=() bws=() bcs=() pairs=() grss=0 br=0
+for ((i = 0; i < RUNS; i++)); do
+	measure "gunzip big" 1 /dev/null gunzip -c "$big" || break
+	gws+=("$M_WALL") gcs+=("$M_CPU")
+	[ "$M_RSS" -gt "$grss" ] && grss=$M_RSS
+	measure "hearth top big" 1 "$WORK/h.big" "$HEARTH" top "$big" || break
+	bws+=("$M_WALL") bcs+=("$M_CPU")
+	[ "$M_RSS" -gt "$br" ] && br=$M_RSS
+	pairs+=("$(ratio "$M_WALL" "${gws[-1]}" 3)")
+done
+if [ ${#pairs[@]} -eq "$RUNS" ]; then
+	gw=$(median "${gws[@]}") bw=$(median "${bws[@]}") bc=$(median "${bcs[@]}")
+	big_ratio=$(calc "$(median "${pairs[@]}")" 2)
+	row "gunzip -c big.cpu.pb.gz" "$gw" "$(median "${gcs[@]}")" "$grss" "the floor: decompression alone"
+	row "hearth top big.cpu.pb.gz" "$bw" "$bc" "$br" "${big_ratio}x gunzip (median of $RUNS alternated pairs: ${pairs[*]})"
+else
+	gw=NaN bw=NaN bc=NaN br=NaN big_ratio=NaN
+fi
 measure "hearth traces big" "$RUNS" /dev/null "$HEARTH" traces "$big"
 mrow "hearth traces big.cpu.pb.gz" "1.1 GB of text, to /dev/null"
 measure "hearth proto big" "$RUNS" /dev/null "$HEARTH" proto -output="$WORK/big.out.pb.gz" "$big"
@@ -341,7 +357,6 @@ bench/webmem.sh "$HEARTH" "$WORK/webmem.md" || failed=1
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- verdicts ---------------------------------------------------------------
-big_ratio=$(ratio "$bw" "$gw" 2)
 verdict() {
 	if isnan "$1"; then
 		echo "not measured"
@@ -396,9 +411,9 @@ for r in "${ratio_lines[@]}"; do
 done
 echo
 echo "target: hearth top big.cpu within ${TARGET_BIG_RATIO}x of gunzip: ${big_ratio}x, $v_big_time"
-echo "target: hearth top big.cpu under 1 GB: $(mb "$br") MB, $v_big_rss"
+echo "target: hearth top big.cpu under $(mb "$TARGET_BIG_RSS_KB") MB: $(mb "$br") MB, $v_big_rss"
 echo "target: hearth top series under ${TARGET_SERIES_S} s: ${sw} s, $v_series_time"
-echo "target: hearth top series under 1 GB: $(mb "$sr") MB, $v_series_rss"
+echo "target: hearth top series under $(mb "$TARGET_SERIES_RSS_KB") MB: $(mb "$sr") MB, $v_series_rss"
 echo "target: hearth flame (SVG and HTML) big.cpu under ${TARGET_FLAME_S} s: ${fmax} s, $v_flame_time"
 echo "target: hearth flame big.cpu under 1 GB: $(mb "$fmaxr") MB, $v_flame_rss"
 echo "target: hearth flame -html big.cpu under 15 MB: $fhs bytes, $v_flame_size"
@@ -489,10 +504,10 @@ if [ "$DOC" != - ]; then
 		echo
 		echo "| target | measured | verdict |"
 		echo "|---|---|---|"
-		echo "| \`hearth top big.cpu\` within ${TARGET_BIG_RATIO}x of \`gunzip -c big.cpu\` (wall) | ${big_ratio}x (${bw} s against ${gw} s; hearth CPU ${bc} s) | $v_big_time |"
-		echo "| \`hearth top big.cpu\` under 1 GB | $(mb "$br") MB | $v_big_rss |"
+		echo "| \`hearth top big.cpu\` within ${TARGET_BIG_RATIO}x of \`gunzip -c big.cpu\` (wall, median of alternated pairs) | ${big_ratio}x (${bw} s against ${gw} s; hearth CPU ${bc} s) | $v_big_time |"
+		echo "| \`hearth top big.cpu\` under $(mb "$TARGET_BIG_RSS_KB") MB | $(mb "$br") MB | $v_big_rss |"
 		echo "| \`hearth top\` of the $nseries-file series under ${TARGET_SERIES_S} s | ${sw} s (CPU ${sc} s) | $v_series_time |"
-		echo "| \`hearth top\` of the $nseries-file series under 1 GB | $(mb "$sr") MB | $v_series_rss |"
+		echo "| \`hearth top\` of the $nseries-file series under $(mb "$TARGET_SERIES_RSS_KB") MB | $(mb "$sr") MB | $v_series_rss |"
 		echo "| \`hearth flame\` and \`flame -html\` on big.cpu under ${TARGET_FLAME_S} s | ${fmax} s | $v_flame_time |"
 		echo "| \`hearth flame\` on big.cpu under 1 GB | $(mb "$fmaxr") MB | $v_flame_rss |"
 		echo "| \`hearth flame -html\` page on big.cpu under 15 MB | $fhs bytes | $v_flame_size |"
