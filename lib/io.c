@@ -365,8 +365,8 @@ static size_t stream_hint(const uint8_t head[2], const uint8_t tail[4], size_t m
 {
 	if (head[0] != 0x1f || head[1] != 0x8b)
 		return 0;
-	size_t hint = (size_t)tail[0] | (size_t)tail[1] << 8 | (size_t)tail[2] << 16 |
-		      (size_t)tail[3] << 24;
+	size_t hint =
+	    (size_t)tail[0] | (size_t)tail[1] << 8 | (size_t)tail[2] << 16 | (size_t)tail[3] << 24;
 	return hint >= STREAM_MIN && hint <= max ? hint : 0;
 }
 
@@ -466,8 +466,7 @@ hearth_err hearth_read_file(const char *path, const hearth_read_opts *o, hearth_
 		size_t hint;
 		if (S_ISREG(st.st_mode) && st.st_size >= 18 && (uint64_t)st.st_size <= max &&
 		    pread(fd, head, 2, 0) == 2 && pread(fd, tail, 4, st.st_size - 4) == 4 &&
-		    (hint = stream_hint(head, tail, max)) &&
-		    lseek(fd, 0, SEEK_SET) == 0) {
+		    (hint = stream_hint(head, tail, max)) && lseek(fd, 0, SEEK_SET) == 0) {
 			if (parse_streamed(fd, NULL, 0, hint, o, out, eb, &err))
 				goto out;
 			if (lseek(fd, 0, SEEK_SET) != 0) {

@@ -295,7 +295,8 @@ static uint32_t find_sample(merger *m, uint32_t nlocs, uint32_t nl)
 
 static bool same_str(const hearth_profile *a, const hearth_profile *b, uint32_t i)
 {
-	return a->strs[i].len == b->strs[i].len && !memcmp(a->strs[i].s, b->strs[i].s, a->strs[i].len);
+	return a->strs[i].len == b->strs[i].len &&
+	       !memcmp(a->strs[i].s, b->strs[i].s, a->strs[i].len);
 }
 
 /* Carries the remap of the previous source (p, whose maps m still holds)
@@ -338,7 +339,8 @@ static hearth_err carry_over(merger *m, const hearth_profile *p, const hearth_pr
 	for (uint32_t i = 0; i < nl; i++) {
 		const hearth_location *a = &p->locations[i], *b = &s->locations[i];
 		if (m->locmap[i] == HEARTH_NONE || a->mapping != b->mapping ||
-		    a->address != b->address || a->nlines != b->nlines || a->is_folded != b->is_folded)
+		    a->address != b->address || a->nlines != b->nlines ||
+		    a->is_folded != b->is_folded)
 			continue;
 		/* Its mapping must keep its remap (the address is relative to it). */
 		if (b->mapping != HEARTH_NONE &&
@@ -347,7 +349,8 @@ static hearth_err carry_over(merger *m, const hearth_profile *p, const hearth_pr
 			continue;
 		bool eq = true;
 		for (uint32_t k = 0; k < b->nlines && eq; k++) {
-			const hearth_line *x = &p->lines[a->line0 + k], *y = &s->lines[b->line0 + k];
+			const hearth_line *x = &p->lines[a->line0 + k],
+					  *y = &s->lines[b->line0 + k];
 			eq = x->function == y->function && x->line == y->line &&
 			     (y->function == HEARTH_NONE ||
 			      (y->function < nf && fnmap[y->function] != HEARTH_NONE));

@@ -552,7 +552,9 @@ static bool decode_sample(rd *r, hearth_profile *p, const idmap *lids, size_t si
 					}
 					uint32_t li = v < nd ? dm[v] : HEARTH_NONE;
 					if (li == HEARTH_NONE)
-						return fail(r, vat, "sample refers to an unknown location id"),
+						return fail(r, vat,
+							    "sample refers to an unknown location "
+							    "id"),
 						       false;
 					*lo++ = li;
 				}
@@ -1071,7 +1073,8 @@ static bool stream_sample(dec *d, const uint8_t *b, size_t n)
 			    !HEARTH_GROW(p->labels, p->nlabels, p->caplabels, 1))
 				return false;
 			hearth_label *nl = &p->labels[p->nlabels];
-			if (!label_fast(d, q, (size_t)len, nl) && !stream_label(d, q, (size_t)len, nl))
+			if (!label_fast(d, q, (size_t)len, nl) &&
+			    !stream_label(d, q, (size_t)len, nl))
 				return false;
 			q += len;
 			/* pprof drops a label without string, number or unit. */

@@ -152,13 +152,14 @@ static size_t arrive(void *ctx, size_t want)
 static bool same_profile(const hearth_profile *p, const hearth_profile *q)
 {
 	hearth_buf x = {0}, y = {0};
-	bool same = !hearth_proto_encode(p, &x) && !hearth_proto_encode(q, &y) && x.len == y.len &&
-		    !memcmp(x.data, y.data, x.len) && p->nsamples == q->nsamples &&
-		    p->nlocs == q->nlocs && p->nlabels == q->nlabels && p->nstrs == q->nstrs &&
-		    !memcmp(p->samples, q->samples, sizeof(*p->samples) * p->nsamples) &&
-		    !memcmp(p->values, q->values, sizeof(*p->values) * p->nsamples * p->nsample_types) &&
-		    !memcmp(p->locs, q->locs, sizeof(*p->locs) * p->nlocs) &&
-		    !memcmp(p->labels, q->labels, sizeof(*p->labels) * p->nlabels);
+	bool same =
+	    !hearth_proto_encode(p, &x) && !hearth_proto_encode(q, &y) && x.len == y.len &&
+	    !memcmp(x.data, y.data, x.len) && p->nsamples == q->nsamples && p->nlocs == q->nlocs &&
+	    p->nlabels == q->nlabels && p->nstrs == q->nstrs &&
+	    !memcmp(p->samples, q->samples, sizeof(*p->samples) * p->nsamples) &&
+	    !memcmp(p->values, q->values, sizeof(*p->values) * p->nsamples * p->nsample_types) &&
+	    !memcmp(p->locs, q->locs, sizeof(*p->locs) * p->nlocs) &&
+	    !memcmp(p->labels, q->labels, sizeof(*p->labels) * p->nlabels);
 	hearth_buf_free(&x);
 	hearth_buf_free(&y);
 	return same;
@@ -178,7 +179,8 @@ static bool check_stream(const uint8_t *b, size_t n, size_t step, bool raw_strin
 	if (e2 == HEARTH_OK && e1 != HEARTH_OK)
 		fail_msg("streaming decoder accepts what the two-pass one refuses (%s)", eb.msg);
 	if (e2 == HEARTH_OK && !same_profile(p, q))
-		fail_msg("streaming decoder gives another profile (%zu bytes, steps of %zu)", n, step);
+		fail_msg("streaming decoder gives another profile (%zu bytes, steps of %zu)", n,
+			 step);
 	hearth_profile_free(p);
 	hearth_profile_free(q);
 	return e2 == HEARTH_OK;
@@ -188,8 +190,12 @@ static void test_decode_stream(void **state)
 {
 	(void)state;
 	static const char *const names[] = {
-	    "leaky.cpu.pb.gz",	      "leaky.heap.pb.gz",	   "leaky.goroutine.pb.gz",
-	    "searchsvc.heap.pb.gz",   "go126/netsubject.cpu.pb.gz", "go126/netsubject.allocs.pb.gz",
+	    "leaky.cpu.pb.gz",
+	    "leaky.heap.pb.gz",
+	    "leaky.goroutine.pb.gz",
+	    "searchsvc.heap.pb.gz",
+	    "go126/netsubject.cpu.pb.gz",
+	    "go126/netsubject.allocs.pb.gz",
 	    "leaky.series.01.cpu.pb.gz",
 	};
 	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
@@ -518,12 +524,18 @@ static void test_report_total(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_decode_minimal),	 cmocka_unit_test(test_decode_errors),
-		cmocka_unit_test(test_decode_stream),	 cmocka_unit_test(test_merge_carry),
-		cmocka_unit_test(test_gunzip_cap),	 cmocka_unit_test(test_merge_self),
-		cmocka_unit_test(test_merge_incompatible), cmocka_unit_test(test_focus),
-		cmocka_unit_test(test_hide),		 cmocka_unit_test(test_bad_regexp),
-		cmocka_unit_test(test_tagfocus_range),	 cmocka_unit_test(test_report_total),
+	    cmocka_unit_test(test_decode_minimal),
+	    cmocka_unit_test(test_decode_errors),
+	    cmocka_unit_test(test_decode_stream),
+	    cmocka_unit_test(test_merge_carry),
+	    cmocka_unit_test(test_gunzip_cap),
+	    cmocka_unit_test(test_merge_self),
+	    cmocka_unit_test(test_merge_incompatible),
+	    cmocka_unit_test(test_focus),
+	    cmocka_unit_test(test_hide),
+	    cmocka_unit_test(test_bad_regexp),
+	    cmocka_unit_test(test_tagfocus_range),
+	    cmocka_unit_test(test_report_total),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
