@@ -24,6 +24,21 @@ enum {
 	HEARTH_TRACE_NPROF
 };
 
+/* What counts against the program in the MMU: go tool trace's /mmu
+ * options ("Include": STW, background workers, mark assist, sweep; "View":
+ * system or per-goroutine, i.e. per P). */
+enum {
+	HEARTH_MMU_STW = 1,
+	HEARTH_MMU_BACKGROUND = 2,
+	HEARTH_MMU_ASSIST = 4,
+	HEARTH_MMU_SWEEP = 8,
+	HEARTH_MMU_PERPROC = 16,
+	/* nothing counts (flags 0 are the default) */
+	HEARTH_MMU_NONE = 32,
+	/* go tool trace's default */
+	HEARTH_MMU_DEFAULT = HEARTH_MMU_STW | HEARTH_MMU_BACKGROUND | HEARTH_MMU_ASSIST
+};
+
 typedef struct {
 	/* Chrome trace-event JSON is written here as the trace is read (its
 	 * sink streams it), or nowhere when NULL. */
@@ -35,6 +50,13 @@ typedef struct {
 	/* Cap on one generation's (Go 1.22+) or the whole trace's (Go 1.19)
 	 * bytes held at once; 0: 1 GiB. */
 	uint64_t max_generation;
+	/* HEARTH_MMU_* flags; 0: HEARTH_MMU_DEFAULT. */
+	unsigned mmu_flags;
+	/* A Go 1.19 trace is read as Go 1.19's go tool trace reads it (its
+	 * -pprof profiles and MMU); with newest_tool as the newest go tool
+	 * trace converts and reads it.  (The goroutine analysis is the
+	 * newest tool's either way.) */
+	bool newest_tool;
 } hearth_trace_opts;
 
 /* One group of goroutines of the same start function. Times are in ns. */
@@ -56,9 +78,11 @@ typedef struct {
 	int64_t mmu_window[16];
 	double mmu[16];
 	int nmmu;
-	uint64_t gcs;	  /* GC cycles seen */
-	int64_t gc_time;  /* ns with a GC cycle running */
-	int64_t stw_time; /* ns stopped */
+	unsigned mmu_flags; /* what counted */
+	bool mmu_go119;	    /* Go 1.19's tool's accounting */
+	uint64_t gcs;	    /* GC cycles seen */
+	int64_t gc_time;    /* ns with a GC cycle running */
+	int64_t stw_time;   /* ns stopped */
 	int gomaxprocs;
 } hearth_trace;
 

@@ -108,17 +108,14 @@ struct ht_an {
 	uint32_t nsyscalling;
 	int64_t sync_ts, last_ts, first_ts;
 	bool have_first;
-	/* MMU: changes of the count of Ps doing GC work. */
-	struct mmu_pt {
-		int64_t t;
-		int32_t d;
-	} * mmu;
-	size_t nmmu, capmmu;
+	/* The blocking profiles come from the reader (ht_prof_add), not
+	 * from the transitions: Go 1.19's tool's, on a Go 1.19 trace. */
+	bool prof_direct;
+	ht_mmu *mmu;
 	int stw_depth;
 	int procs;
 	int64_t gc_begin, stw_begin;
 	bool in_gc;
-	uint32_t worker_name; /* "runtime.gcBgMarkWorker" interned, or 0 */
 	bool chrome_first;
 };
 
@@ -385,21 +382,6 @@ static void chrome_end(ht_an *a)
 		hearth_buf_puts(a->o->chrome, "\n]}\n");
 }
 
-/* ---- MMU ---- */
-
-static void mmu_add(ht_an *a, int64_t t, int32_t d)
-{
-	if (a->nmmu >= ((size_t)1 << 28)) {
-		fail(a, HEARTH_ETOOBIG, "too many GC transitions for the MMU");
-		return;
-	}
-	if (!HEARTH_GROW(a->mmu, a->nmmu, a->capmmu, 1)) {
-		fail(a, HEARTH_ENOMEM, "out of memory");
-		return;
-	}
-	a->mmu[a->nmmu++] = (struct mmu_pt){t, d};
-}
-
 /* ---- the calls ---- */
 
 ht_an *ht_an_new(const hearth_trace_opts *o, hearth_trace *t)
@@ -411,8 +393,12 @@ ht_an *ht_an_new(const hearth_trace_opts *o, hearth_trace *t)
 	a->o = o;
 	a->procs = 1;
 	a->chrome_first = true;
+	a->mmu = ht_mmu_new(o->mmu_flags, t->version == 19 && !o->newest_tool);
+	if (!a->mmu) {
+		free(a);
+		return NULL;
+	}
 	intern_name(a, ""); /* name 0 is "" */
-	a->worker_name = intern_name(a, "runtime.gcBgMarkWorker");
 	chrome_begin(a);
 	return a;
 }
@@ -576,7 +562,7 @@ int ht_go(ht_an *a, int64_t t, uint64_t g, int from, int to, const char *reason,
 	uint32_t ri = (uint32_t)(r - a->gs);
 
 	/* The blocking profiles (pprof.go's makeComputePprofFunc). */
-	for (int k = 0; k < HEARTH_TRACE_NPROF; k++) {
+	for (int k = 0; k < HEARTH_TRACE_NPROF && !a->prof_direct; k++) {
 		if (r->tr_time[k] < 0) {
 			if (to == kind_state[k] && track(k, to, reason)) {
 				r->tr_time[k] = t;
@@ -636,9 +622,6 @@ int ht_go(ht_an *a, int64_t t, uint64_t g, int from, int to, const char *reason,
 				chrome_x(a, nm, "goroutine", 0, r->run_p, r->run_begin, t, g);
 				r->run_begin = 0;
 			}
-			if (r->name == a->worker_name && a->worker_name) {
-				mmu_add(a, t, -1);
-			}
 			break;
 		case GS_WAITING:
 			if (r->last_block) {
@@ -681,8 +664,6 @@ int ht_go(ht_an *a, int64_t t, uint64_t g, int from, int to, const char *reason,
 			/* Running since the generation began, as its time counts. */
 			r->run_begin = from == GS_UNDET ? a->sync_ts : t;
 			r->run_p = p;
-			if (r->name == a->worker_name && a->worker_name)
-				mmu_add(a, t, +1);
 			break;
 		case GS_RUNNABLE:
 			r->last_runnable = t;
@@ -719,6 +700,12 @@ int ht_go(ht_an *a, int64_t t, uint64_t g, int from, int to, const char *reason,
 		}
 	}
 	r->state = to;
+	/* The MMU: a goroutine in a mark assist or working as a mark worker
+	 * takes its P while it executes (runs or is in a syscall). */
+	bool fe = from == GS_RUNNING || from == GS_SYSCALL,
+	     te = to == GS_RUNNING || to == GS_SYSCALL;
+	if (fe != te && !ht_mmu_go119(a->mmu) && ht_mmu_run(a->mmu, t, g, p, te))
+		return 1;
 	return a->code != 0;
 }
 
@@ -750,10 +737,8 @@ int ht_range(ht_an *a, int64_t t, int kind, bool begin, uint64_t g, int64_t p)
 	case RG_STW:
 		if (begin && a->stw_depth++ == 0) {
 			a->stw_begin = t;
-			mmu_add(a, t, 1 << 20);
 		} else if (!begin && a->stw_depth > 0 && --a->stw_depth == 0) {
 			a->t->stw_time += t - a->stw_begin;
-			mmu_add(a, t, -(1 << 20));
 			chrome_x(a, "STW", "gc", 1, 1, a->stw_begin, t, 0);
 		}
 		break;
@@ -764,13 +749,9 @@ int ht_range(ht_an *a, int64_t t, int kind, bool begin, uint64_t g, int64_t p)
 			break;
 		if (begin && r->range_begin < 0) {
 			r->range_begin = t;
-			if (kind == RG_ASSIST)
-				mmu_add(a, t, 1);
 		} else if (!begin && r->range_begin >= 0) {
 			r->gc += t - r->range_begin;
 			r->range_begin = -1;
-			if (kind == RG_ASSIST)
-				mmu_add(a, t, -1);
 		}
 		break;
 	}
@@ -789,7 +770,34 @@ hearth_err ht_an_error(ht_an *a, hearth_errbuf *eb)
 {
 	if (a->code)
 		*eb = a->err;
+	else
+		return ht_mmu_error(a->mmu, eb);
 	return a->code;
+}
+
+ht_mmu *ht_an_mmu(ht_an *a)
+{
+	return a->mmu;
+}
+
+bool ht_go119(ht_an *a)
+{
+	return a->t->version == 19 && !a->o->newest_tool;
+}
+
+void ht_prof_direct(ht_an *a)
+{
+	a->prof_direct = true;
+}
+
+int ht_prof_add(ht_an *a, int kind, ht_stack stack, int64_t delay)
+{
+	if (a->code)
+		return 1;
+	if (kind < 0 || kind >= HEARTH_TRACE_NPROF)
+		return 0;
+	rec_add(a, kind, intern_stack(a, stack), delay);
+	return a->code != 0;
 }
 
 /* ---- the end ---- */
@@ -800,98 +808,6 @@ static int cmp_group(const void *x, const void *y)
 	if (a->exec != b->exec)
 		return a->exec > b->exec ? -1 : 1;
 	return strcmp(a->name, b->name);
-}
-
-static int cmp_mmu(const void *x, const void *y)
-{
-	const struct mmu_pt *a = x, *b = y;
-	return a->t < b->t ? -1 : a->t > b->t;
-}
-
-/* MMU over windows: the utilization is a step function, 1 - busy/procs
- * (all Ps busy during STW); the minimum of a window's mean comes with one
- * of the window's ends on a step. */
-static void compute_mmu(ht_an *a)
-{
-	hearth_trace *t = a->t;
-	int64_t t0 = a->first_ts, t1 = a->last_ts;
-	if (a->nmmu)
-		qsort(a->mmu, a->nmmu, sizeof(*a->mmu), cmp_mmu);
-	/* Steps: times xs[i] with utilization us[i] until xs[i+1]; prefix
-	 * integrals cs[i] up to xs[i]. */
-	size_t n = a->nmmu;
-	int64_t *xs = malloc((n + 2) * sizeof(int64_t));
-	double *us = malloc((n + 2) * sizeof(double)), *cs = malloc((n + 2) * sizeof(double));
-	if (!xs || !us || !cs)
-		goto out;
-	size_t k = 0;
-	int64_t busy = 0;
-	xs[k] = t0;
-	us[k] = 1;
-	k++;
-	for (size_t i = 0; i < n; i++) {
-		busy += a->mmu[i].d;
-		double u = 1 - (double)busy / a->procs;
-		if (busy >= (1 << 19))
-			u = 0;
-		if (u < 0)
-			u = 0;
-		if (u > 1)
-			u = 1;
-		int64_t x = a->mmu[i].t < t0 ? t0 : a->mmu[i].t > t1 ? t1 : a->mmu[i].t;
-		if (xs[k - 1] == x)
-			us[k - 1] = u;
-		else {
-			xs[k] = x;
-			us[k] = u;
-			k++;
-		}
-	}
-	cs[0] = 0;
-	for (size_t i = 1; i < k; i++)
-		cs[i] = cs[i - 1] + us[i - 1] * (double)(xs[i] - xs[i - 1]);
-		/* The integral of u from t0 to x. */
-#define INTEG(x)                                                                                   \
-	({                                                                                         \
-		int64_t x_ = (x);                                                                  \
-		size_t lo = 0, hi = k;                                                             \
-		while (hi - lo > 1) {                                                              \
-			size_t mid = (lo + hi) / 2;                                                \
-			if (xs[mid] <= x_)                                                         \
-				lo = mid;                                                          \
-			else                                                                       \
-				hi = mid;                                                          \
-		}                                                                                  \
-		cs[lo] + us[lo] * (double)(x_ - xs[lo]);                                           \
-	})
-	static const int64_t windows[] = {100000, 1000000, 10000000, 100000000, 1000000000};
-	t->nmmu = 0;
-	for (size_t w = 0; w < sizeof(windows) / sizeof(windows[0]); w++) {
-		int64_t win = windows[w];
-		if (win > t1 - t0)
-			break;
-		double best = 1;
-		for (size_t i = 0; i < k; i++) {
-			int64_t starts[2] = {xs[i], xs[i] - win};
-			for (int j = 0; j < 2; j++) {
-				int64_t s = starts[j];
-				if (s < t0)
-					s = t0;
-				if (s + win > t1)
-					s = t1 - win;
-				double m = (INTEG(s + win) - INTEG(s)) / (double)win;
-				if (m < best)
-					best = m;
-			}
-		}
-		t->mmu_window[t->nmmu] = win;
-		t->mmu[t->nmmu++] = best < 0 ? 0 : best;
-	}
-#undef INTEG
-out:
-	free(xs);
-	free(us);
-	free(cs);
 }
 
 static hearth_err build_profile(ht_an *a, int kind, hearth_profile **out)
@@ -1058,7 +974,9 @@ hearth_err ht_an_finish(ht_an *a, int64_t tend, hearth_errbuf *eb)
 	free(grp);
 	if (t->ngroups)
 		qsort(t->groups, t->ngroups, sizeof(*t->groups), cmp_group);
-	compute_mmu(a);
+	ht_mmu_finish(a->mmu, end, t);
+	if ((e = ht_mmu_error(a->mmu, eb)))
+		goto out;
 	for (int k = 0; k < HEARTH_TRACE_NPROF; k++)
 		if (build_profile(a, k, &t->prof[k])) {
 			e = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
@@ -1088,7 +1006,7 @@ void ht_an_free(ht_an *a)
 	free(a->g_idx);
 	free(a->pend);
 	free(a->syscalling);
-	free(a->mmu);
+	ht_mmu_free(a->mmu);
 	free(a);
 }
 
@@ -1199,8 +1117,15 @@ void hearth_trace_write_goroutines(const hearth_trace *t, hearth_buf *o)
 
 void hearth_trace_write_mmu(const hearth_trace *t, hearth_buf *o)
 {
-	hearth_buf_puts(o, "Minimum mutator utilization (STW, mark assists and GC workers "
-			   "counted against the Ps):\n");
+	static const char *names[] = {"STW", "background workers", "mark assists", "sweeping"};
+	hearth_buf_puts(o, "Minimum mutator utilization (");
+	int n = 0;
+	for (int i = 0; i < 4; i++)
+		if (t->mmu_flags & (1u << i))
+			hearth_buf_printf(o, "%s%s", n++ ? ", " : "", names[i]);
+	hearth_buf_printf(o, "%s counted against the %s, as go tool trace of %s):\n",
+			  n ? "" : "nothing", t->mmu_flags & HEARTH_MMU_PERPROC ? "P" : "Ps",
+			  t->mmu_go119 ? "Go 1.19" : "the newest Go");
 	for (int i = 0; i < t->nmmu; i++) {
 		int64_t w = t->mmu_window[i];
 		if (w >= 1000000000)
@@ -1212,7 +1137,8 @@ void hearth_trace_write_mmu(const hearth_trace *t, hearth_buf *o)
 		hearth_buf_printf(o, "  %6.2f%%\n", t->mmu[i] * 100);
 	}
 	if (!t->nmmu)
-		hearth_buf_puts(o, "  (the trace is shorter than 100us)\n");
+		hearth_buf_puts(o, "  (no curve: the trace is shorter than 100us, or tells no "
+				   "GOMAXPROCS the reader keeps)\n");
 }
 
 void hearth_trace_write_json(const hearth_trace *t, hearth_buf *o)
@@ -1239,7 +1165,8 @@ void hearth_trace_write_json(const hearth_trace *t, hearth_buf *o)
 		    (long long)g->syscall, (long long)g->syscall_block, (long long)g->gc,
 		    (long long)g->total);
 	}
-	hearth_buf_puts(o, "],\"mmu\":[");
+	hearth_buf_printf(o, "],\"mmu_flags\":%u,\"mmu_tool\":\"%s\",\"mmu\":[", t->mmu_flags,
+			  t->mmu_go119 ? "go1.19" : "newest");
 	for (int i = 0; i < t->nmmu; i++)
 		hearth_buf_printf(o, "%s{\"window\":%lld,\"mmu\":%.17g}", i ? "," : "",
 				  (long long)t->mmu_window[i], t->mmu[i]);

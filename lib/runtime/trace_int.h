@@ -47,6 +47,45 @@ hearth_err ht_an_finish(ht_an *a, int64_t t, hearth_errbuf *eb);
 void ht_an_free(ht_an *a);
 hearth_err ht_an_error(ht_an *a, hearth_errbuf *eb);
 
+/* Whether a Go 1.19 trace is read as Go 1.19's go tool trace reads it. */
+bool ht_go119(ht_an *a);
+/* The blocking profiles come from ht_prof_add calls of the reader (Go
+ * 1.19's tool's), not from the transitions. */
+void ht_prof_direct(ht_an *a);
+/* One contention of kind (HEARTH_TRACE_*) at stack, of delay ns. */
+int ht_prof_add(ht_an *a, int kind, ht_stack stack, int64_t delay);
+
+/* The minimum mutator utilization (trace_mmu.c), fed by the readers in
+ * trace order.  Each call is one event of the trace (at time t, on P p, or
+ * -1); the calls return nonzero when out of memory or over a cap. */
+typedef struct ht_mmu ht_mmu;
+enum { HT_MMU_END, HT_MMU_BEGIN, HT_MMU_ACTIVE };
+/* go119: Go 1.19's go tool trace's accounting (a Go 1.19 trace read in its
+ * own tool's mode): goroutines start and stop at ht_mmu_run calls of the
+ * reader; else the analysis calls ht_mmu_run as a goroutine starts or stops
+ * executing (running or in a syscall), as the newest internal/trace. */
+ht_mmu *ht_mmu_new(unsigned flags, bool go119);
+ht_mmu *ht_an_mmu(ht_an *a);
+bool ht_mmu_go119(const ht_mmu *m);
+/* Any other event: only its time (the last event ends the curve). */
+void ht_mmu_tick(ht_mmu *m, int64_t t);
+int ht_mmu_procs(ht_mmu *m, int64_t t, int n);
+/* gc: the stop-the-world is the collector's (its reason has "GC"). */
+int ht_mmu_stw(ht_mmu *m, int64_t t, bool begin, bool gc);
+/* how: HT_MMU_BEGIN, HT_MMU_END, or HT_MMU_ACTIVE (under way when the
+ * trace began; only in its first generation); cur_running: whether the
+ * goroutine of the event is running. */
+int ht_mmu_assist(ht_mmu *m, int64_t t, uint64_t g, int64_t p, int how, bool cur_running);
+int ht_mmu_sweep(ht_mmu *m, int64_t t, int64_t p, int how);
+/* Goroutine g's label (background mark workers: "GC (dedicated)", ...). */
+int ht_mmu_label(ht_mmu *m, int64_t t, uint64_t g, int64_t p, const char *label);
+int ht_mmu_run(ht_mmu *m, int64_t t, uint64_t g, int64_t p, bool running);
+/* The curve at hearth's windows into t (end: the time of the trace's
+ * closing event; a Go 1.19 mode takes its last event's). */
+void ht_mmu_finish(ht_mmu *m, int64_t end, hearth_trace *t);
+hearth_err ht_mmu_error(const ht_mmu *m, hearth_errbuf *eb);
+void ht_mmu_free(ht_mmu *m);
+
 hearth_err hearth_trace_read_v2(FILE *f, int version, uint64_t size, const hearth_trace_opts *o,
 				ht_an *a, hearth_trace *t, hearth_errbuf *eb);
 hearth_err hearth_trace_read_v1(FILE *f, int version, uint64_t size, const hearth_trace_opts *o,

@@ -886,7 +886,57 @@ typedef struct {
 	rd1 *r;
 	ht_an *a;
 	int64_t last;
+	/* Go 1.19's go tool trace's MMU and -pprof profiles: at the
+	 * trace's own times, by the links of Go 1.19's parser. */
+	bool go119;
+	/* Per goroutine (index + 1 in lastev): its last event that Go
+	 * 1.19's parser links to the event ending its state. */
+	u64map lastev;
+	struct pev {
+		int64_t ts;
+		uint32_t stk;
+		int8_t kind; /* HEARTH_TRACE_*, or -1: one no profile counts */
+	} * pevs;
+	size_t npevs, cappevs;
+	bool oom;
 } conv;
+
+/* Go 1.19's cmd/trace/pprof.go: an event of a profile's kind (a block on
+ * the network; on a channel, select, sync or a GC assist; a syscall; an
+ * unblock or a creation) with a stack is charged, when the parser linked
+ * it to the event that ended the state (the unblock; the syscall's exit
+ * after it blocked; the start), one contention and the time between the
+ * two, unclipped: a syscall that did not block, a preemption or a
+ * Gosched, and a goroutine never unblocked count nothing. */
+static int pev_end(conv *c, uint64_t g, int kinds, int64_t ts)
+{
+	uint64_t *v = u64map_get(&c->lastev, g, false);
+	if (!v || !*v)
+		return 0;
+	struct pev *e = &c->pevs[*v - 1];
+	int rc = 0;
+	if (e->kind >= 0 && (kinds & (1 << e->kind)) && e->stk && ts > e->ts) {
+		ht_stack s = stack(c->r, e->stk, 0);
+		if (s.n)
+			rc = ht_prof_add(c->a, e->kind, s, ts - e->ts);
+	}
+	e->kind = -1;
+	return rc;
+}
+
+static int pev_set(conv *c, uint64_t g, int kind, uint32_t stk, int64_t ts)
+{
+	uint64_t *v = u64map_get(&c->lastev, g, true);
+	if (!v)
+		return c->oom = true, 1;
+	if (!*v) {
+		if (!HEARTH_GROW(c->pevs, c->npevs, c->cappevs, 1))
+			return c->oom = true, 1;
+		*v = ++c->npevs;
+	}
+	c->pevs[*v - 1] = (struct pev){ts, stk, (int8_t)kind};
+	return 0;
+}
 
 /* The time of the next event the converter emits: strictly increasing. */
 static int64_t at(conv *c, int64_t t)
@@ -905,12 +955,55 @@ static int block(conv *c, const ev1 *e, int64_t t, int to, const char *reason)
 	if (!e->g)
 		return 0;
 	ht_stack s = stack(c->r, e->stk, 0);
-	return ht_go(c->a, t, e->g, GS_RUNNING, to, reason, s, s, e->p);
+	return ht_go(c->a, t, e->g, GS_RUNNING, to, reason, s, s, e->p) ||
+	       (c->go119 && ht_mmu_run(ht_an_mmu(c->a), e->ts, e->g, e->p, false));
+}
+
+/* The links of Go 1.19's parser that its -pprof profiles follow. */
+static int pprof119(conv *c, const ev1 *e)
+{
+	const int waits = 1 << HEARTH_TRACE_NET | 1 << HEARTH_TRACE_SYNC;
+	switch (e->type) {
+	case EvGoBlockNet:
+		return e->g && pev_set(c, e->g, HEARTH_TRACE_NET, e->stk, e->ts);
+	case EvGoBlockSend:
+	case EvGoBlockRecv:
+	case EvGoBlockSelect:
+	case EvGoBlockSync:
+	case EvGoBlockCond:
+	case EvGoBlockGC: /* Go 1.19's sync profile holds GC assist waits */
+		return e->g && pev_set(c, e->g, HEARTH_TRACE_SYNC, e->stk, e->ts);
+	case EvGoSleep:
+	case EvGoBlock:
+	case EvGoSched:
+	case EvGoPreempt:
+		return e->g && pev_set(c, e->g, -1, 0, e->ts);
+	case EvGoWaiting:
+	case EvGoInSyscall:
+		return pev_set(c, e->args[0], -1, 0, e->ts);
+	case EvGoCreate:
+		return pev_set(c, e->args[0], HEARTH_TRACE_SCHED, e->stk, e->ts);
+	case EvGoStart:
+	case EvGoStartLabel:
+		return pev_end(c, e->args[0], 1 << HEARTH_TRACE_SCHED, e->ts);
+	case EvGoUnblock:
+		return pev_end(c, e->args[0], waits, e->ts) ||
+		       pev_set(c, e->args[0], HEARTH_TRACE_SCHED, e->stk, e->ts);
+	case EvGoSysCall:
+		return e->g && pev_set(c, e->g, HEARTH_TRACE_SYSCALL, e->stk, e->ts);
+	case EvGoSysExit:
+		return e->g && (pev_end(c, e->g, 1 << HEARTH_TRACE_SYSCALL, e->ts) ||
+				pev_set(c, e->g, -1, 0, e->ts));
+	}
+	return 0;
 }
 
 static hearth_err convert(rd1 *r, ht_an *a, hearth_errbuf *eb)
 {
-	conv c = {r, a, -1};
+	ht_mmu *mm = ht_an_mmu(a);
+	conv c = {.r = r, .a = a, .last = -1, .go119 = ht_go119(a)};
+	if (c.go119)
+		ht_prof_direct(a);
 	/* Goroutines that existed when the trace began, until the first
 	 * EvGomaxprocs ends its start: those seen in no other state were
 	 * runnable (or idle). */
@@ -958,6 +1051,11 @@ static hearth_err convert(rd1 *r, ht_an *a, hearth_errbuf *eb)
 	for (size_t i = 0; i < r->nout && !rc; i++) {
 		const ev1 *e = &r->out[i];
 		int64_t p = e->p < 0 ? -1 : e->p;
+		/* The MMU's time: the newest tool's converted events', or
+		 * Go 1.19's own (the trace's, never moved). */
+		int64_t mt = c.go119 ? e->ts : c.last;
+		if (c.go119)
+			ht_mmu_tick(mm, e->ts);
 		if (!synced) {
 			if (ht_sync(a, e->ts)) {
 				rc = 1;
@@ -972,14 +1070,23 @@ static hearth_err convert(rd1 *r, ht_an *a, hearth_errbuf *eb)
 				 * still told, for the header and the MMU). */
 				pre_init = false;
 				ht_procs(a, (int)(e->args[0] > 1000000 ? 1000000 : e->args[0]));
+				if (c.go119 &&
+				    ht_mmu_procs(
+					mm, e->ts,
+					(int)(e->args[0] > 1000000 ? 1000000 : e->args[0]))) {
+					rc = 1;
+					break;
+				}
 				for (size_t k = 0; k < npre && !rc; k++)
 					if (pre[k])
 						rc = ht_go(a, at(&c, e->ts), pre[k], GS_UNDET,
 							   GS_RUNNABLE, "", nostack, nostack, -1);
 				break;
 			}
-			at(&c, e->ts);
+			mt = at(&c, e->ts);
 			ht_procs(a, (int)(e->args[0] > 1000000 ? 1000000 : e->args[0]));
+			rc = ht_mmu_procs(mm, c.go119 ? e->ts : mt,
+					  (int)(e->args[0] > 1000000 ? 1000000 : e->args[0]));
 			break;
 		case EvProcStart:
 			at(&c, e->ts);
@@ -994,14 +1101,26 @@ static hearth_err convert(rd1 *r, ht_an *a, hearth_errbuf *eb)
 			rc = ht_range(a, at(&c, e->ts), RG_GC, false, 0, p);
 			break;
 		case EvSTWStart:
-		case EvSTWDone:
-			rc = ht_range(a, at(&c, e->ts), RG_STW, e->type == EvSTWStart, e->g, p);
+		case EvSTWDone: {
+			int64_t t = at(&c, e->ts);
+			rc = ht_range(a, t, RG_STW, e->type == EvSTWStart, e->g, p);
+			/* Go 1.19 traces only the collector's stops: kinds 0 and 1,
+			 * which the newest reader names "GC mark termination" and
+			 * "GC sweep termination". */
+			if (!rc)
+				rc = ht_mmu_stw(mm, c.go119 ? mt : t, e->type == EvSTWStart,
+						c.go119 || e->args[0] <= 1);
 			break;
+		}
 		case EvGCSweepStart:
 		case EvGCSweepDone: {
 			int64_t t = at(&c, e->ts);
 			if (e->g)
 				rc = ht_range(a, t, RG_SWEEP, e->type == EvGCSweepStart, e->g, p);
+			if (!rc)
+				rc = ht_mmu_sweep(mm, c.go119 ? mt : t, p,
+						  e->type == EvGCSweepStart ? HT_MMU_BEGIN
+									    : HT_MMU_END);
 			break;
 		}
 		case EvGoCreate:
@@ -1037,8 +1156,13 @@ static hearth_err convert(rd1 *r, ht_an *a, hearth_errbuf *eb)
 				rc = ht_go(a, t, g, ht_g_state(a, g), GS_RUNNING, "", nostack,
 					   nostack, p);
 			}
-			if (e->type == EvGoStartLabel)
-				at(&c, e->ts); /* its EvGoLabel */
+			/* The newest reader follows a labelled start with its
+			 * EvGoLabel; Go 1.19's tool takes both at once. */
+			const char *label = e->type == EvGoStartLabel ? str(r, e->args[2]) : NULL;
+			if (!rc && label)
+				rc = ht_mmu_label(mm, c.go119 ? mt : at(&c, e->ts), g, p, label);
+			if (!rc && c.go119)
+				rc = ht_mmu_run(mm, mt, g, p, true);
 			break;
 		}
 		case EvGoEnd: {
@@ -1046,6 +1170,8 @@ static hearth_err convert(rd1 *r, ht_an *a, hearth_errbuf *eb)
 			if (e->g)
 				rc = ht_go(a, t, e->g, GS_RUNNING, GS_NOTEXIST, "", nostack,
 					   nostack, p);
+			if (!rc && e->g && c.go119)
+				rc = ht_mmu_run(mm, mt, e->g, p, false);
 			break;
 		}
 		case EvGoStop:
@@ -1112,6 +1238,10 @@ static hearth_err convert(rd1 *r, ht_an *a, hearth_errbuf *eb)
 			break;
 		}
 		case EvGoSysBlock:
+			/* Where Go 1.19's parser ends the goroutine's run. */
+			if (e->g && c.go119)
+				rc = ht_mmu_run(mm, mt, e->g, p, false);
+			break;
 		case EvFutileWakeup:
 			break;
 		case EvGoWaiting:
@@ -1133,6 +1263,11 @@ static hearth_err convert(rd1 *r, ht_an *a, hearth_errbuf *eb)
 			if (e->g)
 				rc = ht_range(a, t, RG_ASSIST, e->type == EvGCMarkAssistStart, e->g,
 					      p);
+			if (!rc)
+				rc = ht_mmu_assist(mm, c.go119 ? mt : t, e->g, p,
+						   e->type == EvGCMarkAssistStart ? HT_MMU_BEGIN
+										  : HT_MMU_END,
+						   false);
 			break;
 		}
 		case EvUserRegion:
@@ -1145,8 +1280,12 @@ static hearth_err convert(rd1 *r, ht_an *a, hearth_errbuf *eb)
 			at(&c, e->ts);
 			break;
 		}
+		if (!rc && c.go119)
+			rc = pprof119(&c, e);
 	}
-	if (rc)
+	if (c.oom)
+		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	else if (rc)
 		err = ht_an_error(a, eb);
 	if (rc && !err)
 		err = hearth_seterr(eb, HEARTH_ECORRUPT, "bad event");
@@ -1155,6 +1294,8 @@ out:
 	free(nextg);
 	u64map_free(&prei);
 	u64map_free(&later);
+	u64map_free(&c.lastev);
+	free(c.pevs);
 	return err;
 }
 

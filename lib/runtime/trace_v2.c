@@ -468,10 +468,14 @@ static int apply(rd *r, cursor *c, int64_t t)
 	uint64_t *x = c->args;
 	uint64_t g = m->g;
 	int64_t p = m->p;
+	ht_mmu *mm = ht_an_mmu(a);
+	/* Ranges under way when the trace began come again at each
+	 * generation; internal/trace's MMU takes them from the first. */
+	bool first_gen = r->t->generations <= 1;
 	switch (c->type) {
 	case EvProcsChange:
 		ht_procs(a, (int)(x[0] > 1000000 ? 1000000 : x[0]));
-		break;
+		return ht_mmu_procs(mm, t, (int)(x[0] > 1000000 ? 1000000 : x[0]));
 	case EvProcStart:
 		m->p = (int64_t)(x[0] & 0x7fffffff);
 		break;
@@ -574,24 +578,38 @@ static int apply(rd *r, cursor *c, int64_t t)
 	}
 	case EvSTWBegin:
 	case EvSTWEnd:
-		return ht_range(a, t, RG_STW, c->type == EvSTWBegin, g, p);
+		/* The collector's stops: a reason with "GC" in it. */
+		return ht_range(a, t, RG_STW, c->type == EvSTWBegin, g, p) ||
+		       ht_mmu_stw(mm, t, c->type == EvSTWBegin,
+				  c->type == EvSTWBegin && strstr(str(r, x[0]), "GC"));
 	case EvGCActive:
 	case EvGCBegin:
 		return ht_range(a, t, RG_GC, true, 0, p);
 	case EvGCEnd:
 		return ht_range(a, t, RG_GC, false, 0, p);
+	case EvGCSweepActive:
+		return first_gen && ht_mmu_sweep(mm, t, p, HT_MMU_ACTIVE);
 	case EvGCSweepBegin:
 	case EvGCSweepEnd:
-		if (g)
-			return ht_range(a, t, RG_SWEEP, c->type == EvGCSweepBegin, g, p);
-		break;
-	case EvGCMarkAssistActive:
-		return ht_range(a, t, RG_ASSIST, true, x[0], p);
+		if (g && ht_range(a, t, RG_SWEEP, c->type == EvGCSweepBegin, g, p))
+			return 1;
+		return ht_mmu_sweep(mm, t, p,
+				    c->type == EvGCSweepBegin ? HT_MMU_BEGIN : HT_MMU_END);
+	case EvGCMarkAssistActive: {
+		if (ht_range(a, t, RG_ASSIST, true, x[0], p))
+			return 1;
+		int s = ht_g_state(a, g);
+		return first_gen && ht_mmu_assist(mm, t, x[0], p, HT_MMU_ACTIVE,
+						  g && (s == GS_RUNNING || s == GS_SYSCALL));
+	}
 	case EvGCMarkAssistBegin:
 	case EvGCMarkAssistEnd:
-		if (g)
-			return ht_range(a, t, RG_ASSIST, c->type == EvGCMarkAssistBegin, g, p);
-		break;
+		if (g && ht_range(a, t, RG_ASSIST, c->type == EvGCMarkAssistBegin, g, p))
+			return 1;
+		return ht_mmu_assist(
+		    mm, t, g, p, c->type == EvGCMarkAssistBegin ? HT_MMU_BEGIN : HT_MMU_END, false);
+	case EvGoLabel:
+		return ht_mmu_label(mm, t, g, p, str(r, x[0]));
 	default:
 		break;
 	}

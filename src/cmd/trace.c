@@ -14,7 +14,8 @@
 
 static const char usage[] =
     "usage: hearth trace [-pprof=net|sync|syscall|sched [-output FILE]] [-chrome FILE.json]\n"
-    "                    [-json] [-max_size BYTES] [-q] TRACE\n"
+    "                    [-mmu=FLAGS] [-tool=go1.19|newest] [-json] [-max_size BYTES]\n"
+    "                    [-q] TRACE\n"
     "\n"
     "Reads an execution trace of Go 1.19 or of Go 1.22 and later (runtime/trace,\n"
     "/debug/pprof/trace) and prints what go tool trace shows of it:\n"
@@ -28,6 +29,12 @@ static const char usage[] =
     "                 sched (scheduler wait); to standard output or -output FILE\n"
     "  -chrome FILE   write Chrome's trace-event JSON (Perfetto, chrome://tracing)\n"
     "  -json          print the goroutine groups and the MMU as JSON (times in ns)\n"
+    "  -mmu=FLAGS     what counts against the program in the MMU, go tool trace's\n"
+    "                 /mmu options joined by | or ,: stw, background, assist,\n"
+    "                 sweep, perProc (default stw|background|assist)\n"
+    "  -tool=T        on a Go 1.19 trace, agree with Go 1.19's go tool trace\n"
+    "                 (go1.19, the default) or the newest one (newest) on the\n"
+    "                 -pprof profiles and the MMU\n"
     "  -max_size N    cap on the bytes held at once: one generation, or a whole\n"
     "                 Go 1.19 trace (1 GiB)\n"
     "  -q             no progress on the terminal\n";
@@ -55,6 +62,8 @@ int cmd_trace(int argc, char **argv)
 	int kind = -1;
 	bool quiet = false, json = false;
 	uint64_t max_size = 0;
+	unsigned mmu = 0;
+	bool newest_tool = false;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (a[0] != '-' || !a[1]) {
@@ -82,7 +91,8 @@ int cmd_trace(int argc, char **argv)
 			json = true;
 			continue;
 		}
-		if (IS("pprof") || IS("output") || IS("o") || IS("chrome") || IS("max_size")) {
+		if (IS("pprof") || IS("output") || IS("o") || IS("chrome") || IS("max_size") ||
+		    IS("mmu") || IS("tool")) {
 			if (!v) {
 				if (i + 1 >= argc) {
 					cli_error("trace: -%.*s needs a value", (int)nl, name);
@@ -106,6 +116,44 @@ int cmd_trace(int argc, char **argv)
 				output = v;
 			} else if (IS("chrome")) {
 				chrome = v;
+			} else if (IS("tool")) {
+				if (!strcmp(v, "newest"))
+					newest_tool = true;
+				else if (!strcmp(v, "go1.19") || !strcmp(v, "1.19"))
+					newest_tool = false;
+				else {
+					cli_error("trace: -tool=%s: go1.19 or newest", v);
+					return EXIT_USAGE;
+				}
+			} else if (IS("mmu")) {
+				static const struct {
+					const char *name;
+					unsigned flag;
+				} fl[] = {{"stw", HEARTH_MMU_STW},
+					  {"background", HEARTH_MMU_BACKGROUND},
+					  {"assist", HEARTH_MMU_ASSIST},
+					  {"sweep", HEARTH_MMU_SWEEP},
+					  {"perProc", HEARTH_MMU_PERPROC},
+					  {"perproc", HEARTH_MMU_PERPROC}};
+				mmu = 0;
+				for (const char *q = v; *q;) {
+					size_t n = strcspn(q, "|,");
+					size_t j = 0;
+					while (
+					    j < sizeof(fl) / sizeof(fl[0]) &&
+					    (strlen(fl[j].name) != n || strncmp(fl[j].name, q, n)))
+						j++;
+					if (j == sizeof(fl) / sizeof(fl[0])) {
+						cli_error("trace: -mmu=%s: the flags are stw, "
+							  "background, assist, sweep and perProc",
+							  v);
+						return EXIT_USAGE;
+					}
+					mmu |= fl[j].flag;
+					q += n + (q[n] != 0);
+				}
+				if (!mmu)
+					mmu = HEARTH_MMU_NONE;
 			} else {
 				char *end;
 				errno = 0;
@@ -141,7 +189,8 @@ int cmd_trace(int argc, char **argv)
 	FILE *cf = NULL;
 	char ctmp[4096];
 	hearth_buf cb = {0};
-	hearth_trace_opts o = {.max_generation = max_size};
+	hearth_trace_opts o = {
+	    .max_generation = max_size, .mmu_flags = mmu, .newest_tool = newest_tool};
 	if (chrome) {
 		/* Streamed into a temporary file renamed into place at the end,
 		 * so a failure leaves no partial file. */

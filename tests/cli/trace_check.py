@@ -12,6 +12,11 @@
         and each group's /goroutine?name= page, fetched over HTTP) against
         `hearth trace -json`: count, execution, scheduler wait, syscall,
         network and sync block per start function, to the nanosecond
+  trace_check.py mmu BASE HEARTH_JSON FLAGS OLD
+        hearth's MMU (-json, run with -mmu=FLAGS) at each of its windows
+        against go tool trace's for the same window and flags: the worst
+        windows its /mmu page lists (mode=details; /mmuDetails in Go 1.19's
+        tool, OLD=1), whose lowest utilization is the MMU
   trace_check.py chrome JSON HEARTH_JSON
         the Chrome trace-event JSON against the trace-event format, and its
         goroutine slices against the execution times
@@ -184,6 +189,39 @@ def goroutines(base, hearth_json):
             errors.append(f'goroutines: hearth has group {name!r}, go tool trace not')
 
 
+# The MMU is a mean over a window of a step function whose steps are at
+# event times; hearth and go tool trace add the same steps up in the same
+# order, so the two agree but for the rounding of those float sums.
+MMU_TOL = 1e-9
+
+
+def mmu(base, hearth_json, flags, old):
+    hj = json.load(open(hearth_json))
+    if not hj['mmu']:
+        # No curve: go tool trace has none either (a trace whose only
+        # GOMAXPROCS event the newest reader drops: its handler fails).
+        try:
+            got = json.loads(fetch(base, f'/mmu?mode=details&window=100000&flags={flags}'
+                                   if old != '1' else
+                                   f'/mmuDetails?window=100000&flags={flags}'))
+        except Exception:
+            got = None
+        if got:
+            errors.append(f'mmu {flags}: hearth has no curve, go tool trace {got[:1]}')
+    for w in hj['mmu']:
+        win = w['window']
+        q = urllib.parse.quote(flags, safe='')
+        path = (f'/mmuDetails?window={win}&flags={q}' if old == '1' else
+                f'/mmu?mode=details&window={win}&flags={q}')
+        worst = json.loads(fetch(base, path)) or []
+        if not worst:
+            errors.append(f'mmu {flags} {win}ns: go tool trace lists no window')
+            continue
+        want = min(x['MutatorUtil'] for x in worst)
+        if abs(want - w['mmu']) > MMU_TOL:
+            errors.append(f'mmu {flags} {win}ns: go tool trace {want!r}, hearth {w["mmu"]!r}')
+
+
 def chrome(path, hearth_json):
     d = json.load(open(path))
     hj = json.load(open(hearth_json))
@@ -234,6 +272,8 @@ elif cmd == 'traces':
     traces(sys.argv[2], sys.argv[3])
 elif cmd == 'goroutines':
     goroutines(sys.argv[2], sys.argv[3])
+elif cmd == 'mmu':
+    mmu(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5])
 elif cmd == 'chrome':
     chrome(sys.argv[2], sys.argv[3])
 if errors:

@@ -17,8 +17,21 @@ import (
 	"runtime/debug"
 	"runtime/trace"
 	"sync"
+	"sync/atomic"
 	"time"
 )
+
+// counted counts what the tracer has written, for -trace_mb.
+type counted struct {
+	w io.Writer
+	n atomic.Int64
+}
+
+func (c *counted) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n.Add(int64(n))
+	return n, err
+}
 
 var sink [][]byte
 
@@ -177,14 +190,17 @@ func main() {
 	traceOut := flag.String("trace", "", "write an execution trace here")
 	parked := flag.Int("parked", 8, "goroutines parked on a channel for the whole run")
 	scale := flag.Int("n", 300, "iterations of each blocking pattern")
+	traceMB := flag.Int64("trace_mb", 0, "with -trace: run on after -d until the trace holds this many MB (at most 10 minutes)")
 	flag.Parse()
+	var traced *counted
 	if *traceOut != "" {
 		f, err := os.Create(*traceOut)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
-		if err := trace.Start(f); err != nil {
+		traced = &counted{w: f}
+		if err := trace.Start(traced); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
@@ -212,6 +228,11 @@ func main() {
 	runtime.GC()
 	debug.FreeOSMemory()
 	time.Sleep(*dur / 2)
+	// A trace of a given size for the benchmarks, whatever the machine's
+	// speed (the tracer writes as the program runs).
+	for t0 := time.Now(); traced != nil && traced.n.Load() < *traceMB<<20 && time.Since(t0) < 10*time.Minute; {
+		time.Sleep(50 * time.Millisecond)
+	}
 	close(stop)
 	bg.Wait()
 	wg.Wait()
