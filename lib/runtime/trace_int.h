@@ -5,6 +5,7 @@
 #define HEARTH_TRACE_INT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "hearth/trace.h"
@@ -25,6 +26,44 @@ typedef struct {
 } ht_stack;
 
 typedef struct ht_an ht_an;
+
+/* ---- the string and stack tables of a trace (trace_tab.c) ---- */
+
+#define HT_MAX_FRAMES 128 /* of a stack handed on; more are cut */
+
+typedef struct {
+	uint64_t pc, func, file, line; /* func, file: string ids */
+} ht_rframe;
+
+typedef struct {
+	uint64_t id;
+	uint32_t off, len; /* strings: in sbuf; stacks: in frames */
+} ht_entry;
+
+typedef struct {
+	ht_entry *strs, *stks;
+	size_t nstrs, capstrs, nstks, capstks;
+	char *sbuf;
+	size_t nsbuf, capsbuf;
+	ht_rframe *frames;
+	size_t nframes, capframes;
+	/* Scratch for two resolved stacks at once. */
+	ht_frame fr[2][HT_MAX_FRAMES];
+} ht_tab;
+
+/* Adding: false (NULL) when out of memory or too large. */
+bool ht_tab_add_str(ht_tab *t, uint64_t id, const void *s, size_t n);
+/* Room for the n frames of stack id, for the caller to fill. */
+ht_rframe *ht_tab_add_stack(ht_tab *t, uint64_t id, size_t n);
+/* After adding, before looking up. */
+void ht_tab_sort(ht_tab *t);
+void ht_tab_reset(ht_tab *t);
+void ht_tab_free(ht_tab *t);
+/* "" when unknown. */
+const char *ht_tab_str(const ht_tab *t, uint64_t id);
+/* The frames of stack id (innermost first, at most HT_MAX_FRAMES) in
+ * scratch slot 0 or 1; empty when unknown. */
+ht_stack ht_tab_stack(ht_tab *t, uint64_t id, int slot);
 
 ht_an *ht_an_new(const hearth_trace_opts *o, hearth_trace *t);
 /* Returns nonzero when out of memory or over a cap (then *eb says). */

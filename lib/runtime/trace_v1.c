@@ -145,15 +145,6 @@ typedef struct {
 } ev1;
 
 typedef struct {
-	uint64_t id;
-	uint32_t off, len; /* strings: in sbuf; stacks: frames in frames */
-} entry;
-
-typedef struct {
-	uint64_t pc, fn, file, line;
-} rframe;
-
-typedef struct {
 	int32_t pid;
 	size_t *batches; /* offsets of its EvBatch events */
 	size_t nb, capb, next;
@@ -175,12 +166,7 @@ typedef struct {
 	hearth_errbuf *eb;
 	uint64_t args[MAX_ARGS];
 	size_t nargs;
-	entry *strs, *stks;
-	size_t nstrs, capstrs, nstks, capstks;
-	char *sbuf;
-	size_t nsbuf, capsbuf;
-	rframe *frames;
-	size_t nframes, capframes;
+	ht_tab tab; /* strings and stacks */
 	int64_t ticks;
 	uint64_t *timer_gs;
 	size_t ntimer, captimer;
@@ -192,7 +178,6 @@ typedef struct {
 	size_t nout, capout;
 	gslot *gs;
 	size_t ngs, capgs; /* open addressing, capgs a power of two */
-	ht_frame fr[2][128];
 } rd1;
 
 static hearth_err corrupt(rd1 *r, size_t off, const char *what)
@@ -238,15 +223,10 @@ static int raw_event(rd1 *r, int *type, hearth_err *err)
 			*err = corrupt(r, off0, "bad string");
 			return -1;
 		}
-		if (!HEARTH_GROW(r->strs, r->nstrs, r->capstrs, 1) ||
-		    !HEARTH_GROW(r->sbuf, r->nsbuf, r->capsbuf, ln + 1)) {
+		if (!ht_tab_add_str(&r->tab, id, r->d + r->off, ln)) {
 			*err = hearth_seterr(r->eb, HEARTH_ENOMEM, "out of memory");
 			return -1;
 		}
-		memcpy(r->sbuf + r->nsbuf, r->d + r->off, ln);
-		r->sbuf[r->nsbuf + ln] = 0;
-		r->strs[r->nstrs++] = (entry){id, (uint32_t)r->nsbuf, (uint32_t)ln};
-		r->nsbuf += ln + 1;
 		r->off += ln;
 		return 0;
 	}
@@ -316,44 +296,14 @@ static proc *get_proc(rd1 *r, int32_t pid)
 	return &r->ps[r->nps++];
 }
 
-static int cmp_entry(const void *a, const void *b)
-{
-	const entry *x = a, *y = b;
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
-static const entry *find_entry(const entry *e, size_t n, uint64_t id)
-{
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (e[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && e[lo].id == id ? &e[lo] : NULL;
-}
-
 static const char *str(rd1 *r, uint64_t id)
 {
-	const entry *e = id ? find_entry(r->strs, r->nstrs, id) : NULL;
-	return e ? r->sbuf + e->off : "";
+	return ht_tab_str(&r->tab, id);
 }
 
 static ht_stack stack(rd1 *r, uint32_t id, int slot)
 {
-	ht_stack s = {r->fr[slot], 0};
-	const entry *e = id ? find_entry(r->stks, r->nstks, id) : NULL;
-	if (!e)
-		return s;
-	uint32_t n = e->len < 128 ? e->len : 128;
-	for (uint32_t i = 0; i < n; i++) {
-		const rframe *f = &r->frames[e->off + i];
-		r->fr[slot][i] = (ht_frame){f->pc, f->line, str(r, f->fn), str(r, f->file)};
-	}
-	s.n = n;
-	return s;
+	return ht_tab_stack(&r->tab, id, slot);
 }
 
 /* Pass 1: where each P's batches are; strings, stacks, the clock, CPU
@@ -406,16 +356,12 @@ static hearth_err index_trace(rd1 *r)
 			uint64_t n = r->args[1];
 			if (!r->args[0] || !n)
 				break;
-			if (!HEARTH_GROW(r->stks, r->nstks, r->capstks, 1) ||
-			    !HEARTH_GROW(r->frames, r->nframes, r->capframes, n))
+			ht_rframe *fs = ht_tab_add_stack(&r->tab, r->args[0], n);
+			if (!fs)
 				return hearth_seterr(r->eb, HEARTH_ENOMEM, "out of memory");
 			for (uint64_t i = 0; i < n; i++)
-				r->frames[r->nframes + i] =
-				    (rframe){r->args[2 + 4 * i], r->args[3 + 4 * i],
-					     r->args[4 + 4 * i], r->args[5 + 4 * i]};
-			r->stks[r->nstks++] =
-			    (entry){r->args[0], (uint32_t)r->nframes, (uint32_t)n};
-			r->nframes += n;
+				fs[i] = (ht_rframe){r->args[2 + 4 * i], r->args[3 + 4 * i],
+						    r->args[4 + 4 * i], r->args[5 + 4 * i]};
 			break;
 		}
 		case EvCPUSample: {
@@ -439,10 +385,7 @@ static hearth_err index_trace(rd1 *r)
 	}
 	if (!r->ticks)
 		return corrupt(r, r->n, "no clock frequency (EvFrequency) in the trace");
-	if (r->nstrs)
-		qsort(r->strs, r->nstrs, sizeof(entry), cmp_entry);
-	if (r->nstks)
-		qsort(r->stks, r->nstks, sizeof(entry), cmp_entry);
+	ht_tab_sort(&r->tab);
 	return HEARTH_OK;
 }
 
@@ -1356,10 +1299,7 @@ out:
 			free(r->ps[i].evs);
 		}
 		free(r->ps);
-		free(r->strs);
-		free(r->stks);
-		free(r->sbuf);
-		free(r->frames);
+		ht_tab_free(&r->tab);
 		free(r->timer_gs);
 		free(r->cpu);
 		free(r->out);

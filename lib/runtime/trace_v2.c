@@ -143,15 +143,6 @@ typedef struct {
 } batch;
 
 typedef struct {
-	uint64_t pc, func, file, line;
-} rframe;
-
-typedef struct {
-	uint64_t id;
-	uint32_t off, len; /* strings: in sbuf; stacks: in rframes */
-} entry;
-
-typedef struct {
 	uint64_t id;
 	int64_t p;
 	uint64_t g;
@@ -173,19 +164,12 @@ typedef struct {
 	batch *batches;
 	size_t nbatches, capbatches;
 	/* Its tables. */
-	entry *strs, *stks;
-	size_t nstrs, capstrs, nstks, capstks;
-	char *sbuf;
-	size_t nsbuf, capsbuf;
-	rframe *rframes;
-	size_t nrframes, caprframes;
+	ht_tab tab;
 	double freq; /* ns per tick */
 	/* Threads, across generations. */
 	mstate *ms;
 	size_t nms, capms;
 	int64_t last_ts;
-	/* Scratch for resolving a stack. */
-	ht_frame fr[2][MAX_FRAMES];
 } rd;
 
 static hearth_err corrupt(rd *r, uint64_t off, const char *what)
@@ -241,44 +225,15 @@ static bool uvarint(const unsigned char **p, const unsigned char *end, uint64_t 
 
 /* ---- tables ---- */
 
-static int cmp_entry(const void *a, const void *b)
-{
-	const entry *x = a, *y = b;
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
-static const entry *find_entry(const entry *e, size_t n, uint64_t id)
-{
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (e[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && e[lo].id == id ? &e[lo] : NULL;
-}
-
 static const char *str(rd *r, uint64_t id)
 {
-	const entry *e = id ? find_entry(r->strs, r->nstrs, id) : NULL;
-	return e ? r->sbuf + e->off : "";
+	return ht_tab_str(&r->tab, id);
 }
 
 /* A stack of the generation as frames (innermost first), into slot. */
 static ht_stack stack(rd *r, uint64_t id, int slot)
 {
-	ht_stack s = {r->fr[slot], 0};
-	const entry *e = id ? find_entry(r->stks, r->nstks, id) : NULL;
-	if (!e)
-		return s;
-	for (uint32_t i = 0; i < e->len && i < MAX_FRAMES; i++) {
-		const rframe *f = &r->rframes[e->off + i];
-		r->fr[slot][i] = (ht_frame){f->pc, f->line, str(r, f->func), str(r, f->file)};
-	}
-	s.n = e->len < MAX_FRAMES ? e->len : MAX_FRAMES;
-	return s;
+	return ht_tab_stack(&r->tab, id, slot);
 }
 
 static hearth_err read_strings(rd *r, const batch *b)
@@ -289,14 +244,8 @@ static hearth_err read_strings(rd *r, const batch *b)
 		if (*p++ != EvString || !uvarint(&p, end, &id) || !uvarint(&p, end, &n) ||
 		    n > 1024 || n > (uint64_t)(end - p))
 			return corrupt(r, b->file_off, "bad string table");
-		if (!HEARTH_GROW(r->strs, r->nstrs, r->capstrs, 1) ||
-		    !HEARTH_GROW(r->sbuf, r->nsbuf, r->capsbuf, n + 1))
+		if (!ht_tab_add_str(&r->tab, id, p, n))
 			return hearth_seterr(r->eb, HEARTH_ENOMEM, "out of memory");
-		if (n)
-			memcpy(r->sbuf + r->nsbuf, p, n);
-		r->sbuf[r->nsbuf + n] = 0;
-		r->strs[r->nstrs++] = (entry){id, (uint32_t)r->nsbuf, (uint32_t)n};
-		r->nsbuf += n + 1;
 		p += n;
 	}
 	return HEARTH_OK;
@@ -310,17 +259,15 @@ static hearth_err read_stacks(rd *r, const batch *b)
 		if (*p++ != EvStack || !uvarint(&p, end, &id) || !uvarint(&p, end, &n) ||
 		    n > MAX_FRAMES)
 			return corrupt(r, b->file_off, "bad stack table");
-		if (!HEARTH_GROW(r->stks, r->nstks, r->capstks, 1) ||
-		    !HEARTH_GROW(r->rframes, r->nrframes, r->caprframes, n))
+		ht_rframe *fs = ht_tab_add_stack(&r->tab, id, n);
+		if (!fs)
 			return hearth_seterr(r->eb, HEARTH_ENOMEM, "out of memory");
 		for (uint64_t i = 0; i < n; i++) {
-			rframe *f = &r->rframes[r->nrframes + i];
+			ht_rframe *f = &fs[i];
 			if (!uvarint(&p, end, &f->pc) || !uvarint(&p, end, &f->func) ||
 			    !uvarint(&p, end, &f->file) || !uvarint(&p, end, &f->line))
 				return corrupt(r, b->file_off, "bad stack table");
 		}
-		r->stks[r->nstks++] = (entry){id, (uint32_t)r->nrframes, (uint32_t)n};
-		r->nrframes += n;
 	}
 	return HEARTH_OK;
 }
@@ -631,7 +578,7 @@ static hearth_err process_generation(rd *r)
 	size_t *order = NULL;
 	cursor *cs = NULL;
 	size_t ncs = 0;
-	r->nstrs = r->nstks = r->nsbuf = r->nrframes = 0;
+	ht_tab_reset(&r->tab);
 	r->freq = 0;
 	uint64_t min_ts = 0;
 	size_t nev = 0;
@@ -662,10 +609,7 @@ static hearth_err process_generation(rd *r)
 			    "a generation without its clock frequency");
 		goto out;
 	}
-	if (r->nstrs)
-		qsort(r->strs, r->nstrs, sizeof(entry), cmp_entry);
-	if (r->nstks)
-		qsort(r->stks, r->nstks, sizeof(entry), cmp_entry);
+	ht_tab_sort(&r->tab);
 	/* Event batches grouped by thread, in file order. */
 	order = malloc((nev + 1) * sizeof(size_t));
 	cs = calloc(nev + 1, sizeof(cursor));
@@ -840,10 +784,7 @@ hearth_err hearth_trace_read_v2(FILE *f, int version, uint64_t size, const heart
 out:
 	free(r->data);
 	free(r->batches);
-	free(r->strs);
-	free(r->stks);
-	free(r->sbuf);
-	free(r->rframes);
+	ht_tab_free(&r->tab);
 	free(r->ms);
 	free(r);
 	return e;
