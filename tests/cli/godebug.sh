@@ -19,39 +19,8 @@
 #   tests/cli/godebug.sh BUILD_DIR [-v]
 #
 # Ends with "N passed, M failed".
-set -u
-cd "$(dirname "$0")/../.."
-build=${1:?usage: tests/cli/godebug.sh BUILD_DIR [-v]}
-verbose=false
-[ "${2:-}" = "-v" ] && verbose=true
-hearth=$PWD/$build/hearth
-check=$PWD/tests/cli/godebug_check.py
-subject=$PWD/tests/subjects/rtsubject
-export TZ=UTC
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 1' INT TERM
-pass=0
-fail=0
-ok() {
-	pass=$((pass + 1))
-	$verbose && echo "ok   $1"
-	return 0
-}
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL $1"
-	[ -n "${2:-}" ] && [ -f "$2" ] && head -20 "$2"
-	return 0
-}
-
-export GOFLAGS=-mod=mod GO111MODULE=on GOCACHE="${GOCACHE:-$tmp/gocache}"
-[ -d "$HOME/.cache/go-build" ] && GOCACHE=$HOME/.cache/go-build
-gos=""
-[ -x /usr/lib/go-1.19/bin/go ] && gos="$gos go119:/usr/lib/go-1.19/bin/go"
-newest=$(command -v go 2>/dev/null)
-[ -x /usr/local/go/bin/go ] && newest=/usr/local/go/bin/go
-[ -n "$newest" ] && gos="$gos newest:$newest"
+name=godebug subject=rtsubject gooptional=true
+. "$(dirname "$0")/gosubject.inc"
 
 for pair in $gos; do
 	tag=${pair%%:*} go=${pair#*:}

@@ -3,18 +3,24 @@
 # (tests/subjects/rtsubject: goroutines blocking on channels, select, a
 # mutex, a condition variable, the network, syscalls, for a few hundred
 # milliseconds) built with the newest Go and with Debian's Go 1.19, and on
-# the shared corpus' Go 1.19 traces; each trace is read by the go tool trace
-# of the same Go version, and a Go 1.19 trace by the newest go tool trace
-# as well (which reads it as hearth does; Go 1.19's own tool is held to the
-# net profile, where the two agree):
+# the shared corpus' Go 1.19 traces.  Each trace is held against the go
+# tool trace of its own Go version, and a Go 1.19 trace against the newest
+# go tool trace as well (hearth trace -tool=newest):
 #
 #   - `hearth trace -pprof=net|sync|syscall|sched` equals `go tool trace
 #     -pprof=...`: the same `hearth top` (every node) and the same samples
 #     (`hearth traces`, in any order);
-#   - the goroutine analysis (`-json`) equals go tool trace's goroutine
-#     pages, fetched over HTTP from `go tool trace -http` on a free loopback
-#     port: per start function the count, execution, scheduler wait,
-#     syscall, network and sync block times (to a microsecond);
+#   - the goroutine analysis (`-json`) equals the newest go tool trace's
+#     goroutine pages, fetched over HTTP from `go tool trace -http` on a
+#     free loopback port: per start function the count, execution,
+#     scheduler wait, syscall, network and sync block times (to a
+#     microsecond);
+#   - the minimum mutator utilization at each of hearth's windows (100 us
+#     to 1 s) equals the worst windows go tool trace's /mmu page lists for
+#     that window (its JSON, mode=details; Go 1.19: /mmuDetails), for
+#     several of its options (-mmu=...); on a trace of the newest Go
+#     without "background" (the newest tool counts a mark worker again at
+#     each run: docs/trace.md), on Go 1.19's tool with it;
 #   - the Chrome trace-event JSON (-chrome) is valid trace-event JSON and its
 #     goroutine slices add up to the execution time;
 #   - damaged traces and traces of other versions: one line naming the
@@ -23,64 +29,94 @@
 #   tests/cli/trace.sh BUILD_DIR [-v]
 #
 # Ends with "N passed, M failed".
-set -u
-cd "$(dirname "$0")/../.."
-build=${1:?usage: tests/cli/trace.sh BUILD_DIR [-v]}
-verbose=false
-[ "${2:-}" = "-v" ] && verbose=true
-hearth=$PWD/$build/hearth
-check=$PWD/tests/cli/trace_check.py
-subject=$PWD/tests/subjects/rtsubject
-export TZ=UTC
-tmp=$(mktemp -d)
-gtpid=
-cleanup() {
-	[ -n "$gtpid" ] && kill "$gtpid" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-pass=0
-fail=0
-ok() {
-	pass=$((pass + 1))
-	$verbose && echo "ok   $1"
-	return 0
-}
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL $1"
-	[ -n "${2:-}" ] && [ -f "$2" ] && head -20 "$2"
-	return 0
+name=trace subject=rtsubject gooptional=true
+. "$(dirname "$0")/gosubject.inc"
+go119=
+[ -x /usr/lib/go-1.19/bin/go ] && go119=/usr/lib/go-1.19/bin/go
+
+# pprof_same TAG TRACE GO [HEARTH_OPTION]: every -pprof kind of hearth
+# trace equals GO's go tool trace's.
+pprof_same() {
+	for k in net sync syscall sched; do
+		if ! GOTOOLCHAIN=local timeout 120 "$3" tool trace -pprof=$k "$2" >"$tmp/go.$k.pb" 2>"$tmp/err"; then
+			bad "$1 $k: $3 tool trace -pprof=$k" "$tmp/err"
+			continue
+		fi
+		if ! timeout 120 "$hearth" trace ${4:-} -pprof=$k "$2" >"$tmp/h.$k.pb.gz" 2>"$tmp/err"; then
+			bad "$1 $k: hearth trace ${4:-} -pprof=$k" "$tmp/err"
+			continue
+		fi
+		"$hearth" top -nodecount=1000000 -nodefraction=0 "$tmp/go.$k.pb" >"$tmp/go.top" 2>&1
+		"$hearth" top -nodecount=1000000 -nodefraction=0 "$tmp/h.$k.pb.gz" >"$tmp/h.top" 2>&1
+		v=$("$3" version | cut -d' ' -f3)
+		if python3 "$check" top "$tmp/go.top" "$tmp/h.top" 2>"$tmp/err"; then
+			ok "$1 ${4:-} -pprof=$k: hearth top equals $v go tool trace's ($(sed -n 's/^Showing nodes accounting for .* of \(.*\) total$/\1/p' "$tmp/h.top" | head -1) total)"
+		else
+			bad "$1 ${4:-} -pprof=$k: top as $v's" "$tmp/err"
+		fi
+		"$hearth" traces "$tmp/go.$k.pb" >"$tmp/go.traces" 2>&1
+		"$hearth" traces "$tmp/h.$k.pb.gz" >"$tmp/h.traces" 2>&1
+		if python3 "$check" traces "$tmp/go.traces" "$tmp/h.traces" 2>"$tmp/err"; then
+			ok "$1 ${4:-} -pprof=$k: the same samples as $v's"
+		else
+			bad "$1 ${4:-} -pprof=$k: traces as $v's" "$tmp/err"
+		fi
+	done
 }
 
-export GOFLAGS=-mod=mod GO111MODULE=on GOCACHE="${GOCACHE:-$tmp/gocache}"
-[ -d "$HOME/.cache/go-build" ] && GOCACHE=$HOME/.cache/go-build
-gos=""
-newest=$(command -v go 2>/dev/null)
-[ -x /usr/local/go/bin/go ] && newest=/usr/local/go/bin/go
-[ -n "$newest" ] && gos="$gos newest:$newest"
-[ -x /usr/lib/go-1.19/bin/go ] && gos="$gos go119:/usr/lib/go-1.19/bin/go"
+# serve GO TRACE: go tool trace -http on a free loopback port, up within a
+# minute; sets base (and bgpid, killed by unserve and on exit).
+serve() {
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+	base=http://127.0.0.1:$port
+	GOTOOLCHAIN=local "$1" tool trace -http=127.0.0.1:$port "$2" >"$tmp/gt.log" 2>&1 &
+	bgpid=$!
+	for i in $(seq 1 120); do
+		curl -s -o /dev/null "$base/" && return 0
+		kill -0 "$bgpid" 2>/dev/null || break
+		sleep 0.5
+	done
+	return 1
+}
+unserve() {
+	kill "$bgpid" 2>/dev/null
+	wait "$bgpid" 2>/dev/null
+	bgpid=
+}
+
+# mmu_same TAG TRACE OLD HEARTH_OPTION FLAGS...: with the server of serve
+# up, hearth's MMU at each window with -mmu=FLAGS equals go tool trace's
+# (OLD=1: Go 1.19's tool); an empty FLAGS is hearth's default, checked
+# against the tool's default options.
+mmu_same() {
+	mt=$1 mtr=$2 mold=$3 opt=$4
+	shift 4
+	for fl in "$@"; do
+		hf=$fl
+		[ -z "$fl" ] && fl="stw|background|assist"
+		if timeout 120 "$hearth" trace $opt ${hf:+-mmu=$hf} -json "$mtr" >"$tmp/mmu.json" 2>"$tmp/err" &&
+			python3 "$check" mmu "$base" "$tmp/mmu.json" "$fl" "$mold" 2>"$tmp/err"; then
+			ok "$mt $opt MMU (${hf:-the default, $fl}) = go tool trace's /mmu, windows $(python3 -c 'import json,sys; print(",".join(str(w["window"]) for w in json.load(open(sys.argv[1]))["mmu"]) or "none (no curve)")' "$tmp/mmu.json")"
+		else
+			bad "$mt $opt MMU ${hf:-(default)}" "$tmp/err"
+		fi
+	done
+}
+
 # The shared corpus' Go 1.19 traces, read as they are (no build).
 corpus=""
 for f in ../shared/corpus/*.trace; do
 	[ -f "$f" ] && [ -n "$newest" ] && corpus="$corpus $f"
 done
 
-# A Go 1.19 trace is read by the newest go tool trace too (it converts the
-# old format: internal/trace/oldtrace.go), whose analysis is the one hearth
-# computes; Go 1.19's own go tool trace agrees on net, and counts sync,
-# syscall and sched otherwise (docs/trace.md), so those are checked against
-# the newest one.
 for pair in $gos $corpus; do
 	case $pair in
 	*.trace)
-		tag=corpus-$(basename "$pair" .trace) go=$newest ref=$newest
+		tag=corpus-$(basename "$pair" .trace) go=$go119
 		tr=$pair
 		;;
 	*)
-		tag=${pair%%:*} go=${pair#*:} ref=$go
-		[ "$tag" = go119 ] && ref=$newest
+		tag=${pair%%:*} go=${pair#*:}
 		if ! (cd "$subject" && GOTOOLCHAIN=local "$go" build -o "$tmp/rt-$tag" .) >"$tmp/build.log" 2>&1; then
 			bad "$tag: go build" "$tmp/build.log"
 			continue
@@ -92,67 +128,52 @@ for pair in $gos $corpus; do
 		fi
 		;;
 	esac
+	old=false
+	head -c 16 "$tr" | grep -q '^go 1\.19 trace' && old=true
 	if ! timeout 120 "$hearth" trace -json "$tr" >"$tmp/$tag.json" 2>"$tmp/err"; then
 		bad "$tag: hearth trace -json" "$tmp/err"
 		continue
 	fi
-	checks="net:$ref sync:$ref syscall:$ref sched:$ref"
-	[ "$ref" != "$go" ] && checks="$checks net:$go"
-	for kg in $checks; do
-		k=${kg%%:*} kgo=${kg#*:}
-		if ! GOTOOLCHAIN=local timeout 120 "$kgo" tool trace -pprof=$k "$tr" >"$tmp/go.$k.pb" 2>"$tmp/err"; then
-			bad "$tag $k: $kgo tool trace -pprof=$k" "$tmp/err"
-			continue
-		fi
-		if ! timeout 120 "$hearth" trace -pprof=$k "$tr" >"$tmp/h.$k.pb.gz" 2>"$tmp/err"; then
-			bad "$tag $k: hearth trace -pprof=$k" "$tmp/err"
-			continue
-		fi
-		"$hearth" top -nodecount=1000000 -nodefraction=0 "$tmp/go.$k.pb" >"$tmp/go.top" 2>&1
-		"$hearth" top -nodecount=1000000 -nodefraction=0 "$tmp/h.$k.pb.gz" >"$tmp/h.top" 2>&1
-		if python3 "$check" top "$tmp/go.top" "$tmp/h.top" 2>"$tmp/err"; then
-			ok "$tag -pprof=$k: hearth top equals $("$kgo" version | cut -d' ' -f3) go tool trace's ($(sed -n 's/^Showing nodes accounting for .* of \(.*\) total$/\1/p' "$tmp/h.top" | head -1) total)"
-		else
-			bad "$tag -pprof=$k: top" "$tmp/err"
-		fi
-		"$hearth" traces "$tmp/go.$k.pb" >"$tmp/go.traces" 2>&1
-		"$hearth" traces "$tmp/h.$k.pb.gz" >"$tmp/h.traces" 2>&1
-		if python3 "$check" traces "$tmp/go.traces" "$tmp/h.traces" 2>"$tmp/err"; then
-			ok "$tag -pprof=$k: the same samples"
-		else
-			bad "$tag -pprof=$k: traces" "$tmp/err"
-		fi
-	done
-	# go tool trace's goroutine pages, over HTTP on a free loopback port.
-	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
-	GOTOOLCHAIN=local "$ref" tool trace -http=127.0.0.1:$port "$tr" >"$tmp/gt.log" 2>&1 &
-	gtpid=$!
-	up=false
-	for i in $(seq 1 120); do
-		if curl -s -o /dev/null "http://127.0.0.1:$port/goroutines"; then
-			up=true
-			break
-		fi
-		kill -0 "$gtpid" 2>/dev/null || break
-		sleep 0.5
-	done
-	if ! $up; then
-		bad "$tag: go tool trace -http did not come up" "$tmp/gt.log"
-	elif python3 "$check" goroutines "http://127.0.0.1:$port" "$tmp/$tag.json" 2>"$tmp/err"; then
-		ok "$tag: goroutine analysis = go tool trace's goroutine pages"
+	# The blocking profiles: each trace as its own version's tool writes
+	# them; a Go 1.19 trace also as the newest tool, which converts it.
+	if ! $old; then
+		pprof_same "$tag" "$tr" "$newest"
 	else
-		bad "$tag: goroutine analysis" "$tmp/err"
+		[ -n "$go" ] && pprof_same "$tag" "$tr" "$go"
+		pprof_same "$tag" "$tr" "$newest" -tool=newest
 	fi
-	kill "$gtpid" 2>/dev/null
-	wait "$gtpid" 2>/dev/null
-	gtpid=
+	# The newest go tool trace's pages: goroutines, MMU.
+	newopt=
+	$old && newopt=-tool=newest
+	if ! serve "$newest" "$tr"; then
+		bad "$tag: go tool trace -http did not come up" "$tmp/gt.log"
+	else
+		if python3 "$check" goroutines "$base" "$tmp/$tag.json" 2>"$tmp/err"; then
+			ok "$tag: goroutine analysis = go tool trace's goroutine pages"
+		else
+			bad "$tag: goroutine analysis" "$tmp/err"
+		fi
+		mmu_same "$tag" "$tr" 0 "$newopt" "stw" "stw|assist" "stw|assist|sweep" "assist|sweep|perProc"
+	fi
+	unserve
+	# Go 1.19's own tool: its MMU, background mark workers included
+	# (not sweeping: that tool panics on a sweep before the first
+	# GOMAXPROCS event, as in the corpus' searchsvc.trace).
+	if $old && [ -n "$go" ]; then
+		if ! serve "$go" "$tr"; then
+			bad "$tag: Go 1.19's go tool trace -http did not come up" "$tmp/gt.log"
+		else
+			mmu_same "$tag" "$tr" 1 "" "" "stw|background|assist|perProc" "background"
+		fi
+		unserve
+	fi
 	if timeout 120 "$hearth" trace -q -chrome "$tmp/$tag.chrome.json" "$tr" >/dev/null 2>"$tmp/err" &&
 		python3 "$check" chrome "$tmp/$tag.chrome.json" "$tmp/$tag.json" 2>"$tmp/err"; then
 		ok "$tag: Chrome trace-event JSON"
 	else
 		bad "$tag: Chrome JSON" "$tmp/err"
 	fi
-	# Damaged: cut in the middle, and a byte changed in every 997.
+	# Damaged: cut in the middle.
 	size=$(wc -c <"$tr")
 	head -c $((size / 2)) "$tr" >"$tmp/cut.trace"
 	"$hearth" trace "$tmp/cut.trace" >/dev/null 2>"$tmp/err"
@@ -178,6 +199,10 @@ printf 'not a trace at all' >"$tmp/junk"
 [ $? -eq 1 ] && ok "not a trace: status 1" || bad "not a trace" "$tmp/err"
 "$hearth" trace -pprof=cpu "$tmp/junk" >/dev/null 2>&1
 [ $? -eq 2 ] && ok "-pprof=cpu: usage" || bad "-pprof=cpu: usage"
+"$hearth" trace -mmu=stw,gc "$tmp/junk" >/dev/null 2>&1
+[ $? -eq 2 ] && ok "-mmu=stw,gc: usage" || bad "-mmu=stw,gc: usage"
+"$hearth" trace -tool=1.20 "$tmp/junk" >/dev/null 2>&1
+[ $? -eq 2 ] && ok "-tool=1.20: usage" || bad "-tool=1.20: usage"
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
