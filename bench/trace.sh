@@ -42,6 +42,7 @@ if [ ! -s "$tr" ]; then
 	}
 fi
 size=$(awk "BEGIN { printf \"%.0f\", $(wc -c <"$tr") / 1048576 }")
+span=$("$H" trace -q -json "$tr" 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.1f" % ((d["end"] - d["start"]) / 1e9))' 2>/dev/null)
 # m LABEL OUTFILE CMD...: wall and CPU seconds, max RSS in MB, appended to
 # the lists W_label C_label R_label (by a key without spaces).
 m() {
@@ -86,9 +87,11 @@ eval "hr=\$(largest \"\${R_hsync:-}\") gr=\$(largest \"\${R_gsync:-}\")"
 {
 	echo "## hearth trace on a ${size} MB execution trace (Go $("$GO" env GOVERSION | sed 's/^go//'))"
 	echo
-	echo "tests/subjects/rtsubject traced until the trace held ${MB} MB (\`bench/trace.sh\`, the trace kept in the bench work directory);"
-	echo "GNU time's wall time, user + system CPU time and maximum resident set; \`-pprof=sync\` of each run"
-	echo "$RUNS times, alternately (median times, largest RSS). Load average $load0 before, $load1 after (2 cores, shared)."
+	echo "Measured $(date -u '+%Y-%m-%d %H:%M') UTC by \`bench/trace.sh\`: tests/subjects/rtsubject (two allocators and its"
+	echo "blocking patterns) traced until the trace held ${MB} MB (${span:-?} s of the program; the trace is kept in the"
+	echo "bench work directory). GNU time's wall time, user + system CPU time and maximum resident set;"
+	echo "\`-pprof=sync\` of each tool $RUNS times, alternately (the median times, the lower middle of an even"
+	echo "count; the largest RSS). Load average $load0 before, $load1 after (2 cores, shared with other work)."
 	echo
 	echo "| command | wall s | CPU s | max RSS MB |"
 	echo "|---|---:|---:|---:|"
