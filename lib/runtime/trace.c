@@ -1,5 +1,7 @@
-/* The analyses of an execution trace, on the goroutine and proc transitions
- * the readers (trace_v1.c, trace_v2.c) hand over in trace order:
+/* The analyses of an execution trace, on the events the readers
+ * (trace_v1.c, trace_v2.c) hand over in trace order, in the newest
+ * internal/trace's terms (ht_event: one place knows what each kind of
+ * event does to the goroutines, the ranges and the MMU):
  *
  *  - goroutines by start function, as `go tool trace`'s goroutine pages
  *    (internal/trace's summary): execution, scheduler wait, blocking by
@@ -9,8 +11,9 @@
  *    on the network; waiting on a channel, select or sync; in a syscall;
  *    runnable) the stack of that event is charged one contention and the
  *    time until the goroutine leaves the state, clipped to the goroutine's
- *    life from its first run, as that tool clips it;
- *  - minimum mutator utilization over a few windows;
+ *    life from its first run, as that tool clips it (a Go 1.19 trace in
+ *    Go 1.19's mode: the reader's, ht_prof_add);
+ *  - minimum mutator utilization over a few windows (trace_mmu.c);
  *  - Chrome's trace-event JSON, written as the trace is read.
  *
  * Memory: per goroutine a small record, per distinct stack one entry; the
@@ -33,10 +36,17 @@ typedef struct {
 typedef struct {
 	uint32_t f0, n; /* pcs[f0 .. f0+n) */
 	uint64_t hash;
+	/* The stack go tool trace's profiles count it under: the same but
+	 * for frames past 128 and trailing frames of PC 0 (its key is the
+	 * first 128 PCs, zero-padded). */
+	uint32_t key;
 } gstack;
 
 typedef struct {
 	int64_t count, delay;
+	/* The stack a sample shows: of those counted under this key, the
+	 * last one counted (go tool trace keeps the newest). */
+	uint32_t rep;
 } prec;
 
 typedef struct {
@@ -234,6 +244,15 @@ static uint64_t stack_hash(ht_an *a, uint32_t i)
 static uint32_t intern_stack(ht_an *a, ht_stack s)
 {
 	uint32_t n = s.n > 129 ? 129 : s.n;
+	uint32_t kn = n > 128 ? 128 : n;
+	while (kn && !s.f[kn - 1].pc)
+		kn--;
+	uint32_t key = UINT32_MAX;
+	if (kn != n) {
+		key = intern_stack(a, (ht_stack){s.f, kn});
+		if (a->code)
+			return 0;
+	}
 	uint32_t idx[129];
 	uint64_t h = 7;
 	for (uint32_t i = 0; i < n; i++) {
@@ -246,7 +265,7 @@ static uint32_t intern_stack(ht_an *a, ht_stack s)
 		/* The empty stack is 0. */
 		if (!HEARTH_GROW(a->stacks, 0, a->capstacks, 1))
 			return fail(a, HEARTH_ENOMEM, "out of memory"), 0;
-		a->stacks[0] = (gstack){0, 0, mix(7)};
+		a->stacks[0] = (gstack){0, 0, mix(7), 0};
 		a->nstacks = 1;
 		if (!rehash(&a->stack_idx, &a->stack_cap, 0, stack_hash, a))
 			return fail(a, HEARTH_ENOMEM, "out of memory"), 0;
@@ -270,7 +289,8 @@ static uint32_t intern_stack(ht_an *a, ht_stack s)
 	if (!HEARTH_GROW(a->stacks, a->nstacks, a->capstacks, 1) ||
 	    !HEARTH_GROW(a->spcs, a->nspcs, a->capspcs, n))
 		return fail(a, HEARTH_ENOMEM, "out of memory"), 0;
-	a->stacks[a->nstacks] = (gstack){(uint32_t)a->nspcs, n, h};
+	a->stacks[a->nstacks] =
+	    (gstack){(uint32_t)a->nspcs, n, h, key == UINT32_MAX ? a->nstacks : key};
 	if (n)
 		memcpy(a->spcs + a->nspcs, idx, n * sizeof(uint32_t));
 	a->nspcs += n;
@@ -451,8 +471,13 @@ static bool track(int kind, int to, const char *reason)
 
 static const int kind_state[HEARTH_TRACE_NPROF] = {GS_WAITING, GS_WAITING, GS_SYSCALL, GS_RUNNABLE};
 
-static void rec_add(ht_an *a, int kind, uint32_t stack, int64_t delay)
+/* One contention at stack; by_key: under its key, as the newest go tool
+ * trace counts (Go 1.19's counts each stack of the trace apart). */
+static void rec_add(ht_an *a, int kind, uint32_t stack, int64_t delay, bool by_key)
 {
+	uint32_t shown = stack;
+	if (by_key)
+		stack = a->stacks[stack].key;
 	if (stack >= a->caprecs[kind]) {
 		uint32_t nc = a->caprecs[kind] ? a->caprecs[kind] : 256;
 		while (nc <= stack)
@@ -468,6 +493,7 @@ static void rec_add(ht_an *a, int kind, uint32_t stack, int64_t delay)
 	}
 	a->recs[kind][stack].count++;
 	a->recs[kind][stack].delay += delay;
+	a->recs[kind][stack].rep = shown;
 }
 
 /* The interval [t0, t1) of kind ended for g. */
@@ -487,7 +513,7 @@ static void interval_end(ht_an *a, gor *r, int kind, uint32_t stack, int64_t t0,
 		return;
 	int64_t s = t0 > r->start ? t0 : r->start;
 	if (t1 - s > 0)
-		rec_add(a, kind, stack, t1 - s);
+		rec_add(a, kind, stack, t1 - s, true);
 }
 
 static void finalize(ht_an *a, gor *r, int64_t t)
@@ -760,6 +786,93 @@ int ht_range(ht_an *a, int64_t t, int kind, bool begin, uint64_t g, int64_t p)
 	return a->code != 0;
 }
 
+static const ht_stack no_stack = {NULL, 0};
+
+int ht_event(ht_an *a, const ht_ev *e)
+{
+	ht_mmu *mm = a->mmu;
+	uint64_t g = e->g;
+	bool begin = false;
+	switch (e->kind) {
+	case HE_TIME:
+		ht_tick(a, e->t);
+		return a->code != 0;
+	case HE_PROCS: {
+		int n = e->arg > 1000000 ? 1000000 : (int)e->arg;
+		ht_procs(a, n);
+		return ht_mmu_procs(mm, e->mt, n);
+	}
+	case HE_PROC_IDLE:
+		return ht_proc_idle(a, e->t, (int64_t)e->arg);
+	case HE_GO_CREATE:
+		return ht_go(a, e->t, e->arg, GS_NOTEXIST, e->state, "", e->stack, e->gstack, e->p);
+	case HE_GO_START:
+		return ht_go(a, e->t, e->arg, ht_g_state(a, e->arg), GS_RUNNING, "", no_stack,
+			     no_stack, e->p);
+	case HE_GO_STOP:
+	case HE_GO_BLOCK:
+		return g && ht_go(a, e->t, g, GS_RUNNING,
+				  e->kind == HE_GO_STOP ? GS_RUNNABLE : GS_WAITING, e->str,
+				  e->stack, e->stack, e->p);
+	case HE_GO_DESTROY:
+	case HE_GO_DESTROY_SYSCALL:
+		return g && ht_go(a, e->t, g, e->kind == HE_GO_DESTROY ? GS_RUNNING : GS_SYSCALL,
+				  GS_NOTEXIST, "", no_stack, no_stack, e->p);
+	case HE_GO_UNBLOCK:
+		return ht_go(a, e->t, e->arg, ht_g_state(a, e->arg), GS_RUNNABLE, "", e->stack,
+			     no_stack, e->p);
+	case HE_GO_SYSCALL_BEGIN:
+		return g && ht_go(a, e->t, g, GS_RUNNING, GS_SYSCALL, "", e->stack, e->stack, e->p);
+	case HE_GO_SYSCALL_END:
+	case HE_GO_SYSCALL_END_BLOCKED:
+		return g && ht_go(a, e->t, g, GS_SYSCALL,
+				  e->kind == HE_GO_SYSCALL_END ? GS_RUNNING : GS_RUNNABLE, "",
+				  no_stack, no_stack, e->p);
+	case HE_GO_STATUS: {
+		/* A goroutine seen again in a later generation: nothing new. */
+		int from = ht_g_state(a, e->arg);
+		from = from == GS_UNDET || from == GS_NOTEXIST ? GS_UNDET : e->state;
+		return ht_go(a, e->t, e->arg, from, e->state, "", e->stack, e->stack, e->p);
+	}
+	case HE_STW_BEGIN:
+		begin = true;
+		__attribute__((fallthrough));
+	case HE_STW_END:
+		/* The MMU counts the collector's stops: a reason with "GC" in
+		 * it (Go 1.19's tool: every stop, Go 1.19 traces no other). */
+		return ht_range(a, e->t, RG_STW, begin, g, e->p) ||
+		       ht_mmu_stw(mm, e->mt, begin,
+				  begin && (ht_mmu_go119(mm) || (e->str && strstr(e->str, "GC"))));
+	case HE_GC_BEGIN:
+	case HE_GC_END:
+		return ht_range(a, e->t, RG_GC, e->kind == HE_GC_BEGIN, 0, e->p);
+	case HE_SWEEP:
+		/* Ranges under way when a generation began: the MMU takes
+		 * them from the first only; the goroutines' GC time has them
+		 * from their own events. */
+		if (e->how == HT_MMU_ACTIVE)
+			return e->first_gen && ht_mmu_sweep(mm, e->mt, e->p, HT_MMU_ACTIVE);
+		if (g && ht_range(a, e->t, RG_SWEEP, e->how == HT_MMU_BEGIN, g, e->p))
+			return 1;
+		return ht_mmu_sweep(mm, e->mt, e->p, e->how);
+	case HE_ASSIST:
+		if (e->how == HT_MMU_ACTIVE) {
+			if (ht_range(a, e->t, RG_ASSIST, true, e->arg, e->p))
+				return 1;
+			int s = ht_g_state(a, g);
+			return e->first_gen &&
+			       ht_mmu_assist(mm, e->mt, e->arg, e->p, HT_MMU_ACTIVE,
+					     g && (s == GS_RUNNING || s == GS_SYSCALL));
+		}
+		if (e->arg && ht_range(a, e->t, RG_ASSIST, e->how == HT_MMU_BEGIN, e->arg, e->p))
+			return 1;
+		return ht_mmu_assist(mm, e->mt, e->arg, e->p, e->how, false);
+	case HE_LABEL:
+		return ht_mmu_label(mm, e->mt, g, e->p, e->str);
+	}
+	return 0;
+}
+
 int ht_g_state(ht_an *a, uint64_t g)
 {
 	gor *r = find_g(a, g, false);
@@ -796,7 +909,7 @@ int ht_prof_add(ht_an *a, int kind, ht_stack stack, int64_t delay)
 		return 1;
 	if (kind < 0 || kind >= HEARTH_TRACE_NPROF)
 		return 0;
-	rec_add(a, kind, intern_stack(a, stack), delay);
+	rec_add(a, kind, intern_stack(a, stack), delay, false);
 	return a->code != 0;
 }
 
@@ -838,7 +951,7 @@ static hearth_err build_profile(ht_an *a, int kind, hearth_profile **out)
 		prec *r = &a->recs[kind][s];
 		if (!r->count)
 			continue;
-		gstack *st = &a->stacks[s];
+		gstack *st = &a->stacks[r->rep];
 		uint32_t locs[129];
 		for (uint32_t i = 0; i < st->n; i++) {
 			uint32_t fi = a->spcs[st->f0 + i];
@@ -929,7 +1042,7 @@ hearth_err ht_an_finish(ht_an *a, int64_t tend, hearth_errbuf *eb)
 			for (uint32_t j = r->pend0; j != UINT32_MAX; j = a->pend[j].next)
 				if (a->pend[j].delay > 0)
 					rec_add(a, a->pend[j].kind, a->pend[j].stack,
-						a->pend[j].delay);
+						a->pend[j].delay, true);
 	}
 	chrome_end(a);
 	/* Groups by name. */

@@ -51,6 +51,9 @@ typedef struct {
 	ht_frame fr[2][HT_MAX_FRAMES];
 } ht_tab;
 
+/* An unsigned LEB128 varint at *p (before end), *p moved past it; false
+ * when cut or over 64 bits. */
+bool ht_uvarint(const unsigned char **p, const unsigned char *end, uint64_t *v);
 /* Adding: false (NULL) when out of memory or too large. */
 bool ht_tab_add_str(ht_tab *t, uint64_t id, const void *s, size_t n);
 /* Room for the n frames of stack id, for the caller to fill. */
@@ -85,6 +88,54 @@ int ht_g_state(ht_an *a, uint64_t g);
 hearth_err ht_an_finish(ht_an *a, int64_t t, hearth_errbuf *eb);
 void ht_an_free(ht_an *a);
 hearth_err ht_an_error(ht_an *a, hearth_errbuf *eb);
+
+/* ---- events, in the terms of the newest internal/trace ---- */
+
+/* Both readers hand their events over as these: the Go 1.22+ reader as
+ * they come, the Go 1.19 reader as the newest internal/trace converts
+ * Go 1.19's events (tracev1.go).  ht_event turns each into the goroutine
+ * transitions, ranges and MMU steps of the analyses. */
+enum {
+	HE_TIME,		   /* nothing but its time */
+	HE_PROCS,		   /* GOMAXPROCS is arg */
+	HE_PROC_IDLE,		   /* P arg stopped or was stolen in a syscall */
+	HE_GO_CREATE,		   /* arg created in state (runnable, waiting, syscall) */
+	HE_GO_START,		   /* arg runs */
+	HE_GO_STOP,		   /* g stops running: runnable (a preemption) */
+	HE_GO_BLOCK,		   /* g stops running: waiting, for str */
+	HE_GO_DESTROY,		   /* g ends */
+	HE_GO_DESTROY_SYSCALL,	   /* g ends in a syscall */
+	HE_GO_UNBLOCK,		   /* arg made runnable (by g, at stack) */
+	HE_GO_SYSCALL_BEGIN,	   /* g enters a syscall */
+	HE_GO_SYSCALL_END,	   /* g leaves it, running on */
+	HE_GO_SYSCALL_END_BLOCKED, /* g leaves it without a P: runnable */
+	HE_GO_STATUS,		   /* arg is in state (when first seen in a generation) */
+	HE_STW_BEGIN,		   /* a stop-the-world for reason str */
+	HE_STW_END,
+	HE_GC_BEGIN,
+	HE_GC_END,
+	HE_SWEEP,  /* how: HT_MMU_BEGIN, _END or _ACTIVE */
+	HE_ASSIST, /* a mark assist of arg; how as HE_SWEEP */
+	HE_LABEL,  /* g's label str */
+};
+
+typedef struct {
+	int kind;
+	int64_t t;	/* the analyses' time */
+	int64_t mt;	/* the MMU's: t, or in Go 1.19's mode the trace's own */
+	uint64_t g;	/* the goroutine running where it happened; 0: none */
+	int64_t p;	/* the P where it happened; -1: none */
+	uint64_t arg;	/* the goroutine or P it names, or GOMAXPROCS */
+	int state;	/* GS_* of HE_GO_CREATE and HE_GO_STATUS */
+	int how;	/* HT_MMU_* of HE_SWEEP and HE_ASSIST */
+	bool first_gen; /* in the first generation (ranges under way then count) */
+	const char *str;
+	ht_stack stack;	 /* the event's */
+	ht_stack gstack; /* HE_GO_CREATE: the new goroutine's */
+} ht_ev;
+
+/* Returns nonzero when out of memory or over a cap. */
+int ht_event(ht_an *a, const ht_ev *e);
 
 /* Whether a Go 1.19 trace is read as Go 1.19's go tool trace reads it. */
 bool ht_go119(ht_an *a);

@@ -1,11 +1,29 @@
-/* The string and stack tables both trace formats carry (Go 1.19's for the
- * whole trace, Go 1.22's per generation): entries by id, looked up by
- * binary search once sorted. */
+/* What both trace formats share below their events: unsigned LEB128
+ * varints, and the string and stack tables (Go 1.19's for the whole
+ * trace, Go 1.22's per generation): entries by id, looked up by binary
+ * search once sorted. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "trace_int.h"
 #include "util.h"
+
+bool ht_uvarint(const unsigned char **p, const unsigned char *end, uint64_t *v)
+{
+	uint64_t x = 0;
+	for (int s = 0; s < 70 && *p < end; s += 7) {
+		unsigned char c = *(*p)++;
+		/* The tenth byte holds the 64th bit only. */
+		if (s == 63 && c > 1)
+			return false;
+		x |= (uint64_t)(c & 0x7f) << s;
+		if (!(c & 0x80)) {
+			*v = x;
+			return true;
+		}
+	}
+	return false;
+}
 
 bool ht_tab_add_str(ht_tab *t, uint64_t id, const void *s, size_t n)
 {

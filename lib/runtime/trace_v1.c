@@ -187,18 +187,10 @@ static hearth_err corrupt(rd1 *r, size_t off, const char *what)
 
 static bool val(rd1 *r, uint64_t *v)
 {
-	uint64_t x = 0;
-	for (int s = 0; s < 70 && r->off < r->n; s += 7) {
-		unsigned char c = r->d[r->off++];
-		if (s == 63 && c > 1)
-			return false;
-		x |= (uint64_t)(c & 0x7f) << s;
-		if (!(c & 0x80)) {
-			*v = x;
-			return true;
-		}
-	}
-	return false;
+	const unsigned char *p = r->d + r->off;
+	bool ok = ht_uvarint(&p, r->d + r->n, v);
+	r->off = (size_t)(p - r->d);
+	return ok;
 }
 
 /* One raw event at r->off: its type into *type and arguments into
@@ -282,6 +274,31 @@ static size_t want_args(int typ)
 	if (typ == EvFrequency || typ == EvTimerGoroutine)
 		return 1;
 	return 1 + (size_t)desc[typ].args + desc[typ].stack;
+}
+
+/* The events that end the run of the goroutine running on their P (those
+ * Go 1.19's parser links a start to). */
+static bool ends_run(int type)
+{
+	switch (type) {
+	case EvGoEnd:
+	case EvGoStop:
+	case EvGoSched:
+	case EvGoPreempt:
+	case EvGoSleep:
+	case EvGoBlock:
+	case EvGoBlockSend:
+	case EvGoBlockRecv:
+	case EvGoBlockSelect:
+	case EvGoBlockSync:
+	case EvGoBlockCond:
+	case EvGoBlockNet:
+	case EvGoBlockGC:
+	case EvGoSysBlock:
+		return true;
+	default:
+		return false;
+	}
 }
 
 static proc *get_proc(rd1 *r, int32_t pid)
@@ -436,28 +453,14 @@ static hearth_err load_batch(rd1 *r, proc *p)
 			else if (i - 1 < 4)
 				e->args[i - 1] = r->args[i];
 		}
+		if (ends_run(typ))
+			last_g = 0;
 		switch (typ) {
 		case EvGoStart:
 		case EvGoStartLocal:
 		case EvGoStartLabel:
 			last_g = e->args[0];
 			e->g = last_g;
-			break;
-		case EvGoEnd:
-		case EvGoStop:
-		case EvGoSched:
-		case EvGoPreempt:
-		case EvGoSleep:
-		case EvGoBlock:
-		case EvGoBlockSend:
-		case EvGoBlockRecv:
-		case EvGoBlockSelect:
-		case EvGoBlockSync:
-		case EvGoBlockCond:
-		case EvGoBlockNet:
-		case EvGoSysBlock:
-		case EvGoBlockGC:
-			last_g = 0;
 			break;
 		case EvGoSysExit:
 		case EvGoWaiting:
@@ -893,13 +896,41 @@ static int64_t at(conv *c, int64_t t)
 
 static const ht_stack nostack = {NULL, 0};
 
-static int block(conv *c, const ev1 *e, int64_t t, int to, const char *reason)
+/* The reasons the newest reader gives Go 1.19's blocking events. */
+static const char *block_reason(int type)
 {
-	if (!e->g)
-		return 0;
-	ht_stack s = stack(c->r, e->stk, 0);
-	return ht_go(c->a, t, e->g, GS_RUNNING, to, reason, s, s, e->p) ||
-	       (c->go119 && ht_mmu_run(ht_an_mmu(c->a), e->ts, e->g, e->p, false));
+	switch (type) {
+	case EvGoSleep:
+		return "sleep";
+	case EvGoBlockSend:
+		return "chan send";
+	case EvGoBlockRecv:
+		return "chan receive";
+	case EvGoBlockSelect:
+		return "select";
+	case EvGoBlockSync:
+		return "sync";
+	case EvGoBlockCond:
+		return "sync.(*Cond).Wait";
+	case EvGoBlockNet:
+		return "network";
+	case EvGoBlockGC:
+		return "GC mark assist wait for work";
+	default:
+		return "";
+	}
+}
+
+/* Go 1.19's tool's MMU: a goroutine runs from its start to the event Go
+ * 1.19's parser links the start to (a block, a preemption, its end, a
+ * syscall that blocked), at the trace's own times. */
+static int run119(ht_mmu *mm, const ev1 *e)
+{
+	if (e->type == EvGoStart || e->type == EvGoStartLabel)
+		return ht_mmu_run(mm, e->ts, e->args[0], e->p < 0 ? -1 : e->p, true);
+	if (ends_run(e->type))
+		return e->g && ht_mmu_run(mm, e->ts, e->g, e->p < 0 ? -1 : e->p, false);
+	return 0;
 }
 
 /* The links of Go 1.19's parser that its -pprof profiles follow. */
@@ -994,9 +1025,6 @@ static hearth_err convert(rd1 *r, ht_an *a, hearth_errbuf *eb)
 	for (size_t i = 0; i < r->nout && !rc; i++) {
 		const ev1 *e = &r->out[i];
 		int64_t p = e->p < 0 ? -1 : e->p;
-		/* The MMU's time: the newest tool's converted events', or
-		 * Go 1.19's own (the trace's, never moved). */
-		int64_t mt = c.go119 ? e->ts : c.last;
 		if (c.go119)
 			ht_mmu_tick(mm, e->ts);
 		if (!synced) {
@@ -1006,11 +1034,18 @@ static hearth_err convert(rd1 *r, ht_an *a, hearth_errbuf *eb)
 			}
 			synced = true;
 		}
+		/* The event as the newest reader converts it (most become one
+		 * event of its kind, on the goroutine and P of the event; the
+		 * MMU's time is the converted one, or in Go 1.19's mode the
+		 * trace's own, never moved). */
+		ht_ev v = {.kind = -1, .g = e->g, .p = p, .first_gen = true, .stack = nostack};
 		switch (e->type) {
 		case EvGomaxprocs:
 			if (pre_init) {
-				/* The converter drops the first one (GOMAXPROCS is
-				 * still told, for the header and the MMU). */
+				/* The converter drops the first one, which ends the
+				 * goroutines of the trace's start: those seen in no
+				 * other state were runnable.  (GOMAXPROCS is still
+				 * told, for the header, and to Go 1.19's MMU.) */
 				pre_init = false;
 				ht_procs(a, (int)(e->args[0] > 1000000 ? 1000000 : e->args[0]));
 				if (c.go119 &&
@@ -1021,208 +1056,174 @@ static hearth_err convert(rd1 *r, ht_an *a, hearth_errbuf *eb)
 					break;
 				}
 				for (size_t k = 0; k < npre && !rc; k++)
-					if (pre[k])
-						rc = ht_go(a, at(&c, e->ts), pre[k], GS_UNDET,
-							   GS_RUNNABLE, "", nostack, nostack, -1);
+					if (pre[k]) {
+						ht_ev s = {.kind = HE_GO_STATUS,
+							   .t = at(&c, e->ts),
+							   .p = -1,
+							   .arg = pre[k],
+							   .state = GS_RUNNABLE};
+						rc = ht_event(a, &s);
+					}
 				break;
 			}
-			mt = at(&c, e->ts);
-			ht_procs(a, (int)(e->args[0] > 1000000 ? 1000000 : e->args[0]));
-			rc = ht_mmu_procs(mm, c.go119 ? e->ts : mt,
-					  (int)(e->args[0] > 1000000 ? 1000000 : e->args[0]));
+			v.kind = HE_PROCS;
+			v.arg = e->args[0];
 			break;
 		case EvProcStart:
-			at(&c, e->ts);
+			v.kind = HE_TIME;
 			break;
 		case EvProcStop:
-			rc = ht_proc_idle(a, at(&c, e->ts), p);
+			v.kind = HE_PROC_IDLE;
+			v.arg = (uint64_t)p;
 			break;
 		case EvGCStart:
-			rc = ht_range(a, at(&c, e->ts), RG_GC, true, 0, p);
-			break;
 		case EvGCDone:
-			rc = ht_range(a, at(&c, e->ts), RG_GC, false, 0, p);
+			v.kind = e->type == EvGCStart ? HE_GC_BEGIN : HE_GC_END;
 			break;
 		case EvSTWStart:
-		case EvSTWDone: {
-			int64_t t = at(&c, e->ts);
-			rc = ht_range(a, t, RG_STW, e->type == EvSTWStart, e->g, p);
-			/* Go 1.19 traces only the collector's stops: kinds 0 and 1,
-			 * which the newest reader names "GC mark termination" and
-			 * "GC sweep termination". */
-			if (!rc)
-				rc = ht_mmu_stw(mm, c.go119 ? mt : t, e->type == EvSTWStart,
-						c.go119 || e->args[0] <= 1);
+			/* Go 1.19's kinds 0 and 1, as the newest reader names them. */
+			v.kind = HE_STW_BEGIN;
+			v.str = e->args[0] == 0	  ? "GC mark termination"
+				: e->args[0] == 1 ? "GC sweep termination"
+						  : "";
 			break;
-		}
+		case EvSTWDone:
+			v.kind = HE_STW_END;
+			break;
 		case EvGCSweepStart:
-		case EvGCSweepDone: {
-			int64_t t = at(&c, e->ts);
-			if (e->g)
-				rc = ht_range(a, t, RG_SWEEP, e->type == EvGCSweepStart, e->g, p);
-			if (!rc)
-				rc = ht_mmu_sweep(mm, c.go119 ? mt : t, p,
-						  e->type == EvGCSweepStart ? HT_MMU_BEGIN
-									    : HT_MMU_END);
+		case EvGCSweepDone:
+			v.kind = HE_SWEEP;
+			v.how = e->type == EvGCSweepStart ? HT_MMU_BEGIN : HT_MMU_END;
 			break;
-		}
+		case EvGCMarkAssistStart:
+		case EvGCMarkAssistDone:
+			v.kind = HE_ASSIST;
+			v.how = e->type == EvGCMarkAssistStart ? HT_MMU_BEGIN : HT_MMU_END;
+			v.arg = e->g;
+			break;
 		case EvGoCreate:
 			if (pre_init) {
-				uint64_t *v =
+				uint64_t *pv =
 				    e->args[0] ? u64map_get(&prei, e->args[0], true) : NULL;
-				if (!e->args[0] || *v)
+				if (!e->args[0] || *pv)
 					break;
-				if (!v || !HEARTH_GROW(pre, npre, cappre, 1)) {
+				if (!pv || !HEARTH_GROW(pre, npre, cappre, 1)) {
 					err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
 					goto out;
 				}
 				pre[npre++] = e->args[0];
-				*v = npre;
+				*pv = npre;
 				break;
 			}
-			rc = ht_go(a, at(&c, e->ts), e->args[0], GS_NOTEXIST, GS_RUNNABLE, "",
-				   stack(r, e->stk, 0), stack(r, (uint32_t)e->args[1], 1), p);
+			v.kind = HE_GO_CREATE;
+			v.arg = e->args[0];
+			v.state = GS_RUNNABLE;
+			v.stack = stack(r, e->stk, 0);
+			v.gstack = stack(r, (uint32_t)e->args[1], 1);
 			break;
 		case EvGoStart:
 		case EvGoStartLabel: {
-			int64_t t = at(&c, e->ts);
-			uint64_t g = e->args[0];
-			if (pre_init) {
-				uint64_t *v = u64map_get(&prei, g, false);
-				if (v && *v)
-					pre[*v - 1] = 0;
-				int from = ht_g_state(a, g);
-				from =
-				    from == GS_UNDET || from == GS_NOTEXIST ? GS_UNDET : GS_RUNNING;
-				rc = ht_go(a, t, g, from, GS_RUNNING, "", nostack, nostack, p);
-			} else {
-				rc = ht_go(a, t, g, ht_g_state(a, g), GS_RUNNING, "", nostack,
-					   nostack, p);
-			}
-			/* The newest reader follows a labelled start with its
-			 * EvGoLabel; Go 1.19's tool takes both at once. */
-			const char *label = e->type == EvGoStartLabel ? str(r, e->args[2]) : NULL;
-			if (!rc && label)
-				rc = ht_mmu_label(mm, c.go119 ? mt : at(&c, e->ts), g, p, label);
-			if (!rc && c.go119)
-				rc = ht_mmu_run(mm, mt, g, p, true);
+			uint64_t *pv = pre_init ? u64map_get(&prei, e->args[0], false) : NULL;
+			if (pv && *pv)
+				pre[*pv - 1] = 0;
+			/* Running when the trace began: its status. */
+			v.kind = pre_init ? HE_GO_STATUS : HE_GO_START;
+			v.state = GS_RUNNING;
+			v.arg = e->args[0];
 			break;
 		}
-		case EvGoEnd: {
-			int64_t t = at(&c, e->ts);
-			if (e->g)
-				rc = ht_go(a, t, e->g, GS_RUNNING, GS_NOTEXIST, "", nostack,
-					   nostack, p);
-			if (!rc && e->g && c.go119)
-				rc = ht_mmu_run(mm, mt, e->g, p, false);
+		case EvGoEnd:
+			v.kind = HE_GO_DESTROY;
 			break;
-		}
 		case EvGoStop:
-			rc = block(&c, e, at(&c, e->ts), GS_WAITING, "forever");
+			v.kind = HE_GO_BLOCK;
+			v.str = "forever";
 			break;
 		case EvGoSched:
-			rc = block(&c, e, at(&c, e->ts), GS_RUNNABLE, "runtime.Gosched");
-			break;
 		case EvGoPreempt:
-			rc = block(&c, e, at(&c, e->ts), GS_RUNNABLE, "preempted");
+			v.kind = HE_GO_STOP;
+			v.str = e->type == EvGoSched ? "runtime.Gosched" : "preempted";
 			break;
 		case EvGoSleep:
-			rc = block(&c, e, at(&c, e->ts), GS_WAITING, "sleep");
-			break;
 		case EvGoBlock:
-			rc = block(&c, e, at(&c, e->ts), GS_WAITING, "");
-			break;
 		case EvGoBlockSend:
-			rc = block(&c, e, at(&c, e->ts), GS_WAITING, "chan send");
-			break;
 		case EvGoBlockRecv:
-			rc = block(&c, e, at(&c, e->ts), GS_WAITING, "chan receive");
-			break;
 		case EvGoBlockSelect:
-			rc = block(&c, e, at(&c, e->ts), GS_WAITING, "select");
-			break;
 		case EvGoBlockSync:
-			rc = block(&c, e, at(&c, e->ts), GS_WAITING, "sync");
-			break;
 		case EvGoBlockCond:
-			rc = block(&c, e, at(&c, e->ts), GS_WAITING, "sync.(*Cond).Wait");
-			break;
 		case EvGoBlockNet:
-			rc = block(&c, e, at(&c, e->ts), GS_WAITING, "network");
-			break;
 		case EvGoBlockGC:
-			rc =
-			    block(&c, e, at(&c, e->ts), GS_WAITING, "GC mark assist wait for work");
+			v.kind = HE_GO_BLOCK;
+			v.str = block_reason(e->type);
 			break;
 		case EvGoUnblock:
-			rc = ht_go(a, at(&c, e->ts), e->args[0], ht_g_state(a, e->args[0]),
-				   GS_RUNNABLE, "", stack(r, e->stk, 0), nostack, p);
+			v.kind = HE_GO_UNBLOCK;
+			v.arg = e->args[0];
 			break;
-		case EvGoSysCall: {
-			/* Blocked when the next event of this goroutine is its
-			 * GoSysBlock; else a syscall of a nanosecond. */
-			bool blocked =
-			    nextg[i] != SIZE_MAX && r->out[nextg[i]].type == EvGoSysBlock;
-			int64_t t = at(&c, e->ts);
-			if (!e->g)
-				break;
-			ht_stack s = stack(r, e->stk, 0);
-			rc = ht_go(a, t, e->g, GS_RUNNING, GS_SYSCALL, "", s, s, p);
-			if (!rc && !blocked)
-				rc = ht_go(a, at(&c, e->ts + 1), e->g, GS_SYSCALL, GS_RUNNING, "",
-					   nostack, nostack, p);
+		case EvGoSysCall:
+			v.kind = HE_GO_SYSCALL_BEGIN;
 			break;
-		}
-		case EvGoSysExit: {
-			int64_t t = at(&c, e->ts);
-			if (e->g)
-				rc = ht_go(a, t, e->g, GS_SYSCALL, GS_RUNNABLE, "", nostack,
-					   nostack, p);
+		case EvGoSysExit:
+			v.kind = HE_GO_SYSCALL_END_BLOCKED;
 			break;
-		}
 		case EvGoSysBlock:
-			/* Where Go 1.19's parser ends the goroutine's run. */
-			if (e->g && c.go119)
-				rc = ht_mmu_run(mm, mt, e->g, p, false);
-			break;
 		case EvFutileWakeup:
 			break;
 		case EvGoWaiting:
 		case EvGoInSyscall: {
-			int64_t t = at(&c, e->ts);
-			uint64_t g = e->args[0];
-			uint64_t *v = u64map_get(&prei, g, false);
-			if (v && *v)
-				pre[*v - 1] = 0;
-			int to = e->type == EvGoWaiting ? GS_WAITING : GS_SYSCALL;
-			int from = ht_g_state(a, g);
-			from = from == GS_UNDET || from == GS_NOTEXIST ? GS_UNDET : to;
-			rc = ht_go(a, t, g, from, to, "", nostack, nostack, p);
-			break;
-		}
-		case EvGCMarkAssistStart:
-		case EvGCMarkAssistDone: {
-			int64_t t = at(&c, e->ts);
-			if (e->g)
-				rc = ht_range(a, t, RG_ASSIST, e->type == EvGCMarkAssistStart, e->g,
-					      p);
-			if (!rc)
-				rc = ht_mmu_assist(mm, c.go119 ? mt : t, e->g, p,
-						   e->type == EvGCMarkAssistStart ? HT_MMU_BEGIN
-										  : HT_MMU_END,
-						   false);
+			uint64_t *pv = u64map_get(&prei, e->args[0], false);
+			if (pv && *pv)
+				pre[*pv - 1] = 0;
+			v.kind = HE_GO_STATUS;
+			v.arg = e->args[0];
+			v.state = e->type == EvGoWaiting ? GS_WAITING : GS_SYSCALL;
 			break;
 		}
 		case EvUserRegion:
+			/* Its begin and end only (not the other kinds). */
 			if (e->args[1] <= 1)
-				at(&c, e->ts);
+				v.kind = HE_TIME;
 			break;
 		default:
 			/* Heap, user tasks and logs, CPU samples: events of the
 			 * converted trace that only take their time. */
-			at(&c, e->ts);
+			v.kind = HE_TIME;
 			break;
 		}
+		if (rc || v.kind < 0)
+			goto next;
+		v.t = at(&c, e->ts);
+		v.mt = c.go119 ? e->ts : v.t;
+		/* The stack of a block, an unblock, a syscall is the event's. */
+		if (v.kind == HE_GO_BLOCK || v.kind == HE_GO_STOP || v.kind == HE_GO_UNBLOCK ||
+		    v.kind == HE_GO_SYSCALL_BEGIN)
+			v.stack = stack(r, e->stk, 0);
+		rc = ht_event(a, &v);
+		/* A syscall that did not block (its goroutine's next event is
+		 * not its GoSysBlock) lasts a nanosecond. */
+		if (!rc && e->type == EvGoSysCall && e->g &&
+		    !(nextg[i] != SIZE_MAX && r->out[nextg[i]].type == EvGoSysBlock)) {
+			ht_ev x = v;
+			x.kind = HE_GO_SYSCALL_END;
+			x.t = at(&c, e->ts + 1);
+			x.stack = nostack;
+			rc = ht_event(a, &x);
+		}
+		/* A labelled start is followed by its EvGoLabel. */
+		if (!rc && e->type == EvGoStartLabel) {
+			ht_ev l = v;
+			l.kind = HE_LABEL;
+			l.g = e->args[0];
+			l.str = str(r, e->args[2]);
+			l.t = at(&c, e->ts);
+			l.mt = c.go119 ? e->ts : l.t;
+			rc = ht_event(a, &l);
+		}
+		/* Go 1.19's tool's MMU: a goroutine starts and stops where
+		 * Go 1.19's parser links its start to. */
+		if (!rc && c.go119)
+			rc = run119(mm, e);
+	next:
 		if (!rc && c.go119)
 			rc = pprof119(&c, e);
 	}

@@ -207,21 +207,6 @@ static int file_uvarint(rd *r, uint64_t *v)
 	return -1;
 }
 
-static bool uvarint(const unsigned char **p, const unsigned char *end, uint64_t *v)
-{
-	uint64_t x = 0;
-	for (int s = 0; s < 70 && *p < end; s += 7) {
-		unsigned char c = *(*p)++;
-		if (s == 63 && c > 1)
-			return false;
-		x |= (uint64_t)(c & 0x7f) << s;
-		if (!(c & 0x80)) {
-			*v = x;
-			return true;
-		}
-	}
-	return false;
-}
 
 /* ---- tables ---- */
 
@@ -241,7 +226,7 @@ static hearth_err read_strings(rd *r, const batch *b)
 	const unsigned char *p = r->data + b->off + 1, *end = r->data + b->off + b->len;
 	while (p < end) {
 		uint64_t id, n;
-		if (*p++ != EvString || !uvarint(&p, end, &id) || !uvarint(&p, end, &n) ||
+		if (*p++ != EvString || !ht_uvarint(&p, end, &id) || !ht_uvarint(&p, end, &n) ||
 		    n > 1024 || n > (uint64_t)(end - p))
 			return corrupt(r, b->file_off, "bad string table");
 		if (!ht_tab_add_str(&r->tab, id, p, n))
@@ -256,7 +241,7 @@ static hearth_err read_stacks(rd *r, const batch *b)
 	const unsigned char *p = r->data + b->off + 1, *end = r->data + b->off + b->len;
 	while (p < end) {
 		uint64_t id, n;
-		if (*p++ != EvStack || !uvarint(&p, end, &id) || !uvarint(&p, end, &n) ||
+		if (*p++ != EvStack || !ht_uvarint(&p, end, &id) || !ht_uvarint(&p, end, &n) ||
 		    n > MAX_FRAMES)
 			return corrupt(r, b->file_off, "bad stack table");
 		ht_rframe *fs = ht_tab_add_stack(&r->tab, id, n);
@@ -264,8 +249,8 @@ static hearth_err read_stacks(rd *r, const batch *b)
 			return hearth_seterr(r->eb, HEARTH_ENOMEM, "out of memory");
 		for (uint64_t i = 0; i < n; i++) {
 			ht_rframe *f = &fs[i];
-			if (!uvarint(&p, end, &f->pc) || !uvarint(&p, end, &f->func) ||
-			    !uvarint(&p, end, &f->file) || !uvarint(&p, end, &f->line))
+			if (!ht_uvarint(&p, end, &f->pc) || !ht_uvarint(&p, end, &f->func) ||
+			    !ht_uvarint(&p, end, &f->file) || !ht_uvarint(&p, end, &f->line))
 				return corrupt(r, b->file_off, "bad stack table");
 		}
 	}
@@ -281,12 +266,12 @@ static hearth_err read_sync(rd *r, const batch *b)
 		unsigned char ty = *p++;
 		uint64_t v;
 		if (ty == EvFrequency) {
-			if (!uvarint(&p, end, &v) || !v)
+			if (!ht_uvarint(&p, end, &v) || !v)
 				return corrupt(r, b->file_off, "bad frequency");
 			r->freq = 1.0 / ((double)v / 1e9);
 		} else if (ty == EvClockSnapshot && r->version >= 25) {
 			for (int i = 0; i < 4; i++)
-				if (!uvarint(&p, end, &v))
+				if (!ht_uvarint(&p, end, &v))
 					return corrupt(r, b->file_off, "bad clock snapshot");
 		} else {
 			return corrupt(r, b->file_off, "bad sync batch");
@@ -354,10 +339,10 @@ static hearth_err next(rd *r, cursor *c)
 	if (ty >= NumEvents || ty > max_event(r->version) || !nargs[ty])
 		return corrupt(r, c->ev_off, "bad event type in a batch");
 	uint64_t dt;
-	if (!uvarint(&c->p, c->end, &dt))
+	if (!ht_uvarint(&c->p, c->end, &dt))
 		return corrupt(r, c->ev_off, "truncated event");
 	for (int i = 0; i < nargs[ty] - 1; i++)
-		if (!uvarint(&c->p, c->end, &c->args[i]))
+		if (!ht_uvarint(&c->p, c->end, &c->args[i]))
 			return corrupt(r, c->ev_off, "truncated event");
 	c->type = ty;
 	c->time = mul(r, dt) + c->last;
@@ -403,164 +388,168 @@ static bool ready(rd *r, const cursor *c)
 	}
 }
 
-static const ht_stack nostack = {NULL, 0};
-
-/* One event of thread c->m. */
+/* One event of thread c->m: the threads' goroutines and Ps kept here, the
+ * rest handed on (ht_event). */
 static int apply(rd *r, cursor *c, int64_t t)
 {
-	ht_an *a = r->a;
 	mstate *m = mget(r, c->m);
 	if (!m)
 		return hearth_seterr(r->eb, HEARTH_ETOOBIG, "too many threads"), 1;
 	uint64_t *x = c->args;
-	uint64_t g = m->g;
-	int64_t p = m->p;
-	ht_mmu *mm = ht_an_mmu(a);
-	/* Ranges under way when the trace began come again at each
-	 * generation; internal/trace's MMU takes them from the first. */
-	bool first_gen = r->t->generations <= 1;
+	ht_ev e = {.kind = -1,
+		   .t = t,
+		   .mt = t,
+		   .g = m->g,
+		   .p = m->p,
+		   /* Ranges under way when the trace began come again at each
+		    * generation; internal/trace's MMU takes them from the first. */
+		   .first_gen = r->t->generations <= 1};
 	switch (c->type) {
 	case EvProcsChange:
-		ht_procs(a, (int)(x[0] > 1000000 ? 1000000 : x[0]));
-		return ht_mmu_procs(mm, t, (int)(x[0] > 1000000 ? 1000000 : x[0]));
+		e.kind = HE_PROCS;
+		e.arg = x[0];
+		break;
 	case EvProcStart:
 		m->p = (int64_t)(x[0] & 0x7fffffff);
 		break;
 	case EvProcStop:
-		if (ht_proc_idle(a, t, m->p))
-			return 1;
+		e.kind = HE_PROC_IDLE;
+		e.arg = (uint64_t)m->p;
 		m->p = -1;
 		break;
 	case EvProcSteal: {
 		int64_t sp = (int64_t)(x[0] & 0x7fffffff);
-		if (ht_proc_idle(a, t, sp))
-			return 1;
 		mstate *o = mget(r, x[2]);
 		if (!o)
 			return hearth_seterr(r->eb, HEARTH_ETOOBIG, "too many threads"), 1;
-		m = mget(r, c->m);
 		if (o->p == sp)
 			o->p = -1;
+		e.kind = HE_PROC_IDLE;
+		e.arg = (uint64_t)sp;
 		break;
 	}
 	case EvProcStatus:
-		if (x[1] == 1 || x[1] == 3)
+		if (x[1] == 1 || x[1] == 3) {
 			m->p = (int64_t)(x[0] & 0x7fffffff);
-		else if (x[1] == 2 && ht_proc_idle(a, t, (int64_t)(x[0] & 0x7fffffff)))
-			return 1;
+		} else if (x[1] == 2) {
+			e.kind = HE_PROC_IDLE;
+			e.arg = x[0] & 0x7fffffff;
+		}
 		break;
 	case EvGoCreate:
 	case EvGoCreateBlocked:
-		return ht_go(a, t, x[0], GS_NOTEXIST,
-			     c->type == EvGoCreate ? GS_RUNNABLE : GS_WAITING, "",
-			     stack(r, x[2], 0), stack(r, x[1], 1), p);
+		e.kind = HE_GO_CREATE;
+		e.arg = x[0];
+		e.state = c->type == EvGoCreate ? GS_RUNNABLE : GS_WAITING;
+		e.stack = stack(r, x[2], 0);
+		e.gstack = stack(r, x[1], 1);
+		break;
 	case EvGoCreateSyscall:
 		m->g = x[0];
-		return ht_go(a, t, x[0], GS_NOTEXIST, GS_SYSCALL, "", nostack, nostack, p);
+		e.kind = HE_GO_CREATE;
+		e.arg = x[0];
+		e.state = GS_SYSCALL;
+		break;
 	case EvGoStart:
 		m->g = x[0];
-		return ht_go(a, t, x[0], ht_g_state(a, x[0]), GS_RUNNING, "", nostack, nostack, p);
+		e.kind = HE_GO_START;
+		e.arg = x[0];
+		break;
 	case EvGoDestroy:
 	case EvGoDestroySyscall:
 		m->g = 0;
-		if (!g)
-			break;
-		return ht_go(a, t, g, c->type == EvGoDestroy ? GS_RUNNING : GS_SYSCALL, GS_NOTEXIST,
-			     "", nostack, nostack, p);
+		e.kind = c->type == EvGoDestroy ? HE_GO_DESTROY : HE_GO_DESTROY_SYSCALL;
+		break;
 	case EvGoStop:
-	case EvGoBlock: {
+	case EvGoBlock:
 		m->g = 0;
-		if (!g)
-			break;
-		ht_stack s = stack(r, x[1], 0);
-		return ht_go(a, t, g, GS_RUNNING, c->type == EvGoStop ? GS_RUNNABLE : GS_WAITING,
-			     str(r, x[0]), s, s, p);
-	}
+		e.kind = c->type == EvGoStop ? HE_GO_STOP : HE_GO_BLOCK;
+		e.str = str(r, x[0]);
+		e.stack = stack(r, x[1], 0);
+		break;
 	case EvGoUnblock:
-		return ht_go(a, t, x[0], ht_g_state(a, x[0]), GS_RUNNABLE, "", stack(r, x[2], 0),
-			     nostack, p);
+		e.kind = HE_GO_UNBLOCK;
+		e.arg = x[0];
+		e.stack = stack(r, x[2], 0);
+		break;
 	case EvGoSwitch:
-	case EvGoSwitchDestroy:
+	case EvGoSwitchDestroy: {
 		/* coroswitch: this goroutine waits (or ends), the other runs. */
-		if (g &&
-		    ht_go(a, t, g, GS_RUNNING, c->type == EvGoSwitch ? GS_WAITING : GS_NOTEXIST,
-			  "coroutine", nostack, nostack, p))
+		ht_ev w = e;
+		w.kind = c->type == EvGoSwitch ? HE_GO_BLOCK : HE_GO_DESTROY;
+		w.str = "coroutine";
+		if (ht_event(r->a, &w))
 			return 1;
 		m = mget(r, c->m);
 		m->g = x[0];
-		return ht_go(a, t, x[0], ht_g_state(a, x[0]), GS_RUNNING, "", nostack, nostack, p);
-	case EvGoSyscallBegin: {
-		if (!g)
-			break;
-		ht_stack s = stack(r, x[1], 0);
-		return ht_go(a, t, g, GS_RUNNING, GS_SYSCALL, "", s, s, p);
+		e.kind = HE_GO_START;
+		e.arg = x[0];
+		break;
 	}
+	case EvGoSyscallBegin:
+		e.kind = HE_GO_SYSCALL_BEGIN;
+		e.stack = stack(r, x[1], 0);
+		break;
 	case EvGoSyscallEnd:
-		if (!g)
-			break;
-		return ht_go(a, t, g, GS_SYSCALL, GS_RUNNING, "", nostack, nostack, p);
+		e.kind = HE_GO_SYSCALL_END;
+		break;
 	case EvGoSyscallEndBlocked:
 		m->g = 0;
-		if (!g)
-			break;
-		return ht_go(a, t, g, GS_SYSCALL, GS_RUNNABLE, "", nostack, nostack, p);
+		e.kind = HE_GO_SYSCALL_END_BLOCKED;
+		break;
 	case EvGoStatus:
 	case EvGoStatusStack: {
-		int to = gstate_v2(x[2]);
-		if (to < 0)
+		e.state = gstate_v2(x[2]);
+		if (e.state < 0)
 			return corrupt(r, c->ev_off, "bad goroutine status"), 1;
-		if (to == GS_RUNNING || to == GS_SYSCALL) {
+		if (e.state == GS_RUNNING || e.state == GS_SYSCALL) {
 			mstate *o = mget(r, x[1]);
 			if (!o)
 				return hearth_seterr(r->eb, HEARTH_ETOOBIG, "too many threads"), 1;
 			o->g = x[0];
-			m = mget(r, c->m);
 		}
-		ht_stack s = c->type == EvGoStatusStack ? stack(r, x[3], 0) : nostack;
-		int from = ht_g_state(a, x[0]);
-		if (from == GS_UNDET || from == GS_NOTEXIST)
-			from = GS_UNDET;
-		/* A goroutine seen again in a later generation: nothing new. */
-		return ht_go(a, t, x[0], from == GS_UNDET ? GS_UNDET : to, to, "", s, s, p);
+		e.kind = HE_GO_STATUS;
+		e.arg = x[0];
+		e.stack = c->type == EvGoStatusStack ? stack(r, x[3], 0) : e.stack;
+		break;
 	}
 	case EvSTWBegin:
 	case EvSTWEnd:
-		/* The collector's stops: a reason with "GC" in it. */
-		return ht_range(a, t, RG_STW, c->type == EvSTWBegin, g, p) ||
-		       ht_mmu_stw(mm, t, c->type == EvSTWBegin,
-				  c->type == EvSTWBegin && strstr(str(r, x[0]), "GC"));
+		e.kind = c->type == EvSTWBegin ? HE_STW_BEGIN : HE_STW_END;
+		e.str = c->type == EvSTWBegin ? str(r, x[0]) : NULL;
+		break;
 	case EvGCActive:
 	case EvGCBegin:
-		return ht_range(a, t, RG_GC, true, 0, p);
 	case EvGCEnd:
-		return ht_range(a, t, RG_GC, false, 0, p);
+		e.kind = c->type == EvGCEnd ? HE_GC_END : HE_GC_BEGIN;
+		break;
 	case EvGCSweepActive:
-		return first_gen && ht_mmu_sweep(mm, t, p, HT_MMU_ACTIVE);
 	case EvGCSweepBegin:
 	case EvGCSweepEnd:
-		if (g && ht_range(a, t, RG_SWEEP, c->type == EvGCSweepBegin, g, p))
-			return 1;
-		return ht_mmu_sweep(mm, t, p,
-				    c->type == EvGCSweepBegin ? HT_MMU_BEGIN : HT_MMU_END);
-	case EvGCMarkAssistActive: {
-		if (ht_range(a, t, RG_ASSIST, true, x[0], p))
-			return 1;
-		int s = ht_g_state(a, g);
-		return first_gen && ht_mmu_assist(mm, t, x[0], p, HT_MMU_ACTIVE,
-						  g && (s == GS_RUNNING || s == GS_SYSCALL));
-	}
+		e.kind = HE_SWEEP;
+		e.how = c->type == EvGCSweepActive  ? HT_MMU_ACTIVE
+			: c->type == EvGCSweepBegin ? HT_MMU_BEGIN
+						    : HT_MMU_END;
+		break;
+	case EvGCMarkAssistActive:
+		e.kind = HE_ASSIST;
+		e.how = HT_MMU_ACTIVE;
+		e.arg = x[0];
+		break;
 	case EvGCMarkAssistBegin:
 	case EvGCMarkAssistEnd:
-		if (g && ht_range(a, t, RG_ASSIST, c->type == EvGCMarkAssistBegin, g, p))
-			return 1;
-		return ht_mmu_assist(
-		    mm, t, g, p, c->type == EvGCMarkAssistBegin ? HT_MMU_BEGIN : HT_MMU_END, false);
+		e.kind = HE_ASSIST;
+		e.how = c->type == EvGCMarkAssistBegin ? HT_MMU_BEGIN : HT_MMU_END;
+		e.arg = e.g;
+		break;
 	case EvGoLabel:
-		return ht_mmu_label(mm, t, g, p, str(r, x[0]));
+		e.kind = HE_LABEL;
+		e.str = str(r, x[0]);
+		break;
 	default:
 		break;
 	}
-	return 0;
+	return e.kind >= 0 && ht_event(r->a, &e);
 }
 
 static int cmp_batch_m(const void *x, const void *y, void *ctx)

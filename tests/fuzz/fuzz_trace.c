@@ -1,6 +1,7 @@
 /* libFuzzer target: the execution-trace readers (lib/runtime/trace_v2.c for
  * Go 1.22 and later, trace_v1.c for Go 1.19) and the analyses behind them
- * (goroutines, blocking profiles, MMU, Chrome JSON).  The input is read as
+ * (goroutines, blocking profiles, MMU, Chrome JSON), in both readings of a
+ * Go 1.19 trace and with every MMU option.  The input is read as
  * a trace file; a refused input must come with a one-line message.  Inputs
  * without a trace header get one of Go 1.26's or Go 1.19's put in front
  * (by their first byte), so the fuzzer reaches the readers at once.
@@ -37,6 +38,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	hearth_buf chrome = {0};
 	hearth_trace_opts o = {.chrome = &chrome, .max_generation = 16u << 20};
+	/* Both readings of a Go 1.19 trace (its own tool's, the newest's) and
+	 * the MMU's options, by bits of the input's first bytes. */
+	o.newest_tool = size && (data[0] & 2);
+	o.mmu_flags = size > 1 ? data[1] & 0x1f : 0;
 	hearth_trace *t = NULL;
 	hearth_errbuf eb = {{0}};
 	hearth_err e = hearth_trace_read(f, n, &o, &t, &eb);
