@@ -191,8 +191,12 @@ def goroutines(base, hearth_json):
 
 # The MMU is a mean over a window of a step function whose steps are at
 # event times; hearth and go tool trace add the same steps up in the same
-# order, so the two agree but for the rounding of those float sums.
+# order, so the two agree but for the rounding of those float sums (1e-9)
+# and for events of two threads at one nanosecond, which hearth may order
+# otherwise than internal/trace: a step then moves by its +1 ns tie-break
+# (seen: 1e-8 at 100 ms, one nanosecond), so a few nanoseconds of the window.
 MMU_TOL = 1e-9
+MMU_TIE_NS = 4
 
 
 def mmu(base, hearth_json, flags, old):
@@ -218,7 +222,7 @@ def mmu(base, hearth_json, flags, old):
             errors.append(f'mmu {flags} {win}ns: go tool trace lists no window')
             continue
         want = min(x['MutatorUtil'] for x in worst)
-        if abs(want - w['mmu']) > MMU_TOL:
+        if abs(want - w['mmu']) > MMU_TOL + MMU_TIE_NS / win:
             errors.append(f'mmu {flags} {win}ns: go tool trace {want!r}, hearth {w["mmu"]!r}')
 
 
