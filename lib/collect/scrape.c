@@ -94,6 +94,7 @@ typedef struct {
 	bool srv;
 	int port;
 	bool asked, working, answered, failed;
+	uint64_t asked_seq; /* when it was asked: the oldest question goes first */
 	hearth_target_group *groups;
 	size_t ngroups;
 	char err[400];
@@ -106,6 +107,7 @@ typedef struct {
 	int refs;
 	dns_req *req;
 	size_t nreq;
+	uint64_t seq;
 	bool has_server; /* -dns_server: instead of /etc/resolv.conf's */
 	struct sockaddr_in server;
 } dns_shared;
@@ -674,9 +676,11 @@ static void *dns_main(void *arg)
 	}
 	pthread_mutex_lock(&d->mu);
 	while (!d->quit) {
+		/* The oldest question first: a name asked again (its refresh
+		 * shorter than a slow lookup) must not starve the others. */
 		dns_req *r = NULL;
-		for (size_t i = 0; i < d->nreq && !r; i++)
-			if (d->req[i].asked)
+		for (size_t i = 0; i < d->nreq; i++)
+			if (d->req[i].asked && (!r || d->req[i].asked_seq < r->asked_seq))
 				r = &d->req[i];
 		if (!r) {
 			pthread_cond_wait(&d->cv, &d->mu);
@@ -735,6 +739,7 @@ static void check_dns(hearth_scraper *s, double now)
 		if (!ds->pending && now >= ds->next) {
 			ds->pending = true;
 			r->asked = true;
+			r->asked_seq = d->seq++;
 			ask = true;
 		}
 	}

@@ -518,6 +518,25 @@ wait "$hang_pid"
 rc=$?
 [ $rc -eq 0 ] && ok "hearth scrape stops on SIGTERM while a DNS lookup hangs" ||
 	bad "hearth scrape on SIGTERM with a hanging lookup: exit $rc" "$(tail -n 3 "$tmp/hang.err")"
+# Three names on that server, refreshed every second (sooner than a lookup
+# gives up): each is asked in its turn, none starved by the others, so
+# -targets, which waits for every name's first answer, ends.
+cat >"$tmp/hang3.yaml" <<EOF
+scrape_configs:
+  - job_name: slow3
+    dns_sd_configs:
+      - names: [a.hearth.test, b.hearth.test]
+        type: A
+        port: $P1
+        refresh_interval: 1s
+      - names: [_pprof._tcp.c.hearth.test]
+        refresh_interval: 1s
+EOF
+timeout 120 "$H" scrape -config="$tmp/hang3.yaml" -dns_server="127.0.0.1:$(cat "$tmp/hangport")" -targets \
+	>"$tmp/hang3.out" 2>"$tmp/hang3.err"
+rc=$?
+[ $rc -eq 0 ] && ok "hearth scrape -targets with three names on a DNS server that never answers ends (each asked in turn)" ||
+	bad "hearth scrape -targets, three hanging names: exit $rc (124: still waiting after 120 s)" "$(tail -n 3 "$tmp/hang3.err")"
 
 # ---- The outage, continued -------------------------------------------------
 # Half-way through the outage: the spool holds what waits, failures counted.
