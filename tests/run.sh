@@ -21,7 +21,7 @@
 # BUILD_DIR/test-logs/<suite>.log.
 #
 # Environment: SKIP="fuzz conformance ..." leaves suites out; FUZZ_SECONDS
-# sets the length of each fuzz run (default 10).
+# sets the length of each fuzz run (default 5).
 set -u
 cd "$(dirname "$0")/.."
 # Every suite, the unit tests and conformance too, compare with the newest

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs each libFuzzer target built by tests/fuzz/Makefile (make fuzz):
 #
-#   tests/fuzz/run.sh short    about 10 s per target (make test)
+#   tests/fuzz/run.sh short    about 5 s per target (make test)
 #   tests/fuzz/run.sh long     5 min per target (make fuzz-long)
 #
 # FUZZ_SECONDS overrides the time per target, FUZZ_BUILD the directory the
@@ -18,7 +18,7 @@ set -u
 cd "$(dirname "$0")/../.."
 mode=${1:-short}
 case "$mode" in
-short) secs=${FUZZ_SECONDS:-10} ;;
+short) secs=${FUZZ_SECONDS:-5} ;;
 long) secs=${FUZZ_SECONDS:-300} ;;
 *)
 	echo "usage: tests/fuzz/run.sh short|long" >&2
