@@ -110,7 +110,7 @@ $(BUILD)/%.o: %.c $(wildcard include/hearth/*.h lib/*.h lib/report/*.h lib/inges
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libhearth.a
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libhearth.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< $(BUILD)/libhearth.a -lcmocka $(LDLIBS)
 

@@ -30,6 +30,7 @@
 #include "hearth/regex.h"
 #include "hearth/report.h"
 #include "hearth/sources.h"
+#include "stream_check.h"
 
 static void data_path(char *out, size_t n, const char *name)
 {
@@ -134,56 +135,15 @@ static void test_decode_errors(void **state)
 
 /* ---- streaming decoder ---- */
 
-typedef struct {
-	size_t n, step, got;
-} arrival;
-
-static size_t arrive(void *ctx, size_t want)
-{
-	arrival *a = ctx;
-	while (a->got < want && a->got < a->n)
-		a->got += a->step;
-	if (a->got > a->n)
-		a->got = a->n;
-	return a->got;
-}
-
-/* Whether p and q hold the same profile, array for array. */
-static bool same_profile(const hearth_profile *p, const hearth_profile *q)
-{
-	hearth_buf x = {0}, y = {0};
-	bool same =
-	    !hearth_proto_encode(p, &x) && !hearth_proto_encode(q, &y) && x.len == y.len &&
-	    !memcmp(x.data, y.data, x.len) && p->nsamples == q->nsamples && p->nlocs == q->nlocs &&
-	    p->nlabels == q->nlabels && p->nstrs == q->nstrs &&
-	    !memcmp(p->samples, q->samples, sizeof(*p->samples) * p->nsamples) &&
-	    !memcmp(p->values, q->values, sizeof(*p->values) * p->nsamples * p->nsample_types) &&
-	    !memcmp(p->locs, q->locs, sizeof(*p->locs) * p->nlocs) &&
-	    !memcmp(p->labels, q->labels, sizeof(*p->labels) * p->nlabels);
-	hearth_buf_free(&x);
-	hearth_buf_free(&y);
-	return same;
-}
-
-/* Decodes b[0..n) both ways: the streaming decoder may give up, but what it
- * accepts the two-pass one accepts too, with the same profile.  Returns
- * whether the streaming one accepted it. */
+/* stream_mismatch as a cmocka check; returns whether the streaming decoder
+ * accepted b[0..n). */
 static bool check_stream(const uint8_t *b, size_t n, size_t step, bool raw_strings)
 {
-	hearth_read_opts o = {.raw_strings = raw_strings};
-	hearth_profile *p = NULL, *q = NULL;
-	hearth_errbuf eb = {{0}};
-	arrival a = {n, step, 0};
-	hearth_err e1 = hearth_proto_decode_opts(b, n, &o, &p, &eb);
-	hearth_err e2 = hearth_proto_decode_stream(b, arrive, &a, &o, &q);
-	if (e2 == HEARTH_OK && e1 != HEARTH_OK)
-		fail_msg("streaming decoder accepts what the two-pass one refuses (%s)", eb.msg);
-	if (e2 == HEARTH_OK && !same_profile(p, q))
-		fail_msg("streaming decoder gives another profile (%zu bytes, steps of %zu)", n,
-			 step);
-	hearth_profile_free(p);
-	hearth_profile_free(q);
-	return e2 == HEARTH_OK;
+	char msg[1024];
+	bool accepted;
+	if (stream_mismatch(b, n, step, raw_strings, &accepted, msg, sizeof(msg)))
+		fail_msg("%s", msg);
+	return accepted;
 }
 
 static void test_decode_stream(void **state)
