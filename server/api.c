@@ -437,6 +437,22 @@ static json_t *warnings(const hearth_report *r)
 	return w;
 }
 
+/* b, a JSON object a report wrote, with r's warnings added: its closing
+ * brace replaced (the object can be large; no parse and dump again). */
+static void add_warnings(const hearth_report *r, hearth_buf *b)
+{
+	while (b->len && (b->data[b->len - 1] == '\n' || b->data[b->len - 1] == '}'))
+		if (b->data[--b->len] == '}')
+			break;
+	json_t *w = warnings(r);
+	char *s = w ? json_dumps(w, JSON_COMPACT) : NULL;
+	hearth_buf_puts(b, ",\"warnings\":");
+	hearth_buf_puts(b, s ? s : "[]");
+	hearth_buf_puts(b, "}\n");
+	free(s);
+	json_decref(w);
+}
+
 static bool flag(const hearth_query *q, const char *name)
 {
 	const char *v = hearth_query_get(q, name, NULL);
@@ -476,18 +492,7 @@ static hearth_err do_flame(hearth_api *a, const endpoint *ep, const hearth_query
 	if (!err)
 		err = hearth_flame_json(f, &resp->body, eb);
 	if (!err) {
-		/* The flame graph's object, its closing brace replaced. */
-		hearth_buf *b = &resp->body;
-		while (b->len && (b->data[b->len - 1] == '\n' || b->data[b->len - 1] == '}'))
-			if (b->data[--b->len] == '}')
-				break;
-		json_t *w = warnings(r);
-		char *s = w ? json_dumps(w, JSON_COMPACT) : NULL;
-		hearth_buf_puts(b, ",\"warnings\":");
-		hearth_buf_puts(b, s ? s : "[]");
-		hearth_buf_puts(b, "}\n");
-		free(s);
-		json_decref(w);
+		add_warnings(r, &resp->body);
 		resp->type = JSON_TYPE;
 	}
 	hearth_flame_free(f);
@@ -647,20 +652,8 @@ static hearth_err do_weblist(hearth_api *a, const endpoint *ep, const hearth_que
 	hearth_err err = new_report(a, false, o, HEARTH_CMD_WEBLIST, &r, eb);
 	if (!err)
 		err = hearth_report_weblist_json(r, &resp->body, eb);
-	if (!err) {
-		/* The report's object, its closing brace replaced. */
-		hearth_buf *b = &resp->body;
-		while (b->len && (b->data[b->len - 1] == '\n' || b->data[b->len - 1] == '}'))
-			if (b->data[--b->len] == '}')
-				break;
-		json_t *w = warnings(r);
-		char *s = w ? json_dumps(w, JSON_COMPACT) : NULL;
-		hearth_buf_puts(b, ",\"warnings\":");
-		hearth_buf_puts(b, s ? s : "[]");
-		hearth_buf_puts(b, "}\n");
-		free(s);
-		json_decref(w);
-	}
+	if (!err)
+		add_warnings(r, &resp->body);
 	resp->type = JSON_TYPE;
 	hearth_report_free(r);
 	return err;
