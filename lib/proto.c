@@ -505,6 +505,27 @@ static bool decode_label(rd *r, hearth_profile *p, hearth_label *lb)
 	return true;
 }
 
+/* Varints of one or two bytes inline, the rest through varint(). */
+static inline bool vfast(const uint8_t **q, const uint8_t *end, uint64_t *v)
+{
+	const uint8_t *p = *q;
+	if (p < end && p[0] < 0x80) {
+		*v = p[0];
+		*q = p + 1;
+		return true;
+	}
+	if (end - p >= 2 && p[1] < 0x80) {
+		*v = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
+		*q = p + 2;
+		return true;
+	}
+	rd t = {p, NULL, 0, p, end, NULL, HEARTH_OK};
+	if (!varint(&t, v))
+		return false;
+	*q = t.p;
+	return true;
+}
+
 static bool decode_sample(rd *r, hearth_profile *p, const idmap *lids, size_t si)
 {
 	uint32_t f, w;
@@ -538,17 +559,11 @@ static bool decode_sample(rd *r, hearth_profile *p, const idmap *lids, size_t si
 				uint64_t nd = lids->ndirect;
 				while (q < pe) {
 					const uint8_t *vat = q;
-					if (q[0] < 0x80) {
-						v = q[0];
-						q++;
-					} else if (pe - q >= 2 && q[1] < 0x80) {
-						v = (uint64_t)(q[0] & 0x7f) | (uint64_t)q[1] << 7;
-						q += 2;
-					} else {
-						rd t = sub(r, q, (size_t)(pe - q));
-						if (!varint(&t, &v))
-							return r->err = t.err, false;
-						q = t.p;
+					if (!vfast(&q, pe, &v)) {
+						/* Again, for varint()'s message. */
+						rd t = sub(r, vat, (size_t)(pe - vat));
+						varint(&t, &v);
+						return r->err = t.err, false;
 					}
 					uint32_t li = v < nd ? dm[v] : HEARTH_NONE;
 					if (li == HEARTH_NONE)
@@ -925,27 +940,6 @@ out:
  * the same profile: anything it is not sure of (a damaged or unusual file)
  * makes it give up, and the caller decodes the whole input the usual way,
  * which also gives the usual error message. */
-
-/* Varints of one or two bytes inline, the rest through varint(). */
-static inline bool vfast(const uint8_t **q, const uint8_t *end, uint64_t *v)
-{
-	const uint8_t *p = *q;
-	if (p < end && p[0] < 0x80) {
-		*v = p[0];
-		*q = p + 1;
-		return true;
-	}
-	if (end - p >= 2 && p[1] < 0x80) {
-		*v = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
-		*q = p + 2;
-		return true;
-	}
-	rd t = {p, NULL, 0, p, end, NULL, HEARTH_OK};
-	if (!varint(&t, v))
-		return false;
-	*q = t.p;
-	return true;
-}
 
 /* A label with its string indices as written (checked and mapped later). */
 static bool stream_label(dec *d, const uint8_t *b, size_t n, hearth_label *lb)
