@@ -561,6 +561,67 @@ static int cmp_batch_m(const void *x, const void *y, void *ctx)
 	return a < b ? -1 : a > b;
 }
 
+static int cmp_first_batch(const void *x, const void *y)
+{
+	size_t a = ((const cursor *)x)->bs[0], b = ((const cursor *)y)->bs[0];
+	return a < b ? -1 : a > b;
+}
+
+/* ---- the frontier: internal/trace's min-heap of the threads' cursors by
+ * the time of their next event, sifted as it sifts, so that events of two
+ * threads at one nanosecond come in its order (the later then takes its
+ * +1 ns, which moves the MMU's steps and the per-goroutine sums) ---- */
+
+static void swap_cursors(cursor *h, size_t i, size_t j)
+{
+	cursor t = h[i];
+	h[i] = h[j];
+	h[j] = t;
+}
+
+static size_t sift_up(cursor *h, size_t i)
+{
+	while (i > 0 && h[(i - 1) / 2].time > h[i].time) {
+		swap_cursors(h, (i - 1) / 2, i);
+		i = (i - 1) / 2;
+	}
+	return i;
+}
+
+static void sift_down(cursor *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t m = i, l = 2 * i + 1, rt = 2 * i + 2;
+		if (l < n && h[l].time < h[m].time)
+			m = l;
+		if (rt < n && h[rt].time < h[m].time)
+			m = rt;
+		if (m == i)
+			return;
+		swap_cursors(h, i, m);
+		i = m;
+	}
+}
+
+/* Its heapRemove: i up to the root regardless of time, swapped with the
+ * last, which then sifts down. */
+static void heap_remove(cursor *h, size_t *n, size_t i)
+{
+	for (; i > 0; i = (i - 1) / 2)
+		swap_cursors(h, (i - 1) / 2, i);
+	swap_cursors(h, 0, --*n);
+	sift_down(h, *n, 0);
+}
+
+/* slices.SortFunc by time: an insertion sort up to 12 cursors, as Go's
+ * pdqsort does there (more threads at once may order ties otherwise). */
+static void sort_frontier(cursor *h, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && h[j].time < h[j - 1].time; j--)
+			swap_cursors(h, j, j - 1);
+}
+
 static hearth_err process_generation(rd *r)
 {
 	hearth_err e = HEARTH_OK;
@@ -619,16 +680,26 @@ static hearth_err process_generation(rd *r)
 	}
 	if (k)
 		qsort_r(order, k, sizeof(size_t), cmp_batch_m, r->batches);
+	size_t nm = 0;
 	for (size_t i = 0; i < k;) {
 		size_t j = i;
 		while (j < k && r->batches[order[j]].m == r->batches[order[i]].m)
 			j++;
-		cs[ncs] = (cursor){.m = r->batches[order[i]].m, .bs = order + i, .nb = j - i};
-		if ((e = next(r, &cs[ncs])))
-			goto out;
-		if (cs[ncs].ok)
-			ncs++;
+		cs[nm++] = (cursor){.m = r->batches[order[i]].m, .bs = order + i, .nb = j - i};
 		i = j;
+	}
+	/* Into the frontier in the order internal/trace puts them there: the
+	 * threads in the order of their first batch. */
+	if (nm)
+		qsort(cs, nm, sizeof(cursor), cmp_first_batch);
+	for (size_t i = 0; i < nm; i++) {
+		cursor c = cs[i];
+		if ((e = next(r, &c)))
+			goto out;
+		if (c.ok) {
+			cs[ncs] = c;
+			sift_up(cs, ncs++);
+		}
 	}
 	/* The generation's sync point. */
 	int64_t st = mul(r, min_ts);
@@ -640,20 +711,17 @@ static hearth_err process_generation(rd *r)
 		goto out;
 	}
 	while (ncs) {
-		/* The earliest event that can come; the earliest if none. */
-		size_t best = SIZE_MAX, first = 0;
-		for (size_t i = 1; i < ncs; i++)
-			if (cs[i].time < cs[first].time)
-				first = i;
-		if (ready(r, &cs[first]))
-			best = first;
-		else {
-			for (size_t i = 0; i < ncs; i++)
-				if (i != first && ready(r, &cs[i]) &&
-				    (best == SIZE_MAX || cs[i].time < cs[best].time))
+		/* The heap's top if it can come; else, as internal/trace does, the
+		 * frontier sorted (a sorted heap is a heap) and the first in it
+		 * that can come; the earliest if none can. */
+		size_t best = 0;
+		if (!ready(r, &cs[0])) {
+			sort_frontier(cs, ncs);
+			for (size_t i = 1; i < ncs; i++)
+				if (ready(r, &cs[i])) {
 					best = i;
-			if (best == SIZE_MAX)
-				best = first;
+					break;
+				}
 		}
 		cursor *c = &cs[best];
 		int64_t t = c->time;
@@ -672,8 +740,11 @@ static hearth_err process_generation(rd *r)
 		}
 		if ((e = next(r, c)))
 			goto out;
-		if (!c->ok)
-			cs[best] = cs[--ncs];
+		if (c->ok) {
+			if (sift_up(cs, best) == best)
+				sift_down(cs, ncs, best);
+		} else
+			heap_remove(cs, &ncs, best);
 	}
 out:
 	free(order);

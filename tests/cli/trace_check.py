@@ -191,16 +191,11 @@ def goroutines(base, hearth_json):
 
 # The MMU is a mean over a window of a step function whose steps are at
 # event times; hearth and go tool trace add the same steps up in the same
-# order, so the two agree but for the rounding of those float sums (1e-9)
-# and for events of two threads at one nanosecond, which hearth may order
-# otherwise than internal/trace: a step then moves by its +1 ns tie-break
-# (seen: 1e-8 at 100 ms, one nanosecond), so a few nanoseconds of the window.
-# With sweep in the flags such ties come in runs (seen in a clean-clone
-# make test: 1.75e-7 at 100 ms, 17.5 ns), so 64 ns of the window are
-# allowed: still 1e-3 or less of every window hearth prints, far below what
-# a missed or misplaced GC interval moves.
+# order, so the two agree but for the rounding of those float sums (1e-9).
+# Events of two threads at one nanosecond come in internal/trace's order
+# too (hearth keeps its frontier heap, sifted as it sifts), so each takes
+# the same +1 ns tie-break: no nanoseconds of the window are allowed.
 MMU_TOL = 1e-9
-MMU_TIE_NS = 64
 
 
 def mmu(base, hearth_json, flags, old):
@@ -226,7 +221,7 @@ def mmu(base, hearth_json, flags, old):
             errors.append(f'mmu {flags} {win}ns: go tool trace lists no window')
             continue
         want = min(x['MutatorUtil'] for x in worst)
-        if abs(want - w['mmu']) > MMU_TOL + MMU_TIE_NS / win:
+        if abs(want - w['mmu']) > MMU_TOL:
             errors.append(f'mmu {flags} {win}ns: go tool trace {want!r}, hearth {w["mmu"]!r}')
 
 
