@@ -93,7 +93,7 @@ typedef struct {
 	char *name;
 	bool srv;
 	int port;
-	bool asked, working, answered, failed;
+	bool asked, answered, failed;
 	uint64_t asked_seq; /* when it was asked: the oldest question goes first */
 	hearth_target_group *groups;
 	size_t ngroups;
@@ -687,14 +687,12 @@ static void *dns_main(void *arg)
 			continue;
 		}
 		r->asked = false;
-		r->working = true;
 		pthread_mutex_unlock(&d->mu);
 		hearth_target_group *g = NULL;
 		size_t ng = 0;
 		char msg[400] = "";
 		bool ok = lookup(r->name, r->srv, r->port, &g, &ng, msg, sizeof(msg));
 		pthread_mutex_lock(&d->mu);
-		r->working = false;
 		r->answered = true;
 		r->failed = !ok;
 		hearth_target_groups_free(r->groups, r->ngroups);
