@@ -116,8 +116,8 @@ typedef struct {
 typedef struct {
 	size_t job, cfgi, namei;
 	double next;
-	bool pending;	 /* asked, and the answer not yet taken */
-	bool first_done; /* one answer (or failure) came back */
+	bool pending;		     /* asked, and the answer not yet taken */
+	bool first_done;	     /* one answer (or failure) came back */
 	hearth_target_group *groups; /* one group per record, with its __meta labels */
 	size_t ngroups;
 } dns_state;
@@ -721,7 +721,8 @@ static void check_dns(hearth_scraper *s, double now)
 			r->answered = false;
 			ds->pending = false;
 			ds->first_done = true;
-			ds->next = now + (double)s->cfg.jobs[ds->job].dns[ds->cfgi].refresh_ms / 1000.0;
+			ds->next =
+			    now + (double)s->cfg.jobs[ds->job].dns[ds->cfgi].refresh_ms / 1000.0;
 			if (r->failed) {
 				/* keeps the previous answer */
 				discovery_error(s, r->err);
@@ -754,9 +755,28 @@ static bool dns_first_done(const hearth_scraper *s)
 	return true;
 }
 
-/* Starts the resolver thread for the configuration's DNS names. */
-static hearth_err dns_start(hearth_scraper *s, hearth_errbuf *eb)
+/* -dns_server: "IPv4:port" to the address the resolver thread asks. */
+static hearth_err parse_dns_server(const char *v, struct sockaddr_in *sa, hearth_errbuf *eb)
 {
+	const char *colon = strrchr(v, ':');
+	char ip[64], *end = NULL;
+	long port = colon ? strtol(colon + 1, &end, 10) : 0;
+	if (!colon || (size_t)(colon - v) >= sizeof(ip) || !colon[1] || *end || port < 1 ||
+	    port > 65535)
+		goto bad;
+	memcpy(ip, v, (size_t)(colon - v));
+	ip[colon - v] = 0;
+	*sa = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	if (inet_pton(AF_INET, ip, &sa->sin_addr) == 1)
+		return HEARTH_OK;
+bad:
+	return hearth_seterr(eb, HEARTH_EINVAL, "DNS server %s: not IPv4-address:port", v);
+}
+
+/* Starts the resolver thread for the configuration's DNS names. */
+static hearth_err dns_start(hearth_scraper *s, const struct sockaddr_in *server, hearth_errbuf *eb)
+{
+	hearth_err err = HEARTH_OK;
 	dns_shared *d = calloc(1, sizeof(*d));
 	if (!d || !(d->req = calloc(s->ndns, sizeof(*d->req)))) {
 		free(d);
@@ -765,55 +785,38 @@ static hearth_err dns_start(hearth_scraper *s, hearth_errbuf *eb)
 	pthread_mutex_init(&d->mu, NULL);
 	pthread_cond_init(&d->cv, NULL);
 	d->nreq = s->ndns;
-	d->refs = 2; /* the scraper's and the thread's */
+	d->refs = 1; /* the scraper's; the thread's once it runs */
+	if (server) {
+		d->has_server = true;
+		d->server = *server;
+	}
 	for (size_t i = 0; i < s->ndns; i++) {
 		const hearth_dns_sd *c = &s->cfg.jobs[s->dns[i].job].dns[s->dns[i].cfgi];
 		d->req[i].srv = c->srv;
 		d->req[i].port = c->port;
 		if (!(d->req[i].name = strdup(c->names[s->dns[i].namei]))) {
-			d->refs = 1;
-			dns_shared_unref(d);
-			return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+			goto fail;
 		}
-	}
-	if (s->o.dns_server) {
-		const char *v = s->o.dns_server, *colon = strrchr(v, ':');
-		char ip[64];
-		char *end;
-		long port = colon ? strtol(colon + 1, &end, 10) : 0;
-		if (!colon || (size_t)(colon - v) >= sizeof(ip) || !colon[1] || *end || port < 1 ||
-		    port > 65535) {
-			d->refs = 1;
-			dns_shared_unref(d);
-			return hearth_seterr(eb, HEARTH_EINVAL,
-					     "DNS server %s: not IPv4-address:port", v);
-		}
-		memcpy(ip, v, (size_t)(colon - v));
-		ip[colon - v] = 0;
-		d->server.sin_family = AF_INET;
-		d->server.sin_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET, ip, &d->server.sin_addr) != 1) {
-			d->refs = 1;
-			dns_shared_unref(d);
-			return hearth_seterr(eb, HEARTH_EINVAL,
-					     "DNS server %s: not IPv4-address:port", v);
-		}
-		d->has_server = true;
 	}
 	pthread_t th;
 	pthread_attr_t at;
 	pthread_attr_init(&at);
 	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	d->refs = 2;
 	int rc = pthread_create(&th, &at, dns_main, d);
 	pthread_attr_destroy(&at);
 	if (rc) {
 		d->refs = 1;
-		dns_shared_unref(d);
-		return hearth_seterr(eb, HEARTH_EIO, "cannot start the DNS resolver thread: %s",
-				     strerror(rc));
+		err = hearth_seterr(eb, HEARTH_EIO, "cannot start the DNS resolver thread: %s",
+				    strerror(rc));
+		goto fail;
 	}
 	s->dsh = d;
 	return HEARTH_OK;
+fail:
+	dns_shared_unref(d);
+	return err;
 }
 
 /* ---- Scraping --------------------------------------------------------- */
@@ -1127,6 +1130,9 @@ hearth_err hearth_scraper_new(const hearth_scraper_opts *o, hearth_scraper **out
 			goto oom;
 		}
 	}
+	struct sockaddr_in dns_server;
+	if (o->dns_server && (err = parse_dns_server(o->dns_server, &dns_server, eb)))
+		goto fail;
 	if ((err = hearth_spool_open(o->spool_dir, o->spool_max_bytes, &s->spool, eb)) ||
 	    (err = hearth_http_multi_new(&s->m, eb)))
 		goto fail;
@@ -1139,7 +1145,7 @@ hearth_err hearth_scraper_new(const hearth_scraper_opts *o, hearth_scraper **out
 				s->dns = nd;
 				s->dns[s->ndns++] = (dns_state){.job = ji, .cfgi = ci, .namei = ni};
 			}
-	if (s->ndns && (err = dns_start(s, eb)))
+	if (s->ndns && (err = dns_start(s, o->dns_server ? &dns_server : NULL, eb)))
 		goto fail;
 	*out = s;
 	return HEARTH_OK;
