@@ -149,6 +149,23 @@ start_serve() { # listen address
 	done
 	URL=$(sed -n 's|^Serving hearth on \(http://[^/]*\)/$|\1|p' "$tmp/serve.out" | tail -n 1)
 }
+# start_scrape NAME ARG...: hearth scrape ARG... -listen=127.0.0.1:0 in the
+# background, its output in $tmp/NAME.out and .err; sets spid, and SURL to
+# its metrics address (empty when it did not say within 30 s).
+start_scrape() {
+	f=$tmp/$1
+	shift
+	"$H" scrape "$@" -listen=127.0.0.1:0 >"$f.out" 2>"$f.err" &
+	spid=$!
+	pids="$pids $spid"
+	n=0
+	while ! grep -q "^Serving hearth scrape metrics" "$f.out" 2>/dev/null &&
+		kill -0 "$spid" 2>/dev/null && [ $n -lt 300 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	SURL=$(sed -n 's|^Serving hearth scrape metrics on \(http://[^/]*\)/metrics$|\1|p' "$f.out")
+}
 start_serve 127.0.0.1:0
 if [ -z "$URL" ]; then
 	bad "hearth serve starts" "$(cat "$tmp/serve.err")"
@@ -187,16 +204,10 @@ scrape_configs:
     static_configs: [{targets: ['$S']}]
 EOF
 t0=$(date +%s)
-"$H" scrape -config="$tmp/scrape.yaml" -push="$URL" -token="$TOKEN" -spool="$tmp/spool" \
-	-save="$tmp/raw" -rounds=$R -listen=127.0.0.1:0 >"$tmp/scrape.out" 2>"$tmp/scrape.err" &
-scrape_pid=$!
-pids="$pids $scrape_pid"
-n=0
-while ! grep -q "^Serving hearth scrape metrics" "$tmp/scrape.out" 2>/dev/null && [ $n -lt 300 ]; do
-	sleep 0.1
-	n=$((n + 1))
-done
-M=$(sed -n 's|^Serving hearth scrape metrics on \(http://[^/]*\)/metrics$|\1|p' "$tmp/scrape.out")
+start_scrape scrape -config="$tmp/scrape.yaml" -push="$URL" -token="$TOKEN" -spool="$tmp/spool" \
+	-save="$tmp/raw" -rounds=$R
+scrape_pid=$spid
+M=$SURL
 echo "# the long run: $R rounds every ${IV}s; the server down from ${KILL_AT}s for ${OUTAGE}s"
 
 # ---- The outage: kill -9, down OUTAGE seconds, restarted -------------------
@@ -294,15 +305,9 @@ scrape_configs:
 EOF
 mkdir -p "$tmp/sd"
 printf '[{"targets": ["%s"], "labels": {"zone": "a"}}]\n' "$A1" >"$tmp/sd/t.json"
-"$H" scrape -config="$tmp/sd.yaml" -listen=127.0.0.1:0 >"$tmp/sd.out" 2>"$tmp/sd.err" &
-sd_pid=$!
-pids="$pids $sd_pid"
-n=0
-while ! grep -q "^Serving hearth scrape metrics" "$tmp/sd.out" 2>/dev/null && [ $n -lt 300 ]; do
-	sleep 0.1
-	n=$((n + 1))
-done
-SM=$(sed -n 's|^Serving hearth scrape metrics on \(http://[^/]*\)/metrics$|\1|p' "$tmp/sd.out")
+start_scrape sd -config="$tmp/sd.yaml"
+sd_pid=$spid
+SM=$SURL
 cat >"$tmp/sd_check.py" <<'EOF'
 import json, sys
 t = json.load(open(sys.argv[1]))["targets"]
@@ -397,16 +402,9 @@ scrape_configs:
       - source_labels: [__meta_dns_srv_record_port]
         target_label: srvport
 EOF
-	"$H" scrape -config="$tmp/dns.yaml" -dns_server="127.0.0.1:$DP" -listen=127.0.0.1:0 \
-		>"$tmp/sd.out" 2>"$tmp/sd.err" &
-	sd_pid=$!
-	pids="$pids $sd_pid"
-	n=0
-	while ! grep -q "^Serving hearth scrape metrics" "$tmp/sd.out" 2>/dev/null && [ $n -lt 300 ]; do
-		sleep 0.1
-		n=$((n + 1))
-	done
-	SM=$(sed -n 's|^Serving hearth scrape metrics on \(http://[^/]*\)/metrics$|\1|p' "$tmp/sd.out")
+	start_scrape sd -config="$tmp/dns.yaml" -dns_server="127.0.0.1:$DP"
+	sd_pid=$spid
+	SM=$SURL
 	if [ -n "$SM" ] && targets_have dnsa "127.0.0.1:$P1" resolved=pprof.hearth.test; then
 		ok "dns_sd A from dnsmasq (-dns_server=127.0.0.1:$DP): pprof.hearth.test scraped, relabeled"
 	else
@@ -468,16 +466,9 @@ scrape_configs:
         port: $P1
         refresh_interval: 1s
 EOF
-"$H" scrape -config="$tmp/hang.yaml" -dns_server="127.0.0.1:$(cat "$tmp/hangport")" -listen=127.0.0.1:0 \
-	>"$tmp/hang.out" 2>"$tmp/hang.err" &
-hang_pid=$!
-pids="$pids $hang_pid"
-n=0
-while ! grep -q "^Serving hearth scrape metrics" "$tmp/hang.out" 2>/dev/null && [ $n -lt 300 ]; do
-	sleep 0.1
-	n=$((n + 1))
-done
-HM=$(sed -n 's|^Serving hearth scrape metrics on \(http://[^/]*\)/metrics$|\1|p' "$tmp/hang.out")
+start_scrape hang -config="$tmp/hang.yaml" -dns_server="127.0.0.1:$(cat "$tmp/hangport")"
+hang_pid=$spid
+HM=$SURL
 cat >"$tmp/hang_check.py" <<'EOF'
 import os, re, sys, time, urllib.request
 url, qfile = sys.argv[1], sys.argv[2]
