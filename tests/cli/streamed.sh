@@ -17,30 +17,9 @@
 #
 # Ends with "N passed, M failed". SKIP (counted as passed) without
 # ../shared/bench.
-set -u
-cd "$(dirname "$0")/../.."
-build=${1:?usage: tests/cli/streamed.sh BUILD_DIR [-v]}
-verbose=false
-[ "${2:-}" = "-v" ] && verbose=true
-hearth=$PWD/$build/hearth
+name=streamed
+. "$(dirname "$0")/suite.inc"
 bench=${BENCH_SHARED:-$PWD/../shared}/bench
-export TZ=UTC
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 1' INT TERM
-pass=0
-fail=0
-ok() {
-	pass=$((pass + 1))
-	$verbose && echo "ok   $1"
-	return 0
-}
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL $1"
-	[ -n "${2:-}" ] && [ -f "$2" ] && head -20 "$2"
-	return 0
-}
 if [ ! -r "$bench/mid.cpu.pb.gz" ] || [ ! -r "$bench/mid.heap.pb.gz" ]; then
 	echo "streamed: SKIP (needs $bench/mid.cpu.pb.gz and mid.heap.pb.gz)"
 	echo "0 passed, 0 failed"
