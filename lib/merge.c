@@ -342,10 +342,10 @@ static hearth_err carry_over(merger *m, const hearth_profile *p, const hearth_pr
 		    a->address != b->address || a->nlines != b->nlines ||
 		    a->is_folded != b->is_folded)
 			continue;
-		/* Its mapping must keep its remap (the address is relative to it). */
+		/* Its mapping must keep its remap (the address is relative to it):
+		 * mapmap holds either the carried remap or none. */
 		if (b->mapping != HEARTH_NONE &&
-		    (b->mapping >= nm || mapmap[b->mapping] == HEARTH_NONE ||
-		     mapmap[b->mapping] != m->mapmap[b->mapping]))
+		    (b->mapping >= nm || mapmap[b->mapping] == HEARTH_NONE))
 			continue;
 		bool eq = true;
 		for (uint32_t k = 0; k < b->nlines && eq; k++) {
