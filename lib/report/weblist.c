@@ -490,24 +490,148 @@ typedef struct {
 	int64_t begin, end, flat, cum;
 } wfunc;
 
-static void print_line(wstate *w, hearth_srcreader *sr, const wentry *e, size_t n, int64_t ln,
-		       const char *text, hearth_buf *out)
+/* A line's figures: the sums over its instructions; whether it lists
+ * anything under it (inlined calls or instructions). */
+static bool line_sums(const wstate *w, const wentry *e, size_t n, int64_t *flat, int64_t *cum)
 {
-	hearth_report *r = w->r;
-	char a[64], b[64];
-	int64_t flat = 0, cum = 0;
 	bool nested = false;
+	*flat = *cum = 0;
 	for (size_t i = 0; i < n; i++) {
 		const winst *x = find_inst(w, e[i].addr);
 		if (!x)
 			continue;
-		flat += x->flat;
-		cum += x->cum;
+		*flat += x->flat;
+		*cum += x->cum;
 		if (e[i].ns || x->disasm)
 			nested = true;
 	}
-	value_or_dot(r, flat, a, sizeof(a));
-	value_or_dot(r, cum, b, sizeof(b));
+	return nested;
+}
+
+/* What a line lists under it, in order, for the page and for its JSON. */
+typedef struct {
+	void *ctx;
+	/* where the addresses jump */
+	void (*gap)(void *ctx);
+	/* a call inlined at the next instruction, not at the one before:
+	 * depth 0 outermost; src[0 .. n) the call site's source, trimmed */
+	void (*call)(void *ctx, const wcall *c, uint32_t depth, const char *src, size_t n);
+	/* an instruction, below depth inlined calls */
+	void (*inst)(void *ctx, const winst *x, uint32_t depth);
+} lvisit;
+
+static void walk_line(const wstate *w, hearth_srcreader *sr, const wentry *e, size_t n,
+		      const lvisit *v)
+{
+	const wcall *cur = NULL;
+	uint32_t ncur = 0;
+	uint64_t last = 0;
+	for (size_t i = 0; i < n; i++) {
+		const winst *x = find_inst(w, e[i].addr);
+		if (!x)
+			continue;
+		const winst *lx = find_inst(w, last);
+		bool starts = e[i].addr != last + (lx ? lx->length : 0);
+		last = e[i].addr;
+		if (starts && i != 0)
+			v->gap(v->ctx);
+		const wcall *calls = w->calls + e[i].s0;
+		for (uint32_t j = 0; j < e[i].ns; j++) {
+			if (j < ncur && !strcmp(cur[j].file, calls[j].file) &&
+			    cur[j].line == calls[j].line)
+				continue;
+			ncur = 0;
+			const char *fl = hearth_src_line(sr, calls[j].file, calls[j].line);
+			if (!fl)
+				fl = "";
+			while (*fl == ' ' || *fl == '\t')
+				fl++;
+			size_t tl = strlen(fl);
+			while (tl && (fl[tl - 1] == ' ' || fl[tl - 1] == '\t'))
+				tl--;
+			v->call(v->ctx, &calls[j], j, fl, tl);
+		}
+		cur = calls;
+		ncur = e[i].ns;
+		if (x->disasm)
+			v->inst(v->ctx, x, ncur);
+	}
+}
+
+/* The page's rows under a line. */
+typedef struct {
+	const hearth_report *r;
+	hearth_buf *out, t;
+	int indent; /* the line's own */
+} hrows;
+
+static void html_gap(void *ctx)
+{
+	hrows *h = ctx;
+	/* %28s of Go counts the one character, not its 3 bytes. */
+	hearth_buf_printf(h->out, " %8s %27s\xe2\x8b\xae\n", "", "");
+}
+
+static void html_call(void *ctx, const wcall *c, uint32_t depth, const char *src, size_t n)
+{
+	hrows *h = ctx;
+	hearth_buf *out = h->out;
+	h->t.len = 0;
+	if (n)
+		hearth_buf_printf(&h->t, "%*s%.*s", h->indent + 4 + 4 * (int)depth, "", (int)n,
+				  src);
+	hearth_buf_put(&h->t, "", 1);
+	hearth_buf_printf(out, " %8s %10s %10s %8s  <span class=inlinesrc>", "", "", "", "");
+	hearth_buf pad = {0};
+	right_pad(&pad, h->t.data ? h->t.data : "", 80);
+	esc(out, pad.data ? pad.data : "", pad.len);
+	hearth_buf_free(&pad);
+	size_t bl;
+	const char *bn = hearth_path_base(c->file, strlen(c->file), &bl);
+	hearth_buf_puts(out, "</span> <span class=unimportant>");
+	esc(out, bn, bl);
+	hearth_buf_printf(out, ":%" PRId64 "</span>\n", c->line);
+}
+
+static void html_inst(void *ctx, const winst *x, uint32_t depth)
+{
+	hrows *h = ctx;
+	hearth_buf *out = h->out;
+	char a[64], b[64];
+	h->t.len = 0;
+	hearth_buf_printf(&h->t, "%*s%s", h->indent + 4 + 4 * (int)depth, "", x->disasm);
+	hearth_buf_put(&h->t, "", 1);
+	value_or_dot(h->r, x->flat, a, sizeof(a));
+	value_or_dot(h->r, x->cum, b, sizeof(b));
+	hearth_buf_printf(out, " %8s %10s %10s %8" PRIx64 ": ", "", a, b, x->obj_addr);
+	hearth_buf pad = {0};
+	right_pad(&pad, h->t.data ? h->t.data : "", 80);
+	esc(out, pad.data ? pad.data : "", pad.len);
+	hearth_buf_free(&pad);
+	hearth_buf_puts(out, " <span class=unimportant>");
+	if (x->file[0]) {
+		/* pprof escapes the base name when it makes the row's
+		 * file:line, and its template escapes that again. */
+		size_t bl;
+		const char *bn = hearth_path_base(x->file, strlen(x->file), &bl);
+		hearth_buf once = {0};
+		esc(&once, bn, bl);
+		esc(out, once.data ? once.data : "", once.len);
+		out->oom |= once.oom;
+		hearth_buf_free(&once);
+		hearth_buf_printf(out, ":%" PRId64, x->line);
+	}
+	hearth_buf_puts(out, "</span>\n");
+}
+
+static void print_line(wstate *w, hearth_srcreader *sr, const wentry *e, size_t n, int64_t ln,
+		       const char *text, hearth_buf *out)
+{
+	char a[64], b[64];
+	int64_t flat, cum;
+	bool nested = line_sums(w, e, n, &flat, &cum);
+	value_or_dot(w->r, flat, a, sizeof(a));
+	value_or_dot(w->r, cum, b, sizeof(b));
 	hearth_buf_printf(
 	    out, "<span class=line> %6" PRId64 "</span> <span class=%s>  %10s %10s %8s  ", ln,
 	    n == 0   ? "nop"
@@ -521,83 +645,12 @@ static void print_line(wstate *w, hearth_srcreader *sr, const wentry *e, size_t 
 		return;
 	}
 	if (nested) {
-		int indent = indentation(text);
-		const wcall *cur = NULL;
-		uint32_t ncur = 0;
-		uint64_t last = 0;
-		hearth_buf t = {0};
+		hrows h = {.r = w->r, .out = out, .indent = indentation(text)};
+		lvisit v = {&h, html_gap, html_call, html_inst};
 		hearth_buf_puts(out, "<span class=asm>");
-		for (size_t i = 0; i < n; i++) {
-			const winst *x = find_inst(w, e[i].addr);
-			if (!x)
-				continue;
-			const winst *lx = find_inst(w, last);
-			bool starts = e[i].addr != last + (lx ? lx->length : 0);
-			last = e[i].addr;
-			if (starts && i != 0)
-				/* %28s of Go counts the one character, not its 3 bytes. */
-				hearth_buf_printf(out, " %8s %27s\xe2\x8b\xae\n", "", "");
-			const wcall *calls = w->calls + e[i].s0;
-			for (uint32_t j = 0; j < e[i].ns; j++) {
-				if (j < ncur && !strcmp(cur[j].file, calls[j].file) &&
-				    cur[j].line == calls[j].line)
-					continue;
-				ncur = 0;
-				const char *fl = hearth_src_line(sr, calls[j].file, calls[j].line);
-				while (fl && (*fl == ' ' || *fl == '\t'))
-					fl++;
-				t.len = 0;
-				hearth_buf_printf(&t, "%*s%s", indent + 4 + 4 * (int)j, "",
-						  fl ? fl : "");
-				size_t tl = t.len;
-				while (tl && (t.data[tl - 1] == ' ' || t.data[tl - 1] == '\t'))
-					tl--;
-				hearth_buf_put(&t, "", 1);
-				t.data[tl] = 0;
-				hearth_buf_printf(out, " %8s %10s %10s %8s  <span class=inlinesrc>",
-						  "", "", "", "");
-				hearth_buf pad = {0};
-				right_pad(&pad, t.data ? t.data : "", 80);
-				esc(out, pad.data ? pad.data : "", pad.len);
-				hearth_buf_free(&pad);
-				size_t bl;
-				const char *bn =
-				    hearth_path_base(calls[j].file, strlen(calls[j].file), &bl);
-				hearth_buf_puts(out, "</span> <span class=unimportant>");
-				esc(out, bn, bl);
-				hearth_buf_printf(out, ":%" PRId64 "</span>\n", calls[j].line);
-			}
-			cur = calls;
-			ncur = e[i].ns;
-			if (!x->disasm)
-				continue;
-			t.len = 0;
-			hearth_buf_printf(&t, "%*s%s", indent + 4 + 4 * (int)ncur, "", x->disasm);
-			hearth_buf_put(&t, "", 1);
-			value_or_dot(r, x->flat, a, sizeof(a));
-			value_or_dot(r, x->cum, b, sizeof(b));
-			hearth_buf_printf(out, " %8s %10s %10s %8" PRIx64 ": ", "", a, b,
-					  x->obj_addr);
-			hearth_buf pad = {0};
-			right_pad(&pad, t.data ? t.data : "", 80);
-			esc(out, pad.data ? pad.data : "", pad.len);
-			hearth_buf_free(&pad);
-			hearth_buf_puts(out, " <span class=unimportant>");
-			if (x->file[0]) {
-				/* pprof escapes the base name when it makes the row's
-				 * file:line, and its template escapes that again. */
-				size_t bl;
-				const char *bn = hearth_path_base(x->file, strlen(x->file), &bl);
-				hearth_buf once = {0};
-				esc(&once, bn, bl);
-				esc(out, once.data ? once.data : "", once.len);
-				out->oom |= once.oom;
-				hearth_buf_free(&once);
-				hearth_buf_printf(out, ":%" PRId64, x->line);
-			}
-			hearth_buf_puts(out, "</span>\n");
-		}
-		hearth_buf_free(&t);
+		walk_line(w, sr, e, n, &v);
+		out->oom |= h.t.oom;
+		hearth_buf_free(&h.t);
 		hearth_buf_puts(out, "</span>");
 	}
 	hearth_buf_puts(out, "\n");
@@ -741,6 +794,53 @@ static void jvalues(const hearth_report *r, json_t *o, int64_t flat, int64_t cum
 	json_object_set_new(o, "cum_label", jstr(b));
 }
 
+/* A line's rows as JSON: the report for the instructions' values. */
+typedef struct {
+	const hearth_report *r;
+	json_t *items;
+} jrows;
+
+static void json_gap(void *ctx)
+{
+	jrows *j = ctx;
+	json_t *g = json_object();
+	json_object_set_new(g, "gap", json_true());
+	json_array_append_new(j->items, g);
+}
+
+static void json_call(void *ctx, const wcall *c, uint32_t depth, const char *src, size_t n)
+{
+	jrows *j = ctx;
+	size_t bl;
+	const char *bn = hearth_path_base(c->file, strlen(c->file), &bl);
+	json_t *o = json_object();
+	json_object_set_new(o, "call", json_true());
+	json_object_set_new(o, "depth", json_integer(depth));
+	json_object_set_new(o, "text", jstrn(src, n));
+	json_object_set_new(o, "file", jstrn(bn, bl));
+	json_object_set_new(o, "line", json_integer(c->line));
+	json_array_append_new(j->items, o);
+}
+
+static void json_inst(void *ctx, const winst *x, uint32_t depth)
+{
+	jrows *j = ctx;
+	char addr[32];
+	snprintf(addr, sizeof(addr), "%" PRIx64, x->obj_addr);
+	json_t *in = json_object();
+	json_object_set_new(in, "depth", json_integer(depth));
+	json_object_set_new(in, "addr", jstr(addr));
+	json_object_set_new(in, "asm", jtext(x->disasm));
+	jvalues(j->r, in, x->flat, x->cum);
+	if (x->file[0]) {
+		size_t bl;
+		const char *bn = hearth_path_base(x->file, strlen(x->file), &bl);
+		json_object_set_new(in, "file", jstrn(bn, bl));
+		json_object_set_new(in, "line", json_integer(x->line));
+	}
+	json_array_append_new(j->items, in);
+}
+
 /* One line as print_line shows it: its figures and, in order, what its
  * assembly lists: the calls inlined at it ("call", the source of the call
  * site, depth 0 outermost), its instructions (address, text, figures), and
@@ -754,74 +854,15 @@ static json_t *jline(wstate *w, hearth_srcreader *sr, const wentry *e, size_t n,
 		json_decref(items);
 		return NULL;
 	}
-	int64_t flat = 0, cum = 0;
-	bool nested = false;
-	for (size_t i = 0; i < n; i++) {
-		const winst *x = find_inst(w, e[i].addr);
-		if (!x)
-			continue;
-		flat += x->flat;
-		cum += x->cum;
-		if (e[i].ns || x->disasm)
-			nested = true;
-	}
+	int64_t flat, cum;
+	bool nested = line_sums(w, e, n, &flat, &cum);
 	json_object_set_new(o, "line", json_integer(ln));
 	json_object_set_new(o, "text", jtext(text));
 	jvalues(w->r, o, flat, cum);
-	const wcall *cur = NULL;
-	uint32_t ncur = 0;
-	uint64_t last = 0;
-	for (size_t i = 0; nested && i < n; i++) {
-		const winst *x = find_inst(w, e[i].addr);
-		if (!x)
-			continue;
-		const winst *lx = find_inst(w, last);
-		bool starts = e[i].addr != last + (lx ? lx->length : 0);
-		last = e[i].addr;
-		if (starts && i != 0) {
-			json_t *g = json_object();
-			json_object_set_new(g, "gap", json_true());
-			json_array_append_new(items, g);
-		}
-		const wcall *calls = w->calls + e[i].s0;
-		for (uint32_t j = 0; j < e[i].ns; j++) {
-			if (j < ncur && !strcmp(cur[j].file, calls[j].file) && cur[j].line == calls[j].line)
-				continue;
-			ncur = 0;
-			const char *fl = hearth_src_line(sr, calls[j].file, calls[j].line);
-			while (fl && (*fl == ' ' || *fl == '\t'))
-				fl++;
-			size_t tl = fl ? strlen(fl) : 0;
-			while (tl && (fl[tl - 1] == ' ' || fl[tl - 1] == '\t'))
-				tl--;
-			size_t bl;
-			const char *bn = hearth_path_base(calls[j].file, strlen(calls[j].file), &bl);
-			json_t *c = json_object();
-			json_object_set_new(c, "call", json_true());
-			json_object_set_new(c, "depth", json_integer(j));
-			json_object_set_new(c, "text", jstrn(fl ? fl : "", tl));
-			json_object_set_new(c, "file", jstrn(bn, bl));
-			json_object_set_new(c, "line", json_integer(calls[j].line));
-			json_array_append_new(items, c);
-		}
-		cur = calls;
-		ncur = e[i].ns;
-		if (!x->disasm)
-			continue;
-		char addr[32];
-		snprintf(addr, sizeof(addr), "%" PRIx64, x->obj_addr);
-		json_t *in = json_object();
-		json_object_set_new(in, "depth", json_integer(ncur));
-		json_object_set_new(in, "addr", jstr(addr));
-		json_object_set_new(in, "asm", jtext(x->disasm));
-		jvalues(w->r, in, x->flat, x->cum);
-		if (x->file[0]) {
-			size_t bl;
-			const char *bn = hearth_path_base(x->file, strlen(x->file), &bl);
-			json_object_set_new(in, "file", jstrn(bn, bl));
-			json_object_set_new(in, "line", json_integer(x->line));
-		}
-		json_array_append_new(items, in);
+	if (nested) {
+		jrows j = {w->r, items};
+		lvisit v = {&j, json_gap, json_call, json_inst};
+		walk_line(w, sr, e, n, &v);
 	}
 	json_object_set_new(o, "items", items);
 	return o;
