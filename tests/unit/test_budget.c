@@ -115,26 +115,6 @@ static void test_budget(void **state)
 	assert_int_equal(hearth_budget_check(&eb), HEARTH_OK);
 }
 
-static void test_report(void **state)
-{
-	(void)state;
-	char path[4096];
-	const char *f = __FILE__, *slash = strrchr(f, '/');
-	int dirlen = slash ? (int)(slash - f) : 1;
-	snprintf(path, sizeof(path), "%.*s/../data/leaky.cpu.pb.gz", dirlen, slash ? f : ".");
-	hearth_profile *p = NULL;
-	hearth_errbuf eb = {{0}};
-	if (hearth_read_file(path, NULL, &p, &eb))
-		fail_msg("%s: %s", path, eb.msg);
-	hearth_opts o;
-	hearth_opts_init(&o);
-	o.ignore = EVIL;
-	hearth_report *r = NULL;
-	assert_int_equal(hearth_report_new(p, &o, HEARTH_CMD_TOP, &r, &eb), HEARTH_ECOST);
-	assert_non_null(strstr(eb.msg, "ignore"));
-	assert_null(r);
-}
-
 static hearth_profile *load(const char *name)
 {
 	char path[4096];
@@ -146,6 +126,20 @@ static hearth_profile *load(const char *name)
 	if (hearth_read_file(path, NULL, &p, &eb))
 		fail_msg("%s: %s", path, eb.msg);
 	return p;
+}
+
+static void test_report(void **state)
+{
+	(void)state;
+	hearth_profile *p = load("leaky.cpu.pb.gz");
+	hearth_errbuf eb = {{0}};
+	hearth_opts o;
+	hearth_opts_init(&o);
+	o.ignore = EVIL;
+	hearth_report *r = NULL;
+	assert_int_equal(hearth_report_new(p, &o, HEARTH_CMD_TOP, &r, &eb), HEARTH_ECOST);
+	assert_non_null(strstr(eb.msg, "ignore"));
+	assert_null(r);
 }
 
 static void spend(hearth_budget *b)
