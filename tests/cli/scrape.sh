@@ -660,15 +660,16 @@ for l in open(sys.argv[1]):
         want[m.group(1)] = float(m.group(2))
 names = {"NumGC": "hearth_target_gc_count", "HeapAlloc": "hearth_target_heap_alloc_bytes",
          "NextGC": "hearth_target_heap_goal_bytes", "GCCPUFraction": "hearth_target_gc_cpu_fraction"}
-if len(want) < 4:
-    print("missing GC metrics:", want); sys.exit(1)
+missing = sorted(set(names.values()) - want.keys())
+if missing:
+    print("missing GC metrics:", missing, want); sys.exit(1)
 for f in sorted(os.listdir(sys.argv[2])):
     ms = {}
     for l in open(os.path.join(sys.argv[2], f)):
         m = re.match(r"# (\w+) = (\S+)$", l)
         if m and m.group(1) in names:
             ms[names[m.group(1)]] = float(m.group(2))
-    if all(abs(ms.get(k, -1) - v) <= 1e-9 * max(1, abs(v)) for k, v in want.items() if k in ms.keys() | set(names.values())):
+    if all(k in ms and abs(ms[k] - want[k]) <= 1e-9 * max(1, abs(want[k])) for k in names.values()):
         sys.exit(0)
 print("no saved MemStats matches", want); sys.exit(1)
 EOF
