@@ -26,20 +26,21 @@ cd "$(dirname "$0")/.."
 build=${1:?usage: bench/soak.sh BUILD_DIR}
 doc=${SOAK_DOC:-docs/BENCHMARKS.md}
 mkdir -p "$build"
-# The suite runs from a copy: an edit of the work tree during the 17
-# minutes must not change the script under the shell that reads it.
+# The shell script runs from a copy: sh reads it as it goes, and an edit of
+# the work tree during the 17 minutes must not change it under the shell.
+# (The Python checks it starts come from the work tree: each is read whole
+# when it starts.)
 snap=$(mktemp -d)
 trap 'rm -rf "$snap"' EXIT
 trap 'exit 1' INT TERM
-mkdir -p "$snap/tests/cli"
-cp tests/cli/scrape.sh tests/cli/scrape_check.py "$snap/tests/cli/"
+cp tests/cli/scrape.sh "$snap/"
 export SCRAPE_INTERVAL=${SCRAPE_INTERVAL:-5} SCRAPE_SECONDS=${SCRAPE_SECONDS:-900}
 export SCRAPE_KILL_AT=${SCRAPE_KILL_AT:-60} SCRAPE_OUTAGE=${SCRAPE_OUTAGE:-600}
 start=$(date -u '+%F %H:%M')
 la0=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "soak: started $start UTC, load average $la0" | tee "$build/soak.log"
 # ($0 names the work tree's copy: scrape.sh finds the repository from it.)
-sh -c ". '$snap/tests/cli/scrape.sh'" "$PWD/tests/cli/scrape.sh" "$build" 2>&1 | tee -a "$build/soak.log"
+sh -c ". '$snap/scrape.sh'" "$PWD/tests/cli/scrape.sh" "$build" 2>&1 | tee -a "$build/soak.log"
 la1=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "soak: ended $(date -u '+%F %H:%M') UTC, load average $la1" | tee -a "$build/soak.log"
 last=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$build/soak.log" | tail -n 1)
