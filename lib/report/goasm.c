@@ -94,13 +94,19 @@ static const char known_ops[] =
     "XORPS XRSTOR XRSTOR64 XRSTORS XRSTORS64 XSAVE XSAVE64 XSAVEC XSAVEC64 XSAVEOPT "
     "XSAVEOPT64 XSAVES XSAVES64 XSETBV XTEST ";
 
-static bool is_known(const char *op)
+bool hearth_goasm_in_set(const char *set, const char *op)
 {
+	/* Built by hand: snprintf here draws -Wformat-truncation at -O1
+	 * (make SAN=1), which cannot see the length check. */
 	char key[48];
-	if (strlen(op) > sizeof(key) - 3)
+	size_t n = strlen(op);
+	if (n > sizeof(key) - 3)
 		return false;
-	snprintf(key, sizeof(key), " %s ", op);
-	return strstr(known_ops, key) != NULL;
+	key[0] = ' ';
+	memcpy(key + 1, op, n);
+	key[n + 1] = ' ';
+	key[n + 2] = '\0';
+	return strstr(set, key) != NULL;
 }
 
 static bool is_suffixed(const char *op)
@@ -491,7 +497,7 @@ static bool format(const hearth_goasm *g, const cs_insn *in, uint64_t pc, uint32
 		hearth_buf_printf(out, "%s%sINT $0x3", rep, pre);
 		return true;
 	}
-	if (!is_known(op))
+	if (!hearth_goasm_in_set(known_ops, op))
 		return false;
 	int modrm = modrm_byte(in, g->mode32);
 	fmt_ctx c = {.g = g,

@@ -24,6 +24,9 @@ typedef struct {
 void hearth_goasm_syms_sort(hearth_goasm_syms *s);
 /* The symbol addr is in (its name, and its address in *base), or NULL. */
 const char *hearth_goasm_lookup(const hearth_goasm_syms *s, uint64_t addr, uint64_t *base);
+/* Whether op is a word of set, a list of names each followed by a space and
+ * the whole begun by one (" ADD SUB "): the printers' tables of Go's names. */
+bool hearth_goasm_in_set(const char *set, const char *op);
 
 /* What decodes: a capstone handle for x86 (Intel syntax, CS_OPT_DETAIL on)
  * and two instructions of it (the second for a second reading). */

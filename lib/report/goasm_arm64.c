@@ -75,21 +75,6 @@ static const char no_suffix_ops[] =
     "LDARB LDARH LDAXRB LDAXRH LDTRH LDXRB LDXRH SHA1C SHA1H SHA1M SHA1P SHA1SU0 SHA1SU1 "
     "SHA256H SHA256H2 SHA256SU0 SHA256SU1 ";
 
-static bool in_set(const char *set, const char *op)
-{
-	/* Built by hand: snprintf here draws -Wformat-truncation at -O1
-	 * (make SAN=1), which cannot see the length check. */
-	char key[24];
-	size_t n = strlen(op);
-	if (n > sizeof(key) - 3)
-		return false;
-	key[0] = ' ';
-	memcpy(key + 1, op, n);
-	key[n + 1] = ' ';
-	key[n + 2] = '\0';
-	return strstr(set, key) != NULL;
-}
-
 static bool is(const char *op, const char *a)
 {
 	return !strcmp(op, a);
@@ -923,7 +908,7 @@ static bool go_op(inst *in, const char *mn)
 		in->n = 2;
 		snprintf(op, sizeof(in->op), "B");
 	}
-	return in_set(known_ops, op);
+	return hearth_goasm_in_set(known_ops, op);
 }
 
 /* The PC-relative operand's distance in bytes, from the bits. */
@@ -1217,7 +1202,7 @@ static uint32_t decode_format(hearth_goasm *g, inst *in, const uint8_t *code, si
 		snprintf(fop, sizeof(fop), "VMOV");
 	} else if (is(op, "NOP")) {
 		snprintf(fop, sizeof(fop), "NOOP");
-	} else if (!in_set(no_suffix_ops, op)) {
+	} else if (!hearth_goasm_in_set(no_suffix_ops, op)) {
 		if (a0->kind == K_VREG && a0->index < 0)
 			snprintf(fop, sizeof(fop), "V%s", op);
 		if (fp0 && op[0] != 'F')
