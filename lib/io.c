@@ -410,7 +410,9 @@ out:
 	return handled;
 }
 
-hearth_err hearth_parse(const uint8_t *data, size_t n, const hearth_read_opts *o,
+/* hearth_parse; stream says whether a large gzip member may go the fast
+ * way (not when it just failed to, read from the file). */
+static hearth_err parse(const uint8_t *data, size_t n, bool stream, const hearth_read_opts *o,
 			hearth_profile **out, hearth_errbuf *eb)
 {
 	size_t max = o && o->max_size ? o->max_size : HEARTH_DEFAULT_MAX_SIZE;
@@ -421,7 +423,8 @@ hearth_err hearth_parse(const uint8_t *data, size_t n, const hearth_read_opts *o
 		uint8_t *raw = NULL;
 		size_t rn;
 		hearth_err err;
-		size_t hint = n >= 18 && n <= UINT32_MAX ? stream_hint(data, data + n - 4, max) : 0;
+		size_t hint =
+		    stream && n >= 18 && n <= UINT32_MAX ? stream_hint(data, data + n - 4, max) : 0;
 		if (hint && parse_streamed(-1, data, n, hint, o, out, eb, &err))
 			return err;
 		err = hearth_gunzip(data, n, max, &raw, &rn, eb);
@@ -438,6 +441,12 @@ hearth_err hearth_parse(const uint8_t *data, size_t n, const hearth_read_opts *o
 	return parse_plain(data, n, o, out, eb);
 }
 
+hearth_err hearth_parse(const uint8_t *data, size_t n, const hearth_read_opts *o,
+			hearth_profile **out, hearth_errbuf *eb)
+{
+	return parse(data, n, true, o, out, eb);
+}
+
 hearth_err hearth_read_file(const char *path, const hearth_read_opts *o, hearth_profile **out,
 			    hearth_errbuf *eb)
 {
@@ -447,6 +456,7 @@ hearth_err hearth_read_file(const char *path, const hearth_read_opts *o, hearth_
 	size_t len = 0, cap = 0;
 	hearth_err err = HEARTH_OK;
 	struct stat st;
+	bool streamed = false; /* tried, and left to the usual way */
 	*out = NULL;
 	if (fd < 0)
 		return hearth_seterr(eb, HEARTH_EIO, "%s", strerror(errno));
@@ -469,6 +479,7 @@ hearth_err hearth_read_file(const char *path, const hearth_read_opts *o, hearth_
 		    (hint = stream_hint(head, tail, max)) && lseek(fd, 0, SEEK_SET) == 0) {
 			if (parse_streamed(fd, NULL, 0, hint, o, out, eb, &err))
 				goto out;
+			streamed = true;
 			if (lseek(fd, 0, SEEK_SET) != 0) {
 				err = hearth_seterr(eb, HEARTH_EIO, "%s", strerror(errno));
 				goto out;
@@ -508,7 +519,7 @@ hearth_err hearth_read_file(const char *path, const hearth_read_opts *o, hearth_
 			break;
 		len += (size_t)r;
 	}
-	err = hearth_parse(buf, len, o, out, eb);
+	err = parse(buf, len, !streamed, o, out, eb);
 out:
 	if (fd > 0)
 		close(fd);
