@@ -54,9 +54,10 @@ struct hearth_store_ops {
 			     size_t sample_type, int64_t from, int64_t until, int64_t step,
 			     const char *const *group_by, size_t ngroup_by, hearth_serieslist *out,
 			     hearth_errbuf *eb);
+	/* flags: HEARTH_MERGE_* (store.h). */
 	hearth_err (*merge)(void *be, int64_t tenant, const hearth_selector *sel, const char *type,
-			    int64_t from, int64_t until, hearth_profile **out, size_t *nprofiles,
-			    hearth_errbuf *eb);
+			    int64_t from, int64_t until, unsigned flags, hearth_profile **out,
+			    size_t *nprofiles, hearth_errbuf *eb);
 	hearth_err (*list)(void *be, int64_t tenant, const hearth_selector *sel, const char *type,
 			   int64_t from, int64_t until, int64_t cursor, size_t limit,
 			   hearth_profilelist *out, hearth_errbuf *eb);
@@ -84,11 +85,6 @@ struct hearth_store_ops {
 	hearth_err (*fleet_set)(void *be, int64_t tenant, bool opt_in, int64_t now,
 				hearth_errbuf *eb);
 	hearth_err (*fleet_tenants)(void *be, int64_t **ids, size_t *n, hearth_errbuf *eb);
-	/* A merge with HEARTH_MERGE_* flags (store.h); NULL: store.c calls
-	 * merge and drops what the flags leave out from its answer. */
-	hearth_err (*merge_flags)(void *be, int64_t tenant, const hearth_selector *sel,
-				  const char *type, int64_t from, int64_t until, unsigned flags,
-				  hearth_profile **out, size_t *nprofiles, hearth_errbuf *eb);
 };
 
 extern const hearth_store_ops hearth_store_sqlite_ops;

@@ -1877,9 +1877,9 @@ static hearth_err merge_cover(void *ctx, const sseries *x, int64_t a, int64_t b,
 	return err;
 }
 
-static hearth_err pg_merge_flags(void *be, int64_t tenant_id, const hearth_selector *sel,
-				 const char *type, int64_t from, int64_t until, unsigned flags,
-				 hearth_profile **out, size_t *nprofiles, hearth_errbuf *eb)
+static hearth_err pg_merge(void *be, int64_t tenant_id, const hearth_selector *sel,
+			   const char *type, int64_t from, int64_t until, unsigned flags,
+			   hearth_profile **out, size_t *nprofiles, hearth_errbuf *eb)
 {
 	pg *s = be;
 	qctx q;
@@ -1907,13 +1907,6 @@ out:
 	hs_acc_free(total);
 	q_end(&q);
 	return err;
-}
-
-static hearth_err pg_merge(void *be, int64_t tenant_id, const hearth_selector *sel,
-			   const char *type, int64_t from, int64_t until, hearth_profile **out,
-			   size_t *nprofiles, hearth_errbuf *eb)
-{
-	return pg_merge_flags(be, tenant_id, sel, type, from, until, 0, out, nprofiles, eb);
 }
 
 /* ---- list and get ---- */
@@ -2943,7 +2936,6 @@ const hearth_store_ops hearth_store_postgres_ops = {
     .label_values = pg_label_values,
     .series = pg_series,
     .merge = pg_merge,
-    .merge_flags = pg_merge_flags,
     .list = pg_list,
     .get = pg_get,
     .sweep = pg_sweep,

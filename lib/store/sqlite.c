@@ -1573,9 +1573,9 @@ static hearth_err merge_cover(void *ctx, const sseries *x, int64_t a, int64_t b,
 	return err;
 }
 
-static hearth_err sq_merge_flags(void *be, int64_t tenant_id, const hearth_selector *sel,
-				 const char *type, int64_t from, int64_t until, unsigned flags,
-				 hearth_profile **out, size_t *nprofiles, hearth_errbuf *eb)
+static hearth_err sq_merge(void *be, int64_t tenant_id, const hearth_selector *sel,
+			   const char *type, int64_t from, int64_t until, unsigned flags,
+			   hearth_profile **out, size_t *nprofiles, hearth_errbuf *eb)
 {
 	sq *s = be;
 	qctx q;
@@ -1609,13 +1609,6 @@ out:
 	hs_acc_free(total);
 	q_end(&q);
 	return err;
-}
-
-static hearth_err sq_merge(void *be, int64_t tenant_id, const hearth_selector *sel,
-			   const char *type, int64_t from, int64_t until, hearth_profile **out,
-			   size_t *nprofiles, hearth_errbuf *eb)
-{
-	return sq_merge_flags(be, tenant_id, sel, type, from, until, 0, out, nprofiles, eb);
 }
 
 /* ---- list and get ---- */
@@ -2504,7 +2497,6 @@ const hearth_store_ops hearth_store_sqlite_ops = {
     .label_values = sq_label_values,
     .series = sq_series,
     .merge = sq_merge,
-    .merge_flags = sq_merge_flags,
     .list = sq_list,
     .get = sq_get,
     .sweep = sq_sweep,

@@ -621,19 +621,8 @@ hearth_err hearth_store_merge_flags(hearth_store *st, int64_t tenant, const hear
 	if (!type || !*type)
 		return hearth_seterr(eb, HEARTH_EINVAL, "no profile type");
 	size_t np = 0;
-	if (flags && st->ops->merge_flags) {
-		err = st->ops->merge_flags(st->be, tenant, sel ? sel : &all_sel, type, from, until,
-					   flags, out, &np, eb);
-	} else {
-		err = st->ops->merge(st->be, tenant, sel ? sel : &all_sel, type, from, until, out,
-				     &np, eb);
-		/* A backend without merge_flags: the same answer, labels
-		 * dropped after the fact (samples of one stack stay apart,
-		 * which no report counts differently). */
-		if (!err && (flags & HEARTH_MERGE_NO_LABELS))
-			for (size_t i = 0; i < (*out)->nsamples; i++)
-				(*out)->samples[i].nlabels = 0;
-	}
+	err = st->ops->merge(st->be, tenant, sel ? sel : &all_sel, type, from, until, flags, out,
+			     &np, eb);
 	if (nprofiles)
 		*nprofiles = np;
 	return err;
