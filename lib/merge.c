@@ -622,18 +622,14 @@ hearth_err hearth_merge(hearth_profile *const *ps, int n, hearth_profile **out, 
 	return err;
 }
 
-void hearth_profile_scale(hearth_profile *p, double ratio)
+void hearth_profile_drop_zero_samples(hearth_profile *p)
 {
-	if (ratio == 1)
-		return;
 	size_t w = 0, nt = p->nsample_types;
 	for (size_t i = 0; i < p->nsamples; i++) {
 		int64_t *v = p->values + i * nt;
 		bool keep = false;
-		for (size_t k = 0; k < nt; k++) {
-			v[k] = (int64_t)llround((double)v[k] * ratio);
+		for (size_t k = 0; k < nt; k++)
 			keep |= v[k] != 0;
-		}
 		if (!keep)
 			continue;
 		if (w != i) {
@@ -643,6 +639,16 @@ void hearth_profile_scale(hearth_profile *p, double ratio)
 		w++;
 	}
 	p->nsamples = w;
+}
+
+void hearth_profile_scale(hearth_profile *p, double ratio)
+{
+	if (ratio == 1)
+		return;
+	size_t nv = p->nsamples * p->nsample_types;
+	for (size_t i = 0; i < nv; i++)
+		p->values[i] = (int64_t)llround((double)p->values[i] * ratio);
+	hearth_profile_drop_zero_samples(p);
 }
 
 /* pprof's Normalize: scale p so each sample type totals what the base does. */
@@ -662,20 +668,7 @@ static void normalize(hearth_profile *p, const hearth_profile *base)
 			p->values[i * nt + k] = (int64_t)llround((double)p->values[i * nt + k] * r);
 	}
 	/* ScaleN keeps samples with a nonzero scaled value. */
-	size_t w = 0;
-	for (size_t i = 0; i < p->nsamples; i++) {
-		bool keep = false;
-		for (uint32_t k = 0; k < nt; k++)
-			keep |= p->values[i * nt + k] != 0;
-		if (!keep)
-			continue;
-		if (w != i) {
-			p->samples[w] = p->samples[i];
-			memmove(p->values + w * nt, p->values + i * nt, nt * sizeof(int64_t));
-		}
-		w++;
-	}
-	p->nsamples = w;
+	hearth_profile_drop_zero_samples(p);
 }
 
 /* Reading runs ahead of merging on two threads of its own: decoding

@@ -28,6 +28,11 @@ static inline int64_t hearth_scale_i64(int64_t v, double ratio)
 	return (int64_t)d;
 }
 
+/* Drops p's samples whose values are all zero (pprof's ScaleN keeps only
+ * the others); their labels stay in p's label array, unreferenced. */
+struct hearth_profile;
+void hearth_profile_drop_zero_samples(struct hearth_profile *p);
+
 #define HEARTH_GROW(arr, n, cap, more)                                                   \
 	({                                                                               \
 		size_t cap_ = (cap);                                                     \

@@ -608,22 +608,3 @@ out:
 	*totalp = total;
 	return HEARTH_OK;
 }
-
-void hs_drop_zero_samples(hearth_profile *p)
-{
-	size_t w = 0, nt = p->nsample_types;
-	for (size_t i = 0; i < p->nsamples; i++) {
-		int64_t *v = p->values + i * nt;
-		bool keep = false;
-		for (size_t k = 0; k < nt; k++)
-			keep |= v[k] != 0;
-		if (!keep)
-			continue;
-		if (w != i) {
-			p->samples[w] = p->samples[i];
-			memmove(p->values + w * nt, v, nt * sizeof(int64_t));
-		}
-		w++;
-	}
-	p->nsamples = w;
-}

@@ -125,8 +125,5 @@ typedef hearth_err (*hs_cover_fn)(void *ctx, const hs_series *x, int64_t a, int6
 hearth_err hs_merge_series(hs_series *const *v, size_t n, const int64_t *first, const int64_t *last,
 			   int64_t from, int64_t until, unsigned flags, hs_cover_fn cover,
 			   void *ctx, hs_acc **total, hs_meta *meta, hearth_errbuf *eb);
-/* Drops the samples whose values are all zero (averages rounded to
- * nothing), as hearth_profile_scale does. */
-void hs_drop_zero_samples(hearth_profile *p);
 
 #endif

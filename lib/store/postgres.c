@@ -1900,7 +1900,7 @@ static hearth_err pg_merge(void *be, int64_t tenant_id, const hearth_selector *s
 	 * read was committed before it. */
 	if (!(err = dict_sync(q.c, q.t, eb)) &&
 	    !(err = hs_build_profile(q.t->dict, false, total, &meta, out, eb)))
-		hs_drop_zero_samples(*out);
+		hearth_profile_drop_zero_samples(*out);
 out:
 	if (total)
 		hs_meta_free(&meta);

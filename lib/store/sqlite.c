@@ -1602,7 +1602,7 @@ static hearth_err sq_merge(void *be, int64_t tenant_id, const hearth_selector *s
 		err = hs_build_profile(q.t->dict, false, total, &meta, out, eb);
 	}
 	if (!err)
-		hs_drop_zero_samples(*out);
+		hearth_profile_drop_zero_samples(*out);
 out:
 	if (total)
 		hs_meta_free(&meta);
