@@ -98,6 +98,24 @@ hearth_err hearth_graph_build(const hearth_profile *p, const hearth_nodeset *ns,
 			      const hearth_valuesel *vs, const bool *kept, bool edges,
 			      hearth_graph *g);
 
+/* A location's frames as one graph build sees them: the kept nodes, outer
+ * first, each saying whether dropped frames came just before it; and
+ * whether dropped frames end the location (which leaves a residual).
+ * fr[first .. first+n) are location l's (lib/graph.c). */
+typedef struct {
+	uint32_t node;
+	uint8_t dropped_before, inl;
+} hearth_keptframe;
+
+typedef struct {
+	uint32_t first, n;
+	bool dropped_after;
+} hearth_locframes;
+
+/* Each location's kept frames (kept NULL: all); both malloc'd. */
+hearth_err hearth_frames_build(const hearth_profile *p, const hearth_nodeset *ns, const bool *kept,
+			       hearth_keptframe **fout, hearth_locframes **lout);
+
 /* The same with more control, for reports that need only part of the graph. */
 typedef struct {
 	const bool *kept;     /* nodes to keep (NULL: all) */

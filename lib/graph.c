@@ -261,27 +261,14 @@ static bool edgemap_grow(edgemap *m)
 	return true;
 }
 
-/* A location's frames as one graph build sees them: the kept nodes, outer
- * first, each saying whether dropped frames came just before it; and
- * whether dropped frames end the location (which leaves a residual). */
-typedef struct {
-	uint32_t node;
-	uint8_t dropped_before, inl;
-} frame;
-
-typedef struct {
-	uint32_t first, n;
-	bool dropped_after;
-} locframes;
-
-static hearth_err frames_build(const hearth_profile *p, const hearth_nodeset *ns,
-			       const bool *kept, frame **fout, locframes **lout)
+hearth_err hearth_frames_build(const hearth_profile *p, const hearth_nodeset *ns, const bool *kept,
+			       hearth_keptframe **fout, hearth_locframes **lout)
 {
 	size_t total = 0;
 	for (uint32_t l = 0; l < p->nlocations; l++)
 		total += ns->locn[l];
-	frame *f = malloc(sizeof(*f) * (total + 1));
-	locframes *lf = malloc(sizeof(*lf) * (p->nlocations + 1));
+	hearth_keptframe *f = malloc(sizeof(*f) * (total + 1));
+	hearth_locframes *lf = malloc(sizeof(*lf) * (p->nlocations + 1));
 	if (!f || !lf) {
 		free(f);
 		free(lf);
@@ -316,8 +303,8 @@ static hearth_err frames_build(const hearth_profile *p, const hearth_nodeset *ns
 typedef struct {
 	const hearth_profile *p;
 	const hearth_valuesel *vs;
-	const frame *fr;
-	const locframes *lf;
+	const hearth_keptframe *fr;
+	const hearth_locframes *lf;
 	size_t lo, hi; /* samples [lo, hi) */
 	bool want_edges, mean;
 	const bool *edge_dst;
@@ -423,8 +410,8 @@ static void *acc_run(void *arg)
 		bool residual = false;
 		const uint32_t *locs = p->locs + s->loc0;
 		for (uint32_t i = s->nlocs; i-- > 0;) {
-			const locframes *L = &a->lf[locs[i]];
-			const frame *f = a->fr + L->first;
+			const hearth_locframes *L = &a->lf[locs[i]];
+			const hearth_keptframe *f = a->fr + L->first;
 			for (uint32_t j = 0; j < L->n; j++) {
 				uint32_t n = f[j].node;
 				residual |= f[j].dropped_before;
@@ -531,15 +518,15 @@ hearth_err hearth_graph_build_opts(const hearth_profile *p, const hearth_nodeset
 	bool want_edges = go->edges;
 	hearth_err err = HEARTH_ENOMEM;
 	uint32_t nn = ns->ninfos;
-	frame *fr = NULL;
-	locframes *lf = NULL;
+	hearth_keptframe *fr = NULL;
+	hearth_locframes *lf = NULL;
 	bool mean = vs->mean_i >= 0;
 	acc w[2];
 	atomic_bool stop = false;
 	uint32_t *cidx = NULL, ncidx = 0;
 	memset(w, 0, sizeof(w));
 	memset(g, 0, sizeof(*g));
-	if (frames_build(p, ns, kept, &fr, &lf))
+	if (hearth_frames_build(p, ns, kept, &fr, &lf))
 		goto out;
 	if (kept && want_edges) {
 		for (uint32_t n = 0; n < nn; n++)

@@ -546,12 +546,6 @@ typedef struct {
 	uint32_t pos;
 } tagcell;
 
-/* The kept frames of one location, outer first, as compact node indices. */
-typedef struct {
-	uint32_t first, n;
-	bool dropped_after; /* its innermost frames are dropped */
-} keptframes;
-
 /* The tags when the kept nodes times the keys fit a dense table: one walk
  * over the samples in their order, each sample's frames once, adding to
  * every key of the sample (the walk per key below reads the samples out of
@@ -566,8 +560,9 @@ static hearth_err dense_tags(const hearth_profile *p, const hearth_nodeset *ns,
 	uint32_t nn = ns->ninfos, nt = p->nsample_types, m = 0;
 	size_t nk = kt->n;
 	bool mean = vs->mean_i >= 0;
-	uint32_t *cidx = NULL, *ids = NULL, *fr = NULL, *stamp = NULL, *touched = NULL;
-	keptframes *lf = NULL;
+	uint32_t *cidx = NULL, *ids = NULL, *stamp = NULL, *touched = NULL;
+	hearth_keptframe *fr = NULL;
+	hearth_locframes *lf = NULL;
 	tagcell *cells = NULL;
 	ordered_tag *out = NULL;
 	size_t ntouched = 0;
@@ -577,37 +572,21 @@ static hearth_err dense_tags(const hearth_profile *p, const hearth_nodeset *ns,
 	if (nk == 0 || m == 0 || nk > DENSE_CELLS / m)
 		return HEARTH_OK;
 	*done = true;
-	size_t total = 0;
-	for (uint32_t l = 0; l < p->nlocations; l++)
-		total += ns->locn[l];
+	if ((err = hearth_frames_build(p, ns, kept, &fr, &lf)))
+		goto out;
+	err = HEARTH_ENOMEM;
 	cidx = malloc(sizeof(*cidx) * ((size_t)nn + 1));
 	ids = malloc(sizeof(*ids) * ((size_t)m + 1));
-	fr = malloc(sizeof(*fr) * (total + 1));
-	lf = malloc(sizeof(*lf) * ((size_t)p->nlocations + 1));
 	stamp = calloc((size_t)m + 1, sizeof(*stamp));
 	cells = calloc((size_t)m * nk + 1, sizeof(*cells));
 	touched = malloc(sizeof(*touched) * ((size_t)m * nk + 1));
-	if (!cidx || !ids || !fr || !lf || !stamp || !cells || !touched)
+	if (!cidx || !ids || !stamp || !cells || !touched)
 		goto out;
 	m = 0;
 	for (uint32_t n = 0; n < nn; n++) {
 		cidx[n] = !kept || kept[n] ? m : HEARTH_NONE;
 		if (cidx[n] != HEARTH_NONE)
 			ids[m++] = n;
-	}
-	size_t k = 0;
-	for (uint32_t l = 0; l < p->nlocations; l++) {
-		const uint32_t *nodes = ns->locnodes + ns->loc0[l];
-		bool dropped = false;
-		lf[l].first = (uint32_t)k;
-		for (uint32_t j = ns->locn[l]; j-- > 0;) {
-			uint32_t c = cidx[nodes[j]];
-			dropped = c == HEARTH_NONE;
-			if (!dropped)
-				fr[k++] = c;
-		}
-		lf[l].n = (uint32_t)k - lf[l].first;
-		lf[l].dropped_after = dropped;
 	}
 	/* ents are in sample order: each sample's keys in a row. */
 	unsigned polls = 0;
@@ -626,9 +605,9 @@ static hearth_err dense_tags(const hearth_profile *p, const hearth_nodeset *ns,
 		uint32_t parent = HEARTH_NONE;
 		bool residual = false;
 		for (uint32_t li = s->nlocs; li-- > 0;) {
-			const keptframes *L = &lf[p->locs[s->loc0 + li]];
+			const hearth_locframes *L = &lf[p->locs[s->loc0 + li]];
 			for (uint32_t j = 0; j < L->n; j++) {
-				uint32_t c = fr[L->first + j];
+				uint32_t c = cidx[fr[L->first + j].node];
 				parent = c;
 				residual = false;
 				if (stamp[c] == si + 1)
