@@ -203,12 +203,26 @@ static void test_graph(void **state)
 		hearth_budget_leave();
 		hearth_report_free(r);
 		hearth_buf_free(&out);
-		c = hearth_profile_clone(p);
-		assert_non_null(c);
-		assert_int_equal(hearth_report_new(c, &o, HEARTH_CMD_DOT, &r, &eb), HEARTH_OK);
-		assert_int_equal(hearth_report_dot(r, &out, &eb), HEARTH_OK);
+		/* A budget that is not spent changes nothing: the same DOT as
+		 * without one, byte for byte. */
+		hearth_buf with = {0};
+		for (int budgeted = 0; budgeted < 2; budgeted++) {
+			c = hearth_profile_clone(p);
+			assert_non_null(c);
+			assert_int_equal(hearth_report_new(c, &o, HEARTH_CMD_DOT, &r, &eb), HEARTH_OK);
+			if (budgeted) {
+				b = (hearth_budget){.deadline_ns = hearth_budget_now() + 600000000000LL};
+				hearth_budget_enter(&b);
+			}
+			assert_int_equal(hearth_report_dot(r, budgeted ? &with : &out, &eb), HEARTH_OK);
+			if (budgeted)
+				hearth_budget_leave();
+			hearth_report_free(r);
+		}
 		assert_non_null(strstr(out.data, "digraph"));
-		hearth_report_free(r);
+		assert_int_equal(with.len, out.len);
+		assert_memory_equal(with.data, out.data, out.len);
+		hearth_buf_free(&with);
 		hearth_buf_free(&out);
 	}
 	hearth_profile_free(p);
