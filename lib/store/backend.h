@@ -70,7 +70,7 @@ struct hearth_store_ops {
 	hearth_err (*metrics_put)(void *be, int64_t tenant, const char *service, const char *labels,
 				  int64_t time_nanos, const hearth_metric *m, size_t n,
 				  hearth_errbuf *eb);
-	/* step > 0: downsampled as rows come, through metric_ds (below). */
+	/* Points through hs_metric_row (below); step > 0: downsampled. */
 	hearth_err (*metrics_query)(void *be, int64_t tenant, const char *service, const char *name,
 				    int64_t from, int64_t until, int64_t step,
 				    hearth_metric_points *out, hearth_errbuf *eb);
@@ -98,22 +98,22 @@ char *hearth_labels_canon(const hearth_kv *labels, size_t n);
 /* Parses canon into kvs pointing into a copy kept in *mem. */
 hearth_err hearth_labels_uncanon(const char *canon, hearth_kv **kv, size_t *n, char **mem);
 
-/* Downsampling of metric points (store.c), fed the rows of a query in
- * (labels, time) order: [from, until) is cut into buckets of step ns, and
- * each bucket of a series keeps its first, last, lowest and highest point
- * (M4: a line chart one pixel per bucket wide looks the same as through
- * every point), in time order.  The points kept are stored ones, never
- * made up. */
+/* The points of a metric query (store.c), fed its rows in (labels, time)
+ * order: each as it is when step is 0; else [from, until) is cut into
+ * buckets of step ns, and each bucket of a series keeps its first, last,
+ * lowest and highest point (M4: a line chart one pixel per bucket wide
+ * looks the same as through every point), in time order.  The points kept
+ * are stored ones, never made up. */
 typedef struct {
 	int64_t from, step, bucket;
 	char *labels;		   /* the open bucket's series; NULL before the first row */
 	hearth_metric_point pt[4]; /* first, last, lowest, highest (labels unset) */
 	size_t cap;		   /* out->v's capacity */
-} metric_ds;
-#define METRIC_DS_MAX_ROWS 10000000 /* rows a downsampled query reads at most */
-hearth_err metric_ds_add(metric_ds *d, hearth_metric_points *out, const char *labels, int64_t t,
-			 double v, hearth_errbuf *eb);
+} hs_metric_rows;
+#define HS_METRIC_DS_MAX_ROWS 10000000 /* rows a downsampled query reads at most */
+hearth_err hs_metric_row(hs_metric_rows *d, hearth_metric_points *out, const char *labels,
+			 int64_t t, double v, hearth_errbuf *eb);
 /* Emits the last bucket and frees d's own memory. */
-hearth_err metric_ds_end(metric_ds *d, hearth_metric_points *out, hearth_errbuf *eb);
+hearth_err hs_metric_rows_end(hs_metric_rows *d, hearth_metric_points *out, hearth_errbuf *eb);
 
 #endif

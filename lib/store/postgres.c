@@ -2758,7 +2758,7 @@ static hearth_err pg_metrics_query(void *be, int64_t tenant_id, const char *serv
 				   hearth_metric_points *out, hearth_errbuf *eb)
 {
 	args a = {0};
-	metric_ds ds = {.from = from, .step = step};
+	hs_metric_rows rows = {.from = from, .step = step};
 	a_i64(&a, tenant_id);
 	a_text(&a, service);
 	if (name)
@@ -2768,39 +2768,28 @@ static hearth_err pg_metrics_query(void *be, int64_t tenant_id, const char *serv
 	/* (A result is held whole in memory here: a downsampled query reads
 	 * fewer rows than SQLite's.) */
 	if (name)
-		a_i64(&a, step ? METRIC_DS_MAX_ROWS / 5 : 100000);
+		a_i64(&a, step ? HS_METRIC_DS_MAX_ROWS / 5 : 100000);
 	PGresult *r = run1(be, name ? S_METRIC_Q : S_METRIC_NAMES, &a, eb, "metrics");
 	if (!r)
 		return HEARTH_EIO;
 	hearth_err err = HEARTH_OK;
-	size_t cap = 0, capn = 0;
+	size_t capn = 0;
 	for (int i = 0; i < PQntuples(r) && !err; i++) {
-		if (name && step) {
-			err = metric_ds_add(&ds, out, r_str(r, i, 0), r_i64(r, i, 1),
-					    r_f64(r, i, 2), eb);
+		if (name) {
+			err = hs_metric_row(&rows, out, r_str(r, i, 0), r_i64(r, i, 1), r_f64(r, i, 2),
+					    eb);
 			continue;
 		}
 		char *d = strdup(r_str(r, i, 0));
-		if (!d) {
-			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-		} else if (!name) {
-			if (HEARTH_GROW(out->names.v, out->names.n, capn, 1))
-				out->names.v[out->names.n++] = d;
-			else
-				free(d), err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-		} else if (HEARTH_GROW(out->v, out->n, cap, 1)) {
-			out->v[out->n++] = (hearth_metric_point){d, r_i64(r, i, 1), r_f64(r, i, 2)};
-		} else {
-			free(d);
-			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-		}
+		if (d && HEARTH_GROW(out->names.v, out->names.n, capn, 1))
+			out->names.v[out->names.n++] = d;
+		else
+			free(d), err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
 	}
 	PQclear(r);
-	if (step) {
-		hearth_err e2 = metric_ds_end(&ds, out, eb);
-		if (!err)
-			err = e2;
-	}
+	hearth_err e2 = hs_metric_rows_end(&rows, out, eb);
+	if (!err)
+		err = e2;
 	if (err)
 		hearth_metric_points_free(out);
 	return err;

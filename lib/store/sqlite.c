@@ -2235,7 +2235,7 @@ static hearth_err sq_metrics_query(void *be, int64_t tenant, const char *service
 				   const char *name, int64_t from, int64_t until, int64_t step,
 				   hearth_metric_points *out, hearth_errbuf *eb)
 {
-	metric_ds ds = {.from = from, .step = step};
+	hs_metric_rows rows = {.from = from, .step = step};
 	sq *s = be;
 	conn *c = pool_get(s, eb);
 	if (!c)
@@ -2258,49 +2258,33 @@ static hearth_err sq_metrics_query(void *be, int64_t tenant, const char *service
 	sqlite3_bind_int64(q, 4, from);
 	sqlite3_bind_int64(q, 5, until);
 	if (name)
-		sqlite3_bind_int64(q, 6, step ? METRIC_DS_MAX_ROWS : 100000);
-	size_t cap = 0, capn = 0;
+		sqlite3_bind_int64(q, 6, step ? HS_METRIC_DS_MAX_ROWS : 100000);
+	size_t capn = 0;
 	int rc;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		const char *t = (const char *)sqlite3_column_text(q, 0);
-		if (name && step) {
-			if ((err = metric_ds_add(&ds, out, t ? t : "", sqlite3_column_int64(q, 1),
+		if (name) {
+			if ((err = hs_metric_row(&rows, out, t ? t : "", sqlite3_column_int64(q, 1),
 						 sqlite3_column_double(q, 2), eb)))
 				break;
 			continue;
 		}
 		char *d = strdup(t ? t : "");
-		if (!d) {
-			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-			break;
-		}
-		if (!name) {
-			if (!HEARTH_GROW(out->names.v, out->names.n, capn, 1)) {
-				free(d);
-				err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-				break;
-			}
-			out->names.v[out->names.n++] = d;
-			continue;
-		}
-		if (!HEARTH_GROW(out->v, out->n, cap, 1)) {
+		if (!d || !HEARTH_GROW(out->names.v, out->names.n, capn, 1)) {
 			free(d);
 			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
 			break;
 		}
-		out->v[out->n++] = (hearth_metric_point){d, sqlite3_column_int64(q, 1),
-							 sqlite3_column_double(q, 2)};
+		out->names.v[out->names.n++] = d;
 	}
 	if (!err && rc != SQLITE_DONE)
 		err = dberr(c->db, eb, "metrics");
 out:
-	if (step) {
-		hearth_err e2 = metric_ds_end(&ds, out, eb);
-		if (!err)
-			err = e2;
-	}
 	sqlite3_finalize(q);
 	pool_put(s, c);
+	hearth_err e2 = hs_metric_rows_end(&rows, out, eb);
+	if (!err)
+		err = e2;
 	if (err)
 		hearth_metric_points_free(out);
 	return err;

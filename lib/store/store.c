@@ -737,7 +737,7 @@ void hearth_metric_points_free(hearth_metric_points *l)
 }
 
 /* The open bucket's points, each once, in time order, onto out. */
-static hearth_err metric_ds_flush(metric_ds *d, hearth_metric_points *out, hearth_errbuf *eb)
+static hearth_err rows_flush(hs_metric_rows *d, hearth_metric_points *out, hearth_errbuf *eb)
 {
 	if (!d->labels)
 		return HEARTH_OK;
@@ -766,9 +766,18 @@ static hearth_err metric_ds_flush(metric_ds *d, hearth_metric_points *out, heart
 	return HEARTH_OK;
 }
 
-hearth_err metric_ds_add(metric_ds *d, hearth_metric_points *out, const char *labels, int64_t t,
-			 double v, hearth_errbuf *eb)
+hearth_err hs_metric_row(hs_metric_rows *d, hearth_metric_points *out, const char *labels,
+			 int64_t t, double v, hearth_errbuf *eb)
 {
+	if (!d->step) {
+		char *l = strdup(labels);
+		if (!l || !HEARTH_GROW(out->v, out->n, d->cap, 1)) {
+			free(l);
+			return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		}
+		out->v[out->n++] = (hearth_metric_point){l, t, v};
+		return HEARTH_OK;
+	}
 	int64_t b = (t - d->from) / d->step;
 	hearth_metric_point p = {NULL, t, v};
 	if (d->labels && b == d->bucket && !strcmp(d->labels, labels)) {
@@ -780,7 +789,7 @@ hearth_err metric_ds_add(metric_ds *d, hearth_metric_points *out, const char *la
 			d->pt[3] = p;
 		return HEARTH_OK;
 	}
-	hearth_err err = metric_ds_flush(d, out, eb);
+	hearth_err err = rows_flush(d, out, eb);
 	if (err)
 		return err;
 	if (!d->labels || strcmp(d->labels, labels)) {
@@ -794,9 +803,9 @@ hearth_err metric_ds_add(metric_ds *d, hearth_metric_points *out, const char *la
 	return HEARTH_OK;
 }
 
-hearth_err metric_ds_end(metric_ds *d, hearth_metric_points *out, hearth_errbuf *eb)
+hearth_err hs_metric_rows_end(hs_metric_rows *d, hearth_metric_points *out, hearth_errbuf *eb)
 {
-	hearth_err err = metric_ds_flush(d, out, eb);
+	hearth_err err = rows_flush(d, out, eb);
 	free(d->labels);
 	d->labels = NULL;
 	return err;
