@@ -228,6 +228,16 @@ hearth_err hs_fill_info(const hs_series *x, int64_t id, int64_t time, int64_t du
 	return HEARTH_OK;
 }
 
+/* An answer's list sorted, or freed on err. */
+static hearth_err strlist_done(hearth_strlist *out, hearth_err err)
+{
+	if (err)
+		hearth_strlist_free(out);
+	else if (out->n)
+		qsort(out->v, out->n, sizeof(char *), hs_cmp_str);
+	return err;
+}
+
 hearth_err hs_answer_services(hs_series *const *v, size_t n, hearth_strlist *out, hearth_errbuf *eb)
 {
 	size_t cap = 0;
@@ -235,11 +245,7 @@ hearth_err hs_answer_services(hs_series *const *v, size_t n, hearth_strlist *out
 	for (size_t i = 0; !err && i < n; i++)
 		if (!strlist_add_uniq(out, &cap, v[i]->service))
 			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-	if (err)
-		hearth_strlist_free(out);
-	else if (out->n)
-		qsort(out->v, out->n, sizeof(char *), hs_cmp_str);
-	return err;
+	return strlist_done(out, err);
 }
 
 hearth_err hs_answer_types(hs_series *const *v, size_t n, const char *service, hearth_typelist *out,
@@ -302,11 +308,7 @@ hearth_err hs_answer_label_names(hs_series *const *v, size_t n, hearth_strlist *
 		for (size_t k = 0; k < v[i]->nkv && !err; k++)
 			if (!strlist_add_uniq(out, &cap, v[i]->kv[k].name))
 				err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-	if (err)
-		hearth_strlist_free(out);
-	else if (out->n)
-		qsort(out->v, out->n, sizeof(char *), hs_cmp_str);
-	return err;
+	return strlist_done(out, err);
 }
 
 hearth_err hs_answer_label_values(hs_series *const *v, size_t n, const char *name,
@@ -327,11 +329,7 @@ hearth_err hs_answer_label_values(hs_series *const *v, size_t n, const char *nam
 		if (val && !strlist_add_uniq(out, &cap, val))
 			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
 	}
-	if (err)
-		hearth_strlist_free(out);
-	else if (out->n)
-		qsort(out->v, out->n, sizeof(char *), hs_cmp_str);
-	return err;
+	return strlist_done(out, err);
 }
 
 /* One series' totals per step, summed and counted (hs_answer_series). */
@@ -502,22 +500,26 @@ hearth_err hs_block_to_object(hearth_blob *b, const char *key, const hs_out *blo
 	return HEARTH_OK;
 }
 
+/* Adds m to *acc (the first one taken, *have set); m is spent. */
+static hearth_err meta_take(hs_meta *acc, bool *have, hs_meta *m, hearth_errbuf *eb)
+{
+	if (!*have) {
+		*acc = *m;
+		*have = true;
+		return HEARTH_OK;
+	}
+	hearth_err err = hs_meta_combine(acc, m);
+	hs_meta_free(m);
+	if (err)
+		return hearth_seterr(eb, err, "out of memory");
+	return HEARTH_OK;
+}
+
 hearth_err hs_meta_add(hs_meta *acc, bool *have, const uint8_t *p, size_t n, hearth_errbuf *eb)
 {
 	hs_meta m;
 	hearth_err err = hs_meta_decode(p, n, &m, eb);
-	if (err)
-		return err;
-	if (!*have) {
-		*acc = m;
-		*have = true;
-		return HEARTH_OK;
-	}
-	err = hs_meta_combine(acc, &m);
-	hs_meta_free(&m);
-	if (err)
-		return hearth_seterr(eb, err, "out of memory");
-	return HEARTH_OK;
+	return err ? err : meta_take(acc, have, &m, eb);
 }
 
 /* ---- merges ---- */
@@ -581,17 +583,10 @@ hearth_err hs_merge_series(hs_series *const *v, size_t n, const int64_t *first, 
 		}
 		if (acc != total)
 			hs_acc_free(acc);
-		if (!err && have) {
-			if (!have_meta) {
-				*meta = m;
-				have_meta = true;
-				have = false;
-			} else if ((err = hs_meta_combine(meta, &m))) {
-				hearth_seterr(eb, err, "out of memory");
-			}
-		}
-		if (have)
+		if (have && err)
 			hs_meta_free(&m);
+		else if (have)
+			err = meta_take(meta, &have_meta, &m, eb);
 		if (err)
 			goto out;
 	}
