@@ -117,6 +117,28 @@ static void retire(svc_render *r, rentry *e)
 		entry_free(e);
 }
 
+/* The entry of key, or NULL.  Under r->mu. */
+static rentry *find(svc_render *r, const char *key)
+{
+	rentry *e = r->head;
+	while (e && strcmp(e->key, key))
+		e = e->next;
+	return e;
+}
+
+/* Whether the ready entry e may answer now for the tenant's generation
+ * gen; if so it is referenced and made the most recently used.  Under
+ * r->mu. */
+static bool take_fresh(svc_render *r, rentry *e, uint64_t gen, int64_t now)
+{
+	if (e->gen != gen && now - e->created >= FRESH_NANOS)
+		return false;
+	e->refs++;
+	unlink_entry(r, e);
+	push_front(r, e);
+	return true;
+}
+
 /* The entry of key, referenced: *load is set when the caller must fill it
  * (then it is not ready and others wait for it).  NULL when out of memory. */
 static rentry *acquire(svc_render *r, const char *key, uint64_t gen, bool *load)
@@ -125,19 +147,14 @@ static rentry *acquire(svc_render *r, const char *key, uint64_t gen, bool *load)
 	*load = false;
 	pthread_mutex_lock(&r->mu);
 	for (;;) {
-		rentry *e = r->head;
-		while (e && strcmp(e->key, key))
-			e = e->next;
+		rentry *e = find(r, key);
 		if (!e)
 			break;
 		if (!e->ready) {
 			pthread_cond_wait(&r->cv, &r->mu);
 			continue;
 		}
-		if (e->gen == gen || now - e->created < FRESH_NANOS) {
-			e->refs++;
-			unlink_entry(r, e);
-			push_front(r, e);
+		if (take_fresh(r, e, gen, now)) {
 			pthread_mutex_unlock(&r->mu);
 			return e;
 		}
@@ -160,18 +177,14 @@ static rentry *acquire(svc_render *r, const char *key, uint64_t gen, bool *load)
 	return e;
 }
 
-/* The entry of key if it is ready and fresh, referenced; else NULL
- * (nothing is created or waited for). */
+/* The entry of key if it is ready and fresh, referenced as acquire does;
+ * else NULL (nothing is created or waited for). */
 static rentry *peek_ready(svc_render *r, const char *key, uint64_t gen)
 {
 	int64_t now = svc_now();
-	rentry *e;
 	pthread_mutex_lock(&r->mu);
-	for (e = r->head; e && strcmp(e->key, key); e = e->next)
-		;
-	if (e && e->ready && (e->gen == gen || now - e->created < FRESH_NANOS))
-		e->refs++;
-	else
+	rentry *e = find(r, key);
+	if (e && !(e->ready && take_fresh(r, e, gen, now)))
 		e = NULL;
 	pthread_mutex_unlock(&r->mu);
 	return e;
