@@ -1013,7 +1013,6 @@ static off_t file_size(const char *sub)
 	return stat(path, &sb) == 0 ? sb.st_size : -1;
 }
 
-/* The sweep frees the disk: the file shrinks once everything has expired. */
 /* A profile whose every sample carries a label of its own (a request id):
  * no two profiles share a sample. */
 static hearth_profile *unique_labels(const hearth_profile *p, int64_t *next)
@@ -1084,6 +1083,7 @@ static void test_rollups_not_worth(void **state)
 	hearth_store_close(st);
 }
 
+/* The sweep frees the disk: the file shrinks once everything has expired. */
 static void test_retention_frees(void **state)
 {
 	(void)state;
