@@ -2282,6 +2282,78 @@ static hearth_err drop_part(conn *c, int64_t day, int64_t tenant, size_t *delete
 	return err;
 }
 
+/* Whether the default partition of day holds rows of a tenant who still
+ * keeps the day (a retention set after the day was made): *kept. */
+static hearth_err default_part_kept(pg *s, conn *c, int64_t day, int64_t now,
+				    const PGresult *tenants, bool *kept, hearth_errbuf *eb)
+{
+	long long end = (long long)((day + 1) * DAY_NANOS);
+	FILE *f;
+	char *keep = NULL;
+	size_t keepn = 0;
+	if (!(f = open_memstream(&keep, &keepn)))
+		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	fputs("{0", f);
+	for (int j = 0; j < PQntuples(tenants); j++)
+		if (end > now - retention_of(s, tenants, r_i64(tenants, j, 0)))
+			fprintf(f, ",%lld", (long long)r_i64(tenants, j, 0));
+	fputs("}", f);
+	bool oom = ferror(f) != 0;
+	fclose(f);
+	if (oom || !keep) {
+		free(keep);
+		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	}
+	char dp[96], dr[96], q[512];
+	part_name(dp, sizeof(dp), "profiles", day, 0);
+	part_name(dr, sizeof(dr), "rollups", day, 0);
+	snprintf(q, sizeof(q),
+		 "SELECT (EXISTS (SELECT 1 FROM %s WHERE tenant = ANY($1::bigint[]))"
+		 " OR EXISTS (SELECT 1 FROM %s WHERE tenant = ANY($1::bigint[])))::int",
+		 dp, dr);
+	const char *pv[1] = {keep};
+	PGresult *er = PQexecParams(c->pg, q, 1, NULL, pv, NULL, NULL, 0);
+	free(keep);
+	if (!er || PQresultStatus(er) != PGRES_TUPLES_OK) {
+		PQclear(er);
+		return conn_err(c->pg, eb, "sweep");
+	}
+	*kept = atoi(PQgetvalue(er, 0, 0)) == 1;
+	PQclear(er);
+	return HEARTH_OK;
+}
+
+/* A day kept for someone: its tenant partitions past their tenant's
+ * retention dropped, and its default partition past the default
+ * retention unless default_part_kept. */
+static hearth_err drop_parts(pg *s, conn *c, int64_t day, int64_t now, const PGresult *tenants,
+			     size_t *deleted, hearth_errbuf *eb)
+{
+	long long end = (long long)((day + 1) * DAY_NANOS);
+	char q[128];
+	snprintf(q, sizeof(q), "SELECT tenant FROM day_parts WHERE day=%lld", (long long)day);
+	PGresult *pr = PQexecParams(c->pg, q, 0, NULL, NULL, NULL, NULL, 1);
+	if (!pr || PQresultStatus(pr) != PGRES_TUPLES_OK) {
+		PQclear(pr);
+		return conn_err(c->pg, eb, "sweep");
+	}
+	hearth_err err = HEARTH_OK;
+	for (int k = 0; k < PQntuples(pr) && !err; k++) {
+		int64_t tn = r_i64(pr, k, 0);
+		bool kept = false;
+		if (tn > 0) {
+			if (end <= now - retention_of(s, tenants, tn))
+				err = drop_part(c, day, tn, deleted, eb);
+		} else if (end <= now - s->cfg.retention_nanos) {
+			err = default_part_kept(s, c, day, now, tenants, &kept, eb);
+			if (!err && !kept)
+				err = drop_part(c, day, 0, deleted, eb);
+		}
+	}
+	PQclear(pr);
+	return err;
+}
+
 /* Whole days past every tenant's retention: their partitions dropped.
  * Then, in the days still kept for someone, the tenant partitions past
  * their tenant's retention, and the default partitions past the default
@@ -2311,68 +2383,7 @@ static hearth_err drop_days(pg *s, conn *c, int64_t now, const PGresult *tenants
 		day_name(pn, sizeof(pn), "profiles", day);
 		day_name(rn, sizeof(rn), "rollups", day);
 		if (end > now - longest) {
-			/* Kept for someone: the parts that are not. */
-			snprintf(q, sizeof(q), "SELECT tenant FROM day_parts WHERE day=%lld",
-				 (long long)day);
-			PGresult *pr = PQexecParams(c->pg, q, 0, NULL, NULL, NULL, NULL, 1);
-			if (!pr || PQresultStatus(pr) != PGRES_TUPLES_OK) {
-				PQclear(pr);
-				err = conn_err(c->pg, eb, "sweep");
-				break;
-			}
-			for (int k = 0; k < PQntuples(pr) && !err; k++) {
-				int64_t tn = r_i64(pr, k, 0);
-				if (tn > 0) {
-					if (end <= now - retention_of(s, tenants, tn))
-						err = drop_part(c, day, tn, deleted, eb);
-					continue;
-				}
-				if (end > now - s->cfg.retention_nanos)
-					continue;
-				/* Who still keeps this day, and has rows in the
-				 * default partition (a retention set after the
-				 * day was made)? */
-				FILE *f;
-				char *keep = NULL;
-				size_t keepn = 0;
-				if (!(f = open_memstream(&keep, &keepn))) {
-					err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-					break;
-				}
-				fputs("{0", f);
-				for (int j = 0; j < PQntuples(tenants); j++)
-					if (end > now - retention_of(s, tenants, r_i64(tenants, j, 0)))
-						fprintf(f, ",%lld", (long long)r_i64(tenants, j, 0));
-				fputs("}", f);
-				bool oom = ferror(f) != 0;
-				fclose(f);
-				if (oom || !keep) {
-					free(keep);
-					err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-					break;
-				}
-				char dp[96], dr[96];
-				part_name(dp, sizeof(dp), "profiles", day, 0);
-				part_name(dr, sizeof(dr), "rollups", day, 0);
-				snprintf(q, sizeof(q),
-					 "SELECT (EXISTS (SELECT 1 FROM %s WHERE tenant = ANY($1::bigint[]))"
-					 " OR EXISTS (SELECT 1 FROM %s WHERE tenant = "
-					 "ANY($1::bigint[])))::int",
-					 dp, dr);
-				const char *pv[1] = {keep};
-				PGresult *er = PQexecParams(c->pg, q, 1, NULL, pv, NULL, NULL, 0);
-				free(keep);
-				if (!er || PQresultStatus(er) != PGRES_TUPLES_OK) {
-					PQclear(er);
-					err = conn_err(c->pg, eb, "sweep");
-					break;
-				}
-				bool kept = atoi(PQgetvalue(er, 0, 0)) == 1;
-				PQclear(er);
-				if (!kept)
-					err = drop_part(c, day, 0, deleted, eb);
-			}
-			PQclear(pr);
+			err = drop_parts(s, c, day, now, tenants, deleted, eb);
 			continue;
 		}
 		/* Counted first, for the caller's report. */
