@@ -1448,58 +1448,18 @@ static void *sc(int i, size_t n)
 	return tl_sc[i].p;
 }
 
-/* The label sets' canonical bytes, expanded into a scratch buffer. */
-typedef struct {
-	size_t n, max;
-	uint8_t *p;
-	bool bad, oom;
-} lsbuf;
-
-static bool lsb_reserve(lsbuf *b, size_t more)
-{
-	if (b->n + more > b->max) {
-		b->bad = true;
-		return false;
-	}
-	if (!(b->p = sc(SC_LSB, b->n + more + 16))) {
-		b->oom = true;
-		return false;
-	}
-	return true;
-}
-
-static void lsb_uv(lsbuf *b, uint64_t v)
-{
-	if (!lsb_reserve(b, 10))
-		return;
-	while (v >= 0x80) {
-		b->p[b->n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	b->p[b->n++] = (uint8_t)v;
-}
-
-static void lsb_bytes(lsbuf *b, const void *p, size_t n)
-{
-	if (n && lsb_reserve(b, n)) {
-		memcpy(b->p + b->n, p, n);
-		b->n += n;
-	}
-}
-
 /* A version 1 string of a label (key or unit) as a reference: "" is id 0
  * as in version 2, anything else inline. */
-static void lsb_v1_sref(lsbuf *b, hs_in *in)
+static void v1_sref(hs_out *b, hs_in *in)
 {
 	uint32_t n;
 	const uint8_t *s = hs_get_str(in, &n);
 	if (!n) {
-		lsb_uv(b, 0);
+		hs_put_uv(b, 0);
 		return;
 	}
-	lsb_uv(b, 1);
-	lsb_uv(b, n);
-	lsb_bytes(b, s, n);
+	hs_put_uv(b, 1);
+	hs_put_str(b, (const char *)s, n);
 }
 
 /* Reads the label sets of a block of version ver into *lsp and *lsn (the
@@ -1510,48 +1470,55 @@ static void lsb_v1_sref(lsbuf *b, hs_in *in)
 static hearth_err read_labelsets(hs_in *in, uint64_t ver, uint64_t rawn, const uint8_t ***lsp,
 				 uint32_t **lsn, uint64_t *nlsp)
 {
-	lsbuf b = {0, (size_t)rawn * 64 + (1u << 20), NULL, false, false};
+	/* The expanded sets go to the thread's scratch buffer, grown as an
+	 * hs_out and handed back at the end; at most max bytes of them. */
+	size_t max = (size_t)rawn * 64 + (1u << 20);
+	hs_out b = {tl_sc[SC_LSB].p, 0, tl_sc[SC_LSB].cap, false};
+	hearth_err err = HEARTH_ECORRUPT;
 	const uint8_t **pp = NULL;
 	uint32_t *pn = NULL;
 	uint64_t npairs = 0, nls;
 	size_t *off;
+	*lsp = NULL;
+	*lsn = NULL;
+	*nlsp = 0;
 	if (ver == 2) {
 		npairs = hs_get_uv(in);
 		if (in->bad || npairs > rawn)
-			return HEARTH_ECORRUPT;
+			goto out;
 		pp = sc(SC_PP, (npairs + 1) * sizeof(*pp));
 		pn = sc(SC_PN, (npairs + 1) * sizeof(*pn));
 		if (!pp || !pn)
-			return HEARTH_ENOMEM;
+			goto oom;
 		for (uint64_t i = 0; i < npairs; i++) {
 			pp[i] = hs_get_str(in, &pn[i]);
 			/* One whole label each: a set is then well formed. */
 			hs_in one = {pp[i], pp[i] + pn[i], false};
 			skip_label(&one);
 			if (in->bad || one.bad || one.p != one.end)
-				return HEARTH_ECORRUPT;
+				goto out;
 		}
 	}
 	nls = hs_get_uv(in);
 	if (in->bad || nls > rawn)
-		return HEARTH_ECORRUPT;
+		goto out;
 	*lsp = sc(SC_LSP, (nls + 1) * sizeof(**lsp));
 	*lsn = sc(SC_LSN, (nls + 1) * sizeof(**lsn));
 	off = sc(SC_LSO, (nls + 1) * sizeof(*off));
 	if (!*lsp || !*lsn || !off)
-		return HEARTH_ENOMEM;
-	for (uint64_t l = 0; l < nls && !b.bad && !b.oom; l++) {
+		goto oom;
+	for (uint64_t l = 0; l < nls; l++) {
 		off[l] = b.n;
 		if (ver == 2) {
 			uint64_t cnt = hs_get_uv(in);
 			if (in->bad || cnt > rawn)
-				return HEARTH_ECORRUPT;
-			lsb_uv(&b, cnt);
-			for (uint64_t k = 0; k < cnt; k++) {
+				goto out;
+			hs_put_uv(&b, cnt);
+			for (uint64_t k = 0; k < cnt && b.n <= max; k++) {
 				uint64_t i = hs_get_uv(in);
 				if (in->bad || i >= npairs)
-					return HEARTH_ECORRUPT;
-				lsb_bytes(&b, pp[i], pn[i]);
+					goto out;
+				hs_put_bytes(&b, pp[i], pn[i]);
 			}
 		} else {
 			uint32_t n;
@@ -1559,39 +1526,50 @@ static hearth_err read_labelsets(hs_in *in, uint64_t ver, uint64_t rawn, const u
 			hs_in v1 = {s, s + n, false};
 			uint64_t cnt = hs_get_uv(&v1);
 			if (in->bad || v1.bad || cnt > n)
-				return HEARTH_ECORRUPT;
-			lsb_uv(&b, cnt);
+				goto out;
+			hs_put_uv(&b, cnt);
 			for (uint64_t k = 0; k < cnt; k++) {
-				lsb_v1_sref(&b, &v1);
+				v1_sref(&b, &v1);
 				uint64_t kind = hs_get_uv(&v1);
-				lsb_uv(&b, kind);
+				hs_put_uv(&b, kind);
 				if (kind == 0) {
 					uint32_t vn;
 					const uint8_t *v = hs_get_str(&v1, &vn);
-					lsb_uv(&b, vn);
-					lsb_bytes(&b, v, vn);
+					hs_put_str(&b, (const char *)v, vn);
 				} else if (kind == 1) {
-					uint64_t num = hs_get_uv(&v1); /* zigzag as it is */
-					lsb_uv(&b, num);
-					lsb_v1_sref(&b, &v1);
+					hs_put_uv(&b, hs_get_uv(&v1)); /* zigzag as it is */
+					v1_sref(&b, &v1);
 				} else {
-					return HEARTH_ECORRUPT;
+					goto out;
 				}
 			}
 			if (v1.bad || v1.p != v1.end)
-				return HEARTH_ECORRUPT;
+				goto out;
 		}
+		if (b.oom)
+			goto oom;
+		if (b.n > max)
+			goto out;
 		(*lsn)[l] = (uint32_t)(b.n - off[l]);
 	}
-	if (b.oom)
-		return HEARTH_ENOMEM;
-	if (b.bad || in->bad)
-		return HEARTH_ECORRUPT;
+	if (in->bad)
+		goto out;
 	/* Pointers once the buffer stopped moving. */
 	for (uint64_t l = 0; l < nls; l++)
 		(*lsp)[l] = b.p + off[l];
 	*nlsp = nls;
-	return HEARTH_OK;
+	err = HEARTH_OK;
+	goto out;
+oom:
+	err = HEARTH_ENOMEM;
+out:
+	if (b.p != tl_sc[SC_LSB].p) {
+		if (!tl_sc[SC_LSB].p)
+			tl_register();
+		tl_sc[SC_LSB].p = b.p;
+		tl_sc[SC_LSB].cap = b.cap;
+	}
+	return err;
 }
 
 hearth_err hs_block_add(hs_acc *a, const uint8_t *z, size_t n, hearth_errbuf *eb)
