@@ -739,6 +739,8 @@ hearth_err hs_acc_add(hs_acc *a, const uint32_t *locs, uint32_t nlocs, const uin
 		      uint32_t nlab, const int64_t *values)
 {
 	uint32_t stackbuf[256];
+	if (a->nolabels)
+		nlab = 0;
 	size_t klen = 4 + (size_t)nlocs * 4 + nlab;
 	uint8_t *key = klen <= sizeof(stackbuf) ? (uint8_t *)stackbuf : malloc(klen);
 	if (!key)
@@ -749,8 +751,6 @@ hearth_err hs_acc_add(hs_acc *a, const uint32_t *locs, uint32_t nlocs, const uin
 	if (nlab)
 		memcpy(key + 4 + (size_t)nlocs * 4, lab, nlab);
 	/* Only a merging accumulator looks keys up. */
-	if (a->nolabels)
-		klen = 4 + (size_t)nlocs * 4;
 	uint32_t h = a->merge ? (uint32_t)hearth_hash_bytes(key, klen) : 0;
 	hearth_err err = acc_add_key(a, key, (uint32_t)klen, h, values, NULL);
 	if (key != (uint8_t *)stackbuf)
