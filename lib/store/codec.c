@@ -1,5 +1,6 @@
 /* The store's shared formats: symbol dictionary, sample blocks, merge
  * accumulator (see codec.h and docs/store.md). */
+#include <isa-l/igzip_lib.h>
 #include <libdeflate.h>
 #include <math.h>
 #include <pthread.h>
@@ -1065,9 +1066,18 @@ out:
 /* ---- blocks ---- */
 
 /* One compressor and decompressor per thread (allocating one costs more
- * than a small block), freed when the thread ends. */
+ * than a small block), freed when the thread ends.  A put's block is
+ * deflated by ISA-L (tl_isal, its level buffer tl_isal_buf): on the random
+ * data set's 47 KB blocks it takes 0.15 ms where libdeflate's level 1
+ * takes 0.36 ms, for 2 % more bytes.  Rollups, built in the background,
+ * keep libdeflate's level 6; both are plain deflate, read by the same
+ * decompressor. */
 static __thread struct libdeflate_compressor *tl_comp, *tl_comp_best;
 static __thread struct libdeflate_decompressor *tl_decomp;
+static __thread struct isal_zstream *tl_isal;
+static __thread uint8_t *tl_isal_buf;
+#define ISAL_LEVEL 2
+#define ISAL_LEVEL_BUF ISAL_DEF_LVL2_DEFAULT
 /* Scratch arrays of hs_block_add, kept by the thread: a merge decodes
  * thousands of blocks, and fresh large buffers cost page faults. */
 enum {
@@ -1099,8 +1109,12 @@ static void tl_free(void *unused)
 	libdeflate_free_compressor(tl_comp);
 	libdeflate_free_compressor(tl_comp_best);
 	libdeflate_free_decompressor(tl_decomp);
+	free(tl_isal);
+	free(tl_isal_buf);
 	tl_comp = tl_comp_best = NULL;
 	tl_decomp = NULL;
+	tl_isal = NULL;
+	tl_isal_buf = NULL;
 	for (int i = 0; i < SC_N; i++) {
 		free(tl_sc[i].p);
 		tl_sc[i].p = NULL;
@@ -1320,6 +1334,44 @@ static bool decode_column(hs_in *in, uint64_t ver, int64_t *vals, uint64_t ns, u
 	return !in->bad;
 }
 
+/* raw deflated by ISA-L into o after its first head bytes; false when
+ * that could not be done (no memory, or a block too large for the
+ * stateless call), and the caller deflates it the usual way. */
+static bool isal_compress(const hs_out *raw, hs_out *o, size_t head)
+{
+	/* Stored blocks at worst: 5 bytes of header per 64 KB. */
+	size_t bound = raw->n + raw->n / 8192 + 64 + ISAL_DEF_MAX_HDR_SIZE;
+	if (raw->n > UINT32_MAX / 2 || !out_reserve(o, bound))
+		return false;
+	if (!tl_isal) {
+		tl_isal = malloc(sizeof(*tl_isal));
+		tl_isal_buf = malloc(ISAL_LEVEL_BUF);
+		tl_register();
+		if (!tl_isal || !tl_isal_buf) {
+			free(tl_isal);
+			free(tl_isal_buf);
+			tl_isal = NULL;
+			tl_isal_buf = NULL;
+			return false;
+		}
+	}
+	struct isal_zstream *z = tl_isal;
+	isal_deflate_stateless_init(z);
+	z->level = ISAL_LEVEL;
+	z->level_buf = tl_isal_buf;
+	z->level_buf_size = ISAL_LEVEL_BUF;
+	z->end_of_stream = 1;
+	z->flush = NO_FLUSH;
+	z->next_in = raw->p;
+	z->avail_in = (uint32_t)raw->n;
+	z->next_out = o->p + head;
+	z->avail_out = (uint32_t)(bound < UINT32_MAX ? bound : UINT32_MAX);
+	if (isal_deflate_stateless(z) != COMP_OK || z->avail_in)
+		return false;
+	o->n = head + z->total_out;
+	return true;
+}
+
 /* Block layout before deflate (docs/store.md): uv version 2, uv nsamples,
  * uv nst, uv nlabels, the distinct labels (str each, canonical label
  * bytes), uv nlabelsets, the label sets (uv count, count * uv label index),
@@ -1401,8 +1453,15 @@ hearth_err hs_block_encode(const hs_acc *a, bool sort, hs_out *o)
 		encode_column(a, perm, k, &raw);
 	if (raw.oom || stacks.oom)
 		goto out;
-	/* A put's block compresses fast (level 3, on the ingest path); a
-	 * rollup's, built in the background, harder. */
+	o->n = 0;
+	hs_put_uv(o, raw.n);
+	size_t head = o->n;
+	if (!sort && isal_compress(&raw, o, head)) {
+		err = HEARTH_OK;
+		goto out;
+	}
+	/* A rollup's block, built in the background, compresses harder; a
+	 * put's comes here only if ISA-L could not take it. */
 	struct libdeflate_compressor **cp = sort ? &tl_comp_best : &tl_comp;
 	if (!*cp) {
 		if (!(*cp = libdeflate_alloc_compressor(sort ? 6 : 1)))
@@ -1411,10 +1470,7 @@ hearth_err hs_block_encode(const hs_acc *a, bool sort, hs_out *o)
 	}
 	struct libdeflate_compressor *comp = *cp;
 	size_t bound = libdeflate_deflate_compress_bound(comp, raw.n);
-	o->n = 0;
-	hs_put_uv(o, raw.n);
-	size_t head = o->n;
-	hs_put_bytes(o, NULL, 0);
+	o->n = head;
 	if (!out_reserve(o, bound))
 		goto out;
 	size_t z = libdeflate_deflate_compress(comp, raw.p, raw.n, o->p + head, bound);
