@@ -21,7 +21,15 @@
 # BUILD_DIR/test-logs/<suite>.log.
 #
 # Environment: SKIP="fuzz conformance ..." leaves suites out; FUZZ_SECONDS
-# sets the length of each fuzz run (default 5).
+# sets the length of each fuzz run (default 5); LANES=1 runs every suite one
+# after the other.
+#
+# Two lanes (the default): the suites that mostly wait (scrape's outage and
+# intervals, the PostgreSQL and Ceph servers starting) and the fuzz runs go
+# one after the other in a second lane beside the rest, so that a machine
+# with two cores is kept busy; the two lanes' suites start no shared server
+# (each starts its own on loopback in its own directory).  A lane's lines are
+# printed when it ends.
 set -u
 cd "$(dirname "$0")/.."
 # Every suite, the unit tests and conformance too, compare with the newest
@@ -123,6 +131,45 @@ fuzz() {
 	tests/fuzz/run.sh short
 }
 
+# cli_suite NAME: tests/cli/NAME.sh as suite cli/NAME.
+cli_suite() {
+	s=tests/cli/$1.sh
+	if [ -x "$s" ]; then
+		suite "cli/$1" "$s" "$build"
+	else
+		suite "cli/$1" sh "$s" "$build"
+	fi
+}
+
+have_conformance() {
+	command -v go >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1 &&
+		[ -f ../shared/conformance/pprof_conformance.py ]
+}
+
+# The second lane: its suites, in order (the longest first).
+lane2="scrape serve_pg objects metrics_ds goclient"
+in_lane2() {
+	case " $lane2 " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+run_lane2() {
+	for n in $lane2; do
+		[ -f "tests/cli/$n.sh" ] && cli_suite "$n"
+	done
+	if have_libfuzzer; then
+		suite fuzz fuzz
+	else
+		printf '%-28s skipped (needs clang with libFuzzer)\n' fuzz
+	fi
+	echo "$total_pass $total_fail" >"$logs/lane2.sums"
+}
+if [ "${LANES:-2}" -ge 2 ]; then
+	run_lane2 >"$logs/lane2.out" 2>&1 &
+	lane2_pid=$!
+else
+	lane2_pid=
+fi
+
 found=false
 for t in "$build"/tests/test_*; do
 	[ -x "$t" ] || continue
@@ -136,24 +183,29 @@ suite reports tests/cli/reports.sh "$build"
 # Any other suite under tests/cli follows the same contract (regen.sh is
 # no suite; the ones above have run).
 for s in tests/cli/*.sh; do
-	case "${s##*/}" in run.sh | bad_input.sh | reports.sh | regen.sh) continue ;; esac
 	n=${s##*/}
-	if [ -x "$s" ]; then
-		suite "cli/${n%.sh}" "$s" "$build"
-	else
-		suite "cli/${n%.sh}" sh "$s" "$build"
-	fi
+	n=${n%.sh}
+	case "$n" in run | bad_input | reports | regen) continue ;; esac
+	[ -n "$lane2_pid" ] && in_lane2 "$n" && continue
+	cli_suite "$n"
 done
-if command -v go >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1 &&
-	[ -f ../shared/conformance/pprof_conformance.py ]; then
+if have_conformance; then
 	suite conformance conformance
 else
 	printf '%-28s skipped (needs go, python3 and ../shared)\n' conformance
 fi
-if have_libfuzzer; then
-	suite fuzz fuzz
+if [ -n "$lane2_pid" ]; then
+	wait "$lane2_pid"
+	cat "$logs/lane2.out"
+	if read -r p f <"$logs/lane2.sums" 2>/dev/null; then
+		total_pass=$((total_pass + p))
+		total_fail=$((total_fail + f))
+	else
+		echo "the second lane ended without its sums"
+		total_fail=$((total_fail + 1))
+	fi
 else
-	printf '%-28s skipped (needs clang with libFuzzer)\n' fuzz
+	run_lane2
 fi
 
 echo "all suites: $(($(date +%s) - start_all))s"
