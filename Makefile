@@ -133,7 +133,10 @@ run-web: deps $(HEARTH)
 
 # Every suite prints its own "N passed, M failed"; tests/run.sh adds them up
 # into the last line.
-test: deps $(HEARTH) $(UNIT_BIN)
+# The build takes both cores whatever -j make was given (CI runs plain
+# `make test`).
+test: deps
+	@$(MAKE) --no-print-directory -j$$(nproc) $(HEARTH) $(UNIT_BIN)
 	@./tests/run.sh $(BUILD)
 
 bench: deps $(HEARTH) $(BUILD)/bench/store_bench
