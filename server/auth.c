@@ -3,10 +3,9 @@
  * token, scopes per route, signup, the tokens API, and the token buckets
  * that bound requests per tenant and signups per address.
  *
- * Sessions live in memory: a restart logs the UI out, which costs a login
- * and keeps no session secret on disk.  A session keeps the token it was
- * made from and checks it with the store on every request, so revoking the
- * token ends its sessions at once. */
+ * Sessions live in the store, hashed, so a restart keeps the UI logged in;
+ * each is checked with the store on every request against the token it was
+ * made from, so revoking the token ends its sessions at once. */
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -20,8 +19,7 @@
 
 #include "service.h"
 
-#define SESSION_BUCKETS 1024
-#define MAX_SESSIONS 100000
+#define LIMIT_BUCKETS 1024
 #define MAX_LIMITER_KEYS 65536
 
 /* ---- helpers shared by the service's files ---- */
@@ -88,22 +86,6 @@ void svc_fail(hearth_api_resp *resp, hearth_err err, const hearth_errbuf *eb, bo
 			 eb->msg[0] ? eb->msg : hearth_strerror(err));
 }
 
-static void random_hex(char *out, size_t nbytes)
-{
-	unsigned char b[64];
-	static const char hex[] = "0123456789abcdef";
-	if (nbytes > sizeof(b))
-		nbytes = sizeof(b);
-	if (RAND_bytes(b, (int)nbytes) != 1) {
-		/* No entropy: no session rather than a guessable one. */
-		out[0] = 0;
-		return;
-	}
-	for (size_t i = 0; i < nbytes; i++)
-		out[2 * i] = hex[b[i] >> 4], out[2 * i + 1] = hex[b[i] & 15];
-	out[2 * nbytes] = 0;
-}
-
 static json_t *scopes_json(unsigned scopes)
 {
 	json_t *a = json_array();
@@ -132,7 +114,7 @@ typedef struct lentry {
 struct svc_limiter {
 	pthread_mutex_t mu;
 	double rate, burst;
-	lentry *b[SESSION_BUCKETS];
+	lentry *b[LIMIT_BUCKETS];
 	size_t n;
 };
 
@@ -149,7 +131,7 @@ svc_limiter *svc_limiter_new(double rate, double burst)
 
 static void limiter_clear(svc_limiter *l)
 {
-	for (size_t i = 0; i < SESSION_BUCKETS; i++)
+	for (size_t i = 0; i < LIMIT_BUCKETS; i++)
 		for (lentry *e = l->b[i], *n; e; e = n) {
 			n = e->next;
 			free(e);
@@ -178,7 +160,7 @@ static size_t hash_str(const char *s)
 /* The entry of key (created full); NULL when out of memory.  Under l->mu. */
 static lentry *lookup(svc_limiter *l, const char *key, int64_t now)
 {
-	size_t h = hash_str(key) % SESSION_BUCKETS;
+	size_t h = hash_str(key) % LIMIT_BUCKETS;
 	for (lentry *e = l->b[h]; e; e = e->next)
 		if (!strcmp(e->key, key))
 			return e;
@@ -240,136 +222,12 @@ uint64_t svc_tenant_gen(hearth_service *s, int64_t tenant, bool bump)
 	return g;
 }
 
-/* ---- sessions ---- */
-
-typedef struct sess {
-	struct sess *next;
-	char id[72], csrf[72];
-	char token[HEARTH_TOKEN_LEN + 1];
-	int64_t expires;
-} sess;
-
-struct svc_sessions {
-	pthread_mutex_t mu;
-	sess *b[SESSION_BUCKETS];
-	size_t n;
-};
-
-svc_sessions *svc_sessions_new(void)
-{
-	svc_sessions *ss = calloc(1, sizeof(*ss));
-	if (ss)
-		pthread_mutex_init(&ss->mu, NULL);
-	return ss;
-}
-
-void svc_sessions_free(svc_sessions *ss)
-{
-	if (!ss)
-		return;
-	for (size_t i = 0; i < SESSION_BUCKETS; i++)
-		for (sess *e = ss->b[i], *n; e; e = n) {
-			n = e->next;
-			OPENSSL_cleanse(e, sizeof(*e));
-			free(e);
-		}
-	pthread_mutex_destroy(&ss->mu);
-	free(ss);
-}
-
-/* Drops expired sessions (all buckets: called when the table is full). */
-static void sessions_expire(svc_sessions *ss, int64_t now)
-{
-	for (size_t i = 0; i < SESSION_BUCKETS; i++)
-		for (sess **pp = &ss->b[i]; *pp;) {
-			sess *e = *pp;
-			if (e->expires > now) {
-				pp = &e->next;
-				continue;
-			}
-			*pp = e->next;
-			OPENSSL_cleanse(e, sizeof(*e));
-			free(e);
-			ss->n--;
-		}
-}
-
-static bool session_new(svc_sessions *ss, const char *token, int64_t ttl, char *id, char *csrf)
-{
-	sess *e = calloc(1, sizeof(*e));
-	if (!e)
-		return false;
-	random_hex(e->id, 32);
-	random_hex(e->csrf, 32);
-	if (!e->id[0] || !e->csrf[0] || strlen(token) >= sizeof(e->token)) {
-		free(e);
-		return false;
-	}
-	snprintf(e->token, sizeof(e->token), "%s", token);
-	int64_t now = svc_now();
-	e->expires = now + ttl;
-	pthread_mutex_lock(&ss->mu);
-	if (ss->n >= MAX_SESSIONS)
-		sessions_expire(ss, now);
-	bool ok = ss->n < MAX_SESSIONS;
-	if (ok) {
-		size_t h = hash_str(e->id) % SESSION_BUCKETS;
-		e->next = ss->b[h];
-		ss->b[h] = e;
-		ss->n++;
-		strcpy(id, e->id);
-		strcpy(csrf, e->csrf);
-	}
-	pthread_mutex_unlock(&ss->mu);
-	if (!ok)
-		free(e);
-	return ok;
-}
-
-/* Copies the token and CSRF secret of session id; false when there is none
- * (expired ones are removed). */
-static bool session_get(svc_sessions *ss, const char *id, char *token, char *csrf)
-{
-	bool found = false;
-	int64_t now = svc_now();
-	size_t h = hash_str(id) % SESSION_BUCKETS;
-	pthread_mutex_lock(&ss->mu);
-	for (sess **pp = &ss->b[h]; *pp; pp = &(*pp)->next) {
-		sess *e = *pp;
-		if (strlen(e->id) != strlen(id) || CRYPTO_memcmp(e->id, id, strlen(id)))
-			continue;
-		if (e->expires <= now) {
-			*pp = e->next;
-			OPENSSL_cleanse(e, sizeof(*e));
-			free(e);
-			ss->n--;
-			break;
-		}
-		strcpy(token, e->token);
-		strcpy(csrf, e->csrf);
-		found = true;
-		break;
-	}
-	pthread_mutex_unlock(&ss->mu);
-	return found;
-}
-
-static void session_drop(svc_sessions *ss, const char *id)
-{
-	size_t h = hash_str(id) % SESSION_BUCKETS;
-	pthread_mutex_lock(&ss->mu);
-	for (sess **pp = &ss->b[h]; *pp; pp = &(*pp)->next) {
-		sess *e = *pp;
-		if (strcmp(e->id, id))
-			continue;
-		*pp = e->next;
-		OPENSSL_cleanse(e, sizeof(*e));
-		free(e);
-		ss->n--;
-		break;
-	}
-	pthread_mutex_unlock(&ss->mu);
-}
+/* ---- sessions ----
+ *
+ * In the store (hearth_store_session_*): the SHA-256 of the cookie's id,
+ * the tenant, the token that made it and its expiry, so a restart (or a
+ * kill) of the server keeps the UI logged in.  A session answers with its
+ * token's current scopes, and revoking the token deletes its sessions. */
 
 /* The value of cookie name in a Cookie header, into out; false if absent. */
 static bool cookie_value(const char *hdr, const char *name, char *out, size_t n)
@@ -467,24 +325,30 @@ bool svc_authenticate(hearth_service *s, const hearth_req *req, svc_caller *c,
 					   "Bearer TOKEN) or a session (POST /api/v1/login)");
 			return false;
 		}
-		if (!session_get(s->sessions, id, token, c->csrf)) {
+		hearth_err err =
+		    hearth_store_session_auth(s->st, id, &c->tenant, &c->scopes, c->csrf, &eb);
+		if (err == HEARTH_EINVAL) {
 			unauthorized(resp, "the session has ended: log in again");
+			return false;
+		}
+		if (err) {
+			svc_fail(resp, err, &eb, false);
 			return false;
 		}
 		c->cookie = true;
 		snprintf(c->session, sizeof(c->session), "%s", id);
 	}
-	hearth_err err = hearth_store_token_auth(s->st, token, &c->tenant, &c->scopes, &eb);
-	OPENSSL_cleanse(token, sizeof(token));
-	if (err == HEARTH_EINVAL) {
-		if (c->cookie)
-			session_drop(s->sessions, c->session);
-		unauthorized(resp, "invalid token");
-		return false;
-	}
-	if (err) {
-		svc_fail(resp, err, &eb, false);
-		return false;
+	if (!c->cookie) {
+		hearth_err err = hearth_store_token_auth(s->st, token, &c->tenant, &c->scopes, &eb);
+		OPENSSL_cleanse(token, sizeof(token));
+		if (err == HEARTH_EINVAL) {
+			unauthorized(resp, "invalid token");
+			return false;
+		}
+		if (err) {
+			svc_fail(resp, err, &eb, false);
+			return false;
+		}
 	}
 	char key[32];
 	int retry = 1;
@@ -585,42 +449,47 @@ void svc_login(hearth_service *s, const hearth_req *req, hearth_api_resp *resp)
 	int64_t tenant;
 	unsigned scopes;
 	hearth_errbuf eb = {{0}};
-	hearth_err err = hearth_store_token_auth(s->st, token, &tenant, &scopes, &eb);
-	char id[72], csrf[72];
+	char id[HEARTH_SESSION_ID_LEN + 1], csrf[HEARTH_SESSION_ID_LEN + 1];
+	int64_t ttl = s->cfg.session_nanos;
+	hearth_err err =
+	    hearth_store_session_create(s->st, token, ttl, id, csrf, &tenant, &scopes, &eb);
+	json_decref(o);
 	if (err == HEARTH_EINVAL) {
-		json_decref(o);
 		unauthorized(resp, "invalid token");
 		return;
 	}
+	if (err == HEARTH_ETOOBIG) {
+		hearth_api_error(resp, 503, "cannot start a session now: too many sessions");
+		return;
+	}
 	if (err) {
-		json_decref(o);
-		svc_fail(resp, err, &eb, false);
+		svc_fail(resp, err, &eb, true);
 		return;
 	}
-	int64_t ttl = s->cfg.session_nanos;
-	if (!session_new(s->sessions, token, ttl, id, csrf)) {
-		json_decref(o);
-		hearth_api_error(resp, 503, "cannot start a session now");
-		return;
-	}
-	json_decref(o);
 	svc_json(resp, 200, identity(s, tenant, scopes, csrf));
 	snprintf(resp->set_cookie, sizeof(resp->set_cookie),
 		 "hearth_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld", id,
 		 (long long)(ttl / 1000000000));
+	OPENSSL_cleanse(id, sizeof(id));
 }
 
 void svc_logout(hearth_service *s, const hearth_req *req, hearth_api_resp *resp)
 {
-	char id[72], token[HEARTH_TOKEN_LEN + 1], csrf[72];
+	char id[72], csrf[HEARTH_SESSION_ID_LEN + 1];
+	int64_t tenant;
+	unsigned scopes;
+	hearth_errbuf eb = {{0}};
 	if (req->cookie && cookie_value(req->cookie, "hearth_session", id, sizeof(id)) &&
-	    session_get(s->sessions, id, token, csrf)) {
-		OPENSSL_cleanse(token, sizeof(token));
+	    !hearth_store_session_auth(s->st, id, &tenant, &scopes, csrf, &eb)) {
 		if (!csrf_ok(req, csrf)) {
 			hearth_api_error(resp, 403, "logout needs the X-Hearth-CSRF header");
 			return;
 		}
-		session_drop(s->sessions, id);
+		hearth_err err = hearth_store_session_end(s->st, id, &eb);
+		if (err) {
+			svc_fail(resp, err, &eb, true);
+			return;
+		}
 	}
 	json_t *o = json_object();
 	json_object_set_new(o, "ok", json_true());

@@ -23,7 +23,6 @@ hearth_service *hearth_service_new(hearth_store *st, const hearth_service_config
 	if (!s->cfg.signups_per_hour)
 		s->cfg.signups_per_hour = 10;
 	double sps = s->cfg.signups_per_hour / 3600.0;
-	s->sessions = svc_sessions_new();
 	/* rate 0 is no limit; the table also keeps each tenant's generation. */
 	s->tenant_rate = svc_limiter_new(cfg->rate_per_tenant, 2 * cfg->rate_per_tenant);
 	/* Bursts of 3, or fewer when fewer an hour are allowed. */
@@ -33,7 +32,7 @@ hearth_service *hearth_service_new(hearth_store *st, const hearth_service_config
 	s->render = svc_render_new(cfg->render_cache);
 	s->fleet = svc_fleet_new();
 	pthread_mutex_init(&s->targets_mu, NULL);
-	if (!s->sessions || !s->tenant_rate || !s->signup_rate || !s->login_rate || !s->render ||
+	if (!s->tenant_rate || !s->signup_rate || !s->login_rate || !s->render ||
 	    !s->fleet) {
 		hearth_service_free(s);
 		return NULL;
@@ -45,7 +44,6 @@ void hearth_service_free(hearth_service *s)
 {
 	if (!s)
 		return;
-	svc_sessions_free(s->sessions);
 	svc_limiter_free(s->tenant_rate);
 	svc_limiter_free(s->signup_rate);
 	svc_limiter_free(s->login_rate);

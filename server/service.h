@@ -61,7 +61,6 @@ typedef struct {
 	char session[72];
 } svc_caller;
 
-typedef struct svc_sessions svc_sessions;
 typedef struct svc_limiter svc_limiter;
 typedef struct svc_render svc_render;
 typedef struct svc_fleet svc_fleet;
@@ -69,7 +68,6 @@ typedef struct svc_fleet svc_fleet;
 struct hearth_service {
 	hearth_store *st;
 	hearth_service_config cfg;
-	svc_sessions *sessions;
 	svc_limiter *tenant_rate, *signup_rate, *login_rate;
 	svc_render *render;
 	svc_fleet *fleet;
@@ -94,8 +92,6 @@ void svc_targets(hearth_service *s, const hearth_req *req, const svc_caller *c,
 		 hearth_api_resp *resp);
 
 /* auth.c */
-svc_sessions *svc_sessions_new(void);
-void svc_sessions_free(svc_sessions *ss);
 /* Authenticates req: a Bearer token, Basic with the token as password, or
  * the session cookie.  On failure fills resp (401) and returns false. */
 bool svc_authenticate(hearth_service *s, const hearth_req *req, svc_caller *c,

@@ -27,13 +27,24 @@ struct hearth_store_ops {
 				   const char *description, const uint8_t hash[32],
 				   const char *prefix, int64_t now, int64_t *id, hearth_errbuf *eb);
 	/* Not found: HEARTH_EINVAL.  stored receives the row's hash (store.c
-	 * compares in constant time). */
+	 * compares in constant time), *id the token's id. */
 	hearth_err (*token_lookup)(void *be, const uint8_t hash[32], int64_t now, int64_t *tenant,
-				   unsigned *scopes, bool *revoked, uint8_t stored[32],
+				   unsigned *scopes, bool *revoked, uint8_t stored[32], int64_t *id,
 				   hearth_errbuf *eb);
 	hearth_err (*token_list)(void *be, int64_t tenant, hearth_token_info *out, size_t max,
 				 size_t *n, hearth_errbuf *eb);
+	/* Revoking deletes the token's sessions in the same transaction. */
 	hearth_err (*token_revoke)(void *be, int64_t tenant, int64_t id, hearth_errbuf *eb);
+	/* UI sessions by the SHA-256 of their id (store.h).  insert: first
+	 * deletes the tenant's expired ones; more than max live ones left:
+	 * HEARTH_ETOOBIG.  lookup: not found, expired or of a revoked token:
+	 * HEARTH_EINVAL; stored receives the row's hash. */
+	hearth_err (*session_insert)(void *be, const uint8_t hash[32], int64_t tenant,
+				     int64_t token, int64_t now, int64_t expires, size_t max,
+				     hearth_errbuf *eb);
+	hearth_err (*session_lookup)(void *be, const uint8_t hash[32], int64_t now, int64_t *tenant,
+				     unsigned *scopes, uint8_t stored[32], hearth_errbuf *eb);
+	hearth_err (*session_delete)(void *be, const uint8_t hash[32], hearth_errbuf *eb);
 
 	/* type is set (guessed by store.c when the caller gave none). */
 	hearth_err (*put)(void *be, int64_t tenant, const hearth_profile *p,

@@ -152,6 +152,13 @@ static const char *const migrations[] = {
     "CREATE TABLE orphans(key text PRIMARY KEY, tenant bigint NOT NULL, day bigint NOT NULL,"
     " seen bigint NOT NULL);"
     "CREATE INDEX orphans_day ON orphans(tenant, day);",
+    /* 5: the UI's sessions (store.h): the SHA-256 of the cookie's id, the
+     * token that made it. */
+    "CREATE TABLE sessions(hash bytea PRIMARY KEY, tenant bigint NOT NULL,"
+    " token bigint NOT NULL, created bigint NOT NULL, expires bigint NOT NULL);"
+    "CREATE INDEX sessions_tenant ON sessions(tenant, expires);"
+    "CREATE INDEX sessions_token ON sessions(token);"
+    "CREATE INDEX sessions_expires ON sessions(expires);",
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
@@ -210,6 +217,10 @@ enum {
 	S_ORPHAN_DUE,
 	S_ORPHAN_DEL,
 	S_ORPHAN_OLD,
+	S_SESS_INS,
+	S_SESS_LOOKUP,
+	S_SESS_DEL,
+	S_SESS_EXPIRE,
 	NSTMT
 };
 
@@ -227,7 +238,10 @@ static const char *const sql[NSTMT] = {
     [S_TOK_USED] = "UPDATE tokens SET last_used=$2 WHERE id=$1",
     [S_TOK_LIST] = "SELECT id, scopes::bigint, created, last_used, revoked::int::bigint, "
 		   "description, prefix FROM tokens WHERE tenant=$1 ORDER BY id DESC LIMIT $2",
-    [S_TOK_REVOKE] = "UPDATE tokens SET revoked=true WHERE id=$1 AND tenant=$2",
+    /* The token and its sessions in one statement. */
+    [S_TOK_REVOKE] = "WITH r AS (UPDATE tokens SET revoked=true WHERE id=$1 AND tenant=$2 "
+		     "RETURNING id), d AS (DELETE FROM sessions WHERE token IN (SELECT id FROM r) "
+		     "AND tenant=$2) SELECT id FROM r",
     [S_DICT_SINCE] = "SELECT kind::bigint, first, data FROM dict WHERE tenant=$1 AND first > "
 		     "(CASE kind WHEN 0 THEN $2 WHEN 1 THEN $3 WHEN 2 THEN $4 ELSE $5 END)::bigint "
 		     "ORDER BY kind, first",
@@ -328,6 +342,16 @@ static const char *const sql[NSTMT] = {
 		     "key LIMIT 10000",
     [S_ORPHAN_DEL] = "DELETE FROM orphans WHERE key=$1",
     [S_ORPHAN_OLD] = "DELETE FROM orphans WHERE tenant=$1 AND day<$2",
+    /* The tenant's expired sessions go first; the count is of live ones. */
+    [S_SESS_INS] = "WITH e AS (DELETE FROM sessions WHERE tenant=$2 AND expires<=$4) INSERT "
+		   "INTO sessions(hash, tenant, token, created, expires) SELECT $1, $2, $3, $4, "
+		   "$5 WHERE (SELECT count(*) FROM sessions WHERE tenant=$2 AND expires>$4) < $6 "
+		   "RETURNING 1",
+    [S_SESS_LOOKUP] = "SELECT s.tenant, t.scopes::bigint, t.revoked::int::bigint, s.hash FROM "
+		      "sessions s JOIN tokens t ON t.id=s.token AND t.tenant=s.tenant WHERE "
+		      "s.hash=$1 AND s.expires>$2",
+    [S_SESS_DEL] = "DELETE FROM sessions WHERE hash=$1",
+    [S_SESS_EXPIRE] = "DELETE FROM sessions WHERE expires<=$1",
 };
 
 /* ---- connections ---- */
@@ -340,6 +364,7 @@ typedef struct {
 /* The series and tenants in memory: catalog.h. */
 typedef hs_series sseries;
 _Static_assert(NLEVELS == HS_NLEVELS, "rollup levels");
+_Static_assert(NSTMT <= 64, "conn.prepared has a bit per statement");
 
 typedef hs_tenant tenant;
 
@@ -1038,7 +1063,7 @@ static hearth_err pg_token_insert(void *be, int64_t tenant_id, unsigned scopes, 
 
 static hearth_err pg_token_lookup(void *be, const uint8_t hash[32], int64_t now, int64_t *tenant_id,
 				  unsigned *scopes, bool *revoked, uint8_t stored[32],
-				  hearth_errbuf *eb)
+				  int64_t *token_id, hearth_errbuf *eb)
 {
 	pg *s = be;
 	args a = {0};
@@ -1052,6 +1077,7 @@ static hearth_err pg_token_lookup(void *be, const uint8_t hash[32], int64_t now,
 		return hearth_seterr(eb, HEARTH_EINVAL, "invalid token");
 	}
 	int64_t id = r_i64(r, 0, 0), last = r_i64(r, 0, 5);
+	*token_id = id;
 	*tenant_id = r_i64(r, 0, 1);
 	*scopes = (unsigned)r_i64(r, 0, 2);
 	*revoked = r_i64(r, 0, 3) != 0;
@@ -1098,7 +1124,77 @@ static hearth_err pg_token_list(void *be, int64_t tenant_id, hearth_token_info *
 
 static hearth_err pg_token_revoke(void *be, int64_t tenant_id, int64_t id, hearth_errbuf *eb)
 {
-	return write_one(be, S_TOK_REVOKE, id, tenant_id, "revoke", "token", eb);
+	args a = {0};
+	a_i64(&a, id);
+	a_i64(&a, tenant_id);
+	PGresult *r = run1(be, S_TOK_REVOKE, &a, eb, "revoke");
+	if (!r)
+		return HEARTH_EIO;
+	hearth_err err = HEARTH_OK;
+	if (PQntuples(r) == 0)
+		err = hearth_seterr(eb, HEARTH_EINVAL, "token not found");
+	PQclear(r);
+	return err;
+}
+
+/* ---- sessions ---- */
+
+static hearth_err pg_session_insert(void *be, const uint8_t hash[32], int64_t tenant_id,
+				    int64_t token, int64_t now, int64_t expires, size_t max,
+				    hearth_errbuf *eb)
+{
+	args a = {0};
+	a_bytes(&a, hash, 32);
+	a_i64(&a, tenant_id);
+	a_i64(&a, token);
+	a_i64(&a, now);
+	a_i64(&a, expires);
+	a_i64(&a, (int64_t)max);
+	PGresult *r = run1(be, S_SESS_INS, &a, eb, "session");
+	if (!r)
+		return HEARTH_EIO;
+	hearth_err err = HEARTH_OK;
+	if (PQntuples(r) == 0)
+		err = hearth_seterr(eb, HEARTH_ETOOBIG, "too many sessions (at most %zu)", max);
+	PQclear(r);
+	return err;
+}
+
+static hearth_err pg_session_lookup(void *be, const uint8_t hash[32], int64_t now,
+				    int64_t *tenant_id, unsigned *scopes, uint8_t stored[32],
+				    hearth_errbuf *eb)
+{
+	args a = {0};
+	a_bytes(&a, hash, 32);
+	a_i64(&a, now);
+	memset(stored, 0, 32);
+	PGresult *r = run1(be, S_SESS_LOOKUP, &a, eb, "session");
+	if (!r)
+		return HEARTH_EIO;
+	hearth_err err = HEARTH_OK;
+	if (PQntuples(r) != 1 || r_i64(r, 0, 2) != 0) {
+		err = hearth_seterr(eb, HEARTH_EINVAL, "invalid session");
+	} else {
+		*tenant_id = r_i64(r, 0, 0);
+		*scopes = (unsigned)r_i64(r, 0, 1);
+		size_t n;
+		const uint8_t *h = r_bytes(r, 0, 3, &n);
+		if (n == 32)
+			memcpy(stored, h, 32);
+	}
+	PQclear(r);
+	return err;
+}
+
+static hearth_err pg_session_delete(void *be, const uint8_t hash[32], hearth_errbuf *eb)
+{
+	args a = {0};
+	a_bytes(&a, hash, 32);
+	PGresult *r = run1(be, S_SESS_DEL, &a, eb, "session");
+	if (!r)
+		return HEARTH_EIO;
+	PQclear(r);
+	return HEARTH_OK;
 }
 
 /* ---- series and dictionary in memory, synced with the database ---- */
@@ -2659,6 +2755,15 @@ static hearth_err pg_sweep(void *be, int64_t now, size_t *deleted, hearth_errbuf
 		pool_put(s, c);
 		return HEARTH_OK;
 	}
+	/* Expired UI sessions (a lookup refuses them already). */
+	args ex = {0};
+	a_i64(&ex, now);
+	if ((err = run_done(c, S_SESS_EXPIRE, &ex, eb, "sweep"))) {
+		snprintf(q, sizeof(q), "SELECT pg_advisory_unlock(%lld)", (long long)LOCK_SWEEP);
+		PQclear(PQexec(c->pg, q));
+		pool_put(s, c);
+		return err;
+	}
 	r = PQexecParams(c->pg, "SELECT id, retention FROM tenants ORDER BY id", 0, NULL, NULL,
 			 NULL, NULL, 1);
 	if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
@@ -2929,6 +3034,9 @@ const hearth_store_ops hearth_store_postgres_ops = {
     .token_lookup = pg_token_lookup,
     .token_list = pg_token_list,
     .token_revoke = pg_token_revoke,
+    .session_insert = pg_session_insert,
+    .session_lookup = pg_session_lookup,
+    .session_delete = pg_session_delete,
     .put = pg_put,
     .services = pg_services,
     .types = pg_types,

@@ -81,6 +81,13 @@ enum {
 	S_USAGE_PROF,
 	S_USAGE_ROLL,
 	S_USAGE_SERIES,
+	S_SESS_EXPIRE_T,
+	S_SESS_COUNT,
+	S_SESS_INS,
+	S_SESS_LOOKUP,
+	S_SESS_DEL,
+	S_SESS_DEL_TOK,
+	S_SESS_EXPIRE,
 	NSTMT
 };
 
@@ -146,6 +153,16 @@ static const char *const sql[NSTMT] = {
 		     "profiles WHERE tenant=?1",
     [S_USAGE_ROLL] = "SELECT coalesce(sum(bytes),0) FROM rollups WHERE tenant=?1",
     [S_USAGE_SERIES] = "SELECT count(*) FROM series WHERE tenant=?1",
+    [S_SESS_EXPIRE_T] = "DELETE FROM sessions WHERE tenant=?1 AND expires<=?2",
+    [S_SESS_COUNT] = "SELECT count(*) FROM sessions WHERE tenant=?1",
+    [S_SESS_INS] = "INSERT INTO sessions(hash, tenant, token, created, expires) "
+		   "VALUES(?1, ?2, ?3, ?4, ?5)",
+    [S_SESS_LOOKUP] = "SELECT s.tenant, t.scopes, t.revoked, s.hash FROM sessions s JOIN "
+		      "tokens t ON t.id=s.token AND t.tenant=s.tenant WHERE s.hash=?1 AND "
+		      "s.expires>?2",
+    [S_SESS_DEL] = "DELETE FROM sessions WHERE hash=?1",
+    [S_SESS_DEL_TOK] = "DELETE FROM sessions WHERE token=?1 AND tenant=?2",
+    [S_SESS_EXPIRE] = "DELETE FROM sessions WHERE expires<=?1",
 };
 
 static const char schema[] =
@@ -195,7 +212,15 @@ static const char schema[] =
     "CREATE INDEX IF NOT EXISTS godebug_q ON godebug(tenant, service, time);"
     /* The fleet report's opt-in, one row per tenant that ever chose. */
     "CREATE TABLE IF NOT EXISTS fleet(tenant INTEGER PRIMARY KEY, opt_in INTEGER NOT NULL,"
-    " changed INTEGER NOT NULL);";
+    " changed INTEGER NOT NULL);"
+    /* The UI's sessions (store.h): the SHA-256 of the cookie's id, the
+     * token that made it; added as metrics were (IF NOT EXISTS). */
+    "CREATE TABLE IF NOT EXISTS sessions(hash BLOB PRIMARY KEY, tenant INTEGER NOT NULL,"
+    " token INTEGER NOT NULL, created INTEGER NOT NULL, expires INTEGER NOT NULL)"
+    " WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS sessions_tenant ON sessions(tenant, expires);"
+    "CREATE INDEX IF NOT EXISTS sessions_token ON sessions(token);"
+    "CREATE INDEX IF NOT EXISTS sessions_expires ON sessions(expires);";
 
 typedef struct {
 	sqlite3 *db;
@@ -384,6 +409,8 @@ static void pool_put(sq *s, conn *c)
 		free(c);
 	}
 }
+
+static hearth_err bind_step_done(conn *c, sqlite3_stmt *q, hearth_errbuf *eb, const char *what);
 
 /* ---- opening ---- */
 
@@ -622,7 +649,7 @@ out:
 
 static hearth_err sq_token_lookup(void *be, const uint8_t hash[32], int64_t now, int64_t *tenant_id,
 				  unsigned *scopes, bool *revoked, uint8_t stored[32],
-				  hearth_errbuf *eb)
+				  int64_t *token_id, hearth_errbuf *eb)
 {
 	sq *s = be;
 	conn *c = pool_get(s, eb);
@@ -646,6 +673,7 @@ static hearth_err sq_token_lookup(void *be, const uint8_t hash[32], int64_t now,
 		if (sqlite3_column_bytes(q, 4) == 32)
 			memcpy(stored, sqlite3_column_blob(q, 4), 32);
 		last = sqlite3_column_int64(q, 5);
+		*token_id = id;
 	} else if (rc == SQLITE_DONE) {
 		err = hearth_seterr(eb, HEARTH_EINVAL, "invalid token");
 	} else {
@@ -707,9 +735,140 @@ out:
 	return err;
 }
 
+/* The token and its sessions, in one transaction: a kill leaves both or
+ * neither (a session of a revoked token is refused anyway). */
 static hearth_err sq_token_revoke(void *be, int64_t tenant_id, int64_t id, hearth_errbuf *eb)
 {
-	return write_one(be, S_TOK_REVOKE, id, tenant_id, "revoke", "token", eb);
+	sq *s = be;
+	conn *c = &s->w;
+	hearth_err err;
+	pthread_mutex_lock(&s->wmu);
+	if ((err = exec_simple(c, S_BEGIN_IMM, eb)))
+		goto out;
+	sqlite3_stmt *q = stmt(c, S_TOK_REVOKE);
+	if (!q)
+		goto dbfail;
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_int64(q, 2, tenant_id);
+	if ((err = bind_step_done(c, q, eb, "revoke")))
+		goto out;
+	if (sqlite3_changes(c->db) == 0) {
+		err = hearth_seterr(eb, HEARTH_EINVAL, "token not found");
+		goto out;
+	}
+	if (!(q = stmt(c, S_SESS_DEL_TOK)))
+		goto dbfail;
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_int64(q, 2, tenant_id);
+	if ((err = bind_step_done(c, q, eb, "revoke")) || (err = exec_simple(c, S_COMMIT, eb)))
+		goto out;
+	goto out;
+dbfail:
+	err = dberr(c->db, eb, "revoke");
+out:
+	rollback(c);
+	pthread_mutex_unlock(&s->wmu);
+	return err;
+}
+
+/* ---- sessions ---- */
+
+static hearth_err sq_session_insert(void *be, const uint8_t hash[32], int64_t tenant_id,
+				    int64_t token, int64_t now, int64_t expires, size_t max,
+				    hearth_errbuf *eb)
+{
+	sq *s = be;
+	conn *c = &s->w;
+	hearth_err err;
+	pthread_mutex_lock(&s->wmu);
+	if ((err = exec_simple(c, S_BEGIN_IMM, eb)))
+		goto out;
+	sqlite3_stmt *q = stmt(c, S_SESS_EXPIRE_T);
+	if (!q)
+		goto dbfail;
+	sqlite3_bind_int64(q, 1, tenant_id);
+	sqlite3_bind_int64(q, 2, now);
+	if ((err = bind_step_done(c, q, eb, "session")))
+		goto out;
+	if (!(q = stmt(c, S_SESS_COUNT)))
+		goto dbfail;
+	sqlite3_bind_int64(q, 1, tenant_id);
+	int64_t n = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : -1;
+	sqlite3_reset(q);
+	if (n < 0)
+		goto dbfail;
+	if ((size_t)n >= max) {
+		err = hearth_seterr(eb, HEARTH_ETOOBIG, "too many sessions (at most %zu)", max);
+		goto out;
+	}
+	if (!(q = stmt(c, S_SESS_INS)))
+		goto dbfail;
+	sqlite3_bind_blob(q, 1, hash, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, tenant_id);
+	sqlite3_bind_int64(q, 3, token);
+	sqlite3_bind_int64(q, 4, now);
+	sqlite3_bind_int64(q, 5, expires);
+	if ((err = bind_step_done(c, q, eb, "session")) || (err = exec_simple(c, S_COMMIT, eb)))
+		goto out;
+	goto out;
+dbfail:
+	err = dberr(c->db, eb, "session");
+out:
+	rollback(c);
+	pthread_mutex_unlock(&s->wmu);
+	if (err == HEARTH_EIO && strstr(eb->msg, "full"))
+		hearth_seterr(eb, HEARTH_EIO, "store: the disk is full");
+	return err;
+}
+
+static hearth_err sq_session_lookup(void *be, const uint8_t hash[32], int64_t now,
+				    int64_t *tenant_id, unsigned *scopes, uint8_t stored[32],
+				    hearth_errbuf *eb)
+{
+	sq *s = be;
+	conn *c = pool_get(s, eb);
+	if (!c)
+		return HEARTH_EIO;
+	hearth_err err = HEARTH_OK;
+	memset(stored, 0, 32);
+	sqlite3_stmt *q = stmt(c, S_SESS_LOOKUP);
+	if (!q) {
+		err = dberr(c->db, eb, "session");
+		goto out;
+	}
+	sqlite3_bind_blob(q, 1, hash, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, now);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW && !sqlite3_column_int64(q, 2)) {
+		*tenant_id = sqlite3_column_int64(q, 0);
+		*scopes = (unsigned)sqlite3_column_int64(q, 1);
+		if (sqlite3_column_bytes(q, 3) == 32)
+			memcpy(stored, sqlite3_column_blob(q, 3), 32);
+	} else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+		err = hearth_seterr(eb, HEARTH_EINVAL, "invalid session");
+	} else {
+		err = dberr(c->db, eb, "session");
+	}
+	sqlite3_reset(q);
+out:
+	pool_put(s, c);
+	return err;
+}
+
+static hearth_err sq_session_delete(void *be, const uint8_t hash[32], hearth_errbuf *eb)
+{
+	sq *s = be;
+	hearth_err err = HEARTH_OK;
+	pthread_mutex_lock(&s->wmu);
+	sqlite3_stmt *q = stmt(&s->w, S_SESS_DEL);
+	if (!q) {
+		err = dberr(s->w.db, eb, "session");
+	} else {
+		sqlite3_bind_blob(q, 1, hash, 32, SQLITE_STATIC);
+		err = bind_step_done(&s->w, q, eb, "session");
+	}
+	pthread_mutex_unlock(&s->wmu);
+	return err;
 }
 
 /* ---- series in memory ---- */
@@ -2035,6 +2194,13 @@ static hearth_err sq_sweep(void *be, int64_t now, size_t *deleted, hearth_errbuf
 	if (rc != SQLITE_DONE)
 		err = rc == SQLITE_NOMEM ? hearth_seterr(eb, HEARTH_ENOMEM, "out of memory")
 					 : dberr(c->db, eb, "sweep");
+	/* Expired UI sessions (a lookup refuses them already). */
+	if (!err && (q = stmt(c, S_SESS_EXPIRE))) {
+		sqlite3_bind_int64(q, 1, now);
+		err = bind_step_done(c, q, eb, "sweep");
+	} else if (!err) {
+		err = dberr(c->db, eb, "sweep");
+	}
 	pthread_mutex_unlock(&s->wmu);
 	for (size_t i = 0; i < nt && !err; i++) {
 		int64_t cutoff = now - (ret[i] ? ret[i] : s->cfg.retention_nanos);
@@ -2474,6 +2640,9 @@ const hearth_store_ops hearth_store_sqlite_ops = {
     .token_lookup = sq_token_lookup,
     .token_list = sq_token_list,
     .token_revoke = sq_token_revoke,
+    .session_insert = sq_session_insert,
+    .session_lookup = sq_session_lookup,
+    .session_delete = sq_session_delete,
     .put = sq_put,
     .services = sq_services,
     .types = sq_types,

@@ -333,8 +333,9 @@ hearth_err hearth_store_token_create(hearth_store *st, int64_t tenant, unsigned 
 				     prefix, hearth_store_now(), id, eb);
 }
 
-hearth_err hearth_store_token_auth(hearth_store *st, const char *token, int64_t *tenant,
-				   unsigned *scopes, hearth_errbuf *eb)
+/* The token's tenant, scopes and id (token_auth's checks). */
+static hearth_err token_auth_id(hearth_store *st, const char *token, int64_t *tenant,
+				unsigned *scopes, int64_t *token_id, hearth_errbuf *eb)
 {
 	uint8_t h[32], stored[32];
 	bool revoked = false;
@@ -344,17 +345,119 @@ hearth_err hearth_store_token_auth(hearth_store *st, const char *token, int64_t 
 	 * answer takes about the same time. */
 	bool wellformed = token && strlen(token) == HEARTH_TOKEN_LEN && !strncmp(token, "hth_", 4);
 	token_hash(token ? token : "", h);
-	int64_t t = 0;
+	int64_t t = 0, tid = 0;
 	unsigned sc = 0;
-	hearth_err err =
-	    st->ops->token_lookup(st->be, h, hearth_store_now(), &t, &sc, &revoked, stored, eb);
+	hearth_err err = st->ops->token_lookup(st->be, h, hearth_store_now(), &t, &sc, &revoked,
+					       stored, &tid, eb);
 	if (err && err != HEARTH_EINVAL)
 		return err;
 	if (err || !wellformed || revoked || CRYPTO_memcmp(h, stored, 32) != 0)
 		return hearth_seterr(eb, HEARTH_EINVAL, "invalid token");
 	*tenant = t;
 	*scopes = sc;
+	*token_id = tid;
 	return HEARTH_OK;
+}
+
+hearth_err hearth_store_token_auth(hearth_store *st, const char *token, int64_t *tenant,
+				   unsigned *scopes, hearth_errbuf *eb)
+{
+	int64_t tid;
+	return token_auth_id(st, token, tenant, scopes, &tid, eb);
+}
+
+/* ---- sessions ---- */
+
+static void hex_of(const uint8_t *b, size_t n, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++)
+		out[2 * i] = hex[b[i] >> 4], out[2 * i + 1] = hex[b[i] & 15];
+	out[2 * n] = 0;
+}
+
+/* The CSRF secret of a session: derived from its id, so it is never
+ * stored, and only the cookie's holder (through login or whoami) learns it. */
+static void session_csrf(const char *id, char *csrf)
+{
+	char in[12 + HEARTH_SESSION_ID_LEN + 1];
+	uint8_t h[32];
+	int n = snprintf(in, sizeof(in), "hearth-csrf:%s", id);
+	SHA256((const unsigned char *)in, (size_t)n, h);
+	hex_of(h, 32, csrf);
+	OPENSSL_cleanse(in, sizeof(in));
+	OPENSSL_cleanse(h, sizeof(h));
+}
+
+static bool session_id_ok(const char *id)
+{
+	if (!id || strlen(id) != HEARTH_SESSION_ID_LEN)
+		return false;
+	for (const char *p = id; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			return false;
+	return true;
+}
+
+hearth_err hearth_store_session_create(hearth_store *st, const char *token, int64_t ttl_nanos,
+				       char *id, char *csrf, int64_t *tenant, unsigned *scopes,
+				       hearth_errbuf *eb)
+{
+	int64_t tid;
+	id[0] = csrf[0] = 0;
+	if (ttl_nanos <= 0)
+		return hearth_seterr(eb, HEARTH_EINVAL, "session: bad lifetime");
+	hearth_err err = token_auth_id(st, token, tenant, scopes, &tid, eb);
+	if (err)
+		return err;
+	uint8_t r[32], h[32];
+	if (RAND_bytes(r, sizeof(r)) != 1)
+		return hearth_seterr(eb, HEARTH_EIO, "no random bytes");
+	hex_of(r, sizeof(r), id);
+	OPENSSL_cleanse(r, sizeof(r));
+	token_hash(id, h);
+	int64_t now = hearth_store_now();
+	err = st->ops->session_insert(st->be, h, *tenant, tid, now, now + ttl_nanos,
+				      HEARTH_MAX_SESSIONS, eb);
+	if (err) {
+		OPENSSL_cleanse(id, HEARTH_SESSION_ID_LEN);
+		id[0] = 0;
+		return err;
+	}
+	session_csrf(id, csrf);
+	return HEARTH_OK;
+}
+
+hearth_err hearth_store_session_auth(hearth_store *st, const char *id, int64_t *tenant,
+				     unsigned *scopes, char *csrf, hearth_errbuf *eb)
+{
+	uint8_t h[32], stored[32];
+	*tenant = 0;
+	*scopes = 0;
+	csrf[0] = 0;
+	/* A malformed id is hashed and looked up like any other, as tokens. */
+	bool wellformed = session_id_ok(id);
+	token_hash(id ? id : "", h);
+	int64_t t = 0;
+	unsigned sc = 0;
+	hearth_err err = st->ops->session_lookup(st->be, h, hearth_store_now(), &t, &sc, stored, eb);
+	if (err && err != HEARTH_EINVAL)
+		return err;
+	if (err || !wellformed || CRYPTO_memcmp(h, stored, 32) != 0)
+		return hearth_seterr(eb, HEARTH_EINVAL, "invalid session");
+	*tenant = t;
+	*scopes = sc;
+	session_csrf(id, csrf);
+	return HEARTH_OK;
+}
+
+hearth_err hearth_store_session_end(hearth_store *st, const char *id, hearth_errbuf *eb)
+{
+	uint8_t h[32];
+	if (!session_id_ok(id))
+		return HEARTH_OK;
+	token_hash(id, h);
+	return st->ops->session_delete(st->be, h, eb);
 }
 
 hearth_err hearth_store_token_list(hearth_store *st, int64_t tenant, hearth_token_info *out,

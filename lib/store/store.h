@@ -133,6 +133,35 @@ hearth_err hearth_store_token_list(hearth_store *st, int64_t tenant, hearth_toke
 hearth_err hearth_store_token_revoke(hearth_store *st, int64_t tenant, int64_t id,
 				     hearth_errbuf *eb);
 
+/* ---- UI sessions -------------------------------------------------------- */
+
+/* A login of the UI: a random id (64 hex digits, the cookie's value) made
+ * from a token.  The store keeps the id's SHA-256, the tenant, the token it
+ * was made from and its expiry, so sessions survive a restart of the
+ * server (and a kill); never the id or the token themselves.  Its CSRF
+ * secret is derived from the id (SHA-256 of "hearth-csrf:" and the id, in
+ * hex), so only the holder of the cookie can be told it and nothing of it
+ * is stored either.  A session answers with its token's current scopes;
+ * revoking the token deletes its sessions, and the sweep deletes expired
+ * ones. */
+#define HEARTH_SESSION_ID_LEN 64
+/* At most this many live sessions per tenant: a login past it is
+ * HEARTH_ETOOBIG. */
+#define HEARTH_MAX_SESSIONS 10000
+/* Authenticates token (as hearth_store_token_auth) and makes a session of
+ * it lasting ttl_nanos; id and csrf receive NUL-terminated hex
+ * (HEARTH_SESSION_ID_LEN + 1 bytes each). */
+hearth_err hearth_store_session_create(hearth_store *st, const char *token, int64_t ttl_nanos,
+				       char *id, char *csrf, int64_t *tenant, unsigned *scopes,
+				       hearth_errbuf *eb);
+/* The session id (the cookie's value): its tenant, its token's scopes and
+ * its CSRF secret (HEARTH_SESSION_ID_LEN + 1 bytes).  Unknown, malformed,
+ * expired, or made from a revoked token: HEARTH_EINVAL "invalid session". */
+hearth_err hearth_store_session_auth(hearth_store *st, const char *id, int64_t *tenant,
+				     unsigned *scopes, char *csrf, hearth_errbuf *eb);
+/* Ends a session (logout); an unknown one is no error. */
+hearth_err hearth_store_session_end(hearth_store *st, const char *id, hearth_errbuf *eb);
+
 /* ---- Labels and selectors --------------------------------------------- */
 
 typedef struct {

@@ -4,7 +4,8 @@
 # temporary directory, stopped after):
 #   - the whole server suite (tests/cli/serve_check.py), the tenant
 #     isolation suite (isolation_check.py), the fleet report's
-#     (fleet_check.py) and the GODEBUG logs' (godebug_serve_check.py),
+#     (fleet_check.py), the GODEBUG logs' (godebug_serve_check.py) and the
+#     UI sessions' (sessions_check.py: logins survive restarts, revocation),
 #     each data directory on a database of its own (-store=postgres://...);
 #   - two nodes on one database, ingesting at once: either answers the
 #     merges as the files' top, and each profile through the other node as
@@ -61,6 +62,7 @@ suite "the tenant isolation suite" tests/cli/isolation_check.py
 suite "the multi-node checks" tests/cli/serve_pg_check.py
 suite "the fleet report suite" tests/cli/fleet_check.py
 suite "the GODEBUG log suite" tests/cli/godebug_serve_check.py
+suite "the UI sessions suite" tests/cli/sessions_check.py
 # PostgreSQL + S3: a one-node Ceph with radosgw (tests/ceph.inc), the
 # blocks in a bucket there (-objects=s3://...), the same suites again,
 # an orphan object deleted by the sweep, and radosgw killed under a node.  Only once the server suite knows

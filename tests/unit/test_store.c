@@ -300,6 +300,8 @@ static void test_selector(void **state)
 	}
 }
 
+static int64_t count_rows(const char *sub, const char *sql);
+
 static void test_tokens(void **state)
 {
 	(void)state;
@@ -365,7 +367,69 @@ static void test_tokens(void **state)
 	st = open_store("tokens");
 	assert_int_equal(hearth_store_token_auth(st, tok2, &t, &sc, &eb), HEARTH_OK);
 	assert_int_equal(t, b);
+
+	/* Sessions: made from a valid token only, with its tenant and scopes,
+	 * a CSRF secret derived from the id; they survive a reopen, end with
+	 * their token's revocation or logout, and expire. */
+	char sid[HEARTH_SESSION_ID_LEN + 1], csrf[HEARTH_SESSION_ID_LEN + 1];
+	char sid2[HEARTH_SESSION_ID_LEN + 1], csrf2[HEARTH_SESSION_ID_LEN + 1];
+	char sid3[HEARTH_SESSION_ID_LEN + 1], c3[HEARTH_SESSION_ID_LEN + 1];
+	char got[HEARTH_SESSION_ID_LEN + 1];
+	int64_t hour = 3600LL * 1000000000;
+	assert_int_equal(hearth_store_session_create(st, tok, hour, sid, csrf, &t, &sc, &eb),
+			 HEARTH_EINVAL); /* revoked above */
+	assert_int_equal(hearth_store_session_create(st, tok2, hour, sid, csrf, &t, &sc, &eb),
+			 HEARTH_OK);
+	assert_int_equal(t, b);
+	assert_int_equal(strlen(sid), HEARTH_SESSION_ID_LEN);
+	assert_int_equal(strlen(csrf), HEARTH_SESSION_ID_LEN);
+	assert_string_not_equal(sid, csrf);
+	assert_int_equal(hearth_store_session_create(st, tok2, hour, sid2, csrf2, &t, &sc, &eb),
+			 HEARTH_OK);
+	assert_string_not_equal(sid, sid2);
+	assert_string_not_equal(csrf, csrf2);
+	/* A session of a short life, to expire, of another token. */
+	char tok3[HEARTH_TOKEN_LEN + 1];
+	int64_t id3;
+	assert_int_equal(hearth_store_token_create(st, b, HEARTH_SCOPE_READ, NULL, tok3, &id3, &eb),
+			 HEARTH_OK);
+	assert_int_equal(hearth_store_session_create(st, tok3, 1, sid3, c3, &t, &sc, &eb),
+			 HEARTH_OK);
 	hearth_store_close(st);
+	st = open_store("tokens");
+	t = 0;
+	assert_int_equal(hearth_store_session_auth(st, sid, &t, &sc, got, &eb), HEARTH_OK);
+	assert_int_equal(t, b);
+	assert_int_equal(sc, HEARTH_SCOPE_READ);
+	assert_string_equal(got, csrf);
+	eb.msg[0] = 0;
+	assert_int_equal(hearth_store_session_auth(st, sid3, &t, &sc, got, &eb), HEARTH_EINVAL);
+	assert_string_equal(eb.msg, "invalid session");
+	assert_int_equal(t, 0);
+	char forged[HEARTH_SESSION_ID_LEN + 1];
+	strcpy(forged, sid);
+	forged[5] = forged[5] == 'a' ? 'b' : 'a';
+	const char *bad_ids[] = {forged, "", "00", csrf, sid + 1};
+	for (size_t i = 0; i < 5; i++)
+		assert_int_equal(hearth_store_session_auth(st, bad_ids[i], &t, &sc, got, &eb),
+				 HEARTH_EINVAL);
+	assert_int_equal(hearth_store_session_end(st, sid2, &eb), HEARTH_OK);
+	assert_int_equal(hearth_store_session_auth(st, sid2, &t, &sc, got, &eb), HEARTH_EINVAL);
+	assert_int_equal(hearth_store_session_end(st, sid2, &eb), HEARTH_OK);
+	assert_int_equal(hearth_store_session_auth(st, sid, &t, &sc, got, &eb), HEARTH_OK);
+	assert_int_equal(hearth_store_token_revoke(st, b, id2, &eb), HEARTH_OK);
+	assert_int_equal(hearth_store_session_auth(st, sid, &t, &sc, got, &eb), HEARTH_EINVAL);
+	hearth_store_close(st);
+	if (!pg_base) {
+		/* Revoking deleted the session rows; the sweep the expired one. */
+		assert_int_equal(count_rows("tokens", "select count(*) from sessions"), 1);
+		st = open_store("tokens");
+		size_t deleted;
+		assert_int_equal(hearth_store_sweep(st, ((int64_t)time(NULL) + 1) * 1000000000, &deleted, &eb),
+				 HEARTH_OK);
+		hearth_store_close(st);
+		assert_int_equal(count_rows("tokens", "select count(*) from sessions"), 0);
+	}
 }
 
 static const char *const kinds[] = {
