@@ -685,6 +685,22 @@ static hearth_err acc_reserve(hs_acc *a, size_t more)
 	return HEARTH_OK;
 }
 
+/* Room for more bytes of keys. */
+static hearth_err acc_reserve_keys(hs_acc *a, size_t more)
+{
+	if (a->kn + more <= a->kcap)
+		return HEARTH_OK;
+	size_t cap = a->kcap ? a->kcap : 65536;
+	while (cap < a->kn + more)
+		cap *= 2;
+	uint8_t *k = realloc(a->keys, cap);
+	if (!k)
+		return HEARTH_ENOMEM;
+	a->keys = k;
+	a->kcap = cap;
+	return HEARTH_OK;
+}
+
 /* The key: u32 nlocs, u32 locs[nlocs], then the label bytes. */
 static hearth_err acc_add_key(hs_acc *a, const uint8_t *key, uint32_t klen, uint32_t h,
 			      const int64_t *values, const double *scale)
@@ -710,16 +726,8 @@ static hearth_err acc_add_key(hs_acc *a, const uint8_t *key, uint32_t klen, uint
 	if (idx == SIZE_MAX) {
 		/* Keys start 4-aligned: their stacks are read as uint32_t. */
 		size_t padded = ((size_t)klen + 3) & ~(size_t)3;
-		if (a->kn + padded > a->kcap) {
-			size_t cap = a->kcap ? a->kcap : 65536;
-			while (cap < a->kn + padded)
-				cap *= 2;
-			uint8_t *k = realloc(a->keys, cap);
-			if (!k)
-				return HEARTH_ENOMEM;
-			a->keys = k;
-			a->kcap = cap;
-		}
+		if (a->kn + padded > a->kcap && (err = acc_reserve_keys(a, padded)))
+			return err;
 		memcpy(a->keys + a->kn, key, klen);
 		idx = a->n++;
 		a->koff[idx] = a->kn;
@@ -1007,12 +1015,24 @@ hearth_err hs_acc_from_profile(hs_dict *d, const hearth_profile *p, hs_acc **out
 	memset(m.fn, 0xff, ((size_t)p->nfunctions + 1) * 4);
 	memset(m.map, 0xff, ((size_t)p->nmappings + 1) * 4);
 	memset(m.loc, 0xff, ((size_t)p->nlocations + 1) * 4);
+	size_t nlocs = 0, nlabs = 0;
 	for (size_t i = 0; i < p->nsamples; i++) {
 		if (p->samples[i].nlocs > maxdepth)
 			maxdepth = p->samples[i].nlocs;
 		if (p->samples[i].nlabels > maxlab)
 			maxlab = p->samples[i].nlabels;
+		nlocs += p->samples[i].nlocs;
+		nlabs += p->samples[i].nlabels;
 	}
+	/* The samples' keys in one allocation instead of a doubling each
+	 * (a label takes about 8 bytes; more grows as usual). */
+	if (p->nsamples && ((err = acc_reserve(a, p->nsamples)) ||
+			    (err = acc_reserve_keys(a, p->nsamples * 8 + nlocs * 4 + nlabs * 8)))) {
+		if (err == HEARTH_ETOOBIG)
+			goto fail;
+		goto out;
+	}
+	err = HEARTH_ENOMEM;
 	stack = malloc((maxdepth + 1) * 4);
 	sorted = malloc((maxlab + 1) * sizeof(*sorted));
 	if (!stack || !sorted)
@@ -1372,6 +1392,17 @@ static bool isal_compress(const hs_out *raw, hs_out *o, size_t head)
 	return true;
 }
 
+/* A varint of at most 5 bytes at w; the end. */
+static inline uint8_t *put_uv32(uint8_t *w, uint32_t v)
+{
+	while (v >= 0x80) {
+		*w++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*w++ = (uint8_t)v;
+	return w;
+}
+
 /* Block layout before deflate (docs/store.md): uv version 2, uv nsamples,
  * uv nst, uv nlabels, the distinct labels (str each, canonical label
  * bytes), uv nlabelsets, the label sets (uv count, count * uv label index),
@@ -1401,6 +1432,12 @@ hearth_err hs_block_encode(const hs_acc *a, bool sort, hs_out *o)
 		free(lsfirst);
 		goto out;
 	}
+	/* A put's stacks take about half its keys' bytes (two-byte ids
+	 * instead of four): one allocation instead of a doubling each. */
+	if (!sort && !out_reserve(&stacks, a->kn / 2 + 64)) {
+		free(lsfirst);
+		goto out;
+	}
 	const uint32_t *prev = NULL;
 	uint32_t nprev = 0;
 	for (size_t q = 0; q < a->n; q++) {
@@ -1412,10 +1449,19 @@ hearth_err hs_block_encode(const hs_acc *a, bool sort, hs_out *o)
 		uint32_t shared = 0;
 		while (shared < nlocs && shared < nprev && locs[shared] == prev[shared])
 			shared++;
-		hs_put_uv(&stacks, shared);
-		hs_put_uv(&stacks, nlocs - shared);
+		/* Room for the sample's varints at once, written through a
+		 * local pointer (a byte stored through stacks.p could alias
+		 * stacks.n for the compiler, which then reloads it per byte). */
+		if (!out_reserve(&stacks, 10 + (size_t)(nlocs - shared) * 5)) {
+			free(lsfirst);
+			goto out;
+		}
+		uint8_t *w = stacks.p + stacks.n;
+		w = put_uv32(w, shared);
+		w = put_uv32(w, nlocs - shared);
 		for (uint32_t k = shared; k < nlocs; k++)
-			hs_put_uv(&stacks, locs[k]);
+			w = put_uv32(w, locs[k]);
+		stacks.n = (size_t)(w - stacks.p);
 		prev = locs;
 		nprev = nlocs;
 		if (!nlab) {
