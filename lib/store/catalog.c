@@ -524,11 +524,59 @@ hearth_err hs_meta_add(hs_meta *acc, bool *have, const uint8_t *p, size_t n, hea
 
 /* ---- merges ---- */
 
-static int64_t floor_day(int64_t v)
+const int64_t hs_level_size[HS_NLEVELS] = {
+    600LL * 1000000000,	  /* 10 minutes */
+    3600LL * 1000000000,  /* an hour */
+    86400LL * 1000000000, /* a day */
+};
+
+int64_t hs_floor_to(int64_t v, int64_t sz)
 {
-	const int64_t day = 86400LL * 1000000000;
-	int64_t f = v / day * day;
-	return v < 0 && f != v ? f - day : f;
+	int64_t f = v / sz * sz;
+	return v < 0 && f != v ? f - sz : f;
+}
+
+int64_t hs_ceil_to(int64_t v, int64_t sz)
+{
+	int64_t f = hs_floor_to(v, sz);
+	return f == v ? v : f + sz;
+}
+
+hearth_err hs_cover(const hs_walk *w, int level, int64_t a, int64_t b)
+{
+	if (a >= b)
+		return HEARTH_OK;
+	if (level < 0)
+		return w->profiles(w->ctx, a, b);
+	if (level >= w->skip_level)
+		return hs_cover(w, level - 1, a, b);
+	int64_t sz = hs_level_size[level];
+	int64_t first = hs_ceil_to(a, sz), last = hs_floor_to(b, sz);
+	if (first >= last)
+		return hs_cover(w, level - 1, a, b);
+	hearth_err err = hs_cover(w, level - 1, a, first);
+	if (err)
+		return err;
+	hs_rollup_row *rows = NULL;
+	size_t n = 0, i = 0;
+	err = w->rollups(w->ctx, level, first, last, &rows, &n);
+	int64_t at = first;
+	/* Between the rollups, the levels below; the metadata in time order
+	 * (the first comments seen are the ones kept). */
+	while (!err && i < n) {
+		if (rows[i].bucket > at && (err = hs_cover(w, level - 1, at, rows[i].bucket)))
+			break;
+		at = rows[i].bucket + sz;
+		err = meta_take(w->meta, w->have, &rows[i++].meta, w->eb);
+	}
+	for (; i < n; i++)
+		hs_meta_free(&rows[i].meta);
+	free(rows);
+	if (!err)
+		err = hs_cover(w, level - 1, at, last);
+	if (err)
+		return err;
+	return hs_cover(w, level - 1, last, b);
 }
 
 hearth_err hs_merge_series(hs_series *const *v, size_t n, const int64_t *first, const int64_t *last,
@@ -568,8 +616,8 @@ hearth_err hs_merge_series(hs_series *const *v, size_t n, const int64_t *first, 
 		 * the range: nothing more is read, and a bucket the range covers
 		 * whole stays whole (narrowing to the last profile cut the day's
 		 * rollup into hours). */
-		int64_t a = floor_day(first ? first[i] : x->first);
-		int64_t b = floor_day(last ? last[i] : x->last) + day;
+		int64_t a = hs_floor_to(first ? first[i] : x->first, day);
+		int64_t b = hs_floor_to(last ? last[i] : x->last, day) + day;
 		hs_meta m = {0};
 		bool have = false;
 		err = cover(ctx, x, a > from ? a : from, b < until ? b : until, acc, &m, &have, eb);

@@ -109,6 +109,39 @@ hearth_err hs_meta_add(hs_meta *acc, bool *have, const uint8_t *p, size_t n, hea
 
 /* ---- merges ---- */
 
+/* The rollup levels' bucket sizes (10 minutes, an hour, a day), and times
+ * rounded down and up to a multiple of one (below zero too). */
+extern const int64_t hs_level_size[HS_NLEVELS];
+int64_t hs_floor_to(int64_t v, int64_t sz);
+int64_t hs_ceil_to(int64_t v, int64_t sz);
+
+/* A rollup a backend read for hs_cover: its bucket and its metadata. */
+typedef struct {
+	int64_t bucket;
+	hs_meta meta;
+} hs_rollup_row;
+
+/* How hs_cover reads a series: the backend's two reads, and where the
+ * metadata goes (*meta, *have set with the first). */
+typedef struct {
+	/* Adds the blocks and the metadata of the single profiles in [a, b). */
+	hearth_err (*profiles)(void *ctx, int64_t a, int64_t b);
+	/* Adds the blocks of the level's rollups in [first, last) and gives
+	 * their rows in bucket order (*rows, *n: hs_cover takes them, even
+	 * with an error). */
+	hearth_err (*rollups)(void *ctx, int level, int64_t first, int64_t last,
+			      hs_rollup_row **rows, size_t *n);
+	void *ctx;
+	int skip_level; /* building a rollup of this level: do not read it */
+	hs_meta *meta;
+	bool *have;
+	hearth_errbuf *eb;
+} hs_walk;
+
+/* Adds [a, b) of a series: whole rollups of level and below where there
+ * are some, single profiles elsewhere; metadata in time order. */
+hearth_err hs_cover(const hs_walk *w, int level, int64_t a, int64_t b);
+
 /* A backend's reading of one series for a merge: adds x's profiles in
  * [a, b) to acc (whole rollups where it can) and their metadata to *meta
  * (*have set with the first; meta->nprofiles counts the profiles). */

@@ -32,11 +32,6 @@
 #include "util.h"
 
 #define NLEVELS 3
-static const int64_t level_size[NLEVELS] = {
-    600LL * 1000000000,	  /* 10 minutes */
-    3600LL * 1000000000,  /* an hour */
-    86400LL * 1000000000, /* a day */
-};
 #define DAY_NANOS (86400LL * 1000000000)
 
 /* Advisory lock keys (the one-bigint space; series and days use the
@@ -1337,20 +1332,6 @@ static hearth_err tenant_get(pg *s, conn *c, int64_t id, tenant **out, hearth_er
 
 /* ---- put ---- */
 
-static int64_t floor_to(int64_t v, int64_t sz)
-{
-	int64_t f = v / sz * sz;
-	if (v < 0 && f != v)
-		f -= sz;
-	return f;
-}
-
-static int64_t ceil_to(int64_t v, int64_t sz)
-{
-	int64_t f = floor_to(v, sz);
-	return f == v ? v : f + sz;
-}
-
 static void day_name(char *out, size_t n, const char *table, int64_t day)
 {
 	snprintf(out, n, "%s_d%s%lld", table, day < 0 ? "m" : "",
@@ -1382,7 +1363,7 @@ static void part_name(char *out, size_t n, const char *table, int64_t day, int64
  * whose default partition a sweep dropped gets it again (a late put). */
 static hearth_err ensure_day(pg *s, conn *c, int64_t t, hearth_errbuf *eb)
 {
-	int64_t day = floor_to(t, DAY_NANOS) / DAY_NANOS;
+	int64_t day = hs_floor_to(t, DAY_NANOS) / DAY_NANOS;
 	bool known = false;
 	pthread_mutex_lock(&s->pmu);
 	for (size_t i = 0; i < s->ndays && !known; i++)
@@ -1473,7 +1454,7 @@ fail:
 
 static void forget_day(pg *s, int64_t t)
 {
-	int64_t day = floor_to(t, DAY_NANOS) / DAY_NANOS;
+	int64_t day = hs_floor_to(t, DAY_NANOS) / DAY_NANOS;
 	pthread_mutex_lock(&s->pmu);
 	for (size_t k = 0; k < s->ndays; k++)
 		if (s->days[k] == day)
@@ -1886,8 +1867,10 @@ static hearth_err g_meta(gather *g, const uint8_t *p, size_t n)
 	return hs_meta_add(&g->meta, &g->have_meta, p, n, g->eb);
 }
 
-static hearth_err g_profiles(gather *g, int64_t a, int64_t b)
+/* The single profiles in [a, b) for hs_cover. */
+static hearth_err g_profiles(void *ctx, int64_t a, int64_t b)
 {
+	gather *g = ctx;
 	args q = {0};
 	a_i64(&q, g->x->id);
 	a_i64(&q, a);
@@ -1907,23 +1890,12 @@ static hearth_err g_profiles(gather *g, int64_t a, int64_t b)
 	return err;
 }
 
-/* Adds [a, b) of the series: whole rollups of level and below where there
- * are some, single profiles elsewhere. */
-static hearth_err g_cover(gather *g, int level, int64_t a, int64_t b)
+/* The level's rollups in [first, last) for hs_cover: their blocks first,
+ * together (a merge sums: order is free). */
+static hearth_err g_rollups(void *ctx, int level, int64_t first, int64_t last,
+			    hs_rollup_row **rowsp, size_t *np)
 {
-	if (a >= b)
-		return HEARTH_OK;
-	if (level < 0)
-		return g_profiles(g, a, b);
-	if (level >= g->skip_level)
-		return g_cover(g, level - 1, a, b);
-	int64_t sz = level_size[level];
-	int64_t first = ceil_to(a, sz), last = floor_to(b, sz);
-	if (first >= last)
-		return g_cover(g, level - 1, a, b);
-	hearth_err err = g_cover(g, level - 1, a, first);
-	if (err)
-		return err;
+	gather *g = ctx;
 	args q = {0};
 	a_i64(&q, g->x->id);
 	a_i64(&q, level);
@@ -1932,25 +1904,36 @@ static hearth_err g_cover(gather *g, int level, int64_t a, int64_t b)
 	PGresult *r = run(g->c, S_ROLLUP_RANGE, &q, g->eb, "merge");
 	if (!r)
 		return HEARTH_EIO;
-	int64_t at = first;
-	/* The rollups' blocks first, together (a merge sums: order is free). */
-	err = add_blocks(g->s, r, 2, g->acc, g->eb);
-	for (int i = 0; i < PQntuples(r) && !err; i++) {
-		int64_t bk = r_i64(r, i, 0);
-		if (bk > at)
-			err = g_cover(g, level - 1, at, bk);
+	hearth_err err = add_blocks(g->s, r, 2, g->acc, g->eb);
+	int nt = PQntuples(r);
+	hs_rollup_row *rows = NULL;
+	size_t n = 0;
+	if (!err && nt > 0 && !(rows = calloc((size_t)nt, sizeof(*rows))))
+		err = hearth_seterr(g->eb, HEARTH_ENOMEM, "out of memory");
+	for (int i = 0; !err && i < nt; i++) {
 		size_t mn;
 		const uint8_t *mp = r_bytes(r, i, 1, &mn);
-		if (!err)
-			err = g_meta(g, mp, mn);
-		at = bk + sz;
+		rows[n].bucket = r_i64(r, i, 0);
+		if (!(err = hs_meta_decode(mp, mn, &rows[n].meta, g->eb)))
+			n++;
 	}
 	PQclear(r);
-	if (!err && at < last)
-		err = g_cover(g, level - 1, at, last);
-	if (err)
-		return err;
-	return g_cover(g, level - 1, last, b);
+	*rowsp = rows;
+	*np = n;
+	return err;
+}
+
+/* Adds [a, b) of g's series from the rollups of level and below. */
+static hearth_err g_cover(gather *g, int level, int64_t a, int64_t b)
+{
+	hs_walk w = {.profiles = g_profiles,
+		     .rollups = g_rollups,
+		     .ctx = g,
+		     .skip_level = g->skip_level,
+		     .meta = &g->meta,
+		     .have = &g->have_meta,
+		     .eb = g->eb};
+	return hs_cover(&w, level, a, b);
 }
 
 static int64_t g_count(const gather *g)
@@ -2168,7 +2151,7 @@ static hearth_err build_rollup(pg *s, conn *c, tenant *t, sseries *x, int level,
 	if (!(g.acc = hs_acc_new(x->nst, true)))
 		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
 	hs_out blk = {0}, meta = {0}, ref = {0};
-	hearth_err err = g_cover(&g, level - 1, bucket, bucket + level_size[level]);
+	hearth_err err = g_cover(&g, level - 1, bucket, bucket + hs_level_size[level]);
 	if (err)
 		goto out;
 	/* Nothing to gain from a rollup of one profile, nor from one whose
@@ -2305,7 +2288,7 @@ static hearth_err pg_compact(void *be, int64_t now, size_t *nbuilt, hearth_errbu
 		for (;;) {
 			args a = {0};
 			a_i64(&a, level);
-			a_i64(&a, now - level_size[level]);
+			a_i64(&a, now - hs_level_size[level]);
 			PGresult *r = run(c, S_DIRTY_DUE, &a, eb, "rollups");
 			if (!r) {
 				err = HEARTH_EIO;
@@ -2529,7 +2512,7 @@ static hearth_err sweep_tenant(conn *c, int64_t t, int64_t cutoff, size_t *delet
 			w += sprintf(w, "%s%lld", i ? "," : "", (long long)r_i64(r, i, 0));
 			/* Rows are ordered by series and time: one lock per day. */
 			if (i == 0 || series != r_i64(r, i - 1, 1) ||
-			    floor_to(time, DAY_NANOS) != floor_to(r_i64(r, i - 1, 2), DAY_NANOS)) {
+			    hs_floor_to(time, DAY_NANOS) != hs_floor_to(r_i64(r, i - 1, 2), DAY_NANOS)) {
 				args l = {0};
 				a_i64(&l, series);
 				a_i64(&l, time);
@@ -2717,7 +2700,7 @@ out:
 static hearth_err orphan_sweep(pg *s, conn *c, int64_t tenant_id, int64_t now, size_t *deleted,
 			       hearth_errbuf *eb)
 {
-	int64_t today = floor_to(now, DAY_NANOS) / DAY_NANOS;
+	int64_t today = hs_floor_to(now, DAY_NANOS) / DAY_NANOS;
 	hearth_err err = HEARTH_OK;
 	for (int64_t d = today - ORPHAN_DAYS + 1; d <= today && !err; d++)
 		err = orphan_day(s, c, tenant_id, d, now, deleted, eb);

@@ -21,11 +21,6 @@
 #include "util.h"
 
 #define NLEVELS 3
-static const int64_t level_size[NLEVELS] = {
-    600LL * 1000000000,	  /* 10 minutes */
-    3600LL * 1000000000,  /* an hour */
-    86400LL * 1000000000, /* a day */
-};
 #define DAY_NANOS (86400LL * 1000000000)
 /* Rollups are built from the hour up.  10-minute rollups cost two thirds
  * of the rollups' bytes (a day of one-a-minute profiles: 2.9 MB of them
@@ -1061,7 +1056,7 @@ static int has_data(conn *c, sseries *x, int64_t from, int64_t until, hearth_err
 
 static int64_t bucket_of(int64_t t, int level)
 {
-	int64_t sz = level_size[level];
+	int64_t sz = hs_level_size[level];
 	int64_t b = t / sz * sz;
 	if (t < 0 && b != t)
 		b -= sz;
@@ -1574,8 +1569,10 @@ static hearth_err g_blocks_fetched(gather *g, const int64_t *ids, size_t n)
 	return err;
 }
 
-static hearth_err g_profiles(gather *g, int64_t a, int64_t b)
+/* The single profiles in [a, b) for hs_cover. */
+static hearth_err g_profiles(void *ctx, int64_t a, int64_t b)
 {
+	gather *g = ctx;
 	sqlite3_stmt *q = stmt(g->c, S_PROF_RANGE);
 	if (!q)
 		return dberr(g->c->db, g->eb, "merge");
@@ -1617,39 +1614,11 @@ static hearth_err g_profiles(gather *g, int64_t a, int64_t b)
 	return err;
 }
 
-static int64_t ceil_to(int64_t v, int64_t sz)
+/* The level's rollups in [first, last) for hs_cover. */
+static hearth_err g_rollups(void *ctx, int level, int64_t first, int64_t last,
+			    hs_rollup_row **rowsp, size_t *np)
 {
-	int64_t f = v / sz * sz;
-	if (v < 0 && f != v)
-		f -= sz;
-	return f == v ? v : f + sz;
-}
-
-static int64_t floor_to(int64_t v, int64_t sz)
-{
-	int64_t f = v / sz * sz;
-	if (v < 0 && f != v)
-		f -= sz;
-	return f;
-}
-
-/* Adds [a, b) of the series: whole rollups of level and below where there
- * are some, single profiles elsewhere. */
-static hearth_err g_cover(gather *g, int level, int64_t a, int64_t b)
-{
-	if (a >= b)
-		return HEARTH_OK;
-	if (level < 0)
-		return g_profiles(g, a, b);
-	if (level >= g->skip_level)
-		return g_cover(g, level - 1, a, b);
-	int64_t sz = level_size[level];
-	int64_t first = ceil_to(a, sz), last = floor_to(b, sz);
-	if (first >= last)
-		return g_cover(g, level - 1, a, b);
-	hearth_err err = g_cover(g, level - 1, a, first);
-	if (err)
-		return err;
+	gather *g = ctx;
 	sqlite3_stmt *q = stmt(g->c, S_ROLLUP_RANGE);
 	if (!q)
 		return dberr(g->c->db, g->eb, "merge");
@@ -1657,25 +1626,21 @@ static hearth_err g_cover(gather *g, int level, int64_t a, int64_t b)
 	sqlite3_bind_int64(q, 2, level);
 	sqlite3_bind_int64(q, 3, first);
 	sqlite3_bind_int64(q, 4, last);
-	int64_t at = first;
+	hs_rollup_row *rows = NULL;
+	size_t n = 0, cap = 0;
+	hearth_err err = HEARTH_OK;
 	int rc;
-	/* Gaps between rollups are covered after the statement is done (the
-	 * statement object is shared with the lower levels). */
-	int64_t *gaps = NULL;
-	size_t ngaps = 0, capgaps = 0;
 	colset cs = {0};
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		int64_t bk = sqlite3_column_int64(q, 0);
-		if (bk > at) {
-			if (!HEARTH_GROW(gaps, ngaps, capgaps, 2)) {
-				err = hearth_seterr(g->eb, HEARTH_ENOMEM, "out of memory");
-				break;
-			}
-			gaps[ngaps++] = at;
-			gaps[ngaps++] = bk;
-		}
-		if ((err = g_meta(g, sqlite3_column_blob(q, 1), sqlite3_column_bytes(q, 1))))
+		if (!HEARTH_GROW(rows, n, cap, 1)) {
+			err = hearth_seterr(g->eb, HEARTH_ENOMEM, "out of memory");
 			break;
+		}
+		rows[n].bucket = sqlite3_column_int64(q, 0);
+		if ((err = hs_meta_decode(sqlite3_column_blob(q, 1),
+					  (size_t)sqlite3_column_bytes(q, 1), &rows[n].meta, g->eb)))
+			break;
+		n++;
 		/* With blocks in objects, the level's rollups are fetched
 		 * together once the statement is done. */
 		if (g->s->blob)
@@ -1686,28 +1651,31 @@ static hearth_err g_cover(gather *g, int level, int64_t a, int64_t b)
 					(size_t)sqlite3_column_bytes(q, 2), g->eb);
 		if (err)
 			break;
-		at = bk + sz;
 	}
+	/* Done with the statement before hs_cover reads the levels below
+	 * (they share it). */
 	sqlite3_reset(q);
 	if (!err && cs.n)
 		err = cols_add(g->s, g->acc, &cs, g->eb);
 	cols_free(&cs);
 	if (!err && rc != SQLITE_DONE && rc != SQLITE_ROW)
 		err = dberr(g->c->db, g->eb, "merge");
-	if (!err && at < last) {
-		if (HEARTH_GROW(gaps, ngaps, capgaps, 2)) {
-			gaps[ngaps++] = at;
-			gaps[ngaps++] = last;
-		} else {
-			err = hearth_seterr(g->eb, HEARTH_ENOMEM, "out of memory");
-		}
-	}
-	for (size_t i = 0; !err && i < ngaps; i += 2)
-		err = g_cover(g, level - 1, gaps[i], gaps[i + 1]);
-	free(gaps);
-	if (err)
-		return err;
-	return g_cover(g, level - 1, last, b);
+	*rowsp = rows;
+	*np = n;
+	return err;
+}
+
+/* Adds [a, b) of g's series from the rollups of level and below. */
+static hearth_err g_cover(gather *g, int level, int64_t a, int64_t b)
+{
+	hs_walk w = {.profiles = g_profiles,
+		     .rollups = g_rollups,
+		     .ctx = g,
+		     .skip_level = g->skip_level,
+		     .meta = &g->meta,
+		     .have = &g->have_meta,
+		     .eb = g->eb};
+	return hs_cover(&w, level, a, b);
 }
 
 /* The profile count of a gather: from the combined metadata (a rollup
@@ -1971,7 +1939,7 @@ static hearth_err day_not_worth(conn *c, sseries *x, int64_t bucket, bool *skip,
 			return dberr(c->db, eb, "rollups");
 		sqlite3_bind_int64(q, 1, x->id);
 		sqlite3_bind_int64(q, 2, bucket);
-		sqlite3_bind_int64(q, 3, bucket + level_size[NLEVELS - 1]);
+		sqlite3_bind_int64(q, 3, bucket + hs_level_size[NLEVELS - 1]);
 		int rc = sqlite3_step(q);
 		if (rc == SQLITE_ROW) {
 			v[k == 0 ? 0 : 2] = sqlite3_column_int64(q, 0);
@@ -2004,7 +1972,7 @@ static hearth_err build_rollup(sq *s, tenant *t, sseries *x, int level, int64_t 
 	if (!(g.acc = hs_acc_new(x->nst, true)))
 		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
 	hs_out blk = {0}, meta = {0}, ref = {0};
-	hearth_err err = g_cover(&g, level - 1, bucket, bucket + level_size[level]);
+	hearth_err err = g_cover(&g, level - 1, bucket, bucket + hs_level_size[level]);
 	sqlite3_stmt *q;
 	if (err)
 		goto out;
@@ -2076,7 +2044,7 @@ static hearth_err sq_compact(void *be, int64_t now, size_t *nbuilt, hearth_errbu
 	for (int level = 0; level < NLEVELS && !err; level++) {
 		for (;;) {
 			/* Due: buckets that ended. */
-			int64_t due = now - level_size[level];
+			int64_t due = now - hs_level_size[level];
 			typedef struct {
 				int64_t series, bucket, tenant;
 			} job;
