@@ -1,3 +1,4 @@
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -69,4 +70,12 @@ void hearth_buf_free(hearth_buf *b)
 	b->data = NULL;
 	b->len = b->cap = 0;
 	b->oom = false;
+}
+
+json_t *hearth_json_str(const char *s)
+{
+	char *c = hearth_utf8_clean(s ? s : "");
+	json_t *j = c ? json_string(c) : NULL;
+	free(c);
+	return j;
 }

@@ -142,14 +142,6 @@ static int default_index(const hearth_profile *p, const char *si)
 	return (int)p->nsample_types - 1;
 }
 
-static json_t *jstr(const char *s)
-{
-	char *c = hearth_utf8_clean(s ? s : "");
-	json_t *j = c ? json_string(c) : NULL;
-	free(c);
-	return j;
-}
-
 /* The command line's report options, by pprof's names. */
 static json_t *defaults_json(const hearth_opts *o)
 {
@@ -173,7 +165,7 @@ static json_t *defaults_json(const hearth_opts *o)
 	};
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		if (strs[i].v)
-			json_object_set_new(d, strs[i].k, jstr(strs[i].v));
+			json_object_set_new(d, strs[i].k, hearth_json_str(strs[i].v));
 	static const char *const gran[] = {"functions", "filefunctions", "files", "lines",
 					   "addresses"};
 	if (o->granularity != HEARTH_GRAN_FUNCTIONS)
@@ -210,7 +202,7 @@ static json_t *defaults_json(const hearth_opts *o)
 			json_object_set_new(d, nums[i].k, json_string(num));
 		}
 	if (o->unit && strcmp(o->unit, "minimum"))
-		json_object_set_new(d, "unit", jstr(o->unit));
+		json_object_set_new(d, "unit", hearth_json_str(o->unit));
 	return d;
 }
 
@@ -225,7 +217,7 @@ static char *profile_json(const hearth_api *a, const hearth_api_config *cfg)
 	for (int i = 0; i < cfg->nsources; i++) {
 		char name[1024];
 		shown_name(cfg->sources[i], name, sizeof(name));
-		json_array_append_new(src, jstr(name));
+		json_array_append_new(src, hearth_json_str(name));
 	}
 	/* the base of a diff, named in the page */
 	json_t *bases = json_array();
@@ -235,21 +227,21 @@ static char *profile_json(const hearth_api *a, const hearth_api_config *cfg)
 	for (int i = 0; bases && i < nb; i++) {
 		char name[1024];
 		shown_name(bp[i], name, sizeof(name));
-		json_array_append_new(bases, jstr(name));
+		json_array_append_new(bases, hearth_json_str(name));
 	}
 	if (bases)
 		json_object_set_new(o, "base_sources", bases);
 	for (uint32_t i = 0; i < p->nsample_types; i++) {
 		json_t *t = json_object();
 		json_object_set_new(t, "index", json_integer(i));
-		json_object_set_new(t, "type", jstr(hearth_s(p, p->sample_types[i].type)));
-		json_object_set_new(t, "unit", jstr(hearth_s(p, p->sample_types[i].unit)));
+		json_object_set_new(t, "type", hearth_json_str(hearth_s(p, p->sample_types[i].type)));
+		json_object_set_new(t, "unit", hearth_json_str(hearth_s(p, p->sample_types[i].unit)));
 		json_array_append_new(types, t);
 	}
 	for (uint32_t i = 0; i < p->ncomments; i++)
-		json_array_append_new(comments, jstr(hearth_s(p, p->comments[i])));
+		json_array_append_new(comments, hearth_json_str(hearth_s(p, p->comments[i])));
 	const hearth_opts *d = &a->defaults;
-	json_object_set_new(o, "title", jstr(a->title));
+	json_object_set_new(o, "title", hearth_json_str(a->title));
 	json_object_set_new(o, "sources", src);
 	json_object_set_new(o, "sample_types", types);
 	json_object_set_new(o, "default_sample_index",
@@ -430,7 +422,7 @@ static json_t *warnings(const hearth_report *r)
 		size_t n = strcspn(s, "\n");
 		char *line = strndup(s, n);
 		if (line)
-			json_array_append_new(w, jstr(line));
+			json_array_append_new(w, hearth_json_str(line));
 		free(line);
 		s += n + (s[n] == '\n');
 	}

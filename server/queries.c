@@ -108,21 +108,13 @@ hearth_err svc_pick_type(hearth_service *s, int64_t tenant, const hearth_selecto
 	return HEARTH_OK;
 }
 
-static json_t *jstr(const char *s)
-{
-	char *c = hearth_utf8_clean(s ? s : "");
-	json_t *j = c ? json_string(c) : NULL;
-	free(c);
-	return j;
-}
-
 static json_t *labels_json(const hearth_kv *l, size_t n)
 {
 	json_t *o = json_object();
 	for (size_t i = 0; o && i < n; i++) {
 		char *k = hearth_utf8_clean(l[i].name);
 		if (k)
-			json_object_set_new(o, k, jstr(l[i].value));
+			json_object_set_new(o, k, hearth_json_str(l[i].value));
 		free(k);
 	}
 	return o;
@@ -132,7 +124,7 @@ static json_t *strlist_json(const hearth_strlist *l)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; a && i < l->n; i++)
-		json_array_append_new(a, jstr(l->v[i]));
+		json_array_append_new(a, hearth_json_str(l->v[i]));
 	return a;
 }
 
@@ -144,8 +136,8 @@ static json_t *sample_type_json(const char *st, size_t index)
 	snprintf(type, sizeof(type), "%.*s", slash ? (int)(slash - st) : (int)strlen(st), st);
 	json_t *o = json_object();
 	json_object_set_new(o, "index", json_integer((json_int_t)index));
-	json_object_set_new(o, "type", jstr(type));
-	json_object_set_new(o, "unit", jstr(slash ? slash + 1 : ""));
+	json_object_set_new(o, "type", hearth_json_str(type));
+	json_object_set_new(o, "unit", hearth_json_str(slash ? slash + 1 : ""));
 	json_object_set_new(
 	    o, "aggregation",
 	    json_string(hearth_store_aggregation(type) == HEARTH_AGG_AVERAGE ? "average" : "sum"));
@@ -157,7 +149,7 @@ static json_t *type_json(const hearth_type_info *t)
 	json_t *o = json_object(), *a = json_array();
 	for (size_t j = 0; a && j < t->nsample_types; j++)
 		json_array_append_new(a, sample_type_json(t->sample_types[j], j));
-	json_object_set_new(o, "name", jstr(t->type));
+	json_object_set_new(o, "name", hearth_json_str(t->type));
 	json_object_set_new(o, "sample_types", a);
 	json_object_set_new(o, "default_sample_index", json_integer((json_int_t)t->default_sample));
 	return o;
@@ -178,8 +170,8 @@ static hearth_err do_services(hearth_service *s, const svc_caller *c, qctx *x, j
 			break;
 		json_t *svc = json_object(), *types = json_array();
 		for (size_t j = 0; j < tl.n; j++)
-			json_array_append_new(types, jstr(tl.v[j].type));
-		json_object_set_new(svc, "name", jstr(sl.v[i]));
+			json_array_append_new(types, hearth_json_str(tl.v[j].type));
+		json_object_set_new(svc, "name", hearth_json_str(sl.v[i]));
 		json_object_set_new(svc, "types", types);
 		json_array_append_new(a, svc);
 		hearth_typelist_free(&tl);
@@ -357,7 +349,7 @@ static hearth_err do_series(hearth_service *s, const svc_caller *c, qctx *x, jso
 	json_object_set_new(o, "from", json_integer(x->from));
 	json_object_set_new(o, "until", json_integer(x->until));
 	json_object_set_new(o, "step", json_integer(step));
-	json_object_set_new(o, "type", jstr(type));
+	json_object_set_new(o, "type", hearth_json_str(type));
 	json_object_set(o, "aggregation", json_object_get(st, "aggregation"));
 	json_object_set_new(o, "sample_type", st);
 	json_object_set_new(o, "series", a);
@@ -401,8 +393,8 @@ static hearth_err do_profiles(hearth_service *s, const svc_caller *c, qctx *x, j
 		for (size_t k = 0; k < pi->ntotals; k++)
 			json_array_append_new(tot, json_integer(pi->totals[k]));
 		json_object_set_new(p, "id", json_integer(pi->id));
-		json_object_set_new(p, "service", jstr(pi->service));
-		json_object_set_new(p, "type", jstr(pi->type));
+		json_object_set_new(p, "service", hearth_json_str(pi->service));
+		json_object_set_new(p, "type", hearth_json_str(pi->type));
 		json_object_set_new(p, "labels", labels_json(pi->labels, pi->nlabels));
 		json_object_set_new(p, "time", json_integer(pi->time_nanos));
 		json_object_set_new(p, "duration", json_integer(pi->duration_nanos));

@@ -31,5 +31,8 @@ void hearth_buf_free(hearth_buf *b);
 char *hearth_utf8_clean(const char *s);
 /* The same for multi-line text: newlines and tabs are kept. */
 char *hearth_utf8_clean_text(const char *s);
+/* A JSON string (jansson's) of hearth_utf8_clean(s), s NULL as ""; NULL
+ * when out of memory. */
+struct json_t *hearth_json_str(const char *s);
 
 #endif

@@ -140,14 +140,6 @@ hearth_err hearth_report_top(hearth_report *r, hearth_buf *out, hearth_errbuf *e
 /* ---- the same as JSON, for the web API ---- */
 
 /* A string for JSON: valid UTF-8 (names are the profile's, hostile). */
-static json_t *jstr(const char *s)
-{
-	char *c = hearth_utf8_clean(s);
-	json_t *j = c ? json_string(c) : NULL;
-	free(c);
-	return j;
-}
-
 /* A percentage as printed ("12.42%", "  100%", "1.2e-05%") as a number. */
 static json_t *jpct(const char *s)
 {
@@ -163,7 +155,7 @@ static json_t *jlines(const char *text, size_t n)
 		const char *e = memchr(text + i, '\n', n - i);
 		size_t l = e ? (size_t)(e - (text + i)) : n - i;
 		char *line = strndup(text + i, l);
-		if (!line || json_array_append_new(a, jstr(line))) {
+		if (!line || json_array_append_new(a, hearth_json_str(line))) {
 			free(line);
 			json_decref(a);
 			return NULL;
@@ -199,10 +191,10 @@ static json_t *jhead(const hearth_report *r)
 	json_t *o = json_object();
 	if (!o)
 		return NULL;
-	json_object_set_new(o, "type", jstr(r->sample_type));
-	json_object_set_new(o, "unit", jstr(r->sample_unit));
+	json_object_set_new(o, "type", hearth_json_str(r->sample_type));
+	json_object_set_new(o, "unit", hearth_json_str(r->sample_unit));
 	json_object_set_new(o, "total", json_integer(r->total));
-	json_object_set_new(o, "total_label", jstr(total));
+	json_object_set_new(o, "total_label", hearth_json_str(total));
 	json_object_set_new(o, "diff", json_boolean(r->o.nbase > 0 || r->o.ndiff_base > 0));
 	const char *w = hearth_report_warnings(r);
 	json_object_set_new(o, "warnings", jlines(w, strlen(w)));
@@ -227,13 +219,13 @@ hearth_err hearth_report_top_json(hearth_report *r, hearth_buf *out, hearth_errb
 		row_at(r, &t, i, &sum, &row);
 		json_t *j = json_object();
 		ok = j && !json_array_append_new(rows, j);
-		ok = ok && !json_object_set_new(j, "name", jstr(row.name));
+		ok = ok && !json_object_set_new(j, "name", hearth_json_str(row.name));
 		ok = ok && !json_object_set_new(j, "flat", json_integer(row.flat));
-		ok = ok && !json_object_set_new(j, "flat_label", jstr(row.fv));
+		ok = ok && !json_object_set_new(j, "flat_label", hearth_json_str(row.fv));
 		ok = ok && !json_object_set_new(j, "flat_pct", jpct(row.fp));
 		ok = ok && !json_object_set_new(j, "sum_pct", jpct(row.sp));
 		ok = ok && !json_object_set_new(j, "cum", json_integer(row.cum));
-		ok = ok && !json_object_set_new(j, "cum_label", jstr(row.cv));
+		ok = ok && !json_object_set_new(j, "cum_label", hearth_json_str(row.cv));
 		ok = ok && !json_object_set_new(j, "cum_pct", jpct(row.cp));
 		ok = ok && !json_object_set_new(j, "inline", json_boolean(*row.mark != 0));
 		ok = ok && !json_object_set_new(j, "partial_inline", json_boolean(!strncmp(row.mark, " (partial", 9)));
@@ -298,7 +290,7 @@ hearth_err hearth_report_search_json(hearth_report *r, hearth_buf *out, hearth_e
 				truncated = true;
 				break;
 			}
-			json_array_append_new(names, jstr(hearth_s(p, nm)));
+			json_array_append_new(names, hearth_json_str(hearth_s(p, nm)));
 		}
 		err = hearth_regex_status(rx, eb);
 	}
@@ -316,7 +308,7 @@ hearth_err hearth_report_search_json(hearth_report *r, hearth_buf *out, hearth_e
 		json_object_set_new(o, "names_truncated", json_boolean(truncated));
 		names = NULL;
 		json_object_set_new(o, "matched", json_integer(matched));
-		json_object_set_new(o, "matched_label", jstr(label));
+		json_object_set_new(o, "matched_label", hearth_json_str(label));
 		json_object_set_new(o, "share", json_real(r->total ? (double)matched /
 									 (double)r->total * 100
 								   : 0));

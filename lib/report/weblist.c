@@ -758,14 +758,6 @@ static void print_file(wstate *w, hearth_srcreader *sr, const wentry *e, size_t 
 /* ---- the same as JSON, for the web UI's source view ---- */
 
 /* A string for JSON: valid UTF-8 (names and files are hostile). */
-static json_t *jstr(const char *s)
-{
-	char *c = hearth_utf8_clean(s ? s : "");
-	json_t *j = c ? json_string(c) : NULL;
-	free(c);
-	return j;
-}
-
 /* Source text and instructions: tabs kept. */
 static json_t *jtext(const char *s)
 {
@@ -778,7 +770,7 @@ static json_t *jtext(const char *s)
 static json_t *jstrn(const char *s, size_t n)
 {
 	char *d = dupn(s, n);
-	json_t *j = d ? jstr(d) : NULL;
+	json_t *j = d ? hearth_json_str(d) : NULL;
 	free(d);
 	return j;
 }
@@ -790,8 +782,8 @@ static void jvalues(const hearth_report *r, json_t *o, int64_t flat, int64_t cum
 	value_or_dot(r, cum, b, sizeof(b));
 	json_object_set_new(o, "flat", json_integer(flat));
 	json_object_set_new(o, "cum", json_integer(cum));
-	json_object_set_new(o, "flat_label", jstr(a));
-	json_object_set_new(o, "cum_label", jstr(b));
+	json_object_set_new(o, "flat_label", hearth_json_str(a));
+	json_object_set_new(o, "cum_label", hearth_json_str(b));
 }
 
 /* A line's rows as JSON: the report for the instructions' values. */
@@ -829,7 +821,7 @@ static void json_inst(void *ctx, const winst *x, uint32_t depth)
 	snprintf(addr, sizeof(addr), "%" PRIx64, x->obj_addr);
 	json_t *in = json_object();
 	json_object_set_new(in, "depth", json_integer(depth));
-	json_object_set_new(in, "addr", jstr(addr));
+	json_object_set_new(in, "addr", hearth_json_str(addr));
 	json_object_set_new(in, "asm", jtext(x->disasm));
 	jvalues(j->r, in, x->flat, x->cum);
 	if (x->file[0]) {
@@ -888,8 +880,8 @@ static bool json_file(wstate *w, hearth_srcreader *sr, const wentry *e, size_t n
 			json_decref(lines);
 			break;
 		}
-		json_object_set_new(f, "name", jstr(fs[i].name));
-		json_object_set_new(f, "file", jstr(e[0].file));
+		json_object_set_new(f, "name", hearth_json_str(fs[i].name));
+		json_object_set_new(f, "file", hearth_json_str(e[0].file));
 		jvalues(w->r, f, fs[i].flat, fs[i].cum);
 		k = 0;
 		for (int64_t ln = fs[i].begin; ln < fs[i].end && ok; ln++) {
@@ -1243,7 +1235,7 @@ static hearth_err weblist(hearth_report *r, bool json, hearth_buf *out, hearth_e
 		}
 		if (ok) {
 			json_object_set_new(o, "total", json_integer(r->total));
-			json_object_set_new(o, "total_label", jstr(tv));
+			json_object_set_new(o, "total_label", hearth_json_str(tv));
 			json_object_set_new(o, "functions", funcs);
 			funcs = NULL;
 			ok = !json_dump_callback(o, jdump, &body, JSON_COMPACT) && !body.oom;
