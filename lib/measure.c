@@ -314,6 +314,15 @@ static bool has_period_type(const hearth_profile *p)
 	return p->period_type.type != 0 || p->period_type.unit != 0;
 }
 
+/* The string index of unit in p: i when it is already p's string i.  A
+ * merge of many files scales each against the merged profile, and
+ * interning there built the string table's hash of every file (a file read
+ * for a merge has none, its strings are raw). */
+static uint32_t same_unit(hearth_profile *p, uint32_t i, const char *unit)
+{
+	return *unit && !strcmp(hearth_s(p, i), unit) ? i : hearth_intern_cstr(p, unit);
+}
+
 hearth_err hearth_scale_profiles(hearth_profile **ps, int n, hearth_errbuf *eb)
 {
 	hearth_err e = HEARTH_OK;
@@ -368,7 +377,7 @@ hearth_err hearth_scale_profiles(hearth_profile **ps, int n, hearth_errbuf *eb)
 		hearth_profile *p = ps[i];
 		if (has_period_type(p) && period_found) {
 			const char *u = hearth_s(p, p->period_type.unit);
-			uint32_t ui = hearth_intern_cstr(p, period.unit);
+			uint32_t ui = same_unit(p, p->period_type.unit, period.unit);
 			if (ui == HEARTH_NONE) {
 				e = HEARTH_ENOMEM;
 				goto nomem;
@@ -383,7 +392,7 @@ hearth_err hearth_scale_profiles(hearth_profile **ps, int n, hearth_errbuf *eb)
 			}
 			const char *u = hearth_s(p, p->sample_types[t].unit);
 			ratios[t] = hearth_scale(1, u, common[t].unit, NULL);
-			uint32_t ui = hearth_intern_cstr(p, common[t].unit);
+			uint32_t ui = same_unit(p, p->sample_types[t].unit, common[t].unit);
 			if (ui == HEARTH_NONE) {
 				e = HEARTH_ENOMEM;
 				goto nomem;

@@ -107,6 +107,7 @@ typedef struct {
 	uint32_t *lstack;
 	size_t lscap;
 	bool concat; /* append samples without looking for equal ones */
+	bool no_labels; /* HEARTH_MERGE_NO_LABELS */
 	/* The source merged before, when the merger owns it (load_set): the
 	 * files of a series declare nearly the same tables, so whatever the
 	 * next one declares as the previous one did keeps its remap. */
@@ -362,6 +363,16 @@ static hearth_err carry_over(merger *m, const hearth_profile *p, const hearth_pr
 	return HEARTH_OK;
 }
 
+/* Whether lb is the mark of a -diff_base sample (pprof::base), which a
+ * merge without labels keeps: the report's totals come from the samples it
+ * marks, so a profile written with -diff_base reads the same either way. */
+static bool base_mark(const hearth_profile *s, const hearth_label *lb)
+{
+	static const char k[] = "pprof::base";
+	const hearth_str *ks = &s->strs[lb->key];
+	return lb->str && ks->len == sizeof(k) - 1 && !memcmp(ks->s, k, sizeof(k) - 1);
+}
+
 static hearth_err merge_one(merger *m, const hearth_profile *s, hearth_errbuf *eb)
 {
 	hearth_profile *d = m->d;
@@ -410,7 +421,8 @@ static hearth_err merge_one(merger *m, const hearth_profile *s, hearth_errbuf *e
 		uint32_t nl = 0;
 		for (uint32_t i = 0; i < sm->nlabels; i++) {
 			const hearth_label *lb = &s->labels[sm->label0 + i];
-			if (!hearth_label_is_str(lb) && !hearth_label_is_num(lb))
+			if ((!hearth_label_is_str(lb) && !hearth_label_is_num(lb)) ||
+			    (m->no_labels && !base_mark(s, lb)))
 				continue;
 			hearth_label x = *lb;
 			x.key = m_str(m, s, lb->key);
@@ -467,6 +479,11 @@ hearth_err hearth_merger_new(hearth_merger **out)
 void hearth_merger_concat(hearth_merger *mg)
 {
 	mg->m.concat = true;
+}
+
+void hearth_merger_flags(hearth_merger *mg, unsigned flags)
+{
+	mg->m.no_labels = (flags & HEARTH_MERGE_NO_LABELS) != 0;
 }
 
 void hearth_merger_free(hearth_merger *mg)
@@ -781,8 +798,11 @@ static hearth_err load_set(const char *const *paths, int n, const hearth_opts *o
 		slot s = reader_next(&r);
 		hearth_errbuf e = s.eb;
 		err = s.err;
-		if (!err && !mg && !(err = hearth_merger_new(&mg)) && o->sums_only)
-			hearth_merger_concat(mg);
+		if (!err && !mg && !(err = hearth_merger_new(&mg))) {
+			if (o->sums_only)
+				hearth_merger_concat(mg);
+			hearth_merger_flags(mg, o->no_labels ? HEARTH_MERGE_NO_LABELS : 0);
+		}
 		/* Profiles in different units (ms and ns) are brought to one. */
 		hearth_profile *pair[2] = {mg ? hearth_merger_profile(mg) : NULL, s.p};
 		if (!err && pair[0])

@@ -909,6 +909,18 @@ int cmd_pprof(int argc, char **argv)
 	lo.normalize = strcmp(pcfg_get(&cfg, "normalize"), "true") == 0;
 	lo.sums_only =
 	    format && strcmp(format, "traces") && strcmp(format, "raw") && strcmp(format, "proto");
+	/* A one-shot report that shows no labels merges several sources
+	 * without them; the report's options are cfg's, the bases lo's.  The
+	 * shell keeps them (any command may follow). */
+	if (format) {
+		hearth_opts ro;
+		char rerr[512];
+		if (pcfg_to_opts(&cfg, &ro, rerr, sizeof(rerr))) {
+			ro.nbase = lo.nbase;
+			ro.ndiff_base = lo.ndiff_base;
+			lo.no_labels = !hearth_run_needs_labels(format, &ro);
+		}
+	}
 	lo.warn = warn_line;
 	announce_fetches(sources, nsources, &lo);
 	announce_fetches(lo.base, lo.nbase, &lo);

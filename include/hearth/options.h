@@ -70,6 +70,10 @@ typedef struct {
 	 * a single profile included; top only needs the sums. */
 	bool merge_single;
 	bool sums_only; /* the report needs only sums: merged samples may repeat */
+	/* Set by the command (hearth_report_needs_labels): the report shows no
+	 * sample labels, so several sources are merged without them
+	 * (HEARTH_MERGE_NO_LABELS). */
+	bool no_labels;
 	const char *output;
 	/* Set by the front end: where lines for the user that are not errors
 	 * go (a line each, no newline), or NULL. */

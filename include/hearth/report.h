@@ -28,6 +28,15 @@ typedef enum {
 
 typedef struct hearth_report hearth_report;
 
+/* Whether the report cmd, with the options o, reads the samples' labels:
+ * tags, traces, raw, proto and the call graph (its tag boxes) do, and so
+ * does any report with a tag option (tagfocus, tagignore, tagshow,
+ * taghide) or a base (the subtraction merges by stack and labels, and
+ * samples that cancel out leave pprof's absolute total).  When it does not,
+ * several sources may be merged without their labels (o->no_labels) and
+ * the report is the same, byte for byte. */
+bool hearth_report_needs_labels(hearth_cmd cmd, const hearth_opts *o);
+
 /* Takes ownership of p (the report edits it as pprof edits its copy). */
 hearth_err hearth_report_new(hearth_profile *p, const hearth_opts *o, hearth_cmd cmd,
 			     hearth_report **out, hearth_errbuf *eb);

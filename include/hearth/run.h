@@ -20,6 +20,10 @@ bool hearth_run_known(const char *name, hearth_run_kind *kind, bool *regexp);
  * "callgraph.out", "html" ...). */
 const char *hearth_run_suffix(const char *name);
 
+/* hearth_report_needs_labels for the command name (true for a name it
+ * does not know). */
+bool hearth_run_needs_labels(const char *name, const hearth_opts *o);
+
 /* Runs the command: takes ownership of p, appends the output to out (the
  * bytes of the file for svg, pdf, png, proto, topproto) and the filters'
  * warnings, one per line, to warnings (may be NULL).  o->symbol carries

@@ -33,6 +33,16 @@ hearth_err hearth_merger_add(hearth_merger *mg, const hearth_profile *p, hearth_
  * stays the same, and a 1440-profile merge for `top` skips a hash table of
  * millions of stacks.  Reports that show samples (traces, proto) do not. */
 void hearth_merger_concat(hearth_merger *mg);
+/* What a merge may leave out, for reports that do not show it (the store's
+ * merges take the same flags, lib/store/store.h).
+ * HEARTH_MERGE_NO_LABELS: the samples' own labels (pprof labels such as a
+ * handler or a request id); samples are merged by stack alone.  top, a
+ * source listing, peek or tree without tag options reports the same
+ * numbers either way, and a series of labelled profiles no longer carries
+ * every label of every sample.  A label pprof::base (a -diff_base profile
+ * written out) is kept: the report's totals come from the samples it marks. */
+enum { HEARTH_MERGE_NO_LABELS = 1 };
+void hearth_merger_flags(hearth_merger *mg, unsigned flags);
 /* The profile merged so far (NULL before the first add). */
 hearth_profile *hearth_merger_profile(hearth_merger *mg);
 hearth_err hearth_merger_finish(hearth_merger *mg, hearth_profile **out, hearth_errbuf *eb);

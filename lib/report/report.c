@@ -130,6 +130,25 @@ static int64_t compute_total(const hearth_profile *p, const hearth_valuesel *vs)
 	return div ? (int64_t)total / (int64_t)div : (int64_t)total;
 }
 
+bool hearth_report_needs_labels(hearth_cmd cmd, const hearth_opts *o)
+{
+	switch (cmd) {
+	case HEARTH_CMD_TOP:
+	case HEARTH_CMD_TREE:
+	case HEARTH_CMD_PEEK:
+	case HEARTH_CMD_LIST:
+	case HEARTH_CMD_DISASM:
+	case HEARTH_CMD_WEBLIST:
+	case HEARTH_CMD_CALLGRIND:
+	case HEARTH_CMD_COMMENTS:
+	case HEARTH_CMD_TOPPROTO:
+		break;
+	default:
+		return true;
+	}
+	return o->tagfocus || o->tagignore || o->tagshow || o->taghide || o->nbase || o->ndiff_base;
+}
+
 hearth_err hearth_report_new(hearth_profile *p, const hearth_opts *o, hearth_cmd cmd,
 			     hearth_report **out, hearth_errbuf *eb)
 {

@@ -63,6 +63,12 @@ bool hearth_run_known(const char *name, hearth_run_kind *kind, bool *regexp)
 	return true;
 }
 
+bool hearth_run_needs_labels(const char *name, const hearth_opts *o)
+{
+	int i = find(name);
+	return i < 0 || hearth_report_needs_labels(table[i].cmd, o);
+}
+
 const char *hearth_run_suffix(const char *name)
 {
 	if (!strcmp(name, "callgrind"))

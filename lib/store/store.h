@@ -38,6 +38,7 @@
 
 #include "hearth/error.h"
 #include "hearth/profile.h"
+#include "hearth/sources.h"
 
 typedef struct hearth_store hearth_store;
 
@@ -310,14 +311,13 @@ hearth_err hearth_store_merge(hearth_store *st, int64_t tenant, const hearth_sel
 			      const char *type, int64_t from, int64_t until, hearth_profile **out,
 			      size_t *nprofiles, hearth_errbuf *eb);
 
-/* What a merge may leave out, for views that do not show it.
- * HEARTH_MERGE_NO_LABELS: the samples' own labels (pprof labels such as a
- * handler or a request id); samples are merged by stack alone.  A flame
- * graph, top, call graph, peek or source listing without tag options
- * reports the same numbers either way, and the merge no longer costs one
- * sample per distinct (stack, labels): a label of unbounded cardinality
- * makes nearly every sample distinct. */
-enum { HEARTH_MERGE_NO_LABELS = 1 };
+/* What a merge may leave out, for views that do not show it: the
+ * HEARTH_MERGE_* flags of hearth/sources.h, which the CLI's merges of
+ * several files take too.  With HEARTH_MERGE_NO_LABELS a flame graph, top,
+ * call graph, peek or source listing without tag options reports the same
+ * numbers, and the merge no longer costs one sample per distinct (stack,
+ * labels): a label of unbounded cardinality makes nearly every sample
+ * distinct. */
 hearth_err hearth_store_merge_flags(hearth_store *st, int64_t tenant, const hearth_selector *sel,
 				    const char *type, int64_t from, int64_t until, unsigned flags,
 				    hearth_profile **out, size_t *nprofiles, hearth_errbuf *eb);

@@ -111,6 +111,8 @@ int run_tree_report(int argc, char **argv, tree_format fmt, bool flame_flags, co
 	hearth_opts_base_apart(&a.opts);
 	/* The tree sums equal stacks itself, so merged samples may repeat. */
 	a.opts.sums_only = true;
+	/* The flame graph shows no labels but pprof::base's (kept). */
+	a.opts.no_labels = !hearth_report_needs_labels(HEARTH_CMD_TOP, &a.opts);
 	if ((rc = cli_load(&a, &p)) != EXIT_OK)
 		goto done;
 	/* The filters and granularity of `top`: the flame graph shows every

@@ -87,6 +87,7 @@ int run_report(int argc, char **argv, const report_cmd *c)
 	 * samples summed, zero ones dropped), so no report merges one. */
 	a.opts.merge_single = false;
 	a.opts.sums_only = c->cmd != HEARTH_CMD_TRACES && c->cmd != HEARTH_CMD_RAW;
+	a.opts.no_labels = !hearth_report_needs_labels(c->cmd, &a.opts);
 	if ((rc = cli_load(&a, &p)) != EXIT_OK)
 		goto done;
 	if (a.opts.output) {

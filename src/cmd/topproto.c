@@ -39,6 +39,7 @@ int cmd_topproto(int argc, char **argv)
 		goto done;
 	}
 	a.opts.sums_only = true;
+	a.opts.no_labels = !hearth_report_needs_labels(HEARTH_CMD_TOPPROTO, &a.opts);
 	if ((rc = cli_load(&a, &p)) != EXIT_OK)
 		goto done;
 	hearth_err err = hearth_report_new(p, &a.opts, HEARTH_CMD_TOPPROTO, &r, &eb);

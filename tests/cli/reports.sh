@@ -169,6 +169,46 @@ if $have_go; then
 	s2=$(abs tests/data/leaky.series.02.cpu.pb.gz)
 	compare "merged series dot" dot "$s1" "$s2" -- -dot "$s1" "$s2"
 	compare "merged series tags" tags "$s1" "$s2" -- -tags "$s1" "$s2"
+	# Many labelled files merged.  A report that shows no labels merges
+	# them without (HEARTH_MERGE_NO_LABELS); every report below reads them
+	# (a tag option, tags, raw, traces, dot's tag boxes, a base, the
+	# pprof::base marks of a -diff_base profile written out), so a wrong
+	# "labels not needed" gives pprof's numbers for the wrong samples.
+	many="$s1 $s2 $cpu"
+	if [ -d "$shared/corpus" ]; then
+		for f in "$shared"/corpus/leaky.series.*.cpu.pb.gz; do many="$many $(abs "$f")"; done
+	fi
+	for args in "" "-tagfocus=handler=long" "-tagignore=handler=long" "-cum -tagfocus=short" \
+		"-tagfocus=handler=long -tagignore=handler=short" "-base=$s1" "-diff_base=$s2"; do
+		for r in top tree callgrind; do
+			# shellcheck disable=SC2086
+			compare "many labelled: $r $args" $r $args $many -- -$r $args $many
+		done
+	done
+	compare "many labelled: peek -tagfocus" peek 'main\.' -tagfocus=handler=short $many -- \
+		'-peek=main\.' -tagfocus=handler=short $many
+	compare "many labelled: list -tagignore" list 'main\.' -tagignore=handler=long $many -- \
+		'-list=main\.' -tagignore=handler=long $many
+	for r in tags raw traces dot; do
+		# shellcheck disable=SC2086
+		compare "many labelled: $r" $r $many -- -$r $many
+	done
+	# The pprof-form command line decides the same way.
+	compare "many labelled: -top -tagfocus" -top -tagfocus=handler=long $many -- \
+		-top -tagfocus=handler=long $many
+	compare "many labelled: -text" -text $many -- -text $many
+	# A -diff_base profile written out carries pprof::base marks, which
+	# make the report's totals the base's: a merge without labels keeps them.
+	(cd "$tmp" && go tool pprof -proto -diff_base="$s2" "$s1" >"$tmp/marked.pb.gz" 2>/dev/null)
+	compare "many labelled: top of a pprof::base-marked profile" top "$tmp/marked.pb.gz" $many -- \
+		-top "$tmp/marked.pb.gz" $many
+	compare "many labelled: -top of a pprof::base-marked profile" -top "$tmp/marked.pb.gz" $many -- \
+		-top "$tmp/marked.pb.gz" $many
+	# Numeric labels (bytes) of heap profiles, merged.
+	h1=$(abs tests/data/go126/netsubject.heap.pb.gz)
+	h2=$(abs tests/data/go126/netsubject.allocs.pb.gz)
+	compare "merged heaps: top -tagfocus=1MB" top -tagfocus=1MB "$h1" "$h2" -- -top -tagfocus=1MB "$h1" "$h2"
+	compare "merged heaps: tags" tags "$h1" "$h2" -- -tags "$h1" "$h2"
 	# Negative weights: a CPU profile against another.  pprof orders two
 	# edges (or tags) of weights w and -w as its map iteration happens to,
 	# so these compare with the lines sorted.
