@@ -425,6 +425,8 @@ static hearth_err do_usage(hearth_service *s, const svc_caller *c, qctx *x, json
 	json_object_set_new(o, "profiles", json_integer(u.profiles));
 	json_object_set_new(o, "series", json_integer(u.series));
 	json_object_set_new(o, "bytes", json_integer(u.bytes));
+	json_object_set_new(o, "dictionary_entries", json_integer(u.dict_entries));
+	json_object_set_new(o, "dictionary_bytes", json_integer(u.dict_bytes));
 	json_object_set_new(o, "oldest", json_integer(u.oldest_nanos));
 	json_object_set_new(o, "newest", json_integer(u.newest_nanos));
 	return HEARTH_OK;

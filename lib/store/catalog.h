@@ -44,6 +44,9 @@ typedef struct {
 	size_t nseries, capseries;
 	uint32_t *slots; /* open addressing over series by keyhash (index + 1) */
 	size_t nslots;
+	/* sqlite.c: while a dictionary sweep marks, the direct references of
+	 * the puts that commit meanwhile (under the write lock). */
+	hs_marks *track;
 } hs_tenant;
 
 /* A tenant with no series and no dictionary yet; NULL when out of memory. */

@@ -107,9 +107,15 @@ typedef struct {
 } dent;
 
 typedef struct {
-	dent **pages;
+	dent **pages; /* a page left NULL: every id of it was swept */
 	uint32_t n, committed, pub;
 	uint32_t *slots, cap, used;
+	/* Ids a dictionary sweep deleted (hs_dict_kill): out of the hash
+	 * table; their bytes stay readable for queries still in flight (an
+	 * id loaded as deleted has none: p NULL). */
+	uint64_t *dead;
+	uint32_t deadcap; /* in ids */
+	uint32_t ndead;
 } kindtab;
 
 typedef struct achunk {
@@ -123,6 +129,7 @@ struct hs_dict {
 	kindtab k[HS_NKINDS];
 	achunk *arena;
 	size_t bytes;
+	uint64_t gen; /* dictionary sweeps that deleted something */
 };
 
 hs_dict *hs_dict_new(void)
@@ -151,6 +158,7 @@ void hs_dict_free(hs_dict *d)
 				free(d->k[i].pages[j]);
 		free(d->k[i].pages);
 		free(d->k[i].slots);
+		free(d->k[i].dead);
 	}
 	for (achunk *c = d->arena, *nx; c; c = nx) {
 		nx = c->next;
@@ -165,15 +173,26 @@ static inline const dent *kent(const kindtab *k, uint32_t id)
 	return &k->pages[(id - 1) >> PAGE_BITS][(id - 1) & (PAGE_SIZE - 1)];
 }
 
+/* The entry of id (<= k->n), NULL when a sweep deleted it before it was
+ * loaded. */
+static inline const dent *kent_live(const kindtab *k, uint32_t id)
+{
+	const dent *pg = k->pages[(id - 1) >> PAGE_BITS];
+	if (!pg)
+		return NULL;
+	const dent *e = &pg[(id - 1) & (PAGE_SIZE - 1)];
+	return e->p ? e : NULL;
+}
+
 bool hs_dict_get(const hs_dict *d, int kind, uint32_t id, const uint8_t **p, uint32_t *n)
 {
 	const kindtab *k = &d->k[kind];
-	if (id == 0 || id > __atomic_load_n(&k->pub, __ATOMIC_ACQUIRE)) {
+	const dent *e;
+	if (id == 0 || id > __atomic_load_n(&k->pub, __ATOMIC_ACQUIRE) || !(e = kent_live(k, id))) {
 		*p = (const uint8_t *)"";
 		*n = 0;
 		return id == 0 && kind == HS_STR;
 	}
-	const dent *e = kent(k, id);
 	*p = e->p;
 	*n = e->n;
 	return true;
@@ -187,12 +206,12 @@ uint32_t hs_dict_published(const hs_dict *d, int kind)
 bool hs_dict_wget(const hs_dict *d, int kind, uint32_t id, const uint8_t **p, uint32_t *n)
 {
 	const kindtab *k = &d->k[kind];
-	if (id == 0 || id > k->n) {
+	const dent *e;
+	if (id == 0 || id > k->n || !(e = kent_live(k, id))) {
 		*p = (const uint8_t *)"";
 		*n = 0;
 		return id == 0 && kind == HS_STR;
 	}
-	const dent *e = kent(k, id);
 	*p = e->p;
 	*n = e->n;
 	return true;
@@ -226,21 +245,33 @@ static uint8_t *arena_copy(hs_dict *d, const void *p, uint32_t n)
 	return dst;
 }
 
+static inline bool is_dead(const kindtab *k, uint32_t id)
+{
+	return id < k->deadcap && (k->dead[id >> 6] >> (id & 63) & 1);
+}
+
+/* Rebuilds the hash table with the live entries (deleted ones are left
+ * out, so their content interned again gets a new id). */
 static bool rehash(kindtab *k, uint32_t cap)
 {
 	uint32_t *s = calloc(cap, sizeof(uint32_t));
 	if (!s)
 		return false;
+	uint32_t used = 0;
 	for (uint32_t id = 1; id <= k->n; id++) {
-		uint32_t i = kent(k, id)->h & (cap - 1);
+		const dent *e = kent_live(k, id);
+		if (!e || is_dead(k, id))
+			continue;
+		uint32_t i = e->h & (cap - 1);
 		while (s[i])
 			i = (i + 1) & (cap - 1);
 		s[i] = id;
+		used++;
 	}
 	free(k->slots);
 	k->slots = s;
 	k->cap = cap;
-	k->used = k->n;
+	k->used = used;
 	return true;
 }
 
@@ -250,7 +281,7 @@ static hearth_err append(hs_dict *d, kindtab *k, const void *p, uint32_t n, uint
 	if (k->n + 1 >= MAX_PAGES * PAGE_SIZE)
 		return HEARTH_ETOOBIG;
 	uint32_t nid = k->n + 1, pg = (nid - 1) >> PAGE_BITS;
-	if (!k->pages[pg] && !(k->pages[pg] = malloc(PAGE_SIZE * sizeof(dent))))
+	if (!k->pages[pg] && !(k->pages[pg] = calloc(PAGE_SIZE, sizeof(dent))))
 		return HEARTH_ENOMEM;
 	uint8_t *copy = arena_copy(d, p, n);
 	if (!copy)
@@ -353,17 +384,68 @@ void hs_dict_rollback(hs_dict *d)
 		d->k[i].n = d->k[i].committed;
 }
 
+/* count ids deleted by a sweep, after the last: no bytes, and pages left
+ * unallocated where every id of them is deleted. */
+static hearth_err append_dead(kindtab *k, uint64_t count)
+{
+	if ((uint64_t)k->n + count >= (uint64_t)MAX_PAGES * PAGE_SIZE)
+		return HEARTH_ETOOBIG;
+	while (count) {
+		uint32_t nid = k->n + 1, pg = (nid - 1) >> PAGE_BITS,
+			 off = (nid - 1) & (PAGE_SIZE - 1);
+		uint32_t room = PAGE_SIZE - off;
+		uint32_t m = count < room ? (uint32_t)count : room;
+		/* A page begun live, or one this run does not fill: its dents
+		 * say deleted (calloc: p NULL). */
+		if (!k->pages[pg] && (off || m < PAGE_SIZE) &&
+		    !(k->pages[pg] = calloc(PAGE_SIZE, sizeof(dent))))
+			return HEARTH_ENOMEM;
+		if (k->pages[pg])
+			memset(&k->pages[pg][off], 0, m * sizeof(dent));
+		k->n += m;
+		k->ndead += m;
+		count -= m;
+	}
+	return HEARTH_OK;
+}
+
 hearth_err hs_dict_load(hs_dict *d, int kind, uint32_t first, const uint8_t *p, size_t n,
 			hearth_errbuf *eb)
 {
+	/* Kinds HS_NKINDS and up: a chunk a dictionary sweep rewrote, which
+	 * may hold runs of deleted ids (uv 0, uv count); older binaries
+	 * refuse such a row rather than misnumber what follows. */
+	bool swept = kind >= HS_NKINDS && kind < 2 * HS_NKINDS;
+	if (swept)
+		kind -= HS_NKINDS;
+	if (kind < 0 || kind >= HS_NKINDS)
+		return hearth_seterr(eb, HEARTH_ECORRUPT, "store dictionary: chunk of kind %d",
+				     kind);
 	kindtab *k = &d->k[kind];
-	if (kind < 0 || kind >= HS_NKINDS || first != k->n + 1)
+	if (first < k->n + 1)
 		return hearth_seterr(eb, HEARTH_ECORRUPT,
 				     "store dictionary: chunk of kind %d starts at %u, expected %u",
 				     kind, first, k->n + 1);
+	/* A gap: the chunks a sweep deleted whole. */
+	if (first > k->n + 1) {
+		hearth_err err = append_dead(k, (uint64_t)first - 1 - k->n);
+		if (err)
+			return hearth_seterr(eb, err, "store dictionary: too many entries");
+	}
 	hs_in in = {p, p + n, false};
 	while (in.p < in.end) {
 		uint32_t len, id;
+		if (swept && in.p < in.end && *in.p == 0) {
+			in.p++;
+			uint64_t run = hs_get_uv(&in);
+			hearth_err err;
+			if (in.bad || !run)
+				return hearth_seterr(eb, HEARTH_ECORRUPT,
+						     "store dictionary: bad chunk");
+			if ((err = append_dead(k, run)))
+				return hearth_seterr(eb, err, "store dictionary: too many entries");
+			continue;
+		}
 		const uint8_t *s = hs_get_str(&in, &len);
 		if (in.bad)
 			return hearth_seterr(eb, HEARTH_ECORRUPT, "store dictionary: bad chunk");
@@ -804,6 +886,279 @@ static inline void key_parts(const hs_acc *a, size_t i, const uint32_t **locs, u
 	*locs = (const uint32_t *)(k + 4); /* koff stays 4-aligned: keys are 4 + 4n + labels */
 	*lab = k + 4 + (size_t)*nlocs * 4;
 	*nlab = a->klen[i] - 4 - *nlocs * 4;
+}
+
+/* ---- sweeping the dictionary ---- */
+
+void hs_marks_free(hs_marks *m)
+{
+	for (int i = 0; i < HS_NKINDS; i++)
+		free(m->b[i]);
+	memset(m, 0, sizeof(*m));
+}
+
+void hs_mark(hs_marks *m, int kind, uint32_t id)
+{
+	if (id >= m->cap[kind]) {
+		size_t cap = m->cap[kind] ? m->cap[kind] : 4096;
+		while (cap <= id)
+			cap *= 2;
+		uint64_t *b = realloc(m->b[kind], cap / 8);
+		if (!b) {
+			m->oom = true;
+			return;
+		}
+		memset((uint8_t *)b + m->cap[kind] / 8, 0, (cap - m->cap[kind]) / 8);
+		m->b[kind] = b;
+		m->cap[kind] = (uint32_t)cap;
+	}
+	m->b[kind][id >> 6] |= 1ULL << (id & 63);
+}
+
+bool hs_marked(const hs_marks *m, int kind, uint32_t id)
+{
+	return id < m->cap[kind] && (m->b[kind][id >> 6] >> (id & 63) & 1);
+}
+
+/* The string ids of a key or unit reference of canonical label bytes. */
+static void mark_sref(hs_in *in, hs_marks *m)
+{
+	uint64_t r = hs_get_uv(in);
+	uint32_t n;
+	if (r & 1)
+		hs_get_str(in, &n);
+	else if (r >> 1 && r >> 1 <= UINT32_MAX)
+		hs_mark(m, HS_STR, (uint32_t)(r >> 1));
+}
+
+void hs_acc_mark(const hs_acc *a, hs_marks *m)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		const uint32_t *locs;
+		const uint8_t *lab;
+		uint32_t nlocs, nlab;
+		key_parts(a, i, &locs, &nlocs, &lab, &nlab);
+		for (uint32_t k = 0; k < nlocs; k++)
+			hs_mark(m, HS_LOC, locs[k]);
+		if (!nlab)
+			continue;
+		hs_in in = {lab, lab + nlab, false};
+		uint64_t cnt = hs_get_uv(&in);
+		for (uint64_t j = 0; j < cnt && !in.bad; j++) {
+			mark_sref(&in, m);
+			uint64_t kind = hs_get_uv(&in);
+			uint32_t n;
+			if (kind == 0) {
+				hs_get_str(&in, &n);
+			} else if (kind == 1) {
+				hs_get_sv(&in);
+				mark_sref(&in, m);
+			} else {
+				break;
+			}
+		}
+	}
+}
+
+void hs_acc_reset(hs_acc *a)
+{
+	a->n = 0;
+	a->kn = 0;
+	a->added = 0;
+	if (a->slots)
+		memset(a->slots, 0, a->scap * sizeof(*a->slots));
+}
+
+bool hs_acc_refs_dead(const hs_acc *a, const hs_dict *d)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		const uint32_t *locs;
+		const uint8_t *lab;
+		uint32_t nlocs, nlab;
+		key_parts(a, i, &locs, &nlocs, &lab, &nlab);
+		for (uint32_t k = 0; k < nlocs; k++)
+			if (is_dead(&d->k[HS_LOC], locs[k]))
+				return true;
+		if (!nlab)
+			continue;
+		hs_in in = {lab, lab + nlab, false};
+		uint64_t cnt = hs_get_uv(&in);
+		for (uint64_t j = 0; j < cnt && !in.bad; j++) {
+			for (int part = 0; part < 2; part++) {
+				if (part == 1) {
+					uint64_t kind = hs_get_uv(&in);
+					uint32_t n;
+					if (kind == 0) {
+						hs_get_str(&in, &n);
+						break;
+					}
+					if (kind != 1)
+						return false;
+					hs_get_sv(&in);
+				}
+				uint64_t r = hs_get_uv(&in);
+				uint32_t n;
+				if (r & 1)
+					hs_get_str(&in, &n);
+				else if (r >> 1 <= UINT32_MAX &&
+					 is_dead(&d->k[HS_STR], (uint32_t)(r >> 1)))
+					return true;
+			}
+		}
+	}
+	return false;
+}
+
+uint64_t hs_dict_gen(hs_dict *d)
+{
+	return __atomic_load_n(&d->gen, __ATOMIC_ACQUIRE);
+}
+
+/* Marks what entry id of kind refers to. */
+static void mark_refs(const hs_dict *d, int kind, uint32_t id, hs_marks *m)
+{
+	const kindtab *k = &d->k[kind];
+	const dent *e = id && id <= k->n ? kent_live(k, id) : NULL;
+	if (!e)
+		return;
+	hs_in in = {e->p, e->p + e->n, false};
+	if (kind == HS_LOC) {
+		uint64_t mid = hs_get_uv(&in);
+		hs_get_uv(&in);
+		hs_get_uv(&in);
+		uint64_t nl = hs_get_uv(&in);
+		if (mid && mid <= UINT32_MAX)
+			hs_mark(m, HS_MAP, (uint32_t)mid);
+		for (uint64_t j = 0; j < nl && !in.bad; j++) {
+			uint64_t f = hs_get_uv(&in);
+			hs_get_sv(&in);
+			hs_get_sv(&in);
+			if (f && f <= UINT32_MAX && !in.bad)
+				hs_mark(m, HS_FUNC, (uint32_t)f);
+		}
+	} else if (kind == HS_FUNC) {
+		for (int j = 0; j < 3; j++) {
+			uint64_t sid = hs_get_uv(&in);
+			if (sid && sid <= UINT32_MAX && !in.bad)
+				hs_mark(m, HS_STR, (uint32_t)sid);
+		}
+	} else if (kind == HS_MAP) {
+		for (int j = 0; j < 5; j++) {
+			uint64_t v = hs_get_uv(&in);
+			if (j >= 3 && v && v <= UINT32_MAX && !in.bad)
+				hs_mark(m, HS_STR, (uint32_t)v);
+		}
+	}
+}
+
+void hs_dict_mark_closure(const hs_dict *d, const uint32_t upto[HS_NKINDS], hs_marks *m, bool newer)
+{
+	/* Entries past upto (new since the sweep began, committed or still
+	 * pending in a put) are kept whatever marks them: their references
+	 * are kept too.  Locations first, then functions and mappings, whose
+	 * strings are the last kind. */
+	static const int order[] = {HS_LOC, HS_FUNC, HS_MAP};
+	for (size_t o = 0; o < 3; o++) {
+		int kind = order[o];
+		const kindtab *k = &d->k[kind];
+		for (uint32_t id = upto[kind] + 1; newer && id <= k->n; id++)
+			mark_refs(d, kind, id, m);
+		uint32_t lim = upto[kind] < m->cap[kind] ? upto[kind] + 1 : m->cap[kind];
+		for (uint32_t w = 0; w < (lim + 63) / 64; w++) {
+			uint64_t bits = m->b[kind][w];
+			while (bits) {
+				uint32_t id = w * 64 + (uint32_t)__builtin_ctzll(bits);
+				bits &= bits - 1;
+				if (id && id < lim)
+					mark_refs(d, kind, id, m);
+			}
+		}
+	}
+}
+
+bool hs_dict_doomed(const hs_dict *d, int kind, uint32_t id, const uint32_t upto[HS_NKINDS],
+		    const hs_marks *live)
+{
+	return id && id <= upto[kind] && !is_dead(&d->k[kind], id) && !hs_marked(live, kind, id);
+}
+
+bool hs_dict_is_dead(const hs_dict *d, int kind, uint32_t id)
+{
+	return is_dead(&d->k[kind], id) ||
+	       (id && id <= d->k[kind].n && !kent_live(&d->k[kind], id));
+}
+
+uint32_t hs_dict_committed(const hs_dict *d, int kind)
+{
+	return d->k[kind].committed;
+}
+
+size_t hs_dict_live(const hs_dict *d, int kind)
+{
+	const kindtab *k = &d->k[kind];
+	return (size_t)k->committed - k->ndead;
+}
+
+void hs_dict_encode_range(const hs_dict *d, int kind, uint32_t first, uint32_t last,
+			  const uint32_t upto[HS_NKINDS], const hs_marks *live, hs_out *o,
+			  uint32_t *nlive)
+{
+	const kindtab *k = &d->k[kind];
+	uint32_t run = 0;
+	*nlive = 0;
+	for (uint32_t id = first; id <= last; id++) {
+		const dent *e = kent_live(k, id);
+		if (!e || is_dead(k, id) || hs_dict_doomed(d, kind, id, upto, live)) {
+			run++;
+			continue;
+		}
+		if (run) {
+			hs_put_uv(o, 0);
+			hs_put_uv(o, run);
+			run = 0;
+		}
+		hs_put_uv(o, e->n);
+		hs_put_bytes(o, e->p, e->n);
+		(*nlive)++;
+	}
+	if (run) {
+		hs_put_uv(o, 0);
+		hs_put_uv(o, run);
+	}
+}
+
+hearth_err hs_dict_kill(hs_dict *d, const uint32_t upto[HS_NKINDS], const hs_marks *live,
+			size_t killed[HS_NKINDS])
+{
+	for (int kind = 0; kind < HS_NKINDS; kind++) {
+		kindtab *k = &d->k[kind];
+		killed[kind] = 0;
+		if ((uint64_t)upto[kind] + 1 > k->deadcap) {
+			size_t cap = k->deadcap ? k->deadcap : 4096;
+			while (cap < (uint64_t)upto[kind] + 1)
+				cap *= 2;
+			uint64_t *b = realloc(k->dead, cap / 8);
+			if (!b)
+				return HEARTH_ENOMEM;
+			memset((uint8_t *)b + k->deadcap / 8, 0, (cap - k->deadcap) / 8);
+			k->dead = b;
+			k->deadcap = (uint32_t)cap;
+		}
+	}
+	for (int kind = 0; kind < HS_NKINDS; kind++) {
+		kindtab *k = &d->k[kind];
+		for (uint32_t id = 1; id <= upto[kind]; id++) {
+			if (!hs_dict_doomed(d, kind, id, upto, live) || !kent_live(k, id))
+				continue;
+			k->dead[id >> 6] |= 1ULL << (id & 63);
+			k->ndead++;
+			killed[kind]++;
+		}
+		if (killed[kind] && !rehash(k, k->cap ? k->cap : 1024))
+			return HEARTH_ENOMEM;
+	}
+	__atomic_store_n(&d->gen, d->gen + 1, __ATOMIC_RELEASE);
+	return HEARTH_OK;
 }
 
 /* ---- from a profile ---- */

@@ -99,6 +99,56 @@ hearth_err hs_dict_load(hs_dict *d, int kind, uint32_t first, const uint8_t *p, 
 			hearth_errbuf *eb);
 size_t hs_dict_bytes(const hs_dict *d);
 
+/* Sweeping the dictionary (sqlite.c's dict_sweep; docs/store.md): ids are
+ * marked live from the blocks that remain, then the committed ids up to a
+ * snapshot of the counts that nothing marked are deleted.  Ids are never
+ * handed out again. */
+typedef struct hs_acc hs_acc;
+typedef struct hs_marks {
+	uint64_t *b[HS_NKINDS];
+	uint32_t cap[HS_NKINDS]; /* bits */
+	bool oom;		 /* a mark could not be recorded: delete nothing */
+} hs_marks;
+void hs_mark(hs_marks *m, int kind, uint32_t id);
+bool hs_marked(const hs_marks *m, int kind, uint32_t id);
+void hs_marks_free(hs_marks *m);
+/* Marks the location ids and the label keys' and units' string ids of a's
+ * samples (what a block refers to directly). */
+void hs_acc_mark(const hs_acc *a, hs_marks *m);
+/* Forgets a's samples, keeping its memory. */
+void hs_acc_reset(hs_acc *a);
+/* With the writer's lock (wmu): whether one of a's direct references was
+ * deleted by a sweep since it was interned. */
+bool hs_acc_refs_dead(const hs_acc *a, const hs_dict *d);
+/* Bumped by each sweep that deleted something (a put interned before it
+ * checks its references again). */
+uint64_t hs_dict_gen(hs_dict *d);
+/* Marks what the marked entries up to upto refer to (no lock needed:
+ * they never change); newer, under the dictionary's lock: also what every
+ * entry past upto (new since the sweep began, committed or pending)
+ * refers to. */
+void hs_dict_mark_closure(const hs_dict *d, const uint32_t upto[HS_NKINDS], hs_marks *m,
+			  bool newer);
+/* Whether id would be deleted: committed by upto, not deleted yet, not
+ * marked. */
+bool hs_dict_doomed(const hs_dict *d, int kind, uint32_t id, const uint32_t upto[HS_NKINDS],
+		    const hs_marks *live);
+bool hs_dict_is_dead(const hs_dict *d, int kind, uint32_t id);
+uint32_t hs_dict_committed(const hs_dict *d, int kind);
+/* Committed entries not deleted. */
+size_t hs_dict_live(const hs_dict *d, int kind);
+/* The chunk of ids first..last as it is once the doomed ones are deleted:
+ * entries as pending_encode writes them, runs of deleted ids as uv 0, uv
+ * count (a chunk of kind HS_NKINDS + kind); *nlive: the entries kept. */
+void hs_dict_encode_range(const hs_dict *d, int kind, uint32_t first, uint32_t last,
+			  const uint32_t upto[HS_NKINDS], const hs_marks *live, hs_out *o,
+			  uint32_t *nlive);
+/* Under both locks, once the database has committed: deletes the doomed
+ * ids (out of the hash table, their bytes kept for readers in flight);
+ * killed receives the counts per kind. */
+hearth_err hs_dict_kill(hs_dict *d, const uint32_t upto[HS_NKINDS], const hs_marks *live,
+			size_t killed[HS_NKINDS]);
+
 /* ---- profile metadata (inline strings) ---- */
 
 typedef struct {

@@ -83,6 +83,9 @@ enum {
 	S_SESS_DEL,
 	S_SESS_DEL_TOK,
 	S_SESS_EXPIRE,
+	S_DICT_FIRSTS,
+	S_DICT_DEL,
+	S_USAGE_DICT,
 	NSTMT
 };
 
@@ -104,7 +107,8 @@ static const char *const sql[NSTMT] = {
     [S_TOK_LIST] = "SELECT id, scopes, created, last_used, revoked, description, prefix "
 		   "FROM tokens WHERE tenant=?1 ORDER BY id DESC LIMIT ?2",
     [S_TOK_REVOKE] = "UPDATE tokens SET revoked=1 WHERE id=?1 AND tenant=?2",
-    [S_DICT_LOAD] = "SELECT kind, first, data FROM dict WHERE tenant=?1 ORDER BY kind, first",
+    /* Kinds 4 to 7: chunks of kinds 0 to 3 a dictionary sweep rewrote. */
+    [S_DICT_LOAD] = "SELECT kind, first, data FROM dict WHERE tenant=?1 ORDER BY kind % 4, first",
     [S_DICT_INS] = "INSERT INTO dict(tenant, kind, first, data) VALUES(?1, ?2, ?3, ?4)",
     [S_SERIES_LOAD] = "SELECT id, service, type, labels, sample_types, default_st FROM series "
 		      "WHERE tenant=?1 ORDER BY id",
@@ -158,6 +162,10 @@ static const char *const sql[NSTMT] = {
     [S_SESS_DEL] = "DELETE FROM sessions WHERE hash=?1",
     [S_SESS_DEL_TOK] = "DELETE FROM sessions WHERE token=?1 AND tenant=?2",
     [S_SESS_EXPIRE] = "DELETE FROM sessions WHERE expires<=?1",
+    [S_DICT_FIRSTS] = "SELECT kind, first FROM dict WHERE tenant=?1 AND kind IN (?2, ?3) "
+		      "ORDER BY first",
+    [S_DICT_DEL] = "DELETE FROM dict WHERE tenant=?1 AND kind=?2 AND first=?3",
+    [S_USAGE_DICT] = "SELECT coalesce(sum(length(data)),0) FROM dict WHERE tenant=?1",
 };
 
 static const char schema[] =
@@ -901,7 +909,7 @@ static hearth_err tenant_load(sq *s, int64_t id, tenant **out, hearth_errbuf *eb
 		int64_t first = sqlite3_column_int64(q, 1);
 		const uint8_t *d = sqlite3_column_blob(q, 2);
 		size_t n = (size_t)sqlite3_column_bytes(q, 2);
-		if (kind < 0 || kind >= HS_NKINDS || first < 1 || first > UINT32_MAX) {
+		if (kind < 0 || kind >= 2 * HS_NKINDS || first < 1 || first > UINT32_MAX) {
 			sqlite3_reset(q);
 			err = hearth_seterr(eb, HEARTH_ECORRUPT, "store: bad dictionary row");
 			goto fail;
@@ -1139,8 +1147,12 @@ static hearth_err sq_put(void *be, int64_t tenant_id, const hearth_profile *p,
 		err = hearth_seterr(eb, HEARTH_EINVAL, "tenant not found");
 		goto out;
 	}
+	int attempts = 0;
+	uint64_t gen;
+again:
 	hs_dict_lock(t->dict);
 	err = hs_acc_from_profile(t->dict, p, &acc, eb);
+	gen = hs_dict_gen(t->dict);
 	hs_dict_unlock(t->dict);
 	if (err)
 		goto out;
@@ -1167,8 +1179,25 @@ static hearth_err sq_put(void *be, int64_t tenant_id, const hearth_profile *p,
 			goto out;
 	}
 
-	pthread_mutex_lock(&s->wmu);
+	if (!locked)
+		pthread_mutex_lock(&s->wmu);
 	locked = true;
+	/* A dictionary sweep (under wmu too) since the symbols were interned
+	 * may have deleted one this profile refers to (it was unreferenced
+	 * then): intern and encode again, now holding wmu, so that no sweep
+	 * can delete in between; the content gets new ids.  Rare: a put in
+	 * flight while a sweep deletes the symbols it brings back. */
+	if (hs_dict_gen(t->dict) != gen && hs_acc_refs_dead(acc, t->dict)) {
+		hs_acc_free(acc);
+		acc = NULL;
+		free(totals);
+		totals = NULL;
+		block.n = meta.n = totb.n = ref.n = 0;
+		if (++attempts < 2)
+			goto again;
+		err = hearth_seterr(eb, HEARTH_EIO, "store: the dictionary changed under a put");
+		goto out;
+	}
 	if ((err = exec_simple(c, S_BEGIN_IMM, eb)))
 		goto out;
 	in_tx = true;
@@ -1270,6 +1299,8 @@ static hearth_err sq_put(void *be, int64_t tenant_id, const hearth_profile *p,
 		goto out;
 	in_tx = false;
 	hs_dict_commit(t->dict, upto);
+	if (t->track)
+		hs_acc_mark(acc, t->track);
 	for (int l = 0; l < NLEVELS; l++)
 		x->dirty_bucket[l] = bucket_of(hm.time_nanos, l);
 	if (hm.time_nanos < x->first)
@@ -1459,7 +1490,19 @@ typedef struct {
 	int64_t nprofiles;
 	hearth_errbuf *eb;
 	int skip_level; /* building a rollup of this level: do not use it */
+	/* A dictionary sweep's marking: each block's references are marked,
+	 * then the accumulator is emptied again. */
+	hs_marks *marks;
 } gather;
+
+static hearth_err g_flush(gather *g, hearth_err err)
+{
+	if (!err && g->marks) {
+		hs_acc_mark(g->acc, g->marks);
+		hs_acc_reset(g->acc);
+	}
+	return err;
+}
 
 static hearth_err g_meta(gather *g, const void *p, int n)
 {
@@ -1564,7 +1607,7 @@ static hearth_err g_blocks_fetched(gather *g, const int64_t *ids, size_t n)
 		g->nprofiles++;
 	}
 	if (!err)
-		err = cols_add(g->s, g->acc, &cs, g->eb);
+		err = g_flush(g, cols_add(g->s, g->acc, &cs, g->eb));
 	cols_free(&cs);
 	return err;
 }
@@ -1605,8 +1648,8 @@ static hearth_err g_profiles(void *ctx, int64_t a, int64_t b)
 		}
 		sqlite3_bind_int64(bq, 1, ids[i]);
 		if (sqlite3_step(bq) == SQLITE_ROW)
-			err = block_add(g->s, g->acc, sqlite3_column_blob(bq, 0),
-					(size_t)sqlite3_column_bytes(bq, 0), g->eb);
+			err = g_flush(g, block_add(g->s, g->acc, sqlite3_column_blob(bq, 0),
+						   (size_t)sqlite3_column_bytes(bq, 0), g->eb));
 		sqlite3_reset(bq);
 		g->nprofiles++;
 	}
@@ -1647,8 +1690,8 @@ static hearth_err g_rollups(void *ctx, int level, int64_t first, int64_t last,
 			err = cols_push(&cs, sqlite3_column_blob(q, 2),
 					(size_t)sqlite3_column_bytes(q, 2), g->eb);
 		else
-			err = block_add(g->s, g->acc, sqlite3_column_blob(q, 2),
-					(size_t)sqlite3_column_bytes(q, 2), g->eb);
+			err = g_flush(g, block_add(g->s, g->acc, sqlite3_column_blob(q, 2),
+						   (size_t)sqlite3_column_bytes(q, 2), g->eb));
 		if (err)
 			break;
 	}
@@ -1656,7 +1699,7 @@ static hearth_err g_rollups(void *ctx, int level, int64_t first, int64_t last,
 	 * (they share it). */
 	sqlite3_reset(q);
 	if (!err && cs.n)
-		err = cols_add(g->s, g->acc, &cs, g->eb);
+		err = g_flush(g, cols_add(g->s, g->acc, &cs, g->eb));
 	cols_free(&cs);
 	if (!err && rc != SQLITE_DONE && rc != SQLITE_ROW)
 		err = dberr(g->c->db, g->eb, "merge");
@@ -2135,6 +2178,238 @@ static hearth_err sweep_side(conn *c, int64_t tenant, int64_t cutoff, hearth_err
 	return HEARTH_OK;
 }
 
+/* ---- sweeping the dictionary ----
+ *
+ * Deletes the entries of t's dictionary that nothing stored refers to any
+ * more (docs/store.md).  Mark, without the write lock: in one read
+ * snapshot, each series is covered as a merge of its whole range would be
+ * (rollups where there are, profiles elsewhere: a rollup refers to every
+ * symbol of the profiles it holds), and the locations and label strings of
+ * each block are marked, then what they refer to.  The snapshot begins
+ * under the write lock, together with a tracker that every put committing
+ * from then on adds its references to, so no commit falls between the two.
+ * Delete, under the write lock and the dictionary's: the tracked references
+ * and every entry newer than the sweep's start (committed since, or
+ * pending in a put) are marked too, then the committed entries up to the
+ * start that nothing marked are deleted: the chunks holding them are
+ * rewritten in one transaction (kind + 4, runs of deleted ids; a chunk
+ * left empty is deleted, but for the last), and once it commits they leave
+ * the in-memory dictionary.  A put that interned one of them before that
+ * finds so under the write lock (hs_dict_gen, hs_acc_refs_dead) and
+ * interns again.  Memory: a bit per id of each kind, and one block's
+ * samples at a time. */
+static hearth_err dict_mark(sq *s, conn *r, tenant *t, hs_marks *live, hearth_errbuf *eb)
+{
+	hearth_err err = HEARTH_OK;
+	pthread_rwlock_rdlock(&t->lock);
+	size_t nv = t->nseries;
+	sseries **v = malloc((nv + 1) * sizeof(*v));
+	if (v)
+		memcpy(v, t->series, nv * sizeof(*v));
+	pthread_rwlock_unlock(&t->lock);
+	if (!v)
+		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	for (size_t i = 0; i < nv && !err && !live->oom; i++) {
+		sqlite3_stmt *q = stmt(r, S_SERIES_MINMAX);
+		if (!q) {
+			err = dberr(r->db, eb, "dictionary sweep");
+			break;
+		}
+		sqlite3_bind_int64(q, 1, v[i]->id);
+		int rc = sqlite3_step(q);
+		bool have = rc == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL;
+		int64_t a = have ? sqlite3_column_int64(q, 0) : 0,
+			b = have ? sqlite3_column_int64(q, 1) : 0;
+		sqlite3_reset(q);
+		if (rc != SQLITE_ROW) {
+			err = dberr(r->db, eb, "dictionary sweep");
+			break;
+		}
+		if (!have)
+			continue;
+		gather g = {
+		    .s = s, .c = r, .x = v[i], .eb = eb, .skip_level = NLEVELS, .marks = live};
+		if (!(g.acc = hs_acc_new(v[i]->nst, true))) {
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+			break;
+		}
+		err = g_cover(&g, NLEVELS - 1, a, b + 1);
+		if (g.have_meta)
+			hs_meta_free(&g.meta);
+		hs_acc_free(g.acc);
+	}
+	free(v);
+	return err;
+}
+
+/* Rewrites the chunks of kind that hold doomed ids (in the caller's
+ * transaction). */
+static hearth_err dict_rewrite(sq *s, tenant *t, int kind, const uint32_t upto[HS_NKINDS],
+			       const hs_marks *live, hearth_errbuf *eb)
+{
+	conn *c = &s->w;
+	hearth_err err = HEARTH_OK;
+	typedef struct {
+		int kind;
+		uint32_t first;
+	} row;
+	row *rows = NULL;
+	size_t n = 0, cap = 0;
+	hs_out o = {0};
+	sqlite3_stmt *q = stmt(c, S_DICT_FIRSTS);
+	if (!q)
+		return dberr(c->db, eb, "dictionary sweep");
+	sqlite3_bind_int64(q, 1, t->id);
+	sqlite3_bind_int64(q, 2, kind);
+	sqlite3_bind_int64(q, 3, kind + HS_NKINDS);
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (!HEARTH_GROW(rows, n, cap, 1)) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		rows[n].kind = sqlite3_column_int(q, 0);
+		rows[n++].first = (uint32_t)sqlite3_column_int64(q, 1);
+	}
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE) {
+		err = rc == SQLITE_NOMEM ? hearth_seterr(eb, HEARTH_ENOMEM, "out of memory")
+					 : dberr(c->db, eb, "dictionary sweep");
+		goto out;
+	}
+	uint32_t committed = hs_dict_committed(t->dict, kind);
+	for (size_t i = 0; i < n && !err; i++) {
+		uint32_t lo = rows[i].first, hi = i + 1 < n ? rows[i + 1].first - 1 : committed;
+		if (lo > hi || lo > upto[kind])
+			continue;
+		bool any = false;
+		for (uint32_t id = lo; id <= hi && !any; id++)
+			any = hs_dict_doomed(t->dict, kind, id, upto, live);
+		if (!any)
+			continue;
+		uint32_t nlive;
+		o.n = 0;
+		hs_dict_encode_range(t->dict, kind, lo, hi, upto, live, &o, &nlive);
+		if (o.oom) {
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+			break;
+		}
+		if (!(q = stmt(c, S_DICT_DEL))) {
+			err = dberr(c->db, eb, "dictionary sweep");
+			break;
+		}
+		sqlite3_bind_int64(q, 1, t->id);
+		sqlite3_bind_int64(q, 2, rows[i].kind);
+		sqlite3_bind_int64(q, 3, lo);
+		if ((err = bind_step_done(c, q, eb, "dictionary sweep")))
+			break;
+		/* An empty chunk goes, but for the last: it keeps the count of
+		 * ids, which are never handed out again. */
+		if (!nlive && i + 1 < n)
+			continue;
+		if (!(q = stmt(c, S_DICT_INS))) {
+			err = dberr(c->db, eb, "dictionary sweep");
+			break;
+		}
+		sqlite3_bind_int64(q, 1, t->id);
+		sqlite3_bind_int64(q, 2, kind + HS_NKINDS);
+		sqlite3_bind_int64(q, 3, lo);
+		sqlite3_bind_blob(q, 4, o.p, (int)o.n, SQLITE_STATIC);
+		err = bind_step_done(c, q, eb, "dictionary sweep");
+	}
+out:
+	free(rows);
+	hs_out_free(&o);
+	return err;
+}
+
+static hearth_err dict_sweep(sq *s, tenant *t, size_t killed[HS_NKINDS], hearth_errbuf *eb)
+{
+	hs_marks live = {0}, track = {0};
+	uint32_t upto[HS_NKINDS];
+	hearth_err err;
+	memset(killed, 0, HS_NKINDS * sizeof(*killed));
+	conn *r = pool_get(s, eb);
+	if (!r)
+		return HEARTH_EIO;
+	/* The snapshot and the tracker begin together, under the write lock
+	 * (a read transaction's snapshot is taken by its first read). */
+	pthread_mutex_lock(&s->wmu);
+	hs_dict_lock(t->dict);
+	for (int k = 0; k < HS_NKINDS; k++)
+		upto[k] = hs_dict_committed(t->dict, k);
+	hs_dict_unlock(t->dict);
+	err = exec_simple(r, S_BEGIN, eb);
+	sqlite3_stmt *q = err ? NULL : stmt(r, S_TENANT_NAME);
+	if (!err && !q)
+		err = dberr(r->db, eb, "dictionary sweep");
+	if (q) {
+		sqlite3_bind_int64(q, 1, t->id);
+		if (sqlite3_step(q) == SQLITE_ERROR)
+			err = dberr(r->db, eb, "dictionary sweep");
+		sqlite3_reset(q);
+	}
+	if (!err)
+		t->track = &track;
+	pthread_mutex_unlock(&s->wmu);
+	if (err) {
+		pool_put(s, r);
+		return err;
+	}
+	err = dict_mark(s, r, t, &live, eb);
+	pool_put(s, r);
+	/* What the marked entries refer to: entries up to upto never change,
+	 * so this needs no lock. */
+	if (!err && !live.oom)
+		hs_dict_mark_closure(t->dict, upto, &live, false);
+
+	pthread_mutex_lock(&s->wmu);
+	t->track = NULL;
+	conn *c = &s->w;
+	bool locked_dict = false, in_tx = false;
+	if (err || live.oom || track.oom)
+		goto out;
+	hs_dict_lock(t->dict);
+	locked_dict = true;
+	/* The puts of the marking and the entries since its start. */
+	hs_dict_mark_closure(t->dict, upto, &track, true);
+	for (int k = 0; k < HS_NKINDS; k++)
+		for (uint32_t w = 0; w < track.cap[k] / 64; w++)
+			for (uint64_t bits = track.b[k][w]; bits; bits &= bits - 1)
+				hs_mark(&live, k, w * 64 + (uint32_t)__builtin_ctzll(bits));
+	if (live.oom)
+		goto out;
+	bool any = false;
+	for (int k = 0; k < HS_NKINDS && !any; k++)
+		for (uint32_t id = 1; id <= upto[k] && !any; id++)
+			any = hs_dict_doomed(t->dict, k, id, upto, &live);
+	if (!any)
+		goto out;
+	if ((err = exec_simple(c, S_BEGIN_IMM, eb)))
+		goto out;
+	in_tx = true;
+	for (int k = 0; k < HS_NKINDS && !err; k++)
+		err = dict_rewrite(s, t, k, upto, &live, eb);
+	if (err || (err = exec_simple(c, S_COMMIT, eb)))
+		goto out;
+	in_tx = false;
+	/* Committed: the ids leave the dictionary in memory.  Out of memory
+	 * here leaves them in it (the database no longer has them: a restart
+	 * loads the same). */
+	err = hs_dict_kill(t->dict, upto, &live, killed);
+	if (err)
+		err = hearth_seterr(eb, err, "dictionary sweep: out of memory");
+out:
+	if (in_tx)
+		rollback(c);
+	if (locked_dict)
+		hs_dict_unlock(t->dict);
+	pthread_mutex_unlock(&s->wmu);
+	hs_marks_free(&live);
+	hs_marks_free(&track);
+	return err;
+}
+
 static hearth_err sq_sweep(void *be, int64_t now, size_t *deleted, hearth_errbuf *eb)
 {
 	sq *s = be;
@@ -2172,6 +2447,7 @@ static hearth_err sq_sweep(void *be, int64_t now, size_t *deleted, hearth_errbuf
 	pthread_mutex_unlock(&s->wmu);
 	for (size_t i = 0; i < nt && !err; i++) {
 		int64_t cutoff = now - (ret[i] ? ret[i] : s->cfg.retention_nanos);
+		size_t before = *deleted;
 		for (;;) {
 			/* One small transaction per batch: a kill loses at most a
 			 * batch, which the next sweep deletes. */
@@ -2265,19 +2541,29 @@ static hearth_err sq_sweep(void *be, int64_t now, size_t *deleted, hearth_errbuf
 			err = sweep_side(c, ten[i], cutoff, eb);
 			pthread_mutex_unlock(&s->wmu);
 		}
+
 		/* The blocks of the days that ended before the cutoff go by
 		 * prefix, now that no metadata names them (with them, any
 		 * orphans and replaced rollups of those days). */
 		if (!err && s->blob)
 			err = hearth_blob_sweep_days(s->blob, ten[i], cutoff, NULL, eb);
+		/* The tenants whose dictionary may hold symbols only deleted
+		 * profiles used (swept below, once their rollups are rebuilt). */
+		if (*deleted == before)
+			ten[i] = 0;
 	}
-	free(ten);
-	free(ret);
 	/* Rollups of buckets left empty are dropped by compact (it finds
-	 * nothing to build); the freed pages go back to the file system. */
+	 * nothing to build); then the dictionaries of the tenants that lost
+	 * profiles are swept; the freed pages go back to the file system. */
 	if (!err && *deleted) {
 		size_t built;
 		err = sq_compact(s, now, &built, eb);
+		for (size_t i = 0; i < nt && !err; i++) {
+			tenant *t = NULL;
+			size_t killed[HS_NKINDS];
+			if (ten[i] && !(err = tenant_get(s, ten[i], false, &t, eb)) && t)
+				err = dict_sweep(s, t, killed, eb);
+		}
 		pthread_mutex_lock(&s->wmu);
 		if (!err && sqlite3_exec(c->db, "PRAGMA incremental_vacuum;", NULL, NULL, NULL) !=
 				SQLITE_OK)
@@ -2285,6 +2571,8 @@ static hearth_err sq_sweep(void *be, int64_t now, size_t *deleted, hearth_errbuf
 		sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 		pthread_mutex_unlock(&s->wmu);
 	}
+	free(ten);
+	free(ret);
 	return err;
 }
 
@@ -2318,7 +2606,20 @@ static hearth_err sq_usage(void *be, int64_t tenant_id, hearth_usage *out, heart
 			out->series = sqlite3_column_int64(q, 0);
 		sqlite3_reset(q);
 	}
+	if (!err && (q = stmt(c, S_USAGE_DICT))) {
+		sqlite3_bind_int64(q, 1, tenant_id);
+		if (sqlite3_step(q) == SQLITE_ROW)
+			out->dict_bytes = sqlite3_column_int64(q, 0);
+		sqlite3_reset(q);
+	}
 	pool_put(s, c);
+	tenant *t = NULL;
+	if (!err && !(err = tenant_get(s, tenant_id, false, &t, eb)) && t) {
+		hs_dict_lock(t->dict);
+		for (int k = 0; k < HS_NKINDS; k++)
+			out->dict_entries += (int64_t)hs_dict_live(t->dict, k);
+		hs_dict_unlock(t->dict);
+	}
 	return err;
 }
 

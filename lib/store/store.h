@@ -356,8 +356,10 @@ void hearth_profile_info_free(hearth_profile_info *info);
 /* ---- Retention and usage ---------------------------------------------- */
 
 /* Deletes what is past each tenant's retention at time now, in small
- * transactions (a kill at any moment leaves a consistent store), and frees
- * the disk it used.  *deleted (may be NULL) receives the profiles deleted. */
+ * transactions (a kill at any moment leaves a consistent store), then the
+ * symbols of the dictionary no remaining profile refers to (SQLite), and
+ * frees the disk it used.  *deleted (may be NULL) receives the profiles
+ * deleted. */
 hearth_err hearth_store_sweep(hearth_store *st, int64_t now, size_t *deleted, hearth_errbuf *eb);
 
 /* Builds the rollups that are due at time now (buckets whose end has
@@ -370,6 +372,9 @@ hearth_err hearth_store_compact(hearth_store *st, int64_t now, size_t *built, he
 typedef struct {
 	int64_t profiles, series, bytes;
 	int64_t oldest_nanos, newest_nanos;
+	/* The tenant's symbol dictionary: entries kept (strings, functions,
+	 * mappings, locations; SQLite) and the bytes of its rows. */
+	int64_t dict_entries, dict_bytes;
 } hearth_usage;
 hearth_err hearth_store_usage(hearth_store *st, int64_t tenant, hearth_usage *out,
 			      hearth_errbuf *eb);

@@ -10,6 +10,7 @@
  *  - a store killed at random moments opens consistent. */
 #include <dirent.h>
 #include <math.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -1174,13 +1175,287 @@ static void test_retention_frees(void **state)
 	assert_int_equal(count_rows("retention", "select count(*) from rollups"), 0);
 	assert_int_equal(count_rows("retention", "select count(*) from blocks"), 1);
 	st = open_store("retention");
-	hearth_usage u;
-	assert_int_equal(hearth_store_usage(st, b, &u, &eb), HEARTH_OK);
+	hearth_usage u = {0};
+	if (hearth_store_usage(st, b, &u, &eb))
+		fail_msg("usage: %s", eb.msg);
 	assert_int_equal(u.profiles, 1);
-	assert_int_equal(hearth_store_usage(st, t, &u, &eb), HEARTH_OK);
+	memset(&u, 0, sizeof(u));
+	if (hearth_store_usage(st, t, &u, &eb))
+		fail_msg("usage: %s", eb.msg);
 	assert_int_equal(u.profiles, 0);
 	hearth_profile_free(p);
 	hearth_store_close(st);
+}
+
+/* p with every function renamed "NAME@key": the symbols of another build
+ * (new functions, hence new locations). */
+static hearth_profile *churned(const hearth_profile *p, int key)
+{
+	hearth_profile *c = hearth_profile_clone(p);
+	assert_non_null(c);
+	for (uint32_t f = 0; f < c->nfunctions; f++) {
+		char nm[1024];
+		snprintf(nm, sizeof(nm), "%s@%d", hearth_s(c, c->functions[f].name), key);
+		c->functions[f].name = hearth_intern_cstr(c, nm);
+	}
+	return c;
+}
+
+static void dict_usage(hearth_store *st, int64_t t, int64_t *entries, int64_t *bytes)
+{
+	hearth_usage u = {0};
+	hearth_errbuf eb = {{0}};
+	if (hearth_store_usage(st, t, &u, &eb))
+		fail_msg("usage: %s", eb.msg);
+	*entries = u.dict_entries;
+	if (bytes)
+		*bytes = u.dict_bytes;
+}
+
+static void assert_reads_as(hearth_store *st, int64_t t, int64_t id, const hearth_profile *want)
+{
+	hearth_profile *g = NULL;
+	hearth_errbuf eb = {{0}};
+	if (hearth_store_get(st, t, id, &g, NULL, &eb))
+		fail_msg("get %lld: %s", (long long)id, eb.msg);
+	/* Filed under the put's time. */
+	hearth_profile *w = hearth_profile_clone(want);
+	w->time_nanos = g->time_nanos;
+	check_all_types(w, g);
+	assert_same_report(w, g, HEARTH_CMD_TRACES, NULL);
+	hearth_profile_free(w);
+	hearth_profile_free(g);
+}
+
+/* The dictionary sweep: once retention deleted the profiles of old builds,
+ * the tenant's dictionary holds as many entries as a store given only the
+ * profiles left (the reference), in fewer bytes; what is left reads as it
+ * was pushed, before and after a reopen (chunks with runs of deleted ids,
+ * chunks deleted whole); a build swept and pushed again gets new ids and
+ * reads back; another tenant's dictionary is untouched. */
+static void test_dict_sweep(void **state)
+{
+	(void)state;
+	hearth_errbuf eb = {{0}};
+	hearth_profile *p = load("leaky.cpu.pb.gz"), *h = load("searchsvc.heap.pb.gz");
+	hearth_profile *k1 = churned(p, 100), *k3 = churned(p, 7);
+	const int64_t kt = T0 + 15 * DAY;
+	size_t built, deleted;
+	int64_t ref_entries, ref_bytes, e0, b0, e1, b1, bob0, bob1;
+
+	hearth_store *ref = open_store("dictsweep_ref");
+	int64_t rt = tenant(ref, "alice");
+	put(ref, rt, k1, "api", NULL, kt, NULL, 0);
+	put(ref, rt, h, "api", NULL, kt + MIN, NULL, 0);
+	put(ref, rt, k3, "api", NULL, kt + 2 * MIN, NULL, 0);
+	assert_int_equal(hearth_store_compact(ref, kt + DAY, &built, &eb), HEARTH_OK);
+	dict_usage(ref, rt, &ref_entries, &ref_bytes);
+	hearth_store_close(ref);
+
+	hearth_store *st = open_store("dictsweep");
+	int64_t t = tenant(st, "alice"), b = tenant(st, "bob");
+	for (int i = 0; i < 20; i++) {
+		hearth_profile *c = churned(p, i);
+		put(st, t, c, "api", NULL, T0 + i * HOUR, NULL, 0);
+		hearth_profile_free(c);
+	}
+	int64_t id1 = put(st, t, k1, "api", NULL, kt, NULL, 0);
+	int64_t id2 = put(st, t, h, "api", NULL, kt + MIN, NULL, 0);
+	int64_t id3 = put(st, t, k3, "api", NULL, kt + 2 * MIN, NULL, 0);
+	assert_int_equal(hearth_store_tenant_set_retention(st, b, 60 * DAY, &eb), HEARTH_OK);
+	hearth_profile *bp = churned(p, 1);
+	int64_t idb = put(st, b, bp, "api", NULL, T0, NULL, 0);
+	assert_int_equal(hearth_store_compact(st, kt + DAY, &built, &eb), HEARTH_OK);
+	dict_usage(st, t, &e0, &b0);
+	dict_usage(st, b, &bob0, NULL);
+	assert_true(e0 > 3 * ref_entries);
+	hearth_store_close(st);
+	off_t size0 = file_size("dictsweep");
+
+	st = open_store("dictsweep");
+	assert_int_equal(hearth_store_sweep(st, kt, &deleted, &eb), HEARTH_OK);
+	assert_int_equal(deleted, 20);
+	dict_usage(st, t, &e1, &b1);
+	dict_usage(st, b, &bob1, NULL);
+	fprintf(stderr,
+		"dictionary sweep: %lld -> %lld entries (the reference: %lld), %lld -> %lld "
+		"bytes (%lld)\n",
+		(long long)e0, (long long)e1, (long long)ref_entries, (long long)b0, (long long)b1,
+		(long long)ref_bytes);
+	assert_int_equal(e1, ref_entries);
+	assert_true(b1 <= ref_bytes + ref_bytes / 10 + 256);
+	assert_int_equal(bob1, bob0);
+	assert_reads_as(st, t, id1, k1);
+	assert_reads_as(st, t, id2, h);
+	assert_reads_as(st, t, id3, k3);
+	assert_reads_as(st, b, idb, bp);
+	size_t n = 0;
+	hearth_profile *ps[2] = {k1, k3};
+	hearth_profile *m = merge(st, t, "{service=\"api\"}", "cpu", kt, kt + HOUR, &n);
+	hearth_profile *want = reference(ps, 2);
+	want->time_nanos = m->time_nanos;
+	assert_int_equal(n, 2);
+	check_all_types(want, m);
+	hearth_profile_free(m);
+	hearth_profile_free(want);
+	hearth_store_close(st);
+	off_t size1 = file_size("dictsweep");
+	fprintf(stderr, "dictionary sweep: the file %lld -> %lld bytes\n", (long long)size0,
+		(long long)size1);
+	assert_true(size1 < size0);
+
+	/* Reopened: the chunks as the sweep wrote them load to the same. */
+	st = open_store("dictsweep");
+	dict_usage(st, t, &e1, NULL);
+	assert_int_equal(e1, ref_entries);
+	assert_reads_as(st, t, id1, k1);
+	assert_reads_as(st, t, id3, k3);
+	assert_reads_as(st, b, idb, bp);
+	/* A swept build pushed again: new ids, read back whole. */
+	hearth_profile *again = churned(p, 3);
+	int64_t id4 = put(st, t, again, "api", NULL, kt + 3 * MIN, NULL, 0);
+	assert_reads_as(st, t, id4, again);
+	hearth_store_close(st);
+	st = open_store("dictsweep");
+	assert_reads_as(st, t, id4, again);
+	/* Everything of alice past retention: her dictionary empties. */
+	assert_int_equal(hearth_store_sweep(st, kt + 30 * DAY, &deleted, &eb), HEARTH_OK);
+	assert_int_equal(deleted, 4);
+	dict_usage(st, t, &e1, NULL);
+	assert_int_equal(e1, 0);
+	hearth_store_close(st);
+	st = open_store("dictsweep");
+	dict_usage(st, t, &e1, NULL);
+	assert_int_equal(e1, 0);
+	int64_t id5 = put(st, t, again, "api", NULL, kt + 30 * DAY, NULL, 0);
+	assert_reads_as(st, t, id5, again);
+	assert_reads_as(st, b, idb, bp);
+	hearth_store_close(st);
+	hearth_profile_free(again);
+	hearth_profile_free(bp);
+	hearth_profile_free(k1);
+	hearth_profile_free(k3);
+	hearth_profile_free(p);
+	hearth_profile_free(h);
+}
+
+/* Puts racing dictionary sweeps: two threads push builds that come back
+ * after their profiles were swept (their symbols unreferenced, deleted
+ * while a put may hold their ids), a third sweeps behind them.  Every
+ * acknowledged profile not swept reads back as it was pushed, then again
+ * after a reopen. */
+typedef struct {
+	hearth_store *st;
+	int64_t t;
+	const hearth_profile *p;
+	int who;
+	int n;
+	int64_t *ids, *times;
+	int *keys;
+	volatile int *progress;
+	volatile int *stop;
+	char err[600]; /* set by a thread that failed (cmocka fails on the main one) */
+} racer;
+
+static void *race_put(void *arg)
+{
+	racer *r = arg;
+	hearth_errbuf eb = {{0}};
+	for (int j = 0; j < r->n; j++) {
+		/* A build for 4 puts, then away for 8 (swept meanwhile). */
+		int key = (j / 4) % 3;
+		hearth_profile *c = churned(r->p, key);
+		c->time_nanos = T0 + (int64_t)j * MIN + r->who * 1000000000LL;
+		hearth_put_meta m = {.service = r->who ? "b" : "a"};
+		int64_t id = 0;
+		if (hearth_store_put(r->st, r->t, c, &m, &id, &eb)) {
+			snprintf(r->err, sizeof(r->err), "put: %s", eb.msg);
+			hearth_profile_free(c);
+			break;
+		}
+		r->ids[j] = id;
+		r->times[j] = c->time_nanos;
+		r->keys[j] = key;
+		hearth_profile_free(c);
+		if (r->who == 0)
+			__atomic_store_n(r->progress, j, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+static void *race_sweep(void *arg)
+{
+	racer *r = arg;
+	hearth_errbuf eb = {{0}};
+	while (!__atomic_load_n(r->stop, __ATOMIC_ACQUIRE)) {
+		int j = __atomic_load_n(r->progress, __ATOMIC_ACQUIRE);
+		size_t d;
+		/* Retention cuts 3 puts behind the newest. */
+		int64_t cutoff = T0 + (int64_t)(j - 3) * MIN;
+		if (hearth_store_sweep(r->st, cutoff + 14 * DAY, &d, &eb)) {
+			snprintf(r->err, sizeof(r->err), "sweep: %s", eb.msg);
+			break;
+		}
+		__atomic_store_n(&r->times[0], cutoff, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+static void test_dict_sweep_race(void **state)
+{
+	(void)state;
+	enum { N = 240 };
+	hearth_profile *p = load("leaky.cpu.pb.gz");
+	hearth_store *st = open_store("dictrace");
+	int64_t t = tenant(st, "alice");
+	volatile int progress = 0, stop = 0;
+	static int64_t ids[2][N], times[2][N], swept[1];
+	static int keys[2][N];
+	racer r[2], sw = {.st = st, .t = t, .progress = &progress, .stop = &stop, .times = swept};
+	pthread_t th[3];
+	for (int w = 0; w < 2; w++) {
+		r[w] = (racer){.st = st,
+			       .t = t,
+			       .p = p,
+			       .who = w,
+			       .n = N,
+			       .ids = ids[w],
+			       .times = times[w],
+			       .keys = keys[w],
+			       .progress = &progress};
+		assert_int_equal(pthread_create(&th[w], NULL, race_put, &r[w]), 0);
+	}
+	assert_int_equal(pthread_create(&th[2], NULL, race_sweep, &sw), 0);
+	pthread_join(th[0], NULL);
+	pthread_join(th[1], NULL);
+	stop = 1;
+	pthread_join(th[2], NULL);
+	for (int w = 0; w < 2; w++)
+		if (r[w].err[0])
+			fail_msg("%s", r[w].err);
+	if (sw.err[0])
+		fail_msg("%s", sw.err);
+	/* Profiles at or past the last cutoff were never swept. */
+	int64_t cutoff = swept[0];
+	hearth_profile *builds[3];
+	for (int k = 0; k < 3; k++)
+		builds[k] = churned(p, k);
+	for (int pass = 0; pass < 2; pass++) {
+		size_t checked = 0;
+		for (int w = 0; w < 2; w++)
+			for (int j = 0; j < N; j++)
+				if (times[w][j] >= cutoff) {
+					assert_reads_as(st, t, ids[w][j], builds[keys[w][j]]);
+					checked++;
+				}
+		assert_true(checked >= 2);
+		hearth_store_close(st);
+		st = open_store("dictrace");
+	}
+	hearth_store_close(st);
+	for (int k = 0; k < 3; k++)
+		hearth_profile_free(builds[k]);
+	hearth_profile_free(p);
 }
 
 /* A child putting, compacting and sweeping is killed with SIGKILL at random
@@ -1220,7 +1495,9 @@ static void test_crash(void **state)
 				_exit(3);
 			for (int i = 0;; i++) {
 				int64_t at = T0 + (int64_t)(round * 400 + i) * MIN, id;
-				hearth_profile *c = hearth_profile_clone(p);
+				/* A new build every 10 puts: the sweeps delete old
+				 * builds' symbols too. */
+				hearth_profile *c = churned(p, (round * 400 + i) / 10);
 				c->time_nanos = at;
 				hearth_put_meta m = {.service = "api"};
 				if (hearth_store_put(st, t, c, &m, &id, &eb))
@@ -1291,6 +1568,12 @@ static void test_crash(void **state)
 		if (err == HEARTH_OK) {
 			found++;
 			assert_int_equal(g->nsamples, p->nsamples);
+			if (kept) {
+				hearth_profile *w =
+				    churned(p, (int)((acked_time[i] - T0) / MIN / 10));
+				assert_reads_as(st, t, acked[i], w);
+				hearth_profile_free(w);
+			}
 		} else {
 			assert_false(kept);
 			assert_string_equal(eb.msg, "profile not found");
@@ -1472,11 +1755,17 @@ int main(void)
 	}
 	objects_base = NULL;
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_selector),  cmocka_unit_test(test_tokens),
-	    cmocka_unit_test(test_roundtrip), cmocka_unit_test(test_queries),
-	    cmocka_unit_test(test_rollups),   cmocka_unit_test(test_retention_frees),
-	    cmocka_unit_test(test_crash),     cmocka_unit_test(test_block_v1),
+	    cmocka_unit_test(test_selector),
+	    cmocka_unit_test(test_tokens),
+	    cmocka_unit_test(test_roundtrip),
+	    cmocka_unit_test(test_queries),
+	    cmocka_unit_test(test_rollups),
+	    cmocka_unit_test(test_retention_frees),
+	    cmocka_unit_test(test_crash),
+	    cmocka_unit_test(test_block_v1),
 	    cmocka_unit_test(test_rollups_not_worth),
+	    cmocka_unit_test(test_dict_sweep),
+	    cmocka_unit_test(test_dict_sweep_race),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
