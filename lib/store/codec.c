@@ -153,8 +153,10 @@ void hs_dict_free(hs_dict *d)
 	if (!d)
 		return;
 	for (int i = 0; i < HS_NKINDS; i++) {
+		/* Pages of deleted ids only are NULL, and pages of ids rolled
+		 * back lie past n: every page is looked at. */
 		if (d->k[i].pages)
-			for (uint32_t j = 0; j < MAX_PAGES && d->k[i].pages[j]; j++)
+			for (uint32_t j = 0; j < MAX_PAGES; j++)
 				free(d->k[i].pages[j]);
 		free(d->k[i].pages);
 		free(d->k[i].slots);
@@ -446,8 +448,10 @@ hearth_err hs_dict_load(hs_dict *d, int kind, uint32_t first, const uint8_t *p, 
 				return hearth_seterr(eb, err, "store dictionary: too many entries");
 			continue;
 		}
+		/* No entry is empty (the string "" is id 0, never stored), so a
+		 * swept chunk's 0 can start a run of deleted ids. */
 		const uint8_t *s = hs_get_str(&in, &len);
-		if (in.bad)
+		if (in.bad || !len)
 			return hearth_seterr(eb, HEARTH_ECORRUPT, "store dictionary: bad chunk");
 		if ((k->used + 1) * 2 > k->cap && !rehash(k, k->cap ? k->cap * 2 : 1024))
 			return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
@@ -899,6 +903,10 @@ void hs_marks_free(hs_marks *m)
 
 void hs_mark(hs_marks *m, int kind, uint32_t id)
 {
+	/* A sweep records only the ids it may delete: a block of a corrupt
+	 * store naming id 4e9 costs no 512 MB bitmap. */
+	if (m->limit[kind] && id > m->limit[kind])
+		return;
 	if (id >= m->cap[kind]) {
 		size_t cap = m->cap[kind] ? m->cap[kind] : 4096;
 		while (cap <= id)
@@ -1014,6 +1022,16 @@ uint64_t hs_dict_gen(hs_dict *d)
 	return __atomic_load_n(&d->gen, __ATOMIC_ACQUIRE);
 }
 
+/* Marks ref of kind, when it can be an entry of d. */
+static void mark_ref(const hs_dict *d, hs_marks *m, int kind, uint64_t ref, bool bad)
+{
+	/* Bounded by the published count, which the marking without a lock
+	 * may read: entries past it are never deleted (they are newer than
+	 * any sweep's start). */
+	if (!bad && ref && ref <= __atomic_load_n(&d->k[kind].pub, __ATOMIC_ACQUIRE))
+		hs_mark(m, kind, (uint32_t)ref);
+}
+
 /* Marks what entry id of kind refers to. */
 static void mark_refs(const hs_dict *d, int kind, uint32_t id, hs_marks *m)
 {
@@ -1027,26 +1045,23 @@ static void mark_refs(const hs_dict *d, int kind, uint32_t id, hs_marks *m)
 		hs_get_uv(&in);
 		hs_get_uv(&in);
 		uint64_t nl = hs_get_uv(&in);
-		if (mid && mid <= UINT32_MAX)
-			hs_mark(m, HS_MAP, (uint32_t)mid);
+		mark_ref(d, m, HS_MAP, mid, in.bad);
 		for (uint64_t j = 0; j < nl && !in.bad; j++) {
 			uint64_t f = hs_get_uv(&in);
 			hs_get_sv(&in);
 			hs_get_sv(&in);
-			if (f && f <= UINT32_MAX && !in.bad)
-				hs_mark(m, HS_FUNC, (uint32_t)f);
+			mark_ref(d, m, HS_FUNC, f, in.bad);
 		}
 	} else if (kind == HS_FUNC) {
 		for (int j = 0; j < 3; j++) {
 			uint64_t sid = hs_get_uv(&in);
-			if (sid && sid <= UINT32_MAX && !in.bad)
-				hs_mark(m, HS_STR, (uint32_t)sid);
+			mark_ref(d, m, HS_STR, sid, in.bad);
 		}
 	} else if (kind == HS_MAP) {
 		for (int j = 0; j < 5; j++) {
 			uint64_t v = hs_get_uv(&in);
-			if (j >= 3 && v && v <= UINT32_MAX && !in.bad)
-				hs_mark(m, HS_STR, (uint32_t)v);
+			if (j >= 3)
+				mark_ref(d, m, HS_STR, v, in.bad);
 		}
 	}
 }

@@ -106,8 +106,9 @@ size_t hs_dict_bytes(const hs_dict *d);
 typedef struct hs_acc hs_acc;
 typedef struct hs_marks {
 	uint64_t *b[HS_NKINDS];
-	uint32_t cap[HS_NKINDS]; /* bits */
-	bool oom;		 /* a mark could not be recorded: delete nothing */
+	uint32_t cap[HS_NKINDS];   /* bits */
+	uint32_t limit[HS_NKINDS]; /* ids past it are not recorded (0: none) */
+	bool oom;		   /* a mark could not be recorded: delete nothing */
 } hs_marks;
 void hs_mark(hs_marks *m, int kind, uint32_t id);
 bool hs_marked(const hs_marks *m, int kind, uint32_t id);

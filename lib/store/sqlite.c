@@ -2337,8 +2337,12 @@ static hearth_err dict_sweep(sq *s, tenant *t, size_t killed[HS_NKINDS], hearth_
 	pthread_mutex_lock(&s->wmu);
 	hs_dict_lock(t->dict);
 	for (int k = 0; k < HS_NKINDS; k++)
-		upto[k] = hs_dict_committed(t->dict, k);
+		upto[k] = live.limit[k] = hs_dict_committed(t->dict, k);
 	hs_dict_unlock(t->dict);
+	/* Nothing to delete (0 would mean no limit). */
+	for (int k = 0; k < HS_NKINDS; k++)
+		if (!live.limit[k])
+			live.limit[k] = 1;
 	err = exec_simple(r, S_BEGIN, eb);
 	sqlite3_stmt *q = err ? NULL : stmt(r, S_TENANT_NAME);
 	if (!err && !q)
