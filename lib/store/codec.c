@@ -1762,9 +1762,17 @@ static bool isal_compress(const hs_out *raw, hs_out *o, size_t head)
 	return true;
 }
 
-/* A varint of at most 5 bytes at w; the end. */
+/* A varint of at most 5 bytes at w, which may write one byte past it;
+ * the end.  Ids of one and two bytes are written without a branch on
+ * which (they alternate at random in a block's stacks). */
 static inline uint8_t *put_uv32(uint8_t *w, uint32_t v)
 {
+	if (v < 0x4000) {
+		uint32_t two = v >= 0x80;
+		w[0] = (uint8_t)(v | two << 7);
+		w[1] = (uint8_t)(v >> 7);
+		return w + 1 + two;
+	}
 	while (v >= 0x80) {
 		*w++ = (uint8_t)(v | 0x80);
 		v >>= 7;
@@ -1822,7 +1830,7 @@ hearth_err hs_block_encode(const hs_acc *a, bool sort, hs_out *o)
 		/* Room for the sample's varints at once, written through a
 		 * local pointer (a byte stored through stacks.p could alias
 		 * stacks.n for the compiler, which then reloads it per byte). */
-		if (!out_reserve(&stacks, 10 + (size_t)(nlocs - shared) * 5)) {
+		if (!out_reserve(&stacks, 11 + (size_t)(nlocs - shared) * 5)) {
 			free(lsfirst);
 			goto out;
 		}
