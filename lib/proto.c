@@ -177,7 +177,8 @@ static inline size_t idhash(uint64_t id, size_t cap)
 static bool idmap_put(idmap *m, uint64_t id, uint32_t idx)
 {
 	if (m->direct) {
-		if (m->direct[id] != HEARTH_NONE)
+		/* Beyond the table only while decode_tables guesses its size. */
+		if (id >= m->ndirect || m->direct[id] != HEARTH_NONE)
 			return false;
 		m->direct[id] = idx;
 		return true;
@@ -213,6 +214,7 @@ static void idmap_free(idmap *m)
 	free(m->direct);
 	free(m->hkeys);
 	free(m->hvals);
+	memset(m, 0, sizeof(*m));
 }
 
 enum {
@@ -765,6 +767,8 @@ static bool top_field(dec *d, const uint8_t *at, uint32_t fn, uint32_t w)
 	return true;
 }
 
+static bool decode_entries(dec *d);
+
 /* Everything but the samples, in dependency order: strings, sample types and
  * the header's scalars, functions, mappings, locations. */
 static bool decode_tables(dec *d)
@@ -840,9 +844,40 @@ static bool decode_tables(dec *d)
 	if (f[F_FUNCTION].n > UINT32_MAX - 1 || f[F_MAPPING].n > UINT32_MAX - 1 ||
 	    f[F_LOCATION].n > UINT32_MAX - 1 || f[F_SAMPLE].n > UINT32_MAX - 1)
 		return r->err = hearth_seterr(r->eb, HEARTH_ETOOBIG, "too many entries"), false;
+	/* Go numbers each table 1, 2, 3 ... in order: then the id maps are
+	 * exactly 1..n, built as the entries are decoded, without a pass over
+	 * the tables to find their largest ids first.  Any other ids, or any
+	 * error, and the tables are decoded again the usual way, which gives
+	 * the usual maps and errors. */
+	size_t nlines0 = p->nlines;
+	hearth_errbuf guess_eb = {{0}}, *eb = r->eb;
+	if (idmap_init(&d->fids, f[F_FUNCTION].n, f[F_FUNCTION].n) &&
+	    idmap_init(&d->mids, f[F_MAPPING].n, f[F_MAPPING].n) &&
+	    idmap_init(&d->lids, f[F_LOCATION].n, f[F_LOCATION].n)) {
+		r->eb = &guess_eb;
+		bool ok = decode_entries(d);
+		r->eb = eb;
+		if (ok)
+			return true;
+	}
+	r->err = HEARTH_OK;
+	p->nfunctions = p->nmappings = p->nlocations = 0;
+	p->nlines = nlines0;
+	idmap_free(&d->fids);
+	idmap_free(&d->mids);
+	idmap_free(&d->lids);
 	if (!build_ids(r, &f[F_FUNCTION], &d->fids) || !build_ids(r, &f[F_MAPPING], &d->mids) ||
 	    !build_ids(r, &f[F_LOCATION], &d->lids))
 		return false;
+	return decode_entries(d);
+}
+
+/* The functions, mappings and locations, their id maps made (empty). */
+static bool decode_entries(dec *d)
+{
+	rd *r = &d->r;
+	spanvec *f = d->f;
+	hearth_profile *p = d->p;
 	if (!HEARTH_GROW(p->functions, 0, p->capfunctions, f[F_FUNCTION].n) ||
 	    !HEARTH_GROW(p->mappings, 0, p->capmappings, f[F_MAPPING].n) ||
 	    !HEARTH_GROW(p->locations, 0, p->caplocations, f[F_LOCATION].n))

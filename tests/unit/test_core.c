@@ -133,6 +133,85 @@ static void test_decode_errors(void **state)
 	free(raw);
 }
 
+/* A profile of one function and one location with the given ids (each a
+ * varint of one or two bytes); its location entry ends in a truncated
+ * varint when `cut`.  Returns its length. */
+static size_t ids_profile(uint8_t *b, unsigned fid, unsigned lid, bool cut)
+{
+	uint8_t fv[2], lv[2];
+	size_t fn = fid < 128 ? (fv[0] = (uint8_t)fid, 1)
+			      : (fv[0] = (uint8_t)(fid | 0x80), fv[1] = (uint8_t)(fid >> 7), 2);
+	size_t ln = lid < 128 ? (lv[0] = (uint8_t)lid, 1)
+			      : (lv[0] = (uint8_t)(lid | 0x80), lv[1] = (uint8_t)(lid >> 7), 2);
+	static const uint8_t head[] = {0x32, 0x00, 0x32, 0x03, 'c', 'p', 'u', 0x32, 0x02, 'n',
+				       's',  0x32, 0x01, 'f', 0x0a, 0x04, 0x08, 0x01, 0x10, 0x02};
+	size_t n = 0;
+	memcpy(b, head, sizeof(head));
+	n += sizeof(head);
+	/* function {id, name: "f"} */
+	b[n++] = 0x2a, b[n++] = (uint8_t)(1 + fn + 2), b[n++] = 0x08;
+	memcpy(b + n, fv, fn), n += fn;
+	b[n++] = 0x10, b[n++] = 0x03;
+	/* location {id, line {function_id}} (or {id, and a varint cut short}) */
+	b[n++] = 0x22;
+	if (cut) {
+		b[n++] = (uint8_t)(1 + ln + 2), b[n++] = 0x08;
+		memcpy(b + n, lv, ln), n += ln;
+		b[n++] = 0x18, b[n++] = 0x80; /* address: a varint that never ends */
+	} else {
+		b[n++] = (uint8_t)(1 + ln + 2 + 1 + fn), b[n++] = 0x08;
+		memcpy(b + n, lv, ln), n += ln;
+		b[n++] = 0x22, b[n++] = (uint8_t)(1 + fn), b[n++] = 0x08;
+		memcpy(b + n, fv, fn), n += fn;
+	}
+	/* sample {location_id, value: 5} */
+	b[n++] = 0x12, b[n++] = (uint8_t)(1 + ln + 2), b[n++] = 0x08;
+	memcpy(b + n, lv, ln), n += ln;
+	b[n++] = 0x10, b[n++] = 0x05;
+	return n;
+}
+
+/* Tables numbered 1, 2, 3 ... (as Go writes them) are decoded without a
+ * pass for their ids; any other ids take the usual way, to the same
+ * profile, and a damaged entry gives the usual error either way. */
+static void test_decode_ids(void **state)
+{
+	(void)state;
+	static const unsigned ids[][2] = {{1, 1}, {1000, 77}, {1, 300}, {2, 1}};
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		uint8_t b[128];
+		size_t n = ids_profile(b, ids[i][0], ids[i][1], false);
+		hearth_profile *p = NULL;
+		hearth_errbuf eb = {{0}};
+		assert_int_equal(hearth_proto_decode(b, n, &p, &eb), HEARTH_OK);
+		assert_int_equal(p->nsamples, 1);
+		assert_int_equal(p->samples[0].nlocs, 1);
+		const hearth_location *l = &p->locations[p->locs[p->samples[0].loc0]];
+		assert_int_equal(l->nlines, 1);
+		const hearth_line *ln = &p->lines[l->line0];
+		assert_string_equal(hearth_s(p, p->functions[ln->function].name), "f");
+		assert_int_equal(p->values[0], 5);
+		hearth_profile_free(p);
+		/* The same with the location cut short: the error of the pass
+		 * that peeks at the ids, or of the entry's decoding, at the
+		 * varint's offset. */
+		n = ids_profile(b, ids[i][0], ids[i][1], true);
+		size_t at = n - 6 - (ids[i][1] < 128 ? 1 : 2); /* the 0x80 */
+		char want[64];
+		snprintf(want, sizeof(want), "offset %zu: truncated varint", at);
+		assert_int_equal(decode(b, n, &eb), HEARTH_ECORRUPT);
+		assert_string_equal(eb.msg, want);
+	}
+	/* A duplicate function id, after the guess that the ids are 1..n. */
+	uint8_t b[128];
+	size_t n = ids_profile(b, 1, 1, false);
+	static const uint8_t dup[] = {0x2a, 0x04, 0x08, 0x01, 0x10, 0x03};
+	memcpy(b + n, dup, sizeof(dup));
+	hearth_errbuf eb = {{0}};
+	assert_int_equal(decode(b, n + sizeof(dup), &eb), HEARTH_ECORRUPT);
+	assert_non_null(strstr(eb.msg, "duplicate function id"));
+}
+
 /* ---- streaming decoder ---- */
 
 /* stream_mismatch as a cmocka check; returns whether the streaming decoder
@@ -486,6 +565,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_decode_minimal),
 	    cmocka_unit_test(test_decode_errors),
+	    cmocka_unit_test(test_decode_ids),
 	    cmocka_unit_test(test_decode_stream),
 	    cmocka_unit_test(test_merge_carry),
 	    cmocka_unit_test(test_gunzip_cap),
