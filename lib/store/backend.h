@@ -120,11 +120,20 @@ typedef struct {
 	char *labels;		   /* the open bucket's series; NULL before the first row */
 	hearth_metric_point pt[4]; /* first, last, lowest, highest (labels unset) */
 	size_t cap;		   /* out->v's capacity */
+	int64_t limit, nread; /* rows read at most (hs_metric_limit), and so far */
 } hs_metric_rows;
+#define HS_METRIC_MAX_POINTS 100000	 /* rows a query without a step reads at most */
 #define HS_METRIC_DS_MAX_ROWS 10000000 /* rows a downsampled query reads at most */
+#define HS_METRIC_MAX_NAMES 10000	 /* metric names a query lists at most */
+/* d's limit for a backend that reads at most ds_max rows when
+ * downsampling: the backend asks its database for one row more, and a
+ * query that gets it is refused (HEARTH_EINVAL), never cut short. */
+int64_t hs_metric_limit(hs_metric_rows *d, int64_t ds_max);
 hearth_err hs_metric_row(hs_metric_rows *d, hearth_metric_points *out, const char *labels,
 			 int64_t t, double v, hearth_errbuf *eb);
 /* Emits the last bucket and frees d's own memory. */
 hearth_err hs_metric_rows_end(hs_metric_rows *d, hearth_metric_points *out, hearth_errbuf *eb);
+/* The error of a names query that got more than HS_METRIC_MAX_NAMES. */
+hearth_err hs_metric_names_over(hearth_errbuf *eb);
 
 #endif

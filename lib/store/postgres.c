@@ -303,7 +303,7 @@ static const char *const sql[NSTMT] = {
     [S_METRIC_Q] = "SELECT labels, time, value FROM metrics WHERE tenant=$1 AND service=$2 AND "
 		   "name=$3 AND time>=$4 AND time<$5 ORDER BY labels, time LIMIT $6",
     [S_METRIC_NAMES] = "SELECT DISTINCT name FROM metrics WHERE tenant=$1 AND service=$2 AND "
-		       "time>=$3 AND time<$4 ORDER BY name LIMIT 10000",
+		       "time>=$3 AND time<$4 ORDER BY name LIMIT $5",
     [S_METRIC_DEL] = "DELETE FROM metrics WHERE tenant=$1 AND time<$2",
     [S_GODEBUG_INS] = "INSERT INTO godebug(tenant, service, labels, time, bytes, data) "
 		      "VALUES($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -2866,8 +2866,7 @@ static hearth_err pg_metrics_query(void *be, int64_t tenant_id, const char *serv
 	a_i64(&a, until);
 	/* (A result is held whole in memory here: a downsampled query reads
 	 * fewer rows than SQLite's.) */
-	if (name)
-		a_i64(&a, step ? HS_METRIC_DS_MAX_ROWS / 5 : 100000);
+	a_i64(&a, name ? hs_metric_limit(&rows, HS_METRIC_DS_MAX_ROWS / 5) : HS_METRIC_MAX_NAMES + 1);
 	PGresult *r = run1(be, name ? S_METRIC_Q : S_METRIC_NAMES, &a, eb, "metrics");
 	if (!r)
 		return HEARTH_EIO;
@@ -2878,6 +2877,10 @@ static hearth_err pg_metrics_query(void *be, int64_t tenant_id, const char *serv
 			err = hs_metric_row(&rows, out, r_str(r, i, 0), r_i64(r, i, 1), r_f64(r, i, 2),
 					    eb);
 			continue;
+		}
+		if (out->names.n == HS_METRIC_MAX_NAMES) {
+			err = hs_metric_names_over(eb);
+			break;
 		}
 		char *d = strdup(r_str(r, i, 0));
 		if (d && HEARTH_GROW(out->names.v, out->names.n, capn, 1))

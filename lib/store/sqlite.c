@@ -2685,7 +2685,7 @@ static hearth_err sq_metrics_query(void *be, int64_t tenant, const char *service
 	    name ? "SELECT labels, time, value FROM metrics WHERE tenant=?1 AND service=?2 AND "
 		   "name=?3 AND time>=?4 AND time<?5 ORDER BY labels, time LIMIT ?6"
 		 : "SELECT DISTINCT name FROM metrics WHERE tenant=?1 AND service=?2 AND "
-		   "time>=?4 AND time<?5 ORDER BY name LIMIT 10000";
+		   "time>=?4 AND time<?5 ORDER BY name LIMIT ?6";
 	if (sqlite3_prepare_v2(c->db, sqlq, -1, &q, NULL) != SQLITE_OK) {
 		err = dberr(c->db, eb, "metrics");
 		goto out;
@@ -2696,8 +2696,8 @@ static hearth_err sq_metrics_query(void *be, int64_t tenant, const char *service
 		sqlite3_bind_text(q, 3, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 4, from);
 	sqlite3_bind_int64(q, 5, until);
-	if (name)
-		sqlite3_bind_int64(q, 6, step ? HS_METRIC_DS_MAX_ROWS : 100000);
+	sqlite3_bind_int64(q, 6,
+			   name ? hs_metric_limit(&rows, HS_METRIC_DS_MAX_ROWS) : HS_METRIC_MAX_NAMES + 1);
 	size_t capn = 0;
 	int rc;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -2707,6 +2707,10 @@ static hearth_err sq_metrics_query(void *be, int64_t tenant, const char *service
 						 sqlite3_column_double(q, 2), eb)))
 				break;
 			continue;
+		}
+		if (out->names.n == HS_METRIC_MAX_NAMES) {
+			err = hs_metric_names_over(eb);
+			break;
 		}
 		char *d = strdup(t ? t : "");
 		if (!d || !HEARTH_GROW(out->names.v, out->names.n, capn, 1)) {

@@ -869,9 +869,27 @@ static hearth_err rows_flush(hs_metric_rows *d, hearth_metric_points *out, heart
 	return HEARTH_OK;
 }
 
+int64_t hs_metric_limit(hs_metric_rows *d, int64_t ds_max)
+{
+	d->limit = d->step ? ds_max : HS_METRIC_MAX_POINTS;
+	return d->limit + 1;
+}
+
+hearth_err hs_metric_names_over(hearth_errbuf *eb)
+{
+	return hearth_seterr(eb, HEARTH_EINVAL, "metrics: more than %d metric names in the range",
+			     HS_METRIC_MAX_NAMES);
+}
+
 hearth_err hs_metric_row(hs_metric_rows *d, hearth_metric_points *out, const char *labels,
 			 int64_t t, double v, hearth_errbuf *eb)
 {
+	if (d->limit && ++d->nread > d->limit)
+		return hearth_seterr(eb, HEARTH_EINVAL,
+				     "metrics: more than %lld points in the range%s",
+				     (long long)d->limit,
+				     d->step ? "; ask for a shorter one"
+					     : "; ask for a shorter one or give a step");
 	if (!d->step) {
 		char *l = strdup(labels);
 		if (!l || !HEARTH_GROW(out->v, out->n, d->cap, 1)) {

@@ -27,6 +27,9 @@ S = 1_000_000_000
 WEEK = 7 * 86400 * S
 STEP = 15 * S
 NAMES = ["gc_count", "heap_alloc_bytes", "gc_pause_p99_seconds"]
+BIG = "scrape_samples"
+BIG_INSTANCES = ("10.0.1.1:6060", "10.0.1.2:6060", "10.0.1.3:6060")
+MAX_POINTS = 100000  # lib/store/backend.h
 
 
 def fill(db, tenant, service, now):
@@ -45,6 +48,12 @@ def fill(db, tenant, service, now):
             for name, v in (("gc_count", gc), ("heap_alloc_bytes", heap + spike),
                             ("gc_pause_p99_seconds", pause)):
                 rows.append((tenant, service, labels, name, t, float(v)))
+    # BIG: three series of a week, more points than a query without a step
+    # may read (HS_METRIC_MAX_POINTS): refused then, never cut short.
+    for inst in BIG_INSTANCES:
+        labels = "instance=%s,job=%s" % (inst, service)
+        for i in range(WEEK // STEP):
+            rows.append((tenant, service, labels, BIG, start + i * STEP, float(i)))
     if db.startswith("postgres://"):
         # PSQL=path of psql; the rows go in with one COPY.
         import csv, io, os, subprocess
@@ -151,6 +160,23 @@ def check(url, token, service, now):
             result(not bad, "%s, width %d over %s: at most %d points a series (%d), each bucket's "
                    "first/last/lowest/highest stored point" % (name, w, span, 4 * w, most),
                    "; ".join(bad[:3]))
+    # More points than a query without a step reads: a 400 that says so,
+    # not the first 100000 of them; with a width, every series to its end.
+    q = {"service": service, "name": BIG, "from": str(frm // S), "until": str(until // S)}
+    st, j, _ = get(url, token, q)
+    result(st == 400 and ("more than %d points" % MAX_POINTS) in j.get("error", ""),
+           "%d points without a step: refused with 400 (%d %s)"
+           % (len(BIG_INSTANCES) * (WEEK // STEP), st, j.get("error", "")))
+    st, ds, _ = get(url, token, dict(q, width="1000"))
+    last = {}
+    for s in ds.get("series", []):
+        if s["points"]:
+            last[s["labels"].get("instance")] = tuple(s["points"][-1])
+    n = WEEK // STEP
+    want = {inst: (now - WEEK + (n - 1) * STEP, float(n - 1)) for inst in BIG_INSTANCES}
+    result(st == 200 and last == want,
+           "the same with width 1000: the %d series each end at their last stored point"
+           % len(BIG_INSTANCES), "status %d, last points %s, want %s" % (st, last, want))
     # Bad widths are refused.
     for w in ("0", "10001", "x", ""):
         st, j, _ = get(url, token, {"service": service, "name": NAMES[0], "width": w})
