@@ -83,7 +83,7 @@ typedef struct {
 	bool drop_negative;
 } hearth_valuesel;
 
-typedef struct {
+typedef struct hearth_graph {
 	hearth_node *nodes; /* in report order once sorted */
 	uint32_t nnodes;
 	char **names;	  /* printable name of each node, parallel to nodes */
@@ -122,6 +122,12 @@ typedef struct {
 	bool edges;           /* build edges at all */
 	const bool *edge_dst; /* only edges into these nodes (NULL: all) */
 	bool *inlined;        /* out, optional: nodes seen as an inlined frame */
+	/* Optional: an earlier build over all the nodes kept here (or more),
+	 * whose flat and cum the kept nodes take.  A kept node's frames are the
+	 * same in both builds, and so are its sums (pprof's newGraph gives a
+	 * node its cum once per sample and the flat of the samples it ends);
+	 * the walk then builds only the edges (top's second pass). */
+	const struct hearth_graph *sums;
 } hearth_graph_opts;
 
 hearth_err hearth_graph_build_opts(const hearth_profile *p, const hearth_nodeset *ns,

@@ -299,6 +299,8 @@ hearth_err hearth_frames_build(const hearth_profile *p, const hearth_nodeset *ns
 	return HEARTH_OK;
 }
 
+#define ONE_NODE 0x7fffffffu
+
 /* What one worker accumulates over its share of the samples. */
 typedef struct {
 	const hearth_profile *p;
@@ -308,6 +310,8 @@ typedef struct {
 	size_t lo, hi; /* samples [lo, hi) */
 	bool want_edges, mean;
 	const bool *edge_dst;
+	const uint32_t *one; /* per location: its one frame's node | inl << 31, or none */
+	bool no_sums;	     /* hearth_graph_opts.sums gives cum and flat */
 	bool *inlined;
 	uint32_t nn;
 	uint32_t *stamp;
@@ -319,8 +323,8 @@ typedef struct {
 	/* With few kept nodes, a matrix of edge index + 1 by the compact
 	 * indices of (src, dst) instead of the hash table: the lookup per
 	 * frame was most of a graph pass with edges. */
-	const uint32_t *cidx;
-	uint32_t ncidx;
+	const uint32_t *cidx, *didx; /* as a source, as a destination */
+	uint32_t ndidx;
 	uint32_t *emat;
 	/* The request's budget is the calling thread's (worker 0), which polls
 	 * it and tells the other worker through stop. */
@@ -345,7 +349,7 @@ static uint32_t acc_edge(acc *a, uint32_t src, uint32_t dst, bool inl)
 	size_t h = 0;
 	uint64_t key = 0;
 	if (a->emat) {
-		cell = &a->emat[(size_t)a->cidx[src] * a->ncidx + a->cidx[dst]];
+		cell = &a->emat[(size_t)a->cidx[src] * a->ndidx + a->didx[dst]];
 		if (*cell)
 			return *cell - 1;
 	} else {
@@ -382,15 +386,63 @@ static uint32_t acc_edge(acc *a, uint32_t src, uint32_t dst, bool inl)
 	return (uint32_t)a->nedges++;
 }
 
+/* What acc_frame reads of the worker on every frame, in locals (through
+ * the worker they were loaded again after each store). */
+typedef struct {
+	uint32_t *stamp;
+	int64_t *cum;
+	bool *inlined;
+	const bool *edge_dst;
+	bool mean, want_edges;
+	bool sums; /* cum and flat are wanted (not given by opts.sums) */
+} frame_ctx;
+
+/* One frame of a sample, node n (inl: an inlined frame), in order from the
+ * root: its cum once per sample, its inline mark, the edge from the frame
+ * before.  False on OOM. */
+static inline bool acc_frame(acc *a, const frame_ctx *c, uint32_t n, bool inl, uint32_t sid,
+			     int64_t w, int64_t dw, uint32_t *parent, bool residual)
+{
+	if (c->sums && c->stamp[n] != sid) {
+		c->stamp[n] = sid;
+		c->cum[n] += w;
+		if (c->mean)
+			a->cumdiv[n] += dw;
+	}
+	if (c->inlined && inl)
+		c->inlined[n] = true;
+	if (c->want_edges && *parent != HEARTH_NONE && n != *parent &&
+	    (!c->edge_dst || c->edge_dst[n])) {
+		uint32_t ei = acc_edge(a, *parent, n, inl);
+		if (ei == HEARTH_NONE)
+			return false;
+		/* Once per sample, as pprof's seenEdge. */
+		if (a->estamp[ei] != sid) {
+			hearth_edge *e = &a->edges[ei];
+			a->estamp[ei] = sid;
+			e->weight += w;
+			e->weight_div += dw;
+			if (residual)
+				e->residual = true;
+			if (!inl)
+				e->inl = false;
+		}
+	}
+	*parent = n;
+	return true;
+}
+
 static void *acc_run(void *arg)
 {
 	acc *a = arg;
 	const hearth_profile *p = a->p;
 	uint32_t nt = p->nsample_types;
 	int vi = a->vs->vi, mi = a->vs->mean_i;
-	bool mean = a->mean, want_edges = a->want_edges;
-	uint32_t *stamp = a->stamp;
-	int64_t *cum = a->cum;
+	const frame_ctx c = {a->stamp, a->cum,	      a->inlined, a->edge_dst,
+			     a->mean,  a->want_edges, !a->no_sums};
+	const uint32_t *one = a->one;
+	const hearth_locframes *lf = a->lf;
+	const hearth_keptframe *fr = a->fr;
 	for (size_t si = a->lo; si < a->hi; si++) {
 		if (((si - a->lo) & 4095) == 0) {
 			if (a->polls && hearth_budget_poll())
@@ -402,7 +454,7 @@ static void *acc_run(void *arg)
 		}
 		const hearth_sample *s = &p->samples[si];
 		const int64_t *v = p->values + si * nt;
-		int64_t w = v[vi], dw = mean ? v[mi] : 0;
+		int64_t w = v[vi], dw = c.mean ? v[mi] : 0;
 		if (w == 0 && dw == 0)
 			continue;
 		uint32_t sid = (uint32_t)si + 1;
@@ -410,50 +462,38 @@ static void *acc_run(void *arg)
 		bool residual = false;
 		const uint32_t *locs = p->locs + s->loc0;
 		for (uint32_t i = s->nlocs; i-- > 0;) {
-			const hearth_locframes *L = &a->lf[locs[i]];
-			const hearth_keptframe *f = a->fr + L->first;
+			/* Most locations are one kept frame with nothing dropped
+			 * around it: its node straight from one[] (a dependent
+			 * load less per frame, on tens of millions of frames). */
+			uint32_t o = one[locs[i]];
+			if (o != HEARTH_NONE) {
+				if (!acc_frame(a, &c, o & ONE_NODE, o >> 31, sid, w, dw, &parent,
+					       residual))
+					goto nomem;
+				residual = false;
+				continue;
+			}
+			const hearth_locframes *L = &lf[locs[i]];
+			const hearth_keptframe *f = fr + L->first;
 			for (uint32_t j = 0; j < L->n; j++) {
-				uint32_t n = f[j].node;
 				residual |= f[j].dropped_before;
-				if (stamp[n] != sid) {
-					stamp[n] = sid;
-					cum[n] += w;
-					if (mean)
-						a->cumdiv[n] += dw;
-				}
-				if (a->inlined && f[j].inl)
-					a->inlined[n] = true;
-				if (want_edges && parent != HEARTH_NONE && n != parent &&
-				    (!a->edge_dst || a->edge_dst[n])) {
-					uint32_t ei = acc_edge(a, parent, n, f[j].inl);
-					if (ei == HEARTH_NONE) {
-						a->err = HEARTH_ENOMEM;
-						return NULL;
-					}
-					/* Once per sample, as pprof's seenEdge. */
-					if (a->estamp[ei] != sid) {
-						hearth_edge *e = &a->edges[ei];
-						a->estamp[ei] = sid;
-						e->weight += w;
-						e->weight_div += dw;
-						if (residual)
-							e->residual = true;
-						if (!f[j].inl)
-							e->inl = false;
-					}
-				}
-				parent = n;
+				if (!acc_frame(a, &c, f[j].node, f[j].inl, sid, w, dw, &parent,
+					       residual))
+					goto nomem;
 				residual = false;
 			}
 			if (L->dropped_after)
 				residual = true;
 		}
-		if (parent != HEARTH_NONE && !residual) {
+		if (c.sums && parent != HEARTH_NONE && !residual) {
 			a->flat[parent] += w;
-			if (mean)
+			if (c.mean)
 				a->flatdiv[parent] += dw;
 		}
 	}
+	return NULL;
+nomem:
+	a->err = HEARTH_ENOMEM;
 	return NULL;
 }
 
@@ -523,20 +563,38 @@ hearth_err hearth_graph_build_opts(const hearth_profile *p, const hearth_nodeset
 	bool mean = vs->mean_i >= 0;
 	acc w[2];
 	atomic_bool stop = false;
-	uint32_t *cidx = NULL, ncidx = 0;
+	uint32_t *cidx = NULL, *didx = NULL, ncidx = 0, ndidx = 0, *one = NULL;
 	memset(w, 0, sizeof(w));
 	memset(g, 0, sizeof(*g));
 	if (hearth_frames_build(p, ns, kept, &fr, &lf))
 		goto out;
+	if (!(one = malloc(sizeof(*one) * ((size_t)p->nlocations + 1))))
+		goto out;
+	for (uint32_t l = 0; l < p->nlocations; l++) {
+		const hearth_keptframe *f = &fr[lf[l].first];
+		one[l] =
+		    lf[l].n == 1 && !lf[l].dropped_after && !f->dropped_before && f->node < ONE_NODE
+			? f->node | (uint32_t)(f->inl != 0) << 31
+			: HEARTH_NONE;
+	}
 	if (kept && want_edges) {
-		for (uint32_t n = 0; n < nn; n++)
+		/* Rows by the kept sources, columns by the kept destinations
+		 * edges are built into (top's: the few inlined ones), so the
+		 * matrix stays small enough for the cache. */
+		const bool *dst = go->edge_dst;
+		for (uint32_t n = 0; n < nn; n++) {
 			ncidx += kept[n];
-		if ((size_t)ncidx * ncidx <= EDGE_MATRIX) {
-			if (!(cidx = malloc(sizeof(*cidx) * ((size_t)nn + 1))))
+			ndidx += kept[n] && (!dst || dst[n]);
+		}
+		if ((size_t)ncidx * ndidx <= EDGE_MATRIX) {
+			if (!(cidx = malloc(sizeof(*cidx) * ((size_t)nn + 1))) ||
+			    !(didx = malloc(sizeof(*didx) * ((size_t)nn + 1))))
 				goto out;
-			ncidx = 0;
-			for (uint32_t n = 0; n < nn; n++)
+			ncidx = ndidx = 0;
+			for (uint32_t n = 0; n < nn; n++) {
 				cidx[n] = kept[n] ? ncidx++ : HEARTH_NONE;
+				didx[n] = kept[n] && (!dst || dst[n]) ? ndidx++ : HEARTH_NONE;
+			}
 		}
 	}
 	/* Two workers over the two halves of the samples (the machine this
@@ -547,13 +605,16 @@ hearth_err hearth_graph_build_opts(const hearth_profile *p, const hearth_nodeset
 		if (!acc_init(&w[i], nn, mean))
 			goto out;
 		w[i].p = p, w[i].vs = vs, w[i].fr = fr, w[i].lf = lf, w[i].want_edges = want_edges;
+		w[i].one = one;
+		w[i].no_sums = go->sums != NULL;
 		w[i].edge_dst = go->edge_dst;
 		w[i].polls = i == 0;
 		w[i].stop = &stop;
 		if (cidx) {
 			w[i].cidx = cidx;
-			w[i].ncidx = ncidx;
-			if (!(w[i].emat = calloc((size_t)ncidx * ncidx + 1, sizeof(uint32_t))))
+			w[i].didx = didx;
+			w[i].ndidx = ndidx;
+			if (!(w[i].emat = calloc((size_t)ncidx * ndidx + 1, sizeof(uint32_t))))
 				goto out;
 		}
 		if (go->inlined && !(w[i].inlined = calloc((size_t)nn + 1, 1)))
@@ -581,6 +642,18 @@ hearth_err hearth_graph_build_opts(const hearth_profile *p, const hearth_nodeset
 		for (uint32_t n = 0; n < nn; n++)
 			go->inlined[n] = w[0].inlined[n] || (nw == 2 && w[1].inlined[n]);
 
+	if (go->sums)
+		for (uint32_t i = 0; i < go->sums->nnodes; i++) {
+			const hearth_node *o = &go->sums->nodes[i];
+			if (o->id >= nn || (kept && !kept[o->id]))
+				continue;
+			w[0].cum[o->id] = o->cum;
+			w[0].flat[o->id] = o->flat;
+			if (mean) {
+				w[0].cumdiv[o->id] = o->cum_div;
+				w[0].flatdiv[o->id] = o->flat_div;
+			}
+		}
 	/* Keep the nodes that saw any weight (pprof's selectNodesForGraph). */
 	g->nodes = malloc(sizeof(*g->nodes) * (nn + 1));
 	if (!g->nodes)
@@ -610,6 +683,8 @@ out:
 	acc_free(&w[0]);
 	acc_free(&w[1]);
 	free(cidx);
+	free(didx);
+	free(one);
 	free(fr);
 	free(lf);
 	if (err)

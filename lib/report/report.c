@@ -396,7 +396,8 @@ static bool objnames(hearth_cmd c)
 
 static hearth_err rebuild(hearth_report *r, hearth_trimmed *t, const bool *kept, bool edges)
 {
-	hearth_graph_free(&t->g);
+	hearth_graph prev = t->g;
+	memset(&t->g, 0, sizeof(t->g));
 	hearth_graph_opts go = {.kept = kept, .edges = edges};
 	if (r->cmd == HEARTH_CMD_TOP && !t->call_tree) {
 		/* top uses edges only for its inline marks: a node never seen as
@@ -410,8 +411,13 @@ static hearth_err rebuild(hearth_report *r, hearth_trimmed *t, const bool *kept,
 			go.inlined = t->inlined;
 		else
 			go.edge_dst = t->inlined;
+		/* The nodes kept are the previous graph's, with its sums: the
+		 * pass over the samples only builds those edges. */
+		if (kept && prev.nodes)
+			go.sums = &prev;
 	}
 	hearth_err err = hearth_graph_build_opts(r->p, &t->ns, &r->vs, &go, &t->g);
+	hearth_graph_free(&prev);
 	/* Only dot shows tags, and only the final graph, which has edges.  A
 	 * node's tags do not depend on the other nodes kept: those of the first
 	 * graph with edges serve every later, smaller one (collecting them was
