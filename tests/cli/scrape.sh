@@ -155,6 +155,9 @@ start_serve() { # listen address
 start_scrape() {
 	f=$tmp/$1
 	shift
+	# Not an earlier run's "Serving" line: the child truncates the file
+	# only once it runs, maybe after the first look below.
+	rm -f "$f.out" "$f.err"
 	"$H" scrape "$@" -listen=127.0.0.1:0 >"$f.out" 2>"$f.err" &
 	spid=$!
 	pids="$pids $spid"
@@ -363,18 +366,30 @@ DNSMASQ=$(command -v dnsmasq || { [ -x /usr/sbin/dnsmasq ] && echo /usr/sbin/dns
 if [ -n "$DNSMASQ" ]; then
 	mkdir -p "$tmp/dns"
 	printf '127.0.0.1 pprof.hearth.test\n' >"$tmp/dns/hosts"
-	DP=$(free_udp_port)
-	"$DNSMASQ" --keep-in-foreground --conf-file=/dev/null --port="$DP" --listen-address=127.0.0.1 \
-		--bind-interfaces --no-resolv --no-hosts --addn-hosts="$tmp/dns/hosts" \
-		--srv-host="_pprof._tcp.hearth.test,localhost,$P2" --pid-file="$tmp/dns/pid" \
-		--user="$(id -un)" --group="$(id -gn)" --log-facility="$tmp/dns/log" &
-	pids="$pids $!"
-	# Ready once it has read its hosts file (it listens before that).
-	n=0
-	while ! grep -q "read $tmp/dns/hosts" "$tmp/dns/log" 2>/dev/null && [ $n -lt 300 ]; do
-		sleep 0.1
-		n=$((n + 1))
+	# A port found free can be taken before dnsmasq binds it (other suites
+	# run beside this one): up to three tries, each on a new port.
+	tries=0
+	while [ $tries -lt 3 ]; do
+		tries=$((tries + 1))
+		DP=$(free_udp_port)
+		"$DNSMASQ" --keep-in-foreground --conf-file=/dev/null --port="$DP" --listen-address=127.0.0.1 \
+			--bind-interfaces --no-resolv --no-hosts --addn-hosts="$tmp/dns/hosts" \
+			--srv-host="_pprof._tcp.hearth.test,localhost,$P2" --pid-file="$tmp/dns/pid" \
+			--user="$(id -un)" --group="$(id -gn)" --log-facility="$tmp/dns/log" \
+			2>>"$tmp/dns/stderr" &
+		dns_pid=$!
+		# Ready once it has read its hosts file (it listens before that).
+		n=0
+		while ! grep -q "read $tmp/dns/hosts" "$tmp/dns/log" 2>/dev/null && [ $n -lt 300 ] &&
+			kill -0 "$dns_pid" 2>/dev/null; do
+			sleep 0.1
+			n=$((n + 1))
+		done
+		kill -0 "$dns_pid" 2>/dev/null && break
+		wait "$dns_pid"
+		echo "# dnsmasq on port $DP exited: $(tail -n 2 "$tmp/dns/stderr")"
 	done
+	pids="$pids $dns_pid"
 	cat >"$tmp/dns.yaml" <<EOF
 scrape_configs:
   - job_name: dnsa
@@ -402,13 +417,13 @@ scrape_configs:
       - source_labels: [__meta_dns_srv_record_port]
         target_label: srvport
 EOF
-	start_scrape sd -config="$tmp/dns.yaml" -dns_server="127.0.0.1:$DP"
+	start_scrape sddns -config="$tmp/dns.yaml" -dns_server="127.0.0.1:$DP"
 	sd_pid=$spid
 	SM=$SURL
 	if [ -n "$SM" ] && targets_have dnsa "127.0.0.1:$P1" resolved=pprof.hearth.test; then
 		ok "dns_sd A from dnsmasq (-dns_server=127.0.0.1:$DP): pprof.hearth.test scraped, relabeled"
 	else
-		bad "dns_sd A from dnsmasq" "$(cat "$tmp/sd.json")" "$(tail -n 3 "$tmp/sd.err")" "$(tail -n 3 "$tmp/dns/log")"
+		bad "dns_sd A from dnsmasq" "$(cat "$tmp/sd.json")" "$(tail -n 3 "$tmp/sddns.err")" "$(tail -n 3 "$tmp/dns/log")" "$(tail -n 3 "$tmp/dns/stderr")"
 	fi
 	if [ -n "$SM" ] && targets_have dnssrv "localhost:$P2" srvport="$P2"; then
 		ok "dns_sd SRV from dnsmasq: _pprof._tcp.hearth.test's target and port scraped"
