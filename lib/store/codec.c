@@ -116,6 +116,7 @@ typedef struct {
 	uint64_t *dead;
 	uint32_t deadcap; /* in ids */
 	uint32_t ndead;
+	uint32_t pages_end; /* no page allocated at or past it */
 } kindtab;
 
 typedef struct achunk {
@@ -154,9 +155,9 @@ void hs_dict_free(hs_dict *d)
 		return;
 	for (int i = 0; i < HS_NKINDS; i++) {
 		/* Pages of deleted ids only are NULL, and pages of ids rolled
-		 * back lie past n: every page is looked at. */
+		 * back lie past n: every page up to the last allocated. */
 		if (d->k[i].pages)
-			for (uint32_t j = 0; j < MAX_PAGES; j++)
+			for (uint32_t j = 0; j < d->k[i].pages_end; j++)
 				free(d->k[i].pages[j]);
 		free(d->k[i].pages);
 		free(d->k[i].slots);
@@ -285,6 +286,8 @@ static hearth_err append(hs_dict *d, kindtab *k, const void *p, uint32_t n, uint
 	uint32_t nid = k->n + 1, pg = (nid - 1) >> PAGE_BITS;
 	if (!k->pages[pg] && !(k->pages[pg] = calloc(PAGE_SIZE, sizeof(dent))))
 		return HEARTH_ENOMEM;
+	if (pg >= k->pages_end)
+		k->pages_end = pg + 1;
 	uint8_t *copy = arena_copy(d, p, n);
 	if (!copy)
 		return HEARTH_ENOMEM;
@@ -402,6 +405,8 @@ static hearth_err append_dead(kindtab *k, uint64_t count)
 		if (!k->pages[pg] && (off || m < PAGE_SIZE) &&
 		    !(k->pages[pg] = calloc(PAGE_SIZE, sizeof(dent))))
 			return HEARTH_ENOMEM;
+		if (k->pages[pg] && pg >= k->pages_end)
+			k->pages_end = pg + 1;
 		if (k->pages[pg])
 			memset(&k->pages[pg][off], 0, m * sizeof(dent));
 		k->n += m;
