@@ -26,11 +26,9 @@ Prints a FAIL line per failed check and ends with "N passed, M failed".
 import glob
 import json
 import os
-import shutil
 import signal
 import sqlite3
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -299,20 +297,7 @@ def main():
         print("dictsweep: ../shared/corpus is missing; SKIP")
         print("0 passed, 0 failed")
         return
-    tmp = tempfile.mkdtemp(prefix="hearth-dictsweep-")
-    servers = []
-    try:
-        measured(tmp, servers, srcs)
-        killed(tmp, servers, srcs)
-    except Exception as e:  # a broken check must not hide the others' results
-        bad("dictsweep_check raised %r" % e)
-    finally:
-        for s in servers:
-            if s.p.poll() is None:
-                s.p.kill()
-                s.p.wait()
-        shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (sc.passed, sc.failed))
+    sc.run_parts("dictsweep", [lambda t, s: measured(t, s, srcs), lambda t, s: killed(t, s, srcs)])
 
 
 if __name__ == "__main__":

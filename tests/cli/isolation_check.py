@@ -19,10 +19,8 @@ import base64
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 
@@ -510,20 +508,7 @@ def main():
         print("isolation: ../shared/corpus is missing; SKIP")
         print("0 passed, 0 failed")
         return
-    tmp = tempfile.mkdtemp(prefix="hearth-isolation-")
-    servers = []
-    try:
-        run(tmp, servers)
-    except Exception as e:
-        import traceback
-        bad("isolation_check raised %r" % e, traceback.format_exc())
-    finally:
-        for s in servers:
-            if s.p.poll() is None:
-                s.p.kill()
-                s.p.wait()
-        shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (sc.passed, sc.failed))
+    sc.run_parts("isolation", [run])
 
 
 if __name__ == "__main__":

@@ -289,6 +289,29 @@ def file_totals(path):
     return totals
 
 
+
+def run_parts(name, parts):
+    """Runs each part(tmp, servers) in one fresh temporary directory (a
+    broken part must not hide the others' results), then kills the servers
+    they started, removes the directory and prints the sums."""
+    import traceback
+    tmp = tempfile.mkdtemp(prefix="hearth-%s-" % name)
+    servers = []
+    try:
+        for part in parts:
+            try:
+                part(tmp, servers)
+            except Exception as e:
+                bad("%s %s raised %r" % (name, getattr(part, "__name__", "part"), e),
+                    traceback.format_exc())
+    finally:
+        for s in servers:
+            if s.p.poll() is None:
+                s.p.kill()
+                s.p.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("%d passed, %d failed" % (passed, failed))
+
 def main():
     if not os.path.isdir(CORPUS):
         print("serve: ../shared/corpus is missing; SKIP")

@@ -14,11 +14,9 @@ import hashlib
 import json
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -424,26 +422,12 @@ def main():
         print("serve_pg: ../shared/corpus is missing; SKIP")
         print("0 passed, 0 failed")
         return
-    tmp = tempfile.mkdtemp(prefix="hearth-serve-pg-")
-    servers = []
-    try:
-        parts = [two_nodes, kill9, pg_down]
-        if OBJECTS and os.environ.get("HEARTH_TEST_RGW_CMD"):
-            parts.append(objects_down)
-        if OBJECTS:
-            parts.append(orphans)
-        for part in parts:
-            try:
-                part(tmp, servers)
-            except Exception as e:  # a broken part must not hide the others
-                sc.bad("serve_pg %s raised %r" % (part.__name__, e))
-    finally:
-        for s in servers:
-            if s.p.poll() is None:
-                s.p.kill()
-                s.p.wait()
-        shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (sc.passed, sc.failed))
+    parts = [two_nodes, kill9, pg_down]
+    if OBJECTS and os.environ.get("HEARTH_TEST_RGW_CMD"):
+        parts.append(objects_down)
+    if OBJECTS:
+        parts.append(orphans)
+    sc.run_parts("serve-pg", parts)
 
 
 if __name__ == "__main__":

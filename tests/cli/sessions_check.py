@@ -21,11 +21,9 @@ Prints a FAIL line per failed check and ends with "N passed, M failed".
 """
 import json
 import os
-import shutil
 import signal
 import sqlite3
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -216,19 +214,7 @@ def run(tmp, servers):
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="hearth-sessions-")
-    servers = []
-    try:
-        run(tmp, servers)
-    except Exception as e:  # a broken check must not hide the others' results
-        bad("sessions_check raised %r" % e)
-    finally:
-        for s in servers:
-            if s.p.poll() is None:
-                s.p.kill()
-                s.p.wait()
-        shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (sc.passed, sc.failed))
+    sc.run_parts("sessions", [run])
 
 
 if __name__ == "__main__":
