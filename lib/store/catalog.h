@@ -47,6 +47,9 @@ typedef struct {
 	/* sqlite.c: while a dictionary sweep marks, the direct references of
 	 * the puts that commit meanwhile (under the write lock). */
 	hs_marks *track;
+	/* postgres.c: the database's dictionary generation (its sweeps) the
+	 * dictionary in memory reflects; under the dictionary's lock. */
+	int64_t dgen;
 } hs_tenant;
 
 /* A tenant with no series and no dictionary yet; NULL when out of memory. */

@@ -1181,6 +1181,95 @@ hearth_err hs_dict_kill(hs_dict *d, const uint32_t upto[HS_NKINDS], const hs_mar
 	return HEARTH_OK;
 }
 
+bool hs_dict_settle(const hs_dict *d, const uint32_t upto[HS_NKINDS], hs_marks *live,
+		    hs_marks *track)
+{
+	hs_dict_mark_closure(d, upto, track, true);
+	for (int k = 0; k < HS_NKINDS; k++)
+		for (uint32_t w = 0; w < track->cap[k] / 64; w++)
+			for (uint64_t bits = track->b[k][w]; bits; bits &= bits - 1)
+				hs_mark(live, k, w * 64 + (uint32_t)__builtin_ctzll(bits));
+	if (live->oom || track->oom)
+		return false;
+	for (int k = 0; k < HS_NKINDS; k++)
+		for (uint32_t id = 1; id <= upto[k]; id++)
+			if (hs_dict_doomed(d, k, id, upto, live))
+				return true;
+	return false;
+}
+
+hearth_err hs_dict_rewrite(const hs_dict *d, int kind, const hs_chunk_row *rows, size_t n,
+			   const uint32_t upto[HS_NKINDS], const hs_marks *live, hs_chunk_fn fn,
+			   void *ctx, hearth_errbuf *eb)
+{
+	hearth_err err = HEARTH_OK;
+	hs_out o = {0};
+	uint32_t committed = d->k[kind].committed;
+	for (size_t i = 0; i < n && !err; i++) {
+		uint32_t lo = rows[i].first, hi = i + 1 < n ? rows[i + 1].first - 1 : committed;
+		if (lo > hi || lo > upto[kind])
+			continue;
+		bool any = false;
+		for (uint32_t id = lo; id <= hi && !any; id++)
+			any = hs_dict_doomed(d, kind, id, upto, live);
+		if (!any)
+			continue;
+		uint32_t nlive;
+		o.n = 0;
+		hs_dict_encode_range(d, kind, lo, hi, upto, live, &o, &nlive);
+		if (o.oom) {
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+			break;
+		}
+		/* An empty chunk goes, but for the last: it keeps the count of
+		 * ids, which are never handed out again. */
+		err = fn(ctx, rows[i].kind, lo, &o, nlive || i + 1 == n, eb);
+	}
+	hs_out_free(&o);
+	return err;
+}
+
+hearth_err hs_dict_mark_chunk(const hs_dict *d, int kind, uint32_t first, uint32_t last,
+			      const uint8_t *p, size_t n, hs_marks *live, hearth_errbuf *eb)
+{
+	bool swept = kind >= HS_NKINDS && kind < 2 * HS_NKINDS;
+	if (swept)
+		kind -= HS_NKINDS;
+	if (kind < 0 || kind >= HS_NKINDS || first < 1 || first > last + 1)
+		return hearth_seterr(eb, HEARTH_ECORRUPT, "store dictionary: bad chunk");
+	if (!p) {
+		for (uint32_t id = first; id <= last && !live->oom; id++)
+			hs_mark(live, kind, id);
+		return HEARTH_OK;
+	}
+	hs_in in = {p, p + n, false};
+	uint64_t id = first;
+	while (in.p < in.end) {
+		if (swept && *in.p == 0) {
+			in.p++;
+			uint64_t run = hs_get_uv(&in);
+			if (in.bad || !run || run > (uint64_t)last + 1 - id)
+				return hearth_seterr(eb, HEARTH_ECORRUPT,
+						     "store dictionary: bad chunk");
+			id += run;
+			continue;
+		}
+		uint32_t len;
+		const uint8_t *s = hs_get_str(&in, &len);
+		if (in.bad || !len || id > last)
+			return hearth_seterr(eb, HEARTH_ECORRUPT, "store dictionary: bad chunk");
+		/* The entry kept must be the one this dictionary holds. */
+		const uint8_t *have;
+		uint32_t hn;
+		if (hs_dict_wget(d, kind, (uint32_t)id, &have, &hn) && (hn != len || memcmp(have, s, len)))
+			return hearth_seterr(eb, HEARTH_ECORRUPT,
+					     "store dictionary: entry %u of kind %d changed",
+					     (uint32_t)id, kind);
+		hs_mark(live, kind, (uint32_t)id++);
+	}
+	return HEARTH_OK;
+}
+
 /* ---- from a profile ---- */
 
 typedef struct {

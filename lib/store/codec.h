@@ -150,6 +150,39 @@ void hs_dict_encode_range(const hs_dict *d, int kind, uint32_t first, uint32_t l
 hearth_err hs_dict_kill(hs_dict *d, const uint32_t upto[HS_NKINDS], const hs_marks *live,
 			size_t killed[HS_NKINDS]);
 
+/* The sweep's last step before it deletes (under the dictionary's lock):
+ * what track marked (the references of what was stored since the
+ * marking's snapshot) and every entry past upto join live, with what they
+ * refer to; whether any id is doomed (false too when out of memory:
+ * live->oom or track->oom). */
+bool hs_dict_settle(const hs_dict *d, const uint32_t upto[HS_NKINDS], hs_marks *live,
+		    hs_marks *track);
+/* A backend's rewrite of the chunks of kind that hold doomed ids, in its
+ * transaction: rows are the kind's chunks as stored (kind or kind +
+ * HS_NKINDS, first id), in order; fn is called for each chunk to rewrite
+ * with the chunk as it becomes (kind + HS_NKINDS) and keep: false when it
+ * is left with no entry and is not the last (a gap the loader takes as
+ * deleted ids; the last keeps the count of ids).  fn deletes the row and,
+ * with keep, writes the new one. */
+typedef struct {
+	int kind;
+	uint32_t first;
+} hs_chunk_row;
+typedef hearth_err (*hs_chunk_fn)(void *ctx, int rowkind, uint32_t first, const hs_out *chunk,
+				  bool keep, hearth_errbuf *eb);
+hearth_err hs_dict_rewrite(const hs_dict *d, int kind, const hs_chunk_row *rows, size_t n,
+			   const uint32_t upto[HS_NKINDS], const hs_marks *live, hs_chunk_fn fn,
+			   void *ctx, hearth_errbuf *eb);
+/* Learning another process's sweep (postgres.c): marks in live the ids of
+ * first..last (committed here) that the chunk, as the database has it now,
+ * keeps: p NULL, a chunk unchanged since this dictionary learned: all of
+ * them; else the chunk of kind (kind + HS_NKINDS: with runs of deleted
+ * ids), whose kept entries must be the ones held here.  The ids of the
+ * chunks deleted whole are marked by none; hs_dict_kill(upto: the counts
+ * committed here) then deletes what was not marked. */
+hearth_err hs_dict_mark_chunk(const hs_dict *d, int kind, uint32_t first, uint32_t last,
+			      const uint8_t *p, size_t n, hs_marks *live, hearth_errbuf *eb);
+
 /* ---- profile metadata (inline strings) ---- */
 
 typedef struct {

@@ -14,7 +14,9 @@
  * day (puts of that series and day hold it shared), built and cleared in one
  * transaction; the retention sweep runs on the node holding a session
  * advisory lock.  Profiles and rollups are partitioned by day, so retention
- * drops whole days.  docs/store.md describes it. */
+ * drops whole days; the dictionaries of the tenants that lost profiles are
+ * swept after it (dict_sweep: a generation per tenant that every put checks
+ * under a shared lock).  docs/store.md describes it. */
 #include <endian.h>
 #include <libpq-fe.h>
 #include <math.h>
@@ -40,17 +42,23 @@
 #define LOCK_PARTITION 0x6865617274680002LL
 #define LOCK_SWEEP 0x6865617274680003LL
 #define LOCK_TENANT_BASE 0x6865617200000000LL /* + tenant id: dictionary, series */
+/* + tenant id: the dictionary's generation.  A put holds it shared (in
+ * hearth_put), a dictionary sweep exclusive while it deletes. */
+#define LOCK_DICT_BASE 0x6864696300000000LL
+#define LOCK_DICT_BASE_SQL "7522253151538249728"
 
 /* ---- the schema, in versions ---- */
 
 /* The function of a put (below): migration 3 made its rollup delete name
- * the tenant, so that it touches the tenant's partition only. */
-#define HEARTH_PUT_FN(ROLLUP_TENANT) \
+ * the tenant, so that it touches the tenant's partition only; migration 6
+ * gave it the dictionary generation the put's symbols were interned under
+ * (DGEN_ARG, DGEN_CHECK: 0 is answered when it is not current). */
+#define HEARTH_PUT_FN(ROLLUP_TENANT, DGEN_ARG, DGEN_CHECK) \
     "CREATE OR REPLACE FUNCTION hearth_put(p_tenant bigint, p_series bigint, p_time bigint," \
     " p_duration bigint, p_period bigint, p_bytes bigint, p_ingest text, p_meta bytea," \
-    " p_totals bytea, p_data bytea) RETURNS bigint LANGUAGE plpgsql AS $$\n" \
+    " p_totals bytea, p_data bytea" DGEN_ARG ") RETURNS bigint LANGUAGE plpgsql AS $$\n" \
     "DECLARE v_id bigint; v_old bigint; sz bigint; b bigint;\n" \
-    "BEGIN\n" \
+    "BEGIN\n" DGEN_CHECK \
     "  PERFORM pg_advisory_xact_lock_shared((p_series % 2147483647)::int," \
     " (floor(p_time::numeric / 86400000000000) % 2147483647)::int);\n" \
     "  v_id := nextval('profile_ids');\n" \
@@ -123,7 +131,7 @@ static const char *const migrations[] = {
      * put with it answers the first's id, negated), the rollups it makes
      * stale and their buckets marked dirty.  The shared lock of the
      * series' day keeps a rollup of it from being built meanwhile. */
-    HEARTH_PUT_FN(""),
+    HEARTH_PUT_FN("", "", ""),
     /* 2: GODEBUG logs and the fleet report's opt-in (as sqlite.c's). */
     "CREATE TABLE godebug(id bigserial PRIMARY KEY, tenant bigint NOT NULL,"
     " service text NOT NULL, labels text NOT NULL, time bigint NOT NULL,"
@@ -141,7 +149,7 @@ static const char *const migrations[] = {
     " PRIMARY KEY(day, tenant));"
     "ALTER TABLE rollups DROP CONSTRAINT rollups_pkey;"
     "ALTER TABLE rollups ADD PRIMARY KEY (series, level, bucket, tenant);" HEARTH_PUT_FN(
-	" AND tenant = p_tenant"),
+	" AND tenant = p_tenant", "", ""),
     /* 4: objects of the store no row named when a sweep listed them, since
      * when (orphan_sweep). */
     "CREATE TABLE orphans(key text PRIMARY KEY, tenant bigint NOT NULL, day bigint NOT NULL,"
@@ -154,6 +162,22 @@ static const char *const migrations[] = {
     "CREATE INDEX sessions_tenant ON sessions(tenant, expires);"
     "CREATE INDEX sessions_token ON sessions(token);"
     "CREATE INDEX sessions_expires ON sessions(expires);",
+    /* 6: the dictionary sweep (dict_sweep).  dict_gen counts a tenant's
+     * sweeps that deleted entries; a chunk they rewrote carries the
+     * generation that did (dict_sync reads again only those).  A put
+     * checks, under the shared lock of the tenant's dictionary, that its
+     * symbols were interned under the current generation.  The put of
+     * older binaries goes: a node of before this version still running
+     * fails its puts rather than store ids a sweep deleted. */
+    "CREATE TABLE dict_gen(tenant bigint PRIMARY KEY, gen bigint NOT NULL);"
+    "ALTER TABLE dict ADD COLUMN gen bigint NOT NULL DEFAULT 0;"
+    "DROP FUNCTION hearth_put(bigint, bigint, bigint, bigint, bigint, bigint, text, bytea,"
+    " bytea, bytea);" HEARTH_PUT_FN(
+	" AND tenant = p_tenant", ", p_dgen bigint",
+	"  PERFORM pg_advisory_xact_lock_shared(" LOCK_DICT_BASE_SQL " + p_tenant);\n"
+	"  IF coalesce((SELECT gen FROM dict_gen WHERE tenant = p_tenant), 0) <> p_dgen THEN\n"
+	"    RETURN 0;\n"
+	"  END IF;\n"),
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
@@ -216,6 +240,13 @@ enum {
 	S_SESS_LOOKUP,
 	S_SESS_DEL,
 	S_SESS_EXPIRE,
+	S_DICT_ROWS,
+	S_DICT_DEL,
+	S_DGEN_BUMP,
+	S_SEQ_LAST,
+	S_NEW_SERIES,
+	S_NEW_BLOCKS,
+	S_DICT_TOUCH,
 	NSTMT
 };
 
@@ -237,16 +268,24 @@ static const char *const sql[NSTMT] = {
     [S_TOK_REVOKE] = "WITH r AS (UPDATE tokens SET revoked=true WHERE id=$1 AND tenant=$2 "
 		     "RETURNING id), d AS (DELETE FROM sessions WHERE token IN (SELECT id FROM r) "
 		     "AND tenant=$2) SELECT id FROM r",
-    [S_DICT_SINCE] = "SELECT kind::bigint, first, data FROM dict WHERE tenant=$1 AND first > "
-		     "(CASE kind WHEN 0 THEN $2 WHEN 1 THEN $3 WHEN 2 THEN $4 ELSE $5 END)::bigint "
-		     "ORDER BY kind, first",
-    [S_DICT_INS] = "INSERT INTO dict(tenant, kind, first, data) VALUES($1, $2, $3, $4)",
+    /* The chunks past the counts known ($2-$5 by kind); and when the
+     * generation is past the one known ($6), every chunk's first id too,
+     * with the bytes of those a sweep rewrote since (dict_sync_locked).
+     * One statement: the generation and the chunks of one snapshot.  The
+     * first row always comes (the generation; kind NULL: no chunk). */
+    [S_DICT_SINCE] = "SELECT d.kind::bigint, d.first, CASE WHEN d.first > (CASE d.kind % 4 WHEN "
+		     "0 THEN $2 WHEN 1 THEN $3 WHEN 2 THEN $4 ELSE $5 END)::bigint OR d.gen > $6 "
+		     "THEN d.data END, g.gen FROM (SELECT coalesce((SELECT gen FROM dict_gen "
+		     "WHERE tenant=$1), 0)::bigint AS gen) g LEFT JOIN dict d ON d.tenant=$1 AND "
+		     "(d.first > (CASE d.kind % 4 WHEN 0 THEN $2 WHEN 1 THEN $3 WHEN 2 THEN $4 "
+		     "ELSE $5 END)::bigint OR g.gen > $6) ORDER BY d.kind % 4, d.first",
+    [S_DICT_INS] = "INSERT INTO dict(tenant, kind, first, data, gen) VALUES($1, $2, $3, $4, $5)",
     [S_SERIES_SINCE] = "SELECT id, service, type, labels, sample_types, default_st FROM series "
 		       "WHERE tenant=$1 AND id>$2 ORDER BY id",
     [S_SERIES_INS] = "INSERT INTO series(tenant, service, type, labels, sample_types, "
 		     "default_st) VALUES($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
     [S_LOCK] = "SELECT pg_advisory_xact_lock($1::bigint)",
-    [S_PUT] = "SELECT hearth_put($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    [S_PUT] = "SELECT hearth_put($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     [S_RANGES] = "SELECT s.id, m.mn, m.mx FROM unnest($1::bigint[]) AS s(id) CROSS JOIN "
 		 "LATERAL (SELECT min(time) mn, max(time) mx FROM profiles p WHERE "
 		 "p.series=s.id AND p.time>=$2 AND p.time<$3) m WHERE m.mn IS NOT NULL",
@@ -297,7 +336,8 @@ static const char *const sql[NSTMT] = {
 		"coalesce(sum(bytes), 0)::bigint FROM rollups WHERE tenant=$1), (SELECT "
 		"coalesce(min(time), 0) FROM profiles WHERE tenant=$1), (SELECT "
 		"coalesce(max(time), 0) FROM profiles WHERE tenant=$1), (SELECT count(*) FROM "
-		"series WHERE tenant=$1)",
+		"series WHERE tenant=$1), (SELECT coalesce(sum(length(data)), 0)::bigint FROM "
+		"dict WHERE tenant=$1)",
     [S_METRIC_INS] = "INSERT INTO metrics(tenant, service, labels, name, time, value) "
 		     "VALUES($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
     [S_METRIC_Q] = "SELECT labels, time, value FROM metrics WHERE tenant=$1 AND service=$2 AND "
@@ -347,6 +387,23 @@ static const char *const sql[NSTMT] = {
 		      "s.hash=$1 AND s.expires>$2",
     [S_SESS_DEL] = "DELETE FROM sessions WHERE hash=$1",
     [S_SESS_EXPIRE] = "DELETE FROM sessions WHERE expires<=$1",
+    /* The dictionary sweep (dict_sweep). */
+    [S_DICT_ROWS] = "SELECT kind::bigint, first FROM dict WHERE tenant=$1 AND kind % 4 = $2 "
+		    "ORDER BY first",
+    [S_DICT_DEL] = "DELETE FROM dict WHERE tenant=$1 AND kind=$2 AND first=$3",
+    [S_DGEN_BUMP] = "INSERT INTO dict_gen(tenant, gen) VALUES($1, 1) ON CONFLICT (tenant) DO "
+		    "UPDATE SET gen = dict_gen.gen + 1 RETURNING gen",
+    /* Profile ids are taken from the sequence under the shared lock of
+     * the tenant's dictionary: read under the exclusive one, the last is
+     * the boundary of the profiles committed. */
+    [S_SEQ_LAST] = "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM profile_ids",
+    [S_NEW_SERIES] = "SELECT DISTINCT series FROM profiles WHERE tenant=$1 AND id>$2",
+    [S_NEW_BLOCKS] = "SELECT data FROM profiles WHERE series=$1 AND id>$2",
+    /* A chunk deleted whole ($4 its first): the one before it of its kind
+     * carries the new generation ($3) too. */
+    [S_DICT_TOUCH] = "UPDATE dict SET gen=$3 WHERE tenant=$1 AND kind IN ($2::int, $2::int + 4) "
+		     "AND first = (SELECT max(first) FROM dict WHERE tenant=$1 AND kind IN "
+		     "($2::int, $2::int + 4) AND first < $4)",
 };
 
 /* ---- connections ---- */
@@ -360,6 +417,7 @@ typedef struct {
 typedef hs_series sseries;
 _Static_assert(NLEVELS == HS_NLEVELS, "rollup levels");
 _Static_assert(NSTMT <= 64, "conn.prepared has a bit per statement");
+_Static_assert(LOCK_DICT_BASE == 7522253151538249728LL, "LOCK_DICT_BASE_SQL");
 
 typedef hs_tenant tenant;
 
@@ -1238,27 +1296,91 @@ out:
 	return err;
 }
 
-/* Loads the dictionary chunks written since the last sync (the caller
- * holds the dictionary's lock, with nothing pending). */
+/* A row of S_DICT_SINCE: its kind (as stored: kind + HS_NKINDS when a
+ * sweep rewrote it) and first id; false for the row of no chunk. */
+static bool dict_row(const PGresult *r, int i, int *kind, uint32_t *first, hearth_errbuf *eb,
+		     hearth_err *err)
+{
+	if (PQgetisnull(r, i, 0))
+		return false;
+	int64_t k = r_i64(r, i, 0), f = r_i64(r, i, 1);
+	if (k < 0 || k >= 2 * HS_NKINDS || f < 1 || f > UINT32_MAX) {
+		*err = hearth_seterr(eb, HEARTH_ECORRUPT, "store: bad dictionary row");
+		return false;
+	}
+	*kind = (int)k;
+	*first = (uint32_t)f;
+	return true;
+}
+
+/* Another node's sweep (the generation passed the one known): the ids up
+ * to the counts known (old) that the chunks no longer keep are deleted
+ * here too -- out of the hash table, so the same content interned again
+ * gets a new id, their bytes kept for the queries in flight.  r lists
+ * every chunk; the bytes come with the ones rewritten since. */
+static hearth_err dict_learn(tenant *t, const PGresult *r, const uint32_t old[HS_NKINDS],
+			     hearth_errbuf *eb)
+{
+	hs_marks live = {0};
+	hearth_err err = HEARTH_OK;
+	int nr = PQntuples(r);
+	for (int i = 0; i < nr && !err && !live.oom; i++) {
+		int kind, nkind;
+		uint32_t first, nfirst;
+		if (!dict_row(r, i, &kind, &first, eb, &err) || first > old[kind % HS_NKINDS])
+			continue;
+		/* The chunk ends before the next one of its kind. */
+		uint32_t last = old[kind % HS_NKINDS];
+		if (i + 1 < nr && dict_row(r, i + 1, &nkind, &nfirst, eb, &err) &&
+		    nkind % HS_NKINDS == kind % HS_NKINDS && nfirst - 1 < last)
+			last = nfirst - 1;
+		size_t n = 0;
+		const uint8_t *p = PQgetisnull(r, i, 2) ? NULL : r_bytes(r, i, 2, &n);
+		if (!err)
+			err = hs_dict_mark_chunk(t->dict, kind, first, last, p, n, &live, eb);
+	}
+	if (!err && live.oom)
+		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	size_t killed[HS_NKINDS];
+	if (!err && (err = hs_dict_kill(t->dict, old, &live, killed)))
+		err = hearth_seterr(eb, err, "store dictionary: out of memory");
+	hs_marks_free(&live);
+	return err;
+}
+
+/* Loads the dictionary chunks written since the last sync, and learns the
+ * deletions of the sweeps since (the caller holds the dictionary's lock,
+ * with nothing pending).  A snapshot older than what is known here (a
+ * query's) learns nothing: the generation never goes back. */
 static hearth_err dict_sync_locked(conn *c, tenant *t, hearth_errbuf *eb)
 {
 	args a = {0};
+	uint32_t old[HS_NKINDS];
 	a_i64(&a, t->id);
-	for (int k = 0; k < HS_NKINDS; k++)
-		a_i64(&a, hs_dict_published(t->dict, k));
+	for (int k = 0; k < HS_NKINDS; k++) {
+		old[k] = hs_dict_committed(t->dict, k);
+		a_i64(&a, old[k]);
+	}
+	a_i64(&a, t->dgen);
 	PGresult *r = run(c, S_DICT_SINCE, &a, eb, "dictionary");
 	if (!r)
 		return HEARTH_EIO;
 	hearth_err err = HEARTH_OK;
-	for (int i = 0; i < PQntuples(r) && !err; i++) {
-		int64_t kind = r_i64(r, i, 0), first = r_i64(r, i, 1);
+	int nr = PQntuples(r);
+	int64_t gen = nr > 0 ? r_i64(r, 0, 3) : t->dgen;
+	if (gen > t->dgen)
+		err = dict_learn(t, r, old, eb);
+	for (int i = 0; i < nr && !err; i++) {
+		int kind;
+		uint32_t first;
+		if (!dict_row(r, i, &kind, &first, eb, &err) || first <= old[kind % HS_NKINDS])
+			continue;
 		size_t n;
 		const uint8_t *d = r_bytes(r, i, 2, &n);
-		if (kind < 0 || kind >= HS_NKINDS || first < 1 || first > UINT32_MAX)
-			err = hearth_seterr(eb, HEARTH_ECORRUPT, "store: bad dictionary row");
-		else
-			err = hs_dict_load(t->dict, (int)kind, (uint32_t)first, d, n, eb);
+		err = hs_dict_load(t->dict, kind, first, d, n, eb);
 	}
+	if (!err && gen > t->dgen)
+		t->dgen = gen;
 	PQclear(r);
 	return err;
 }
@@ -1502,10 +1624,12 @@ static hearth_err series_ensure(pg *s, conn *c, tenant *t, const char *key, cons
 /* Turns p's samples into dictionary ids.  When every symbol is known (the
  * common case: a program sends the same functions again) no lock of the
  * database is taken; new symbols are appended under the tenant's advisory
- * lock after loading what other nodes appended, in a transaction of their
- * own, before the profile that uses them. */
+ * lock after loading what other nodes appended (and learning what sweeps
+ * deleted: a new entry never refers to a deleted one), in a transaction of
+ * their own, before the profile that uses them.  *gen: the dictionary's
+ * generation the ids are of (the put checks it). */
 static hearth_err intern(conn *c, tenant *t, const hearth_profile *p, hs_acc **acc,
-			 hearth_errbuf *eb)
+			 int64_t *gen, hearth_errbuf *eb)
 {
 	uint32_t upto[HS_NKINDS];
 	hearth_err err;
@@ -1513,6 +1637,7 @@ static hearth_err intern(conn *c, tenant *t, const hearth_profile *p, hs_acc **a
 	*acc = NULL;
 	hs_dict_lock(t->dict);
 	err = hs_acc_from_profile(t->dict, p, acc, eb);
+	*gen = t->dgen;
 	hs_dict_counts(t->dict, upto);
 	bool pending = false;
 	for (int k = 0; k < HS_NKINDS; k++) {
@@ -1532,6 +1657,7 @@ static hearth_err intern(conn *c, tenant *t, const hearth_profile *p, hs_acc **a
 	    (err = run_done(c, S_LOCK, &l, eb, "dictionary")) ||
 	    (err = dict_sync_locked(c, t, eb)) || (err = hs_acc_from_profile(t->dict, p, acc, eb)))
 		goto fail;
+	*gen = t->dgen;
 	hs_dict_counts(t->dict, upto);
 	for (int k = 0; k < HS_NKINDS; k++) {
 		uint32_t first, n = hs_dict_pending(t->dict, k, upto, &first);
@@ -1548,6 +1674,7 @@ static hearth_err intern(conn *c, tenant *t, const hearth_profile *p, hs_acc **a
 		a_i64(&a, k);
 		a_i64(&a, first);
 		a_bytes(&a, chunk.p, chunk.n);
+		a_i64(&a, 0);
 		if ((err = run_done(c, S_DICT_INS, &a, eb, "dictionary")))
 			goto fail;
 	}
@@ -1582,6 +1709,8 @@ static hearth_err pg_put(void *be, int64_t tenant_id, const hearth_profile *p,
 	int64_t *totals = NULL;
 	conn *c = NULL;
 	bool retried = false;
+	int64_t gen;
+	int attempts = 0;
 
 	if ((err = hs_meta_from_profile(p, &hm)))
 		return hearth_seterr(eb, err, "profile with too many sample types");
@@ -1607,7 +1736,8 @@ static hearth_err pg_put(void *be, int64_t tenant_id, const hearth_profile *p,
 	if ((err = series_ensure(s, c, t, key, m->service, type, labels, (const char *)stb.p,
 				 hm.default_st, &x, eb)))
 		goto out;
-	if ((err = intern(c, t, p, &acc, eb)))
+again:
+	if ((err = intern(c, t, p, &acc, &gen, eb)))
 		goto out;
 	totals = calloc(p->nsample_types + 1, sizeof(int64_t));
 	if (!totals) {
@@ -1645,6 +1775,7 @@ retry:;
 		a_bytes(&a, ref.p, ref.n);
 	else
 		a_bytes(&a, block.p, block.n);
+	a_i64(&a, gen);
 	PGresult *r = run(c, S_PUT, &a, eb, "storing a profile");
 	if (!r && !retried && strstr(eb->msg, "no partition")) {
 		/* Another node's sweep dropped the day this node knew: it is
@@ -1659,8 +1790,35 @@ retry:;
 		err = HEARTH_EIO;
 		goto out;
 	}
+	bool stale = PQntuples(r) == 1 && !PQgetisnull(r, 0, 0) && r_i64(r, 0, 0) == 0;
 	int64_t v = PQntuples(r) == 1 ? r_i64(r, 0, 0) : 0;
 	PQclear(r);
+	if (stale) {
+		/* A dictionary sweep since the symbols were interned: learn what
+		 * it deleted; if one of this profile's references went, intern
+		 * and encode again (the content gets new ids), else store it as
+		 * it is under the new generation.  Rare: a sweep deletes only
+		 * what nothing stored refers to. */
+		if (++attempts > 4) {
+			err = hearth_seterr(eb, HEARTH_EIO,
+					    "store: the dictionary changed under a put");
+			goto out;
+		}
+		if ((err = dict_sync(c, t, eb)))
+			goto out;
+		hs_dict_lock(t->dict);
+		bool dead = hs_acc_refs_dead(acc, t->dict);
+		gen = t->dgen;
+		hs_dict_unlock(t->dict);
+		if (!dead)
+			goto retry;
+		hs_acc_free(acc);
+		acc = NULL;
+		free(totals);
+		totals = NULL;
+		block.n = meta.n = totb.n = ref.n = 0;
+		goto again;
+	}
 	if (!v) {
 		err = hearth_seterr(eb, HEARTH_EIO, "store: storing a profile: no id");
 		goto out;
@@ -1860,7 +2018,19 @@ typedef struct {
 	bool have_meta;
 	hearth_errbuf *eb;
 	int skip_level; /* building a rollup of this level: do not use it */
+	/* A dictionary sweep's marking: the references of each statement's
+	 * blocks are marked, then the accumulator is emptied again. */
+	hs_marks *marks;
 } gather;
+
+static hearth_err g_flush(gather *g, hearth_err err)
+{
+	if (!err && g->marks) {
+		hs_acc_mark(g->acc, g->marks);
+		hs_acc_reset(g->acc);
+	}
+	return err;
+}
 
 static hearth_err g_meta(gather *g, const uint8_t *p, size_t n)
 {
@@ -1887,7 +2057,7 @@ static hearth_err g_profiles(void *ctx, int64_t a, int64_t b)
 	if (!err)
 		err = add_blocks(g->s, r, 1, g->acc, g->eb);
 	PQclear(r);
-	return err;
+	return g_flush(g, err);
 }
 
 /* The level's rollups in [first, last) for hs_cover: their blocks first,
@@ -1904,7 +2074,7 @@ static hearth_err g_rollups(void *ctx, int level, int64_t first, int64_t last,
 	PGresult *r = run(g->c, S_ROLLUP_RANGE, &q, g->eb, "merge");
 	if (!r)
 		return HEARTH_EIO;
-	hearth_err err = add_blocks(g->s, r, 2, g->acc, g->eb);
+	hearth_err err = g_flush(g, add_blocks(g->s, r, 2, g->acc, g->eb));
 	int nt = PQntuples(r);
 	hs_rollup_row *rows = NULL;
 	size_t n = 0;
@@ -2320,14 +2490,38 @@ static int64_t retention_of(pg *s, const PGresult *tenants, int64_t id)
 	return s->cfg.retention_nanos;
 }
 
+/* The tenants that lost profiles in a sweep: their dictionaries are swept
+ * after it. */
+typedef struct {
+	int64_t *v;
+	size_t n, cap;
+	bool oom;
+} tenantset;
+
+static void lost_add(tenantset *l, int64_t t)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i] == t)
+			return;
+	if (!HEARTH_GROW(l->v, l->n, l->cap, 1)) {
+		l->oom = true;
+		return;
+	}
+	l->v[l->n++] = t;
+}
+
 /* Counts the rows of a partition about to be dropped (for the caller's
- * report); a partition already gone counts nothing. */
-static size_t part_rows(conn *c, const char *name)
+ * report), by tenant into lost; a partition already gone counts nothing. */
+static size_t part_rows(conn *c, const char *name, tenantset *lost)
 {
 	char q[160];
-	snprintf(q, sizeof(q), "SELECT count(*) FROM %s", name);
+	snprintf(q, sizeof(q), "SELECT tenant, count(*) FROM %s GROUP BY tenant", name);
 	PGresult *cr = PQexecParams(c->pg, q, 0, NULL, NULL, NULL, NULL, 1);
-	size_t n = cr && PQresultStatus(cr) == PGRES_TUPLES_OK ? (size_t)r_i64(cr, 0, 0) : 0;
+	size_t n = 0;
+	for (int i = 0; cr && PQresultStatus(cr) == PGRES_TUPLES_OK && i < PQntuples(cr); i++) {
+		lost_add(lost, r_i64(cr, i, 0));
+		n += (size_t)r_i64(cr, i, 1);
+	}
 	PQclear(cr);
 	return n;
 }
@@ -2335,12 +2529,12 @@ static size_t part_rows(conn *c, const char *name)
 /* Drops the tenant partition (tenant > 0) or the default one (0) of day,
  * with the dirty buckets of the rows it held. */
 static hearth_err drop_part(conn *c, int64_t day, int64_t tenant, size_t *deleted,
-			    hearth_errbuf *eb)
+			    tenantset *lost, hearth_errbuf *eb)
 {
 	char pn[96], rn[96], q[1024];
 	part_name(pn, sizeof(pn), "profiles", day, tenant);
 	part_name(rn, sizeof(rn), "rollups", day, tenant);
-	*deleted += part_rows(c, pn);
+	*deleted += part_rows(c, pn, lost);
 	long long a = (long long)(day * DAY_NANOS), b = (long long)((day + 1) * DAY_NANOS);
 	char who[160];
 	if (tenant > 0)
@@ -2406,7 +2600,7 @@ static hearth_err default_part_kept(pg *s, conn *c, int64_t day, int64_t now,
  * retention dropped, and its default partition past the default
  * retention unless default_part_kept. */
 static hearth_err drop_parts(pg *s, conn *c, int64_t day, int64_t now, const PGresult *tenants,
-			     size_t *deleted, hearth_errbuf *eb)
+			     size_t *deleted, tenantset *lost, hearth_errbuf *eb)
 {
 	long long end = (long long)((day + 1) * DAY_NANOS);
 	char q[128];
@@ -2422,11 +2616,11 @@ static hearth_err drop_parts(pg *s, conn *c, int64_t day, int64_t now, const PGr
 		bool kept = false;
 		if (tn > 0) {
 			if (end <= now - retention_of(s, tenants, tn))
-				err = drop_part(c, day, tn, deleted, eb);
+				err = drop_part(c, day, tn, deleted, lost, eb);
 		} else if (end <= now - s->cfg.retention_nanos) {
 			err = default_part_kept(s, c, day, now, tenants, &kept, eb);
 			if (!err && !kept)
-				err = drop_part(c, day, 0, deleted, eb);
+				err = drop_part(c, day, 0, deleted, lost, eb);
 		}
 	}
 	PQclear(pr);
@@ -2438,7 +2632,7 @@ static hearth_err drop_parts(pg *s, conn *c, int64_t day, int64_t now, const PGr
  * their tenant's retention, and the default partitions past the default
  * retention that hold no row of a tenant who keeps that day longer. */
 static hearth_err drop_days(pg *s, conn *c, int64_t now, const PGresult *tenants,
-			    size_t *deleted, hearth_errbuf *eb)
+			    size_t *deleted, tenantset *lost, hearth_errbuf *eb)
 {
 	int64_t longest = s->cfg.retention_nanos, shortest = s->cfg.retention_nanos;
 	for (int i = 0; i < PQntuples(tenants); i++) {
@@ -2462,11 +2656,11 @@ static hearth_err drop_days(pg *s, conn *c, int64_t now, const PGresult *tenants
 		day_name(pn, sizeof(pn), "profiles", day);
 		day_name(rn, sizeof(rn), "rollups", day);
 		if (end > now - longest) {
-			err = drop_parts(s, c, day, now, tenants, deleted, eb);
+			err = drop_parts(s, c, day, now, tenants, deleted, lost, eb);
 			continue;
 		}
 		/* Counted first, for the caller's report. */
-		*deleted += part_rows(c, pn);
+		*deleted += part_rows(c, pn, lost);
 		snprintf(q, sizeof(q),
 			 "BEGIN; SELECT pg_advisory_xact_lock(%lld); DROP TABLE IF EXISTS %s;"
 			 " DROP TABLE IF EXISTS %s; DELETE FROM days WHERE day=%lld;"
@@ -2713,6 +2907,280 @@ static hearth_err orphan_sweep(pg *s, conn *c, int64_t tenant_id, int64_t now, s
 	return err;
 }
 
+/* ---- sweeping the dictionary ----
+ *
+ * Deletes the entries of t's dictionary that nothing stored refers to any
+ * more, as sqlite.c's dict_sweep does (docs/store.md), with the nodes that
+ * intern from their own memory, without a lock, in mind:
+ *  - Mark, without a lock: in one read snapshot, each series is covered as
+ *    a merge of its whole range would be, the locations and label strings
+ *    of each statement's blocks marked, then what they refer to.  The
+ *    snapshot begins under the exclusive lock of the tenant's dictionary,
+ *    which every put holds shared from before it takes its profile id: the
+ *    last id handed out then is a boundary, every profile of the tenant at
+ *    or below it is in the snapshot, every later one has a greater id.
+ *  - Delete, under the tenant's lock (no chunk is appended) and the
+ *    dictionary's lock exclusive (no put is between its check and its
+ *    commit), in one transaction: the chunks since are loaded, the blocks
+ *    of the profiles past the boundary marked, the entries past the
+ *    marking's counts (upto) kept with what they refer to; the chunks
+ *    holding the others are rewritten as sqlite.c's, those left empty
+ *    deleted (the chunk before such a gap carries the new generation too:
+ *    a node learning the sweep reads again what changed, and where a chunk
+ *    now ends), and the generation is bumped.
+ *  - A put interned under an older generation gets 0 from hearth_put; it
+ *    learns the deletions (dict_sync) and stores again, with new ids for
+ *    the content of deleted ones.  Other nodes learn them at their next
+ *    sync. */
+typedef struct {
+	conn *c;
+	tenant *t;
+	int64_t gen;
+} rewrite_ctx;
+
+static hearth_err dict_rewrite_chunk(void *ctx, int rowkind, uint32_t first, const hs_out *o,
+				     bool keep, hearth_errbuf *eb)
+{
+	rewrite_ctx *x = ctx;
+	args d = {0};
+	a_i64(&d, x->t->id);
+	a_i64(&d, rowkind);
+	a_i64(&d, first);
+	hearth_err err = run_done(x->c, S_DICT_DEL, &d, eb, "dictionary sweep");
+	if (err)
+		return err;
+	if (!keep) {
+		args u = {0};
+		a_i64(&u, x->t->id);
+		a_i64(&u, rowkind % HS_NKINDS);
+		a_i64(&u, x->gen);
+		a_i64(&u, first);
+		return run_done(x->c, S_DICT_TOUCH, &u, eb, "dictionary sweep");
+	}
+	args a = {0};
+	a_i64(&a, x->t->id);
+	a_i64(&a, rowkind % HS_NKINDS + HS_NKINDS);
+	a_i64(&a, first);
+	a_bytes(&a, o->p, o->n);
+	a_i64(&a, x->gen);
+	return run_done(x->c, S_DICT_INS, &a, eb, "dictionary sweep");
+}
+
+/* The series of t with id sid, synced from the database if not known. */
+static sseries *series_known(conn *c, tenant *t, int64_t sid, hearth_errbuf *eb, hearth_err *err)
+{
+	sseries *x = NULL;
+	for (int pass = 0; pass < 2 && !x && !*err; pass++) {
+		if (pass)
+			*err = series_sync(c, t, eb);
+		pthread_rwlock_rdlock(&t->lock);
+		x = hs_series_by_id(t->series, t->nseries, sid);
+		pthread_rwlock_unlock(&t->lock);
+	}
+	if (!x && !*err)
+		*err = hearth_seterr(eb, HEARTH_ECORRUPT, "store: a profile of an unknown series");
+	return x;
+}
+
+/* Marks what t's blocks refer to, in c's snapshot. */
+static hearth_err dict_mark(pg *s, conn *c, tenant *t, hs_marks *live, hearth_errbuf *eb)
+{
+	hearth_err err = series_sync(c, t, eb);
+	if (err)
+		return err;
+	pthread_rwlock_rdlock(&t->lock);
+	size_t nv = t->nseries;
+	sseries **v = malloc((nv + 1) * sizeof(*v));
+	if (v)
+		memcpy(v, t->series, nv * sizeof(*v));
+	pthread_rwlock_unlock(&t->lock);
+	char *arr = v ? id_array(v, nv) : NULL;
+	if (!arr) {
+		free(v);
+		return hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	}
+	args a = {0};
+	a_text(&a, arr);
+	a_i64(&a, INT64_MIN);
+	a_i64(&a, INT64_MAX);
+	PGresult *r = nv ? run(c, S_RANGES, &a, eb, "dictionary sweep") : NULL;
+	if (nv && !r)
+		err = HEARTH_EIO;
+	for (int i = 0; r && i < PQntuples(r) && !err && !live->oom; i++) {
+		sseries *x = hs_series_by_id(v, nv, r_i64(r, i, 0));
+		int64_t lo = r_i64(r, i, 1), hi = r_i64(r, i, 2);
+		if (!x)
+			continue;
+		gather g = {
+		    .s = s, .c = c, .x = x, .eb = eb, .skip_level = NLEVELS, .marks = live};
+		if (!(g.acc = hs_acc_new(x->nst, true))) {
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+			break;
+		}
+		err = g_cover(&g, NLEVELS - 1, lo, hi < INT64_MAX ? hi + 1 : hi);
+		if (g.have_meta)
+			hs_meta_free(&g.meta);
+		hs_acc_free(g.acc);
+	}
+	PQclear(r);
+	free(arr);
+	free(v);
+	return err;
+}
+
+/* Marks what the tenant's profiles past the boundary refer to (stored
+ * since the marking's snapshot; under the locks of the delete). */
+static hearth_err dict_mark_new(pg *s, conn *c, tenant *t, int64_t boundary, hs_marks *track,
+				hearth_errbuf *eb)
+{
+	args a = {0};
+	a_i64(&a, t->id);
+	a_i64(&a, boundary);
+	PGresult *r = run(c, S_NEW_SERIES, &a, eb, "dictionary sweep");
+	if (!r)
+		return HEARTH_EIO;
+	hearth_err err = HEARTH_OK;
+	for (int i = 0; i < PQntuples(r) && !err; i++) {
+		sseries *x = series_known(c, t, r_i64(r, i, 0), eb, &err);
+		hs_acc *acc = x ? hs_acc_new(x->nst, true) : NULL;
+		if (x && !acc)
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		if (err)
+			break;
+		args b = {0};
+		a_i64(&b, x->id);
+		a_i64(&b, boundary);
+		PGresult *br = run(c, S_NEW_BLOCKS, &b, eb, "dictionary sweep");
+		if (!br)
+			err = HEARTH_EIO;
+		else if (!(err = add_blocks(s, br, 0, acc, eb)))
+			hs_acc_mark(acc, track);
+		PQclear(br);
+		hs_acc_free(acc);
+	}
+	PQclear(r);
+	return err;
+}
+
+static hearth_err dict_sweep(pg *s, tenant *t, size_t killed[HS_NKINDS], hearth_errbuf *eb)
+{
+	hs_marks live = {0}, track = {0};
+	uint32_t upto[HS_NKINDS];
+	int64_t boundary = 0;
+	hs_chunk_row *rows = NULL;
+	size_t nrows = 0, caprows = 0;
+	bool locked = false;
+	char lk[96], ul[96], xl[96];
+	memset(killed, 0, HS_NKINDS * sizeof(*killed));
+	conn *c = pool_get(s, eb);
+	if (!c)
+		return HEARTH_EIO;
+	long long key = (long long)(LOCK_DICT_BASE + t->id);
+	snprintf(lk, sizeof(lk), "SELECT pg_advisory_lock(%lld)", key);
+	snprintf(ul, sizeof(ul), "SELECT pg_advisory_unlock(%lld)", key);
+	snprintf(xl, sizeof(xl), "SELECT pg_advisory_xact_lock(%lld)", key);
+	/* The snapshot and the boundary, under the session lock (a
+	 * transaction-level one would last the whole marking). */
+	hearth_err err = exec(c, lk, eb, "dictionary sweep");
+	if (!err)
+		err = exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", eb,
+			   "dictionary sweep");
+	PGresult *r = err ? NULL : run(c, S_SEQ_LAST, NULL, eb, "dictionary sweep");
+	if (r && PQntuples(r) == 1)
+		boundary = r_i64(r, 0, 0);
+	else if (!err)
+		err = HEARTH_EIO;
+	PQclear(r);
+	if (!err)
+		err = exec(c, ul, eb, "dictionary sweep");
+	if (err) {
+		/* The session lock goes with the connection. */
+		conn_free(c);
+		return err;
+	}
+	if ((err = dict_sync(c, t, eb)))
+		goto out;
+	hs_dict_lock(t->dict);
+	for (int k = 0; k < HS_NKINDS; k++)
+		upto[k] = live.limit[k] = hs_dict_committed(t->dict, k);
+	hs_dict_unlock(t->dict);
+	/* Nothing to delete (0 would mean no limit). */
+	for (int k = 0; k < HS_NKINDS; k++)
+		if (!live.limit[k])
+			live.limit[k] = 1;
+	err = dict_mark(s, c, t, &live, eb);
+	PQclear(PQexec(c->pg, "ROLLBACK"));
+	/* What the marked entries refer to: entries up to upto never change. */
+	if (!err && !live.oom)
+		hs_dict_mark_closure(t->dict, upto, &live, false);
+	if (err || live.oom)
+		goto out;
+
+	hs_dict_lock(t->dict);
+	locked = true;
+	args l = {0};
+	a_i64(&l, LOCK_TENANT_BASE + t->id);
+	if ((err = exec(c, "BEGIN", eb, "dictionary sweep")) ||
+	    (err = run_done(c, S_LOCK, &l, eb, "dictionary sweep")) ||
+	    (err = exec(c, xl, eb, "dictionary sweep")) || (err = dict_sync_locked(c, t, eb)) ||
+	    (err = dict_mark_new(s, c, t, boundary, &track, eb)))
+		goto out;
+	if (!hs_dict_settle(t->dict, upto, &live, &track)) {
+		if (live.oom || track.oom)
+			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+		goto out;
+	}
+	args g = {0};
+	a_i64(&g, t->id);
+	if (!(r = run(c, S_DGEN_BUMP, &g, eb, "dictionary sweep"))) {
+		err = HEARTH_EIO;
+		goto out;
+	}
+	int64_t gen = PQntuples(r) == 1 ? r_i64(r, 0, 0) : 0;
+	PQclear(r);
+	rewrite_ctx x = {c, t, gen};
+	for (int k = 0; k < HS_NKINDS && !err; k++) {
+		args q = {0};
+		a_i64(&q, t->id);
+		a_i64(&q, k);
+		if (!(r = run(c, S_DICT_ROWS, &q, eb, "dictionary sweep"))) {
+			err = HEARTH_EIO;
+			break;
+		}
+		nrows = 0;
+		for (int i = 0; i < PQntuples(r) && !err; i++) {
+			int64_t f = r_i64(r, i, 1);
+			if (f < 1 || f > UINT32_MAX)
+				err = hearth_seterr(eb, HEARTH_ECORRUPT, "store: bad dictionary row");
+			else if (!HEARTH_GROW(rows, nrows, caprows, 1))
+				err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+			else
+				rows[nrows++] = (hs_chunk_row){(int)r_i64(r, i, 0), (uint32_t)f};
+		}
+		PQclear(r);
+		if (!err)
+			err = hs_dict_rewrite(t->dict, k, rows, nrows, upto, &live,
+					      dict_rewrite_chunk, &x, eb);
+	}
+	if (err || (err = exec(c, "COMMIT", eb, "dictionary sweep")))
+		goto out;
+	/* Committed: the ids leave the dictionary in memory.  Out of memory
+	 * here leaves them in it, and the generation behind: the next sync
+	 * learns them. */
+	if ((err = hs_dict_kill(t->dict, upto, &live, killed)))
+		err = hearth_seterr(eb, err, "dictionary sweep: out of memory");
+	else
+		t->dgen = gen;
+out:
+	if (locked)
+		hs_dict_unlock(t->dict);
+	pool_put(s, c); /* rolled back if still in the transaction */
+	free(rows);
+	hs_marks_free(&live);
+	hs_marks_free(&track);
+	return err;
+}
+
 /* The sweep runs on one node at a time (a session advisory lock, released
  * if the node dies); the others skip it. */
 static hearth_err pg_sweep(void *be, int64_t now, size_t *deleted, hearth_errbuf *eb)
@@ -2732,7 +3200,8 @@ static hearth_err pg_sweep(void *be, int64_t now, size_t *deleted, hearth_errbuf
 		return err;
 	}
 	bool mine = atoi(PQgetvalue(r, 0, 0)) == 1;
-	size_t orphans = 0;
+	size_t orphans = 0, swept = 0;
+	tenantset lost = {0};
 	PQclear(r);
 	if (!mine) {
 		pool_put(s, c);
@@ -2756,10 +3225,13 @@ static hearth_err pg_sweep(void *be, int64_t now, size_t *deleted, hearth_errbuf
 		 * days past a tenant's (or the default) retention next; then
 		 * what is left of each tenant past its retention (a day cut by
 		 * the cutoff, a tenant in a default partition), row by row. */
-		err = drop_days(s, c, now, r, deleted, eb);
+		err = drop_days(s, c, now, r, deleted, &lost, eb);
 		for (int i = 0; i < PQntuples(r) && !err; i++) {
 			int64_t ret = r_i64(r, i, 1) ? r_i64(r, i, 1) : s->cfg.retention_nanos;
+			size_t before = *deleted;
 			err = sweep_tenant(c, r_i64(r, i, 0), now - ret, deleted, eb);
+			if (*deleted > before)
+				lost_add(&lost, r_i64(r, i, 0));
 			/* The tenant's objects of the days no row names any more
 			 * (orphans and replaced rollups with them). */
 			if (!err && s->blob)
@@ -2770,6 +3242,36 @@ static hearth_err pg_sweep(void *be, int64_t now, size_t *deleted, hearth_errbuf
 		}
 	}
 	PQclear(r);
+	/* The dictionaries of the tenants that lost profiles, once the
+	 * rollups of what is left are built (still under the sweep's lock:
+	 * one sweep of a dictionary at a time). */
+	if (!err && lost.oom)
+		err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
+	if (!err && lost.n) {
+		size_t built;
+		err = pg_compact(s, now, &built, eb);
+	}
+	for (size_t i = 0; i < lost.n && !err; i++) {
+		tenant *t = NULL;
+		size_t killed[HS_NKINDS];
+		if ((err = tenant_get(s, c, lost.v[i], &t, eb)) || !t)
+			continue;
+		if (!(err = dict_sweep(s, t, killed, eb)))
+			for (int k = 0; k < HS_NKINDS; k++)
+				swept += killed[k];
+	}
+	free(lost.v);
+	if (!err && swept) {
+		args j = {0};
+		a_text(&j, "dictsweep");
+		a_text(&j, s->node);
+		a_i64(&j, now);
+		a_text(&j, NULL);
+		a_text(&j, NULL);
+		a_text(&j, NULL);
+		a_i64(&j, (int64_t)swept);
+		err = run_done(c, S_JOB, &j, eb, "sweep");
+	}
 	if (!err && orphans) {
 		args j = {0};
 		a_text(&j, "orphans");
@@ -2804,20 +3306,36 @@ static hearth_err pg_sweep(void *be, int64_t now, size_t *deleted, hearth_errbuf
 
 static hearth_err pg_usage(void *be, int64_t tenant_id, hearth_usage *out, hearth_errbuf *eb)
 {
+	pg *s = be;
+	conn *c = pool_get(s, eb);
+	if (!c)
+		return HEARTH_EIO;
 	args a = {0};
 	a_i64(&a, tenant_id);
-	PGresult *r = run1(be, S_USAGE, &a, eb, "usage");
-	if (!r)
-		return HEARTH_EIO;
-	if (PQntuples(r) == 1) {
+	hearth_err err = exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", eb, "usage");
+	PGresult *r = err ? NULL : run(c, S_USAGE, &a, eb, "usage");
+	if (!err && !r)
+		err = HEARTH_EIO;
+	if (r && PQntuples(r) == 1) {
 		out->profiles = r_i64(r, 0, 0);
 		out->bytes = r_i64(r, 0, 1);
 		out->oldest_nanos = r_i64(r, 0, 2);
 		out->newest_nanos = r_i64(r, 0, 3);
 		out->series = r_i64(r, 0, 4);
+		out->dict_bytes = r_i64(r, 0, 5);
 	}
 	PQclear(r);
-	return HEARTH_OK;
+	/* The entries kept, as of the same snapshot. */
+	tenant *t = NULL;
+	if (!err && !(err = tenant_get(s, c, tenant_id, &t, eb)) && t &&
+	    !(err = dict_sync(c, t, eb))) {
+		hs_dict_lock(t->dict);
+		for (int k = 0; k < HS_NKINDS; k++)
+			out->dict_entries += (int64_t)hs_dict_live(t->dict, k);
+		hs_dict_unlock(t->dict);
+	}
+	pool_put(s, c);
+	return err;
 }
 
 /* ---- metric series ---- */

@@ -2242,6 +2242,36 @@ static hearth_err dict_mark(sq *s, conn *r, tenant *t, hs_marks *live, hearth_er
 	return err;
 }
 
+/* A chunk of hs_dict_rewrite: the row goes, and its new form is written
+ * unless it is left empty. */
+typedef struct {
+	sq *s;
+	tenant *t;
+} rewrite_ctx;
+
+static hearth_err dict_rewrite_chunk(void *ctx, int rowkind, uint32_t first, const hs_out *o,
+				     bool keep, hearth_errbuf *eb)
+{
+	rewrite_ctx *x = ctx;
+	conn *c = &x->s->w;
+	sqlite3_stmt *q = stmt(c, S_DICT_DEL);
+	if (!q)
+		return dberr(c->db, eb, "dictionary sweep");
+	sqlite3_bind_int64(q, 1, x->t->id);
+	sqlite3_bind_int64(q, 2, rowkind);
+	sqlite3_bind_int64(q, 3, first);
+	hearth_err err = bind_step_done(c, q, eb, "dictionary sweep");
+	if (err || !keep)
+		return err;
+	if (!(q = stmt(c, S_DICT_INS)))
+		return dberr(c->db, eb, "dictionary sweep");
+	sqlite3_bind_int64(q, 1, x->t->id);
+	sqlite3_bind_int64(q, 2, (rowkind % HS_NKINDS) + HS_NKINDS);
+	sqlite3_bind_int64(q, 3, first);
+	sqlite3_bind_blob(q, 4, o->p, (int)o->n, SQLITE_STATIC);
+	return bind_step_done(c, q, eb, "dictionary sweep");
+}
+
 /* Rewrites the chunks of kind that hold doomed ids (in the caller's
  * transaction). */
 static hearth_err dict_rewrite(sq *s, tenant *t, int kind, const uint32_t upto[HS_NKINDS],
@@ -2249,13 +2279,8 @@ static hearth_err dict_rewrite(sq *s, tenant *t, int kind, const uint32_t upto[H
 {
 	conn *c = &s->w;
 	hearth_err err = HEARTH_OK;
-	typedef struct {
-		int kind;
-		uint32_t first;
-	} row;
-	row *rows = NULL;
+	hs_chunk_row *rows = NULL;
 	size_t n = 0, cap = 0;
-	hs_out o = {0};
 	sqlite3_stmt *q = stmt(c, S_DICT_FIRSTS);
 	if (!q)
 		return dberr(c->db, eb, "dictionary sweep");
@@ -2272,54 +2297,14 @@ static hearth_err dict_rewrite(sq *s, tenant *t, int kind, const uint32_t upto[H
 		rows[n++].first = (uint32_t)sqlite3_column_int64(q, 1);
 	}
 	sqlite3_reset(q);
-	if (rc != SQLITE_DONE) {
+	if (rc != SQLITE_DONE)
 		err = rc == SQLITE_NOMEM ? hearth_seterr(eb, HEARTH_ENOMEM, "out of memory")
 					 : dberr(c->db, eb, "dictionary sweep");
-		goto out;
-	}
-	uint32_t committed = hs_dict_committed(t->dict, kind);
-	for (size_t i = 0; i < n && !err; i++) {
-		uint32_t lo = rows[i].first, hi = i + 1 < n ? rows[i + 1].first - 1 : committed;
-		if (lo > hi || lo > upto[kind])
-			continue;
-		bool any = false;
-		for (uint32_t id = lo; id <= hi && !any; id++)
-			any = hs_dict_doomed(t->dict, kind, id, upto, live);
-		if (!any)
-			continue;
-		uint32_t nlive;
-		o.n = 0;
-		hs_dict_encode_range(t->dict, kind, lo, hi, upto, live, &o, &nlive);
-		if (o.oom) {
-			err = hearth_seterr(eb, HEARTH_ENOMEM, "out of memory");
-			break;
-		}
-		if (!(q = stmt(c, S_DICT_DEL))) {
-			err = dberr(c->db, eb, "dictionary sweep");
-			break;
-		}
-		sqlite3_bind_int64(q, 1, t->id);
-		sqlite3_bind_int64(q, 2, rows[i].kind);
-		sqlite3_bind_int64(q, 3, lo);
-		if ((err = bind_step_done(c, q, eb, "dictionary sweep")))
-			break;
-		/* An empty chunk goes, but for the last: it keeps the count of
-		 * ids, which are never handed out again. */
-		if (!nlive && i + 1 < n)
-			continue;
-		if (!(q = stmt(c, S_DICT_INS))) {
-			err = dberr(c->db, eb, "dictionary sweep");
-			break;
-		}
-		sqlite3_bind_int64(q, 1, t->id);
-		sqlite3_bind_int64(q, 2, kind + HS_NKINDS);
-		sqlite3_bind_int64(q, 3, lo);
-		sqlite3_bind_blob(q, 4, o.p, (int)o.n, SQLITE_STATIC);
-		err = bind_step_done(c, q, eb, "dictionary sweep");
-	}
-out:
+	rewrite_ctx x = {s, t};
+	if (!err)
+		err = hs_dict_rewrite(t->dict, kind, rows, n, upto, live, dict_rewrite_chunk, &x,
+				      eb);
 	free(rows);
-	hs_out_free(&o);
 	return err;
 }
 
@@ -2376,18 +2361,7 @@ static hearth_err dict_sweep(sq *s, tenant *t, size_t killed[HS_NKINDS], hearth_
 	hs_dict_lock(t->dict);
 	locked_dict = true;
 	/* The puts of the marking and the entries since its start. */
-	hs_dict_mark_closure(t->dict, upto, &track, true);
-	for (int k = 0; k < HS_NKINDS; k++)
-		for (uint32_t w = 0; w < track.cap[k] / 64; w++)
-			for (uint64_t bits = track.b[k][w]; bits; bits &= bits - 1)
-				hs_mark(&live, k, w * 64 + (uint32_t)__builtin_ctzll(bits));
-	if (live.oom)
-		goto out;
-	bool any = false;
-	for (int k = 0; k < HS_NKINDS && !any; k++)
-		for (uint32_t id = 1; id <= upto[k] && !any; id++)
-			any = hs_dict_doomed(t->dict, k, id, upto, &live);
-	if (!any)
+	if (!hs_dict_settle(t->dict, upto, &live, &track))
 		goto out;
 	if ((err = exec_simple(c, S_BEGIN_IMM, eb)))
 		goto out;

@@ -357,7 +357,7 @@ void hearth_profile_info_free(hearth_profile_info *info);
 
 /* Deletes what is past each tenant's retention at time now, in small
  * transactions (a kill at any moment leaves a consistent store), then the
- * symbols of the dictionary no remaining profile refers to (SQLite), and
+ * symbols of the dictionary no remaining profile refers to, and
  * frees the disk it used.  *deleted (may be NULL) receives the profiles
  * deleted. */
 hearth_err hearth_store_sweep(hearth_store *st, int64_t now, size_t *deleted, hearth_errbuf *eb);
@@ -373,7 +373,7 @@ typedef struct {
 	int64_t profiles, series, bytes;
 	int64_t oldest_nanos, newest_nanos;
 	/* The tenant's symbol dictionary: entries kept (strings, functions,
-	 * mappings, locations; SQLite) and the bytes of its rows. */
+	 * mappings, locations) and the bytes of its rows. */
 	int64_t dict_entries, dict_bytes;
 } hearth_usage;
 hearth_err hearth_store_usage(hearth_store *st, int64_t tenant, hearth_usage *out,

@@ -21,6 +21,11 @@ dictionary"), against the real `hearth serve`.
   their files, and once the last sweep ran, the dictionary holds exactly
   the entries of a fresh store given the profiles left.
 
+With HEARTH_TEST_PG (tests/cli/serve_pg.sh) the servers keep their store
+in PostgreSQL (a database per data directory, serve_check.store_of): the
+same checks but the file's (its size, integrity_check); the dictionary's
+rows are read with psql.
+
 Prints a FAIL line per failed check and ends with "N passed, M failed".
 """
 import glob
@@ -28,6 +33,7 @@ import json
 import os
 import signal
 import sqlite3
+import subprocess
 import sys
 import threading
 import time
@@ -40,6 +46,19 @@ from serve_check import trace_blocks  # noqa: E402
 from rebuild_profile import rebuilt  # noqa: E402
 
 CORPUS = sc.CORPUS
+
+
+def dict_rows(data):
+    """The count and bytes of the dictionary's rows of data's store."""
+    q = "select count(*), coalesce(sum(length(data)), 0) from dict"
+    if sc.PG:
+        out = subprocess.run(["psql", "-X", "-q", "-At", "-F", " ", sc.store_of(data), "-c", q],
+                             check=True, capture_output=True, text=True, timeout=60).stdout
+        return tuple(int(x) for x in out.split())
+    conn = sqlite3.connect(os.path.join(data, "hearth.db"))
+    rows = conn.execute(q).fetchone()
+    conn.close()
+    return rows
 
 
 def sources():
@@ -143,7 +162,7 @@ def measured(tmp, servers, srcs):
     before = usage(srv, tok)
     srv.stop()
     db = os.path.join(data, "hearth.db")
-    size0 = os.path.getsize(db)
+    size0 = 0 if sc.PG else os.path.getsize(db)
     # The sweep at start deletes the old builds' profiles, then their
     # symbols.
     srv = Server(data, "-retention=2h", "-sweep_interval=1s")
@@ -166,12 +185,11 @@ def measured(tmp, servers, srcs):
         check("measure: profile %d reads as its file" % pid, not why, why)
     rc, err = srv.stop()
     check("measure: stops cleanly", rc == 0, (rc, err[-300:]))
-    size1 = os.path.getsize(db)
-    print("dictsweep: the database file %d -> %d bytes" % (size0, size1))
-    check("measure: the database file shrank", size1 < size0, (size0, size1))
-    conn = sqlite3.connect(db)
-    rows = conn.execute("select count(*), coalesce(sum(length(data)), 0) from dict").fetchone()
-    conn.close()
+    if not sc.PG:
+        size1 = os.path.getsize(db)
+        print("dictsweep: the database file %d -> %d bytes" % (size0, size1))
+        check("measure: the database file shrank", size1 < size0, (size0, size1))
+    rows = dict_rows(data)
     check("measure: the dictionary's rows hold what usage says",
           rows[1] == after["dictionary_bytes"], (rows, after))
     # Reopened: the rewritten chunks load to the same; a swept build
@@ -251,10 +269,11 @@ def killed(tmp, servers, srcs):
               not state["errors"], state["errors"][:5])
         check("kill round %d: the server died of SIGKILL" % rnd, srv.p.returncode == -9,
               srv.p.returncode)
-    conn = sqlite3.connect(os.path.join(data, "hearth.db"))
-    ic = conn.execute("pragma integrity_check").fetchall()
-    conn.close()
-    check("kill: SQLite's integrity_check", ic == [("ok",)], ic[:5])
+    if not sc.PG:
+        conn = sqlite3.connect(os.path.join(data, "hearth.db"))
+        ic = conn.execute("pragma integrity_check").fetchall()
+        conn.close()
+        check("kill: SQLite's integrity_check", ic == [("ok",)], ic[:5])
     srv = Server(data, "-retention=1h", "-sweep_interval=1s", "-compact_interval=1s")
     servers.append(srv)
     recent = sorted(pid for pid, (t, r) in state["acked"].items() if r)

@@ -5,8 +5,11 @@
 #   - the whole server suite (tests/cli/serve_check.py), the tenant
 #     isolation suite (isolation_check.py), the fleet report's
 #     (fleet_check.py), the GODEBUG logs' (godebug_serve_check.py) and the
-#     UI sessions' (sessions_check.py: logins survive restarts, revocation),
-#     each data directory on a database of its own (-store=postgres://...);
+#     UI sessions' (sessions_check.py: logins survive restarts, revocation)
+#     and the dictionary sweep's (dictsweep_check.py: the dictionary falls to
+#     what a store of the profiles left holds, kill -9 during sweeps with
+#     concurrent ingests), each data directory on a database of its own
+#     (-store=postgres://...);
 #   - two nodes on one database, ingesting at once: either answers the
 #     merges as the files' top, and each profile through the other node as
 #     its file (tests/cli/serve_pg_check.py);
@@ -16,7 +19,8 @@
 #   - PostgreSQL stopped under a node: pushes get a 5xx (never a 200), and
 #     the node recovers by itself when it is back;
 #   - the store's backend-generic unit tests (build/tests/test_store with
-#     HEARTH_TEST_PG: tokens, round trips, queries, rollups and retention).
+#     HEARTH_TEST_PG: tokens, round trips, queries, rollups and retention,
+#     the dictionary sweep, one node sweeping while another puts).
 # When PostgreSQL cannot start, says which step failed and why, and counts
 # a failure.
 #
@@ -63,6 +67,7 @@ suite "the multi-node checks" tests/cli/serve_pg_check.py
 suite "the fleet report suite" tests/cli/fleet_check.py
 suite "the GODEBUG log suite" tests/cli/godebug_serve_check.py
 suite "the UI sessions suite" tests/cli/sessions_check.py
+suite "the dictionary sweep suite" tests/cli/dictsweep_check.py
 # PostgreSQL + S3: a one-node Ceph with radosgw (tests/ceph.inc), the
 # blocks in a bucket there (-objects=s3://...), the same suites again,
 # an orphan object deleted by the sweep, and radosgw killed under a node.  Only once the server suite knows
@@ -92,6 +97,7 @@ if grep -q HEARTH_TEST_OBJECTS tests/cli/serve_check.py && [ -f tests/ceph.inc ]
 		suite "the multi-node checks on PostgreSQL + S3" tests/cli/serve_pg_check.py
 		suite "the fleet report suite on PostgreSQL + S3" tests/cli/fleet_check.py
 		suite "the GODEBUG log suite on PostgreSQL + S3" tests/cli/godebug_serve_check.py
+		suite "the dictionary sweep suite on PostgreSQL + S3" tests/cli/dictsweep_check.py
 		unset HEARTH_TEST_OBJECTS
 	fi
 fi
