@@ -9,8 +9,11 @@
  * of every entry are marked (hostile entries included); then each kind is
  * written again as one chunk (hs_dict_encode_range, nothing deleted) and
  * loaded into a second dictionary, which must hold the same entries under
- * the same ids; last, an entry is interned into both (the hash table
- * rebuilt around deleted ids).
+ * the same ids, and learnt from (hs_dict_mark_chunk, as a PostgreSQL node
+ * learns another's sweep), which must mark exactly the ids that read;
+ * every row of the input is learnt from too (hostile: refused with a
+ * message, or marks ids within its range); last, an entry is interned into
+ * both (the hash table rebuilt around deleted ids).
  *
  * Build and run: make fuzz; tests/fuzz/run.sh short|long.  Seed:
  * tests/fuzz/regress/dict_swept. */
@@ -35,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > (1u << 20))
 		return 0;
 	hs_dict *d = hs_dict_new(), *e = hs_dict_new();
-	hs_marks m = {0};
+	hs_marks m = {0}, lm = {0};
 	hs_out o = {0};
 	if (!d || !e)
 		goto out;
@@ -98,6 +101,48 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			}
 		}
+		hs_marks_free(&lm);
+		if (hs_dict_mark_chunk(d, k + HS_NKINDS, 1, last, o.p, o.n, &lm, &eb)) {
+			fprintf(stderr, "dict: a chunk hearth wrote is not learnt: %s\n", eb.msg);
+			abort();
+		}
+		for (uint32_t id = 1; id <= last && !lm.oom; id++) {
+			const uint8_t *p;
+			uint32_t n;
+			if (hs_dict_get(d, k, id, &p, &n) != hs_marked(&lm, k, id)) {
+				fprintf(stderr, "dict: kind %d id %u learnt wrong\n", k, id);
+				abort();
+			}
+		}
+	}
+	/* The rows again, as a node that loaded them learns them. */
+	in = (hs_in){data, data + size, false};
+	while (in.p < in.end) {
+		int kind = *in.p++;
+		uint64_t first = hs_get_uv(&in), n = hs_get_uv(&in);
+		if (in.bad || n > (size_t)(in.end - in.p))
+			break;
+		if (first < 1 || first > UINT32_MAX) {
+			in.p += n;
+			continue;
+		}
+		uint32_t last = kind >= 0 && kind < 2 * HS_NKINDS
+				    ? hs_dict_committed(d, kind % HS_NKINDS)
+				    : 0;
+		hearth_errbuf eb = {{0}};
+		hs_marks_free(&lm);
+		hearth_err err = hs_dict_mark_chunk(d, kind, (uint32_t)first, last, in.p, (size_t)n,
+						    &lm, &eb);
+		if (err)
+			check_msg(err, &eb);
+		for (int k = 0; k < HS_NKINDS && !err; k++)
+			for (uint32_t w = 0; w < lm.cap[k] / 64; w++)
+				for (uint64_t bits = lm.b[k][w]; bits; bits &= bits - 1) {
+					uint32_t id = w * 64 + (uint32_t)__builtin_ctzll(bits);
+					if (k != kind % HS_NKINDS || id < first || id > last)
+						abort();
+				}
+		in.p += n;
 	}
 	hs_dict *both[2] = {d, e};
 	for (int i = 0; i < 2; i++) {
@@ -114,6 +159,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 out:
 	hs_marks_free(&m);
+	hs_marks_free(&lm);
 	hs_out_free(&o);
 	hs_dict_free(d);
 	hs_dict_free(e);
