@@ -32,6 +32,7 @@
 
 #include "hearth/io.h"
 #include "store/blob.h"
+#include "util.h"
 #include "store/store.h"
 
 #define MIN_NS (60LL * 1000000000)
@@ -334,6 +335,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: store_bench PROFILE_DIR WORK_DIR [DAYS [SERIES]]\n");
 		return 2;
 	}
+	/* Huge pages for malloc, as hearth serve gets them (lib/util.c). */
+	hearth_hugepages_reexec(argv);
 	const char *dir = argv[2];
 	store_cfg.objects = getenv("STORE_BENCH_OBJECTS");
 	if (store_cfg.objects && !*store_cfg.objects)

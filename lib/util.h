@@ -33,6 +33,16 @@ static inline int64_t hearth_scale_i64(int64_t v, double ratio)
 struct hearth_profile;
 void hearth_profile_drop_zero_samples(struct hearth_profile *p);
 
+/* Executes this program again (same pid, arguments and descriptors) with
+ * glibc's malloc asking the kernel for transparent huge pages
+ * (GLIBC_TUNABLES=glibc.malloc.hugetlb=1), when the kernel gives them only
+ * where asked (THP "madvise", Debian's default) and glibc knows the
+ * tunable (2.35 and later). Returns (doing nothing) when the tunable is
+ * already set either way (glibc.malloc.hugetlb=0 turns this off), when
+ * LD_PRELOAD is set (valgrind, another malloc), in sanitizer builds, or
+ * when the exec fails. Called first thing by main(). */
+void hearth_hugepages_reexec(char **argv);
+
 #define HEARTH_GROW(arr, n, cap, more)                                                   \
 	({                                                                               \
 		size_t cap_ = (cap);                                                     \
