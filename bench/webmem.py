@@ -90,7 +90,8 @@ def main():
         for ep, q, st, dt, n, hwm in rows:
             out.append("| `/api/%s%s` | %d | %.2f | %d | %d |" % (ep, "?" + q if q else "", st, dt, n,
                                                                hwm >> 10))
-            failed |= st != 200
+            # The folded download past its cap is refused by design (413).
+            failed |= st != 200 and not (ep == "download" and q == "format=folded" and st == 413)
         out.append("")
         print("webmem %s: loaded %d MB, peak %d MB, idle %d MB" % (name, start >> 10, peak >> 10,
                                                                    idle >> 10))
