@@ -12,31 +12,12 @@
 #
 # Ends with "N passed, M failed". SKIP where the kernel's THP mode is not
 # "madvise" or glibc is older than 2.35 (nothing to do there).
-set -u
-cd "$(dirname "$0")/../.."
-build=${1:?usage: tests/cli/hugepages.sh BUILD_DIR [-v]}
-verbose=false
-[ "${2:-}" = "-v" ] && verbose=true
-hearth=$PWD/$build/hearth
-case $build in /*) hearth=$build/hearth ;; esac
+name=hugepages
+. "$(dirname "$0")/suite.inc"
 big=../shared/bench/big.cpu.pb.gz
 small=../shared/corpus/leaky.allocs.pb.gz
-pass=0
-fail=0
-tmp=$(mktemp -d)
 pids=
 trap 'for p in $pids; do kill -9 "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM
-ok() {
-	pass=$((pass + 1))
-	$verbose && echo "ok   $1"
-	return 0
-}
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL $1"
-	return 0
-}
 
 mode=$(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)
 libc=$(getconf GNU_LIBC_VERSION 2>/dev/null | awk '{ split($2, v, "."); print v[1] * 1000 + v[2] }')
