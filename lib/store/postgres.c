@@ -47,6 +47,23 @@
 #define LOCK_DICT_BASE 0x6864696300000000LL
 #define LOCK_DICT_BASE_SQL "7522253151538249728"
 
+/* The two partitioned tables are locked in one order, profiles then rollups,
+ * at their roots, before anything else is read of them: a transaction of
+ * several statements over both (a query's snapshot, a sweep's marking, a
+ * compaction) takes both first, and the DDL of day partitions (creating a
+ * day, dropping one) takes both exclusively first.  Otherwise a reader
+ * holding rollups and asking for a partition of profiles, and a DDL holding
+ * that partition and asking for rollups, deadlock (seen: a dictionary
+ * sweep's marking against a put creating its day, on two nodes).  A lock
+ * on the root alone (ONLY) is enough: every read goes through the roots,
+ * and locking every partition would cost a lock per day and tenant. */
+#define LOCK_READ "LOCK TABLE ONLY profiles, ONLY rollups IN ACCESS SHARE MODE"
+#define LOCK_WRITE "LOCK TABLE ONLY profiles, ONLY rollups IN ROW EXCLUSIVE MODE"
+#define LOCK_DDL "LOCK TABLE ONLY profiles, ONLY rollups IN ACCESS EXCLUSIVE MODE"
+/* A read-only snapshot over both (the lock comes before the snapshot,
+ * which the first query takes). */
+#define BEGIN_READ "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; " LOCK_READ
+
 /* ---- the schema, in versions ---- */
 
 /* The function of a put (below): migration 3 made its rollup delete name
@@ -1497,7 +1514,8 @@ static hearth_err ensure_day(pg *s, conn *c, int64_t t, hearth_errbuf *eb)
 	snprintf(lk, sizeof(lk), "SELECT pg_advisory_xact_lock(%lld)", (long long)LOCK_PARTITION);
 	hearth_err err;
 	if ((err = exec(c, "BEGIN", eb, "creating a day's partition")) ||
-	    (err = exec(c, lk, eb, "creating a day's partition")))
+	    (err = exec(c, lk, eb, "creating a day's partition")) ||
+	    (err = exec(c, LOCK_DDL, eb, "creating a day's partition")))
 		goto fail;
 	snprintf(q, sizeof(q),
 		 "SELECT (SELECT count(*) FROM days WHERE day=%lld), (SELECT count(*) FROM "
@@ -1859,7 +1877,7 @@ static hearth_err q_begin(pg *s, int64_t tenant_id, const hearth_selector *sel, 
 	q->s = s;
 	if (!(q->c = pool_get(s, eb)))
 		return HEARTH_EIO;
-	hearth_err err = exec(q->c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", eb, "query");
+	hearth_err err = exec(q->c, BEGIN_READ, eb, "query");
 	if (!err)
 		err = tenant_get(s, q->c, tenant_id, &q->t, eb);
 	if (err || !q->t)
@@ -2248,7 +2266,7 @@ static hearth_err pg_get(void *be, int64_t tenant_id, int64_t id, hearth_profile
 	conn *c = pool_get(s, eb);
 	if (!c)
 		return HEARTH_EIO;
-	hearth_err err = exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", eb, "get");
+	hearth_err err = exec(c, BEGIN_READ, eb, "get");
 	if (!err)
 		err = tenant_get(s, c, tenant_id, &t, eb);
 	if (err)
@@ -2382,7 +2400,7 @@ static hearth_err compact_one(pg *s, conn *c, int level, int64_t series, int64_t
 	a_i64(&a, bucket);
 	a_i64(&l, series);
 	a_i64(&l, bucket);
-	hearth_err err = exec(c, "BEGIN", eb, "rollups");
+	hearth_err err = exec(c, "BEGIN; " LOCK_WRITE, eb, "rollups");
 	PGresult *r = NULL;
 	if (err)
 		return err;
@@ -2545,7 +2563,7 @@ static hearth_err drop_part(conn *c, int64_t day, int64_t tenant, size_t *delete
 			 "tenant <> 0)",
 			 (long long)day);
 	snprintf(q, sizeof(q),
-		 "BEGIN; SELECT pg_advisory_xact_lock(%lld); DROP TABLE IF EXISTS %s;"
+		 "BEGIN; SELECT pg_advisory_xact_lock(%lld); " LOCK_DDL "; DROP TABLE IF EXISTS %s;"
 		 " DROP TABLE IF EXISTS %s; DELETE FROM day_parts WHERE day=%lld AND tenant=%lld;"
 		 " DELETE FROM dirty WHERE bucket >= %lld AND bucket < %lld AND %s; COMMIT",
 		 (long long)LOCK_PARTITION, pn, rn, (long long)day, (long long)tenant, a, b, who);
@@ -2662,7 +2680,7 @@ static hearth_err drop_days(pg *s, conn *c, int64_t now, const PGresult *tenants
 		/* Counted first, for the caller's report. */
 		*deleted += part_rows(c, pn, lost);
 		snprintf(q, sizeof(q),
-			 "BEGIN; SELECT pg_advisory_xact_lock(%lld); DROP TABLE IF EXISTS %s;"
+			 "BEGIN; SELECT pg_advisory_xact_lock(%lld); " LOCK_DDL "; DROP TABLE IF EXISTS %s;"
 			 " DROP TABLE IF EXISTS %s; DELETE FROM days WHERE day=%lld;"
 			 " DELETE FROM day_parts WHERE day=%lld;"
 			 " DELETE FROM dirty WHERE bucket < %lld; DELETE FROM ingest WHERE time <"
@@ -2688,7 +2706,7 @@ static hearth_err sweep_tenant(conn *c, int64_t t, int64_t cutoff, size_t *delet
 		args a = {0};
 		a_i64(&a, t);
 		a_i64(&a, cutoff);
-		if ((err = exec(c, "BEGIN", eb, "sweep")))
+		if ((err = exec(c, "BEGIN; " LOCK_WRITE, eb, "sweep")))
 			return err;
 		PGresult *r = run(c, S_SWEEP_SEL, &a, eb, "sweep");
 		if (!r)
@@ -3083,8 +3101,7 @@ static hearth_err dict_sweep(pg *s, tenant *t, size_t killed[HS_NKINDS], hearth_
 	 * transaction-level one would last the whole marking). */
 	hearth_err err = exec(c, lk, eb, "dictionary sweep");
 	if (!err)
-		err = exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", eb,
-			   "dictionary sweep");
+		err = exec(c, BEGIN_READ, eb, "dictionary sweep");
 	PGresult *r = err ? NULL : run(c, S_SEQ_LAST, NULL, eb, "dictionary sweep");
 	if (r && PQntuples(r) == 1)
 		boundary = r_i64(r, 0, 0);
@@ -3122,7 +3139,8 @@ static hearth_err dict_sweep(pg *s, tenant *t, size_t killed[HS_NKINDS], hearth_
 	a_i64(&l, LOCK_TENANT_BASE + t->id);
 	if ((err = exec(c, "BEGIN", eb, "dictionary sweep")) ||
 	    (err = run_done(c, S_LOCK, &l, eb, "dictionary sweep")) ||
-	    (err = exec(c, xl, eb, "dictionary sweep")) || (err = dict_sync_locked(c, t, eb)) ||
+	    (err = exec(c, xl, eb, "dictionary sweep")) ||
+	    (err = exec(c, LOCK_READ, eb, "dictionary sweep")) || (err = dict_sync_locked(c, t, eb)) ||
 	    (err = dict_mark_new(s, c, t, boundary, &track, eb)))
 		goto out;
 	if (!hs_dict_settle(t->dict, upto, &live, &track)) {
@@ -3312,7 +3330,7 @@ static hearth_err pg_usage(void *be, int64_t tenant_id, hearth_usage *out, heart
 		return HEARTH_EIO;
 	args a = {0};
 	a_i64(&a, tenant_id);
-	hearth_err err = exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", eb, "usage");
+	hearth_err err = exec(c, BEGIN_READ, eb, "usage");
 	PGresult *r = err ? NULL : run(c, S_USAGE, &a, eb, "usage");
 	if (!err && !r)
 		err = HEARTH_EIO;
