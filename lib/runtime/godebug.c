@@ -583,9 +583,20 @@ static hearth_err line(hearth_godebug *g, const char *s, size_t n, hearth_errbuf
 		size_t lo = g->pend_fail > g->pend_anchor + JOIN_BACK ? g->pend_fail - JOIN_BACK
 								      : g->pend_anchor + 1;
 		char buf[JOIN_MAX * 2];
+		/* A scav line inside the waiting one (printed between two of a
+		 * SCHED line's pieces): the cut right before it is tried first,
+		 * since a SCHED line takes any key=value and so would also parse
+		 * joined further on. */
+		size_t inner = 0;
+		for (size_t i = g->pend_anchor + 1; !g->pend_pmg && i + 5 < g->npend; i++)
+			if (!memcmp(g->pend + i, "scav ", 5) && isdig(g->pend[i + 5])) {
+				inner = i;
+				break;
+			}
 		if (n <= JOIN_MAX && g->pend_fail <= g->npend && !has_anchor(s, n) &&
 		    !(g->pend_pmg && pmg_shape(s, n)))
-			for (size_t k = g->pend_fail; k >= lo; k--) {
+			for (int pass = inner ? 0 : 1; pass < 2; pass++)
+			for (size_t k = pass ? g->pend_fail : inner; k >= (pass ? lo : inner); k--) {
 				memcpy(buf, g->pend, k);
 				memcpy(buf + k, s, n);
 				size_t a2, f2;
@@ -597,8 +608,17 @@ static hearth_err line(hearth_godebug *g, const char *s, size_t n, hearth_errbuf
 				if (err)
 					return err;
 				if (r == 1) {
+					/* What was inside it: the program's line,
+					 * or a runtime line of its own (a scav
+					 * line printed in the middle of a SCHED
+					 * line's run queues). */
+					r = runtime_line(g, g->pend + k, g->npend - k, g->pend_line,
+							 &a2, &f2, &err, eb);
+					if (err)
+						return err;
 					g->npend = 0;
-					g->other++; /* the program's line inside it */
+					if (r != 1)
+						g->other++;
 					return HEARTH_OK;
 				}
 			}

@@ -20,6 +20,12 @@ GC = re.compile(r'(?<![A-Za-z0-9])gc (\d+) @' + NUM + r's (\d+)%(?: \([^)]*\))?:
                 NUM + r'\+' + NUM + '/' + NUM + '/' + NUM + r'\+' + NUM + r' ms cpu, ' +
                 r'(\d+)->(\d+)->(\d+) MB, (\d+) MB goal, (?:(\d+) MB stacks, (\d+) ?MB globals, )?(\d+) P( \(forced\))?')
 SCHED = re.compile(r'SCHED (\d+)ms: (.*)$')
+# A SCHED line as the runtime ends it: the Ps' run queues (Go 1.19 "[0 0]",
+# later "[ 0 0 ] schedticks=[ 5 6 ]"), or with scheddetail the waits.  A
+# line that SCHED matches but this does not was cut by another runtime line
+# (a scav line in the middle of its run queues) and is joined again below.
+SCHED_WHOLE = re.compile(r'SCHED \d+ms: .*runqueue=\d+(?: \[[\d ]*\](?: schedticks=\[[\d ]*\])?'
+                         r'| .*gcwaiting=.* sysmonwait=(?:true|false|\d+))$')
 GLINE = re.compile(r'^\s+G\d+: status=(\d+)\(')
 PLINE = re.compile(r'^\s+P\d+: status=\d+ .* runqsize=(\d+) ')
 SCAV = re.compile(r'scav (\d+) KiB work(?: \(bg\), (\d+) KiB work \(eager\))?, (\d+) KiB (?:total|now), (\d+)% util')
@@ -62,7 +68,7 @@ ANCHOR = re.compile(r'(?<![A-Za-z0-9])(gc \d+ @|SCHED \d+ms:|scav \d)')
 
 
 def whole(ln):
-    return GC.search(ln) or SCHED.search(ln) or SCAV.search(ln)
+    return GC.search(ln) or SCHED_WHOLE.search(ln) or SCAV.search(ln)
 
 
 def unsplice(lines):
@@ -100,9 +106,24 @@ def unsplice(lines):
                     out[j] = ln[hit:]
                     break
             continue
-        if not a or whole(ln):
+        if a and a.group(1).startswith('SCHED') and SCHED_WHOLE.search(ln):
             continue
-        if a.group(1).startswith('SCHED') and SCHED.search(ln):
+        if a and a.group(1).startswith('SCHED'):
+            # Cut by a whole runtime line (scav): the SCHED line's rest is
+            # on a later line; the cut is where what follows it in this
+            # line is that other line.
+            for j in range(i + 1, min(i + 5, len(out))):
+                if ANCHOR.search(out[j]):
+                    break
+                hit = next((k for k in range(a.end(), len(ln) + 1)
+                            if SCHED_WHOLE.search(ln[:k] + out[j]) and
+                            (k == len(ln) or whole(ln[k:]))), None)
+                if hit is not None:
+                    out[i] = ln[:hit] + out[j]
+                    out[j] = ln[hit:]
+                    break
+            continue
+        if not a or whole(ln):
             continue
         for j in range(i + 1, min(i + 5, len(out))):
             if ANCHOR.search(out[j]):
@@ -110,7 +131,7 @@ def unsplice(lines):
             hit = None
             for k in range(len(ln), a.start(), -1):
                 m = whole(ln[:k] + out[j])
-                if m and m.start() < k and (m.re is not SCHED or
+                if m and m.start() < k and (m.re is not SCHED_WHOLE or
                                             re.search(r'runqueue=\d+', ln[:k] + out[j])):
                     hit = k
                     break
