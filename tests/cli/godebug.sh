@@ -109,6 +109,60 @@ for f in ../shared/corpus/searchsvc.godebug.log ../shared/corpus/leaky.gctrace.l
 	fi
 done
 
+# The runtime prints a SCHED line in pieces, and the scavenger's line can
+# land between two of them (seen in a newest-Go log).  A SCHED line and a
+# scav line of the real log, the scav line put at every position of the
+# SCHED line: each log reads as the two lines one after the other (the
+# same SCHED figures, one scav line); the checker's reading of each log
+# too.
+log=$tmp/newest.scav.log
+if [ -f "$log" ]; then
+	if python3 - "$hearth" "$log" tests/cli/godebug_check.py >"$tmp/err" 2>&1 <<'PY'; then
+import json, re, subprocess, sys
+hearth, log, check = sys.argv[1:4]
+ns = {}
+exec(open(check).read().split("\nif sys.argv[1] == ")[0], ns)
+lines = open(log, encoding='utf-8', errors='replace').read().split('\n')
+# One with a Ps' run queue that is not empty, if the log has one.
+# (Whole lines: the log's own may have been cut.)
+scheds = [ln for ln in lines if ns['SCHED_WHOLE'].match(ln)]
+sched = next((ln for ln in scheds if re.search(r'\[[\d ]*[1-9]', ln.split('schedticks')[0])), scheds[0])
+scav = next(ln for ln in lines if (m := ns['SCAV'].match(ln)) and m.end() == len(ln))
+path = log + '.splice'
+
+
+def read(text):
+    open(path, 'w').write(text)
+    out = subprocess.run([hearth, 'godebug', '-json', path], capture_output=True, text=True, check=True)
+    js = json.loads(out.stdout)
+    figures = [{k: v for k, v in e.items() if k != 'line'} for e in js['sched']]
+    mine = []
+    for ln in ns['unsplice'](text.rstrip('\n').split('\n')):
+        m = ns['SCHED'].search(ln)
+        if m:
+            q = re.search(r'\[\s*([\d ]*?)\s*\]', m.group(2).split('schedticks')[0])
+            mine.append(sum(int(x) for x in q.group(1).split()) if q else 0)
+    return figures, js['lines']['scavenger'], js['lines']['malformed'], mine
+
+
+want = read(sched + '\n' + scav + '\n')
+bad = []
+start = sched.index(':') + 2
+for k in range(start, len(sched) + 1):
+    got = read(sched[:k] + scav + '\n' + sched[k:] + '\n')
+    if got != want:
+        bad.append(f'cut at {k} ({sched[max(0, k - 8):k]!r}|{sched[k:k + 8]!r}): {got} != {want}')
+print(f'{len(sched) + 1 - start} cuts')
+if bad:
+    print('\n'.join(bad[:5]))
+    sys.exit(1)
+PY
+		ok "a scav line inside a SCHED line, at each of its $(cat "$tmp/err")"
+	else
+		bad "a scav line inside a SCHED line" "$tmp/err"
+	fi
+fi
+
 # Usage errors: exit status 2; a missing file: 1.
 "$hearth" godebug >/dev/null 2>&1
 [ $? -eq 2 ] && ok "no log: usage" || bad "no log: usage"

@@ -117,7 +117,7 @@ def unsplice(lines):
                     break
                 hit = next((k for k in range(a.end(), len(ln) + 1)
                             if SCHED_WHOLE.search(ln[:k] + out[j]) and
-                            (k == len(ln) or whole(ln[k:]))), None)
+                            (k == len(ln) or ANCHOR.match(ln[k:]) and whole(ln[k:]))), None)
                 if hit is not None:
                     out[i] = ln[:hit] + out[j]
                     out[j] = ln[hit:]
