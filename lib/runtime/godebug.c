@@ -570,58 +570,61 @@ static void pend_expire(hearth_godebug *g)
  * this many of the program's lines may come between. */
 enum { JOIN_BACK = 64, JOIN_MAX = 4096, JOIN_AGE = 4 };
 
+/* The waiting line's head up to k, then s: true when that is a line (what
+ * was cut out of the waiting one is then read too: the program's line, or
+ * a runtime line of its own), or when *err is set. */
+static bool join_at(hearth_godebug *g, const char *s, size_t n, size_t k, char *buf,
+		    hearth_err *err, hearth_errbuf *eb)
+{
+	memcpy(buf, g->pend, k);
+	memcpy(buf + k, s, n);
+	size_t a, f;
+	*err = HEARTH_OK;
+	int r = g->pend_pmg ? pmg_line(g, buf, k + n, &a, &f)
+			    : runtime_line(g, buf, k + n, g->pend_line, &a, &f, err, eb);
+	if (*err || r != 1)
+		return *err != HEARTH_OK;
+	r = runtime_line(g, g->pend + k, g->npend - k, g->pend_line, &a, &f, err, eb);
+	g->npend = 0;
+	if (r != 1)
+		g->other++;
+	return true;
+}
+
+/* Where a scav line begins inside the waiting line, after its own anchor
+ * (glued to a word of it: no word boundary is asked for), or NULL. */
+static const char *inner_scav(const hearth_godebug *g)
+{
+	const char *q = g->pend + g->pend_anchor + 1, *end = g->pend + g->npend;
+	for (; q < end && (q = memmem(q, (size_t)(end - q), "scav ", 5)) && q + 5 < end; q++)
+		if (isdig(q[5]))
+			return q;
+	return NULL;
+}
+
 static hearth_err line(hearth_godebug *g, const char *s, size_t n, hearth_errbuf *eb)
 {
 	g->lines++;
 	if (n && s[n - 1] == '\r')
 		n--;
-	hearth_err err;
+	hearth_err err = HEARTH_OK;
 	size_t anchor = 0, fail = 0;
 
-	if (g->npend) {
-		/* The waiting line's head up to k, then this line. */
-		size_t lo = g->pend_fail > g->pend_anchor + JOIN_BACK ? g->pend_fail - JOIN_BACK
-								      : g->pend_anchor + 1;
+	if (g->npend && n <= JOIN_MAX && g->pend_fail <= g->npend && !has_anchor(s, n) &&
+	    !(g->pend_pmg && pmg_shape(s, n))) {
 		char buf[JOIN_MAX * 2];
 		/* A scav line inside the waiting one (printed between two of a
-		 * SCHED line's pieces): the cut right before it is tried first,
-		 * since a SCHED line takes any key=value and so would also parse
-		 * joined further on. */
-		size_t inner = 0;
-		for (size_t i = g->pend_anchor + 1; !g->pend_pmg && i + 5 < g->npend; i++)
-			if (!memcmp(g->pend + i, "scav ", 5) && isdig(g->pend[i + 5])) {
-				inner = i;
-				break;
-			}
-		if (n <= JOIN_MAX && g->pend_fail <= g->npend && !has_anchor(s, n) &&
-		    !(g->pend_pmg && pmg_shape(s, n)))
-			for (int pass = inner ? 0 : 1; pass < 2; pass++)
-			for (size_t k = pass ? g->pend_fail : inner; k >= (pass ? lo : inner); k--) {
-				memcpy(buf, g->pend, k);
-				memcpy(buf + k, s, n);
-				size_t a2, f2;
-				err = HEARTH_OK;
-				int r = g->pend_pmg
-					    ? pmg_line(g, buf, k + n, &a2, &f2)
-					    : runtime_line(g, buf, k + n, g->pend_line, &a2, &f2,
-							   &err, eb);
-				if (err)
-					return err;
-				if (r == 1) {
-					/* What was inside it: the program's line,
-					 * or a runtime line of its own (a scav
-					 * line printed in the middle of a SCHED
-					 * line's run queues). */
-					r = runtime_line(g, g->pend + k, g->npend - k, g->pend_line,
-							 &a2, &f2, &err, eb);
-					if (err)
-						return err;
-					g->npend = 0;
-					if (r != 1)
-						g->other++;
-					return HEARTH_OK;
-				}
-			}
+		 * SCHED line's pieces): the cut right before it first, since a
+		 * SCHED line takes any key=value and so would also parse joined
+		 * further on. */
+		const char *in = g->pend_pmg ? NULL : inner_scav(g);
+		if (in && join_at(g, s, n, (size_t)(in - g->pend), buf, &err, eb))
+			return err;
+		size_t lo = g->pend_fail > g->pend_anchor + JOIN_BACK ? g->pend_fail - JOIN_BACK
+								      : g->pend_anchor + 1;
+		for (size_t k = g->pend_fail; k >= lo; k--)
+			if (join_at(g, s, n, k, buf, &err, eb))
+				return err;
 	}
 
 	/* P, M and G lines of scheddetail; one that does not parse waits for

@@ -1510,12 +1510,11 @@ static hearth_err ensure_day(pg *s, conn *c, int64_t t, hearth_errbuf *eb)
 	pthread_mutex_unlock(&s->pmu);
 	if (known)
 		return HEARTH_OK;
-	char lk[96], q[512];
-	snprintf(lk, sizeof(lk), "SELECT pg_advisory_xact_lock(%lld)", (long long)LOCK_PARTITION);
+	char lk[160], q[512];
+	snprintf(lk, sizeof(lk), "BEGIN; SELECT pg_advisory_xact_lock(%lld); " LOCK_DDL,
+		 (long long)LOCK_PARTITION);
 	hearth_err err;
-	if ((err = exec(c, "BEGIN", eb, "creating a day's partition")) ||
-	    (err = exec(c, lk, eb, "creating a day's partition")) ||
-	    (err = exec(c, LOCK_DDL, eb, "creating a day's partition")))
+	if ((err = exec(c, lk, eb, "creating a day's partition")))
 		goto fail;
 	snprintf(q, sizeof(q),
 		 "SELECT (SELECT count(*) FROM days WHERE day=%lld), (SELECT count(*) FROM "
@@ -3088,7 +3087,7 @@ static hearth_err dict_sweep(pg *s, tenant *t, size_t killed[HS_NKINDS], hearth_
 	hs_chunk_row *rows = NULL;
 	size_t nrows = 0, caprows = 0;
 	bool locked = false;
-	char lk[96], ul[96], xl[96];
+	char lk[96], ul[96], xl[160];
 	memset(killed, 0, HS_NKINDS * sizeof(*killed));
 	conn *c = pool_get(s, eb);
 	if (!c)
@@ -3096,7 +3095,7 @@ static hearth_err dict_sweep(pg *s, tenant *t, size_t killed[HS_NKINDS], hearth_
 	long long key = (long long)(LOCK_DICT_BASE + t->id);
 	snprintf(lk, sizeof(lk), "SELECT pg_advisory_lock(%lld)", key);
 	snprintf(ul, sizeof(ul), "SELECT pg_advisory_unlock(%lld)", key);
-	snprintf(xl, sizeof(xl), "SELECT pg_advisory_xact_lock(%lld)", key);
+	snprintf(xl, sizeof(xl), "SELECT pg_advisory_xact_lock(%lld); " LOCK_READ, key);
 	/* The snapshot and the boundary, under the session lock (a
 	 * transaction-level one would last the whole marking). */
 	hearth_err err = exec(c, lk, eb, "dictionary sweep");
@@ -3139,8 +3138,7 @@ static hearth_err dict_sweep(pg *s, tenant *t, size_t killed[HS_NKINDS], hearth_
 	a_i64(&l, LOCK_TENANT_BASE + t->id);
 	if ((err = exec(c, "BEGIN", eb, "dictionary sweep")) ||
 	    (err = run_done(c, S_LOCK, &l, eb, "dictionary sweep")) ||
-	    (err = exec(c, xl, eb, "dictionary sweep")) ||
-	    (err = exec(c, LOCK_READ, eb, "dictionary sweep")) || (err = dict_sync_locked(c, t, eb)) ||
+	    (err = exec(c, xl, eb, "dictionary sweep")) || (err = dict_sync_locked(c, t, eb)) ||
 	    (err = dict_mark_new(s, c, t, boundary, &track, eb)))
 		goto out;
 	if (!hs_dict_settle(t->dict, upto, &live, &track)) {
@@ -3330,7 +3328,8 @@ static hearth_err pg_usage(void *be, int64_t tenant_id, hearth_usage *out, heart
 		return HEARTH_EIO;
 	args a = {0};
 	a_i64(&a, tenant_id);
-	hearth_err err = exec(c, BEGIN_READ, eb, "usage");
+	/* One statement over the two tables (in their order): no lock first. */
+	hearth_err err = exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", eb, "usage");
 	PGresult *r = err ? NULL : run(c, S_USAGE, &a, eb, "usage");
 	if (!err && !r)
 		err = HEARTH_EIO;

@@ -136,12 +136,8 @@ def read(text):
     out = subprocess.run([hearth, 'godebug', '-json', path], capture_output=True, text=True, check=True)
     js = json.loads(out.stdout)
     figures = [{k: v for k, v in e.items() if k != 'line'} for e in js['sched']]
-    mine = []
-    for ln in ns['unsplice'](text.rstrip('\n').split('\n')):
-        m = ns['SCHED'].search(ln)
-        if m:
-            q = re.search(r'\[\s*([\d ]*?)\s*\]', m.group(2).split('schedticks')[0])
-            mine.append(sum(int(x) for x in q.group(1).split()) if q else 0)
+    mine = [ns['runq_sum'](m) for ln in ns['unsplice'](text.rstrip('\n').split('\n'))
+            if (m := ns['SCHED'].search(ln))]
     return figures, js['lines']['scavenger'], js['lines']['malformed'], mine
 
 

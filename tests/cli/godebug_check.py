@@ -67,6 +67,13 @@ HEAD = re.compile(r'(?:gc |SCHED |scav )\d{0,21}')
 ANCHOR = re.compile(r'(?<![A-Za-z0-9])(gc \d+ @|SCHED \d+ms:|scav \d)')
 
 
+def runq_sum(m):
+    """The Ps' run queues of a SCHED match, summed (0 with scheddetail,
+    where the P lines give them)."""
+    q = re.search(r'\[\s*([\d ]*?)\s*\]', m.group(2).split('schedticks')[0])
+    return sum(int(x) for x in q.group(1).split()) if q else 0
+
+
 def whole(ln):
     return GC.search(ln) or SCHED_WHOLE.search(ln) or SCAV.search(ln)
 
@@ -131,8 +138,7 @@ def unsplice(lines):
             hit = None
             for k in range(len(ln), a.start(), -1):
                 m = whole(ln[:k] + out[j])
-                if m and m.start() < k and (m.re is not SCHED_WHOLE or
-                                            re.search(r'runqueue=\d+', ln[:k] + out[j])):
+                if m and m.start() < k:
                     hit = k
                     break
             if hit:
@@ -171,9 +177,7 @@ def logs(path, js, subject, parked, mode):
         m = SCHED.search(ln)
         if m:
             kv = dict(re.findall(r'(\w+)=(-?\w+)', m.group(2)))
-            runq = re.search(r'\[\s*([\d ]*?)\s*\]', m.group(2).split('schedticks')[0])
-            cur = {'kv': kv, 'g': 0, 'runq': sum(int(x) for x in runq.group(1).split()) if runq else 0,
-                   'detailed': 'gcwaiting' in kv}
+            cur = {'kv': kv, 'g': 0, 'runq': runq_sum(m), 'detailed': 'gcwaiting' in kv}
             scheds.append(cur)
             if not cur['detailed']:
                 cur = None
